@@ -1,0 +1,132 @@
+# askern — the one front door. `make run` and `make test` set up a fresh Debian machine first.
+#
+#   make / make kernel   build/askern.elf            make iso     build/askern.iso (GRUB)
+#   make run             boot in QEMU, serial on this terminal (quit: Ctrl-A X)
+#   make test            host unit tests + in-kernel self-tests under QEMU (vitest)
+#   make bench           benchmarks under -icount shift=0 -> table + build/bench.json
+#   make debug           QEMU halted with its gdb stub + gdb attached with symbols
+#   make clean
+#
+# Variables: MEM=<MiB> (default 128), APPEND="kernel command line" (run/debug).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+
+BUILD := build
+ELF := $(BUILD)/askern.elf
+ISO := $(BUILD)/askern.iso
+MEM ?= 128
+APPEND ?=
+TSX := node_modules/.bin/tsx
+
+# The AssemblyScript static data region (docs/memory-layout.md). asc wants --memoryBase in
+# decimal (a hex value is silently read as 0), the linker in hex: keep the two equal.
+ASDATA_BASE     := 0xC0400000
+ASDATA_BASE_DEC := 3225419776
+ASDATA_SIZE     := 0x100000
+
+AS_SOURCES := $(shell find kernel -name '*.ts' 2>/dev/null)
+CFLAGS := --target=i386-pc-none-elf -m32 -march=i686 -O2 -g -std=c11 \
+	-ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-builtin-printf \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-delete-null-pointer-checks \
+	-mno-sse -mno-mmx -mno-80387 -nostdlibinc -Iboot/include -I$(BUILD)/include -I$(BUILD) \
+	-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1 \
+	-Wall -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable
+LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
+	--defsym=ASDATA_BASE=$(ASDATA_BASE) --defsym=ASDATA_SIZE=$(ASDATA_SIZE)
+NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/runtime.o $(BUILD)/arch.o \
+	$(BUILD)/libc.o $(BUILD)/kernel.o
+
+.PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts
+all: kernel
+kernel: $(ELF)
+iso: $(ISO)
+
+deps:
+	@scripts/setup.sh
+
+# --- AssemblyScript -> wasm (checked) -> C ---------------------------------------------------
+$(BUILD)/kernel.wasm: $(AS_SOURCES) asconfig.json Makefile | deps
+	@mkdir -p $(BUILD)
+	@echo "  ASC     $@"
+	node_modules/.bin/asc kernel/main.ts --config asconfig.json --target kernel --memoryBase $(ASDATA_BASE_DEC)
+	@echo "  CHECK   $@"
+	$(TSX) scripts/check-wasm.ts $@ $(BUILD)/kernel.wat $(ASDATA_BASE) $(ASDATA_SIZE)
+
+$(BUILD)/kernel.c: $(BUILD)/kernel.wasm
+	@echo "  WASM2C  $@"
+	wasm2c $< -n kernel -o $@ || { rm -f $@ $(BUILD)/kernel.h; echo "wasm2c failed: wasm2c $< -n kernel -o $@" >&2; exit 1; }
+$(BUILD)/kernel.h: $(BUILD)/kernel.c
+
+# wasm-rt.h comes from Debian's wabt; copied so -nostdlibinc can still reach it
+$(BUILD)/include/wasm-rt.h: /usr/include/wasm-rt.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+# --- native objects ---------------------------------------------------------------------------
+$(BUILD)/kernel.o: $(BUILD)/kernel.c $(BUILD)/include/wasm-rt.h $(wildcard boot/include/*.h)
+	@echo "  CC      $@"
+	clang $(CFLAGS) -c $< -o $@
+$(BUILD)/%.o: boot/%.c $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h $(wildcard boot/include/*.h) | deps
+	@echo "  CC      $@"
+	clang $(CFLAGS) -c $< -o $@
+$(BUILD)/%.o: boot/%.asm | deps
+	@mkdir -p $(BUILD)
+	@echo "  NASM    $@"
+	nasm -f elf32 -g -F dwarf $< -o $@
+
+# --- two-pass link: the second embeds the function names of the first ------------------------
+$(BUILD)/ksyms-empty.bin: scripts/gensyms.ts | deps
+	@mkdir -p $(BUILD)
+	$(TSX) scripts/gensyms.ts --empty $@
+$(BUILD)/ksyms-empty.o: boot/ksyms.asm $(BUILD)/ksyms-empty.bin
+	nasm -f elf32 -DKSYMS_FILE='"$(BUILD)/ksyms-empty.bin"' $< -o $@
+$(BUILD)/askern.pass1.elf: $(NATIVE_OBJS) $(BUILD)/ksyms-empty.o linker.ld
+	@echo "  LD      $@"
+	ld.lld $(LDFLAGS) $(NATIVE_OBJS) $(BUILD)/ksyms-empty.o -o $@
+$(BUILD)/ksyms.bin: $(BUILD)/askern.pass1.elf scripts/gensyms.ts
+	@echo "  KSYMS   $@"
+	$(TSX) scripts/gensyms.ts $< $@
+$(BUILD)/ksyms.o: boot/ksyms.asm $(BUILD)/ksyms.bin
+	nasm -f elf32 -DKSYMS_FILE='"$(BUILD)/ksyms.bin"' $< -o $@
+$(ELF): $(NATIVE_OBJS) $(BUILD)/ksyms.o linker.ld
+	@echo "  LD      $@"
+	ld.lld $(LDFLAGS) $(NATIVE_OBJS) $(BUILD)/ksyms.o -o $@
+	$(TSX) scripts/gensyms.ts --verify $(BUILD)/askern.pass1.elf $@
+	grub-file --is-x86-multiboot $@ || { echo "$@ is not a multiboot kernel" >&2; exit 1; }
+
+# --- GRUB ISO -------------------------------------------------------------------------------
+$(ISO): $(ELF) scripts/mkiso.ts
+	@echo "  ISO     $@"
+	$(TSX) scripts/mkiso.ts $(ELF) $@
+
+# --- host builds of the hardware-independent modules (test/host) ----------------------------
+HOST_ENTRIES := $(wildcard test/host/entry/*.ts)
+HOST_WASM := $(patsubst test/host/entry/%.ts,$(BUILD)/host/%.wasm,$(HOST_ENTRIES))
+$(BUILD)/host/%.wasm: test/host/entry/%.ts $(AS_SOURCES) | deps
+	@mkdir -p $(@D)
+	@echo "  ASC     $@ (host)"
+	node_modules/.bin/asc $< --runtime stub -O2 --debug --disable simd -o $@
+host-wasm: $(HOST_WASM)
+
+# everything the vitest suites need (test/globalSetup.ts calls this)
+test-artifacts: $(ELF) $(ISO) $(HOST_WASM)
+
+# --- the verbs --------------------------------------------------------------------------------
+run: $(ELF) | deps
+	$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --interactive
+
+test: test-artifacts | deps
+	node_modules/.bin/vitest run
+
+bench: $(ELF) | deps
+	$(TSX) scripts/bench.ts --kernel $(ELF) --out $(BUILD)/bench.json
+
+debug: $(ELF) | deps
+	$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --gdb
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,110 @@
+/* The arch seam, native side: every instruction AssemblyScript cannot express (port I/O,
+ * control registers, descriptor tables, interrupts, rdtsc) as one small imported function.
+ * The AssemblyScript side declares them in kernel/arch/x86.ts; host tests mock the same names.
+ * Each is a plain cdecl function whose first argument is the (unused) import instance. */
+#include <stdint.h>
+#include "kernel.h"
+
+typedef struct Z_arch_instance_t arch_t;
+
+/* ---- port I/O ---- */
+void Z_archZ_outb(arch_t *a, u32 port, u32 value) { (void)a; __asm__ volatile("outb %b0, %w1" : : "a"(value), "Nd"(port)); }
+u32 Z_archZ_inb(arch_t *a, u32 port) { (void)a; uint8_t v; __asm__ volatile("inb %w1, %b0" : "=a"(v) : "Nd"(port)); return v; }
+void Z_archZ_outw(arch_t *a, u32 port, u32 value) { (void)a; __asm__ volatile("outw %w0, %w1" : : "a"(value), "Nd"(port)); }
+void Z_archZ_outl(arch_t *a, u32 port, u32 value) { (void)a; __asm__ volatile("outl %0, %w1" : : "a"(value), "Nd"(port)); }
+
+/* ---- interrupts and the CPU ---- */
+void Z_archZ_cli(arch_t *a) { (void)a; __asm__ volatile("cli" ::: "memory"); }
+void Z_archZ_sti(arch_t *a) { (void)a; __asm__ volatile("sti" ::: "memory"); }
+void Z_archZ_hlt(arch_t *a) { (void)a; __asm__ volatile("hlt" ::: "memory"); }
+/* Wait for the next interrupt with interrupts enabled, atomically (sti's one-instruction shadow). */
+void Z_archZ_waitForInterrupt(arch_t *a) { (void)a; __asm__ volatile("sti; hlt" ::: "memory"); }
+u32 Z_archZ_readEflags(arch_t *a) { (void)a; u32 f; __asm__ volatile("pushfl; popl %0" : "=r"(f)); return f; }
+u64 Z_archZ_rdtsc(arch_t *a) { (void)a; uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((u64)hi << 32) | lo; }
+
+u32 Z_archZ_readCr0(arch_t *a) { (void)a; u32 v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+u32 Z_archZ_readCr2(arch_t *a) { (void)a; u32 v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+u32 Z_archZ_readCr3(arch_t *a) { (void)a; u32 v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+u32 Z_archZ_readCr4(arch_t *a) { (void)a; u32 v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+void Z_archZ_writeCr3(arch_t *a, u32 v) { (void)a; __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+void Z_archZ_invlpg(arch_t *a, u32 virt) { (void)a; __asm__ volatile("invlpg (%0)" : : "r"(virt) : "memory"); }
+
+/* ---- descriptor tables ---- */
+void Z_archZ_lgdt(arch_t *a, u32 pointer) { (void)a; __asm__ volatile("lgdt (%0)" : : "r"(pointer) : "memory"); }
+void Z_archZ_lidt(arch_t *a, u32 pointer) { (void)a; __asm__ volatile("lidt (%0)" : : "r"(pointer) : "memory"); }
+void Z_archZ_ltr(arch_t *a, u32 selector) { (void)a; __asm__ volatile("ltr %w0" : : "r"(selector)); }
+/* Reload CS with a far return and the data segment registers, after lgdt. */
+void Z_archZ_reloadSegments(arch_t *a, u32 code, u32 data) {
+  (void)a;
+  __asm__ volatile(
+      "pushl %0\n\t"
+      "pushl $1f\n\t"
+      "lretl\n"
+      "1:\n\t"
+      "movw %w1, %%ds\n\tmovw %w1, %%es\n\tmovw %w1, %%fs\n\tmovw %w1, %%gs\n\tmovw %w1, %%ss"
+      : : "r"(code), "r"(data) : "memory");
+}
+
+/* ---- diagnostics ---- */
+/* The caller's frame pointer: where an AssemblyScript backtrace starts walking. */
+__attribute__((noinline)) u32 Z_archZ_framePointer(arch_t *a) {
+  (void)a;
+  /* our own frame holds the caller's saved EBP: read it instead of __builtin_frame_address(1) */
+  return *(u32 *)__builtin_frame_address(0);
+}
+
+/* Fill 11 words at `out`: eax ebx ecx edx esi edi ebp esp eflags cs ss, as they are here. */
+void Z_archZ_captureRegisters(arch_t *a, u32 out) {
+  (void)a;
+  u32 *r = (u32 *)(uintptr_t)out;
+  __asm__ volatile(
+      "movl %%eax, 0(%0)\n\tmovl %%ebx, 4(%0)\n\tmovl %%ecx, 8(%0)\n\tmovl %%edx, 12(%0)\n\t"
+      "movl %%esi, 16(%0)\n\tmovl %%edi, 20(%0)\n\tmovl %%ebp, 24(%0)\n\tmovl %%esp, 28(%0)\n\t"
+      "pushfl\n\tpopl 32(%0)\n\t"
+      "movl $0, 36(%0)\n\tmovw %%cs, 36(%0)\n\tmovl $0, 40(%0)\n\tmovw %%ss, 40(%0)"
+      : : "r"(r) : "memory");
+}
+
+/* The round trip through the full interrupt path (stub, dispatcher, empty handler, iret). */
+void Z_archZ_softInterruptBench(arch_t *a) { (void)a; __asm__ volatile("int $0x81" ::: "memory"); }
+
+/* A divide error raised by the CPU itself (#DE, vector 0), for the panic-path self-test.
+ * AssemblyScript's own `/` never gets here: wasm2c checks the divisor and traps first. */
+u32 Z_archZ_cpuDivide(arch_t *a, u32 dividend, u32 divisor) {
+  (void)a;
+  u32 q;
+  __asm__ volatile("xorl %%edx, %%edx\n\tdivl %2" : "=a"(q) : "a"(dividend), "r"(divisor) : "edx");
+  return q;
+}
+
+/* ---- link-time addresses (linker.ld, boot/entry.asm, boot/interrupts.asm) ---- */
+extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[], __rodata_end[];
+extern char __ksyms_start[], __ksyms_end[], __asdata_start[], __asdata_end[];
+extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
+extern char boot_page_directory[], isr_stub_table[], double_fault_task_entry[], boot_entry_tsc[];
+static char double_fault_stack[8192] __attribute__((aligned(16)));
+
+/* Ids match LinkerSymbol in kernel/arch/x86.ts. */
+u32 Z_archZ_linkerAddress(arch_t *a, u32 id) {
+  (void)a;
+  switch (id) {
+    case 0: return (u32)(uintptr_t)__kernel_start;
+    case 1: return (u32)(uintptr_t)__kernel_end;
+    case 2: return (u32)(uintptr_t)__text_start;
+    case 3: return (u32)(uintptr_t)__text_end;
+    case 4: return (u32)(uintptr_t)__rodata_end;
+    case 5: return (u32)(uintptr_t)__ksyms_start;
+    case 6: return (u32)(uintptr_t)__ksyms_end;
+    case 7: return (u32)(uintptr_t)__asdata_start;
+    case 8: return (u32)(uintptr_t)__asdata_end;
+    case 9: return (u32)(uintptr_t)boot_stack_guard;
+    case 10: return (u32)(uintptr_t)boot_stack_bottom;
+    case 11: return (u32)(uintptr_t)boot_stack_top;
+    case 12: return (u32)(uintptr_t)boot_page_directory;
+    case 13: return (u32)(uintptr_t)isr_stub_table;
+    case 14: return (u32)(uintptr_t)double_fault_task_entry;
+    case 15: return (u32)(uintptr_t)(double_fault_stack + sizeof double_fault_stack);
+    case 16: return (u32)(uintptr_t)boot_entry_tsc;
+    default: return 0;
+  }
+}

@@ -1,0 +1,156 @@
+; askern boot stub: multiboot header, magic check, boot page tables, jump to the higher half.
+;
+; The loader (GRUB or QEMU -kernel) enters _start at its *physical* address with paging off,
+; EAX = 0x2BADB002 and EBX = the physical address of the multiboot information structure.
+; Everything here is linked at 0xC0000000 + phys, so before paging is on every address is
+; written as (symbol - KERNEL_VMA_OFFSET).
+;
+; Boot address space (replaced by the VMM later):
+;
+;   virtual                      physical        how
+;   0x00000000-0x007FFFFF   ->   0-8 MiB         identity, only until the jump; then removed
+;   0xC0000000-0xC07FFFFF   ->   0-8 MiB         two 4 KiB page tables (so single pages can be
+;                                                left unmapped: the stack guard page)
+;   0xC0800000-0xF7FFFFFF   ->   8-896 MiB       4 MiB PSE pages (the early linear map)
+;
+; Virtual page 0 is not mapped once the kernel runs: a null dereference faults.
+
+bits 32
+
+MB_MAGIC        equ 0x1BADB002
+MB_FLAG_ALIGN   equ 1 << 0            ; page-align modules
+MB_FLAG_MEMINFO equ 1 << 1            ; we want mem_lower/mem_upper and the memory map
+MB_FLAGS        equ MB_FLAG_ALIGN | MB_FLAG_MEMINFO
+MB_BOOT_MAGIC   equ 0x2BADB002        ; what a multiboot loader leaves in EAX
+
+KERNEL_VMA_OFFSET equ 0xC0000000
+PDE_KERNEL_BASE   equ KERNEL_VMA_OFFSET >> 22   ; 768
+LOW_TABLES        equ 2                          ; 4 KiB-page tables for the first 8 MiB
+LINEAR_MAP_PDES   equ 224                        ; 224 * 4 MiB = 896 MiB
+
+PTE_PRESENT  equ 1 << 0
+PTE_WRITABLE equ 1 << 1
+PDE_4MIB     equ 1 << 7
+CR0_WP       equ 1 << 16
+CR0_PG       equ 1 << 31
+CR4_PSE      equ 1 << 4
+
+COM1 equ 0x3F8
+
+section .multiboot
+align 4
+    dd MB_MAGIC
+    dd MB_FLAGS
+    dd -(MB_MAGIC + MB_FLAGS)
+
+section .text
+global _start
+extern kernel_entry
+_start:
+    cli
+    cld
+    cmp eax, MB_BOOT_MAGIC
+    jne not_multiboot
+    mov esi, ebx                                   ; keep the multiboot info address
+
+    rdtsc                                          ; instruction count at entry (under -icount)
+    mov [boot_entry_tsc - KERNEL_VMA_OFFSET], eax
+    mov [boot_entry_tsc - KERNEL_VMA_OFFSET + 4], edx
+
+    ; --- the two low page tables: 2048 entries, phys 0 .. 8 MiB, present + writable
+    mov edi, boot_page_tables - KERNEL_VMA_OFFSET
+    mov eax, PTE_PRESENT | PTE_WRITABLE
+    mov ecx, 1024 * LOW_TABLES
+.fill_pte:
+    stosd
+    add eax, 4096
+    loop .fill_pte
+    ; leave the page below the boot stack unmapped: a stack overflow then faults, and the
+    ; double-fault task (on its own stack) reports it
+    mov eax, boot_stack_guard - KERNEL_VMA_OFFSET
+    shr eax, 12
+    mov dword [boot_page_tables - KERNEL_VMA_OFFSET + eax * 4], 0
+
+    ; --- page directory
+    mov edi, boot_page_directory - KERNEL_VMA_OFFSET
+    mov eax, boot_page_tables - KERNEL_VMA_OFFSET + (PTE_PRESENT | PTE_WRITABLE)
+    mov [edi + 0 * 4], eax                          ; identity, for the jump only
+    mov [edi + PDE_KERNEL_BASE * 4], eax
+    add eax, 4096
+    mov [edi + 1 * 4], eax
+    mov [edi + (PDE_KERNEL_BASE + 1) * 4], eax
+    mov eax, (LOW_TABLES * 0x400000) | PDE_4MIB | PTE_PRESENT | PTE_WRITABLE
+    mov ecx, LINEAR_MAP_PDES - LOW_TABLES
+    lea edi, [edi + (PDE_KERNEL_BASE + LOW_TABLES) * 4]
+.fill_pde:
+    stosd
+    add eax, 0x400000
+    loop .fill_pde
+
+    mov eax, cr4
+    or eax, CR4_PSE
+    mov cr4, eax
+    mov eax, boot_page_directory - KERNEL_VMA_OFFSET
+    mov cr3, eax
+    mov eax, cr0
+    or eax, CR0_PG | CR0_WP
+    mov cr0, eax
+    mov eax, higher_half                            ; an absolute (virtual) address
+    jmp eax
+
+higher_half:
+    mov dword [boot_page_directory + 0], 0          ; drop the identity map
+    mov dword [boot_page_directory + 4], 0
+    mov eax, cr3
+    mov cr3, eax
+    mov esp, boot_stack_top
+    xor ebp, ebp                                    ; the end of every backtrace
+    push esi
+    call kernel_entry                               ; never returns
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+; Booted without a multiboot loader: say so on COM1 and on the VGA text screen, then halt.
+not_multiboot:
+    mov esi, not_multiboot_msg - KERNEL_VMA_OFFSET
+    mov edi, 0xB8000
+.next:
+    lodsb
+    test al, al
+    jz .halt
+    mov ah, 0x4F                                    ; white on red
+    stosw
+    mov bl, al
+    mov dx, COM1 + 5
+.wait_tx:
+    in al, dx
+    test al, 0x20
+    jz .wait_tx
+    mov al, bl
+    mov dx, COM1
+    out dx, al
+    jmp .next
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+section .rodata
+not_multiboot_msg:
+    db "askern: not started by a multiboot loader (EAX != 0x2BADB002); halting.", 13, 10, 0
+
+section .data
+global boot_entry_tsc
+align 8
+boot_entry_tsc: dq 0
+
+section .bss
+global boot_page_directory, boot_page_tables, boot_stack_guard, boot_stack_bottom, boot_stack_top
+align 4096
+boot_page_directory: resb 4096
+boot_page_tables:    resb 4096 * LOW_TABLES
+boot_stack_guard:    resb 4096
+boot_stack_bottom:   resb 32768
+boot_stack_top:

@@ -1,0 +1,96 @@
+; Interrupt entry stubs. Every one of the 256 vectors gets a stub that pushes a dummy error code
+; (when the CPU pushes none) and the vector number, then joins isr_common, which saves the
+; registers and calls the AssemblyScript dispatcher with a pointer to this frame:
+;
+;   offset  field            pushed by
+;   +0      gs               isr_common
+;   +4      fs
+;   +8      es
+;   +12     ds
+;   +16     edi              pusha
+;   +20     esi
+;   +24     ebp
+;   +28     esp (ignored)
+;   +32     ebx
+;   +36     edx
+;   +40     ecx
+;   +44     eax
+;   +48     vector           stub
+;   +52     error code       CPU (vectors 8, 10-14, 17, 21, 29, 30) or stub (0)
+;   +56     eip              CPU
+;   +60     cs
+;   +64     eflags
+;
+; kernel/arch/frame.ts mirrors this layout; keep the two in step.
+
+bits 32
+extern isr_dispatch_c
+extern double_fault_c
+
+%macro ISR_NOERR 1
+isr_%1:
+    push dword 0
+    push dword %1
+    jmp isr_common
+%endmacro
+%macro ISR_ERR 1
+isr_%1:
+    push dword %1
+    jmp isr_common
+%endmacro
+
+section .text
+%assign v 0
+%rep 256
+  %if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
+    ISR_ERR v
+  %else
+    ISR_NOERR v
+  %endif
+  %assign v v + 1
+%endrep
+
+isr_common:
+    pusha
+    push ds
+    push es
+    push fs
+    push gs
+    mov ax, 0x10                ; kernel data selector (kernel/arch/gdt.ts)
+    mov ds, ax
+    mov es, ax
+    mov eax, esp
+    push dword [eax + 56]       ; a fake frame so backtraces walk through the interrupt
+    push ebp
+    mov ebp, esp
+    push eax
+    call isr_dispatch_c
+    add esp, 12
+    pop gs
+    pop fs
+    pop es
+    pop ds
+    popa
+    add esp, 8                  ; vector and error code
+    iret
+
+; The double-fault handler runs as its own task (an IDT task gate), with its own stack, so a
+; kernel stack overflow reaches it even though the faulting stack is unusable.
+global double_fault_task_entry
+double_fault_task_entry:
+    xor ebp, ebp
+    call double_fault_c
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+section .rodata
+global isr_stub_table
+align 4
+isr_stub_table:
+%assign v 0
+%rep 256
+    dd isr_ %+ v
+  %assign v v + 1
+%endrep

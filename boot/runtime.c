@@ -1,0 +1,91 @@
+/* The wasm2c embedder: the runtime functions the generated kernel.c calls, the one kernel
+ * instance, and the bridges from native entry points (boot, interrupts, double fault, traps)
+ * into AssemblyScript.
+ *
+ * Memory model: the module's linear memory has data == 0, so a wasm address *is* a virtual
+ * address. Bounds checks are compiled out (WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 with
+ * WASM_RT_SKIP_SIGNAL_RECOVERY=1): a bad address faults through the MMU like any kernel bug.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include "kernel.h"
+
+struct Z_arch_instance_t { int unused; };
+static struct Z_arch_instance_t arch_instance;
+static Z_kernel_instance_t kernel_instance;
+
+/* ---- wasm-rt embedder API -------------------------------------------------------------- */
+
+static bool runtime_initialized;
+void wasm_rt_init(void) { runtime_initialized = true; }
+bool wasm_rt_is_initialized(void) { return runtime_initialized; }
+void wasm_rt_free(void) {}
+
+/* One module, whose types the wasm type section already deduplicates: a counter gives each
+ * registered signature its own id, which is all call_indirect compares. */
+uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
+  static uint32_t next_type_id;
+  (void)params; (void)results;
+  return ++next_type_id;
+}
+
+void wasm_rt_allocate_memory(wasm_rt_memory_t *memory, uint32_t initial_pages, uint32_t max_pages) {
+  memory->data = 0;                        /* wasm address == virtual address */
+  memory->pages = initial_pages;
+  memory->max_pages = max_pages;
+  memory->size = initial_pages * 65536u;   /* asc declares < 65536 pages, so this fits */
+}
+uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *memory, uint32_t pages) {
+  (void)memory; (void)pages;
+  return (uint32_t)-1;                     /* memory.grow always fails: the kernel owns memory */
+}
+void wasm_rt_free_memory(wasm_rt_memory_t *memory) { (void)memory; }
+
+/* The function table holds the targets of AssemblyScript function references (self-tests,
+ * interrupt handlers). It is static: the kernel has no allocator when it is instantiated. */
+#define FUNCREF_TABLE_CAPACITY 1024
+static wasm_rt_funcref_t funcref_storage[FUNCREF_TABLE_CAPACITY];
+void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t *table, uint32_t elements, uint32_t max) {
+  if (elements > FUNCREF_TABLE_CAPACITY) wasm_rt_trap(WASM_RT_TRAP_OOB);
+  table->data = funcref_storage;
+  table->size = elements;
+  table->max_size = max;
+}
+void wasm_rt_free_funcref_table(wasm_rt_funcref_table_t *table) { (void)table; }
+
+/* A wasm trap (unreachable, integer divide by zero or overflow, bad call_indirect) ends in the
+ * kernel panic, with the native return address and frame so the backtrace starts at the trap. */
+__attribute__((noreturn, noinline)) void wasm_rt_trap(wasm_rt_trap_t trap) {
+  Z_kernelZ_onWasmTrap(&kernel_instance, (u32)trap,
+                       (u32)(uintptr_t)__builtin_return_address(0),
+                       *(u32 *)__builtin_frame_address(0)); /* the caller's saved EBP */
+  for (;;) __asm__ volatile("cli; hlt");
+}
+
+__attribute__((noreturn)) void abort(void) { wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE); }
+__attribute__((noreturn)) void askern_assert_failed(const char *expr, const char *file, int line) {
+  (void)expr; (void)file; (void)line;
+  wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);
+}
+
+/* ---- native entry points -------------------------------------------------------------- */
+
+/* Called by boot/entry.asm on the boot stack, paging on, interrupts off. Instantiating runs the
+ * module's start function (all top-level AssemblyScript code, including self-test registration)
+ * and copies the static data segments to their --memoryBase addresses. */
+__attribute__((noreturn)) void kernel_entry(uint32_t multiboot_info_phys) {
+  wasm_rt_init();
+  Z_kernel_init_module();
+  Z_kernel_instantiate(&kernel_instance, &arch_instance);
+  Z_kernelZ_kmain(&kernel_instance, multiboot_info_phys);
+  for (;;) __asm__ volatile("cli; hlt");
+}
+
+/* From isr_common (boot/interrupts.asm) with a pointer to the saved frame. */
+void isr_dispatch_c(uint32_t frame) { Z_kernelZ_isrDispatch(&kernel_instance, frame); }
+
+/* From the double-fault task (boot/interrupts.asm), on its own stack. */
+__attribute__((noreturn)) void double_fault_c(void) {
+  Z_kernelZ_onDoubleFault(&kernel_instance);
+  for (;;) __asm__ volatile("cli; hlt");
+}

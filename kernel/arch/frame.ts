@@ -1,0 +1,14 @@
+// The register frame that boot/interrupts.asm saves on every interrupt (see the diagram
+// there). Field order is the memory order, lowest address first.
+
+@unmanaged export class InterruptFrame {
+  gs: u32; fs: u32; es: u32; ds: u32;
+  edi: u32; esi: u32; ebp: u32; espAtPusha: u32; ebx: u32; edx: u32; ecx: u32; eax: u32;
+  vector: u32;
+  errorCode: u32;
+  eip: u32; cs: u32; eflags: u32;
+}
+
+/** Bytes from the frame's start to where the CPU's own push begins (eip), i.e. the size of
+ *  what the stub saved; the interrupted ESP is frame + this + 12 (eip, cs, eflags). */
+export const FRAME_CPU_PART_OFFSET: u32 = 56;

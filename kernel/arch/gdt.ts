@@ -1,0 +1,81 @@
+// Global descriptor table, and the two task-state segments.
+//
+// Selectors:  0x08 kernel code   0x10 kernel data   0x18 main TSS   0x20 double-fault TSS
+//
+// A segment descriptor (8 bytes):
+//   63..56 base 31..24 | 55..52 flags (G, D/B, L, AVL) | 51..48 limit 19..16 | 47..40 access
+//   39..16 base 23..0  | 15..0 limit 15..0
+//
+// The double fault (vector 8) is delivered through a task gate: the CPU saves the running
+// state into the main TSS and loads the double-fault TSS, whose stack is separate. That is what
+// makes a kernel stack overflow reportable instead of a triple fault and a reboot.
+import { lgdt, ltr, reloadSegments, readCr3, linkerAddress, LinkerSymbol } from "./x86";
+
+export const KERNEL_CODE_SELECTOR: u32 = 0x08;
+export const KERNEL_DATA_SELECTOR: u32 = 0x10;
+export const MAIN_TSS_SELECTOR: u32 = 0x18;
+export const DOUBLE_FAULT_TSS_SELECTOR: u32 = 0x20;
+
+const ENTRIES = 5;
+const gdt = memory.data(ENTRIES * 8, 8);
+const gdtPointer = memory.data(8, 4);           // u16 limit, u32 base
+
+// access bytes
+const ACCESS_CODE_RING0: u32 = 0x9A;            // present, ring 0, code, readable
+const ACCESS_DATA_RING0: u32 = 0x92;            // present, ring 0, data, writable
+const ACCESS_TSS32: u32 = 0x89;                 // present, ring 0, 32-bit available TSS
+const FLAGS_4K_32BIT: u32 = 0xC;                // granularity 4 KiB, 32-bit
+
+// Task-state segment (104 bytes), the fields we use, by byte offset:
+//   0 link  4 esp0  8 ss0  28 cr3  32 eip  36 eflags  40 eax 44 ecx 48 edx 52 ebx
+//   56 esp  60 ebp  64 esi  68 edi  72 es  76 cs  80 ss  84 ds  88 fs  92 gs  102 iomap base
+export const TSS_SIZE: u32 = 104;
+export const TSS_CR3 = 28, TSS_EIP = 32, TSS_EFLAGS = 36, TSS_EAX = 40, TSS_ECX = 44, TSS_EDX = 48,
+  TSS_EBX = 52, TSS_ESP = 56, TSS_EBP = 60, TSS_ESI = 64, TSS_EDI = 68, TSS_ES = 72, TSS_CS = 76,
+  TSS_SS = 80, TSS_DS = 84, TSS_FS = 88, TSS_GS = 92, TSS_IOMAP = 102;
+
+/** The TSS the CPU saves the interrupted state into when a double fault switches tasks. */
+export const mainTss = memory.data(TSS_SIZE, 16);
+const doubleFaultTss = memory.data(TSS_SIZE, 16);
+
+function setDescriptor(index: u32, base: u32, limit: u32, access: u32, flags: u32): void {
+  const d = gdt + index * 8;
+  store<u16>(d, <u16>(limit & 0xFFFF));
+  store<u16>(d, <u16>(base & 0xFFFF), 2);
+  store<u8>(d, <u8>((base >> 16) & 0xFF), 4);
+  store<u8>(d, <u8>access, 5);
+  store<u8>(d, <u8>(((limit >> 16) & 0xF) | (flags << 4)), 6);
+  store<u8>(d, <u8>(base >> 24), 7);
+}
+
+/** Loads a flat GDT with both TSSs and reloads every segment register. Interrupts must be off. */
+export function gdtInit(): void {
+  setDescriptor(0, 0, 0, 0, 0);
+  setDescriptor(1, 0, 0xFFFFF, ACCESS_CODE_RING0, FLAGS_4K_32BIT);
+  setDescriptor(2, 0, 0xFFFFF, ACCESS_DATA_RING0, FLAGS_4K_32BIT);
+  setDescriptor(3, <u32>mainTss, TSS_SIZE - 1, ACCESS_TSS32, 0);
+  setDescriptor(4, <u32>doubleFaultTss, TSS_SIZE - 1, ACCESS_TSS32, 0);
+
+  memory.fill(mainTss, 0, TSS_SIZE);
+  store<u16>(mainTss + TSS_IOMAP, <u16>TSS_SIZE);
+
+  const t = doubleFaultTss;
+  memory.fill(t, 0, TSS_SIZE);
+  store<u32>(t + TSS_CR3, readCr3());
+  store<u32>(t + TSS_EIP, <u32>linkerAddress(LinkerSymbol.DoubleFaultEntry));
+  store<u32>(t + TSS_EFLAGS, 0x2);              // reserved bit 1; interrupts off
+  store<u32>(t + TSS_ESP, <u32>linkerAddress(LinkerSymbol.DoubleFaultStackTop));
+  store<u32>(t + TSS_CS, KERNEL_CODE_SELECTOR);
+  store<u32>(t + TSS_SS, KERNEL_DATA_SELECTOR);
+  store<u32>(t + TSS_DS, KERNEL_DATA_SELECTOR);
+  store<u32>(t + TSS_ES, KERNEL_DATA_SELECTOR);
+  store<u32>(t + TSS_FS, KERNEL_DATA_SELECTOR);
+  store<u32>(t + TSS_GS, KERNEL_DATA_SELECTOR);
+  store<u16>(t + TSS_IOMAP, <u16>TSS_SIZE);
+
+  store<u16>(gdtPointer, <u16>(ENTRIES * 8 - 1));
+  store<u32>(gdtPointer, <u32>gdt, 2);
+  lgdt(gdtPointer);
+  reloadSegments(KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR);
+  ltr(MAIN_TSS_SELECTOR);
+}

@@ -1,0 +1,76 @@
+// Interrupt descriptor table and the dispatcher every interrupt stub calls.
+//
+// An interrupt gate (8 bytes):
+//   63..48 handler offset 31..16 | 47 P | 46..45 DPL | 44..40 type (0b01110: 32-bit interrupt
+//   gate; 0b00101: task gate) | 39..32 zero | 31..16 code selector (or TSS selector) |
+//   15..0 handler offset 15..0
+import { lidt, linkerAddress, LinkerSymbol } from "./x86";
+import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
+import { InterruptFrame } from "./frame";
+import { IRQ_BASE_VECTOR, picEndOfInterrupt, picIsSpurious } from "./pic";
+import { panicOnException } from "../diag/panic";
+
+export type InterruptHandler = (frame: InterruptFrame) => void;
+
+export const VECTOR_DOUBLE_FAULT: u32 = 8;
+export const VECTOR_PAGE_FAULT: u32 = 14;
+export const VECTOR_BENCH: u32 = 0x81;
+
+const GATE_INTERRUPT32: u32 = 0x8E;   // present, DPL 0, 32-bit interrupt gate (IF cleared)
+const GATE_TASK: u32 = 0x85;          // present, DPL 0, task gate
+
+const idt = memory.data(256 * 8, 8);
+const idtPointer = memory.data(8, 4);
+const handlers = memory.data(256 * 4, 4);   // function references, 0 = none
+
+function setGate(vector: u32, offset: u32, selector: u32, type: u32): void {
+  const g = idt + vector * 8;
+  store<u16>(g, <u16>(offset & 0xFFFF));
+  store<u16>(g, <u16>selector, 2);
+  store<u8>(g, 0, 4);
+  store<u8>(g, <u8>type, 5);
+  store<u16>(g, <u16>(offset >> 16), 6);
+}
+
+/** Fills all 256 gates (vector 8 as a task gate to the double-fault TSS) and loads the IDT. */
+export function idtInit(): void {
+  const stubs = linkerAddress(LinkerSymbol.IsrStubTable);
+  for (let v: u32 = 0; v < 256; v++) {
+    setGate(v, load<u32>(stubs + v * 4), KERNEL_CODE_SELECTOR, GATE_INTERRUPT32);
+  }
+  setGate(VECTOR_DOUBLE_FAULT, 0, DOUBLE_FAULT_TSS_SELECTOR, GATE_TASK);
+  setInterruptHandler(VECTOR_BENCH, emptyHandler);
+  store<u16>(idtPointer, <u16>(256 * 8 - 1));
+  store<u32>(idtPointer, <u32>idt, 2);
+  lidt(idtPointer);
+}
+
+function emptyHandler(frame: InterruptFrame): void {}
+
+/** Installs `handler` for `vector` (replacing any). For an IRQ the dispatcher sends the EOI. */
+export function setInterruptHandler(vector: u32, handler: InterruptHandler): void {
+  store<usize>(handlers + vector * 4, changetype<usize>(handler));
+}
+
+/** Removes the handler for `vector`; an exception there then panics again. */
+export function clearInterruptHandler(vector: u32): void {
+  store<usize>(handlers + vector * 4, 0);
+}
+
+/**
+ * Called by isr_common for every interrupt, with interrupts off. Exceptions without a handler
+ * panic; IRQs are acknowledged after their handler; a spurious IRQ 7/15 is dropped.
+ */
+export function isrDispatch(framePtr: usize): void {
+  const frame = changetype<InterruptFrame>(framePtr);
+  const vector = frame.vector;
+  const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 16;
+  if (isIrq && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
+  const handler = load<usize>(handlers + vector * 4);
+  if (handler != 0) {
+    changetype<InterruptHandler>(handler)(frame);
+  } else if (!isIrq) {
+    panicOnException(frame);
+  }
+  if (isIrq) picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
+}

@@ -1,0 +1,52 @@
+// The arch seam: every instruction AssemblyScript cannot express, as an imported function.
+// The native side is boot/arch.c; host tests (test/host) supply mocks under the same names.
+// Plain load<T>/store<T> are not volatile, so anything with a side effect beyond memory
+// (ports, control registers, descriptor tables) must come through here.
+
+@external("arch", "outb") export declare function outb(port: u32, value: u32): void;
+@external("arch", "inb") export declare function inb(port: u32): u32;
+@external("arch", "outw") export declare function outw(port: u32, value: u32): void;
+@external("arch", "outl") export declare function outl(port: u32, value: u32): void;
+
+@external("arch", "cli") export declare function cli(): void;
+@external("arch", "sti") export declare function sti(): void;
+@external("arch", "hlt") export declare function hlt(): void;
+/** sti; hlt — sleeps until the next interrupt without losing a wake-up. */
+@external("arch", "waitForInterrupt") export declare function waitForInterrupt(): void;
+@external("arch", "readEflags") export declare function readEflags(): u32;
+/** Time-stamp counter. Under `qemu -icount shift=0` it counts guest instructions exactly. */
+@external("arch", "rdtsc") export declare function rdtsc(): u64;
+
+@external("arch", "readCr0") export declare function readCr0(): u32;
+@external("arch", "readCr2") export declare function readCr2(): u32;
+@external("arch", "readCr3") export declare function readCr3(): u32;
+@external("arch", "readCr4") export declare function readCr4(): u32;
+@external("arch", "writeCr3") export declare function writeCr3(physAddr: u32): void;
+@external("arch", "invlpg") export declare function invlpg(virtAddr: u32): void;
+
+@external("arch", "lgdt") export declare function lgdt(pointerAddr: usize): void;
+@external("arch", "lidt") export declare function lidt(pointerAddr: usize): void;
+@external("arch", "ltr") export declare function ltr(selector: u32): void;
+@external("arch", "reloadSegments") export declare function reloadSegments(codeSelector: u32, dataSelector: u32): void;
+
+/** The frame pointer (EBP) of the function that calls this one. */
+@external("arch", "framePointer") export declare function framePointer(): usize;
+/** Writes 11 words at `out`: eax ebx ecx edx esi edi ebp esp eflags cs ss. */
+@external("arch", "captureRegisters") export declare function captureRegisters(out: usize): void;
+/** `int 0x81`: one round trip through the interrupt path (benchmark). */
+@external("arch", "softInterruptBench") export declare function softInterruptBench(): void;
+/** A native `div`: divisor 0 raises the CPU's #DE (self-test of the exception path). */
+@external("arch", "cpuDivide") export declare function cpuDivide(dividend: u32, divisor: u32): u32;
+
+/** Addresses fixed at link time; ids as in boot/arch.c. */
+export const enum LinkerSymbol {
+  KernelStart = 0, KernelEnd = 1, TextStart = 2, TextEnd = 3, RodataEnd = 4,
+  KsymsStart = 5, KsymsEnd = 6, AsDataStart = 7, AsDataEnd = 8,
+  BootStackGuard = 9, BootStackBottom = 10, BootStackTop = 11,
+  BootPageDirectory = 12, IsrStubTable = 13, DoubleFaultEntry = 14, DoubleFaultStackTop = 15,
+  BootEntryTsc = 16,
+}
+@external("arch", "linkerAddress") export declare function linkerAddress(id: LinkerSymbol): usize;
+
+/** Where the kernel's higher half starts: virtual = physical + KERNEL_VMA_OFFSET. */
+export const KERNEL_VMA_OFFSET: usize = 0xC0000000;

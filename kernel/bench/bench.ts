@@ -1,0 +1,45 @@
+// Benchmarks. Each registers in one line and reports instructions per operation, measured with
+// rdtsc under `qemu -icount shift=0` (one tick per guest instruction, so the figures repeat
+// exactly). Each record is one serial line that the launcher collects into build/bench.json:
+//
+//   BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.00}
+import { puts, putRatio, putDec, newline } from "../console/console";
+import { nameListContains } from "../boot/cmdline";
+
+export type BenchFn = () => void;
+
+const MAX_BENCHES: u32 = 64;
+const registry = memory.data(MAX_BENCHES * 8, 4);   // { name: string, fn }
+let benchCount: u32 = 0;
+
+/** Registers a benchmark; `bench` runs all, `bench=name,prefix.*` some. */
+export function registerBench(name: string, fn: BenchFn): void {
+  if (benchCount >= MAX_BENCHES) unreachable();
+  store<usize>(registry + benchCount * 8, changetype<usize>(name));
+  store<usize>(registry + benchCount * 8, changetype<usize>(fn), 4);
+  benchCount++;
+}
+
+/** Prints one record: `totalInstructions / operations` with two decimals, in `unit`. */
+export function benchReport(name: string, totalInstructions: u64, operations: u64, unit: string = "instr/op"): void {
+  puts("BENCH {\"name\":\""); puts(name); puts("\",\"unit\":\""); puts(unit); puts("\",\"value\":");
+  putRatio(totalInstructions, operations);
+  puts("}\n");
+}
+
+/** Prints one record with an integer value (a maximum, a total). */
+export function benchReportValue(name: string, value: u64, unit: string): void {
+  puts("BENCH {\"name\":\""); puts(name); puts("\",\"unit\":\""); puts(unit); puts("\",\"value\":");
+  putDec(value);
+  puts("}\n");
+}
+
+/** Runs the benchmarks whose names match (all when `namesLength` is 0). */
+export function runBenchmarks(names: usize, namesLength: u32): void {
+  for (let i: u32 = 0; i < benchCount; i++) {
+    const name = changetype<string>(load<usize>(registry + i * 8));
+    if (namesLength != 0 && !nameListContains(names, namesLength, name)) continue;
+    changetype<BenchFn>(load<usize>(registry + i * 8, 4))();
+  }
+  puts("bench: done\n");
+}

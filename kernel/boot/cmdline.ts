@@ -1,0 +1,164 @@
+// The kernel command line: space-separated `name` or `name=value` options.
+//
+//   test=all | test=list | test=name1,name2,prefix.*   run self-tests (or list them)
+//   seed=N                                              seed for random tests (decimal or 0x hex)
+//   bench | bench=name1,prefix.*                        run benchmarks
+//   loglevel=error|warn|info|debug|trace (or 0-4)       console verbosity
+//
+// A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
+// skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
+// report: nothing is ignored silently. Pure: runs on the host in tests.
+
+export const enum TestSelection { None = 0, All = 1, List = 2, Named = 3 }
+export const enum ProblemKind { UnknownOption = 1, BadValue = 2, TooMany = 3 }
+
+export const MAX_PROBLEMS: u32 = 8;
+const PROBLEM_BYTES: u32 = 12;
+
+/** Parsed options. Byte ranges point into the command line itself (no copies). */
+@unmanaged export class BootOptions {
+  testSelection: u32;
+  testNames: usize; testNamesLength: u32;
+  seed: u64; seedGiven: u32;
+  bench: u32; benchNames: usize; benchNamesLength: u32;
+  logLevel: i32;          // -1: not given
+  problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
+}
+
+/** Bytes to reserve for a BootOptions with its problem list. */
+export const BOOT_OPTIONS_BYTES: u32 = offsetof<BootOptions>() + MAX_PROBLEMS * PROBLEM_BYTES;
+
+export function problemKind(options: BootOptions, i: u32): ProblemKind {
+  return <ProblemKind>load<u32>(changetype<usize>(options) + offsetof<BootOptions>() + i * PROBLEM_BYTES);
+}
+export function problemStart(options: BootOptions, i: u32): usize {
+  return load<u32>(changetype<usize>(options) + offsetof<BootOptions>() + i * PROBLEM_BYTES, 4);
+}
+export function problemLength(options: BootOptions, i: u32): u32 {
+  return load<u32>(changetype<usize>(options) + offsetof<BootOptions>() + i * PROBLEM_BYTES, 8);
+}
+
+function addProblem(options: BootOptions, kind: ProblemKind, start: usize, length: u32): void {
+  const n = options.problemCount;
+  options.problemCount = n + 1;
+  if (n >= MAX_PROBLEMS) return;   // counted, not stored
+  const p = changetype<usize>(options) + offsetof<BootOptions>() + n * PROBLEM_BYTES;
+  store<u32>(p, kind); store<u32>(p, <u32>start, 4); store<u32>(p, length, 8);
+}
+
+/** True when bytes [start, start+length) equal the ASCII string `text`. */
+export function bytesEqual(start: usize, length: u32, text: string): bool {
+  if (<u32>text.length != length) return false;
+  for (let i: u32 = 0; i < length; i++) {
+    if (<u32>load<u8>(start + i) != <u32>text.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Parses an unsigned decimal or 0x-hex number; returns -1 (as i64) when malformed or > 2^63. */
+export function parseNumber(start: usize, length: u32): i64 {
+  if (length == 0) return -1;
+  let base: u64 = 10, i: u32 = 0;
+  if (length > 2 && load<u8>(start) == 48 && (load<u8>(start + 1) | 0x20) == 120) { base = 16; i = 2; }
+  let value: u64 = 0;
+  for (; i < length; i++) {
+    const c = <u32>load<u8>(start + i);
+    let digit: u32;
+    if (c >= 48 && c <= 57) digit = c - 48;
+    else if (base == 16 && (c | 0x20) >= 97 && (c | 0x20) <= 102) digit = (c | 0x20) - 87;
+    else return -1;
+    if (value > (<u64>0x7FFFFFFFFFFFFFFF - digit) / base) return -1;
+    value = value * base + digit;
+  }
+  return <i64>value;
+}
+
+/**
+ * True when `name` is in the comma-separated list at [list, list+length). An entry ending in
+ * '*' matches every name with that prefix; "all" matches everything.
+ */
+export function nameListContains(list: usize, length: u32, name: string): bool {
+  let entry = list;
+  const end = list + length;
+  while (entry <= end) {
+    let entryEnd = entry;
+    while (entryEnd < end && load<u8>(entryEnd) != 44) entryEnd++;
+    const n = <u32>(entryEnd - entry);
+    if (bytesEqual(entry, n, "all")) return true;
+    if (n > 0 && load<u8>(entryEnd - 1) == 42) {
+      const prefix = n - 1;
+      if (<u32>name.length >= prefix) {
+        let same = true;
+        for (let i: u32 = 0; i < prefix; i++) if (<u32>load<u8>(entry + i) != <u32>name.charCodeAt(i)) { same = false; break; }
+        if (same) return true;
+      }
+    } else if (bytesEqual(entry, n, name)) return true;
+    entry = entryEnd + 1;
+  }
+  return false;
+}
+
+function parseLogLevel(start: usize, length: u32): i32 {
+  if (bytesEqual(start, length, "error")) return 0;
+  if (bytesEqual(start, length, "warn")) return 1;
+  if (bytesEqual(start, length, "info")) return 2;
+  if (bytesEqual(start, length, "debug")) return 3;
+  if (bytesEqual(start, length, "trace")) return 4;
+  const n = parseNumber(start, length);
+  return n >= 0 && n <= 4 ? <i32>n : -1;
+}
+
+function looksLikePath(start: usize, length: u32): bool {
+  for (let i: u32 = 0; i < length; i++) if (load<u8>(start + i) == 47) return true;
+  return length > 4 && bytesEqual(start + length - 4, 4, ".elf");
+}
+
+/** Parses the command line [text, text+length) into `out` (which it clears first). */
+export function parseCommandLine(text: usize, length: u32, out: BootOptions): void {
+  memory.fill(changetype<usize>(out), 0, BOOT_OPTIONS_BYTES);
+  out.logLevel = -1;
+  let position = text;
+  const end = text + length;
+  let first = true;
+  while (position < end) {
+    while (position < end && load<u8>(position) == 32) position++;
+    if (position >= end) break;
+    const start = position;
+    let equals: usize = 0;
+    while (position < end && load<u8>(position) != 32) {
+      if (equals == 0 && load<u8>(position) == 61) equals = position;
+      position++;
+    }
+    const tokenLength = <u32>(position - start);
+    const nameLength = equals != 0 ? <u32>(equals - start) : tokenLength;
+    const value = equals + 1;
+    const valueLength = equals != 0 ? <u32>(position - value) : 0;
+    const wasFirst = first;
+    first = false;
+
+    if (bytesEqual(start, nameLength, "test") && equals != 0) {
+      if (bytesEqual(value, valueLength, "all")) out.testSelection = TestSelection.All;
+      else if (bytesEqual(value, valueLength, "list")) out.testSelection = TestSelection.List;
+      else if (valueLength > 0) { out.testSelection = TestSelection.Named; out.testNames = value; out.testNamesLength = valueLength; }
+      else addProblem(out, ProblemKind.BadValue, start, tokenLength);
+    } else if (bytesEqual(start, nameLength, "seed") && equals != 0) {
+      const n = parseNumber(value, valueLength);
+      if (n < 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+      else { out.seed = <u64>n; out.seedGiven = 1; }
+    } else if (bytesEqual(start, nameLength, "bench")) {
+      out.bench = 1;
+      if (equals != 0) {
+        if (valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+        else { out.benchNames = value; out.benchNamesLength = valueLength; }
+      }
+    } else if (bytesEqual(start, nameLength, "loglevel") && equals != 0) {
+      const level = parseLogLevel(value, valueLength);
+      if (level < 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+      else out.logLevel = level;
+    } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
+      // the kernel image path that loaders put first
+    } else {
+      addProblem(out, ProblemKind.UnknownOption, start, tokenLength);
+    }
+  }
+}

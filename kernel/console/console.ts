@@ -1,0 +1,68 @@
+// The kernel console: serial (always) and VGA text (when enabled). Nothing here allocates;
+// numbers are formatted into a small static buffer. Output from an interrupt handler may
+// interleave with output it interrupted, but never corrupts state.
+import { serialPutByte } from "./serial";
+import { vgaPutByte, vgaClear } from "./vga";
+import { formatDecimal, formatHex, formatFixed2 } from "../lib/format";
+
+let vgaEnabled = false;
+const scratch = memory.data(32);
+
+/** Turns the VGA mirror on (clearing the screen) or off. */
+export function consoleEnableVga(on: bool): void {
+  vgaEnabled = on;
+  if (on) vgaClear();
+}
+
+/** Writes one byte; "\n" becomes "\r\n" on serial. */
+export function putByte(byte: u32): void {
+  if (byte == 10) serialPutByte(13);
+  serialPutByte(byte);
+  if (vgaEnabled) vgaPutByte(byte);
+}
+
+/** Writes a string (its characters' low bytes: the kernel's text is ASCII). */
+export function puts(text: string): void {
+  const n = text.length;
+  for (let i = 0; i < n; i++) putByte(<u32>text.charCodeAt(i) & 0xFF);
+}
+
+/** Writes `length` bytes starting at virtual address `bytes`. */
+export function putBytes(bytes: usize, length: u32): void {
+  for (let i: u32 = 0; i < length; i++) putByte(load<u8>(bytes + i));
+}
+
+/** Writes a NUL-terminated byte string, at most `limit` bytes of it. */
+export function putCString(bytes: usize, limit: u32): void {
+  for (let i: u32 = 0; i < limit; i++) {
+    const b = load<u8>(bytes + i);
+    if (b == 0) return;
+    putByte(b);
+  }
+}
+
+export function newline(): void { putByte(10); }
+
+/** Decimal. */
+export function putDec(value: u64): void { putBytes(scratch, formatDecimal(value, scratch)); }
+
+/** Signed decimal. */
+export function putSigned(value: i64): void {
+  if (value < 0) { putByte(45); putDec(<u64>(-value)); } else putDec(<u64>value);
+}
+
+/** "0x" and hex, zero-padded to `minDigits` (8 is a 32-bit address). */
+export function putHex(value: u64, minDigits: u32 = 8): void {
+  putByte(48); putByte(120);
+  putBytes(scratch, formatHex(value, minDigits, scratch));
+}
+
+/** numerator / denominator with two decimals. */
+export function putRatio(numerator: u64, denominator: u64): void {
+  putBytes(scratch, formatFixed2(numerator, denominator, scratch));
+}
+
+/** Pads with spaces up to `width` after writing `written` characters. */
+export function padTo(written: u32, width: u32): void {
+  for (let i = written; i < width; i++) putByte(32);
+}

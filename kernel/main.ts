@@ -1,0 +1,124 @@
+// askern's AssemblyScript entry. boot/entry.asm sets up the higher half and calls kernel_entry
+// (boot/runtime.c), which instantiates this module (running every file's top-level code, so
+// tests and benchmarks are registered) and then calls kmain.
+import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol } from "./arch/x86";
+import { gdtInit } from "./arch/gdt";
+import { idtInit, setInterruptHandler } from "./arch/idt";
+import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
+import { pitInit, pitTick, pitTicks } from "./arch/pit";
+import { qemuExit, ExitCode, haltForever } from "./arch/qemu";
+import { InterruptFrame } from "./arch/frame";
+import { serialInit } from "./console/serial";
+import { puts, putDec, putHex, newline, putBytes, consoleEnableVga, putCString } from "./console/console";
+import { LogLevel, logBegin, logLine, setLogLevel, logLevelName } from "./console/log";
+import { setExitOnPanic, panic } from "./diag/panic";
+import {
+  MultibootInfo, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_MODULES, MB_INFO_LOADER_NAME,
+  bootPhysToVirt, cStringLength,
+} from "./boot/multiboot";
+import {
+  parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, TestSelection, ProblemKind, MAX_PROBLEMS,
+  problemKind, problemStart, problemLength,
+} from "./boot/cmdline";
+import { runSelfTests, listTests, watchdogTick } from "./test/harness";
+import { runBenchmarks } from "./bench/bench";
+
+// Every file that registers tests or benchmarks, so their top-level code runs.
+import "./tests/foundation";
+import "./tests/panics";
+import "./bench/core";
+
+export { isrDispatch } from "./arch/idt";
+export { onWasmTrap, onDoubleFault } from "./diag/panic";
+
+const TIMER_HZ: u32 = 100;
+const CMDLINE_LIMIT: u32 = 4096;
+const options = changetype<BootOptions>(memory.data(BOOT_OPTIONS_BYTES, 8));
+
+function onTimer(frame: InterruptFrame): void {
+  pitTick();
+  watchdogTick(pitTicks());
+}
+
+function reportOptionProblems(): void {
+  const count = options.problemCount;
+  for (let i: u32 = 0; i < count && i < MAX_PROBLEMS; i++) {
+    logBegin(LogLevel.Warn, "cmdline");
+    puts(problemKind(options, i) == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
+    putBytes(problemStart(options, i), problemLength(options, i));
+    puts("' (known: test= seed= bench loglevel=)");
+    newline();
+  }
+  if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
+}
+
+function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32): void {
+  if (logBegin(LogLevel.Info, "boot")) {
+    puts("multiboot info at "); putHex(changetype<usize>(info) - 0xC0000000); puts(", flags "); putHex(info.flags);
+    if ((info.flags & MB_INFO_LOADER_NAME) != 0) {
+      const name = bootPhysToVirt(info.loaderNamePhys);
+      if (name != 0) { puts(", loader '"); putCString(name, 64); puts("'"); }
+    }
+    newline();
+  }
+  if (logBegin(LogLevel.Info, "boot")) { puts("command line '"); putBytes(cmdline, cmdlineLength); puts("'\n"); }
+  if ((info.flags & MB_INFO_MEMORY) != 0 && logBegin(LogLevel.Info, "boot")) {
+    puts("mem_lower "); putDec(info.memLowerKiB); puts(" KiB, mem_upper "); putDec(info.memUpperKiB); puts(" KiB");
+    puts((info.flags & MB_INFO_MEMORY_MAP) != 0 ? ", memory map present" : ", no memory map");
+    puts(", "); putDec((info.flags & MB_INFO_MODULES) != 0 ? info.moduleCount : 0); puts(" module(s)\n");
+  }
+  if (logBegin(LogLevel.Info, "boot")) {
+    puts("kernel image "); putHex(linkerAddress(LinkerSymbol.KernelStart)); puts("-"); putHex(linkerAddress(LinkerSymbol.KernelEnd));
+    puts(", AssemblyScript data "); putHex(linkerAddress(LinkerSymbol.AsDataStart)); puts("-"); putHex(linkerAddress(LinkerSymbol.AsDataEnd));
+    newline();
+  }
+}
+
+/** The kernel's main function. Never returns. */
+export function kmain(multibootInfoPhys: u32): void {
+  serialInit();
+  consoleEnableVga(true);
+  gdtInit();
+  idtInit();
+  picInit();
+  pitInit(TIMER_HZ);
+  setInterruptHandler(IRQ_BASE_VECTOR + 0, onTimer);
+  picUnmask(0);
+
+  puts("\naskern: AssemblyScript kernel, i386, higher half\n");
+  const infoVirt = bootPhysToVirt(multibootInfoPhys);
+  if (infoVirt == 0) panic("multiboot info above the boot linear map");
+  const info = changetype<MultibootInfo>(infoVirt);
+  let cmdline: usize = 0, cmdlineLength: u32 = 0;
+  if ((info.flags & MB_INFO_CMDLINE) != 0) {
+    cmdline = bootPhysToVirt(info.cmdlinePhys);
+    if (cmdline != 0) cmdlineLength = cStringLength(cmdline, CMDLINE_LIMIT);
+  }
+  parseCommandLine(cmdline, cmdlineLength, options);
+  if (options.logLevel >= 0) setLogLevel(<LogLevel>options.logLevel);
+  printBootInfo(info, cmdline, cmdlineLength);
+  reportOptionProblems();
+  logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(<LogLevel>(options.logLevel >= 0 ? options.logLevel : 2))); newline();
+
+  sti();
+  const selection = <TestSelection>options.testSelection;
+  if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
+
+  if (selection == TestSelection.List) {
+    listTests();
+    qemuExit(ExitCode.Pass);
+  }
+  if (selection != TestSelection.None) {
+    const seed = options.seedGiven != 0 ? options.seed : rdtsc() ^ 0x5DEECE66D;
+    const ok = runSelfTests(selection, options.testNames, options.testNamesLength, seed);
+    const entryTsc = load<u64>(linkerAddress(LinkerSymbol.BootEntryTsc));
+    puts("boot: "); putDec(rdtsc() - entryTsc); puts(" instructions from kernel entry to the end of the self-tests\n");
+    if (options.bench == 0) qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
+  }
+  if (options.bench != 0) {
+    runBenchmarks(options.benchNames, options.benchNamesLength);
+    qemuExit(ExitCode.Pass);
+  }
+  logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): idle; quit QEMU with Ctrl-A X");
+  while (true) waitForInterrupt();
+}

@@ -1,0 +1,167 @@
+// In-kernel self-tests. A test registers in one line, at the top level of its file:
+//
+//   registerTest("pmm.free_count", () => { ... check(...) ... });
+//   registerPanicTest("panic.null_deref", "null pointer dereference", () => { ... });
+//
+// `test=all` (or a name list) runs them at boot and prints a TAP stream on serial, ending with
+// "selftest: N passed, M failed", then leaves QEMU with ExitCode.Pass or ExitCode.Fail. A panic
+// test must end in a panic whose text contains every '|'-separated part of its expectation; it
+// runs alone, in its own boot (`test=panic.null_deref`), judged by the host (test/kernel).
+// Each test runs under a PIT watchdog.
+import { puts, putDec, putHex, newline, putBytes } from "../console/console";
+import { qemuExit, ExitCode } from "../arch/qemu";
+import { pitTicks, pitHz } from "../arch/pit";
+import { Random, randomSeed } from "../lib/random";
+import { nameListContains, TestSelection } from "../boot/cmdline";
+import { isPanicking } from "../diag/panic";
+
+export type TestFn = () => void;
+
+const MAX_TESTS: u32 = 256;
+const RECORD_BYTES: u32 = 12;                  // { name: string, fn, expectedPanic: string | 0 }
+const registry = memory.data(MAX_TESTS * RECORD_BYTES, 4);
+let testCount: u32 = 0;
+
+/** Watchdog: a test that runs longer than this fails the run. */
+export const TEST_TIMEOUT_SECONDS: u32 = 20;
+
+let currentName: string | null = null;
+let currentNumber: u32 = 0;
+let currentFailures: u32 = 0;
+let passed: u32 = 0, failed: u32 = 0;
+let deadlineTick: u64 = 0;
+let baseSeed: u64 = 0;
+const testRandom = changetype<Random>(memory.data(offsetof<Random>(), 8));
+
+function register(name: string, fn: TestFn, expectedPanic: usize): void {
+  if (testCount >= MAX_TESTS) unreachable();  // a build-time mistake: raise MAX_TESTS
+  const r = registry + testCount * RECORD_BYTES;
+  store<usize>(r, changetype<usize>(name));
+  store<usize>(r, changetype<usize>(fn), 4);
+  store<usize>(r, expectedPanic, 8);
+  testCount++;
+}
+
+/** Registers a self-test run by `test=all` or by name. */
+export function registerTest(name: string, fn: TestFn): void { register(name, fn, 0); }
+
+/** Registers a test that must panic with text containing each '|'-separated part of `expected`. */
+export function registerPanicTest(name: string, expected: string, fn: TestFn): void {
+  register(name, fn, changetype<usize>(expected));
+}
+
+@inline function recordName(i: u32): string { return changetype<string>(load<usize>(registry + i * RECORD_BYTES)); }
+@inline function recordFn(i: u32): TestFn { return changetype<TestFn>(load<usize>(registry + i * RECORD_BYTES, 4)); }
+@inline function recordExpectedPanic(i: u32): usize { return load<usize>(registry + i * RECORD_BYTES, 8); }
+
+/** The running test's generator, seeded from the run's seed and the test's name. */
+export function testRng(): Random { return testRandom; }
+
+/** The run's base seed (printed at the start; `seed=N` replays it). */
+export function testBaseSeed(): u64 { return baseSeed; }
+
+function failHeader(what: string): void {
+  currentFailures++;
+  puts("# check failed: "); puts(what);
+}
+
+/** Records a failure unless `condition` holds. Returns `condition`. */
+export function check(condition: bool, what: string): bool {
+  if (!condition) { failHeader(what); newline(); }
+  return condition;
+}
+
+/** Records a failure unless actual == expected (both printed). Returns whether they matched. */
+export function checkEqual(actual: u64, expected: u64, what: string): bool {
+  if (actual == expected) return true;
+  failHeader(what);
+  puts(": expected "); putDec(expected); puts(" ("); putHex(expected); puts("), got ");
+  putDec(actual); puts(" ("); putHex(actual); puts(")\n");
+  return false;
+}
+
+function nameHash(name: string): u64 {
+  let h: u64 = 0xCBF29CE484222325;   // FNV-1a
+  for (let i = 0; i < name.length; i++) { h ^= <u64>name.charCodeAt(i); h *= 0x100000001B3; }
+  return h;
+}
+
+function runOne(i: u32): void {
+  const name = recordName(i);
+  currentName = name;
+  currentNumber++;
+  currentFailures = 0;
+  randomSeed(testRandom, baseSeed ^ nameHash(name));
+  deadlineTick = pitTicks() + <u64>TEST_TIMEOUT_SECONDS * pitHz();
+  recordFn(i)();
+  deadlineTick = 0;
+  if (currentFailures == 0) { passed++; puts("ok "); }
+  else { failed++; puts("not ok "); }
+  putDec(currentNumber); puts(" - "); puts(name);
+  if (currentFailures != 0) { puts(" # "); putDec(currentFailures); puts(" check(s) failed"); }
+  newline();
+  currentName = null;
+}
+
+function selected(i: u32, selection: TestSelection, names: usize, namesLength: u32): bool {
+  if (selection == TestSelection.All) return recordExpectedPanic(i) == 0;
+  return nameListContains(names, namesLength, recordName(i));
+}
+
+function printSummary(): void {
+  puts("selftest: "); putDec(passed); puts(" passed, "); putDec(failed); puts(" failed\n");
+}
+
+/** Prints every registered test, one a line ("test: name" or "panictest: name expects ..."). */
+export function listTests(): void {
+  for (let i: u32 = 0; i < testCount; i++) {
+    const expected = recordExpectedPanic(i);
+    puts(expected != 0 ? "panictest: " : "test: ");
+    puts(recordName(i));
+    if (expected != 0) { puts(" expects "); puts(changetype<string>(expected)); }
+    newline();
+  }
+}
+
+/**
+ * Runs the selected tests as a TAP stream, then prints the summary. Returns true when all
+ * passed. A selected panic test that returns counts as failed.
+ */
+export function runSelfTests(selection: TestSelection, names: usize, namesLength: u32, seed: u64): bool {
+  baseSeed = seed;
+  let total: u32 = 0;
+  for (let i: u32 = 0; i < testCount; i++) if (selected(i, selection, names, namesLength)) total++;
+  puts("TAP version 13\n");
+  puts("# seed="); putDec(seed); puts(" (replay with seed="); putDec(seed); puts(")\n");
+  puts("1.."); putDec(total); newline();
+  if (total == 0 && selection == TestSelection.Named) {
+    puts("# no test matches '"); putBytes(names, namesLength); puts("'\n");
+    failed++;
+  }
+  for (let i: u32 = 0; i < testCount; i++) {
+    if (!selected(i, selection, names, namesLength)) continue;
+    const expected = recordExpectedPanic(i);
+    if (expected != 0) {
+      puts("# panic test: expects a panic containing \""); puts(changetype<string>(expected)); puts("\"\n");
+    }
+    runOne(i);
+    if (expected != 0) {
+      puts("# "); puts(recordName(i)); puts(": returned without the expected panic\n");
+      if (currentFailures == 0) { passed--; failed++; }
+    }
+  }
+  printSummary();
+  return failed == 0;
+}
+
+/** Called on every timer tick: a test past its deadline fails the whole run. */
+export function watchdogTick(now: u64): void {
+  if (deadlineTick == 0 || now < deadlineTick || isPanicking()) return;
+  deadlineTick = 0;
+  puts("\nnot ok "); putDec(currentNumber); puts(" - ");
+  if (currentName) puts(currentName!);
+  puts(" # timeout: watchdog fired after "); putDec(TEST_TIMEOUT_SECONDS); puts(" s\n");
+  failed++;
+  printSummary();
+  qemuExit(ExitCode.Fail);
+}
