@@ -65,6 +65,9 @@ void Z_archZ_captureRegisters(arch_t *a, u32 out) {
       : : "r"(r) : "memory");
 }
 
+/* Called at the start of every panic; never inlined, so gdb can always break here. */
+__attribute__((noinline)) void Z_archZ_panicHook(arch_t *a) { (void)a; __asm__ volatile("" ::: "memory"); }
+
 /* The round trip through the full interrupt path (stub, dispatcher, empty handler, iret). */
 void Z_archZ_softInterruptBench(arch_t *a) { (void)a; __asm__ volatile("int $0x81" ::: "memory"); }
 

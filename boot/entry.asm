@@ -1,9 +1,11 @@
 ; askern boot stub: multiboot header, magic check, boot page tables, jump to the higher half.
 ;
-; The loader (GRUB or QEMU -kernel) enters _start at its *physical* address with paging off,
-; EAX = 0x2BADB002 and EBX = the physical address of the multiboot information structure.
-; Everything here is linked at 0xC0000000 + phys, so before paging is on every address is
-; written as (symbol - KERNEL_VMA_OFFSET).
+; The loader (GRUB or QEMU -kernel) enters _start with paging off, EAX = 0x2BADB002 and EBX =
+; the physical address of the multiboot information structure. _start and the header live in
+; .boot, linked at virtual == physical: GRUB maps ELF's e_entry through the segments' virtual
+; addresses, QEMU's loader jumps to it as a physical address, and only this satisfies both.
+; The rest of the kernel is linked at 0xC0000000 + phys, so until paging is on this code
+; writes every address of it as (symbol - KERNEL_VMA_OFFSET).
 ;
 ; Boot address space (replaced by the VMM later):
 ;
@@ -43,7 +45,7 @@ align 4
     dd MB_FLAGS
     dd -(MB_MAGIC + MB_FLAGS)
 
-section .text
+section .boot
 global _start
 extern kernel_entry
 _start:
@@ -98,6 +100,7 @@ _start:
     mov eax, higher_half                            ; an absolute (virtual) address
     jmp eax
 
+section .text
 higher_half:
     mov dword [boot_page_directory + 0], 0          ; drop the identity map
     mov dword [boot_page_directory + 4], 0
@@ -112,9 +115,10 @@ higher_half:
     hlt
     jmp .halt
 
+section .boot
 ; Booted without a multiboot loader: say so on COM1 and on the VGA text screen, then halt.
 not_multiboot:
-    mov esi, not_multiboot_msg - KERNEL_VMA_OFFSET
+    mov esi, not_multiboot_msg
     mov edi, 0xB8000
 .next:
     lodsb
@@ -137,7 +141,6 @@ not_multiboot:
     hlt
     jmp .halt
 
-section .rodata
 not_multiboot_msg:
     db "askern: not started by a multiboot loader (EAX != 0x2BADB002); halting.", 13, 10, 0
 

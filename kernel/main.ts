@@ -20,7 +20,7 @@ import {
   parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, TestSelection, ProblemKind, MAX_PROBLEMS,
   problemKind, problemStart, problemLength,
 } from "./boot/cmdline";
-import { runSelfTests, listTests, watchdogTick } from "./test/harness";
+import { runSelfTests, listTests, watchdogTick, setTestTimeout } from "./test/harness";
 import { runBenchmarks } from "./bench/bench";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
@@ -46,7 +46,7 @@ function reportOptionProblems(): void {
     logBegin(LogLevel.Warn, "cmdline");
     puts(problemKind(options, i) == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts("' (known: test= seed= bench loglevel=)");
+    puts("' (known: test= seed= bench loglevel= watchdog=)");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
@@ -96,6 +96,7 @@ export function kmain(multibootInfoPhys: u32): void {
   }
   parseCommandLine(cmdline, cmdlineLength, options);
   if (options.logLevel >= 0) setLogLevel(<LogLevel>options.logLevel);
+  if (options.watchdogSeconds != 0) setTestTimeout(options.watchdogSeconds);
   printBootInfo(info, cmdline, cmdlineLength);
   reportOptionProblems();
   logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(<LogLevel>(options.logLevel >= 0 ? options.logLevel : 2))); newline();

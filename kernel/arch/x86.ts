@@ -33,6 +33,8 @@
 @external("arch", "framePointer") export declare function framePointer(): usize;
 /** Writes 11 words at `out`: eax ebx ecx edx esi edi ebp esp eflags cs ss. */
 @external("arch", "captureRegisters") export declare function captureRegisters(out: usize): void;
+/** Does nothing: the debugger's breakpoint on panic (.gdbinit breaks on Z_archZ_panicHook). */
+@external("arch", "panicHook") export declare function panicHook(): void;
 /** `int 0x81`: one round trip through the interrupt path (benchmark). */
 @external("arch", "softInterruptBench") export declare function softInterruptBench(): void;
 /** A native `div`: divisor 0 raises the CPU's #DE (self-test of the exception path). */

@@ -4,6 +4,7 @@
 //   seed=N                                              seed for random tests (decimal or 0x hex)
 //   bench | bench=name1,prefix.*                        run benchmarks
 //   loglevel=error|warn|info|debug|trace (or 0-4)       console verbosity
+//   watchdog=S                                          per-test timeout in seconds (default 20)
 //
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
@@ -22,6 +23,7 @@ const PROBLEM_BYTES: u32 = 12;
   seed: u64; seedGiven: u32;
   bench: u32; benchNames: usize; benchNamesLength: u32;
   logLevel: i32;          // -1: not given
+  watchdogSeconds: u32;   // 0: not given
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
 
@@ -155,6 +157,10 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
       const level = parseLogLevel(value, valueLength);
       if (level < 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
       else out.logLevel = level;
+    } else if (bytesEqual(start, nameLength, "watchdog") && equals != 0) {
+      const n = parseNumber(value, valueLength);
+      if (n <= 0 || n > 3600) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+      else out.watchdogSeconds = <u32>n;
     } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
       // the kernel image path that loaders put first
     } else {

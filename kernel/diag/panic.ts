@@ -6,7 +6,7 @@
 //
 // Usage for a custom report:   panicBegin("vmm: fault on a guard page"); <print details>; panicEnd(frame)
 import {
-  cli, readCr0, readCr2, readCr3, readCr4, captureRegisters, framePointer, linkerAddress, LinkerSymbol,
+  cli, panicHook, readCr0, readCr2, readCr3, readCr4, captureRegisters, framePointer, linkerAddress, LinkerSymbol,
 } from "../arch/x86";
 import { InterruptFrame, FRAME_CPU_PART_OFFSET } from "../arch/frame";
 import { qemuExit, haltForever, ExitCode } from "../arch/qemu";
@@ -33,6 +33,7 @@ export function panicBegin(what: string): void {
     finish();
   }
   panicking = true;
+  panicHook();
   puts("\n*** KERNEL PANIC: ");
   puts(what);
   newline();

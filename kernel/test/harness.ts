@@ -7,7 +7,8 @@
 // "selftest: N passed, M failed", then leaves QEMU with ExitCode.Pass or ExitCode.Fail. A panic
 // test must end in a panic whose text contains every '|'-separated part of its expectation; it
 // runs alone, in its own boot (`test=panic.null_deref`), judged by the host (test/kernel).
-// Each test runs under a PIT watchdog.
+// Each test runs under a PIT watchdog. An on-demand test (registerOnDemandTest) runs only when
+// named: it checks something that ends the run, such as the watchdog itself.
 import { puts, putDec, putHex, newline, putBytes } from "../console/console";
 import { qemuExit, ExitCode } from "../arch/qemu";
 import { pitTicks, pitHz } from "../arch/pit";
@@ -18,12 +19,14 @@ import { isPanicking } from "../diag/panic";
 export type TestFn = () => void;
 
 const MAX_TESTS: u32 = 256;
-const RECORD_BYTES: u32 = 12;                  // { name: string, fn, expectedPanic: string | 0 }
+const RECORD_BYTES: u32 = 12;                  // { name: string, fn, expectedPanic: string | 0 | ON_DEMAND }
+const ON_DEMAND: usize = 1;
 const registry = memory.data(MAX_TESTS * RECORD_BYTES, 4);
 let testCount: u32 = 0;
 
-/** Watchdog: a test that runs longer than this fails the run. */
-export const TEST_TIMEOUT_SECONDS: u32 = 20;
+/** Watchdog: a test that runs longer than this (`watchdog=S` to change) fails the run. */
+let timeoutSeconds: u32 = 20;
+export function setTestTimeout(seconds: u32): void { timeoutSeconds = seconds; }
 
 let currentName: string | null = null;
 let currentNumber: u32 = 0;
@@ -49,6 +52,9 @@ export function registerTest(name: string, fn: TestFn): void { register(name, fn
 export function registerPanicTest(name: string, expected: string, fn: TestFn): void {
   register(name, fn, changetype<usize>(expected));
 }
+
+/** Registers a test that runs only when named on the command line, never in `test=all`. */
+export function registerOnDemandTest(name: string, fn: TestFn): void { register(name, fn, ON_DEMAND); }
 
 @inline function recordName(i: u32): string { return changetype<string>(load<usize>(registry + i * RECORD_BYTES)); }
 @inline function recordFn(i: u32): TestFn { return changetype<TestFn>(load<usize>(registry + i * RECORD_BYTES, 4)); }
@@ -92,7 +98,7 @@ function runOne(i: u32): void {
   currentNumber++;
   currentFailures = 0;
   randomSeed(testRandom, baseSeed ^ nameHash(name));
-  deadlineTick = pitTicks() + <u64>TEST_TIMEOUT_SECONDS * pitHz();
+  deadlineTick = pitTicks() + <u64>timeoutSeconds * pitHz();
   recordFn(i)();
   deadlineTick = 0;
   if (currentFailures == 0) { passed++; puts("ok "); }
@@ -104,7 +110,7 @@ function runOne(i: u32): void {
 }
 
 function selected(i: u32, selection: TestSelection, names: usize, namesLength: u32): bool {
-  if (selection == TestSelection.All) return recordExpectedPanic(i) == 0;
+  if (selection == TestSelection.All) return recordExpectedPanic(i) == 0;   // no panic or on-demand tests
   return nameListContains(names, namesLength, recordName(i));
 }
 
@@ -116,9 +122,9 @@ function printSummary(): void {
 export function listTests(): void {
   for (let i: u32 = 0; i < testCount; i++) {
     const expected = recordExpectedPanic(i);
-    puts(expected != 0 ? "panictest: " : "test: ");
+    puts(expected == 0 ? "test: " : expected == ON_DEMAND ? "ondemand: " : "panictest: ");
     puts(recordName(i));
-    if (expected != 0) { puts(" expects "); puts(changetype<string>(expected)); }
+    if (expected > ON_DEMAND) { puts(" expects "); puts(changetype<string>(expected)); }
     newline();
   }
 }
@@ -141,11 +147,11 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
   for (let i: u32 = 0; i < testCount; i++) {
     if (!selected(i, selection, names, namesLength)) continue;
     const expected = recordExpectedPanic(i);
-    if (expected != 0) {
+    if (expected > ON_DEMAND) {
       puts("# panic test: expects a panic containing \""); puts(changetype<string>(expected)); puts("\"\n");
     }
     runOne(i);
-    if (expected != 0) {
+    if (expected > ON_DEMAND) {
       puts("# "); puts(recordName(i)); puts(": returned without the expected panic\n");
       if (currentFailures == 0) { passed--; failed++; }
     }
@@ -160,7 +166,7 @@ export function watchdogTick(now: u64): void {
   deadlineTick = 0;
   puts("\nnot ok "); putDec(currentNumber); puts(" - ");
   if (currentName) puts(currentName!);
-  puts(" # timeout: watchdog fired after "); putDec(TEST_TIMEOUT_SECONDS); puts(" s\n");
+  puts(" # timeout: watchdog fired after "); putDec(timeoutSeconds); puts(" s\n");
   failed++;
   printSummary();
   qemuExit(ExitCode.Fail);

@@ -1,6 +1,6 @@
 // Self-tests of the foundation: native formatting, interrupts, the timer, the boot page
 // tables, the symbol table, the command-line parser and the seeded generator.
-import { registerTest, check, checkEqual, testRng } from "../test/harness";
+import { registerTest, registerOnDemandTest, check, checkEqual, testRng } from "../test/harness";
 import { formatDecimal, formatHex, formatFixed2 } from "../lib/format";
 import { softInterruptBench, waitForInterrupt, linkerAddress, LinkerSymbol, KERNEL_VMA_OFFSET, framePointer } from "../arch/x86";
 import { setInterruptHandler, clearInterruptHandler, VECTOR_BENCH } from "../arch/idt";
@@ -111,4 +111,9 @@ registerTest("random.replay", () => {
   randomSeed(a, 42);
   checkEqual(randomNext(a), first, "same seed, same sequence");
   check(randomNext(testRng()) != randomNext(testRng()), "the test generator moves");
+});
+
+// Never returns: the watchdog must fail the run (judged by the host, test/kernel/boot.test.ts).
+registerOnDemandTest("harness.watchdog_fires", () => {
+  while (true) waitForInterrupt();
 });

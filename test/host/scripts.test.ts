@@ -1,0 +1,55 @@
+// The build and launcher tools' own logic.
+import { describe, it, expect } from "vitest";
+import { readFileSync } from "node:fs";
+import { dataSegments } from "../../scripts/check-wasm";
+import { encodeTable } from "../../scripts/gensyms";
+import { parseSerial, qemuArgs } from "../../scripts/qemu";
+
+describe("check-wasm", () => {
+  it("reads the kernel's data segments, all inside the AssemblyScript data region", () => {
+    const segments = dataSegments(readFileSync("build/kernel.wasm"));
+    expect(segments.length).toBeGreaterThan(10);
+    for (const s of segments) {
+      expect(s.offset).toBeGreaterThanOrEqual(0xc0400000);
+      expect(s.offset + s.size).toBeLessThanOrEqual(0xc0500000);
+    }
+  });
+});
+
+describe("gensyms", () => {
+  it("encodes the header, sorted entries and names", () => {
+    const t = encodeTable([{ address: 0xc0100000, name: "a" }, { address: 0xc0100010, name: "bc" }]);
+    expect(t.readUInt32LE(0)).toBe(0x4d59534b);
+    expect(t.readUInt32LE(4)).toBe(2);
+    expect(t.readUInt32LE(8)).toBe(0xc0100000);
+    expect(t.toString("latin1", t.readUInt32LE(12), t.readUInt32LE(12) + 1)).toBe("a");
+    expect(t.toString("latin1", t.readUInt32LE(20), t.readUInt32LE(20) + 2)).toBe("bc");
+  });
+});
+
+describe("launcher", () => {
+  it("parses TAP, the summary, BENCH records and the panic", () => {
+    const serial = [
+      "TAP version 13", "1..2", "ok 1 - a.b", "# check failed: x", "not ok 2 - c.d # 1 check(s) failed",
+      "selftest: 1 passed, 1 failed", "boot: 1234 instructions from kernel entry to the end of the self-tests",
+      'BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.5}', "*** KERNEL PANIC: boom", "*** end of panic",
+    ].join("\r\n");
+    const r = parseSerial(serial);
+    expect(r.tap).toEqual([
+      { ok: true, number: 1, name: "a.b", comment: "", diagnostics: [] },
+      { ok: false, number: 2, name: "c.d", comment: "1 check(s) failed", diagnostics: ["check failed: x"] },
+    ]);
+    expect(r.summary).toEqual({ passed: 1, failed: 1 });
+    expect(r.benches).toEqual([{ name: "log.filtered_call", unit: "instr/op", value: 12.5 }]);
+    expect(r.bootInstructions).toBe(1234);
+    expect(r.panicText).toMatch(/^\*\*\* KERNEL PANIC: boom/);
+  });
+  it("builds the QEMU command for each mode", () => {
+    expect(qemuArgs({ kernel: "k.elf", cmdline: "test=all", icount: true, memoryMiB: 16 })).toEqual(expect.arrayContaining(
+      ["-kernel", "k.elf", "-append", "test=all", "-icount", "shift=0", "-m", "16", "isa-debug-exit,iobase=0xf4,iosize=0x04"]));
+    expect(qemuArgs({ iso: "a.iso" })).toEqual(expect.arrayContaining(["-cdrom", "a.iso"]));
+    expect(qemuArgs({ kernel: "k", gdb: true })).toEqual(expect.arrayContaining(["-s", "-S"]));
+    expect(qemuArgs({ kernel: "k", modules: ["a", "b"] })).toEqual(expect.arrayContaining(["-initrd", "a,b"]));
+    expect(() => qemuArgs({})).toThrow();
+  });
+});
