@@ -46,7 +46,7 @@ describe("launcher", () => {
   });
   it("builds the QEMU command for each mode", () => {
     expect(qemuArgs({ kernel: "k.elf", cmdline: "test=all", icount: true, memoryMiB: 16 })).toEqual(expect.arrayContaining(
-      ["-kernel", "k.elf", "-append", "test=all", "-icount", "shift=0", "-m", "16", "isa-debug-exit,iobase=0xf4,iosize=0x04"]));
+      ["-kernel", "k.elf", "-append", "test=all", "-icount", "shift=0,sleep=off", "-m", "16", "isa-debug-exit,iobase=0xf4,iosize=0x04"]));
     expect(qemuArgs({ iso: "a.iso" })).toEqual(expect.arrayContaining(["-cdrom", "a.iso"]));
     expect(qemuArgs({ kernel: "k", gdb: true })).toEqual(expect.arrayContaining(["-s", "-S"]));
     expect(qemuArgs({ kernel: "k", modules: ["a", "b"] })).toEqual(expect.arrayContaining(["-initrd", "a,b"]));
