@@ -35,5 +35,11 @@ fi
 # npm packages, pinned by package-lock.json; reinstalled when the lock file changes
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/askern-npm-ci.log; then
+    # npm 11 here leaves other platforms' optional packages (rollup's) out of the lock file and
+    # then refuses `npm ci`; `npm install --no-save` installs the same locked versions
+    echo "setup: npm ci refused the lock file ($(grep -m1 -o 'Missing: [^ ]*' /tmp/askern-npm-ci.log || echo 'see /tmp/askern-npm-ci.log'));"
+    echo "setup: installing the locked versions with npm install --no-save"
+    npm install --no-audit --no-fund --loglevel=error --no-save
+  fi
 fi
