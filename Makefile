@@ -120,7 +120,9 @@ run: $(ELF) | deps
 	$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --interactive
 
 test: test-artifacts | deps
-	node_modules/.bin/vitest run
+	node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=$(BUILD)/vitest.json || \
+	  { $(TSX) scripts/test-summary.ts $(BUILD)/vitest.json || true; exit 1; }
+	@$(TSX) scripts/test-summary.ts $(BUILD)/vitest.json
 
 bench: $(ELF) | deps
 	$(TSX) scripts/bench.ts --kernel $(ELF) --out $(BUILD)/bench.json
