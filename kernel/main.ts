@@ -10,7 +10,7 @@ import { qemuExit, ExitCode, haltForever } from "./arch/qemu";
 import { InterruptFrame } from "./arch/frame";
 import { serialInit } from "./console/serial";
 import { puts, putDec, putHex, newline, putBytes, consoleEnableVga, putCString } from "./console/console";
-import { LogLevel, logBegin, logLine, setLogLevel, logLevelName } from "./console/log";
+import { LogLevel, logBegin, logLine, setLogLevel, logLevel, logLevelName } from "./console/log";
 import { setExitOnPanic, panic } from "./diag/panic";
 import {
   MultibootInfo, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_MODULES, MB_INFO_LOADER_NAME,
@@ -99,7 +99,7 @@ export function kmain(multibootInfoPhys: u32): void {
   if (options.watchdogSeconds != 0) setTestTimeout(options.watchdogSeconds);
   printBootInfo(info, cmdline, cmdlineLength);
   reportOptionProblems();
-  logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(<LogLevel>(options.logLevel >= 0 ? options.logLevel : 2))); newline();
+  logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(logLevel())); newline();
 
   sti();
   const selection = <TestSelection>options.testSelection;

@@ -17,6 +17,7 @@ export interface LaunchOptions {
   timeoutMs?: number;       // kill QEMU after this long (default 120 s)
   interactive?: boolean;    // serial and monitor on this terminal (Ctrl-A X quits)
   echo?: boolean;           // also copy serial output to stdout while capturing
+  serialFile?: string;      // write serial to this file instead of stdout (with gdb)
 }
 
 export interface TapResult { number: number; name: string; ok: boolean; comment: string; diagnostics: string[] }
@@ -50,7 +51,7 @@ export function qemuArgs(options: LaunchOptions): string[] {
   if (options.icount) args.push("-icount", "shift=0,sleep=off");
   if (options.gdb) args.push("-s", "-S");
   if (options.interactive) args.push("-nographic");
-  else args.push("-display", "none", "-serial", "stdio", "-monitor", "none");
+  else args.push("-display", "none", "-serial", options.serialFile ? `file:${options.serialFile}` : "stdio", "-monitor", "none");
   return args;
 }
 

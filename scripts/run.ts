@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const cmdline = option("--append");
   if (process.argv.includes("--gdb")) {
     // QEMU halted at the first instruction with its gdb stub; serial goes to build/serial.log
-    const args = qemuArgs({ kernel, memoryMiB, cmdline, gdb: true }).map((a) => (a === "stdio" ? "file:build/serial.log" : a));
+    const args = qemuArgs({ kernel, memoryMiB, cmdline, gdb: true, serialFile: "build/serial.log" });
     console.log(`debug: qemu-system-i386 ${args.join(" ")}`);
     console.log("debug: serial output goes to build/serial.log (tail -f it in another terminal)");
     const qemu = spawn("qemu-system-i386", args, { stdio: ["ignore", "inherit", "inherit"] });

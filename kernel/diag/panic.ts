@@ -25,7 +25,7 @@ export function setExitOnPanic(on: bool): void { exitQemuOnPanic = on; }
 /** True once a panic has started (used by the watchdog to stay quiet). */
 export function isPanicking(): bool { return panicking; }
 
-/** Starts a panic report: interrupts off, the headline "*** KERNEL PANIC: <what>". */
+/** Starts a panic report: interrupts off (first thing), the headline "*** KERNEL PANIC: <what>". */
 export function panicBegin(what: string): void {
   cli();
   if (panicking) {
@@ -86,14 +86,6 @@ export function panic(reason: string): void {
   panicEnd(null);
 }
 
-/** Panics with "reason: 0x<value>". Never returns. */
-export function panicValue(reason: string, value: u64): void {
-  cli();
-  panicBegin(reason);
-  puts("value: "); putHex(value); newline();
-  panicEnd(null);
-}
-
 /** Prints the decoded page-fault error code, e.g. "not-present page, write, kernel mode". */
 export function putPageFaultDecoding(errorCode: u32): void {
   puts((errorCode & PF_PRESENT) != 0 ? "protection violation on a present page" : "not-present page");
@@ -106,7 +98,6 @@ export function putPageFaultDecoding(errorCode: u32): void {
 /** The panic for a CPU exception that nothing handled. Never returns. */
 export function panicOnException(frame: InterruptFrame): void {
   const vector = frame.vector;
-  cli();
   panicBegin(vector < 32 ? "unhandled CPU exception" : "unexpected interrupt");
   puts("vector "); putDec(vector); puts(" ("); puts(exceptionName(vector)); puts("), error code ");
   putHex(frame.errorCode); newline();
@@ -163,7 +154,6 @@ function trapName(trap: u32): string {
 
 /** A wasm trap from the generated code (boot/runtime.c): `nativeEip`/`nativeEbp` are where. */
 export function onWasmTrap(trap: u32, nativeEip: u32, nativeEbp: u32): void {
-  cli();
   panicBegin("wasm trap");
   puts("trap: "); puts(trapName(trap)); newline();
   puts("at eip "); putSymbolized(nativeEip); newline();
@@ -177,7 +167,6 @@ export function onWasmTrap(trap: u32, nativeEip: u32, nativeEbp: u32): void {
  * The strings are UTF-16 with their byte length in the four bytes before them.
  */
 export function asAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
-  cli();
   panicBegin("assertion failed");
   if (message) { puts("message: "); puts(message!); newline(); }
   if (fileName) { puts("at "); puts(fileName!); puts(":"); putDec(line); puts(":"); putDec(column); newline(); }

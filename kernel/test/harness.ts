@@ -19,8 +19,14 @@ import { isPanicking } from "../diag/panic";
 export type TestFn = () => void;
 
 const MAX_TESTS: u32 = 256;
-const RECORD_BYTES: u32 = 12;                  // { name: string, fn, expectedPanic: string | 0 | ON_DEMAND }
-const ON_DEMAND: usize = 1;
+/** What a registered test is, and so when it runs. */
+const enum TestKind {
+  Normal = 0,     // in test=all and by name
+  Panic = 1,      // by name only, alone in its boot; must panic with the expected text
+  OnDemand = 2,   // by name only: it ends the run some other way (the watchdog test)
+}
+// A registry record:  +0 name: string   +4 fn: TestFn   +8 kind: TestKind   +12 expectedPanic: string (Panic only)
+const RECORD_BYTES: u32 = 16;
 const registry = memory.data(MAX_TESTS * RECORD_BYTES, 4);
 let testCount: u32 = 0;
 
@@ -36,29 +42,31 @@ let deadlineTick: u64 = 0;
 let baseSeed: u64 = 0;
 const testRandom = changetype<Random>(memory.data(offsetof<Random>(), 8));
 
-function register(name: string, fn: TestFn, expectedPanic: usize): void {
+function register(name: string, fn: TestFn, kind: TestKind, expectedPanic: usize): void {
   if (testCount >= MAX_TESTS) unreachable();  // a build-time mistake: raise MAX_TESTS
   const r = registry + testCount * RECORD_BYTES;
   store<usize>(r, changetype<usize>(name));
   store<usize>(r, changetype<usize>(fn), 4);
-  store<usize>(r, expectedPanic, 8);
+  store<u32>(r, kind, 8);
+  store<usize>(r, expectedPanic, 12);
   testCount++;
 }
 
 /** Registers a self-test run by `test=all` or by name. */
-export function registerTest(name: string, fn: TestFn): void { register(name, fn, 0); }
+export function registerTest(name: string, fn: TestFn): void { register(name, fn, TestKind.Normal, 0); }
 
 /** Registers a test that must panic with text containing each '|'-separated part of `expected`. */
 export function registerPanicTest(name: string, expected: string, fn: TestFn): void {
-  register(name, fn, changetype<usize>(expected));
+  register(name, fn, TestKind.Panic, changetype<usize>(expected));
 }
 
 /** Registers a test that runs only when named on the command line, never in `test=all`. */
-export function registerOnDemandTest(name: string, fn: TestFn): void { register(name, fn, ON_DEMAND); }
+export function registerOnDemandTest(name: string, fn: TestFn): void { register(name, fn, TestKind.OnDemand, 0); }
 
 @inline function recordName(i: u32): string { return changetype<string>(load<usize>(registry + i * RECORD_BYTES)); }
 @inline function recordFn(i: u32): TestFn { return changetype<TestFn>(load<usize>(registry + i * RECORD_BYTES, 4)); }
-@inline function recordExpectedPanic(i: u32): usize { return load<usize>(registry + i * RECORD_BYTES, 8); }
+@inline function recordKind(i: u32): TestKind { return <TestKind>load<u32>(registry + i * RECORD_BYTES, 8); }
+@inline function recordExpectedPanic(i: u32): string { return changetype<string>(load<usize>(registry + i * RECORD_BYTES, 12)); }
 
 /** The running test's generator, seeded from the run's seed and the test's name. */
 export function testRng(): Random { return testRandom; }
@@ -110,7 +118,7 @@ function runOne(i: u32): void {
 }
 
 function selected(i: u32, selection: TestSelection, names: usize, namesLength: u32): bool {
-  if (selection == TestSelection.All) return recordExpectedPanic(i) == 0;   // no panic or on-demand tests
+  if (selection == TestSelection.All) return recordKind(i) == TestKind.Normal;
   return nameListContains(names, namesLength, recordName(i));
 }
 
@@ -121,10 +129,10 @@ function printSummary(): void {
 /** Prints every registered test, one a line ("test: name" or "panictest: name expects ..."). */
 export function listTests(): void {
   for (let i: u32 = 0; i < testCount; i++) {
-    const expected = recordExpectedPanic(i);
-    puts(expected == 0 ? "test: " : expected == ON_DEMAND ? "ondemand: " : "panictest: ");
+    const kind = recordKind(i);
+    puts(kind == TestKind.Normal ? "test: " : kind == TestKind.OnDemand ? "ondemand: " : "panictest: ");
     puts(recordName(i));
-    if (expected > ON_DEMAND) { puts(" expects "); puts(changetype<string>(expected)); }
+    if (kind == TestKind.Panic) { puts(" expects "); puts(recordExpectedPanic(i)); }
     newline();
   }
 }
@@ -146,12 +154,12 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
   }
   for (let i: u32 = 0; i < testCount; i++) {
     if (!selected(i, selection, names, namesLength)) continue;
-    const expected = recordExpectedPanic(i);
-    if (expected > ON_DEMAND) {
-      puts("# panic test: expects a panic containing \""); puts(changetype<string>(expected)); puts("\"\n");
+    const mustPanic = recordKind(i) == TestKind.Panic;
+    if (mustPanic) {
+      puts("# panic test: expects a panic containing \""); puts(recordExpectedPanic(i)); puts("\"\n");
     }
     runOne(i);
-    if (expected > ON_DEMAND) {
+    if (mustPanic) {
       puts("# "); puts(recordName(i)); puts(": returned without the expected panic\n");
       if (currentFailures == 0) { passed--; failed++; }
     }

@@ -49,6 +49,8 @@ describe("launcher", () => {
       ["-kernel", "k.elf", "-append", "test=all", "-icount", "shift=0,sleep=off", "-m", "16", "isa-debug-exit,iobase=0xf4,iosize=0x04"]));
     expect(qemuArgs({ iso: "a.iso" })).toEqual(expect.arrayContaining(["-cdrom", "a.iso"]));
     expect(qemuArgs({ kernel: "k", gdb: true })).toEqual(expect.arrayContaining(["-s", "-S"]));
+    expect(qemuArgs({ kernel: "k", serialFile: "s.log" })).toEqual(expect.arrayContaining(["-serial", "file:s.log"]));
+    expect(qemuArgs({ kernel: "k" })).toEqual(expect.arrayContaining(["-serial", "stdio"]));
     expect(qemuArgs({ kernel: "k", modules: ["a", "b"] })).toEqual(expect.arrayContaining(["-initrd", "a,b"]));
     expect(() => qemuArgs({})).toThrow();
   });

@@ -41,7 +41,7 @@ describe("command line", () => {
     expect(r.status, tail(r)).toBe("fail");
     expect(r.serial).toContain("no test matches 'no.such.test'");
   });
-  it("seed=N replays: the same seed is printed and used", async () => {
+  it("seed=N is taken as the run's seed and printed as the replay seed", async () => {
     const r = await bootKernel("test=random.replay seed=12345");
     expect(r.serial).toContain("# seed=12345 (replay with seed=12345)");
   });
