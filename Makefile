@@ -59,6 +59,10 @@ $(BUILD)/kernel.wasm: $(AS_SOURCES) asconfig.json Makefile | deps
 $(BUILD)/kernel.c: $(BUILD)/kernel.wasm
 	@echo "  WASM2C  $@"
 	wasm2c $< -n kernel -o $@ || { rm -f $@ $(BUILD)/kernel.h; echo "wasm2c failed: wasm2c $< -n kernel -o $@" >&2; exit 1; }
+	@# The memory base is 0 (boot/runtime.c), so a wasm address is the pointer: loads and stores
+	@# need not fetch mem->data from the instance each time (docs/runtime.md has the figures).
+	@test "$$(grep -c '&mem->data\[addr\]' $@)" = 2 || { rm -f $@; echo "wasm2c's load/store helpers changed: update the base-0 rewrite in the Makefile" >&2; exit 1; }
+	sed -i 's/&mem->data\[addr\]/(u8*)(uintptr_t)addr/' $@
 $(BUILD)/kernel.h: $(BUILD)/kernel.c
 
 # wasm-rt.h comes from Debian's wabt; copied so -nostdlibinc can still reach it

@@ -33,7 +33,10 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *memory, uint32_t initial_pages, u
   memory->data = 0;                        /* wasm address == virtual address */
   memory->pages = initial_pages;
   memory->max_pages = max_pages;
-  memory->size = initial_pages * 65536u;   /* asc declares < 65536 pages, so this fits */
+  /* The wasm memory is the whole virtual address space. wasm2c still range-checks bulk memory
+   * operations (memory.fill/copy) against `size`, even with MEMCHECK off: with the declared
+   * pages as the size, a memory.fill of a PMM bitmap in the linear map would trap. */
+  memory->size = 0xFFFFFFFFu;
 }
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *memory, uint32_t pages) {
   (void)memory; (void)pages;
