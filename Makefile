@@ -3,7 +3,7 @@
 #   make / make kernel   build/askern.elf            make iso     build/askern.iso (GRUB)
 #   make run             boot in QEMU, serial on this terminal (quit: Ctrl-A X)
 #   make test            host unit tests + in-kernel self-tests under QEMU (vitest)
-#   make bench           benchmarks under -icount shift=0 -> table + build/bench.json
+#   make bench           benchmarks (3584 MiB) under -icount shift=0 -> table + build/bench.json
 #   make debug           QEMU halted with its gdb stub + gdb attached with symbols
 #   make clean
 #

@@ -22,11 +22,14 @@ import {
 } from "./boot/cmdline";
 import { runSelfTests, listTests, watchdogTick, setTestTimeout } from "./test/harness";
 import { runBenchmarks } from "./bench/bench";
+import { pmmInit } from "./mm/pmm";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
 import "./tests/foundation";
 import "./tests/panics";
+import "./tests/pmm";
 import "./bench/core";
+import "./bench/pmm";
 
 export { isrDispatch } from "./arch/idt";
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
@@ -100,10 +103,11 @@ export function kmain(multibootInfoPhys: u32): void {
   printBootInfo(info, cmdline, cmdlineLength);
   reportOptionProblems();
   logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(logLevel())); newline();
-
-  sti();
   const selection = <TestSelection>options.testSelection;
   if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
+  pmmInit(multibootInfoPhys);
+
+  sti();
 
   if (selection == TestSelection.List) {
     listTests();

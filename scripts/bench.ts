@@ -1,7 +1,7 @@
 // `make bench`: boots with `test=all bench` under -icount shift=0 (rdtsc counts guest
 // instructions, so every figure repeats exactly), collects the BENCH records into a JSON array,
 // and prints a table.
-//   bench.ts --kernel build/askern.elf --out build/bench.json [--mem 128] [--filter name,prefix.*]
+//   bench.ts --kernel build/askern.elf --out build/bench.json [--mem 3584] [--filter name,prefix.*]
 import { writeFileSync } from "node:fs";
 import { boot, BenchRecord } from "./qemu.ts";
 
@@ -20,7 +20,7 @@ export function benchTable(records: BenchRecord[]): string {
 async function main(): Promise<void> {
   const kernel = option("--kernel", "build/askern.elf");
   const out = option("--out", "build/bench.json");
-  const memoryMiB = Number(option("--mem", "128"));
+  const memoryMiB = Number(option("--mem", "3584"));
   const filter = option("--filter");
   const cmdline = `test=all bench${filter ? `=${filter}` : ""} seed=1`;
   console.log(`bench: booting ${kernel} with '${cmdline}', ${memoryMiB} MiB, -icount shift=0`);

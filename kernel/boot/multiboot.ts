@@ -3,7 +3,7 @@
 //
 //   +0 flags  +4 mem_lower  +8 mem_upper  +12 boot_device  +16 cmdline  +20 mods_count
 //   +24 mods_addr  +28..+43 syms  +44 mmap_length  +48 mmap_addr  ...  +64 boot_loader_name
-import { KERNEL_VMA_OFFSET } from "../arch/x86";
+import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
 
 export const MB_INFO_MEMORY: u32 = 1 << 0;
 export const MB_INFO_CMDLINE: u32 = 1 << 2;
@@ -39,13 +39,10 @@ export const MB_INFO_BYTES: u32 = 68;
   reserved: u32;
 }
 
-/** The boot map reaches physical memory below this through KERNEL_VMA_OFFSET (boot/entry.asm). */
-export const BOOT_LINEAR_MAP_END: u32 = 896 << 20;
-
-/** Virtual address of physical `phys` in the boot linear map, or 0 if it is not mapped. */
+/** Virtual address of physical `phys` in the linear map (boot/entry.asm builds it), or 0 if it is not mapped. */
 export function bootPhysToVirt(phys: u32): usize {
-  if (phys >= BOOT_LINEAR_MAP_END) return 0;
-  return <usize>phys + KERNEL_VMA_OFFSET;
+  if (phys >= LOW_MEMORY_END) return 0;
+  return linearVirt(phys);
 }
 
 /** Length of the NUL-terminated string at `virt`, at most `limit`. */

@@ -66,3 +66,17 @@ export function putRatio(numerator: u64, denominator: u64): void {
 export function padTo(written: u32, width: u32): void {
   for (let i = written; i < width; i++) putByte(32);
 }
+
+/**
+ * A byte count, rounded down: bytes below 1 KiB, KiB below 16 MiB (so that the small BIOS
+ * holes show), MiB above: "512 B", "639 KiB", "3071 MiB". Returns the characters written.
+ */
+export function putSize(bytes: u64): u32 {
+  let value = bytes, unit = " B";
+  if (bytes >= (16 << 20)) { value = bytes >> 20; unit = " MiB"; }
+  else if (bytes >= 1024) { value = bytes >> 10; unit = " KiB"; }
+  const digits = formatDecimal(value, scratch);
+  putBytes(scratch, digits);
+  puts(unit);
+  return digits + unit.length;
+}

@@ -7,7 +7,7 @@ import type { BootResult } from "../../scripts/qemu";
 const { tests } = await listKernelTests();
 const seed = process.env.ASKERN_SEED ?? "1";
 
-for (const memoryMiB of [128]) {
+for (const memoryMiB of [16, 128, 1024, 3584]) {
   describe(`test=all, -kernel boot, ${memoryMiB} MiB`, () => {
     let run: BootResult;
     beforeAll(async () => { run = await bootKernel(`test=all seed=${seed}`, { memoryMiB }); });

@@ -1,0 +1,162 @@
+// PMM benchmarks (instructions under -icount shift=0; `make bench` boots with 3584 MiB).
+//
+// The state they measure: half of all free frames allocated "in random order", that is by a
+// random mix of allocFrame, allocLowFrame and frees of randomly chosen held frames, until
+// half the frames are held. Both zones then have holes scattered through their used part.
+//
+//   pmm.alloc_free_pair    free a random held frame, then allocFrame: mean per pair
+//   pmm.alloc_worst        the most expensive single allocFrame/allocLowFrame seen, setup included
+//   pmm.alloc_contig16     allocFrames(16, 16, anywhere): the worst of 64 calls
+//   pmm.alloc_contig16_isa allocFrames(16, 16, below 16 MiB): the worst of 8 calls
+//   pmm.init_<N>m          pmmInit at boot, for N MiB of RAM
+//
+// Each timing subtracts the cost of the rdtsc pair itself, measured first.
+import { rdtsc } from "../arch/x86";
+import { registerBench, benchReport, benchReportValue } from "./bench";
+import { puts, putDec } from "../console/console";
+import {
+  allocFrame, allocLowFrame, freeFrame, allocFrames, freeFrames, pmmFreeFrames, pmmInitInstructions,
+  pmmUsableFrames, pmmCheck, pmmMemoryMap,
+} from "../mm/pmm";
+import { ISA_DMA_LIMIT, PHYS_LIMIT, FrameError } from "../mm/frames";
+import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
+import { MemoryType, entryLength, entryType, entryNext } from "../boot/memmap";
+import { Random, randomSeed, randomBelow } from "../lib/random";
+import { panic } from "../diag/panic";
+
+const rng = changetype<Random>(memory.data(8, 8));
+const PAIRS: u32 = 100000;
+const CONTIG_CALLS: u32 = 64;
+const CONTIG_ISA_CALLS: u32 = 8;
+
+/** The cost of `rdtsc(); rdtsc();` with nothing between: subtracted from every timing. */
+function rdtscOverhead(): u64 {
+  let best: u64 = <u64>-1;
+  for (let i = 0; i < 16; i++) {
+    const a = rdtsc();
+    const b = rdtsc();
+    if (b - a < best) best = b - a;
+  }
+  return best;
+}
+
+/** RAM the map offers, in MiB, rounded up (what `-m` was, give or take BIOS holes). */
+function ramMiB(): u64 {
+  const map = pmmMemoryMap();
+  let bytes: u64 = 0;
+  for (let e = map.addr; e < map.addr + map.bytes; e = entryNext(e)) {
+    if (entryType(e) == MemoryType.Available) bytes += entryLength(e);
+  }
+  return (bytes + (1 << 20) - 1) >> 20;
+}
+
+registerBench("pmm.init", () => {
+  puts("BENCH {\"name\":\"pmm.init_"); putDec(ramMiB()); puts("m\",\"unit\":\"instr\",\"value\":");
+  putDec(pmmInitInstructions()); puts("}\n");
+});
+
+registerBench("pmm.alloc", () => {
+  const overhead = rdtscOverhead();
+  randomSeed(rng, 0x9E3779B97F4A7C15);
+  const startFree = pmmFreeFrames();
+  const target = startFree / 2;
+  const heldFrames = (target * 4 + 4095) >> 12;
+  const heldPhys = allocFrames(heldFrames, 1, LOW_MEMORY_END);
+  if (heldPhys == 0) panic("bench pmm.alloc: no room for the list of held frames");
+  const held = linearVirt(heldPhys);
+  let count: u32 = 0, worst: u64 = 0;
+
+  // Setup: a random mix until half of all free frames are held.
+  while (count < target) {
+    const r = randomBelow(rng, 3);
+    if (r == 0 && count > 0) {
+      const i = randomBelow(rng, count);
+      freeFrame(load<u32>(held + (i << 2)));
+      count--;
+      store<u32>(held + (i << 2), load<u32>(held + (count << 2)));
+      continue;
+    }
+    const t0 = rdtsc();
+    let phys = r == 1 ? allocLowFrame() : allocFrame();
+    const cost = rdtsc() - t0 - overhead;
+    if (cost > worst) worst = cost;
+    if (phys == 0) phys = allocFrame();
+    if (phys == 0) panic("bench pmm.alloc: out of memory during setup");
+    store<u32>(held + (count << 2), phys);
+    count++;
+  }
+
+  // Pairs, as the issue states them: allocFrame, then freeFrame of that frame.
+  let pairTotal: u64 = 0;
+  for (let n: u32 = 0; n < PAIRS; n++) {
+    const t0 = rdtsc();
+    const phys = allocFrame();
+    const t1 = rdtsc();
+    freeFrame(phys);
+    const t2 = rdtsc();
+    pairTotal += (t2 - t0) - 2 * overhead;
+    if (t1 - t0 - overhead > worst) worst = t1 - t0 - overhead;
+  }
+  benchReport("pmm.alloc_free_pair", pairTotal, PAIRS);
+
+  // Churn: free a random held frame, then allocFrame one in its place (harder: the freed
+  // frame's word was usually full, so both calls update the summary trees).
+  let churnTotal: u64 = 0;
+  for (let n: u32 = 0; n < PAIRS; n++) {
+    const at = held + (randomBelow(rng, count) << 2);
+    const victim = load<u32>(at);
+    const t0 = rdtsc();
+    freeFrame(victim);
+    const t1 = rdtsc();
+    const phys = allocFrame();
+    const t2 = rdtsc();
+    churnTotal += (t2 - t0) - 2 * overhead;
+    if (t2 - t1 - overhead > worst) worst = t2 - t1 - overhead;
+    store<u32>(at, phys);
+  }
+  benchReport("pmm.free_alloc_churn", churnTotal, PAIRS);
+  benchReportValue("pmm.alloc_worst", worst, "instr");
+
+  // Contiguous runs in the same state.
+  const runs = memory.data(CONTIG_CALLS * 4, 4);
+  let contigWorst: u64 = 0, contigTotal: u64 = 0, got: u32 = 0;
+  for (let i: u32 = 0; i < CONTIG_CALLS; i++) {
+    const t0 = rdtsc();
+    const phys = allocFrames(16, 16, PHYS_LIMIT);
+    const cost = rdtsc() - t0 - overhead;
+    contigTotal += cost;
+    if (cost > contigWorst) contigWorst = cost;
+    store<u32>(runs + (i << 2), phys);
+    if (phys != 0) got++;
+  }
+  benchReportValue("pmm.alloc_contig16", contigWorst, "instr");
+  puts("# pmm.alloc_contig16: "); putDec(got); puts(" of "); putDec(CONTIG_CALLS); puts(" calls succeeded, mean ");
+  putDec(contigTotal / CONTIG_CALLS); puts(" instr\n");
+  for (let i: u32 = 0; i < CONTIG_CALLS; i++) {
+    const phys = load<u32>(runs + (i << 2));
+    if (phys != 0) freeFrames(phys, 16);
+  }
+  let isaWorst: u64 = 0; got = 0;
+  for (let i: u32 = 0; i < CONTIG_ISA_CALLS; i++) {
+    const t0 = rdtsc();
+    const phys = allocFrames(16, 16, ISA_DMA_LIMIT);
+    const cost = rdtsc() - t0 - overhead;
+    if (cost > isaWorst) isaWorst = cost;
+    store<u32>(runs + (i << 2), phys);
+    if (phys != 0) got++;
+  }
+  benchReportValue("pmm.alloc_contig16_isa", isaWorst, "instr");
+  puts("# pmm.alloc_contig16_isa: "); putDec(got); puts(" of "); putDec(CONTIG_ISA_CALLS); puts(" calls succeeded\n");
+  for (let i: u32 = 0; i < CONTIG_ISA_CALLS; i++) {
+    const phys = load<u32>(runs + (i << 2));
+    if (phys != 0) freeFrames(phys, 16);
+  }
+
+  // Give everything back and check nothing leaked.
+  for (let i: u32 = 0; i < count; i++) {
+    if (freeFrame(load<u32>(held + (i << 2))) != FrameError.Ok) panic("bench pmm.alloc: a held frame would not free");
+  }
+  freeFrames(heldPhys, heldFrames);
+  if (pmmFreeFrames() != startFree || pmmCheck() != 0) panic("bench pmm.alloc: the PMM did not return to its starting state");
+  puts("# pmm.alloc: "); putDec(target); puts(" of "); putDec(pmmUsableFrames()); puts(" usable frames held during the measurements\n");
+});
