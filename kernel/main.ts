@@ -49,7 +49,7 @@ function reportOptionProblems(): void {
     logBegin(LogLevel.Warn, "cmdline");
     puts(problemKind(options, i) == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts("' (known: test= seed= bench loglevel= watchdog=)");
+    puts("' (known: test= seed= bench loglevel= watchdog= memmap=)");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
@@ -105,7 +105,7 @@ export function kmain(multibootInfoPhys: u32): void {
   logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(logLevel())); newline();
   const selection = <TestSelection>options.testSelection;
   if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
-  pmmInit(multibootInfoPhys);
+  pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
 
   sti();
 

@@ -5,6 +5,8 @@
 //   bench | bench=name1,prefix.*                        run benchmarks
 //   loglevel=error|warn|info|debug|trace (or 0-4)       console verbosity
 //   watchdog=S                                          per-test timeout in seconds (default 20)
+//   memmap=loader|memfields                             build the PMM from the loader's memory map
+//                                                       (default) or only from mem_lower/mem_upper
 //
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
@@ -24,6 +26,7 @@ const PROBLEM_BYTES: u32 = 12;
   bench: u32; benchNames: usize; benchNamesLength: u32;
   logLevel: i32;          // -1: not given
   watchdogSeconds: u32;   // 0: not given
+  memmapFromMemFields: u32;   // 1: memmap=memfields
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
 
@@ -161,6 +164,10 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
       const n = parseNumber(value, valueLength);
       if (n <= 0 || n > 3600) addProblem(out, ProblemKind.BadValue, start, tokenLength);
       else out.watchdogSeconds = <u32>n;
+    } else if (bytesEqual(start, nameLength, "memmap") && equals != 0) {
+      if (bytesEqual(value, valueLength, "loader")) out.memmapFromMemFields = 0;
+      else if (bytesEqual(value, valueLength, "memfields")) out.memmapFromMemFields = 1;
+      else addProblem(out, ProblemKind.BadValue, start, tokenLength);
     } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
       // the kernel image path that loaders put first
     } else {

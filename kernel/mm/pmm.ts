@@ -87,9 +87,14 @@ function collectReserved(info: MultibootInfo, infoPhys: u32): void {
   }
 }
 
-/** Picks the map: the loader's if it has one that can be walked, else mem_lower/mem_upper. */
-function chooseMap(info: MultibootInfo): string {
-  if ((info.flags & MB_INFO_MEMORY_MAP) != 0) {
+/**
+ * Picks the map: the loader's if it has one that can be walked (and `ignoreLoaderMap` is
+ * false: boot option memmap=memfields), else mem_lower/mem_upper.
+ */
+function chooseMap(info: MultibootInfo, ignoreLoaderMap: bool): string {
+  if (ignoreLoaderMap) {
+    logLine(LogLevel.Warn, "pmm", "memmap=memfields: the loader's memory map is not used");
+  } else if ((info.flags & MB_INFO_MEMORY_MAP) != 0) {
     if (!reachable(info.memoryMapPhys, info.memoryMapBytes)) {
       logLine(LogLevel.Warn, "pmm", "the memory map lies above the linear map: ignored");
     } else {
@@ -160,17 +165,18 @@ function printSummary(): void {
 
 /**
  * Builds the PMM from the multiboot information at physical `infoPhys` and prints the memory
- * map, the reserved ranges and a summary. Call once, early in kmain, with the boot page tables
+ * map, the reserved ranges and a summary. `ignoreLoaderMap` (boot option memmap=memfields)
+ * builds it from mem_lower/mem_upper alone, as for a loader without a map. Call once, early in kmain, with the boot page tables
  * (which map all of low memory). Panics if there is no usable memory or no room for the
  * bitmap: the kernel cannot run without a PMM.
  */
-export function pmmInit(infoPhys: u32): void {
+export function pmmInit(infoPhys: u32, ignoreLoaderMap: bool): void {
   const start = rdtsc();
   const infoVirt = bootPhysToVirt(infoPhys);
   if (infoVirt == 0 || !reachable(infoPhys, MB_INFO_BYTES)) panic("pmm: the multiboot information is out of reach");
   const info = changetype<MultibootInfo>(infoVirt);
   collectReserved(info, infoPhys);
-  const source = chooseMap(info);
+  const source = chooseMap(info, ignoreLoaderMap);
   const error = frameAllocatorPlan(pmm, map, reserved, LOW_MEMORY_END_FRAME);
   if (error != InitError.Ok) {
     printMemoryMap(map, source);

@@ -63,6 +63,10 @@ describe("command line", () => {
     expect(parse("test=all").test).toBe(1);
     expect(parse("test=list loglevel=0").logLevel).toBe(0);
     expect(parse("").problemCount).toBe(0);
+    expect(m.exports.optMemmapFromMemFields()).toBe(0);
+    parse("memmap=memfields");
+    expect(m.exports.optMemmapFromMemFields()).toBe(1);
+    expect(parse("memmap=loader memmap=e820").problems).toEqual([{ kind: 2, text: "memmap=e820" }]);
     expect(parse("   ").problemCount).toBe(0);
   });
   it("reports unknown options and bad values, not silently", () => {

@@ -46,6 +46,16 @@ describe("PMM with a multiboot module", () => {
   });
 });
 
+describe("a loader without a memory map (memmap=memfields)", () => {
+  it("builds the PMM from mem_lower/mem_upper, warns, and passes the PMM tests", async () => {
+    const r = await bootKernel("memmap=memfields test=pmm.*", { memoryMiB: 256 });
+    expect(r.status, tail(r)).toBe("pass");
+    expect(r.serial).toContain("no usable memory map: using mem_lower 639 KiB and mem_upper");
+    expect(r.serial).toMatch(/pmm: memory map from mem_lower\/mem_upper, 2 entries:/);
+    expect(r.summary!.failed).toBe(0);
+  });
+});
+
 describe("the boot memory-map print", () => {
   let r: BootResult;
   beforeAll(async () => { r = await bootKernel("test=pmm.invariants", { memoryMiB: 3584 }); });
