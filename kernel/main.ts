@@ -23,13 +23,16 @@ import {
 import { runSelfTests, listTests, watchdogTick, setTestTimeout } from "./test/harness";
 import { runBenchmarks } from "./bench/bench";
 import { pmmInit } from "./mm/pmm";
+import { vmmInit } from "./mm/vmm";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
 import "./tests/foundation";
 import "./tests/panics";
 import "./tests/pmm";
+import "./tests/vmm";
 import "./bench/core";
 import "./bench/pmm";
+import "./bench/vmm";
 
 export { isrDispatch } from "./arch/idt";
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
@@ -106,6 +109,7 @@ export function kmain(multibootInfoPhys: u32): void {
   const selection = <TestSelection>options.testSelection;
   if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
+  vmmInit();
 
   sti();
 

@@ -10,8 +10,9 @@
 //   pmm.alloc_contig16_isa allocFrames(16, 16, below 16 MiB): the worst of 8 calls
 //   pmm.init_<N>m          pmmInit at boot, for N MiB of RAM
 //
-// Each timing subtracts the cost of the rdtsc pair itself, measured first.
-import { rdtsc } from "../arch/x86";
+// Each timing subtracts the cost of the rdtsc pair itself, measured first. Interrupts are off
+// while measuring, so that a timer tick landing inside a call does not count as its cost.
+import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, benchReportValue } from "./bench";
 import { puts, putDec } from "../console/console";
 import {
@@ -56,6 +57,7 @@ registerBench("pmm.init", () => {
 });
 
 registerBench("pmm.alloc", () => {
+  cli();
   const overhead = rdtscOverhead();
   randomSeed(rng, 0x9E3779B97F4A7C15);
   const startFree = pmmFreeFrames();
@@ -158,5 +160,6 @@ registerBench("pmm.alloc", () => {
   }
   freeFrames(heldPhys, heldFrames);
   if (pmmFreeFrames() != startFree || pmmCheck() != 0) panic("bench pmm.alloc: the PMM did not return to its starting state");
+  sti();
   puts("# pmm.alloc: "); putDec(target); puts(" of "); putDec(pmmUsableFrames()); puts(" usable frames held during the measurements\n");
 });

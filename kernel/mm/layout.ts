@@ -3,7 +3,8 @@
 //   virtual                         physical           what
 //   0x00000000 - 0x00000FFF         -                  page 0: never mapped (null dereferences fault)
 //   0xC0000000 - 0xF7FFFFFF         0 - 896 MiB        the linear map: low memory, virt = phys + LINEAR_MAP_BASE
-//   0xF8000000 - 0xFFFFFFFF         -                  not mapped yet (the VMM's ranges, issue 4)
+//   0xF8000000 - 0xFFBFFFFF         -                  the kernel's virtual ranges (mapped page by page)
+//   0xFFC00000 - 0xFFFFFFFF         -                  reserved for fixed mappings (not used yet)
 //
 // Physical memory below LOW_MEMORY_END is "low memory": the kernel reaches it through the
 // linear map without mapping anything. Frames above it ("high memory") must be mapped to be
@@ -19,3 +20,9 @@ export const LOW_MEMORY_END_FRAME: u32 = LOW_MEMORY_END >> 12;
 
 /** The linear-map address of low physical address `phys` (caller checks phys < LOW_MEMORY_END). */
 @inline export function linearVirt(phys: u32): usize { return <usize>phys + LINEAR_MAP_BASE; }
+
+/** The kernel virtual-range area: above the linear map, below the fixed mappings. */
+export const VRANGE_START: u32 = 0xF8000000;
+export const VRANGE_END: u32 = 0xFFC00000;
+/** The last 4 MiB, kept for fixed mappings (one page table's worth). */
+export const FIXMAP_START: u32 = 0xFFC00000;
