@@ -241,19 +241,6 @@ function reportError(pmm: FrameAllocator, what: string, phys: u64, count: u32, e
   puts("; nothing changed\n");
 }
 
-/** The first used frame in [first, end), or FULL if they are all free. */
-function firstUsedIn(pmm: FrameAllocator, first: u32, end: u32): u32 {
-  let f = first;
-  while (f < end) {
-    const w = f >> 5;
-    let bits = usedWord(pmm, w) & bitsFrom(f & 31);
-    if ((end >> 5) == w) bits &= bitsBelow(end & 31);
-    if (bits != 0) return (w << 5) | ctz(bits);
-    f = (w + 1) << 5;
-  }
-  return FULL;
-}
-
 /** The last used frame in [first, end), or FULL if they are all free. */
 function lastUsedIn(pmm: FrameAllocator, first: u32, end: u32): u32 {
   let f = end;   // exclusive

@@ -130,53 +130,44 @@ export function map(space: AddressSpace, virt: u32, phys: u32, flags: u32): Pagi
   return error;
 }
 
+/** Set by presentEntry: the address of the PTE it found. */
+let foundPte: usize = 0;
+
+/**
+ * Finds the present 4 KiB entry for `virt` (its address in `foundPte`), or says why there is
+ * none: Unaligned, LargePage or NotMapped. Shared by unmap and protect.
+ */
+function presentEntry(space: AddressSpace, virt: u32): PagingError {
+  if ((virt & (PAGE_SIZE - 1)) != 0) return PagingError.Unaligned;
+  const pde = load<u32>(pdeAddress(space, virt));
+  if ((pde & PDE_LARGE) != 0 && (pde & PAGE_PRESENT) != 0) return PagingError.LargePage;
+  foundPte = pteAddress(space, virt);
+  if (foundPte == 0 || (load<u32>(foundPte) & PAGE_PRESENT) == 0) return PagingError.NotMapped;
+  return PagingError.Ok;
+}
+
 /**
  * Unmaps the page at `virt` and flushes it from the TLB. Returns the frame it mapped, or 0
  * (logged, nothing changed) if nothing was mapped there, `virt` is unaligned or lies in a
  * 4 MiB page. The caller owns the frame. Page tables are kept (kernel tables are shared).
  */
 export function unmap(space: AddressSpace, virt: u32): u32 {
-  let error = PagingError.Ok;
-  if ((virt & (PAGE_SIZE - 1)) != 0) error = PagingError.Unaligned;
-  else {
-    const pde = load<u32>(pdeAddress(space, virt));
-    if ((pde & PDE_LARGE) != 0 && (pde & PAGE_PRESENT) != 0) error = PagingError.LargePage;
-    else {
-      const pteAt = pteAddress(space, virt);
-      const pte = pteAt == 0 ? 0 : load<u32>(pteAt);
-      if ((pte & PAGE_PRESENT) == 0) error = PagingError.NotMapped;
-      else {
-        store<u32>(pteAt, 0);
-        invlpg(virt);
-        return pte & ENTRY_FRAME_MASK;
-      }
-    }
-  }
-  report("unmap", virt, error);
-  return 0;
+  const error = presentEntry(space, virt);
+  if (error != PagingError.Ok) { report("unmap", virt, error); return 0; }
+  const pte = load<u32>(foundPte);
+  store<u32>(foundPte, 0);
+  invlpg(virt);
+  return pte & ENTRY_FRAME_MASK;
 }
 
 /** Changes the flags of the page mapped at `virt` (as for map) and flushes it from the TLB. */
 export function protect(space: AddressSpace, virt: u32, flags: u32): PagingError {
-  let error = PagingError.Ok;
-  if ((virt & (PAGE_SIZE - 1)) != 0) error = PagingError.Unaligned;
-  else if ((flags & ~MAP_FLAGS_ALLOWED) != 0) error = PagingError.BadFlags;
-  else {
-    const pde = load<u32>(pdeAddress(space, virt));
-    if ((pde & PDE_LARGE) != 0 && (pde & PAGE_PRESENT) != 0) error = PagingError.LargePage;
-    else {
-      const pteAt = pteAddress(space, virt);
-      const pte = pteAt == 0 ? 0 : load<u32>(pteAt);
-      if ((pte & PAGE_PRESENT) == 0) error = PagingError.NotMapped;
-      else {
-        store<u32>(pteAt, (pte & (ENTRY_FRAME_MASK | PAGE_ACCESSED | PAGE_DIRTY)) | flags | PAGE_PRESENT);
-        invlpg(virt);
-        return PagingError.Ok;
-      }
-    }
-  }
-  report("protect", virt, error);
-  return error;
+  const error = (flags & ~MAP_FLAGS_ALLOWED) != 0 ? PagingError.BadFlags : presentEntry(space, virt);
+  if (error != PagingError.Ok) { report("protect", virt, error); return error; }
+  const pte = load<u32>(foundPte);
+  store<u32>(foundPte, (pte & (ENTRY_FRAME_MASK | PAGE_ACCESSED | PAGE_DIRTY)) | flags | PAGE_PRESENT);
+  invlpg(virt);
+  return PagingError.Ok;
 }
 
 /** The physical address `virt` maps to (4 KiB or 4 MiB pages), or NOT_MAPPED. */
