@@ -20,18 +20,25 @@ export function registerBench(name: string, fn: BenchFn): void {
   benchCount++;
 }
 
+// A record is written in three parts, so that a name can be built without allocating:
+//   recordStart()  name pieces  recordValueStart(unit)  the value  recordEnd()
+function recordStart(): void { puts("BENCH {\"name\":\""); }
+function recordValueStart(unit: string): void { puts("\",\"unit\":\""); puts(unit); puts("\",\"value\":"); }
+function recordEnd(): void { puts("}\n"); }
+
 /** Prints one record: `totalInstructions / operations` with two decimals, in `unit`. */
 export function benchReport(name: string, totalInstructions: u64, operations: u64, unit: string = "instr/op"): void {
-  puts("BENCH {\"name\":\""); puts(name); puts("\",\"unit\":\""); puts(unit); puts("\",\"value\":");
-  putRatio(totalInstructions, operations);
-  puts("}\n");
+  recordStart(); puts(name); recordValueStart(unit); putRatio(totalInstructions, operations); recordEnd();
 }
 
 /** Prints one record with an integer value (a maximum, a total). */
 export function benchReportValue(name: string, value: u64, unit: string): void {
-  puts("BENCH {\"name\":\""); puts(name); puts("\",\"unit\":\""); puts(unit); puts("\",\"value\":");
-  putDec(value);
-  puts("}\n");
+  recordStart(); puts(name); recordValueStart(unit); putDec(value); recordEnd();
+}
+
+/** As benchReportValue, for a name with a number in it: `prefix` + decimal `number` + `suffix`. */
+export function benchReportValueNumbered(prefix: string, number: u64, suffix: string, value: u64, unit: string): void {
+  recordStart(); puts(prefix); putDec(number); puts(suffix); recordValueStart(unit); putDec(value); recordEnd();
 }
 
 /** Runs the benchmarks whose names match (all when `namesLength` is 0). */

@@ -13,7 +13,7 @@
 // Each timing subtracts the cost of the rdtsc pair itself, measured first. Interrupts are off
 // while measuring, so that a timer tick landing inside a call does not count as its cost.
 import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport, benchReportValue } from "./bench";
+import { registerBench, benchReport, benchReportValue, benchReportValueNumbered } from "./bench";
 import { puts, putDec } from "../console/console";
 import {
   allocFrame, allocLowFrame, freeFrame, allocFrames, freeFrames, pmmFreeFrames, pmmInitInstructions,
@@ -21,7 +21,7 @@ import {
 } from "../mm/pmm";
 import { ISA_DMA_LIMIT, PHYS_LIMIT, FrameError } from "../mm/frames";
 import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
-import { MemoryType, entryLength, entryType, entryNext } from "../boot/memmap";
+import { entryLength, entryNext, entryIsRam } from "../boot/memmap";
 import { Random, randomSeed, randomBelow } from "../lib/random";
 import { panic } from "../diag/panic";
 
@@ -46,14 +46,13 @@ function ramMiB(): u64 {
   const map = pmmMemoryMap();
   let bytes: u64 = 0;
   for (let e = map.addr; e < map.addr + map.bytes; e = entryNext(e)) {
-    if (entryType(e) == MemoryType.Available) bytes += entryLength(e);
+    if (entryIsRam(e)) bytes += entryLength(e);
   }
   return (bytes + (1 << 20) - 1) >> 20;
 }
 
 registerBench("pmm.init", () => {
-  puts("BENCH {\"name\":\"pmm.init_"); putDec(ramMiB()); puts("m\",\"unit\":\"instr\",\"value\":");
-  putDec(pmmInitInstructions()); puts("}\n");
+  benchReportValueNumbered("pmm.init_", ramMiB(), "m", pmmInitInstructions(), "instr");
 });
 
 registerBench("pmm.alloc", () => {

@@ -28,6 +28,10 @@ export const enum MemoryType { Available = 1, Reserved = 2, AcpiReclaimable = 3,
 @inline export function entryBase(entry: usize): u64 { return load<u64>(entry, MMAP_ENTRY_BASE); }
 @inline export function entryLength(entry: usize): u64 { return load<u64>(entry, MMAP_ENTRY_LENGTH); }
 @inline export function entryType(entry: usize): u32 { return load<u32>(entry, MMAP_ENTRY_TYPE); }
+/** An available entry of non-zero length: RAM the PMM may hand out. */
+@inline export function entryIsRam(entry: usize): bool { return entryType(entry) == MemoryType.Available && entryLength(entry) != 0; }
+/** Any other entry of non-zero length: memory the PMM must never hand out. */
+@inline export function entryIsNonRam(entry: usize): bool { return entryType(entry) != MemoryType.Available && entryLength(entry) != 0; }
 /** The entry after `entry` (compare with the map's end). */
 @inline export function entryNext(entry: usize): usize { return entry + 4 + load<u32>(entry, MMAP_ENTRY_SIZE); }
 

@@ -13,6 +13,8 @@ export const MB_INFO_LOADER_NAME: u32 = 1 << 9;
 
 /** Size of the info structure we may read (through boot_loader_name). */
 export const MB_INFO_BYTES: u32 = 68;
+/** The whole structure (through the framebuffer fields): what the PMM keeps reserved. */
+export const MB_INFO_FULL_BYTES: u32 = 120;
 
 @unmanaged export class MultibootInfo {
   flags: u32;

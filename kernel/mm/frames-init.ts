@@ -14,7 +14,7 @@
 //
 // Memory above 4 GiB cannot be reached with 32-bit paging: it is counted in `ignoredBytes`.
 import {
-  MemoryMap, MemoryType, memoryMapCheck, MapProblem, entryBase, entryLength, entryType, entryNext,
+  MemoryMap, memoryMapCheck, MapProblem, entryBase, entryLength, entryNext, entryIsRam, entryIsNonRam,
 } from "../boot/memmap";
 import { ReservedList, reservedOverlap, reservedStart, reservedEnd } from "./reserved";
 import { FrameAllocator, FRAME_SHIFT, FRAME_SIZE, PHYS_LIMIT } from "./frames";
@@ -58,7 +58,7 @@ function nonRamBlocker(map: MemoryMap, first: u64, end: u64): u64 {
   let lowest = end;
   const mapEnd = map.addr + map.bytes;
   for (let e = map.addr; e < mapEnd; e = entryNext(e)) {
-    if (entryType(e) == MemoryType.Available || entryLength(e) == 0) continue;
+    if (!entryIsNonRam(e)) continue;
     const s = frameDown(entryBase(e)), t = frameUp(entryEnd(e));
     if (s < end && first < t && s < lowest) lowest = s;
   }
@@ -76,7 +76,7 @@ export function frameAllocatorPlan(pmm: FrameAllocator, map: MemoryMap, reserved
   const mapEnd = map.addr + map.bytes;
   let topFrame: u64 = 0, ignored: u64 = 0;
   for (let e = map.addr; e < mapEnd; e = entryNext(e)) {
-    if (entryType(e) != MemoryType.Available || entryLength(e) == 0) continue;
+    if (!entryIsRam(e)) continue;
     const base = entryBase(e), end = entryEnd(e);
     if (end > PHYS_LIMIT) ignored += end - max<u64>(base, PHYS_LIMIT);
     const top = frameDown(min<u64>(end, PHYS_LIMIT));
@@ -98,7 +98,7 @@ export function frameAllocatorPlan(pmm: FrameAllocator, map: MemoryMap, reserved
   // that nothing overflows for entries near 2^64.
   let best: u64 = 0;
   for (let e = map.addr; e < mapEnd; e = entryNext(e)) {
-    if (entryType(e) != MemoryType.Available || entryLength(e) == 0) continue;
+    if (!entryIsRam(e)) continue;
     const floor = max<u64>(frameUp(entryBase(e)), 1);   // never frame 0
     let ceiling = min<u64>(frameDown(entryEnd(e)), <u64>low);
     while (ceiling > floor && ceiling - floor >= frames) {
@@ -151,11 +151,11 @@ export function frameAllocatorBuild(pmm: FrameAllocator, map: MemoryMap, reserve
   memory.fill(bitmap, 0xFF, words << 3);
   const mapEnd = map.addr + map.bytes;
   for (let e = map.addr; e < mapEnd; e = entryNext(e)) {
-    if (entryType(e) != MemoryType.Available || entryLength(e) == 0) continue;
+    if (!entryIsRam(e)) continue;
     fillFrames(bitmap, frameUp(entryBase(e)), min<u64>(frameDown(entryEnd(e)), count), false);
   }
   for (let e = map.addr; e < mapEnd; e = entryNext(e)) {
-    if (entryType(e) == MemoryType.Available || entryLength(e) == 0) continue;
+    if (!entryIsNonRam(e)) continue;
     fillFrames(bitmap, frameDown(entryBase(e)), min<u64>(frameUp(entryEnd(e)), count), true);
   }
   pmm.usableFrames = countClear(bitmap, 0, words);

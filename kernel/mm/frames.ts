@@ -93,13 +93,14 @@ export function frameAllocatorAt(at: usize): FrameAllocator {
 /** Bits at positions < b (b in 0..32). */
 @inline function bitsBelow(b: u32): u32 { return b >= 32 ? FULL : (<u32>1 << b) - 1; }
 
-@inline function countFree(pmm: FrameAllocator, w: u32, delta: i32): void {
-  if (w < pmm.lowLimitWord) pmm.freeLow += delta; else pmm.freeHigh += delta;
+/** Adds `delta` to the free count of the zone word `w` is in (`low`: w < lowLimitWord). */
+@inline function countFree(pmm: FrameAllocator, low: bool, delta: i32): void {
+  if (low) pmm.freeLow += delta; else pmm.freeHigh += delta;
 }
 
-/** Word `w` gained a free frame: pull its zone's hint back to it if it is lower. */
-@inline function lowerHint(pmm: FrameAllocator, w: u32): void {
-  if (w < pmm.lowLimitWord) { if (w < pmm.hintLow) pmm.hintLow = w; }
+/** Word `w` (in low memory if `low`) gained a free frame: pull its zone's hint back to it. */
+@inline function lowerHint(pmm: FrameAllocator, w: u32, low: bool): void {
+  if (low) { if (w < pmm.hintLow) pmm.hintLow = w; }
   else if (w < pmm.hintHigh) pmm.hintHigh = w;
 }
 
@@ -175,7 +176,7 @@ function allocFrameSearch(pmm: FrameAllocator, zone: FrameZone): u32 {
     pmm.hintLow = w;
   }
   const at = usedWordAddress(pmm, w);
-  countFree(pmm, w, -1);
+  countFree(pmm, w < pmm.lowLimitWord, -1);
   return takeFrame(pmm, w, at, load<u32>(at));
 }
 
@@ -197,13 +198,9 @@ function allocFrameSearch(pmm: FrameAllocator, zone: FrameZone): u32 {
       store<u32>(at, now);
       // The word's first free frame: announce it, unless it is the pending word, whose
       // has-free bit is still set and which lies at or above its zone's hint.
-      if (old == FULL && w != pending) {
-        summarySet(pmm.hasFree, w);
-        if (low) { if (w < pmm.hintLow) pmm.hintLow = w; }
-        else if (w < pmm.hintHigh) pmm.hintHigh = w;
-      }
+      if (old == FULL && w != pending) { summarySet(pmm.hasFree, w); lowerHint(pmm, w, low); }
       if (now == 0) summarySet(pmm.allFree, w);
-      if (low) pmm.freeLow++; else pmm.freeHigh++;
+      countFree(pmm, low, 1);
       return FrameError.Ok;
     }
   }
@@ -298,7 +295,7 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
     const start = alignUp(w << 5, align);
     if (start > last) break;
     const used = lastUsedIn(pmm, start, start + count);
-    if (used == FULL) return takeRun(pmm, start, count);
+    if (used == FULL) { setRun(pmm, start, count, true); return start << FRAME_SHIFT; }
     w = summaryFindFrom(pmm.allFree, (used >> 5) + 1);
   }
   // Then every free frame, lowest first.
@@ -307,18 +304,17 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
     const start = alignUp(free, align);
     if (start > last || start < free) return 0;
     const used = lastUsedIn(pmm, start, start + count);
-    if (used == FULL) return takeRun(pmm, start, count);
+    if (used == FULL) { setRun(pmm, start, count, true); return start << FRAME_SHIFT; }
     free = firstFreeFrom(pmm, used + 1);
   }
   return 0;
 }
 
-/** Marks the free run [start, start+count) used, keeping the trees and counts exact. */
-function takeRun(pmm: FrameAllocator, start: u32, count: u32): u32 {
-  setRun(pmm, start, count, true);
-  return start << FRAME_SHIFT;
-}
-
+/**
+ * Marks [start, start+count) used (inUse) or free, keeping the trees, hints and counts right.
+ * The pending word needs no flush first: setting its bits again is harmless, and clearing them
+ * when it fills is what a flush would do.
+ */
 function setRun(pmm: FrameAllocator, start: u32, count: u32, inUse: bool): void {
   const end = start + count;
   let f = start;
@@ -330,15 +326,15 @@ function setRun(pmm: FrameAllocator, start: u32, count: u32, inUse: bool): void 
     const old = load<u32>(at);
     const now = inUse ? old | mask : old & ~mask;
     store<u32>(at, now);
-    const n = <i32>popcnt(mask);
+    const n = <i32>popcnt(mask), low = w < pmm.lowLimitWord;
     if (inUse) {
       if (old == 0) summaryClear(pmm.allFree, w);
       if (now == FULL) summaryClear(pmm.hasFree, w);
-      countFree(pmm, w, -n);
+      countFree(pmm, low, -n);
     } else {
-      if (old == FULL) { summarySet(pmm.hasFree, w); lowerHint(pmm, w); }
+      if (old == FULL) { summarySet(pmm.hasFree, w); lowerHint(pmm, w, low); }
       if (now == 0) summarySet(pmm.allFree, w);
-      countFree(pmm, w, n);
+      countFree(pmm, low, n);
     }
     f = (w + 1) << 5;
   }
@@ -370,7 +366,6 @@ export function freeFramesTo(pmm: FrameAllocator, phys: u32, count: u32): FrameE
     reportError(pmm, "freeFrames", at, count, error);
     return error;
   }
-  flushPending(pmm);
   setRun(pmm, first, count, false);
   return FrameError.Ok;
 }
@@ -406,7 +401,7 @@ export function frameRunLength(pmm: FrameAllocator, frame: u32): u32 {
   while (f < pmm.frameCount) {
     const w = f >> 5;
     // A whole word in the same state is skipped at once.
-    if ((f & 31) == 0 && w + 1 <= pmm.wordCount && ((w + 1) << 5) <= pmm.frameCount) {
+    if ((f & 31) == 0 && ((w + 1) << 5) <= pmm.frameCount) {
       const used = usedWord(pmm, w), reserved = reservedWord(pmm, w);
       const same = state == FrameState.Free ? used == 0
         : state == FrameState.Reserved ? reserved == FULL

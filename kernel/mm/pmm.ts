@@ -10,7 +10,7 @@ import { puts, putHex, putDec, putSize, padTo, newline } from "../console/consol
 import { panic } from "../diag/panic";
 import {
   MultibootInfo, MultibootModule, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_MODULES,
-  MB_INFO_LOADER_NAME, MB_INFO_BYTES, bootPhysToVirt, cStringLength,
+  MB_INFO_LOADER_NAME, MB_INFO_BYTES, MB_INFO_FULL_BYTES, cStringLength,
 } from "../boot/multiboot";
 import {
   MemoryMap, memoryMapCheck, memoryMapFromMemFields, mapProblemText, memoryMapProblemOffset, printMemoryMap, MapProblem,
@@ -30,8 +30,6 @@ import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "./layout";
 /** Most modules the loader may pass (each takes two reserved ranges: its data and its name). */
 const MAX_MODULES: u32 = 32;
 const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
-/** The multiboot 1 information structure is at most this long (through the framebuffer fields). */
-const MB_INFO_FULL_BYTES: u32 = 120;
 
 const pmm = frameAllocatorAt(memory.data(FRAME_ALLOCATOR_BYTES, 8));
 const reservedStorage = memory.data(RESERVED_LIST_HEADER + RESERVED_CAPACITY * RESERVED_RECORD, 8);
@@ -172,9 +170,8 @@ function printSummary(): void {
  */
 export function pmmInit(infoPhys: u32, ignoreLoaderMap: bool): void {
   const start = rdtsc();
-  const infoVirt = bootPhysToVirt(infoPhys);
-  if (infoVirt == 0 || !reachable(infoPhys, MB_INFO_BYTES)) panic("pmm: the multiboot information is out of reach");
-  const info = changetype<MultibootInfo>(infoVirt);
+  if (!reachable(infoPhys, MB_INFO_BYTES)) panic("pmm: the multiboot information is out of reach");
+  const info = changetype<MultibootInfo>(linearVirt(infoPhys));
   collectReserved(info, infoPhys);
   const source = chooseMap(info, ignoreLoaderMap);
   const error = frameAllocatorPlan(pmm, map, reserved, LOW_MEMORY_END_FRAME);

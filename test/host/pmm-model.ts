@@ -10,6 +10,8 @@ export interface Range { start: bigint; end: bigint }
 const down = (a: bigint) => a / FRAME;
 const up = (a: bigint) => (a + FRAME - 1n) / FRAME;
 const endOf = (e: MapEntry) => { const end = e.base + e.length; return end > U64_MAX ? U64_MAX : end; };
+/** A frame number as a JS number, no larger than `limit`. */
+export const clipTo = (f: bigint, limit: number) => Number(f < BigInt(limit) ? f : BigInt(limit));
 const isRam = (e: MapEntry) => e.type === 1 && e.length > 0n;
 const isNonRam = (e: MapEntry) => e.type !== 1 && e.length > 0n;
 
@@ -49,8 +51,8 @@ export function modelIgnoredBytes(entries: MapEntry[]): bigint {
 /** 1 for each frame the map offers as RAM: inside an available entry, touched by no non-RAM one. */
 export function modelRam(entries: MapEntry[], count: number): Uint8Array {
   const ram = new Uint8Array(count);
-  const clip = (f: bigint) => Number(f < BigInt(count) ? f : BigInt(count));
-  for (const e of entries.filter(isRam)) ram.fill(1, Number(up(e.base) < BigInt(count) ? up(e.base) : BigInt(count)), clip(down(endOf(e))));
+  const clip = (f: bigint) => clipTo(f, count);
+  for (const e of entries.filter(isRam)) ram.fill(1, clip(up(e.base)), clip(down(endOf(e))));
   for (const e of entries.filter(isNonRam)) ram.fill(0, clip(down(e.base)), clip(up(endOf(e))));
   return ram;
 }
@@ -58,7 +60,7 @@ export function modelRam(entries: MapEntry[], count: number): Uint8Array {
 /** 1 for each frame no reserved range touches (rounded outwards) and no non-RAM entry touches. */
 function clean(entries: MapEntry[], reserved: Range[], count: number): Uint8Array {
   const ok = new Uint8Array(count).fill(1);
-  const clip = (f: bigint) => Number(f < BigInt(count) ? f : BigInt(count));
+  const clip = (f: bigint) => clipTo(f, count);
   for (const e of entries.filter(isNonRam)) ok.fill(0, clip(down(e.base)), clip(up(endOf(e))));
   for (const r of reserved) if (r.end > r.start) ok.fill(0, clip(down(r.start)), clip(up(r.end)));
   return ok;
@@ -69,8 +71,8 @@ export function modelBitmapPlace(entries: MapEntry[], reserved: Range[], count: 
   const ok = clean(entries, reserved, count);
   let best = 0;
   for (const e of entries.filter(isRam)) {
-    const floor = Math.max(Number(up(e.base) < BigInt(count) ? up(e.base) : BigInt(count)), 1);
-    const top = Math.min(Number(down(endOf(e)) < BigInt(lowLimit) ? down(endOf(e)) : BigInt(lowLimit)), lowLimit);
+    const floor = Math.max(clipTo(up(e.base), count), 1);
+    const top = clipTo(down(endOf(e)), lowLimit);
     let run = 0;
     for (let f = top - 1; f >= floor; f--) {
       run = ok[f] ? run + 1 : 0;
