@@ -5,6 +5,7 @@
 //   BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.00}
 import { puts, putRatio, putDec, newline } from "../console/console";
 import { nameListContains } from "../boot/cmdline";
+import { rdtsc } from "../arch/x86";
 
 export type BenchFn = () => void;
 
@@ -39,6 +40,17 @@ export function benchReportValue(name: string, value: u64, unit: string): void {
 /** As benchReportValue, for a name with a number in it: `prefix` + decimal `number` + `suffix`. */
 export function benchReportValueNumbered(prefix: string, number: u64, suffix: string, value: u64, unit: string): void {
   recordStart(); puts(prefix); putDec(number); puts(suffix); recordValueStart(unit); putDec(value); recordEnd();
+}
+
+/** The cost of `rdtsc(); rdtsc();` with nothing between: subtracted from every timing. */
+export function rdtscOverhead(): u64 {
+  let best: u64 = <u64>-1;
+  for (let i = 0; i < 16; i++) {
+    const a = rdtsc();
+    const b = rdtsc();
+    if (b - a < best) best = b - a;
+  }
+  return best;
 }
 
 /** Runs the benchmarks whose names match (all when `namesLength` is 0). */

@@ -13,7 +13,7 @@
 // Each timing subtracts the cost of the rdtsc pair itself, measured first. Interrupts are off
 // while measuring, so that a timer tick landing inside a call does not count as its cost.
 import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport, benchReportValue, benchReportValueNumbered } from "./bench";
+import { registerBench, benchReport, benchReportValue, benchReportValueNumbered, rdtscOverhead } from "./bench";
 import { puts, putDec } from "../console/console";
 import {
   allocFrame, allocLowFrame, freeFrame, allocFrames, freeFrames, pmmFreeFrames, pmmInitInstructions,
@@ -29,17 +29,6 @@ const rng = changetype<Random>(memory.data(8, 8));
 const PAIRS: u32 = 100000;
 const CONTIG_CALLS: u32 = 64;
 const CONTIG_ISA_CALLS: u32 = 8;
-
-/** The cost of `rdtsc(); rdtsc();` with nothing between: subtracted from every timing. */
-function rdtscOverhead(): u64 {
-  let best: u64 = <u64>-1;
-  for (let i = 0; i < 16; i++) {
-    const a = rdtsc();
-    const b = rdtsc();
-    if (b - a < best) best = b - a;
-  }
-  return best;
-}
 
 /** RAM the map offers, in MiB, rounded up (what `-m` was, give or take BIOS holes). */
 function ramMiB(): u64 {

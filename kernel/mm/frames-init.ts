@@ -44,10 +44,13 @@ export function initErrorText(error: InitError): string {
   return end < entryBase(e) ? <u64>-1 : end;
 }
 
+/** The always-full word pair after the bitmaps (frames.ts). */
+const SENTINEL_BYTES: u32 = 8;
+
 /** Bytes of the bitmap block for `frameCount` frames. */
 export function bitmapBlockBytes(frameCount: u32): u32 {
   const words = (frameCount + 31) >> 5;
-  return 2 * (words << 2) + 2 * (summaryL1Bytes(words) + summaryL2Bytes(words));
+  return 2 * (words << 2) + SENTINEL_BYTES + 2 * (summaryL1Bytes(words) + summaryL2Bytes(words));
 }
 
 /**
@@ -168,10 +171,12 @@ export function frameAllocatorBuild(pmm: FrameAllocator, map: MemoryMap, reserve
   fillFrames(bitmap, pmm.bitmapPhys >> FRAME_SHIFT, frameUp(<u64>pmm.bitmapPhys + pmm.bitmapBytes), true);
   // Everything in use now is reserved for good.
   for (let w: u32 = 0; w < words; w++) store<u32>(bitmap + (w << 3), load<u32>(bitmap + (w << 3)), 4);
+  // The sentinel word pair after the last word: all used, all reserved (see frames.ts).
+  store<u64>(bitmap + (words << 3), <u64>-1);
 
   // Summary trees: l1 straight from the words, then the upper levels.
   const l1Bytes = summaryL1Bytes(words), l2Bytes = summaryL2Bytes(words);
-  let at = bitmap + (words << 3);
+  let at = bitmap + (words << 3) + SENTINEL_BYTES;
   summaryInit(pmm.hasFree, at, at + l1Bytes, words);
   at += l1Bytes + l2Bytes;
   summaryInit(pmm.allFree, at, at + l1Bytes, words);

@@ -9,7 +9,10 @@
 //   +8w           used word w       bit i = frame 32w+i is in use (allocated or reserved)
 //   +8w+4         reserved word w   bit i = frame 32w+i is reserved: never handed out, never
 //                                   freed (set at init, then constant)
-//   +8W           hasFree tree l1, l2       word w has a clear bit in `used`
+//   +8W           sentinel: a used word and a reserved word with every bit set, at index W
+//                 (wordCount), where the high zone's hint rests when high memory is full: so
+//                 the allocation fast path needs no bounds check before reading its hint word
+//   +8W+8         hasFree tree l1, l2       word w has a clear bit in `used`
 //   ...           allFree tree l1, l2       word w is entirely clear in `used`
 //
 //   used word w:  bit 31 ............................ bit 0
@@ -112,8 +115,8 @@ export function frameAllocatorAt(at: usize): FrameAllocator {
  */
 @inline export function allocFrameFrom(pmm: FrameAllocator, zone: FrameZone): u32 {
   const w = zone == FrameZone.HighFirst ? pmm.hintHigh : pmm.hintLow;
-  const limit = zone == FrameZone.HighFirst ? pmm.wordCount : pmm.lowLimitWord;
-  if (w < limit) {
+  // hintHigh <= wordCount, and word wordCount is the full sentinel: no bounds check needed.
+  if (zone == FrameZone.HighFirst || w < pmm.lowLimitWord) {
     const at = usedWordAddress(pmm, w);
     const old = load<u32>(at);
     if (old != FULL) {
@@ -416,8 +419,8 @@ export function frameRunLength(pmm: FrameAllocator, frame: u32): u32 {
 
 /**
  * Verifies the allocator's invariants: reserved frames are in use, the trees match the bitmap
- * word for word, and the free counts match the bitmap. Returns 0 if all hold, or the number of
- * the first broken invariant (1..6), for a test or a panic message. O(frames / 32).
+ * word for word, the free counts match the bitmap, and the hints and the sentinel word are
+ * right. Returns 0 if all hold, or the number of the first broken invariant (1..6), for a test or a panic message. O(frames / 32).
  */
 export function frameAllocatorCheck(pmm: FrameAllocator): u32 {
   let freeLow: u32 = 0, freeHigh: u32 = 0;
@@ -434,6 +437,8 @@ export function frameAllocatorCheck(pmm: FrameAllocator): u32 {
   // The hints: nothing free below them in their zones.
   for (let w: u32 = 0; w < pmm.hintLow && w < pmm.lowLimitWord; w++) if (usedWord(pmm, w) != FULL) return 6;
   for (let w = pmm.lowLimitWord; w < pmm.hintHigh && w < pmm.wordCount; w++) if (usedWord(pmm, w) != FULL) return 6;
+  // The sentinel after the last word, where the high hint may rest (and never beyond).
+  if (pmm.hintHigh > pmm.wordCount || usedWord(pmm, pmm.wordCount) != FULL || reservedWord(pmm, pmm.wordCount) != FULL) return 6;
   // The upper levels: l2 exact, top may hold stale bits but never misses one.
   for (let t = 0; t < 2; t++) {
     const tree = t == 0 ? pmm.hasFree : pmm.allFree;

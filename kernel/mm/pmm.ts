@@ -3,7 +3,8 @@
 //
 // Not re-entrant: call it from thread context only, never from an IRQ handler (the page-fault
 // path may call it: a fault is synchronous and the PMM itself never faults, because its bitmap
-// lives in the linear map).
+// lives in the linear map). Each entry point marks the PMM busy (busy.ts) while it runs, so
+// that if it ever did fault, the fault handler would report it instead of re-entering it.
 import { rdtsc, linkerAddress, LinkerSymbol } from "../arch/x86";
 import { LogLevel, logBegin, logLine } from "../console/log";
 import { puts, putHex, putDec, putSize, padTo, newline } from "../console/console";
@@ -26,12 +27,17 @@ import {
 } from "./frames";
 import { frameAllocatorPlan, frameAllocatorBuild, InitError, initErrorText } from "./frames-init";
 import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "./layout";
+import { MmPart, mmEnter, mmLeave } from "./busy";
 
 /** Most modules the loader may pass (each takes two reserved ranges: its data and its name). */
 const MAX_MODULES: u32 = 32;
 const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
 
-const pmm = frameAllocatorAt(memory.data(FRAME_ALLOCATOR_BYTES, 8));
+// The allocator's state at a fixed address, so the compiled fast paths address its fields
+// directly instead of loading a pointer first (two instructions per allocate/free pair).
+const pmmState = memory.data(FRAME_ALLOCATOR_BYTES, 8);
+const pmm = changetype<FrameAllocator>(pmmState);
+frameAllocatorAt(pmmState);
 const reservedStorage = memory.data(RESERVED_LIST_HEADER + RESERVED_CAPACITY * RESERVED_RECORD, 8);
 let reserved: ReservedList = changetype<ReservedList>(reservedStorage);
 const map = changetype<MemoryMap>(memory.data(8, 4));
@@ -197,19 +203,34 @@ export function pmmInitInstructions(): u64 { return initInstructions; }
  * when none is left. For pages that will be mapped somewhere anyway (lazily committed
  * memory), so that low memory stays free for the linear map. Never panics. O(1).
  */
-export function allocFrame(): u32 { return allocFrameFrom(pmm, FrameZone.HighFirst); }
+export function allocFrame(): u32 {
+  mmEnter(MmPart.Pmm);
+  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);
+  mmLeave(MmPart.Pmm);
+  return phys;
+}
 
 /**
  * A free frame in low memory (below LOW_MEMORY_END, so reachable at linearVirt(phys) without
  * mapping anything), or 0 when low memory is used up. For page tables, heap and slab pages.
  */
-export function allocLowFrame(): u32 { return allocFrameFrom(pmm, FrameZone.Low); }
+export function allocLowFrame(): u32 {
+  mmEnter(MmPart.Pmm);
+  const phys = allocFrameFrom(pmm, FrameZone.Low);
+  mmLeave(MmPart.Pmm);
+  return phys;
+}
 
 /**
  * Returns a frame. Returns FrameError.Ok, or logs and returns an error for an address that is
  * unaligned, outside managed memory, reserved or already free; the PMM is then unchanged.
  */
-export function freeFrame(phys: u32): FrameError { return freeFrameTo(pmm, phys); }
+export function freeFrame(phys: u32): FrameError {
+  mmEnter(MmPart.Pmm);
+  const error = freeFrameTo(pmm, phys);
+  mmLeave(MmPart.Pmm);
+  return error;
+}
 
 /**
  * `count` physically contiguous frames, the first aligned to `alignFrames` frames (a power of
@@ -217,11 +238,19 @@ export function freeFrame(phys: u32): FrameError { return freeFrameTo(pmm, phys)
  * linear-mapped memory; PHYS_LIMIT for anywhere). The first frame's address, or 0.
  */
 export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
-  return allocFramesFrom(pmm, count, alignFrames, maxPhysAddr);
+  mmEnter(MmPart.Pmm);
+  const phys = allocFramesFrom(pmm, count, alignFrames, maxPhysAddr);
+  mmLeave(MmPart.Pmm);
+  return phys;
 }
 
 /** Frees `count` frames from `phys`; all or nothing (errors as freeFrame, for the first bad frame). */
-export function freeFrames(phys: u32, count: u32): FrameError { return freeFramesTo(pmm, phys, count); }
+export function freeFrames(phys: u32, count: u32): FrameError {
+  mmEnter(MmPart.Pmm);
+  const error = freeFramesTo(pmm, phys, count);
+  mmLeave(MmPart.Pmm);
+  return error;
+}
 
 /** Frames managed (up to the highest available address below 4 GiB). */
 export function pmmTotalFrames(): u32 { return framesTotal(pmm); }

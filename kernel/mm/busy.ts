@@ -1,0 +1,24 @@
+// Which memory-manager code is running: the page-fault handler's recursion guard.
+//
+// The PMM and the VMM are not re-entrant. If one of them faulted and the fault handler went on
+// to commit a page, it would call into the half-updated allocator again. So each public entry
+// point marks its own byte while it runs, and the fault handler refuses (panics) to do anything
+// but report when a byte is set:
+//
+//   +0 u8  PMM           allocFrame, freeFrame, allocFrames, ... (kernel/mm/pmm.ts)
+//   +1 u8  VMM           reserveRange, releaseRange, kernelMap, ... (kernel/mm/vmm.ts)
+//   +2 u8  fault handler onPageFault (kernel/mm/fault.ts)
+//
+// One byte each, so marking is a single store and nesting (the fault handler calling the PMM)
+// needs no counting. Interrupt handlers never call these, so a flag is never seen half-set.
+
+export const enum MmPart { Pmm = 0, Vmm = 1, FaultHandler = 2 }
+
+const busy = memory.data(4, 4);
+
+/** Marks `part` as running. */
+@inline export function mmEnter(part: MmPart): void { store<u8>(busy + <usize>part, 1); }
+/** Marks `part` as no longer running. */
+@inline export function mmLeave(part: MmPart): void { store<u8>(busy + <usize>part, 0); }
+/** Whether `part` is running. */
+@inline export function mmBusy(part: MmPart): bool { return load<u8>(busy + <usize>part) != 0; }
