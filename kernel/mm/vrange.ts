@@ -1,0 +1,385 @@
+// The virtual-range allocator: hands out runs of pages from an area of virtual address space
+// (the kernel's VRANGE area) and takes them back, merging free neighbours. It only does the
+// arithmetic: it never maps anything, and its bookkeeping lives in a block the caller supplies
+// (the VMM takes it from the PMM), so it never depends on a heap. Hardware-independent: the
+// host tests drive it over a buffer.
+//
+// The area is cut into blocks that tile it with no gaps; each block is free or live (handed
+// out). Everything is indexed by page number within the area (0 .. pages-1):
+//
+//   records   pages x 16 bytes: the record of the block that starts at page p is records[p]
+//             (only blocks' first pages have meaningful records)
+//   starts    a bitmap, bit p set <=> a block starts at page p, with two summary levels so the
+//             block containing any page is found in O(1): the last start at or below it
+//
+// A record, at its block's first page:
+//
+//   +0   span      pages in the block | BLOCK_FREE (bit 31) when free
+//   +4   a         free: next block in its free list (page or NONE)   live: owner's word (flags)
+//   +8   b         free: previous block in its free list              live: owner's word (pages committed)
+//   +12  c         free: 0                                            live: owner's word (name)
+//
+// Free blocks sit on segregated lists (TLSF-style two-level classes): class (fl, sl) holds spans
+// from 2^(fl+2) + sl * 2^(fl-1) up to the next class, with spans 1..7 in row 0. A reservation
+// rounds its span up to the next class boundary so any block on the first non-empty list at
+// or above it fits; two bitmaps find that list with two count-trailing-zeros. So reserve and
+// release are O(1): no list is walked, no block scanned. Release finds its neighbours through
+// the starts bitmap (left) and the span (right) and merges them.
+//
+// Limits: at most VRANGE_MAX_PAGES pages (the three-level starts bitmap: 32 * 32 * 32 bits).
+
+/** The most pages an area may have. */
+export const VRANGE_MAX_PAGES: u32 = 32 * 32 * 32;
+/** "No page": an empty list, a failed reservation, a failed lookup. */
+export const NONE: u32 = 0xFFFFFFFF;
+/** The flag in `span` that marks a free block. */
+export const BLOCK_FREE: u32 = 0x80000000;
+
+const RECORD_BYTES: u32 = 16;
+const RECORD_SPAN: u32 = 0;
+const RECORD_A: u32 = 4;
+const RECORD_B: u32 = 8;
+const RECORD_C: u32 = 12;
+
+const SL_BITS: u32 = 3;
+const SL_COUNT: u32 = 1 << SL_BITS;               // 8 classes per power of two
+const FL_COUNT: u32 = 14;                         // spans up to 2^16 - 1 > VRANGE_MAX_PAGES + rounding
+const LIST_COUNT: u32 = FL_COUNT * SL_COUNT;
+
+export const enum VRangeError {
+  Ok = 0,
+  OutsideArea = 1,    // the page is not in the area
+  InsideFree = 2,     // the page lies in free space: released twice, or never reserved
+  NotRangeStart = 3,  // the page is inside a live range, not its first page
+}
+
+// The area header. Its arrays follow it in the same bookkeeping block:
+//   +0 base (virtual address of page 0)   +4 pages   +8 records   +12 starts   +16 starts1
+//   +20 startsTop   +24 flBitmap   +28 slBitmaps (FL_COUNT u32)   +32 lists (LIST_COUNT u32)
+//   +36 freePages   +40 freeBlocks   +44 liveBlocks
+@unmanaged export class VRangeArea {
+  base: u32;
+  pages: u32;
+  records: usize;
+  starts: usize;      // level 0: one bit per page
+  starts1: usize;     // level 1: one bit per non-zero level-0 word
+  startsTop: u32;     // level 2: one bit per non-zero level-1 word
+  flBitmap: u32;      // bit fl <=> slBitmaps[fl] != 0
+  slBitmaps: usize;   // bit sl of word fl <=> list (fl, sl) is non-empty
+  lists: usize;       // first free block of each list, or NONE
+  freePages: u32;
+  freeBlocks: u32;
+  liveBlocks: u32;
+}
+
+const HEADER_BYTES: u32 = (offsetof<VRangeArea>() + 15) & ~15;
+
+@inline function wordsFor(bits: u32): u32 { return (bits + 31) >> 5; }
+
+/** Bytes of bookkeeping an area of `pages` pages needs (header, records, bitmaps, lists). */
+export function vrangeBookkeepingBytes(pages: u32): u32 {
+  const level0 = wordsFor(pages), level1 = wordsFor(level0);
+  return HEADER_BYTES + pages * RECORD_BYTES + ((level0 + level1 + FL_COUNT + LIST_COUNT) << 2);
+}
+
+// --- records --------------------------------------------------------------------------------
+
+@inline function recordAt(area: VRangeArea, page: u32): usize { return area.records + page * RECORD_BYTES; }
+@inline function spanWord(area: VRangeArea, page: u32): u32 { return load<u32>(recordAt(area, page), RECORD_SPAN); }
+@inline function setSpanWord(area: VRangeArea, page: u32, value: u32): void { store<u32>(recordAt(area, page), value, RECORD_SPAN); }
+@inline function nextFree(area: VRangeArea, page: u32): u32 { return load<u32>(recordAt(area, page), RECORD_A); }
+@inline function prevFree(area: VRangeArea, page: u32): u32 { return load<u32>(recordAt(area, page), RECORD_B); }
+@inline function setNextFree(area: VRangeArea, page: u32, next: u32): void { store<u32>(recordAt(area, page), next, RECORD_A); }
+@inline function setPrevFree(area: VRangeArea, page: u32, prev: u32): void { store<u32>(recordAt(area, page), prev, RECORD_B); }
+
+// --- the starts bitmap ----------------------------------------------------------------------
+
+function setStart(area: VRangeArea, page: u32): void {
+  const w = page >> 5, at = area.starts + (w << 2);
+  store<u32>(at, load<u32>(at) | (1 << (page & 31)));
+  const at1 = area.starts1 + ((w >> 5) << 2);
+  store<u32>(at1, load<u32>(at1) | (1 << (w & 31)));
+  area.startsTop |= 1 << (w >> 5);
+}
+
+function clearStart(area: VRangeArea, page: u32): void {
+  const w = page >> 5, at = area.starts + (w << 2);
+  const word = load<u32>(at) & ~(1 << (page & 31));
+  store<u32>(at, word);
+  if (word != 0) return;
+  const at1 = area.starts1 + ((w >> 5) << 2);
+  const word1 = load<u32>(at1) & ~(1 << (w & 31));
+  store<u32>(at1, word1);
+  if (word1 == 0) area.startsTop &= ~(1 << (w >> 5));
+}
+
+@inline function isStart(area: VRangeArea, page: u32): bool {
+  return (load<u32>(area.starts + ((page >> 5) << 2)) & (1 << (page & 31))) != 0;
+}
+
+/** Bits at positions <= b (b in 0..31). */
+@inline function bitsUpTo(b: u32): u32 { return b == 31 ? 0xFFFFFFFF : (<u32>2 << b) - 1; }
+/** Bits at positions < b (b in 0..31). */
+@inline function bitsBelow(b: u32): u32 { return (<u32>1 << b) - 1; }
+@inline function highestBit(word: u32): u32 { return 31 - clz(word); }
+
+/** The last block start at or below `page` (so the first page of the block containing it). */
+function startAtOrBelow(area: VRangeArea, page: u32): u32 {
+  let w = page >> 5;
+  let word = load<u32>(area.starts + (w << 2)) & bitsUpTo(page & 31);
+  if (word == 0) {
+    let w1 = w >> 5;
+    let word1 = load<u32>(area.starts1 + (w1 << 2)) & bitsBelow(w & 31);
+    if (word1 == 0) {
+      const top = area.startsTop & bitsBelow(w1);
+      if (top == 0) return NONE;
+      w1 = highestBit(top);
+      word1 = load<u32>(area.starts1 + (w1 << 2));
+    }
+    w = (w1 << 5) + highestBit(word1);
+    word = load<u32>(area.starts + (w << 2));
+  }
+  return (w << 5) + highestBit(word);
+}
+
+// --- size classes and free lists ------------------------------------------------------------
+
+/** The class (list index) a free block of `span` pages is filed under. */
+@inline function classOf(span: u32): u32 {
+  if (span < SL_COUNT) return span;
+  const log = highestBit(span);
+  return ((log - 1) << SL_BITS) + ((span >> (log - SL_BITS)) & (SL_COUNT - 1)) - SL_COUNT;
+}
+
+/** `span` rounded up to the smallest span of its class's successor, unless it starts a class. */
+@inline function roundToClass(span: u32): u32 {
+  if (span < SL_COUNT) return span;
+  const step = (<u32>1 << (highestBit(span) - SL_BITS)) - 1;
+  return (span + step) & ~step;
+}
+
+function listInsert(area: VRangeArea, page: u32, span: u32): void {
+  const index = classOf(span);
+  const headAt = area.lists + (index << 2);
+  const head = load<u32>(headAt);
+  setSpanWord(area, page, span | BLOCK_FREE);
+  setNextFree(area, page, head);
+  setPrevFree(area, page, NONE);
+  store<u32>(recordAt(area, page), 0, RECORD_C);
+  if (head != NONE) setPrevFree(area, head, page);
+  store<u32>(headAt, page);
+  const fl = index >> SL_BITS;
+  const slAt = area.slBitmaps + (fl << 2);
+  store<u32>(slAt, load<u32>(slAt) | (1 << (index & (SL_COUNT - 1))));
+  area.flBitmap |= 1 << fl;
+  area.freeBlocks++;
+  area.freePages += span;
+}
+
+function listRemove(area: VRangeArea, page: u32): void {
+  const span = spanWord(area, page) & ~BLOCK_FREE;
+  const index = classOf(span);
+  const next = nextFree(area, page), prev = prevFree(area, page);
+  if (next != NONE) setPrevFree(area, next, prev);
+  if (prev != NONE) setNextFree(area, prev, next);
+  else {
+    store<u32>(area.lists + (index << 2), next);
+    if (next == NONE) {
+      const fl = index >> SL_BITS;
+      const slAt = area.slBitmaps + (fl << 2);
+      const sl = load<u32>(slAt) & ~(1 << (index & (SL_COUNT - 1)));
+      store<u32>(slAt, sl);
+      if (sl == 0) area.flBitmap &= ~(1 << fl);
+    }
+  }
+  area.freeBlocks--;
+  area.freePages -= span;
+}
+
+/** The first block on the first non-empty list at or above class `index`, or NONE. */
+function firstFreeFrom(area: VRangeArea, index: u32): u32 {
+  let fl = index >> SL_BITS;
+  if (fl >= FL_COUNT) return NONE;
+  let sl = load<u32>(area.slBitmaps + (fl << 2)) & (0xFFFFFFFF << (index & (SL_COUNT - 1)));
+  if (sl == 0) {
+    const above = fl + 1 >= 32 ? 0 : area.flBitmap & (0xFFFFFFFF << (fl + 1));
+    if (above == 0) return NONE;
+    fl = ctz(above);
+    sl = load<u32>(area.slBitmaps + (fl << 2));
+  }
+  return load<u32>(area.lists + (((fl << SL_BITS) + ctz(sl)) << 2));
+}
+
+// --- the public operations ------------------------------------------------------------------
+
+/**
+ * Sets up an area of `pages` pages (1..VRANGE_MAX_PAGES) whose page 0 is at virtual `base`,
+ * with its bookkeeping in the `vrangeBookkeepingBytes(pages)` bytes at `block` (the header
+ * first: the returned area is at `block`). The whole area starts as one free block.
+ */
+export function vrangeInit(block: usize, base: u32, pages: u32): VRangeArea {
+  const level0 = wordsFor(pages), level1 = wordsFor(level0);
+  const area = changetype<VRangeArea>(block);
+  memory.fill(block, 0, HEADER_BYTES);
+  area.base = base;
+  area.pages = pages;
+  area.records = block + HEADER_BYTES;
+  area.starts = area.records + pages * RECORD_BYTES;
+  area.starts1 = area.starts + (level0 << 2);
+  area.slBitmaps = area.starts1 + (level1 << 2);
+  area.lists = area.slBitmaps + (FL_COUNT << 2);
+  memory.fill(area.starts, 0, (level0 + level1 + FL_COUNT) << 2);
+  memory.fill(area.lists, 0xFF, LIST_COUNT << 2);   // every list NONE
+  setStart(area, 0);
+  listInsert(area, 0, pages);
+  return area;
+}
+
+/**
+ * Reserves a block of `span` pages and returns its first page, or NONE when no free block is
+ * large enough (or `span` is 0 or larger than the area). The block's owner words are zeroed.
+ * O(1). Good fit: the block comes from the smallest class that is sure to fit, so it may fail
+ * while a block of exactly `span`..next-class-start pages is free only if that block is not
+ * the first of its own class (which is tried as well).
+ */
+export function vrangeReserve(area: VRangeArea, span: u32): u32 {
+  if (span == 0 || span > area.pages) return NONE;
+  let page = firstFreeFrom(area, classOf(roundToClass(span)));
+  if (page == NONE) {
+    page = load<u32>(area.lists + (classOf(span) << 2));   // the head of its own class may fit
+    if (page == NONE || (spanWord(area, page) & ~BLOCK_FREE) < span) return NONE;
+  }
+  const have = spanWord(area, page) & ~BLOCK_FREE;
+  listRemove(area, page);
+  if (have > span) {
+    setStart(area, page + span);
+    listInsert(area, page + span, have - span);
+  }
+  const at = recordAt(area, page);
+  store<u32>(at, span, RECORD_SPAN);
+  store<u32>(at, 0, RECORD_A);
+  store<u32>(at, 0, RECORD_B);
+  store<u32>(at, 0, RECORD_C);
+  area.liveBlocks++;
+  return page;
+}
+
+/**
+ * The first page of the live block containing `page`, or NONE if `page` is outside the area
+ * or in free space. O(1): used by the page-fault handler.
+ */
+export function vrangeFind(area: VRangeArea, page: u32): u32 {
+  if (page >= area.pages) return NONE;
+  const start = startAtOrBelow(area, page);
+  if (start == NONE || (spanWord(area, start) & BLOCK_FREE) != 0) return NONE;
+  return start;
+}
+
+/** Why `page` cannot be released (VRangeError.Ok if it is a live block's first page). */
+export function vrangeCheckRelease(area: VRangeArea, page: u32): VRangeError {
+  if (page >= area.pages) return VRangeError.OutsideArea;
+  const start = startAtOrBelow(area, page);
+  if (start == NONE || (spanWord(area, start) & BLOCK_FREE) != 0) return VRangeError.InsideFree;
+  return start == page ? VRangeError.Ok : VRangeError.NotRangeStart;
+}
+
+/**
+ * Returns the live block starting at `page` to free space, merged with free neighbours on both
+ * sides. Refuses (VRangeError, nothing changed) a page outside the area, in free space (a
+ * second release) or inside a live block. O(1).
+ */
+export function vrangeRelease(area: VRangeArea, page: u32): VRangeError {
+  const error = vrangeCheckRelease(area, page);
+  if (error != VRangeError.Ok) return error;
+  let start = page, span = spanWord(area, page);
+  area.liveBlocks--;
+  const right = page + span;
+  if (right < area.pages && (spanWord(area, right) & BLOCK_FREE) != 0) {
+    span += spanWord(area, right) & ~BLOCK_FREE;
+    listRemove(area, right);
+    clearStart(area, right);
+  }
+  if (page > 0) {
+    const left = startAtOrBelow(area, page - 1);
+    const leftSpan = spanWord(area, left);
+    if ((leftSpan & BLOCK_FREE) != 0) {
+      listRemove(area, left);
+      clearStart(area, page);
+      start = left;
+      span += leftSpan & ~BLOCK_FREE;
+    }
+  }
+  listInsert(area, start, span);
+  return VRangeError.Ok;
+}
+
+/** The span in pages of the block starting at `page` (free or live). */
+export function vrangeSpan(area: VRangeArea, page: u32): u32 { return spanWord(area, page) & ~BLOCK_FREE; }
+/** Whether the block starting at `page` is free. */
+export function vrangeIsFree(area: VRangeArea, page: u32): bool { return (spanWord(area, page) & BLOCK_FREE) != 0; }
+/** The owner's words of the live block starting at `page` (0, 1, 2: flags, committed, name for the VMM). */
+@inline export function vrangeOwnerWord(area: VRangeArea, page: u32, index: u32): u32 {
+  return load<u32>(area.records + page * RECORD_BYTES + RECORD_A + (index << 2));
+}
+@inline export function vrangeSetOwnerWord(area: VRangeArea, page: u32, index: u32, value: u32): void {
+  store<u32>(area.records + page * RECORD_BYTES + RECORD_A + (index << 2), value);
+}
+/** The virtual address of page `page`. */
+@inline export function vrangeAddress(area: VRangeArea, page: u32): u32 { return area.base + (page << 12); }
+
+/**
+ * Verifies every invariant; returns 0, or the number of the first one broken:
+ *   1 the blocks, walked by span from page 0, tile the area exactly (no zero span, no overrun)
+ *   2 a start bit is set exactly at each block's first page, and the summary levels match
+ *   3 no two free blocks are adjacent (merging is complete)
+ *   4 every free block is on the list of its class, the lists are doubly linked and hold
+ *     nothing else, and the class bitmaps say exactly which lists are non-empty
+ *   5 freePages, freeBlocks and liveBlocks match the walk
+ * O(pages): for tests and debugging.
+ */
+export function vrangeCheck(area: VRangeArea): u32 {
+  let page: u32 = 0, freePages: u32 = 0, freeBlocks: u32 = 0, liveBlocks: u32 = 0, previousFree = false;
+  while (page < area.pages) {
+    const span = spanWord(area, page) & ~BLOCK_FREE;
+    if (span == 0 || span > area.pages - page) return 1;
+    for (let p = page; p < page + span; p++) if (isStart(area, p) != (p == page)) return 2;
+    const free = (spanWord(area, page) & BLOCK_FREE) != 0;
+    if (free) {
+      if (previousFree) return 3;
+      freePages += span; freeBlocks++;
+    } else liveBlocks++;
+    previousFree = free;
+    page += span;
+  }
+  if (page != area.pages) return 1;
+  const level0 = wordsFor(area.pages), level1 = wordsFor(level0);
+  let top: u32 = 0;
+  for (let w1: u32 = 0; w1 < level1; w1++) {
+    let expect: u32 = 0;
+    for (let b: u32 = 0; b < 32 && (w1 << 5) + b < level0; b++) {
+      if (load<u32>(area.starts + (((w1 << 5) + b) << 2)) != 0) expect |= 1 << b;
+    }
+    if (load<u32>(area.starts1 + (w1 << 2)) != expect) return 2;
+    if (expect != 0) top |= 1 << w1;
+  }
+  if (top != area.startsTop) return 2;
+  let listed: u32 = 0, fl: u32 = 0;
+  for (let index: u32 = 0; index < LIST_COUNT; index++) {
+    let block = load<u32>(area.lists + (index << 2)), prev = NONE;
+    const nonEmpty = block != NONE;
+    const slBit = (load<u32>(area.slBitmaps + ((index >> SL_BITS) << 2)) >> (index & (SL_COUNT - 1))) & 1;
+    if (<u32>nonEmpty != slBit) return 4;
+    if (nonEmpty) fl |= 1 << (index >> SL_BITS);
+    while (block != NONE) {
+      if (block >= area.pages || !isStart(area, block)) return 4;
+      const word = spanWord(area, block);
+      if ((word & BLOCK_FREE) == 0 || classOf(word & ~BLOCK_FREE) != index || prevFree(area, block) != prev) return 4;
+      if (++listed > freeBlocks) return 4;
+      prev = block;
+      block = nextFree(area, block);
+    }
+  }
+  if (listed != freeBlocks || fl != area.flBitmap) return 4;
+  if (freePages != area.freePages || freeBlocks != area.freeBlocks || liveBlocks != area.liveBlocks) return 5;
+  return 0;
+}
