@@ -20,9 +20,17 @@ void *memmove(void *dst, const void *src, size_t n) {
   return dst;
 }
 
+/* Whole words when it can: under -icount each repetition of a string instruction counts as
+ * one instruction, so zeroing a page is 1,024 of them with stosl instead of 4,096 with stosb. */
 void *memset(void *dst, int value, size_t n) {
   void *ret = dst;
-  __asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(value) : "memory");
+  if ((((uintptr_t)dst | n) & 3) == 0) {
+    uint32_t word = (uint8_t)value * 0x01010101u;
+    size_t words = n >> 2;
+    __asm__ volatile("rep stosl" : "+D"(dst), "+c"(words) : "a"(word) : "memory");
+  } else {
+    __asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(value) : "memory");
+  }
   return ret;
 }
 

@@ -14,6 +14,11 @@
 //   D dirty (PTE), PS page size (PDE: 1 = this entry maps a 4 MiB page), G global (PTE).
 //   With CR0.WP set (boot/entry.asm), W is enforced in ring 0 as well.
 //
+// The CPU ignores every other bit of an entry whose P is 0. A "parked" entry uses that: P = 0,
+// bit 9 (the first "avail" bit) set, and the frame address in bits 31..12. It holds a frame
+// promised to that page before it is used (the VMM's promised ranges); `map` refuses it and
+// `takeEntry` hands the frame back.
+//
 //   virtual address:  31      22 21      12 11          0
 //                    | directory |  table   | page offset |
 import { invlpg } from "../arch/x86";
@@ -31,6 +36,8 @@ export const PAGE_ACCESSED: u32 = 1 << 5;
 export const PAGE_DIRTY: u32 = 1 << 6;
 export const PDE_LARGE: u32 = 1 << 7;
 export const PAGE_GLOBAL: u32 = 1 << 8;
+/** In a not-present entry: the entry holds a parked frame. */
+export const PTE_PARKED: u32 = 1 << 9;
 export const ENTRY_FRAME_MASK: u32 = 0xFFFFF000;
 export const LARGE_FRAME_MASK: u32 = 0xFFC00000;
 /** The flags a caller may ask for (PRESENT is implied). */
@@ -46,6 +53,7 @@ export const enum PagingError {
   LargePage = 4,      // the address lies in a 4 MiB page (the linear map): not changed page-wise
   NoMemory = 5,       // no frame for a new page table
   BadFlags = 6,       // flags outside MAP_FLAGS_ALLOWED, or frame 0
+  Parked = 7,         // map over a not-present entry that holds a parked frame
 }
 
 /** Returns a free frame's physical address for a new page table, or 0. */
@@ -85,6 +93,7 @@ export function pagingErrorText(error: PagingError): string {
     case PagingError.NotMapped: return "not mapped";
     case PagingError.LargePage: return "inside a 4 MiB page";
     case PagingError.NoMemory: return "no frame for a page table";
+    case PagingError.Parked: return "holds a parked frame";
     default: return "bad flags or frame 0";
   }
 }
@@ -93,7 +102,7 @@ export function pagingErrorText(error: PagingError): string {
  * Maps the page at `virt` to the frame at `phys` with `flags` (MAP_FLAGS_ALLOWED; PRESENT is
  * implied), creating the page table if needed (zeroed, from the space's table source). Refuses
  * (PagingError, logged, nothing changed) unaligned addresses, frame 0, other flags, a present
- * entry, and addresses inside a 4 MiB page. Needs no TLB flush: a not-present entry is never
+ * or parked entry, and addresses inside a 4 MiB page. Needs no TLB flush: a not-present entry is never
  * cached. Not re-entrant.
  */
 export function map(space: AddressSpace, virt: u32, phys: u32, flags: u32): PagingError {
@@ -101,33 +110,98 @@ export function map(space: AddressSpace, virt: u32, phys: u32, flags: u32): Pagi
   if (((virt | phys) & (PAGE_SIZE - 1)) != 0) error = PagingError.Unaligned;
   else if ((flags & ~MAP_FLAGS_ALLOWED) != 0 || phys == 0) error = PagingError.BadFlags;
   else {
-    const pdeAt = pdeAddress(space, virt);
-    let pde = load<u32>(pdeAt);
-    if ((pde & PDE_LARGE) != 0 && (pde & PAGE_PRESENT) != 0) error = PagingError.LargePage;
-    else {
-      if ((pde & PAGE_PRESENT) == 0) {
-        const table = changetype<TableSource>(space.tableSource)();
-        if (table == 0) error = PagingError.NoMemory;
-        else {
-          memory.fill(<usize>table + space.physOffset, 0, PAGE_SIZE);
-          // The directory entry allows everything; the page entries decide.
-          pde = table | PAGE_PRESENT | PAGE_WRITABLE | (flags & PAGE_USER);
-          store<u32>(pdeAt, pde);
-          space.tablesAllocated++;
-        }
+    error = entrySlot(space, virt, flags & PAGE_USER);
+    if (error == PagingError.Ok) {
+      const old = load<u32>(slot);
+      if (old == 0) {
+        store<u32>(slot, phys | flags | PAGE_PRESENT);
+        return PagingError.Ok;
       }
-      if (error == PagingError.Ok) {
-        const pteAt = <usize>(pde & ENTRY_FRAME_MASK) + space.physOffset + (tableIndex(virt) << 2);
-        if ((load<u32>(pteAt) & PAGE_PRESENT) != 0) error = PagingError.AlreadyMapped;
-        else {
-          store<u32>(pteAt, phys | flags | PAGE_PRESENT);
-          return PagingError.Ok;
-        }
-      }
+      error = (old & PAGE_PRESENT) != 0 ? PagingError.AlreadyMapped : PagingError.Parked;
     }
   }
   report("map", virt, error);
   return error;
+}
+
+/** Set by entrySlot: the address of the entry it found or made room for. */
+let slot: usize = 0;
+
+/**
+ * Finds the page-table entry for `virt` (its address in `slot`), creating the table (zeroed,
+ * from the space's table source; the directory entry gets `userFlag`) if there is none.
+ * Returns LargePage or NoMemory when there is no such entry.
+ */
+function entrySlot(space: AddressSpace, virt: u32, userFlag: u32): PagingError {
+  const pdeAt = pdeAddress(space, virt);
+  let pde = load<u32>(pdeAt);
+  if ((pde & PAGE_PRESENT) != 0) {
+    if ((pde & PDE_LARGE) != 0) return PagingError.LargePage;
+  } else {
+    const table = changetype<TableSource>(space.tableSource)();
+    if (table == 0) return PagingError.NoMemory;
+    memory.fill(<usize>table + space.physOffset, 0, PAGE_SIZE);
+    // The directory entry allows everything; the page entries decide.
+    pde = table | PAGE_PRESENT | PAGE_WRITABLE | userFlag;
+    store<u32>(pdeAt, pde);
+    space.tablesAllocated++;
+  }
+  slot = <usize>(pde & ENTRY_FRAME_MASK) + space.physOffset + (tableIndex(virt) << 2);
+  return PagingError.Ok;
+}
+
+/**
+ * Makes sure the page table that covers `virt` exists (creating it as `map` would), so later
+ * maps there never need a frame. Returns Ok, LargePage or NoMemory.
+ */
+export function ensureTable(space: AddressSpace, virt: u32): PagingError {
+  return entrySlot(space, virt, 0);
+}
+
+/**
+ * Parks frame `phys` in the empty entry of page `virt`: a not-present entry that remembers
+ * the frame (PTE_PARKED). The page still faults; `takeEntry` gives the frame back. Refuses (as
+ * `map`, logged) unaligned addresses, frame 0, a used entry, a large page, no table memory.
+ */
+export function park(space: AddressSpace, virt: u32, phys: u32): PagingError {
+  let error = PagingError.Ok;
+  if (((virt | phys) & (PAGE_SIZE - 1)) != 0) error = PagingError.Unaligned;
+  else if (phys == 0) error = PagingError.BadFlags;
+  else {
+    error = entrySlot(space, virt, 0);
+    if (error == PagingError.Ok) {
+      const old = load<u32>(slot);
+      if (old == 0) {
+        store<u32>(slot, phys | PTE_PARKED);
+        return PagingError.Ok;
+      }
+      error = (old & PAGE_PRESENT) != 0 ? PagingError.AlreadyMapped : PagingError.Parked;
+    }
+  }
+  report("park", virt, error);
+  return error;
+}
+
+/**
+ * Empties the entry of page `virt`, whatever it holds, and returns what it held: a present
+ * entry (flushed from the TLB), a parked entry, or 0 (no entry, no table, or a large page,
+ * which is left alone). The caller owns the frame in a returned entry. Never logs: for
+ * releasing ranges, where most pages may never have been touched.
+ */
+export function takeEntry(space: AddressSpace, virt: u32): u32 {
+  const pteAt = pteAddress(space, virt & ~(PAGE_SIZE - 1));
+  if (pteAt == 0) return 0;
+  const pte = load<u32>(pteAt);
+  if (pte == 0) return 0;
+  store<u32>(pteAt, 0);
+  if ((pte & PAGE_PRESENT) != 0) invlpg(virt);
+  return pte;
+}
+
+/** Whether the page table covering `virt` exists (false for a large page or an empty slot). */
+export function tablePresent(space: AddressSpace, virt: u32): bool {
+  const pde = load<u32>(pdeAddress(space, virt));
+  return (pde & PAGE_PRESENT) != 0 && (pde & PDE_LARGE) == 0;
 }
 
 /** Set by presentEntry: the address of the PTE it found. */

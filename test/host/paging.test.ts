@@ -98,4 +98,37 @@ describe("page tables against a model", () => {
   });
 });
 
+describe("parked entries (promised frames)", () => {
+  const PARKED = 1 << 9;
+  it("park, map, take: a parked entry is not present, map refuses it, takeEntry hands it back", () => {
+    m.exports.reset(8);
+    expect(m.exports.doEnsureTable(BASE)).toBe(0);
+    expect(m.exports.tables()).toBe(1);
+    expect(m.exports.doEnsureTable(BASE + 4096)).toBe(0);   // the same table: nothing new
+    expect(m.exports.tables()).toBe(1);
+    expect(m.exports.doEnsureTable(LARGE_INDEX << 22)).toBe(0);
+    m.exports.setLargePage(LARGE_INDEX + 1, 0xc00000);
+    expect(m.exports.doEnsureTable(((LARGE_INDEX + 1) << 22) >>> 0)).toBe(4);
+    expect(m.exports.doPark(BASE, 0x9000)).toBe(0);
+    expect(m.exports.entry(BASE) >>> 0).toBe(0x9000 | PARKED);
+    expect(BigInt.asUintN(64, BigInt(m.exports.doTranslate(BASE)))).toBe(NOT_MAPPED);
+    expect(m.exports.doMap(BASE, 0xa000, W)).toBe(7);          // refused: it holds a parked frame
+    expect(m.exports.doPark(BASE, 0xa000)).toBe(7);
+    expect(m.exports.doUnmap(BASE)).toBe(0);                    // not mapped
+    flushed.length = 0;
+    expect(m.exports.doTakeEntry(BASE) >>> 0).toBe(0x9000 | PARKED);
+    expect(flushed).toEqual([]);                                // nothing was cached: no flush
+    expect(m.exports.entry(BASE)).toBe(0);
+    expect(m.exports.doMap(BASE, 0x9000, W)).toBe(0);
+    expect(m.exports.doPark(BASE, 0xa000)).toBe(2);             // mapped: refused
+    expect(m.exports.doTakeEntry(BASE) >>> 0).toBe(0x9000 | W | P);
+    expect(flushed).toEqual([BASE]);                            // a present entry is flushed
+    expect(m.exports.doTakeEntry(BASE)).toBe(0);                // empty: 0, no flush
+    expect(m.exports.doTakeEntry(BASE + (8 << 22))).toBe(0);    // no table: 0
+    expect(flushed).toEqual([BASE]);
+    expect(m.exports.doPark(BASE + 4096, 0)).toBe(6);           // frame 0
+    expect(m.exports.doPark(BASE + 4097, 0x9000)).toBe(1);      // unaligned
+  });
+});
+
 function PDE_ACCESSED_DIRTY(): number { return 32 | 64; }

@@ -2,7 +2,7 @@
 // physBase + f * 4096 in this module's memory; frame 1 is the page directory, tables come from
 // a bump source over frames 2.. that can be limited to test running out.
 import {
-  AddressSpace, map, unmap, protect, translate, entryFor, PDE_LARGE, PAGE_PRESENT, PAGE_WRITABLE,
+  AddressSpace, map, unmap, protect, translate, entryFor, park, takeEntry, ensureTable, PDE_LARGE, PAGE_PRESENT, PAGE_WRITABLE,
 } from "../../../kernel/mm/paging";
 
 const FRAMES: u32 = 128;
@@ -36,3 +36,6 @@ export function doProtect(virt: u32, flags: u32): u32 { return protect(space, vi
 export function doTranslate(virt: u32): u64 { return translate(space, virt); }
 export function entry(virt: u32): u32 { return entryFor(space, virt); }
 export function tables(): u32 { return space.tablesAllocated; }
+export function doPark(virt: u32, phys: u32): u32 { return park(space, virt, phys); }
+export function doTakeEntry(virt: u32): u32 { return takeEntry(space, virt); }
+export function doEnsureTable(virt: u32): u32 { return ensureTable(space, virt); }
