@@ -24,12 +24,14 @@ import { runSelfTests, listTests, watchdogTick, setTestTimeout } from "./test/ha
 import { runBenchmarks } from "./bench/bench";
 import { pmmInit } from "./mm/pmm";
 import { vmmInit } from "./mm/vmm";
+import { faultInit } from "./mm/fault";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
 import "./tests/foundation";
 import "./tests/panics";
 import "./tests/pmm";
 import "./tests/vmm";
+import "./tests/ranges";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";
@@ -110,6 +112,7 @@ export function kmain(multibootInfoPhys: u32): void {
   if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
   vmmInit();
+  faultInit();
 
   sti();
 

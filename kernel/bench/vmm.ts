@@ -1,22 +1,33 @@
 // VMM benchmarks (instructions under -icount shift=0).
-//   vmm.map_unmap_pair   kernelMap + kernelUnmap of one 4 KiB page whose page table exists
-//                        (unmap includes its invlpg), mean of 10,000 pairs
+//   vmm.map_unmap_pair     kernelMap + kernelUnmap of one 4 KiB page whose page table exists
+//                          (unmap includes its invlpg), mean of 10,000 pairs
+//   vmm.fault_lazy_zeroing one lazy-commit fault (fault-around 0), from the faulting write to the
+//                          instruction after it, zeroing included: mean of FAULTS first touches
+//   vmm.fault_lazy_faN     the same with fault-around N (0, 4, 16: N + 1 pages per fault),
+//                          the zeroing of those pages excluded (vmm.page_zeroing each)
+//   vmm.page_zeroing       zeroing one page (the memset the handler calls)
+//   vmm.range_pair_1000    reserveRange + releaseRange with 1,000 ranges live: each pair
+//                          reserves a range of 1..16 pages and releases a random live one
 import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport } from "./bench";
+import { registerBench, benchReport, benchReportValue, rdtscOverhead } from "./bench";
 import { allocFrame, freeFrame } from "../mm/pmm";
-import { kernelMap, kernelUnmap } from "../mm/vmm";
+import { kernelMap, kernelUnmap, reserveRange, releaseRange, rangeFaultAround, RANGE_WRITABLE } from "../mm/vmm";
 import { PAGE_WRITABLE } from "../mm/paging";
-import { VRANGE_END } from "../mm/layout";
+import { fixmapAddress, FixmapSlot } from "../mm/layout";
+import { Random, randomSeed, randomBelow } from "../lib/random";
 import { panic } from "../diag/panic";
 
 const PAIRS: u32 = 10000;
-const BENCH_PAGE: u32 = VRANGE_END - 3 * 4096;
+const BENCH_PAGE: u32 = fixmapAddress(FixmapSlot.BenchScratch);
+const PAGE: u32 = 4096;
+const FAULTS: u32 = 256;
+const LIVE_RANGES: u32 = 1000;
+const rng = changetype<Random>(memory.data(8, 8));
+let sink: u32 = 0;
 
 registerBench("vmm.map_unmap_pair", () => {
   const frame = allocFrame();
   if (frame == 0) panic("bench vmm.map_unmap_pair: no frame");
-  kernelMap(BENCH_PAGE, frame, PAGE_WRITABLE);   // creates the page table, outside the timing
-  kernelUnmap(BENCH_PAGE);
   cli();   // no timer tick inside the measurement
   const start = rdtsc();
   for (let i: u32 = 0; i < PAIRS; i++) {
@@ -27,4 +38,88 @@ registerBench("vmm.map_unmap_pair", () => {
   sti();
   freeFrame(frame);
   benchReport("vmm.map_unmap_pair", total, PAIRS);
+});
+
+/**
+ * Mean instructions from just before a first-touch write to just after it, for FAULTS faults
+ * `stride` pages apart in a range with fault-around `around`, less the same write on a mapped
+ * page (so what remains is the exception: entry, handler, iret).
+ */
+function meanFault(around: u32, stride: u32): u64 {
+  const range = reserveRange(FAULTS * stride * PAGE, RANGE_WRITABLE | rangeFaultAround(around), "bench.fault");
+  if (range == 0) panic("bench vmm.fault: no range");
+  cli();
+  store<u32>(range, 1);                        // the first fault, outside the timing
+  let baseline: u64 = <u64>-1;
+  for (let i = 0; i < 16; i++) {
+    const t0 = rdtsc();
+    store<u32>(range + 8, 1);
+    const cost = rdtsc() - t0;
+    if (cost < baseline) baseline = cost;
+  }
+  let total: u64 = 0;
+  for (let n: u32 = 1; n < FAULTS; n++) {
+    const at = range + n * stride * PAGE;
+    const t0 = rdtsc();
+    store<u32>(at, n);
+    total += rdtsc() - t0 - baseline;
+  }
+  sti();
+  if (releaseRange(range) != 0) panic("bench vmm.fault: release failed");
+  return total / (FAULTS - 1);
+}
+
+registerBench("vmm.fault_lazy", () => {
+  // Zeroing one page, as the handler does it (memory.fill -> memset on a mapped page).
+  const range = reserveRange(PAGE, RANGE_WRITABLE, "bench.zero");
+  store<u32>(range, 1);
+  cli();
+  const overhead = rdtscOverhead();
+  let zeroing: u64 = <u64>-1;
+  for (let i = 0; i < 16; i++) {
+    const t0 = rdtsc();
+    memory.fill(range, 0, PAGE);
+    const cost = rdtsc() - t0 - overhead;
+    if (cost < zeroing) zeroing = cost;
+  }
+  sti();
+  releaseRange(range);
+  const fa0 = meanFault(0, 1), fa4 = meanFault(4, 5), fa16 = meanFault(16, 17);
+  benchReportValue("vmm.page_zeroing", zeroing, "instr");
+  benchReportValue("vmm.fault_lazy_zeroing", fa0, "instr");
+  benchReportValue("vmm.fault_lazy_fa0", fa0 - zeroing, "instr");
+  benchReportValue("vmm.fault_lazy_fa4", fa4 - 5 * zeroing, "instr");
+  benchReportValue("vmm.fault_lazy_fa16", fa16 - 17 * zeroing, "instr");
+  benchReportValue("vmm.fault_lazy_fa4_per_page", (fa4 - 5 * zeroing) / 5, "instr");
+  benchReportValue("vmm.fault_lazy_fa16_per_page", (fa16 - 17 * zeroing) / 17, "instr");
+});
+
+registerBench("vmm.range_pair_1000", () => {
+  randomSeed(rng, 0x243F6A8885A308D3);
+  const live = memory.data(1000 * 4, 4);
+  for (let i: u32 = 0; i < LIVE_RANGES; i++) {
+    const range = reserveRange((1 + randomBelow(rng, 16)) * PAGE, RANGE_WRITABLE, "bench.live");
+    if (range == 0) panic("bench vmm.range_pair_1000: setup failed");
+    store<u32>(live + i * 4, range);
+  }
+  cli();
+  const overhead = rdtscOverhead();
+  let total: u64 = 0, worst: u64 = 0;
+  for (let n: u32 = 0; n < PAIRS; n++) {
+    const pages = 1 + randomBelow(rng, 16), slot = live + randomBelow(rng, LIVE_RANGES) * 4;
+    const victim = load<u32>(slot);
+    const t0 = rdtsc();
+    const range = reserveRange(pages * PAGE, RANGE_WRITABLE, "bench.live");
+    const error = releaseRange(victim);
+    const cost = rdtsc() - t0 - overhead;
+    total += cost;
+    if (cost > worst) worst = cost;
+    if (range == 0 || error != 0) panic("bench vmm.range_pair_1000: reserve or release failed");
+    store<u32>(slot, range);
+  }
+  sti();
+  for (let i: u32 = 0; i < LIVE_RANGES; i++) releaseRange(load<u32>(live + i * 4));
+  benchReport("vmm.range_pair_1000", total, PAIRS, "instr/pair");
+  benchReportValue("vmm.range_pair_1000_worst", worst, "instr");
+  sink = 0;
 });

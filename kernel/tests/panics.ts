@@ -9,7 +9,7 @@ let nullAddress: usize = 0;
 let zero: i32 = 0;
 let depthSink: u32 = 0;
 
-registerPanicTest("panic.null_deref", "#PF page fault|null pointer dereference|backtrace:", () => {
+registerPanicTest("panic.null_deref", "page fault: outside every range|#PF page fault|null pointer dereference|backtrace:", () => {
   depthSink = load<u32>(nullAddress);
 });
 

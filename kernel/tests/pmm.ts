@@ -8,6 +8,7 @@ import {
   pmmTotalFrames, pmmReservedFrames, pmmUsableFrames, pmmLowLimitFrame, pmmFrameState, pmmFrameRunLength,
   pmmCheck, pmmReservedList, pmmMemoryMap,
 } from "../mm/pmm";
+import { vmmBootFrames } from "../mm/vmm";
 import { FrameError, FrameState, ISA_DMA_LIMIT, PHYS_LIMIT, FRAME_SIZE } from "../mm/frames";
 import { reservedStart, reservedEnd, reservedName, reservedOverlap } from "../mm/reserved";
 import { MemoryType, entryBase, entryLength, entryType, entryNext } from "../boot/memmap";
@@ -52,7 +53,8 @@ registerTest("pmm.invariants", () => {
   checkEqual(pmmCheck(), 0, "frame allocator invariants (0 = all hold)");
   check(pmmFreeFrames() <= pmmUsableFrames(), "free frames are a subset of usable RAM");
   check(pmmUsableFrames() <= pmmTotalFrames(), "usable RAM is within the managed frames");
-  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames(), pmmTotalFrames(), "free + reserved = total right after boot");
+  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames(), pmmTotalFrames(),
+    "free + reserved + the VMM's page tables and bookkeeping = total right after boot");
 });
 
 registerTest("pmm.map_iteration", () => {

@@ -5,10 +5,10 @@ import { allocFrame, freeFrame, pmmFreeFrames } from "../mm/pmm";
 import { FrameError } from "../mm/frames";
 import { kernelMap, kernelUnmap, kernelProtect, kernelTranslate, kernelEntry, kernelAddressSpace } from "../mm/vmm";
 import { PagingError, PAGE_WRITABLE, PAGE_PRESENT, NOT_MAPPED } from "../mm/paging";
-import { VRANGE_END } from "../mm/layout";
+import { fixmapAddress, FixmapSlot } from "../mm/layout";
 
-/** A page in the virtual-range area that tests may use (the range allocator does not exist yet). */
-const TEST_PAGE: u32 = VRANGE_END - 2 * 4096;
+/** A fixed-mapping page the tests may map and unmap (outside the range allocator's area). */
+const TEST_PAGE: u32 = fixmapAddress(FixmapSlot.TestScratch);
 
 registerTest("vmm.kernel_image_readonly", () => {
   const text = <u32>linkerAddress(LinkerSymbol.TextStart);
@@ -17,7 +17,7 @@ registerTest("vmm.kernel_image_readonly", () => {
   check((kernelEntry(rodataLast & ~4095) & PAGE_WRITABLE) == 0, ".rodata's last page is read-only");
   check((kernelEntry(<u32>linkerAddress(LinkerSymbol.BootStackBottom)) & PAGE_WRITABLE) != 0, "the boot stack is writable");
   checkEqual(kernelTranslate(text), <u64>(text - 0xC0000000), "translate in the 4 KiB part of the kernel map");
-  checkEqual(kernelTranslate(0xC8000123), 0x08000123, "translate in a 4 MiB page of the linear map");
+  checkEqual(kernelTranslate(0xC0800123), 0x00800123, "translate in a 4 MiB page of the linear map");
   checkEqual(kernelTranslate(0x00000000), NOT_MAPPED, "page 0 is not mapped");
 });
 
@@ -37,7 +37,7 @@ registerTest("vmm.map_unmap", () => {
   checkEqual(kernelUnmap(TEST_PAGE), frame, "unmap returns the frame");
   checkEqual(kernelTranslate(TEST_PAGE), NOT_MAPPED, "unmapped");
   checkEqual(kernelUnmap(TEST_PAGE), 0, "unmapping again is refused");
-  checkEqual(kernelMap(0xC8000000, frame, PAGE_WRITABLE), PagingError.LargePage, "the linear map is not remapped page-wise");
+  checkEqual(kernelMap(0xC0800000, frame, PAGE_WRITABLE), PagingError.LargePage, "the linear map is not remapped page-wise");
   // Map the same frame again: what was written is still in the frame.
   checkEqual(kernelMap(TEST_PAGE, frame, 0), PagingError.Ok, "map again, read-only");
   checkEqual(load<u32>(TEST_PAGE + 4092), 0xFEEDFACE, "the frame kept its contents");
