@@ -49,9 +49,12 @@ registerTest("vmm.range_lazy_commit", () => {
   checkEqual(vmmCommittedPages() - committedBefore, pages / stride, "the VMM counts them too");
   checkEqual(pmmFreeFrames(), freeBefore - pages / stride, "one frame per touched page");
   check(!present(range + bytes), "the guard page after the range is not mapped");
+  const freeTouched = pmmFreeFrames();
   checkEqual(releaseRange(range), RangeError.Ok, "release");
   checkEqual(pmmFreeFrames(), freeBefore, "release gives every frame back");
   checkEqual(vmmCommittedPages(), committedBefore, "and the commit count is back");
+  puts("# PMM free frames: "); putDec(freeBefore); puts(" before, "); putDec(freeTouched); puts(" with ");
+  putDec(pages / stride); puts(" pages committed, "); putDec(pmmFreeFrames()); puts(" after release\n");
   let stale: u32 = 0;
   for (let i: u32 = 0; i < pages; i += stride) if (kernelEntry(range + i * PAGE) != 0) stale++;
   checkEqual(stale, 0, "no entry is left behind");
