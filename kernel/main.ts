@@ -25,6 +25,7 @@ import { runBenchmarks } from "./bench/bench";
 import { pmmInit } from "./mm/pmm";
 import { vmmInit } from "./mm/vmm";
 import { faultInit } from "./mm/fault";
+import { kmallocInit } from "./mm/kmalloc";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
 import "./tests/foundation";
@@ -32,6 +33,7 @@ import "./tests/panics";
 import "./tests/pmm";
 import "./tests/vmm";
 import "./tests/ranges";
+import "./tests/heap";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";
@@ -113,6 +115,7 @@ export function kmain(multibootInfoPhys: u32): void {
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
   vmmInit();
   faultInit();
+  kmallocInit();
 
   sti();
 

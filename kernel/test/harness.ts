@@ -109,12 +109,40 @@ function runOne(i: u32): void {
   deadlineTick = pitTicks() + <u64>timeoutSeconds * pitHz();
   recordFn(i)();
   deadlineTick = 0;
+  runAfterTestChecks();
   if (currentFailures == 0) { passed++; puts("ok "); }
   else { failed++; puts("not ok "); }
   putDec(currentNumber); puts(" - "); puts(name);
   if (currentFailures != 0) { puts(" # "); putDec(currentFailures); puts(" check(s) failed"); }
   newline();
   currentName = null;
+}
+
+// Invariant checkers run after every test (the PMM's, the heap's...): a test that leaves an
+// allocator broken fails, even if its own checks passed.
+/** Returns 0 when the checked structure is sound, else the number of the broken invariant. */
+export type InvariantCheck = () => u32;
+const MAX_AFTER_CHECKS: u32 = 8;
+const afterChecks = memory.data(MAX_AFTER_CHECKS * 8, 4);   // { name: string, fn }
+let afterCheckCount: u32 = 0;
+
+/** Registers `fn` to run after every test; a non-zero result fails that test. */
+export function registerAfterTestCheck(name: string, fn: InvariantCheck): void {
+  if (afterCheckCount >= MAX_AFTER_CHECKS) unreachable();
+  store<usize>(afterChecks + afterCheckCount * 8, changetype<usize>(name));
+  store<usize>(afterChecks + afterCheckCount * 8, changetype<usize>(fn), 4);
+  afterCheckCount++;
+}
+
+function runAfterTestChecks(): void {
+  for (let i: u32 = 0; i < afterCheckCount; i++) {
+    const broken = changetype<InvariantCheck>(load<usize>(afterChecks + i * 8, 4))();
+    if (broken != 0) {
+      puts("# after the test: "); puts(changetype<string>(load<usize>(afterChecks + i * 8)));
+      puts(" reports broken invariant "); putDec(broken); newline();
+      currentFailures++;
+    }
+  }
 }
 
 function selected(i: u32, selection: TestSelection, names: usize, namesLength: u32): bool {

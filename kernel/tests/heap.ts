@@ -1,0 +1,159 @@
+// Self-tests of the kernel heap (kernel/mm/heap.ts through kernel/mm/kmalloc.ts) on the real PMM,
+// and of a second heap instance over a fixed buffer. The host tests check the algorithm against
+// a model; these check the kernel's instance, its page provider and the kmalloc family.
+import { registerTest, registerAfterTestCheck, check, checkEqual, testRng } from "../test/harness";
+import { puts, putDec, newline } from "../console/console";
+import { randomBelow } from "../lib/random";
+import { allocFrames, freeFrames, allocLowFrame, freeFrame, pmmFreeFrames, pmmCheck } from "../mm/pmm";
+import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
+import {
+  kmalloc, kmallocAligned, kzalloc, kcalloc, krealloc, kfree, ksize, kmallocCheck, kernelHeapInstance,
+} from "../mm/kmalloc";
+import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapCheck, HeapError, SPAN_BYTES } from "../mm/heap";
+import { PageProvider } from "../mm/pages";
+
+registerAfterTestCheck("pmmCheck", pmmCheck);
+registerAfterTestCheck("kmallocCheck", kmallocCheck);
+
+registerTest("heap.kmalloc_api", () => {
+  const heap = kernelHeapInstance();
+  const errorsBefore = heap.errors;
+  const a = kmalloc(100);
+  if (!check(a != 0 && (a & 15) == 0, "kmalloc(100) is 16-aligned")) return;
+  check(ksize(a) >= 100, "ksize is at least the request");
+  const z = kzalloc(3000);
+  let nonZero: u32 = 0;
+  for (let i: u32 = 0; i < 3000; i++) if (load<u8>(z + i) != 0) nonZero++;
+  checkEqual(nonZero, 0, "kzalloc zeroes");
+  checkEqual(kcalloc(0x10000, 0x10001), 0, "kcalloc refuses a size that overflows");
+  const c = kcalloc(10, 12);
+  check(c != 0 && ksize(c) >= 120, "kcalloc(10, 12)");
+  const p = kmallocAligned(200, 4096);
+  checkEqual(p & 4095, 0, "4 KiB alignment");
+  memory.fill(a, 0x5A, 100);
+  const grown = krealloc(a, 5000);
+  let kept: u32 = 0;
+  for (let i: u32 = 0; i < 100; i++) if (load<u8>(grown + i) == 0x5A) kept++;
+  checkEqual(kept, 100, "krealloc keeps the contents");
+  const big = kmalloc(1 << 20);
+  check(big != 0 && ksize(big) >= 1 << 20, "a 1 MiB block (its own pages)");
+  // Bad pointers: refused with the reason, nothing changes.
+  const liveBefore = heap.liveBlocks;
+  const frame = allocLowFrame();
+  checkEqual(kfree(linearVirt(frame) + 16), HeapError.Foreign, "a pointer from elsewhere");
+  freeFrame(frame);
+  checkEqual(kfree(grown + 16), HeapError.Interior, "an interior pointer");
+  checkEqual(kfree(grown + 4), HeapError.Misaligned, "a misaligned pointer");
+  checkEqual(ksize(grown + 16), 0, "ksize of an interior pointer");
+  checkEqual(krealloc(grown + 16, 10), 0, "krealloc of an interior pointer");
+  checkEqual(kmalloc(0), 0, "kmalloc(0)");
+  checkEqual(heap.liveBlocks, liveBefore, "the bad calls changed nothing");
+  checkEqual(kfree(grown), HeapError.Ok, "free");
+  checkEqual(kfree(grown), HeapError.DoubleFree, "a double free");
+  checkEqual(heap.errors - errorsBefore, 7, "seven errors reported (ksize answers 0 without one)");
+  checkEqual(kfree(z), HeapError.Ok, "free");
+  checkEqual(kfree(c), HeapError.Ok, "free");
+  checkEqual(kfree(p), HeapError.Ok, "free");
+  checkEqual(kfree(big), HeapError.Ok, "free the 1 MiB block");
+  checkEqual(kfree(big), HeapError.Foreign, "its pages are gone: a second free is foreign");
+  checkEqual(kfree(0), HeapError.Ok, "kfree(0) does nothing");
+});
+
+/** Marks a block's first and last bytes with values derived from its size. */
+function mark(ptr: usize, size: u32): void { store<u8>(ptr + size - 1, <u8>(size >> 3)); store<u8>(ptr, <u8>size); }
+function marked(ptr: usize, size: u32): bool {
+  return load<u8>(ptr) == <u8>size && (size < 2 || load<u8>(ptr + size - 1) == <u8>(size >> 3));
+}
+
+registerTest("heap.stress", () => {
+  // A seeded mix of sizes and lifetimes; contents checked; the checker every 2,000 operations.
+  const rng = testRng();
+  const SLOTS: u32 = 2048, OPS: u32 = 30000;
+  const table = kzalloc(SLOTS * 8);   // { ptr, size }
+  if (!check(table != 0, "a table")) return;
+  const freeBefore = pmmFreeFrames();
+  // With little RAM (16 MiB) the big blocks are kept smaller, so that nothing runs out.
+  const bigMax: u32 = freeBefore > 16384 ? 200000 : 20000;
+  let broken: u32 = 0, lost: u32 = 0, badFrees: u32 = 0, peak: u32 = 0, live: u32 = 0;
+  for (let n: u32 = 0; n < OPS; n++) {
+    const slot = table + randomBelow(rng, SLOTS) * 8;
+    const ptr = load<usize>(slot), size = load<u32>(slot, 4);
+    if (ptr != 0) {
+      if (!marked(ptr, size)) broken++;
+      if (randomBelow(rng, 4) == 0) {
+        const to = 1 + randomBelow(rng, randomBelow(rng, 8) == 0 ? bigMax / 2 : 600);
+        const q = krealloc(ptr, to);
+        if (q == 0) { lost++; continue; }
+        if (load<u8>(q) != <u8>size) broken++;
+        mark(q, to);
+        store<usize>(slot, q); store<u32>(slot, to, 4);
+      } else {
+        if (kfree(ptr) != HeapError.Ok) badFrees++;
+        store<usize>(slot, 0); live--;
+      }
+    } else {
+      const sizeClass = randomBelow(rng, 16);
+      const size2 = 1 + (sizeClass < 12 ? randomBelow(rng, 128) : sizeClass < 15 ? randomBelow(rng, 8000) : randomBelow(rng, bigMax));
+      const q = randomBelow(rng, 8) == 0 ? kmallocAligned(size2, 1 << randomBelow(rng, 13)) : kmalloc(size2);
+      if (q == 0) { lost++; continue; }
+      mark(q, size2);
+      store<usize>(slot, q); store<u32>(slot, size2, 4);
+      live++; if (live > peak) peak = live;
+    }
+    if (n % 2000 == 0 && kmallocCheck() != 0) { check(false, "heap checker during the stress"); return; }
+  }
+  checkEqual(broken, 0, "every block kept its contents");
+  checkEqual(lost, 0, "no allocation failed");
+  for (let i: u32 = 0; i < SLOTS; i++) {
+    const ptr = load<usize>(table + i * 8);
+    if (ptr != 0 && kfree(ptr) != HeapError.Ok) badFrees++;
+  }
+  checkEqual(badFrees, 0, "every block freed");
+  const heap = kernelHeapInstance();
+  puts("# peak "); putDec(peak); puts(" live blocks, peak live "); putDec(heap.peakLiveBytes); puts(" B, peak held ");
+  putDec(heap.peakHeldBytes); puts(" B; now held "); putDec(heap.heldBytes); puts(" B\n");
+  kfree(table);
+  // Only the kept reserve of entirely free spans (and the table's span) may stay.
+  check(pmmFreeFrames() + (heap.reserveSpans + 1) * (SPAN_BYTES >> 12) >= freeBefore, "the PMM got its frames back, but for the reserve");
+});
+
+// --- a second instance over a fixed buffer ------------------------------------------------------
+
+const BUFFER_SPANS: u32 = 4;
+let bufferBase: usize = 0;
+let bufferUsed: u32 = 0;   // bit i: span i handed out
+
+function bufferGetPages(context: usize, pages: u32, alignPages: u32): usize {
+  if (pages > SPAN_BYTES >> 12) return 0;   // this provider hands out whole spans only
+  for (let i: u32 = 0; i < BUFFER_SPANS; i++) {
+    if ((bufferUsed & (1 << i)) == 0) { bufferUsed |= 1 << i; return bufferBase + i * SPAN_BYTES; }
+  }
+  return 0;
+}
+function bufferPutPages(context: usize, address: usize, pages: u32): void {
+  bufferUsed &= ~(1 << <u32>((address - bufferBase) / SPAN_BYTES));
+}
+
+registerTest("heap.second_instance", () => {
+  const frames = BUFFER_SPANS * (SPAN_BYTES >> 12);
+  const phys = allocFrames(frames, SPAN_BYTES >> 12, LOW_MEMORY_END);
+  const control = kmalloc(HEAP_BYTES);
+  const provider = changetype<PageProvider>(kmalloc(offsetof<PageProvider>()));
+  if (!check(phys != 0 && control != 0, "a buffer and a control block")) return;
+  bufferBase = linearVirt(phys); bufferUsed = 0;
+  provider.context = 0;
+  provider.getPages = changetype<usize>(bufferGetPages);
+  provider.putPages = changetype<usize>(bufferPutPages);
+  const heap = heapCreate(control, provider, 0);
+  let count: u32 = 0;
+  while (heapAlloc(heap, 1000, 0) != 0) count++;
+  check(count > 400, "it filled the buffer");
+  puts("# "); putDec(count); puts(" blocks of 1000 B in "); putDec(BUFFER_SPANS); puts(" spans of 128 KiB\n");
+  checkEqual(heapAlloc(heap, 100000, 0), 0, "a large block does not fit this provider: 0, no panic");
+  checkEqual(heapCheck(heap), 0, "the instance's invariants");
+  check(heapSize(kernelHeapInstance(), bufferBase + SPAN_BYTES + 1072) == 0, "the kernel heap does not own its blocks");
+  checkEqual(heapFree(heap, control), HeapError.Foreign, "nor does it own the kernel heap's");
+  freeFrames(phys, frames);
+  kfree(changetype<usize>(provider));
+  kfree(control);
+});

@@ -1,0 +1,173 @@
+// Host tests of the kernel heap (kernel/mm/heap.ts) against a reference model: a map of live
+// blocks with their sizes and fill bytes. After every step the heap's own checker must pass,
+// live blocks must not overlap, keep their contents and honour their alignment.
+import { describe, it, expect, beforeEach } from "vitest";
+import fc from "fast-check";
+import { loadHostModule, HostModule, propertyParams } from "./wasm";
+
+const SPAN = 128 * 1024;
+const OK = 0, FOREIGN = 1, MISALIGNED = 2, INTERIOR = 3, DOUBLE_FREE = 4;
+let m: HostModule;
+beforeEach(() => { m = loadHostModule("heap", { inb: (port) => (port === 0x3fd ? 0x20 : 0) }); });
+
+type Live = { size: number; align: number; fill: number };
+type Op =
+  | { kind: "alloc"; size: number; align: number }
+  | { kind: "free"; pick: number }
+  | { kind: "realloc"; pick: number; size: number }
+  | { kind: "bad"; pick: number; how: number };
+
+const sizeArb = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 300 }) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 5000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 20000, max: 70000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 65537, max: 300000 }) },
+);
+const alignArb = fc.constantFrom(0, 0, 0, 1, 8, 16, 32, 64, 256, 4096);
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant("alloc" as const), size: sizeArb, align: alignArb }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("realloc" as const), pick: fc.nat(), size: sizeArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("bad" as const), pick: fc.nat(), how: fc.integer({ min: 0, max: 3 }) }) },
+);
+
+function verify(live: Map<number, Live>): void {
+  expect(m.exports.check()).toBe(0);
+  expect(m.exports.liveBlocks()).toBe(live.size);
+  const spans = [...live].map(([p, b]) => [p, p + b.size] as const).sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
+  for (const [p, b] of live) {
+    expect(m.exports.holds(p, b.fill, b.size), `block ${p} of ${b.size} kept its contents`).toBe(1);
+    expect(m.exports.size(p)).toBeGreaterThanOrEqual(b.size);
+  }
+  expect(m.exports.heldBytes()).toBe(BigInt(m.exports.providerPagesOut() * 4096));
+}
+
+function run(ops: Op[]): void {
+  m.exports.reset(1, 2048);
+  const live = new Map<number, Live>();
+  let fill = 1, freed: number[] = [];
+  const pick = (n: number) => [...live.keys()][n % live.size];
+  for (const op of ops) {
+    if (op.kind === "alloc") {
+      const p = m.exports.alloc(op.size, op.align) >>> 0;
+      const align = op.align === 0 ? 16 : op.align;
+      if (op.align === 1 || op.align === 8) { /* powers of two below 16 are accepted and rounded up */ }
+      expect(p, `alloc(${op.size}, ${op.align})`).not.toBe(0);
+      expect(p % Math.max(align, 16)).toBe(0);
+      fill = (fill % 250) + 1;
+      m.exports.fill(p, fill, op.size);
+      live.set(p, { size: op.size, align, fill });
+    } else if (op.kind === "free") {
+      if (live.size === 0) continue;
+      const p = pick(op.pick);
+      expect(m.exports.free(p)).toBe(OK);
+      live.delete(p);
+      freed.push(p);
+    } else if (op.kind === "realloc") {
+      if (live.size === 0) continue;
+      const p = pick(op.pick), b = live.get(p)!;
+      const q = m.exports.realloc(p, op.size) >>> 0;
+      expect(q).not.toBe(0);
+      expect(q % 16).toBe(0);
+      const kept = Math.min(b.size, op.size);
+      expect(m.exports.holds(q, b.fill, kept), "realloc kept the contents").toBe(1);
+      live.delete(p);
+      m.exports.fill(q, b.fill, op.size);
+      live.set(q, { size: op.size, align: 16, fill: b.fill });
+    } else {
+      const errorsBefore = m.exports.errors();
+      const heldBefore = m.exports.heldBytes();
+      let p: number, expected: number[];
+      if (op.how === 0 && freed.length) {
+        p = freed[op.pick % freed.length];
+        if (live.has(p)) continue;   // handed out again since: not a bad pointer now
+        expected = [DOUBLE_FREE, INTERIOR, FOREIGN];   // free, merged into a neighbour, or its span gone
+      } else if (op.how === 1 && live.size) {
+        const base = pick(op.pick);
+        if (m.exports.size(base) <= 16) continue;        // base + 16 would be the next block
+        p = base + 16; expected = live.get(base)!.size > 65536 ? [INTERIOR, FOREIGN] : [INTERIOR];
+      } else if (op.how === 2 && live.size) {
+        p = pick(op.pick) + 4; expected = [MISALIGNED];
+      } else {
+        p = 0x10 + (op.pick % 0x1000) * 16; expected = [FOREIGN];   // memory the heap never owned
+      }
+      const got = m.exports.free(p);
+      expect(expected, `bad free of ${p}`).toContain(got);
+      expect(m.exports.errors()).toBe(errorsBefore + 1);
+      expect(m.exports.heldBytes()).toBe(heldBefore);
+    }
+    verify(live);
+  }
+  for (const p of [...live.keys()]) { expect(m.exports.free(p)).toBe(OK); live.delete(p); }
+  verify(live);
+  expect(m.exports.liveBytes()).toBe(0n);
+  expect(m.exports.spanCount()).toBeLessThanOrEqual(1);            // the reserve of one span
+  expect(m.exports.heldBytes()).toBeLessThanOrEqual(BigInt(SPAN));
+}
+
+describe("heap against a model", () => {
+  it("random alloc/free/realloc/bad-pointer sequences keep every invariant", () => {
+    fc.assert(fc.property(fc.array(opArb, { maxLength: 150 }), (ops) => run(ops)), propertyParams(150));
+  });
+
+  it("bad requests return 0 with a reason and change nothing", () => {
+    m.exports.reset(1, 2048);
+    const p = m.exports.alloc(100, 0) >>> 0;
+    expect(p).not.toBe(0);
+    expect(m.exports.alloc(0, 0)).toBe(0);
+    expect(m.exports.alloc(100, 24)).toBe(0);          // not a power of two
+    expect(m.exports.alloc(100, 8192)).toBe(0);        // above 4 KiB
+    expect(m.exports.alloc(0xffffffff, 0)).toBe(0);    // rounding would overflow
+    expect(m.exports.alloc((1 << 30) + 1, 0)).toBe(0);
+    expect(m.exports.errors()).toBe(5);
+    expect(m.exports.check()).toBe(0);
+    expect(m.exports.liveBlocks()).toBe(1);
+    expect(m.exports.size(p)).toBe(108);               // 100 + header, rounded to 16, minus header
+    expect(m.exports.size(p + 16)).toBe(0);
+    expect(m.exports.size(12345)).toBe(0);
+    expect(m.exports.realloc(p + 4, 10)).toBe(0);      // realloc of a bad pointer: 0, nothing moved
+    expect(m.exports.free(p)).toBe(OK);
+    expect(m.exports.free(p)).toBe(DOUBLE_FREE);
+    expect(m.exports.check()).toBe(0);
+  });
+
+  it("running out of memory returns 0 and leaves the heap consistent", () => {
+    m.exports.reset(0, 64);   // two spans' worth of pages
+    const got: number[] = [];
+    for (;;) {
+      const p = m.exports.alloc(1000, 0) >>> 0;
+      if (p === 0) break;
+      got.push(p);
+      expect(got.length).toBeLessThan(1000);
+    }
+    expect(got.length).toBeGreaterThan(200);
+    expect(m.exports.alloc(70000, 0)).toBe(0);         // no pages for a large block either
+    expect(m.exports.check()).toBe(0);
+    for (const p of got) expect(m.exports.free(p)).toBe(OK);
+    expect(m.exports.spanCount()).toBe(0);             // no reserve: every span went back
+    expect(m.exports.providerPagesOut()).toBe(0);
+  });
+
+  it("free coalesces both neighbours: three adjacent blocks freed in any order leave one block", () => {
+    for (const order of [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]) {
+      m.exports.reset(1, 2048);
+      const ps = [m.exports.alloc(200, 0) >>> 0, m.exports.alloc(200, 0) >>> 0, m.exports.alloc(200, 0) >>> 0];
+      expect(ps[1] - ps[0]).toBe(208);
+      for (const i of order) { expect(m.exports.free(ps[i])).toBe(OK); expect(m.exports.check()).toBe(0); }
+      expect(m.exports.freeSpans()).toBe(1);            // one free block: the whole span, kept as the reserve
+      expect(m.exports.alloc(129000, 0) >>> 0).not.toBe(0);   // above the large threshold: own pages
+    }
+  });
+
+  it("aligned allocations up to 4 KiB keep the gap in front usable", () => {
+    m.exports.reset(1, 2048);
+    const a = m.exports.alloc(16, 0) >>> 0;
+    const b = m.exports.alloc(100, 4096) >>> 0;
+    expect(b % 4096).toBe(0);
+    const c = m.exports.alloc(16, 0) >>> 0;              // fits in the gap before b
+    expect(c).toBeGreaterThan(a);
+    expect(c).toBeLessThan(b);
+    expect(m.exports.check()).toBe(0);
+  });
+});
