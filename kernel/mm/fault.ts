@@ -22,7 +22,7 @@ import { puts, putHex, putDec, newline } from "../console/console";
 import { panicBegin, panicEnd, putPageFaultDecoding } from "../diag/panic";
 import { putSymbolized } from "../diag/backtrace";
 import { PF_PRESENT, PF_WRITE } from "../diag/exceptions";
-import { map, protect, takeEntry, entryFor, PagingError, PAGE_SIZE, PAGE_WRITABLE, PTE_PARKED, ENTRY_FRAME_MASK } from "./paging";
+import { map, protect, takeEntry, entryFor, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, ENTRY_FRAME_MASK } from "./paging";
 import { allocFrame } from "./pmm";
 import {
   kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages, countCommitted,
@@ -89,7 +89,7 @@ function onPageFault(frame: InterruptFrame): void {
   const last = min<u32>(page + faultAroundOf(flags), start + pages - 1);
   for (let p = page + 1; p <= last; p++) {
     const next = vrangeAddress(area, p);
-    if ((entryFor(kernelAddressSpace(), next) & 1) != 0) continue;
+    if ((entryFor(kernelAddressSpace(), next) & PAGE_PRESENT) != 0) continue;
     if (!commitPage(start, next, flags)) break;
   }
   mmLeave(MmPart.FaultHandler);

@@ -398,7 +398,11 @@ export function heapCheckPointer(heap: Heap, ptr: usize): HeapError {
 
 /** The usable size of live block `ptr` (at least what was asked for), or 0 if it is not one. */
 export function heapSize(heap: Heap, ptr: usize): u32 {
-  if (heapCheckPointer(heap, ptr) != HeapError.Ok) return 0;
+  return heapCheckPointer(heap, ptr) == HeapError.Ok ? usableSize(heap, ptr) : 0;
+}
+
+/** The usable size of `ptr`, which heapCheckPointer accepted. */
+function usableSize(heap: Heap, ptr: usize): u32 {
   if (chunkKind(heap, ptr) == CHUNK_LARGE) {
     const run = spanOf(ptr);
     return load<u32>(run, 8) * PROVIDER_PAGE_SIZE - load<u32>(run, 12);
@@ -480,7 +484,7 @@ export function heapRealloc(heap: Heap, ptr: usize, size: u32): usize {
   const error = heapCheckPointer(heap, ptr);
   if (error != HeapError.Ok) { reportBadPointer(heap, "realloc", ptr, error); return 0; }
   if (size == 0) { heapFree(heap, ptr); return 0; }
-  const have = heapSize(heap, ptr);
+  const have = usableSize(heap, ptr);
   if (size <= have && (size > LARGE_THRESHOLD) == (chunkKind(heap, ptr) == CHUNK_LARGE)) return ptr;
   if (size <= LARGE_THRESHOLD && chunkKind(heap, ptr) == CHUNK_SPAN && growInPlace(heap, blockOf(ptr), size)) return ptr;
   const moved = heapAlloc(heap, size, 0);

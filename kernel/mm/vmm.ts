@@ -170,7 +170,12 @@ export function kernelUnmap(virt: u32): u32 {
   return phys;
 }
 /** Changes a kernel page's flags. */
-export function kernelProtect(virt: u32, flags: u32): PagingError { return protect(kernelSpace, virt, flags); }
+export function kernelProtect(virt: u32, flags: u32): PagingError {
+  mmEnter(MmPart.Vmm);
+  const error = protect(kernelSpace, virt, flags);
+  mmLeave(MmPart.Vmm);
+  return error;
+}
 /** The physical address of kernel virtual `virt`, or NOT_MAPPED. */
 export function kernelTranslate(virt: u32): u64 { return translate(kernelSpace, virt); }
 /** The raw page-table entry (or large-page directory entry) for `virt`. */
