@@ -23,7 +23,6 @@ const PAGE: u32 = 4096;
 const FAULTS: u32 = 256;
 const LIVE_RANGES: u32 = 1000;
 const rng = changetype<Random>(memory.data(8, 8));
-let sink: u32 = 0;
 
 registerBench("vmm.map_unmap_pair", () => {
   const frame = allocFrame();
@@ -121,5 +120,4 @@ registerBench("vmm.range_pair_1000", () => {
   for (let i: u32 = 0; i < LIVE_RANGES; i++) releaseRange(load<u32>(live + i * 4));
   benchReport("vmm.range_pair_1000", total, PAIRS, "instr/pair");
   benchReportValue("vmm.range_pair_1000_worst", worst, "instr");
-  sink = 0;
 });

@@ -22,7 +22,7 @@ import { puts, putHex, putDec, newline } from "../console/console";
 import { panicBegin, panicEnd, putPageFaultDecoding } from "../diag/panic";
 import { putSymbolized } from "../diag/backtrace";
 import { PF_PRESENT, PF_WRITE } from "../diag/exceptions";
-import { map, protect, takeEntry, entryFor, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, ENTRY_FRAME_MASK } from "./paging";
+import { AddressSpace, map, protect, takeEntry, entryFor, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, ENTRY_FRAME_MASK } from "./paging";
 import { allocFrame } from "./pmm";
 import {
   kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages, countCommitted,
@@ -83,25 +83,28 @@ function onPageFault(frame: InterruptFrame): void {
   if ((error & PF_WRITE) != 0 && (flags & RANGE_WRITABLE) == 0) faultPanic(FaultKind.ReadOnlyWrite, frame, address, start);
   if (testHook != 0) changetype<() => void>(testHook)();
 
+  const space = kernelAddressSpace();
   const virt = address & ~(PAGE_SIZE - 1);
-  if (!commitPage(start, virt, flags)) faultPanic(FaultKind.OutOfMemory, frame, address, start);
+  // Only a promised range can hold a parked frame: an overcommitted one needs no entry read.
+  const entry = (flags & RANGE_PROMISED) != 0 ? entryFor(space, virt) : 0;
+  if (!commitPage(space, start, virt, flags, entry)) faultPanic(FaultKind.OutOfMemory, frame, address, start);
   // Fault-around: the following pages of the range that are not mapped yet, while frames last.
   const last = min<u32>(page + faultAroundOf(flags), start + pages - 1);
   for (let p = page + 1; p <= last; p++) {
     const next = vrangeAddress(area, p);
-    if ((entryFor(kernelAddressSpace(), next) & PAGE_PRESENT) != 0) continue;
-    if (!commitPage(start, next, flags)) break;
+    const nextEntry = entryFor(space, next);
+    if ((nextEntry & PAGE_PRESENT) != 0) continue;
+    if (!commitPage(space, start, next, flags, nextEntry)) break;
   }
   mmLeave(MmPart.FaultHandler);
 }
 
 /**
- * Maps a zeroed frame at `virt`, a page of the range starting at page `start` with `flags`:
- * the frame parked there (a promised range) or a new one. False if the PMM has none.
+ * Maps a zeroed frame at `virt`, a page of the range starting at page `start` with `flags`,
+ * whose not-present entry is `entry`: the frame parked there (a promised range) or a new one.
+ * False if the PMM has none.
  */
-function commitPage(start: u32, virt: u32, flags: u32): bool {
-  const space = kernelAddressSpace();
-  const entry = entryFor(space, virt);
+function commitPage(space: AddressSpace, start: u32, virt: u32, flags: u32, entry: u32): bool {
   const parked = (entry & PTE_PARKED) != 0;
   const frame = parked ? takeEntry(space, virt) & ENTRY_FRAME_MASK : allocFrame();
   if (frame == 0) return false;
@@ -110,7 +113,7 @@ function commitPage(start: u32, virt: u32, flags: u32): bool {
   if (map(space, virt, frame, pageFlags | PAGE_WRITABLE) != PagingError.Ok) brokenInvariant(virt);
   memory.fill(virt, 0, PAGE_SIZE);
   if ((flags & RANGE_WRITABLE) == 0) protect(space, virt, pageFlags);
-  countCommitted(start, 1, parked);
+  countCommitted(start, parked);
   return true;
 }
 

@@ -5,7 +5,7 @@
 //
 // Spans: SPAN_BYTES, aligned to SPAN_BYTES, so the span of any pointer is `ptr & ~SPAN_MASK`.
 //
-//   +0     span header: magic, heap, next span, previous span (SPAN_HEADER bytes)
+//   +0     span header: the run header (RUN_*, below; SPAN_HEADER bytes)
 //   +32    block-start bitmap: bit i <=> a block's payload starts at span + 16 i
 //   +1068  first block (its header; payloads are 16-aligned)
 //   ...    blocks, tiling the span
@@ -33,7 +33,7 @@
 // misaligned or already-freed pointer is reported, never trusted.
 import { PageProvider, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "./pages";
 import { LogLevel, logBegin } from "../console/log";
-import { puts, putHex, putDec, newline } from "../console/console";
+import { puts, putHex, putDec } from "../console/console";
 
 const SPAN_SHIFT: u32 = 17;
 export const SPAN_BYTES: u32 = 1 << SPAN_SHIFT;   // 128 KiB
@@ -70,8 +70,10 @@ const CHUNKS: u32 = <u32>((<u64>1 << 32) / SPAN_BYTES);         // 32768
 const CHUNK_MAP_BYTES: u32 = CHUNKS / 4;                        // 2 bits each: 8 KiB
 const CHUNK_NONE: u32 = 0, CHUNK_SPAN: u32 = 1, CHUNK_LARGE: u32 = 2;
 
-// A large block: its run starts with this header, the payload follows at `payloadOffset`.
-//   +0 magic  +4 heap  +8 pages  +12 payloadOffset  +16 next large  +20 previous large
+// A run (a span or a large block) starts with this header; a large block's payload follows at
+// its payload offset. Spans and large blocks are on two lists, linked through it.
+//   +0 magic  +4 heap  +8 next run  +12 previous run  +16 pages  +20 payload offset (large)
+const RUN_MAGIC: u32 = 0, RUN_HEAP: u32 = 4, RUN_NEXT: u32 = 8, RUN_PREV: u32 = 12, RUN_PAGES: u32 = 16, RUN_PAYLOAD: u32 = 20;
 const LARGE_HEADER: u32 = 32;
 
 /** What a free, a size query or a realloc found wrong with a pointer. */
@@ -236,35 +238,53 @@ function findFree(heap: Heap, size: u32): usize {
 function addSpan(heap: Heap): bool {
   const span = providerGet(heap.provider, SPAN_PAGES, SPAN_PAGES);
   if (span == 0) return false;
-  store<u32>(span, SPAN_MAGIC);
-  store<usize>(span, changetype<usize>(heap), 4);
-  store<usize>(span, heap.spans, 8);
-  store<usize>(span, 0, 12);
-  if (heap.spans != 0) store<usize>(heap.spans, span, 12);
-  heap.spans = span;
+  heap.spans = claimRun(heap, span, SPAN_MAGIC, CHUNK_SPAN, SPAN_PAGES, heap.spans);
+  heap.spanCount++;
   memory.fill(span + SPAN_HEADER, 0, SPAN_BITMAP);
   setHeader(span + END_BLOCK, 0);                    // the end marker: used, size 0
   const block = span + FIRST_BLOCK;
   writeFreeBlock(block, SPAN_BLOCK_BYTES, false);
   setStart(payloadOf(block), true);
   listInsert(heap, block);
-  setChunkKind(heap, span, CHUNK_SPAN);
-  heap.spanCount++;
-  countHeld(heap, SPAN_BYTES);
   return true;
 }
 
 /** Returns the span of `block` (its one, entirely free block, not on a list) to the provider. */
 function removeSpan(heap: Heap, block: usize): void {
-  const span = spanOf(block);
-  const next = load<usize>(span, 8), prev = load<usize>(span, 12);
-  if (next != 0) store<usize>(next, prev, 12);
-  if (prev != 0) store<usize>(prev, next, 8); else heap.spans = next;
-  setChunkKind(heap, span, CHUNK_NONE);
-  store<u32>(span, 0);
+  heap.spans = releaseRun(heap, spanOf(block), heap.spans);
   heap.spanCount--;
-  heap.heldBytes -= SPAN_BYTES;
-  providerPut(heap.provider, span, SPAN_PAGES);
+}
+
+/**
+ * Writes the run header of `run` (fresh from the provider, `pages` long), marks it in the chunk
+ * map as `kind`, counts it as held and links it first on the list starting at `head`.
+ * Returns the new first element.
+ */
+function claimRun(heap: Heap, run: usize, magic: u32, kind: u32, pages: u32, head: usize): usize {
+  store<u32>(run, magic, RUN_MAGIC);
+  store<usize>(run, changetype<usize>(heap), RUN_HEAP);
+  store<usize>(run, head, RUN_NEXT);
+  store<usize>(run, 0, RUN_PREV);
+  store<u32>(run, pages, RUN_PAGES);
+  if (head != 0) store<usize>(head, run, RUN_PREV);
+  setChunkKind(heap, run, kind);
+  countHeld(heap, pages * PROVIDER_PAGE_SIZE);
+  return run;
+}
+
+/**
+ * Unlinks `run` from the list starting at `head`, forgets it and gives its pages back to the
+ * provider. Returns the list's new first element.
+ */
+function releaseRun(heap: Heap, run: usize, head: usize): usize {
+  const next = load<usize>(run, RUN_NEXT), prev = load<usize>(run, RUN_PREV), pages = load<u32>(run, RUN_PAGES);
+  if (next != 0) store<usize>(next, prev, RUN_PREV);
+  if (prev != 0) store<usize>(prev, next, RUN_NEXT); else head = next;
+  setChunkKind(heap, run, CHUNK_NONE);
+  store<u32>(run, 0, RUN_MAGIC);
+  heap.heldBytes -= pages * PROVIDER_PAGE_SIZE;
+  providerPut(heap.provider, run, pages);
+  return head;
 }
 
 function countHeld(heap: Heap, bytes: u32): void {
@@ -363,17 +383,9 @@ function largeAlloc(heap: Heap, size: u32, align: u32): usize {
   const pages = (offset + size + PROVIDER_PAGE_SIZE - 1) / PROVIDER_PAGE_SIZE;
   const run = providerGet(heap.provider, pages, SPAN_PAGES);   // chunk-aligned: see the chunk map
   if (run == 0) return 0;
-  store<u32>(run, LARGE_MAGIC);
-  store<usize>(run, changetype<usize>(heap), 4);
-  store<u32>(run, pages, 8);
-  store<u32>(run, offset, 12);
-  store<usize>(run, heap.larges, 16);
-  store<usize>(run, 0, 20);
-  if (heap.larges != 0) store<usize>(heap.larges, run, 20);
-  heap.larges = run;
-  setChunkKind(heap, run, CHUNK_LARGE);
+  heap.larges = claimRun(heap, run, LARGE_MAGIC, CHUNK_LARGE, pages, heap.larges);
+  store<u32>(run, offset, RUN_PAYLOAD);
   heap.largeCount++;
-  countHeld(heap, pages * PROVIDER_PAGE_SIZE);
   countLive(heap, pages * PROVIDER_PAGE_SIZE - offset, FL_COUNT, 1);
   return run + offset;
 }
@@ -386,7 +398,7 @@ export function heapCheckPointer(heap: Heap, ptr: usize): HeapError {
   const kind = chunkKind(heap, ptr);
   if (kind == CHUNK_LARGE) {
     const run = spanOf(ptr);
-    if (ptr == run + load<u32>(run, 12)) return HeapError.Ok;
+    if (ptr == run + load<u32>(run, RUN_PAYLOAD)) return HeapError.Ok;
     return (ptr & (ALIGN - 1)) != 0 ? HeapError.Misaligned : HeapError.Interior;
   }
   if (kind != CHUNK_SPAN) return HeapError.Foreign;
@@ -405,7 +417,7 @@ export function heapSize(heap: Heap, ptr: usize): u32 {
 function usableSize(heap: Heap, ptr: usize): u32 {
   if (chunkKind(heap, ptr) == CHUNK_LARGE) {
     const run = spanOf(ptr);
-    return load<u32>(run, 8) * PROVIDER_PAGE_SIZE - load<u32>(run, 12);
+    return load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE - load<u32>(run, RUN_PAYLOAD);
   }
   return blockSize(blockOf(ptr)) - 4;
 }
@@ -443,16 +455,9 @@ export function heapFree(heap: Heap, ptr: usize): HeapError {
 }
 
 function largeFree(heap: Heap, run: usize): void {
-  const pages = load<u32>(run, 8);
-  countLive(heap, pages * PROVIDER_PAGE_SIZE - load<u32>(run, 12), FL_COUNT, -1);
-  const next = load<usize>(run, 16), prev = load<usize>(run, 20);
-  if (next != 0) store<usize>(next, prev, 20);
-  if (prev != 0) store<usize>(prev, next, 16); else heap.larges = next;
-  setChunkKind(heap, run, CHUNK_NONE);
-  store<u32>(run, 0);
+  countLive(heap, usableSize(heap, run + load<u32>(run, RUN_PAYLOAD)), FL_COUNT, -1);
+  heap.larges = releaseRun(heap, run, heap.larges);
   heap.largeCount--;
-  heap.heldBytes -= pages * PROVIDER_PAGE_SIZE;
-  providerPut(heap.provider, run, pages);
 }
 
 export function heapErrorText(error: HeapError): string {
@@ -466,7 +471,7 @@ export function heapErrorText(error: HeapError): string {
 }
 
 /** Logs a refused pointer: the operation, the address and the reason. Counts it. */
-export function reportBadPointer(heap: Heap, what: string, ptr: usize, error: HeapError): void {
+function reportBadPointer(heap: Heap, what: string, ptr: usize, error: HeapError): void {
   heap.errors++;
   if (!logBegin(LogLevel.Error, "heap")) return;
   puts(what); puts("("); putHex(<u32>ptr); puts("): "); puts(heapErrorText(error)); puts("; heap unchanged\n");
@@ -513,10 +518,6 @@ function growInPlace(heap: Heap, block: usize, size: u32): bool {
 
 /** Live blocks in first-level class `fl` (0..FL_COUNT-1; FL_COUNT: large blocks). */
 export function heapClassCount(heap: Heap, fl: u32): u32 { return load<u32>(heap.classCounts + (fl << 2)); }
-/** The number of first-level classes (heapClassCount's range, large blocks excluded). */
-export const HEAP_CLASSES: u32 = FL_COUNT;
-/** The smallest block size of first-level class `fl`. */
-export function heapClassFloor(fl: u32): u32 { return fl == 0 ? 0 : <u32>1 << (fl + 7); }
 
 /**
  * Walks every span and block and verifies the tags, the start bitmaps, the free lists and
@@ -535,9 +536,8 @@ export function heapClassFloor(fl: u32): u32 { return fl == 0 ? 0 : <u32>1 << (f
 export function heapCheck(heap: Heap): u32 {
   let freeBlocks: u32 = 0, liveBlocks: u32 = 0, freeSpans: u32 = 0, spans: u32 = 0;
   let liveBytes: u64 = 0, held: u64 = 0, prev: usize = 0;
-  for (let span = heap.spans; span != 0; span = load<usize>(span, 8)) {
-    if (load<u32>(span) != SPAN_MAGIC || load<usize>(span, 4) != changetype<usize>(heap)) return 1;
-    if (load<usize>(span, 12) != prev || chunkKind(heap, span) != CHUNK_SPAN || (span & SPAN_MASK) != 0) return 1;
+  for (let span = heap.spans; span != 0; span = load<usize>(span, RUN_NEXT)) {
+    if (!runHeaderSound(heap, span, SPAN_MAGIC, CHUNK_SPAN, prev) || load<u32>(span, RUN_PAGES) != SPAN_PAGES) return 1;
     prev = span; spans++; held += SPAN_BYTES;
     let block = span + FIRST_BLOCK, leftFree = false, starts: u32 = 0;
     while (block != span + END_BLOCK) {
@@ -564,12 +564,11 @@ export function heapCheck(heap: Heap): u32 {
   }
   prev = 0;
   let larges: u32 = 0;
-  for (let run = heap.larges; run != 0; run = load<usize>(run, 16)) {
-    if (load<u32>(run) != LARGE_MAGIC || load<usize>(run, 4) != changetype<usize>(heap) || load<usize>(run, 20) != prev) return 1;
-    if (chunkKind(heap, run) != CHUNK_LARGE) return 1;
+  for (let run = heap.larges; run != 0; run = load<usize>(run, RUN_NEXT)) {
+    if (!runHeaderSound(heap, run, LARGE_MAGIC, CHUNK_LARGE, prev)) return 1;
     prev = run; larges++; liveBlocks++;
-    held += <u64>load<u32>(run, 8) * PROVIDER_PAGE_SIZE;
-    liveBytes += <u64>load<u32>(run, 8) * PROVIDER_PAGE_SIZE - load<u32>(run, 12);
+    held += <u64>load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE;
+    liveBytes += usableSize(heap, run + load<u32>(run, RUN_PAYLOAD));
   }
   let listed: u32 = 0, flBits: u32 = 0;
   for (let index: u32 = 0; index < LIST_COUNT; index++) {
@@ -593,11 +592,8 @@ export function heapCheck(heap: Heap): u32 {
   return 0;
 }
 
-/** Prints the heap's statistics (one line each), under `tag`. */
-export function heapPrintStats(heap: Heap, tag: string): void {
-  if (!logBegin(LogLevel.Info, tag)) return;
-  puts("live "); putDec(heap.liveBytes); puts(" B in "); putDec(heap.liveBlocks); puts(" blocks (peak ");
-  putDec(heap.peakLiveBytes); puts(" B); held "); putDec(heap.heldBytes); puts(" B in "); putDec(heap.spanCount);
-  puts(" spans + "); putDec(heap.largeCount); puts(" large (peak "); putDec(heap.peakHeldBytes); puts(" B); ");
-  putDec(heap.errors); puts(" errors"); newline();
+/** Whether run `run`'s header has `magic`, this heap, back link `prev`, and its chunk says `kind`. */
+function runHeaderSound(heap: Heap, run: usize, magic: u32, kind: u32, prev: usize): bool {
+  return load<u32>(run, RUN_MAGIC) == magic && load<usize>(run, RUN_HEAP) == changetype<usize>(heap) &&
+    load<usize>(run, RUN_PREV) == prev && chunkKind(heap, run) == kind && (run & SPAN_MASK) == 0;
 }

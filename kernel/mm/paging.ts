@@ -198,6 +198,19 @@ export function takeEntry(space: AddressSpace, virt: u32): u32 {
   return pte;
 }
 
+/**
+ * Removes the 4 MiB page that maps `virt` (a directory entry with PS set) and flushes it.
+ * Returns false, changing nothing, if `virt` is not in a present large page.
+ */
+export function unmapLargePage(space: AddressSpace, virt: u32): bool {
+  const pdeAt = pdeAddress(space, virt);
+  const pde = load<u32>(pdeAt);
+  if ((pde & PAGE_PRESENT) == 0 || (pde & PDE_LARGE) == 0) return false;
+  store<u32>(pdeAt, 0);
+  invlpg(virt & LARGE_FRAME_MASK);
+  return true;
+}
+
 /** Whether the page table covering `virt` exists (false for a large page or an empty slot). */
 export function tablePresent(space: AddressSpace, virt: u32): bool {
   const pde = load<u32>(pdeAddress(space, virt));

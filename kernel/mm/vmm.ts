@@ -5,14 +5,14 @@
 // page-fault handler (fault.ts). See docs/vmm.md and docs/memory-layout.md.
 //
 // Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
-import { linkerAddress, LinkerSymbol, invlpg } from "../arch/x86";
+import { linkerAddress, LinkerSymbol } from "../arch/x86";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putHex, putDec, putSize, newline } from "../console/console";
 import { panic } from "../diag/panic";
 import {
-  AddressSpace, map, unmap, protect, translate, entryFor, ensureTable, park, takeEntry, tablePresent,
+  AddressSpace, map, unmap, protect, translate, entryFor, ensureTable, park, takeEntry, tablePresent, unmapLargePage,
   PagingError, PAGE_SIZE, PAGE_GLOBAL, PAGE_PRESENT, PAGE_WRITABLE, PAGE_WRITE_THROUGH, PAGE_CACHE_DISABLE,
-  PDE_LARGE, ENTRY_FRAME_MASK, LARGE_PAGE_SIZE,
+  ENTRY_FRAME_MASK, LARGE_PAGE_SIZE,
 } from "./paging";
 import { allocFrame, allocLowFrame, allocFrames, freeFrame, pmmMemoryMap } from "./pmm";
 import { entryBase, entryLength, entryNext } from "../boot/memmap";
@@ -137,9 +137,7 @@ function trimLinearMap(): void {
   end = min<u64>((end + LARGE_PAGE_SIZE - 1) & ~(<u64>LARGE_PAGE_SIZE - 1), <u64>LOW_MEMORY_END);
   linearMapEnd = <u32>end;
   for (let phys = linearMapEnd; phys < LOW_MEMORY_END; phys += LARGE_PAGE_SIZE) {
-    const virt = <u32>linearVirt(phys);
-    const pdeAt = kernelSpace.directory + ((virt >> 22) << 2);
-    if ((load<u32>(pdeAt) & PDE_LARGE) != 0) { store<u32>(pdeAt, 0); invlpg(virt); }
+    unmapLargePage(kernelSpace, <u32>linearVirt(phys));
   }
 }
 
@@ -293,10 +291,10 @@ export function rangeErrorText(error: RangeError): string {
 export function vmmCommittedPages(): u32 { return committedPages; }
 export function vmmParkedPages(): u32 { return parkedPages; }
 
-/** Called by the fault handler for each page it commits (or, with -1, un-commits). */
-@inline export function countCommitted(start: u32, delta: i32, parked: bool): void {
-  vrangeSetOwnerWord(ranges, start, OWNER_COMMITTED, vrangeOwnerWord(ranges, start, OWNER_COMMITTED) + delta);
-  committedPages += delta;
+/** Called by the fault handler for each page it commits (`parked`: with a promised frame). */
+@inline export function countCommitted(start: u32, parked: bool): void {
+  vrangeSetOwnerWord(ranges, start, OWNER_COMMITTED, vrangeOwnerWord(ranges, start, OWNER_COMMITTED) + 1);
+  committedPages++;
   if (parked) parkedPages--;
 }
 

@@ -202,7 +202,7 @@ function firstFreeFrom(area: VRangeArea, index: u32): u32 {
   if (fl >= FL_COUNT) return NONE;
   let sl = load<u32>(area.slBitmaps + (fl << 2)) & (0xFFFFFFFF << (index & (SL_COUNT - 1)));
   if (sl == 0) {
-    const above = fl + 1 >= 32 ? 0 : area.flBitmap & (0xFFFFFFFF << (fl + 1));
+    const above = area.flBitmap & (0xFFFFFFFF << (fl + 1));   // fl + 1 <= FL_COUNT < 32
     if (above == 0) return NONE;
     fl = ctz(above);
     sl = load<u32>(area.slBitmaps + (fl << 2));

@@ -3,7 +3,7 @@ import { registerTest, registerPanicTest, check, checkEqual } from "../test/harn
 import { linkerAddress, LinkerSymbol } from "../arch/x86";
 import { allocFrame, freeFrame, pmmFreeFrames } from "../mm/pmm";
 import { FrameError } from "../mm/frames";
-import { kernelMap, kernelUnmap, kernelProtect, kernelTranslate, kernelEntry, kernelAddressSpace } from "../mm/vmm";
+import { kernelMap, kernelUnmap, kernelProtect, kernelTranslate, kernelEntry, kernelAddressSpace, vmmLinearMapEnd } from "../mm/vmm";
 import { PagingError, PAGE_WRITABLE, PAGE_PRESENT, NOT_MAPPED } from "../mm/paging";
 import { fixmapAddress, FixmapSlot } from "../mm/layout";
 
@@ -19,6 +19,11 @@ registerTest("vmm.kernel_image_readonly", () => {
   checkEqual(kernelTranslate(text), <u64>(text - 0xC0000000), "translate in the 4 KiB part of the kernel map");
   checkEqual(kernelTranslate(0xC0800123), 0x00800123, "translate in a 4 MiB page of the linear map");
   checkEqual(kernelTranslate(0x00000000), NOT_MAPPED, "page 0 is not mapped");
+  checkEqual(kernelTranslate(0xC0000000), NOT_MAPPED, "physical page 0 is not in the linear map");
+  const end = vmmLinearMapEnd();
+  check(end >= (16 << 20) && (end & 0x3FFFFF) == 0, "the linear map ends on a 4 MiB boundary");
+  checkEqual(kernelTranslate(0xC0000000 + end - 4), <u64>(end - 4), "the linear map's last word is mapped");
+  if (end < (896 << 20)) checkEqual(kernelTranslate(0xC0000000 + end), NOT_MAPPED, "past the memory map, nothing is mapped");
 });
 
 registerTest("vmm.map_unmap", () => {

@@ -91,6 +91,20 @@ describe("page tables against a model", () => {
     expect(BigInt(m.exports.doTranslate(BASE))).toBe(0x5000n);
   });
 
+  it("unmapLargePage removes a 4 MiB page, flushes it, and refuses anything else", () => {
+    m.exports.reset(8);
+    m.exports.setLargePage(LARGE_INDEX, 0x800000);
+    expect(m.exports.doMap(BASE, 0x5000, W)).toBe(0);
+    flushed.length = 0;
+    expect(m.exports.doUnmapLargePage(BASE)).toBe(0);                          // a page table, not a large page
+    expect(m.exports.doUnmapLargePage(((LARGE_INDEX + 1) << 22) >>> 0)).toBe(0); // nothing there
+    expect(flushed).toEqual([]);
+    expect(m.exports.doUnmapLargePage(((LARGE_INDEX << 22) + 0x1234) >>> 0)).toBe(1);
+    expect(flushed).toEqual([(LARGE_INDEX << 22) >>> 0]);
+    expect(BigInt.asUintN(64, BigInt(m.exports.doTranslate((LARGE_INDEX << 22) >>> 0)))).toBe(NOT_MAPPED);
+    expect(BigInt(m.exports.doTranslate(BASE))).toBe(0x5000n);                  // the rest is untouched
+  });
+
   it("creates zeroed tables: a fresh table maps nothing but the page asked for", () => {
     m.exports.reset(8);
     expect(m.exports.doMap(BASE + 5 * 4096, 0x7000, W)).toBe(0);

@@ -2,7 +2,7 @@
 // physBase + f * 4096 in this module's memory; frame 1 is the page directory, tables come from
 // a bump source over frames 2.. that can be limited to test running out.
 import {
-  AddressSpace, map, unmap, protect, translate, entryFor, park, takeEntry, ensureTable, PDE_LARGE, PAGE_PRESENT, PAGE_WRITABLE,
+  AddressSpace, map, unmap, protect, translate, entryFor, park, takeEntry, ensureTable, unmapLargePage, PDE_LARGE, PAGE_PRESENT, PAGE_WRITABLE,
 } from "../../../kernel/mm/paging";
 
 const FRAMES: u32 = 128;
@@ -39,3 +39,4 @@ export function tables(): u32 { return space.tablesAllocated; }
 export function doPark(virt: u32, phys: u32): u32 { return park(space, virt, phys); }
 export function doTakeEntry(virt: u32): u32 { return takeEntry(space, virt); }
 export function doEnsureTable(virt: u32): u32 { return ensureTable(space, virt); }
+export function doUnmapLargePage(virt: u32): bool { return unmapLargePage(space, virt); }
