@@ -4,6 +4,7 @@
 #   make run             boot in QEMU, serial on this terminal (quit: Ctrl-A X)
 #   make test            host unit tests + in-kernel self-tests under QEMU (vitest)
 #   make bench           benchmarks (3584 MiB) under -icount shift=0 -> table + build/bench.json
+#   make replay TRACE=f  replay a heap trace through our heap and AssemblyScript's TLSF (-icount)
 #   make debug           QEMU halted with its gdb stub + gdb attached with symbols
 #   make clean
 #
@@ -15,7 +16,7 @@ SHELL := bash
 .SUFFIXES:
 MAKEFLAGS += --no-builtin-rules
 
-BUILD := build
+BUILD ?= build
 ELF := $(BUILD)/askern.elf
 ISO := $(BUILD)/askern.iso
 MEM ?= 128
@@ -26,7 +27,19 @@ TSX := node_modules/.bin/tsx
 # decimal (a hex value is silently read as 0), the linker in hex: keep the two equal.
 ASDATA_BASE     := 0xC0400000
 ASDATA_BASE_DEC := 3225419776
-ASDATA_SIZE     := 0x100000
+ASDATA_SIZE     ?= 0x100000
+# The asconfig.json target, and extra flags for scripts/check-wasm.ts: the TLSF benchmark
+# variant (below) overrides both.
+ASC_TARGET      ?= kernel
+CHECK_FLAGS     ?=
+# The TLSF benchmark variant: the same kernel built with AssemblyScript's own TLSF allocator
+# (--runtime minimal, no --debug so its DEBUG asserts are out), which grows its heap with
+# memory.grow inside a 96 MiB data region. `make bench` and `make replay` compare it with ours.
+TLSF_BUILD := $(BUILD)/tlsf
+TLSF_ELF := $(TLSF_BUILD)/askern.elf
+TLSF_ASDATA_SIZE := 0x6000000
+# The heap traces `make bench` replays (TRACES=... to choose others)
+TRACES ?= $(sort $(wildcard test/traces/*.trace))
 
 AS_SOURCES := $(shell find kernel -name '*.ts' 2>/dev/null)
 CFLAGS := --target=i386-pc-none-elf -m32 -march=i686 -O2 -g -std=c11 \
@@ -40,7 +53,7 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/runtime.o $(BUILD)/arch.o \
 	$(BUILD)/libc.o $(BUILD)/kernel.o
 
-.PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts
+.PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF)
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
@@ -52,9 +65,9 @@ deps:
 $(BUILD)/kernel.wasm: $(AS_SOURCES) asconfig.json Makefile | deps
 	@mkdir -p $(BUILD)
 	@echo "  ASC     $@"
-	node_modules/.bin/asc kernel/main.ts --config asconfig.json --target kernel --memoryBase $(ASDATA_BASE_DEC)
+	node_modules/.bin/asc kernel/main.ts --config asconfig.json --target $(ASC_TARGET) --memoryBase $(ASDATA_BASE_DEC) -o $@ -t $(BUILD)/kernel.wat
 	@echo "  CHECK   $@"
-	$(TSX) scripts/check-wasm.ts $@ $(BUILD)/kernel.wat $(ASDATA_BASE) $(ASDATA_SIZE)
+	$(TSX) scripts/check-wasm.ts $@ $(BUILD)/kernel.wat $(ASDATA_BASE) $(ASDATA_SIZE) $(CHECK_FLAGS)
 
 $(BUILD)/kernel.c: $(BUILD)/kernel.wasm
 	@echo "  WASM2C  $@"
@@ -102,6 +115,13 @@ $(ELF): $(NATIVE_OBJS) $(BUILD)/ksyms.o linker.ld
 	$(TSX) scripts/gensyms.ts --verify $(BUILD)/askern.pass1.elf $@
 	grub-file --is-x86-multiboot $@ || { echo "$@ is not a multiboot kernel" >&2; exit 1; }
 
+# --- the TLSF benchmark variant: this Makefile again, in build/tlsf ----------------------------
+tlsf-kernel: $(TLSF_ELF)
+$(TLSF_ELF): | deps
+	@echo "  MAKE    $@ (AssemblyScript's TLSF, for comparison)"
+	$(MAKE) --no-print-directory BUILD=$(TLSF_BUILD) ASC_TARGET=kernel-tlsf ASDATA_SIZE=$(TLSF_ASDATA_SIZE) \
+	  CHECK_FLAGS=--allow-tlsf $(TLSF_ELF)
+
 # --- GRUB ISO -------------------------------------------------------------------------------
 $(ISO): $(ELF) scripts/mkiso.ts
 	@echo "  ISO     $@"
@@ -128,8 +148,13 @@ test: test-artifacts | deps
 	  { $(TSX) scripts/test-summary.ts $(BUILD)/vitest.json || true; exit 1; }
 	@$(TSX) scripts/test-summary.ts $(BUILD)/vitest.json
 
-bench: $(ELF) | deps
-	$(TSX) scripts/bench.ts --kernel $(ELF) --out $(BUILD)/bench.json
+bench: $(ELF) $(TLSF_ELF) | deps
+	$(TSX) scripts/bench.ts --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --out $(BUILD)/bench.json $(addprefix --trace ,$(TRACES))
+
+# make replay TRACE=file: one trace through our heap and through the TLSF variant (-icount)
+replay: $(ELF) $(TLSF_ELF) | deps
+	@test -n "$(TRACE)" || { echo "usage: make replay TRACE=file (the format: docs/heap.md, Traces)" >&2; exit 2; }
+	$(TSX) scripts/bench.ts --replay --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --trace $(TRACE)
 
 debug: $(ELF) | deps
 	$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --gdb

@@ -38,9 +38,18 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *memory, uint32_t initial_pages, u
    * pages as the size, a memory.fill of a PMM bitmap in the linear map would trap. */
   memory->size = 0xFFFFFFFFu;
 }
+/* memory.grow may extend the wasm memory only to the end of the AssemblyScript data region
+ * (.asdata, which the PMM keeps reserved). The kernel never grows memory (it has no runtime
+ * allocator: scripts/check-wasm.ts); the TLSF benchmark variant, whose AssemblyScript runtime
+ * grows memory for its heap, is linked with a larger region (docs/runtime.md). Grown pages are
+ * not zeroed: the region is the kernel's own, and the TLSF writes before it reads. */
+extern char __asdata_end[];
 uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *memory, uint32_t pages) {
-  (void)memory; (void)pages;
-  return (uint32_t)-1;                     /* memory.grow always fails: the kernel owns memory */
+  uint64_t limit = (uint64_t)(uintptr_t)__asdata_end >> 16;
+  uint32_t before = memory->pages;
+  if ((uint64_t)before + pages > limit) return (uint32_t)-1;
+  memory->pages = before + pages;
+  return before;
 }
 void wasm_rt_free_memory(wasm_rt_memory_t *memory) { (void)memory; }
 

@@ -26,6 +26,7 @@ import { pmmInit } from "./mm/pmm";
 import { vmmInit } from "./mm/vmm";
 import { faultInit } from "./mm/fault";
 import { kmallocInit } from "./mm/kmalloc";
+import { bootModulesInit } from "./boot/modules";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
 import "./tests/foundation";
@@ -37,6 +38,8 @@ import "./tests/heap";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";
+import "./bench/heap";
+import "./bench/replay";
 
 export { isrDispatch } from "./arch/idt";
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
@@ -116,6 +119,7 @@ export function kmain(multibootInfoPhys: u32): void {
   vmmInit();
   faultInit();
   kmallocInit();
+  bootModulesInit(info);
 
   sti();
 
@@ -131,8 +135,7 @@ export function kmain(multibootInfoPhys: u32): void {
     if (options.bench == 0) qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
   }
   if (options.bench != 0) {
-    runBenchmarks(options.benchNames, options.benchNamesLength);
-    qemuExit(ExitCode.Pass);
+    qemuExit(runBenchmarks(options.benchNames, options.benchNamesLength) ? ExitCode.Pass : ExitCode.Fail);
   }
   logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): idle; quit QEMU with Ctrl-A X");
   while (true) waitForInterrupt();

@@ -1,13 +1,23 @@
-// `make bench`: boots with `test=all bench` under -icount shift=0 (rdtsc counts guest
-// instructions, so every figure repeats exactly), collects the BENCH records into a JSON array,
-// and prints a table.
-//   bench.ts --kernel build/askern.elf --out build/bench.json [--mem 3584] [--filter name,prefix.*]
+// `make bench` and `make replay`. Every boot runs under -icount shift=0 (rdtsc counts guest
+// instructions, so every figure repeats exactly); BENCH records are collected from serial.
+//
+//   bench.ts --kernel build/askern.elf --tlsf-kernel build/tlsf/askern.elf --out build/bench.json
+//            [--trace file]... [--mem 3584] [--filter name,prefix.*]
+//     boots the kernel once with `test=all bench` and the traces as multiboot modules, and the
+//     TLSF variant (Makefile) once per heap workload, since AssemblyScript's TLSF cannot be reset
+//     between workloads; adds the comparison records, prints a table and the targets of the
+//     issues, and writes every record to the JSON file.
+//   bench.ts --replay --kernel ... --tlsf-kernel ... --trace file
+//     replays one trace through both allocators (exit status 1 if the trace is malformed).
 import { writeFileSync } from "node:fs";
-import { boot, BenchRecord } from "./qemu.ts";
+import { boot, BenchRecord, BootResult } from "./qemu.ts";
 
 function option(name: string, fallback = ""): string {
   const i = process.argv.indexOf(name);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+function options(name: string): string[] {
+  return process.argv.flatMap((a, i) => (a === name && i + 1 < process.argv.length ? [process.argv[i + 1]] : []));
 }
 
 /** Formats records as an aligned text table. */
@@ -17,25 +27,128 @@ export function benchTable(records: BenchRecord[]): string {
   return [`${"name".padEnd(width)}  ${"value".padStart(14)}  unit`, ...rows].join("\n");
 }
 
-async function main(): Promise<void> {
+/** A trace's record name: the file name without directories and extension. */
+export function traceName(file: string): string {
+  return file.replace(/^.*\//, "").replace(/\.[^.]*$/, "").replace(/ .*/, "");
+}
+
+/** The records comparing our heap with the TLSF: ours / theirs for each pair that both have. */
+export function comparisons(records: BenchRecord[]): BenchRecord[] {
+  const value = (name: string) => records.find((r) => r.name === name)?.value;
+  const out: BenchRecord[] = [];
+  const ratio = (name: string, ours: string, theirs: string) => {
+    const a = value(ours), b = value(theirs);
+    if (a !== undefined && b !== undefined && b > 0) out.push({ name, unit: "ratio", value: Math.round((a / b) * 100) / 100 });
+  };
+  ratio("heap.alloc_free_pair_vs_tlsf", "heap.alloc_free_pair", "tlsf.alloc_free_pair");
+  ratio("heap.alloc_free_pair_uniform_vs_tlsf", "heap.alloc_free_pair_uniform", "tlsf.alloc_free_pair_uniform");
+  const traces = new Set(records.flatMap((r) => { const m = r.name.match(/^trace\.(.+)\.instr_per_op$/); return m ? [m[1]] : []; }));
+  for (const t of traces) {
+    ratio(`trace.${t}.instr_per_op_vs_tlsf`, `trace.${t}.instr_per_op`, `trace.${t}.tlsf_instr_per_op`);
+    ratio(`trace.${t}.footprint_vs_tlsf`, `trace.${t}.peak_footprint`, `trace.${t}.tlsf_peak_footprint`);
+  }
+  return out;
+}
+
+/** The issues' targets, checked against the records: one line each, "met" or "MISSED". */
+export function targetReport(records: BenchRecord[]): string[] {
+  const value = (name: string) => records.find((r) => r.name === name)?.value;
+  const lines: string[] = [];
+  const check = (what: string, name: string, ok: (v: number) => boolean) => {
+    const v = value(name);
+    if (v !== undefined) lines.push(`${ok(v) ? "met   " : "MISSED"}  ${what}: ${name} = ${v}`);
+  };
+  check("<= 100", "pmm.alloc_free_pair", (v) => v <= 100);
+  check("<= 150", "vmm.map_unmap_pair", (v) => v <= 150);
+  check("<= 1500", "vmm.fault_lazy_fa0", (v) => v <= 1500);
+  check("<= 200", "heap.alloc_free_pair", (v) => v <= 200);
+  check("<= 400", "heap.op_worst", (v) => v <= 400);
+  check("< 1 (fewer instructions than the TLSF)", "heap.alloc_free_pair_vs_tlsf", (v) => v < 1);
+  for (const r of records) {
+    const m = r.name.match(/^trace\.(.+)\.footprint_ratio$/);
+    if (m) check("<= 1.25", r.name, (v) => v <= 1.25);
+    const c = r.name.match(/^trace\.(.+)\.instr_per_op_vs_tlsf$/);
+    if (c) check("< 1 (fewer instructions than the TLSF)", r.name, (v) => v < 1);
+    const f = r.name.match(/^trace\.(.+)\.footprint_vs_tlsf$/);
+    if (f) check("<= 1 (no more footprint than the TLSF)", r.name, (v) => v <= 1);
+  }
+  return lines;
+}
+
+/** Runs `jobs` two at a time (the machine has two cores; -icount figures do not depend on load). */
+async function inPairs<T>(jobs: Array<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => { while (next < jobs.length) { const i = next++; results[i] = await jobs[i](); } };
+  await Promise.all([worker(), worker()]);
+  return results;
+}
+
+function mustPass(result: BootResult, what: string): void {
+  if (result.status !== "pass") {
+    console.error(result.serial);
+    throw new Error(`bench: ${what} ended with status ${result.status}`);
+  }
+}
+
+/** The lines of a replay boot worth showing: the replay's own messages and the heap statistics. */
+function replayLines(serial: string): string {
+  return serial.split(/\r?\n/).filter((l) => l.startsWith("replay") || l.startsWith("# replay heap")).join("\n");
+}
+
+async function bench(): Promise<void> {
   const kernel = option("--kernel", "build/askern.elf");
+  const tlsfKernel = option("--tlsf-kernel", "build/tlsf/askern.elf");
   const out = option("--out", "build/bench.json");
   const memoryMiB = Number(option("--mem", "3584"));
   const filter = option("--filter");
+  const traces = options("--trace");
   const cmdline = `test=all bench${filter ? `=${filter}` : ""} seed=1`;
-  console.log(`bench: booting ${kernel} with '${cmdline}', ${memoryMiB} MiB, -icount shift=0`);
-  const result = await boot({ kernel, memoryMiB, cmdline, icount: true, timeoutMs: 600_000 });
-  if (result.status !== "pass") {
-    console.error(result.serial);
-    throw new Error(`bench: the benchmark boot ended with status ${result.status}`);
+  console.log(`bench: booting ${kernel} with '${cmdline}', ${memoryMiB} MiB, -icount shift=0, ${traces.length} trace(s) as modules`);
+  const tlsfRuns: Array<{ what: string; cmdline: string; modules: string[] }> = filter ? [] : [
+    { what: "heap.steady", cmdline: "bench=heap.steady", modules: [] },
+    { what: "heap.steady_uniform", cmdline: "bench=heap.steady_uniform", modules: [] },
+    ...traces.map((t) => ({ what: `trace ${t}`, cmdline: "bench=trace", modules: [t] })),
+  ];
+  if (tlsfRuns.length) console.log(`bench: and ${tlsfKernel} (AssemblyScript's TLSF) once per workload: ${tlsfRuns.length} boots`);
+  const jobs: Array<() => Promise<BootResult>> = [
+    () => boot({ kernel, memoryMiB, cmdline, icount: true, modules: traces, timeoutMs: 1_200_000 }),
+    ...tlsfRuns.map((r) => () => boot({ kernel: tlsfKernel, memoryMiB, cmdline: r.cmdline, icount: true, modules: r.modules, timeoutMs: 600_000 })),
+  ];
+  const results = await inPairs(jobs);
+  mustPass(results[0], "the benchmark boot");
+  results.slice(1).forEach((r, i) => mustPass(r, `the TLSF boot for ${tlsfRuns[i].what}`));
+  const records: BenchRecord[] = [...results[0].benches];
+  if (results[0].bootInstructions !== null) {
+    records.push({ name: "boot.entry_to_selftest_end", unit: "instr", value: results[0].bootInstructions });
   }
-  const records: BenchRecord[] = [...result.benches];
-  if (result.bootInstructions !== null) {
-    records.push({ name: "boot.entry_to_selftest_end", unit: "instr", value: result.bootInstructions });
-  }
+  for (const r of results.slice(1)) records.push(...r.benches);
+  records.push(...comparisons(records));
   writeFileSync(out, JSON.stringify(records, null, 2) + "\n");
   console.log(benchTable(records));
   console.log(`bench: ${records.length} records written to ${out}`);
+  const targets = targetReport(records);
+  if (targets.length) console.log(["bench: targets", ...targets.map((t) => `  ${t}`)].join("\n"));
 }
 
-if (process.argv[1]?.endsWith("bench.ts")) await main();
+async function replay(): Promise<void> {
+  const kernel = option("--kernel", "build/askern.elf");
+  const tlsfKernel = option("--tlsf-kernel", "build/tlsf/askern.elf");
+  const memoryMiB = Number(option("--mem", "3584"));
+  const [trace] = options("--trace");
+  console.log(`replay: ${trace} through our heap (${kernel}) and AssemblyScript's TLSF (${tlsfKernel}), ${memoryMiB} MiB, -icount shift=0`);
+  const [ours, theirs] = await Promise.all([kernel, tlsfKernel].map((k) =>
+    boot({ kernel: k, memoryMiB, cmdline: "bench=trace", icount: true, modules: [trace], timeoutMs: 1_200_000 })));
+  console.log(replayLines(ours.serial));
+  if (ours.status !== "pass" || theirs.status !== "pass") {
+    if (ours.status === "pass") console.log(replayLines(theirs.serial));
+    console.error(`replay: failed (our heap: ${ours.status}, TLSF: ${theirs.status})`);
+    process.exitCode = 1;
+    return;
+  }
+  const records = [...ours.benches, ...theirs.benches];
+  records.push(...comparisons(records));
+  console.log(benchTable(records));
+}
+
+if (process.argv[1]?.endsWith("bench.ts")) await (process.argv.includes("--replay") ? replay() : bench());

@@ -3,7 +3,7 @@
 // exactly). Each record is one serial line that the launcher collects into build/bench.json:
 //
 //   BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.00}
-import { puts, putRatio, putDec, newline } from "../console/console";
+import { puts, putRatio, putDec, putBytes, newline } from "../console/console";
 import { nameListContains } from "../boot/cmdline";
 import { rdtsc } from "../arch/x86";
 
@@ -42,6 +42,22 @@ export function benchReportValueNumbered(prefix: string, number: u64, suffix: st
   recordStart(); puts(prefix); putDec(number); puts(suffix); recordValueStart(unit); putDec(value); recordEnd();
 }
 
+/**
+ * As benchReport / benchReportValue, for a name made of `prefix`, the bytes [name, name +
+ * nameLength) and `suffix` (a trace's name, say). With `denominator` 0 the value is the
+ * integer `value`; otherwise value / denominator with two decimals.
+ */
+export function benchReportNamed(prefix: string, name: usize, nameLength: u32, suffix: string, value: u64, denominator: u64, unit: string): void {
+  recordStart(); puts(prefix); putBytes(name, nameLength); puts(suffix); recordValueStart(unit);
+  if (denominator == 0) putDec(value); else putRatio(value, denominator);
+  recordEnd();
+}
+
+let failures: u32 = 0;
+
+/** A benchmark could not do its work (bad input, no memory): the boot ends with a failure. */
+export function benchFail(): void { failures++; }
+
 /** The cost of `rdtsc(); rdtsc();` with nothing between: subtracted from every timing. */
 export function rdtscOverhead(): u64 {
   let best: u64 = <u64>-1;
@@ -53,12 +69,13 @@ export function rdtscOverhead(): u64 {
   return best;
 }
 
-/** Runs the benchmarks whose names match (all when `namesLength` is 0). */
-export function runBenchmarks(names: usize, namesLength: u32): void {
+/** Runs the benchmarks whose names match (all when `namesLength` is 0); false if one failed. */
+export function runBenchmarks(names: usize, namesLength: u32): bool {
   for (let i: u32 = 0; i < benchCount; i++) {
     const name = changetype<string>(load<usize>(registry + i * 8));
     if (namesLength != 0 && !nameListContains(names, namesLength, name)) continue;
     changetype<BenchFn>(load<usize>(registry + i * 8, 4))();
   }
   puts("bench: done\n");
+  return failures == 0;
 }

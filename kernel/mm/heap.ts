@@ -33,7 +33,7 @@
 // misaligned or already-freed pointer is reported, never trusted.
 import { PageProvider, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "./pages";
 import { LogLevel, logBegin } from "../console/log";
-import { puts, putHex, putDec } from "../console/console";
+import { puts, putHex, putDec, putRatio } from "../console/console";
 
 const SPAN_SHIFT: u32 = 17;
 export const SPAN_BYTES: u32 = 1 << SPAN_SHIFT;   // 128 KiB
@@ -514,7 +514,52 @@ function growInPlace(heap: Heap, block: usize, size: u32): bool {
   return true;
 }
 
+/**
+ * Gives every entirely free span (the kept reserve) back to the provider. Returns how many.
+ * O(free blocks of the largest class). With no live blocks, the heap then holds nothing.
+ */
+export function heapTrim(heap: Heap): u32 {
+  const index = classOf(SPAN_BLOCK_BYTES);
+  let block = load<usize>(heap.lists + (index << 2));
+  let released: u32 = 0;
+  while (block != 0) {
+    const next = nextFree(block);
+    if (blockSize(block) == SPAN_BLOCK_BYTES) {
+      listRemove(heap, block);
+      removeSpan(heap, block);
+      released++;
+    }
+    block = next;
+  }
+  return released;
+}
+
 // --- statistics and the checker ---------------------------------------------------------------
+
+/** The smallest block size of first-level class `fl` (header included), for the statistics. */
+function classStart(fl: u32): u32 { return fl == 0 ? 0 : SMALL_LIMIT << (fl - 1); }
+
+/**
+ * Prints the heap's statistics to the console, one `# `-prefixed line per item (TAP comments):
+ * live and peak bytes, held and peak held, footprint / peak live, spans, and the live blocks of
+ * every first-level class that has any.
+ */
+export function heapPrintStats(heap: Heap, name: string): void {
+  puts("# "); puts(name); puts(": "); putDec(heap.liveBlocks); puts(" live blocks, live "); putDec(heap.liveBytes);
+  puts(" B (peak "); putDec(heap.peakLiveBytes); puts(" B), held "); putDec(heap.heldBytes); puts(" B (peak ");
+  putDec(heap.peakHeldBytes); puts(" B), footprint/peak live ");
+  putRatio(heap.peakHeldBytes, heap.peakLiveBytes);
+  puts("\n# "); puts(name); puts(": "); putDec(heap.spanCount); puts(" spans ("); putDec(heap.freeSpans);
+  puts(" free), "); putDec(heap.largeCount); puts(" large blocks, "); putDec(heap.errors); puts(" errors\n");
+  for (let fl: u32 = 0; fl <= FL_COUNT; fl++) {
+    const count = heapClassCount(heap, fl);
+    if (count == 0) continue;
+    puts("# "); puts(name); puts(":   class ");
+    if (fl == FL_COUNT) { puts("large (> "); putDec(LARGE_THRESHOLD); puts(" B)"); }
+    else { putDec(classStart(fl)); puts("-"); putDec(fl == 0 ? SMALL_LIMIT - 1 : (SMALL_LIMIT << fl) - 1); puts(" B"); }
+    puts(": "); putDec(count); puts(" live\n");
+  }
+}
 
 /** Live blocks in first-level class `fl` (0..FL_COUNT-1; FL_COUNT: large blocks). */
 export function heapClassCount(heap: Heap, fl: u32): u32 { return load<u32>(heap.classCounts + (fl << 2)); }

@@ -36,6 +36,9 @@ export function kmallocInit(): void {
   heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS);
 }
 
+/** The kernel's page provider (PMM low memory through the linear map), for more heap instances. */
+export function kernelPageProvider(): PageProvider { return kernelProvider; }
+
 /** The kernel heap instance (for statistics, the checker and tests). */
 export function kernelHeapInstance(): Heap { return kernelHeap; }
 

@@ -8,8 +8,14 @@ import { allocFrames, freeFrames, allocLowFrame, freeFrame, pmmFreeFrames, pmmCh
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
 import {
   kmalloc, kmallocAligned, kzalloc, kcalloc, krealloc, kfree, ksize, kmallocCheck, kernelHeapInstance,
+  kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS,
 } from "../mm/kmalloc";
-import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapCheck, HeapError, SPAN_BYTES } from "../mm/heap";
+import {
+  Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, heapTrim, heapPrintStats,
+  HeapError, SPAN_BYTES, LARGE_THRESHOLD,
+} from "../mm/heap";
+import { rdtsc } from "../arch/x86";
+import { replayTrace, ReplayOutcome, ReplayStats } from "../bench/replay";
 import { PageProvider } from "../mm/pages";
 
 registerAfterTestCheck("pmmCheck", pmmCheck);
@@ -156,4 +162,117 @@ registerTest("heap.second_instance", () => {
   freeFrames(phys, frames);
   kfree(changetype<usize>(provider));
   kfree(control);
+});
+
+// --- chaos: a million seeded operations on a fresh instance over the PMM -----------------------
+
+const CHAOS_OPS: u32 = 1000000;
+const CHAOS_SLOTS: u32 = 4096;
+const CHAOS_CHECK_EVERY: u32 = 50000;
+const CHAOS_MISUSE_ONE_IN: u32 = 2048;   // bad frees are logged: keep them to a few hundred
+
+registerTest("heap.chaos", () => {
+  // Random allocs (any size class, some aligned, some large), frees, reallocs and bad frees
+  // (interior, misaligned, double) through a heap of its own; the checker every 50,000
+  // operations; contents stamped and verified; at the end everything is freed and trimmed, and
+  // the PMM must have exactly as many free frames as before.
+  const rng = testRng();
+  const table = kzalloc(CHAOS_SLOTS * 8);   // { ptr, size }
+  const control = kmalloc(HEAP_BYTES);
+  if (!check(table != 0 && control != 0, "tables")) return;
+  const freeBefore = pmmFreeFrames();
+  const heap = heapCreate(control, kernelPageProvider(), KERNEL_HEAP_RESERVE_SPANS);
+  const bigMax: u32 = freeBefore > 16384 ? 300000 : 20000;
+  let broken: u32 = 0, lost: u32 = 0, wrongErrors: u32 = 0, badCalls: u32 = 0, checks: u32 = 0;
+  const t0 = rdtsc();
+  for (let n: u32 = 0; n < CHAOS_OPS; n++) {
+    const slot = table + randomBelow(rng, CHAOS_SLOTS) * 8;
+    const ptr = load<usize>(slot), size = load<u32>(slot, 4);
+    const roll = randomBelow(rng, 64);
+    const misuse = randomBelow(rng, CHAOS_MISUSE_ONE_IN) == 0;
+    if (ptr != 0) {
+      if (!marked(ptr, size)) broken++;
+      if (misuse && roll < 32) {
+        // a bad free: interior or misaligned; nothing may change
+        const bad = size > 32 ? ptr + 16 : ptr + 4;
+        const expected = size > 32 ? HeapError.Interior : HeapError.Misaligned;
+        if (heapFree(heap, bad) != expected && size <= LARGE_THRESHOLD) wrongErrors++;
+        badCalls++;
+      } else if (roll < 16) {
+        const to = 1 + (roll < 2 ? randomBelow(rng, bigMax) : randomBelow(rng, 2000));
+        const q = heapRealloc(heap, ptr, to);
+        if (q == 0) { lost++; continue; }
+        if (load<u8>(q) != <u8>size) broken++;
+        mark(q, to);
+        store<usize>(slot, q); store<u32>(slot, to, 4);
+      } else {
+        if (heapFree(heap, ptr) != HeapError.Ok) wrongErrors++;
+        if (misuse) { if (heapFree(heap, ptr) == HeapError.Ok) wrongErrors++; badCalls++; }   // a double free
+        store<usize>(slot, 0);
+      }
+    } else {
+      const size2 = 1 + (roll < 40 ? randomBelow(rng, 256) : roll < 60 ? randomBelow(rng, 16000) : randomBelow(rng, bigMax));
+      const q = heapAlloc(heap, size2, roll & 1 ? 0 : 1 << randomBelow(rng, 13));
+      if (q == 0) { lost++; continue; }
+      mark(q, size2);
+      store<usize>(slot, q); store<u32>(slot, size2, 4);
+    }
+    if (n % CHAOS_CHECK_EVERY == 0) {
+      checks++;
+      const failed = heapCheck(heap);
+      if (failed != 0) { checkEqual(failed, 0, "the heap checker during the chaos"); puts("# at operation "); putDec(n); newline(); return; }
+    }
+  }
+  const instructions = rdtsc() - t0;
+  checkEqual(broken, 0, "every block kept its contents");
+  checkEqual(lost, 0, "no allocation failed");
+  checkEqual(wrongErrors, 0, "every free answered as expected (bad ones refused)");
+  checkEqual(heap.errors, badCalls, "each bad call counted once");
+  heapPrintStats(heap, "chaos heap");
+  for (let i: u32 = 0; i < CHAOS_SLOTS; i++) {
+    const ptr = load<usize>(table + i * 8);
+    if (ptr != 0 && heapFree(heap, ptr) != HeapError.Ok) wrongErrors++;
+  }
+  checkEqual(heapCheck(heap), 0, "the checker after freeing everything");
+  heapTrim(heap);
+  checkEqual(heap.heldBytes, 0, "the trimmed heap holds nothing");
+  checkEqual(pmmFreeFrames(), freeBefore, "the PMM has every frame back");
+  puts("# "); putDec(CHAOS_OPS); puts(" operations ("); putDec(badCalls); puts(" bad frees), the checker run ");
+  putDec(checks); puts(" times; rdtsc delta "); putDec(instructions); puts(" (instructions under -icount)\n");
+  kfree(control);
+  kfree(table);
+});
+
+// --- trace replay ---------------------------------------------------------------------------------
+
+/** Copies the ASCII string `text` into a new kmalloc'd buffer (the caller frees it). */
+function asciiBuffer(text: string): usize {
+  const buffer = kmalloc(<u32>text.length + 1);
+  for (let i = 0; i < text.length; i++) store<u8>(buffer + i, <u8>text.charCodeAt(i));
+  return buffer;
+}
+
+registerTest("heap.replay", () => {
+  const stats = changetype<ReplayStats>(kzalloc(offsetof<ReplayStats>()));
+  const name = asciiBuffer("test");
+  const good = "# a small trace\na 0 100\na 1 5000 4096\nr 0 20000\nf 1\na 1 70000\nr 1 100\nf 0\n";
+  const text = asciiBuffer(good);
+  const freeBefore = pmmFreeFrames();
+  checkEqual(replayTrace(text, good.length, name, 4, stats), ReplayOutcome.Done, "a good trace replays");
+  checkEqual(stats.ops, 7, "seven operations");
+  checkEqual(stats.peakLive, 70000 + 20000, "peak live: the 70,000 B block and the 20,000 B one");
+  check(stats.instructions > 0 && stats.worst > 0, "it was timed");
+  check(stats.peakFootprint >= stats.peakLive, "the footprint covers the live bytes");
+  checkEqual(pmmFreeFrames(), freeBefore, "the replay returned every frame (its heap and its tables)");
+  kfree(text);
+  // A bad line: reported, nothing replayed, nothing held.
+  const bad = "a 0 100\nf 0\nf 0\na 2 16\n";
+  const badText = asciiBuffer(bad);
+  memory.fill(changetype<usize>(stats), 0, offsetof<ReplayStats>());
+  checkEqual(replayTrace(badText, bad.length, name, 4, stats), ReplayOutcome.BadTrace, "a double free in a trace is refused");
+  checkEqual(stats.ops, 0, "nothing was replayed");
+  checkEqual(pmmFreeFrames(), freeBefore, "nothing is held");
+  kfree(badText);
+  kfree(name);
+  kfree(changetype<usize>(stats));
 });

@@ -1,6 +1,8 @@
 // The build and launcher tools' own logic.
 import { describe, it, expect } from "vitest";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+import { generateTrace, WORKLOADS } from "../../scripts/gentrace";
+import { comparisons, targetReport, traceName } from "../../scripts/bench";
 import { dataSegments } from "../../scripts/check-wasm";
 import { encodeTable } from "../../scripts/gensyms";
 import { parseSerial, qemuArgs } from "../../scripts/qemu";
@@ -53,5 +55,61 @@ describe("launcher", () => {
     expect(qemuArgs({ kernel: "k" })).toEqual(expect.arrayContaining(["-serial", "stdio"]));
     expect(qemuArgs({ kernel: "k", modules: ["a", "b"] })).toEqual(expect.arrayContaining(["-initrd", "a,b"]));
     expect(() => qemuArgs({})).toThrow();
+  });
+});
+
+describe("gentrace", () => {
+  it("is deterministic for a seed and differs between seeds", () => {
+    expect(generateTrace("lifetimes", 5, 2000)).toBe(generateTrace("lifetimes", 5, 2000));
+    expect(generateTrace("lifetimes", 5, 2000)).not.toBe(generateTrace("lifetimes", 6, 2000));
+  });
+
+  it("remakes every shipped trace exactly from the command on its first line", () => {
+    const files = readdirSync("test/traces").filter((f) => f.endsWith(".trace"));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) {
+      const text = readFileSync(`test/traces/${f}`, "latin1");
+      const m = text.match(/^# scripts\/gentrace\.ts (\w+) --seed (\d+) --ops (\d+)\n/);
+      expect(m, f).not.toBeNull();
+      expect(generateTrace(m![1], Number(m![2]), Number(m![3])) === text, `${f} is what its command makes`).toBe(true);
+    }
+  });
+
+  it("makes traces whose ids are used in order and end with nothing live", () => {
+    for (const workload of Object.keys(WORKLOADS)) {
+      const live = new Set<number>();
+      for (const line of generateTrace(workload, 1, 3000).split("\n")) {
+        const [op, id] = line.split(" ");
+        if (op === "a") { expect(live.has(Number(id))).toBe(false); live.add(Number(id)); }
+        if (op === "f" || op === "r") expect(live.has(Number(id))).toBe(true);
+        if (op === "f") live.delete(Number(id));
+      }
+      expect(live.size, workload).toBe(0);
+    }
+  });
+});
+
+describe("bench comparisons", () => {
+  it("names traces after their files and compares ours with the TLSF", () => {
+    expect(traceName("test/traces/queue.trace")).toBe("queue");
+    const records = [
+      { name: "heap.alloc_free_pair", unit: "instr/pair", value: 150 },
+      { name: "tlsf.alloc_free_pair", unit: "instr/pair", value: 300 },
+      { name: "trace.q.instr_per_op", unit: "instr/op", value: 90 },
+      { name: "trace.q.tlsf_instr_per_op", unit: "instr/op", value: 100 },
+      { name: "trace.q.peak_footprint", unit: "B", value: 1000 },
+      { name: "trace.q.tlsf_peak_footprint", unit: "B", value: 800 },
+      { name: "trace.q.footprint_ratio", unit: "ratio", value: 1.3 },
+    ];
+    const c = comparisons(records);
+    expect(c).toEqual([
+      { name: "heap.alloc_free_pair_vs_tlsf", unit: "ratio", value: 0.5 },
+      { name: "trace.q.instr_per_op_vs_tlsf", unit: "ratio", value: 0.9 },
+      { name: "trace.q.footprint_vs_tlsf", unit: "ratio", value: 1.25 },
+    ]);
+    const report = targetReport([...records, ...c]).join("\n");
+    expect(report).toContain("met     <= 200: heap.alloc_free_pair = 150");
+    expect(report).toContain("MISSED  <= 1.25: trace.q.footprint_ratio = 1.3");
+    expect(report).toContain("MISSED  <= 1 (no more footprint than the TLSF): trace.q.footprint_vs_tlsf = 1.25");
   });
 });
