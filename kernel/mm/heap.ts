@@ -100,10 +100,10 @@ export const enum HeapError {
   freeSpans: u32;        // entirely free spans held now
   spanCount: u32;
   largeCount: u32;
-  liveBytes: u64;        // usable bytes of live blocks
-  peakLiveBytes: u64;
-  heldBytes: u64;        // bytes held from the provider
-  peakHeldBytes: u64;
+  liveBytes: usize;      // usable bytes of live blocks (a 32-bit address space bounds them all)
+  peakLiveBytes: usize;
+  heldBytes: usize;      // bytes held from the provider
+  peakHeldBytes: usize;
   liveBlocks: u32;
   errors: u32;           // bad pointers and bad requests reported
 }
@@ -133,7 +133,7 @@ export const HEAP_BYTES: u32 = FIELDS_BYTES + ((FL_COUNT + LIST_COUNT + FL_COUNT
 }
 
 /** Marks `block` (of `size`) free, with its footer, and tells its right neighbour. */
-function writeFreeBlock(block: usize, size: u32, leftFree: bool): void {
+@inline function writeFreeBlock(block: usize, size: u32, leftFree: bool): void {
   setHeader(block, size | FREE | (leftFree ? LEFT_FREE : 0));
   store<u32>(block + size - 4, size);
   setLeftFree(block + size, true);
@@ -142,7 +142,7 @@ function writeFreeBlock(block: usize, size: u32, leftFree: bool): void {
 // --- the block-start bitmap of a span -------------------------------------------------------
 
 @inline function startBit(payload: usize): u32 { return <u32>(payload & SPAN_MASK) >> 4; }
-function setStart(payload: usize, on: bool): void {
+@inline function setStart(payload: usize, on: bool): void {
   const bit = startBit(payload);
   const at = spanOf(payload) + SPAN_HEADER + ((bit >> 5) << 2);
   store<u32>(at, on ? load<u32>(at) | (1 << (bit & 31)) : load<u32>(at) & ~(1 << (bit & 31)));
@@ -154,7 +154,7 @@ function setStart(payload: usize, on: bool): void {
 
 // --- the chunk map ----------------------------------------------------------------------------
 
-function chunkKind(heap: Heap, address: usize): u32 {
+@inline function chunkKind(heap: Heap, address: usize): u32 {
   const chunk = <u32>(address >> SPAN_SHIFT);
   return (load<u8>(heap.chunkMap + (chunk >> 2)) >> ((chunk & 3) << 1)) & 3;
 }
@@ -167,6 +167,9 @@ function setChunkKind(heap: Heap, address: usize, kind: u32): void {
 // --- size classes -----------------------------------------------------------------------------
 
 @inline function log2(value: u32): u32 { return 31 - clz(value); }
+
+/** The first-level class of a block of `size` bytes (0: below SMALL_LIMIT), for the counts. */
+@inline function flOf(size: u32): u32 { return size < SMALL_LIMIT ? 0 : log2(size) - 7; }
 
 /** The list a free block of `size` bytes is filed under. */
 @inline function classOf(size: u32): u32 {
@@ -182,7 +185,7 @@ function setChunkKind(heap: Heap, address: usize, kind: u32): void {
   return (size + step) & ~step;
 }
 
-function listInsert(heap: Heap, block: usize): void {
+@inline function listInsert(heap: Heap, block: usize): void {
   const size = blockSize(block);
   const index = classOf(size);
   const headAt = heap.lists + (index << 2);
@@ -198,7 +201,7 @@ function listInsert(heap: Heap, block: usize): void {
   if (size == SPAN_BLOCK_BYTES) heap.freeSpans++;
 }
 
-function listRemove(heap: Heap, block: usize): void {
+@inline function listRemove(heap: Heap, block: usize): void {
   const size = blockSize(block);
   const index = classOf(size);
   const next = nextFree(block), prev = prevFree(block);
@@ -218,7 +221,7 @@ function listRemove(heap: Heap, block: usize): void {
 }
 
 /** A free block of at least `size` bytes, or 0. O(1). */
-function findFree(heap: Heap, size: u32): usize {
+@inline function findFree(heap: Heap, size: u32): usize {
   const index = classOf(roundToClass(size));
   let fl = index >> SL_BITS;
   if (fl >= FL_COUNT) return 0;
@@ -292,13 +295,13 @@ function countHeld(heap: Heap, bytes: u32): void {
   if (heap.heldBytes > heap.peakHeldBytes) heap.peakHeldBytes = heap.heldBytes;
 }
 
-function countLive(heap: Heap, usable: u32, classIndex: u32, delta: i32): void {
+@inline function countLive(heap: Heap, usable: u32, fl: u32, delta: i32): void {
   if (delta > 0) {
     heap.liveBytes += usable;
     if (heap.liveBytes > heap.peakLiveBytes) heap.peakLiveBytes = heap.liveBytes;
   } else heap.liveBytes -= usable;
   heap.liveBlocks += delta;
-  const at = heap.classCounts + (classIndex << 2);
+  const at = heap.classCounts + (fl << 2);
   store<u32>(at, load<u32>(at) + delta);
 }
 
@@ -328,7 +331,7 @@ export function heapCreate(at: usize, provider: PageProvider, reserveSpans: u32)
  */
 export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
   if (align == 0) align = ALIGN;
-  if (size == 0 || size > MAX_REQUEST || align > MAX_ALIGN || popcnt(align) != 1) {
+  if (size == 0 || size > MAX_REQUEST || align > MAX_ALIGN || (align & (align - 1)) != 0) {
     heap.errors++;
     if (logBegin(LogLevel.Error, "heap")) {
       puts("alloc("); putDec(size); puts(", "); putDec(align); puts("): ");
@@ -360,7 +363,7 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
   }
   size0 = keepHead(heap, block, size0, need);
   setHeader(block, size0 | (gap != 0 ? LEFT_FREE : 0));
-  countLive(heap, size0 - 4, classOf(size0) >> SL_BITS, 1);
+  countLive(heap, size0 - 4, flOf(size0), 1);
   return payloadOf(block);
 }
 
@@ -369,7 +372,7 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
  * block if it can hold one, else tells the right neighbour its left is used. Returns the size
  * the block keeps (the caller writes its header).
  */
-function keepHead(heap: Heap, block: usize, size: u32, need: u32): u32 {
+@inline function keepHead(heap: Heap, block: usize, size: u32, need: u32): u32 {
   if (size - need < MIN_BLOCK) { setLeftFree(block + size, false); return size; }
   const rest = block + need;
   writeFreeBlock(rest, size - need, false);
@@ -394,8 +397,10 @@ function largeAlloc(heap: Heap, size: u32, align: u32): usize {
  * Checks that `ptr` is a live block of this heap: HeapError.Ok, or why not. Reads only memory
  * the heap owns. O(1).
  */
-export function heapCheckPointer(heap: Heap, ptr: usize): HeapError {
-  const kind = chunkKind(heap, ptr);
+export function heapCheckPointer(heap: Heap, ptr: usize): HeapError { return classify(heap, ptr, chunkKind(heap, ptr)); }
+
+/** heapCheckPointer, given the chunk kind of `ptr` (inlined into the operations that need both). */
+@inline function classify(heap: Heap, ptr: usize, kind: u32): HeapError {
   if (kind == CHUNK_LARGE) {
     const run = spanOf(ptr);
     if (ptr == run + load<u32>(run, RUN_PAYLOAD)) return HeapError.Ok;
@@ -429,12 +434,13 @@ function usableSize(heap: Heap, ptr: usize): u32 {
  * returned as an error, and nothing changes. O(1) apart from the provider call.
  */
 export function heapFree(heap: Heap, ptr: usize): HeapError {
-  const error = heapCheckPointer(heap, ptr);
+  const kind = chunkKind(heap, ptr);
+  const error = classify(heap, ptr, kind);
   if (error != HeapError.Ok) { reportBadPointer(heap, "free", ptr, error); return error; }
-  if (chunkKind(heap, ptr) == CHUNK_LARGE) { largeFree(heap, spanOf(ptr)); return HeapError.Ok; }
+  if (kind == CHUNK_LARGE) { largeFree(heap, spanOf(ptr)); return HeapError.Ok; }
   let block = blockOf(ptr);
   let size = blockSize(block);
-  countLive(heap, size - 4, classOf(size) >> SL_BITS, -1);
+  countLive(heap, size - 4, flOf(size), -1);
   const right = block + size;
   if (isFree(right)) {
     listRemove(heap, right);
@@ -505,12 +511,12 @@ function growInPlace(heap: Heap, block: usize, size: u32): bool {
   const right = rightOf(block);
   const have = blockSize(block);
   if (!isFree(right) || have + blockSize(right) < need) return false;
-  countLive(heap, have - 4, classOf(have) >> SL_BITS, -1);
+  countLive(heap, have - 4, flOf(have), -1);
   listRemove(heap, right);
   setStart(payloadOf(right), false);
   const total = keepHead(heap, block, have + blockSize(right), need);
   setHeader(block, total | (header(block) & LEFT_FREE));
-  countLive(heap, total - 4, classOf(total) >> SL_BITS, 1);
+  countLive(heap, total - 4, flOf(total), 1);
   return true;
 }
 
@@ -580,7 +586,7 @@ export function heapClassCount(heap: Heap, fl: u32): u32 { return load<u32>(heap
  */
 export function heapCheck(heap: Heap): u32 {
   let freeBlocks: u32 = 0, liveBlocks: u32 = 0, freeSpans: u32 = 0, spans: u32 = 0;
-  let liveBytes: u64 = 0, held: u64 = 0, prev: usize = 0;
+  let liveBytes: usize = 0, held: usize = 0, prev: usize = 0;
   for (let span = heap.spans; span != 0; span = load<usize>(span, RUN_NEXT)) {
     if (!runHeaderSound(heap, span, SPAN_MAGIC, CHUNK_SPAN, prev) || load<u32>(span, RUN_PAGES) != SPAN_PAGES) return 1;
     prev = span; spans++; held += SPAN_BYTES;
@@ -612,7 +618,7 @@ export function heapCheck(heap: Heap): u32 {
   for (let run = heap.larges; run != 0; run = load<usize>(run, RUN_NEXT)) {
     if (!runHeaderSound(heap, run, LARGE_MAGIC, CHUNK_LARGE, prev)) return 1;
     prev = run; larges++; liveBlocks++;
-    held += <u64>load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE;
+    held += load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE;
     liveBytes += usableSize(heap, run + load<u32>(run, RUN_PAYLOAD));
   }
   let listed: u32 = 0, flBits: u32 = 0;

@@ -59,10 +59,10 @@ export function size(ptr: usize): u32 { return heapSize(heap, ptr); }
 export function realloc(ptr: usize, size: u32): usize { return heapRealloc(heap, ptr, size); }
 export function check(): u32 { return heapCheck(heap); }
 export function checkPointer(ptr: usize): u32 { return heapCheckPointer(heap, ptr); }
-export function liveBytes(): u64 { return heap.liveBytes; }
+export function liveBytes(): usize { return heap.liveBytes; }
 export function liveBlocks(): u32 { return heap.liveBlocks; }
-export function heldBytes(): u64 { return heap.heldBytes; }
-export function peakLiveBytes(): u64 { return heap.peakLiveBytes; }
+export function heldBytes(): usize { return heap.heldBytes; }
+export function peakLiveBytes(): usize { return heap.peakLiveBytes; }
 export function errors(): u32 { return heap.errors; }
 export function spanCount(): u32 { return heap.spanCount; }
 export function freeSpans(): u32 { return heap.freeSpans; }
