@@ -13,7 +13,8 @@
 //   trace.T.peak_footprint       the most memory the allocator held (bytes): ours, from its
 //                                page provider; the TLSF, the wasm memory it grew
 //
-// and in the TLSF variant the same with `tlsf_` before the last part (trace.T.tlsf_instr_per_op).
+// and in the TLSF variant the same with `tlsf_` before the last part (trace.T.tlsf_instr_per_op),
+// except peak_live, which is a property of the trace.
 //
 // The trace is decoded completely before anything is replayed (two passes), into tables taken
 // from the PMM, so a bad line is reported with its line, column and text, and nothing runs.
@@ -195,7 +196,7 @@ function report(name: usize, length: u32, stats: ReplayStats): void {
   benchReportNamed("trace.", name, length, tlsf ? ".tlsf_instr_per_op" : ".instr_per_op", stats.instructions, stats.ops, "instr/op");
   benchReportNamed("trace.", name, length, tlsf ? ".tlsf_op_worst" : ".op_worst", stats.worst, 0, "instr");
   benchReportNamed("trace.", name, length, tlsf ? ".tlsf_footprint_ratio" : ".footprint_ratio", stats.peakFootprint, stats.peakLive, "ratio");
-  benchReportNamed("trace.", name, length, ".peak_live", stats.peakLive, 0, "B");
+  if (!tlsf) benchReportNamed("trace.", name, length, ".peak_live", stats.peakLive, 0, "B");   // the same in both builds
   benchReportNamed("trace.", name, length, tlsf ? ".tlsf_peak_footprint" : ".peak_footprint", stats.peakFootprint, 0, "B");
 }
 
