@@ -45,15 +45,17 @@ export function allocatorBegin(): bool {
 
 /**
  * Ends the workload (every block must have been freed): ours gives its reserve back and checks
- * that it holds nothing. Returns 0, or the heap checker's failure (or 8: still holding memory).
+ * that it holds nothing. Returns 0, or the heap checker's failure (or 8: still holding memory;
+ * 9: it refused a call as bad input).
  */
 export function allocatorEnd(): u32 {
   if (MEASURING_TLSF) return 0;
   const broken = heapCheck(ours);
   heapTrim(ours);
   const holding = ours.heldBytes != 0 || ours.liveBlocks != 0;
+  const refused = ours.errors != 0;   // a workload never makes a bad call
   kfree(changetype<usize>(ours));
-  return broken != 0 ? broken : holding ? 8 : 0;
+  return broken != 0 ? broken : holding ? 8 : refused ? 9 : 0;
 }
 
 /** The instance being measured (ours), for its statistics. */

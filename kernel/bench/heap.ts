@@ -13,7 +13,7 @@
 import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, benchReportValue, rdtscOverhead } from "./bench";
 import {
-  MEASURING_TLSF, allocatorBegin, allocatorEnd, allocatorAlloc, allocatorFree, allocatorPeakFootprint,
+  MEASURING_TLSF, allocatorBegin, allocatorEnd, allocatorAlloc, allocatorFree,
 } from "./allocator";
 import { kmalloc, kfree } from "../mm/kmalloc";
 import { Random, randomSeed, randomBelow } from "../lib/random";
@@ -78,10 +78,8 @@ function steadyState(uniform: bool, pairName: string, worstName: string): void {
   sti();
   benchReport(pairName, total, PAIRS, "instr/pair");
   benchReportValue(worstName, worst, "instr");
-  if (!MEASURING_TLSF) {
-    for (let i: u32 = 0; i < LIVE; i++) allocatorFree(load<usize>(slots + i * 4));
-    if (allocatorEnd() != 0) panic("bench heap: the heap checker failed after the workload");
-  }
+  for (let i: u32 = 0; i < LIVE; i++) allocatorFree(load<usize>(slots + i * 4));
+  if (allocatorEnd() != 0) panic("bench heap: the heap checker failed after the workload");
   kfree(plan);
   kfree(slots);
 }
