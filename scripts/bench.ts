@@ -123,6 +123,12 @@ async function bench(): Promise<void> {
     records.push({ name: "boot.entry_to_selftest_end", unit: "instr", value: results[0].bootInstructions });
   }
   for (const r of results.slice(1)) records.push(...r.benches);
+  // every trace must have been replayed by both allocators (a module the loader dropped, say)
+  for (const t of traces) {
+    for (const name of [`trace.${traceName(t)}.instr_per_op`, `trace.${traceName(t)}.tlsf_instr_per_op`]) {
+      if (!filter && !records.some((r) => r.name === name)) throw new Error(`bench: no record ${name} for ${t}`);
+    }
+  }
   records.push(...comparisons(records));
   writeFileSync(out, JSON.stringify(records, null, 2) + "\n");
   console.log(benchTable(records));

@@ -415,12 +415,13 @@ export function heapCheckPointer(heap: Heap, ptr: usize): HeapError { return cla
 
 /** The usable size of live block `ptr` (at least what was asked for), or 0 if it is not one. */
 export function heapSize(heap: Heap, ptr: usize): u32 {
-  return heapCheckPointer(heap, ptr) == HeapError.Ok ? usableSize(heap, ptr) : 0;
+  const kind = chunkKind(heap, ptr);
+  return classify(heap, ptr, kind) == HeapError.Ok ? usableSize(ptr, kind) : 0;
 }
 
-/** The usable size of `ptr`, which heapCheckPointer accepted. */
-function usableSize(heap: Heap, ptr: usize): u32 {
-  if (chunkKind(heap, ptr) == CHUNK_LARGE) {
+/** The usable size of `ptr`, which classify accepted as a block in a chunk of `kind`. */
+function usableSize(ptr: usize, kind: u32): u32 {
+  if (kind == CHUNK_LARGE) {
     const run = spanOf(ptr);
     return load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE - load<u32>(run, RUN_PAYLOAD);
   }
@@ -461,7 +462,7 @@ export function heapFree(heap: Heap, ptr: usize): HeapError {
 }
 
 function largeFree(heap: Heap, run: usize): void {
-  countLive(heap, usableSize(heap, run + load<u32>(run, RUN_PAYLOAD)), FL_COUNT, -1);
+  countLive(heap, usableSize(run + load<u32>(run, RUN_PAYLOAD), CHUNK_LARGE), FL_COUNT, -1);
   heap.larges = releaseRun(heap, run, heap.larges);
   heap.largeCount--;
 }
@@ -492,12 +493,13 @@ function reportBadPointer(heap: Heap, what: string, ptr: usize, error: HeapError
  */
 export function heapRealloc(heap: Heap, ptr: usize, size: u32): usize {
   if (ptr == 0) return heapAlloc(heap, size, 0);
-  const error = heapCheckPointer(heap, ptr);
+  const kind = chunkKind(heap, ptr);
+  const error = classify(heap, ptr, kind);
   if (error != HeapError.Ok) { reportBadPointer(heap, "realloc", ptr, error); return 0; }
   if (size == 0) { heapFree(heap, ptr); return 0; }
-  const have = usableSize(heap, ptr);
-  if (size <= have && (size > LARGE_THRESHOLD) == (chunkKind(heap, ptr) == CHUNK_LARGE)) return ptr;
-  if (size <= LARGE_THRESHOLD && chunkKind(heap, ptr) == CHUNK_SPAN && growInPlace(heap, blockOf(ptr), size)) return ptr;
+  const have = usableSize(ptr, kind);
+  if (size <= have && (size > LARGE_THRESHOLD) == (kind == CHUNK_LARGE)) return ptr;
+  if (size <= LARGE_THRESHOLD && kind == CHUNK_SPAN && growInPlace(heap, blockOf(ptr), size)) return ptr;
   const moved = heapAlloc(heap, size, 0);
   if (moved == 0) return 0;
   memory.copy(moved, ptr, min<u32>(have, size));
@@ -562,7 +564,7 @@ export function heapPrintStats(heap: Heap, name: string): void {
     if (count == 0) continue;
     puts("# "); puts(name); puts(":   class ");
     if (fl == FL_COUNT) { puts("large (> "); putDec(LARGE_THRESHOLD); puts(" B)"); }
-    else { putDec(classStart(fl)); puts("-"); putDec(fl == 0 ? SMALL_LIMIT - 1 : (SMALL_LIMIT << fl) - 1); puts(" B"); }
+    else { putDec(classStart(fl)); puts("-"); putDec(classStart(fl + 1) - 1); puts(" B"); }
     puts(": "); putDec(count); puts(" live\n");
   }
 }
@@ -619,7 +621,7 @@ export function heapCheck(heap: Heap): u32 {
     if (!runHeaderSound(heap, run, LARGE_MAGIC, CHUNK_LARGE, prev)) return 1;
     prev = run; larges++; liveBlocks++;
     held += load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE;
-    liveBytes += usableSize(heap, run + load<u32>(run, RUN_PAYLOAD));
+    liveBytes += usableSize(run + load<u32>(run, RUN_PAYLOAD), CHUNK_LARGE);
   }
   let listed: u32 = 0, flBits: u32 = 0;
   for (let index: u32 = 0; index < LIST_COUNT; index++) {
