@@ -4,8 +4,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Whole words when it can (see memset below): a 64 KiB copy is 16,384 movsl under -icount
+ * instead of 65,536 movsb. Unaligned copies move bytes. */
 void *memcpy(void *dst, const void *src, size_t n) {
   void *ret = dst;
+  if ((((uintptr_t)dst | (uintptr_t)src) & 3) == 0) {
+    size_t words = n >> 2;
+    n &= 3;
+    __asm__ volatile("rep movsl" : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
+  }
   __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
   return ret;
 }
@@ -13,7 +20,14 @@ void *memcpy(void *dst, const void *src, size_t n) {
 void *memmove(void *dst, const void *src, size_t n) {
   if ((uintptr_t)dst <= (uintptr_t)src || (uintptr_t)dst >= (uintptr_t)src + n)
     return memcpy(dst, src, n);
-  /* overlapping with dst above src: copy backwards */
+  /* overlapping with dst above src: copy backwards, whole words when the ends are aligned */
+  if ((((uintptr_t)dst | (uintptr_t)src | n) & 3) == 0) {
+    uint32_t *d = (uint32_t *)((unsigned char *)dst + n) - 1;
+    const uint32_t *s = (const uint32_t *)((const unsigned char *)src + n) - 1;
+    size_t words = n >> 2;
+    __asm__ volatile("std\n\trep movsl\n\tcld" : "+D"(d), "+S"(s), "+c"(words) : : "memory");
+    return dst;
+  }
   unsigned char *d = (unsigned char *)dst + n - 1;
   const unsigned char *s = (const unsigned char *)src + n - 1;
   __asm__ volatile("std\n\trep movsb\n\tcld" : "+D"(d), "+S"(s), "+c"(n) : : "memory");

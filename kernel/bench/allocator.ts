@@ -39,7 +39,7 @@ export function allocatorBegin(): bool {
   }
   const control = kmalloc(HEAP_BYTES);
   if (control == 0) return false;
-  ours = heapCreate(control, kernelPageProvider(), KERNEL_HEAP_RESERVE_SPANS);
+  ours = heapCreate(control, kernelPageProvider(), KERNEL_HEAP_RESERVE_SPANS, true);
   return true;
 }
 

@@ -323,13 +323,13 @@ function setRun(pmm: FrameAllocator, start: u32, count: u32, inUse: bool): void 
   let f = start;
   while (f < end) {
     const w = f >> 5;
-    let mask = bitsFrom(f & 31);
-    if ((end >> 5) == w) mask &= bitsBelow(end & 31);
+    const stop = min<u32>(end, (w + 1) << 5);   // this word covers frames [f, stop)
+    const mask = bitsFrom(f & 31) & bitsBelow(stop - (w << 5));
     const at = usedWordAddress(pmm, w);
     const old = load<u32>(at);
     const now = inUse ? old | mask : old & ~mask;
     store<u32>(at, now);
-    const n = <i32>popcnt(mask), low = w < pmm.lowLimitWord;
+    const n = <i32>(stop - f), low = w < pmm.lowLimitWord;
     if (inUse) {
       if (old == 0) summaryClear(pmm.allFree, w);
       if (now == FULL) summaryClear(pmm.hasFree, w);
@@ -358,11 +358,18 @@ export function freeFramesTo(pmm: FrameAllocator, phys: u32, count: u32): FrameE
     error = FrameError.OutOfRange;
     at = max<u64>(phys, <u64>pmm.frameCount << FRAME_SHIFT);
   } else {
-    for (let f = first; f < first + count; f++) {
-      const w = f >> 5, bit: u32 = 1 << (f & 31);
-      if ((reservedWord(pmm, w) & bit) != 0) error = FrameError.Reserved;
-      else if ((usedWord(pmm, w) & bit) == 0) error = FrameError.DoubleFree;
-      if (error != FrameError.Ok) { at = <u64>f << FRAME_SHIFT; break; }
+    // A word at a time: the run's frames in word w must all be used and none reserved.
+    const end = first + count;
+    for (let f = first; f < end; f = (f | 31) + 1) {
+      const w = f >> 5;
+      const mask = bitsFrom(f & 31) & bitsBelow(min<u32>(end, (w + 1) << 5) - (w << 5));
+      const reserved = reservedWord(pmm, w) & mask, notUsed = ~usedWord(pmm, w) & mask;
+      if ((reserved | notUsed) == 0) continue;
+      // the first bad frame decides the reason
+      const bad = ctz(reserved | notUsed);
+      error = (reserved & (<u32>1 << bad)) != 0 ? FrameError.Reserved : FrameError.DoubleFree;
+      at = <u64>((w << 5) + bad) << FRAME_SHIFT;
+      break;
     }
   }
   if (error != FrameError.Ok) {

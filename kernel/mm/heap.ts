@@ -1,7 +1,8 @@
 // A general-purpose heap: constant-time segregated fit (two-level bitmaps over size classes, in
-// the manner of TLSF) with boundary tags, over spans of pages from a page provider (pages.ts).
-// A heap is an instance: its control block lives where the caller says, so the kernel's heap
-// (kmalloc.ts) and a test's heap over a buffer are the same code. Hardware-independent.
+// the manner of TLSF) with boundary tags, over spans of pages from a page provider (pages.ts),
+// with a small front cache of recently freed blocks per class. A heap is an instance: its
+// control block lives where the caller says, so the kernel's heap (kmalloc.ts) and a test's heap
+// over a buffer are the same code. Hardware-independent.
 //
 // Spans: SPAN_BYTES, aligned to SPAN_BYTES, so the span of any pointer is `ptr & ~SPAN_MASK`.
 //
@@ -11,13 +12,18 @@
 //   ...    blocks, tiling the span
 //   +SPAN_BYTES-4   end marker: a used block header of size 0
 //
+// The start bitmap is cleared lazily, a group at a time: group g (bitmap bytes 32g..32g+31,
+// the starts in the span's page g) is valid only once bit g of the span's SPAN_VALID word is
+// set, and is zeroed when it is first needed. A new span costs no 1 KiB clear.
+//
 // A block: one header word before its payload. Sizes are multiples of 16 and include the header.
 //
-//   header (at payload - 4):  31 ............................ 4   3   2   1       0
-//                            |           size / 16 ...        | 0 | 0 |LEFT_FREE| FREE |
+//   header (at payload - 4):  31 ...................... 4    3     2         1        0
+//                            |       size / 16 ...       | 0 |CACHED|LEFT_FREE| FREE |
 //
-//   used block:  [header][payload .............................................]
-//   free block:  [header][next free][prev free][ ... ][size (footer, last word)]
+//   used block:    [header][payload .............................................]
+//   free block:    [header][next free][prev free][ ... ][size (footer, last word)]
+//   cached block:  [header|CACHED][next cached][ ... ]
 //
 //   LEFT_FREE says the block just before is free, so its footer (the word before this header)
 //   gives its size: freeing merges with both neighbours in O(1).
@@ -27,8 +33,16 @@
 // block on the first non-empty list at or above that class fits (two count-trailing-zeros).
 // Requests above LARGE_THRESHOLD get their own run of pages (a "large" block) instead.
 //
-// The chunk map (in the control block): two bits per SPAN_BYTES of the address space saying
-// whether it starts a span or a large block of this heap. With the span's block-start bitmap it
+// The front cache: a freed block first goes, unmerged and still "used" as far as its
+// neighbours know, onto a LIFO list of its class (while the cache holds at most liveBytes / 8 +
+// CACHE_SLACK bytes), and an allocation of default alignment first looks at the lists of its own
+// class and the next CACHE_REACH. A hit costs a few loads and stores instead of a
+// split or a merge. CACHED keeps a double free of a cached block detectable. The cache is
+// flushed into the free lists (merging) by heapTrim and before the heap reports out of memory.
+//
+// The chunk map (in the control block): a byte per SPAN_BYTES of the address space saying
+// whether it starts a span or a large block of this heap (a byte, not two bits: one load on
+// every free instead of a load, two shifts and a mask). With the span's block-start bitmap it
 // validates every pointer without reading memory the heap does not own: a foreign, interior,
 // misaligned or already-freed pointer is reported, never trusted.
 import { PageProvider, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "./pages";
@@ -43,6 +57,8 @@ const SPAN_MAGIC: u32 = 0x4E415053;    // "SPAN"
 const LARGE_MAGIC: u32 = 0x4752414C;   // "LARG"
 const SPAN_HEADER: u32 = 32;
 const SPAN_BITMAP: u32 = SPAN_BYTES / 16 / 8;                   // 1024 bytes
+const GROUP_SHIFT: u32 = 8;                                     // start bits a bitmap group holds: 256
+const GROUP_BYTES: u32 = (1 << GROUP_SHIFT) / 8;                // 32
 const FIRST_PAYLOAD: u32 = SPAN_HEADER + SPAN_BITMAP + 16;      // 1072
 const FIRST_BLOCK: u32 = FIRST_PAYLOAD - 4;                     // 1068
 const END_BLOCK: u32 = SPAN_BYTES - 4;                          // the end marker's header
@@ -53,6 +69,7 @@ const ALIGN: u32 = 16;
 const MIN_BLOCK: u32 = 16;
 const FREE: u32 = 1;
 const LEFT_FREE: u32 = 2;
+const CACHED: u32 = 4;
 const SIZE_MASK: u32 = ~(ALIGN - 1);
 /** The largest alignment heapAlloc accepts. */
 export const MAX_ALIGN: u32 = 4096;
@@ -67,13 +84,23 @@ const SMALL_LIMIT: u32 = 256;          // sizes below: 16 exact classes of 16 by
 const FL_COUNT: u32 = 10;              // up to 2^17 > SPAN_BLOCK_BYTES
 const LIST_COUNT: u32 = FL_COUNT * SL_COUNT;
 const CHUNKS: u32 = <u32>((<u64>1 << 32) / SPAN_BYTES);         // 32768
-const CHUNK_MAP_BYTES: u32 = CHUNKS / 4;                        // 2 bits each: 8 KiB
+const CHUNK_MAP_BYTES: u32 = CHUNKS;                            // a byte each: 32 KiB
 const CHUNK_NONE: u32 = 0, CHUNK_SPAN: u32 = 1, CHUNK_LARGE: u32 = 2;
+
+/** The cache holds at most liveBytes >> CACHE_SHARE_SHIFT plus CACHE_SLACK bytes. */
+const CACHE_SHARE_SHIFT: u32 = 3;
+const CACHE_SLACK: u32 = 16 << 10;
+/** How many classes above its own an allocation looks in the cache (written out in heapAlloc). */
+const CACHE_REACH: u32 = 3;
+// A cached block's payload: +0 the next cached block of its class.
+const CACHE_NEXT: u32 = 4;   // offset from the block (its header)
 
 // A run (a span or a large block) starts with this header; a large block's payload follows at
 // its payload offset. Spans and large blocks are on two lists, linked through it.
-//   +0 magic  +4 heap  +8 next run  +12 previous run  +16 pages  +20 payload offset (large)
+//   +0 magic  +4 heap  +8 next run  +12 previous run  +16 pages
+//   +20 large: payload offset; span: valid start-bitmap groups (bit g: group g is valid)
 const RUN_MAGIC: u32 = 0, RUN_HEAP: u32 = 4, RUN_NEXT: u32 = 8, RUN_PREV: u32 = 12, RUN_PAGES: u32 = 16, RUN_PAYLOAD: u32 = 20;
+const SPAN_VALID: u32 = 20;
 const LARGE_HEADER: u32 = 32;
 
 /** What a free, a size query or a realloc found wrong with a pointer. */
@@ -86,17 +113,18 @@ export const enum HeapError {
 }
 
 // The control block (HEAP_BYTES, caller's memory). Arrays follow the fields:
-//   slBitmaps FL_COUNT u32, lists LIST_COUNT usize, classCounts FL_COUNT+1 u32, chunk map.
+//   slBitmaps FL_COUNT u32, lists LIST_COUNT usize, cache LIST_COUNT usize, chunk map.
 @unmanaged export class Heap {
   provider: PageProvider;
   flBitmap: u32;
   slBitmaps: usize;
   lists: usize;
-  classCounts: usize;    // live blocks per first-level class; the last counts large blocks
+  cache: usize;          // the front cache's list heads, one per class
   chunkMap: usize;
   spans: usize;          // first span (doubly linked through span headers)
   larges: usize;         // first large block
   reserveSpans: u32;     // entirely free spans kept instead of returned (config)
+  useCache: u32;         // 1: frees go through the front cache; 0: they merge at once (config)
   freeSpans: u32;        // entirely free spans held now
   spanCount: u32;
   largeCount: u32;
@@ -104,13 +132,14 @@ export const enum HeapError {
   peakLiveBytes: usize;
   heldBytes: usize;      // bytes held from the provider
   peakHeldBytes: usize;
+  cachedBytes: usize;    // bytes of the blocks in the front cache (headers included)
   liveBlocks: u32;
   errors: u32;           // bad pointers and bad requests reported
 }
 
 const FIELDS_BYTES: u32 = (offsetof<Heap>() + 15) & ~15;
 /** Bytes of a heap's control block. */
-export const HEAP_BYTES: u32 = FIELDS_BYTES + ((FL_COUNT + LIST_COUNT + FL_COUNT + 1) << 2) + CHUNK_MAP_BYTES;
+export const HEAP_BYTES: u32 = FIELDS_BYTES + ((FL_COUNT + LIST_COUNT + LIST_COUNT) << 2) + CHUNK_MAP_BYTES;
 
 // --- blocks -----------------------------------------------------------------------------------
 
@@ -118,6 +147,7 @@ export const HEAP_BYTES: u32 = FIELDS_BYTES + ((FL_COUNT + LIST_COUNT + FL_COUNT
 @inline function setHeader(block: usize, value: u32): void { store<u32>(block, value); }
 @inline function blockSize(block: usize): u32 { return header(block) & SIZE_MASK; }
 @inline function isFree(block: usize): bool { return (header(block) & FREE) != 0; }
+@inline function isCached(block: usize): bool { return (header(block) & CACHED) != 0; }
 @inline function nextFree(block: usize): usize { return load<usize>(block, 4); }
 @inline function prevFree(block: usize): usize { return load<usize>(block, 8); }
 @inline function setNextFree(block: usize, next: usize): void { store<usize>(block, next, 4); }
@@ -142,41 +172,61 @@ export const HEAP_BYTES: u32 = FIELDS_BYTES + ((FL_COUNT + LIST_COUNT + FL_COUNT
 // --- the block-start bitmap of a span -------------------------------------------------------
 
 @inline function startBit(payload: usize): u32 { return <u32>(payload & SPAN_MASK) >> 4; }
-@inline function setStart(payload: usize, on: bool): void {
-  const bit = startBit(payload);
-  const at = spanOf(payload) + SPAN_HEADER + ((bit >> 5) << 2);
-  store<u32>(at, on ? load<u32>(at) | (1 << (bit & 31)) : load<u32>(at) & ~(1 << (bit & 31)));
+@inline function startWord(payload: usize): usize { return spanOf(payload) + SPAN_HEADER + ((startBit(payload) >> 5) << 2); }
+
+/** Records that a block's payload starts at `payload`, first zeroing its bitmap group if needed. */
+@inline function markStart(payload: usize): void {
+  const span = spanOf(payload), bit = startBit(payload), group = bit >> GROUP_SHIFT;
+  const valid = load<u32>(span, SPAN_VALID);
+  if ((valid & (1 << group)) == 0) {
+    const at = span + SPAN_HEADER + group * GROUP_BYTES;
+    store<u64>(at, 0); store<u64>(at, 0, 8); store<u64>(at, 0, 16); store<u64>(at, 0, 24);
+    store<u32>(span, valid | (1 << group), SPAN_VALID);
+  }
+  const at = startWord(payload);
+  store<u32>(at, load<u32>(at) | (1 << (bit & 31)));
+}
+/** Forgets the start at `payload` (one that markStart recorded). */
+@inline function clearStart(payload: usize): void {
+  const at = startWord(payload);
+  store<u32>(at, load<u32>(at) & ~(1 << (startBit(payload) & 31)));
 }
 @inline function isStart(payload: usize): bool {
   const bit = startBit(payload);
-  return (load<u32>(spanOf(payload) + SPAN_HEADER + ((bit >> 5) << 2)) & (1 << (bit & 31))) != 0;
+  return (load<u32>(spanOf(payload), SPAN_VALID) & (1 << (bit >> GROUP_SHIFT))) != 0 &&
+    (load<u32>(startWord(payload)) & (1 << (bit & 31))) != 0;
 }
 
 // --- the chunk map ----------------------------------------------------------------------------
 
 @inline function chunkKind(heap: Heap, address: usize): u32 {
   const chunk = <u32>(address >> SPAN_SHIFT);
-  return (load<u8>(heap.chunkMap + (chunk >> 2)) >> ((chunk & 3) << 1)) & 3;
+  return load<u8>(heap.chunkMap + chunk);
 }
 function setChunkKind(heap: Heap, address: usize, kind: u32): void {
-  const chunk = <u32>(address >> SPAN_SHIFT);
-  const at = heap.chunkMap + (chunk >> 2), shift = (chunk & 3) << 1;
-  store<u8>(at, <u8>((<u32>load<u8>(at) & ~(<u32>3 << shift)) | (kind << shift)));
+  store<u8>(heap.chunkMap + <u32>(address >> SPAN_SHIFT), <u8>kind);
 }
 
 // --- size classes -----------------------------------------------------------------------------
 
 @inline function log2(value: u32): u32 { return 31 - clz(value); }
 
-/** The first-level class of a block of `size` bytes (0: below SMALL_LIMIT), for the counts. */
-@inline function flOf(size: u32): u32 { return size < SMALL_LIMIT ? 0 : log2(size) - 7; }
-
-/** The list a free block of `size` bytes is filed under. */
-@inline function classOf(size: u32): u32 {
+/** The list a block of `size` bytes is filed under, computed (see classOf). */
+function computeClass(size: u32): u32 {
   if (size < SMALL_LIMIT) return size >> 4;
   const log = log2(size);
   return ((log - 7) << SL_BITS) + ((size >> (log - SL_BITS)) & (SL_COUNT - 1));
 }
+
+// classOf by table: one byte per 16-byte size step up to SPAN_BYTES (8 KiB, shared by every
+// heap, filled when the module starts). A load instead of about a dozen instructions with a
+// bit scan, on every cached free and allocation and every list insert and remove.
+const CLASS_TABLE_ENTRIES: u32 = SPAN_BYTES >> 4;
+const classTable = memory.data(CLASS_TABLE_ENTRIES);
+for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) store<u8>(classTable + i, <u8>computeClass(i << 4));
+
+/** The list a block of `size` bytes (a multiple of 16 below SPAN_BYTES) is filed under. */
+@inline function classOf(size: u32): u32 { return load<u8>(classTable + (size >> 4)); }
 
 /** `size` rounded up so that every block of its class or above fits it. */
 @inline function roundToClass(size: u32): u32 {
@@ -201,9 +251,10 @@ function setChunkKind(heap: Heap, address: usize, kind: u32): void {
   if (size == SPAN_BLOCK_BYTES) heap.freeSpans++;
 }
 
-@inline function listRemove(heap: Heap, block: usize): void {
-  const size = blockSize(block);
-  const index = classOf(size);
+@inline function listRemove(heap: Heap, block: usize): void { listRemoveAt(heap, block, classOf(blockSize(block))); }
+
+/** Takes `block` off list `index` (its class, which the caller knows). */
+@inline function listRemoveAt(heap: Heap, block: usize, index: u32): void {
   const next = nextFree(block), prev = prevFree(block);
   if (next != 0) setPrevFree(next, prev);
   if (prev != 0) setNextFree(prev, next);
@@ -217,22 +268,22 @@ function setChunkKind(heap: Heap, address: usize, kind: u32): void {
       if (sl == 0) heap.flBitmap &= ~(1 << fl);
     }
   }
-  if (size == SPAN_BLOCK_BYTES) heap.freeSpans--;
+  if (blockSize(block) == SPAN_BLOCK_BYTES) heap.freeSpans--;
 }
 
-/** A free block of at least `size` bytes, or 0. O(1). */
-@inline function findFree(heap: Heap, size: u32): usize {
+/** The index of the first non-empty list whose blocks all hold `size` bytes, or LIST_COUNT. O(1). */
+@inline function findList(heap: Heap, size: u32): u32 {
   const index = classOf(roundToClass(size));
   let fl = index >> SL_BITS;
-  if (fl >= FL_COUNT) return 0;
+  if (fl >= FL_COUNT) return LIST_COUNT;
   let sl = load<u32>(heap.slBitmaps + (fl << 2)) & (0xFFFFFFFF << (index & (SL_COUNT - 1)));
   if (sl == 0) {
     const above = heap.flBitmap & (0xFFFFFFFF << (fl + 1));
-    if (above == 0) return 0;
+    if (above == 0) return LIST_COUNT;
     fl = ctz(above);
     sl = load<u32>(heap.slBitmaps + (fl << 2));
   }
-  return load<usize>(heap.lists + (((fl << SL_BITS) + ctz(sl)) << 2));
+  return (fl << SL_BITS) + ctz(sl);
 }
 
 // --- spans ------------------------------------------------------------------------------------
@@ -243,11 +294,11 @@ function addSpan(heap: Heap): bool {
   if (span == 0) return false;
   heap.spans = claimRun(heap, span, SPAN_MAGIC, CHUNK_SPAN, SPAN_PAGES, heap.spans);
   heap.spanCount++;
-  memory.fill(span + SPAN_HEADER, 0, SPAN_BITMAP);
+  store<u32>(span, 0, SPAN_VALID);                   // no bitmap group is valid yet
   setHeader(span + END_BLOCK, 0);                    // the end marker: used, size 0
   const block = span + FIRST_BLOCK;
   writeFreeBlock(block, SPAN_BLOCK_BYTES, false);
-  setStart(payloadOf(block), true);
+  markStart(payloadOf(block));
   listInsert(heap, block);
   return true;
 }
@@ -295,31 +346,36 @@ function countHeld(heap: Heap, bytes: u32): void {
   if (heap.heldBytes > heap.peakHeldBytes) heap.peakHeldBytes = heap.heldBytes;
 }
 
-@inline function countLive(heap: Heap, usable: u32, fl: u32, delta: i32): void {
-  if (delta > 0) {
-    heap.liveBytes += usable;
-    if (heap.liveBytes > heap.peakLiveBytes) heap.peakLiveBytes = heap.liveBytes;
-  } else heap.liveBytes -= usable;
-  heap.liveBlocks += delta;
-  const at = heap.classCounts + (fl << 2);
-  store<u32>(at, load<u32>(at) + delta);
+@inline function countAllocated(heap: Heap, usable: u32): void {
+  const live = heap.liveBytes + usable;
+  heap.liveBytes = live;
+  if (live > heap.peakLiveBytes) heap.peakLiveBytes = live;
+  heap.liveBlocks++;
+}
+
+@inline function countFreed(heap: Heap, usable: u32): void {
+  heap.liveBytes -= usable;
+  heap.liveBlocks--;
 }
 
 // --- the public operations --------------------------------------------------------------------
 
 /**
  * Makes an empty heap whose control block (HEAP_BYTES, 16-aligned) is at `at`, getting memory
- * from `provider`, keeping up to `reserveSpans` entirely free spans instead of giving them back.
+ * from `provider`, keeping up to `reserveSpans` entirely free spans instead of giving them back,
+ * with a front cache of freed blocks if `useCache` (the kernel's heap has one; without, every
+ * free merges at once).
  */
-export function heapCreate(at: usize, provider: PageProvider, reserveSpans: u32): Heap {
+export function heapCreate(at: usize, provider: PageProvider, reserveSpans: u32, useCache: bool): Heap {
   memory.fill(at, 0, HEAP_BYTES);
   const heap = changetype<Heap>(at);
   heap.provider = provider;
   heap.slBitmaps = at + FIELDS_BYTES;
   heap.lists = heap.slBitmaps + (FL_COUNT << 2);
-  heap.classCounts = heap.lists + (LIST_COUNT << 2);
-  heap.chunkMap = heap.classCounts + ((FL_COUNT + 1) << 2);
+  heap.cache = heap.lists + (LIST_COUNT << 2);
+  heap.chunkMap = heap.cache + (LIST_COUNT << 2);
   heap.reserveSpans = reserveSpans;
+  heap.useCache = useCache ? 1 : 0;
   return heap;
 }
 
@@ -330,8 +386,37 @@ export function heapCreate(at: usize, provider: PageProvider, reserveSpans: u32)
  * The caller frees the block with heapFree.
  */
 export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
+  // The fast path: default alignment, a span block, and a cached block of the request's class
+  // (if the newest one there is too small, of one of the next CACHE_REACH classes up).
+  if ((align | ALIGN) == ALIGN && size - 1 < LARGE_THRESHOLD) {
+    const need = (size + 4 + ALIGN - 1) & ~(ALIGN - 1);   // at least MIN_BLOCK since size >= 1
+    let at = heap.cache + (classOf(need) << 2);
+    let block = load<usize>(at);
+    if (block == 0 || blockSize(block) < need) {
+      // Up to CACHE_REACH classes up: every block there fits, at most 3 class steps too big
+      // (3/16 of the size above 256 B, 48 B below), which the caller may use (heapSize).
+      at += 4; block = load<usize>(at);
+      if (block == 0) { at += 4; block = load<usize>(at); }
+      if (block == 0) { at += 4; block = load<usize>(at); }
+    }
+    if (block != 0) {
+      store<usize>(at, load<usize>(block, CACHE_NEXT));
+      const word = header(block);
+      setHeader(block, word & ~CACHED);
+      const blockBytes = word & SIZE_MASK;
+      heap.cachedBytes -= blockBytes;
+      countAllocated(heap, blockBytes - 4);
+      return payloadOf(block);
+    }
+  }
+  return allocSlow(heap, size, align);
+}
+
+/** heapAlloc without the cache: checks the request, then the free lists or a large block. */
+function allocSlow(heap: Heap, size: u32, align: u32): usize {
   if (align == 0) align = ALIGN;
-  if (size == 0 || size > MAX_REQUEST || align > MAX_ALIGN || (align & (align - 1)) != 0) {
+  // (a power of two: one bit set; `align & (align - 1)` would become a software popcount here)
+  if (size == 0 || size > MAX_REQUEST || align > MAX_ALIGN || align != <u32>1 << ctz(align)) {
     heap.errors++;
     if (logBegin(LogLevel.Error, "heap")) {
       puts("alloc("); putDec(size); puts(", "); putDec(align); puts("): ");
@@ -344,12 +429,19 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
   if (size > LARGE_THRESHOLD) return largeAlloc(heap, size, align);
   const need = max<u32>((size + 4 + ALIGN - 1) & ~(ALIGN - 1), MIN_BLOCK);
   const search = need + (align > ALIGN ? align - ALIGN : 0);   // room to move the payload up
-  let block = findFree(heap, search);
-  if (block == 0) {
-    if (!addSpan(heap)) return 0;
-    block = findFree(heap, search);
+  let index = findList(heap, search);
+  if (index == LIST_COUNT) {
+    if (!addSpan(heap)) {
+      // Out of pages. Last resort: merge the cache's blocks (which may also give whole spans
+      // back to the provider), then look again, then try for a span again.
+      if (heapFlushCache(heap) == 0) return 0;
+      index = findList(heap, search);
+      if (index == LIST_COUNT && !addSpan(heap)) return 0;
+    }
+    if (index == LIST_COUNT) index = findList(heap, search);
   }
-  listRemove(heap, block);
+  let block = load<usize>(heap.lists + (index << 2));
+  listRemoveAt(heap, block, index);
   let size0 = blockSize(block);
   const leftFree = (header(block) & LEFT_FREE) != 0;   // false: free blocks are merged
   // Move the payload up to the alignment: the gap (a multiple of 16) becomes a free block.
@@ -359,11 +451,11 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
     listInsert(heap, block);
     block += gap;
     size0 -= gap;
-    setStart(payloadOf(block), true);
+    markStart(payloadOf(block));
   }
   size0 = keepHead(heap, block, size0, need);
   setHeader(block, size0 | (gap != 0 ? LEFT_FREE : 0));
-  countLive(heap, size0 - 4, flOf(size0), 1);
+  countAllocated(heap, size0 - 4);
   return payloadOf(block);
 }
 
@@ -376,7 +468,7 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
   if (size - need < MIN_BLOCK) { setLeftFree(block + size, false); return size; }
   const rest = block + need;
   writeFreeBlock(rest, size - need, false);
-  setStart(payloadOf(rest), true);
+  markStart(payloadOf(rest));
   listInsert(heap, rest);
   return need;
 }
@@ -384,12 +476,17 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
 function largeAlloc(heap: Heap, size: u32, align: u32): usize {
   const offset = max<u32>(LARGE_HEADER, align);
   const pages = (offset + size + PROVIDER_PAGE_SIZE - 1) / PROVIDER_PAGE_SIZE;
-  const run = providerGet(heap.provider, pages, SPAN_PAGES);   // chunk-aligned: see the chunk map
-  if (run == 0) return 0;
+  let run = providerGet(heap.provider, pages, SPAN_PAGES);   // chunk-aligned: see the chunk map
+  if (run == 0) {
+    // Out of pages: give back what the cache and the reserve hold, and try once more.
+    if (heapTrim(heap) == 0) return 0;
+    run = providerGet(heap.provider, pages, SPAN_PAGES);
+    if (run == 0) return 0;
+  }
   heap.larges = claimRun(heap, run, LARGE_MAGIC, CHUNK_LARGE, pages, heap.larges);
   store<u32>(run, offset, RUN_PAYLOAD);
   heap.largeCount++;
-  countLive(heap, pages * PROVIDER_PAGE_SIZE - offset, FL_COUNT, 1);
+  countAllocated(heap, pages * PROVIDER_PAGE_SIZE - offset);
   return run + offset;
 }
 
@@ -409,8 +506,8 @@ export function heapCheckPointer(heap: Heap, ptr: usize): HeapError { return cla
   if (kind != CHUNK_SPAN) return HeapError.Foreign;
   if ((ptr & (ALIGN - 1)) != 0) return HeapError.Misaligned;
   const offset = <u32>(ptr & SPAN_MASK);
-  if (offset < FIRST_PAYLOAD || offset >= END_BLOCK || !isStart(ptr)) return HeapError.Interior;
-  return isFree(blockOf(ptr)) ? HeapError.DoubleFree : HeapError.Ok;
+  if (offset - FIRST_PAYLOAD >= END_BLOCK - FIRST_PAYLOAD || !isStart(ptr)) return HeapError.Interior;
+  return (header(blockOf(ptr)) & (FREE | CACHED)) != 0 ? HeapError.DoubleFree : HeapError.Ok;
 }
 
 /** The usable size of live block `ptr` (at least what was asked for), or 0 if it is not one. */
@@ -429,40 +526,99 @@ function usableSize(ptr: usize, kind: u32): u32 {
 }
 
 /**
- * Frees block `ptr`, merging it with free neighbours; gives an entirely free span back to the
- * provider unless fewer than `reserveSpans` are kept. A pointer that is not a live block of
- * this heap (foreign, misaligned, interior, already free) is logged with the reason and
- * returned as an error, and nothing changes. O(1) apart from the provider call.
+ * Frees block `ptr`: into the front cache when its class has room there, otherwise merging it
+ * with free neighbours (an entirely free span goes back to the provider unless fewer than
+ * `reserveSpans` are kept). A pointer that is not a live block of this heap (foreign,
+ * misaligned, interior, already free) is logged with the reason and returned as an error, and
+ * nothing changes. O(1) apart from the provider call.
  */
 export function heapFree(heap: Heap, ptr: usize): HeapError {
+  // The fast path: a live span block (checked as classify does): into the cache if it has room.
+  if (chunkKind(heap, ptr) == CHUNK_SPAN && (ptr & (ALIGN - 1)) == 0 &&
+      <u32>(ptr & SPAN_MASK) - FIRST_PAYLOAD < END_BLOCK - FIRST_PAYLOAD && isStart(ptr)) {
+    const block = blockOf(ptr);
+    const word = header(block);
+    const size = word & SIZE_MASK;
+    if ((word & (FREE | CACHED)) == 0) {
+      countFreed(heap, size - 4);
+      if (heap.useCache != 0 && heap.cachedBytes + size <= (heap.liveBytes >> CACHE_SHARE_SHIFT) + CACHE_SLACK) {
+        const at = heap.cache + (classOf(size) << 2);
+        setHeader(block, word | CACHED);
+        store<usize>(block, load<usize>(at), CACHE_NEXT);
+        store<usize>(at, block);
+        heap.cachedBytes += size;
+      } else mergeAndFile(heap, block);
+      return HeapError.Ok;
+    }
+  }
+  return freeUncached(heap, ptr);
+}
+
+/**
+ * heapFree without the cache: checks `ptr` (a bad one is logged and returned, nothing changes),
+ * then frees a large block's pages or merges a span block into the free lists.
+ */
+function freeUncached(heap: Heap, ptr: usize): HeapError {
   const kind = chunkKind(heap, ptr);
   const error = classify(heap, ptr, kind);
   if (error != HeapError.Ok) { reportBadPointer(heap, "free", ptr, error); return error; }
   if (kind == CHUNK_LARGE) { largeFree(heap, spanOf(ptr)); return HeapError.Ok; }
-  let block = blockOf(ptr);
+  const block = blockOf(ptr);
+  countFreed(heap, blockSize(block) - 4);
+  mergeAndFile(heap, block);
+  return HeapError.Ok;
+}
+
+/**
+ * Makes used (or just uncached) `block` free: merges it with its free neighbours and files the
+ * result, or gives its span back if that makes the span entirely free and the reserve is full.
+ * Statistics are the caller's.
+ */
+function mergeAndFile(heap: Heap, block: usize): void {
   let size = blockSize(block);
-  countLive(heap, size - 4, flOf(size), -1);
   const right = block + size;
   if (isFree(right)) {
     listRemove(heap, right);
-    setStart(payloadOf(right), false);
+    clearStart(payloadOf(right));
     size += blockSize(right);
   }
   if ((header(block) & LEFT_FREE) != 0) {
     const left = block - load<u32>(block - 4);
     listRemove(heap, left);
-    setStart(payloadOf(block), false);
+    clearStart(payloadOf(block));
     size += block - left;
     block = left;
   }
   writeFreeBlock(block, size, false);
   if (size == SPAN_BLOCK_BYTES && heap.freeSpans >= heap.reserveSpans) removeSpan(heap, block);
   else listInsert(heap, block);
-  return HeapError.Ok;
+}
+
+/**
+ * Empties the front cache into the free lists, merging each block with its neighbours (spans
+ * that become entirely free beyond the reserve go back). Returns how many blocks it moved.
+ * O(cached blocks).
+ */
+export function heapFlushCache(heap: Heap): u32 {
+  let moved: u32 = 0;
+  for (let index: u32 = 0; index < LIST_COUNT; index++) {
+    const at = heap.cache + (index << 2);
+    let block = load<usize>(at);
+    store<usize>(at, 0);
+    while (block != 0) {
+      const next = load<usize>(block, CACHE_NEXT);
+      setHeader(block, header(block) & ~CACHED);
+      heap.cachedBytes -= blockSize(block);
+      mergeAndFile(heap, block);
+      moved++;
+      block = next;
+    }
+  }
+  return moved;
 }
 
 function largeFree(heap: Heap, run: usize): void {
-  countLive(heap, usableSize(run + load<u32>(run, RUN_PAYLOAD), CHUNK_LARGE), FL_COUNT, -1);
+  countFreed(heap, usableSize(run + load<u32>(run, RUN_PAYLOAD), CHUNK_LARGE));
   heap.larges = releaseRun(heap, run, heap.larges);
   heap.largeCount--;
 }
@@ -496,7 +652,7 @@ export function heapRealloc(heap: Heap, ptr: usize, size: u32): usize {
   const kind = chunkKind(heap, ptr);
   const error = classify(heap, ptr, kind);
   if (error != HeapError.Ok) { reportBadPointer(heap, "realloc", ptr, error); return 0; }
-  if (size == 0) { heapFree(heap, ptr); return 0; }
+  if (size == 0) { freeUncached(heap, ptr); return 0; }   // merged at once: the caller shrinks
   const have = usableSize(ptr, kind);
   if (size <= have && (size > LARGE_THRESHOLD) == (kind == CHUNK_LARGE)) return ptr;
   if (size <= LARGE_THRESHOLD && kind == CHUNK_SPAN && growInPlace(heap, blockOf(ptr), size)) return ptr;
@@ -513,20 +669,22 @@ function growInPlace(heap: Heap, block: usize, size: u32): bool {
   const right = rightOf(block);
   const have = blockSize(block);
   if (!isFree(right) || have + blockSize(right) < need) return false;
-  countLive(heap, have - 4, flOf(have), -1);
+  countFreed(heap, have - 4);
   listRemove(heap, right);
-  setStart(payloadOf(right), false);
+  clearStart(payloadOf(right));
   const total = keepHead(heap, block, have + blockSize(right), need);
   setHeader(block, total | (header(block) & LEFT_FREE));
-  countLive(heap, total - 4, flOf(total), 1);
+  countAllocated(heap, total - 4);
   return true;
 }
 
 /**
- * Gives every entirely free span (the kept reserve) back to the provider. Returns how many.
- * O(free blocks of the largest class). With no live blocks, the heap then holds nothing.
+ * Empties the front cache and gives every entirely free span (the kept reserve) back to the
+ * provider. Returns how many spans went back. O(cached blocks + free blocks of the largest
+ * class). With no live blocks, the heap then holds nothing.
  */
 export function heapTrim(heap: Heap): u32 {
+  heapFlushCache(heap);
   const index = classOf(SPAN_BLOCK_BYTES);
   let block = load<usize>(heap.lists + (index << 2));
   let released: u32 = 0;
@@ -547,10 +705,13 @@ export function heapTrim(heap: Heap): u32 {
 /** The smallest block size of first-level class `fl` (header included), for the statistics. */
 function classStart(fl: u32): u32 { return fl == 0 ? 0 : SMALL_LIMIT << (fl - 1); }
 
+/** The first-level class of a block of `size` bytes (0: below SMALL_LIMIT), for the counts. */
+@inline function flOf(size: u32): u32 { return size < SMALL_LIMIT ? 0 : log2(size) - 7; }
+
 /**
  * Prints the heap's statistics to the console, one `# `-prefixed line per item (TAP comments):
- * live and peak bytes, held and peak held, footprint / peak live, spans, and the live blocks of
- * every first-level class that has any.
+ * live and peak bytes, held and peak held, footprint / peak live, the cache, spans, and the live
+ * blocks of every first-level class that has any (counted by walking the spans).
  */
 export function heapPrintStats(heap: Heap, name: string): void {
   puts("# "); puts(name); puts(": "); putDec(heap.liveBlocks); puts(" live blocks, live "); putDec(heap.liveBytes);
@@ -558,7 +719,8 @@ export function heapPrintStats(heap: Heap, name: string): void {
   putDec(heap.peakHeldBytes); puts(" B), footprint/peak live ");
   putRatio(heap.peakHeldBytes, heap.peakLiveBytes);
   puts("\n# "); puts(name); puts(": "); putDec(heap.spanCount); puts(" spans ("); putDec(heap.freeSpans);
-  puts(" free), "); putDec(heap.largeCount); puts(" large blocks, "); putDec(heap.errors); puts(" errors\n");
+  puts(" free), "); putDec(heap.largeCount); puts(" large blocks, "); putDec(heap.cachedBytes);
+  puts(" B in the front cache, "); putDec(heap.errors); puts(" errors\n");
   for (let fl: u32 = 0; fl <= FL_COUNT; fl++) {
     const count = heapClassCount(heap, fl);
     if (count == 0) continue;
@@ -569,26 +731,41 @@ export function heapPrintStats(heap: Heap, name: string): void {
   }
 }
 
-/** Live blocks in first-level class `fl` (0..FL_COUNT-1; FL_COUNT: large blocks). */
-export function heapClassCount(heap: Heap, fl: u32): u32 { return load<u32>(heap.classCounts + (fl << 2)); }
+/**
+ * Live blocks in first-level class `fl` (0..FL_COUNT-1, by block size; FL_COUNT: large
+ * blocks). Walks the spans: O(blocks), for statistics and tests, so that the fast paths keep
+ * no per-class counters.
+ */
+export function heapClassCount(heap: Heap, fl: u32): u32 {
+  if (fl == FL_COUNT) return heap.largeCount;
+  let count: u32 = 0;
+  for (let span = heap.spans; span != 0; span = load<usize>(span, RUN_NEXT)) {
+    for (let block = span + FIRST_BLOCK; block != span + END_BLOCK; block += blockSize(block)) {
+      if ((header(block) & (FREE | CACHED)) == 0 && flOf(blockSize(block)) == fl) count++;
+    }
+  }
+  return count;
+}
 
 /**
  * Walks every span and block and verifies the tags, the start bitmaps, the free lists and
- * their bitmaps, the chunk map and the statistics against each other. Returns 0, or the number
- * of the first broken invariant:
+ * their bitmaps, the front cache, the chunk map and the statistics against each other. Returns
+ * 0, or the number of the first broken invariant:
  *   1 a span or large block header (magic, owner, links, chunk map)
  *   2 a block's size (zero, unaligned, past the span's end marker)
- *   3 a block-start bit missing or extra
+ *   3 a block-start bit missing or extra (in the valid bitmap groups)
  *   4 a LEFT_FREE bit or a free block's footer
  *   5 two adjacent free blocks (merging incomplete)
  *   6 the free lists: a listed block not free, in the wrong class, badly linked, or a free
  *     block not listed; the class bitmaps
  *   7 the statistics (live blocks and bytes, held bytes, free spans)
+ *   8 the front cache: a listed block not cached or in the wrong class, a cached block not
+ *     listed, cachedBytes
  * O(blocks + spans): for tests and debugging.
  */
 export function heapCheck(heap: Heap): u32 {
-  let freeBlocks: u32 = 0, liveBlocks: u32 = 0, freeSpans: u32 = 0, spans: u32 = 0;
-  let liveBytes: usize = 0, held: usize = 0, prev: usize = 0;
+  let freeBlocks: u32 = 0, liveBlocks: u32 = 0, freeSpans: u32 = 0, spans: u32 = 0, cachedBlocks: u32 = 0;
+  let liveBytes: usize = 0, held: usize = 0, prev: usize = 0, cachedBytes: usize = 0;
   for (let span = heap.spans; span != 0; span = load<usize>(span, RUN_NEXT)) {
     if (!runHeaderSound(heap, span, SPAN_MAGIC, CHUNK_SPAN, prev) || load<u32>(span, RUN_PAGES) != SPAN_PAGES) return 1;
     prev = span; spans++; held += SPAN_BYTES;
@@ -601,18 +778,22 @@ export function heapCheck(heap: Heap): u32 {
       if (((header(block) & LEFT_FREE) != 0) != leftFree) return 4;
       const free = isFree(block);
       if (free) {
-        if (leftFree) return 5;
+        if (leftFree || isCached(block)) return 5;
         if (load<u32>(block + size - 4) != size) return 4;
         freeBlocks++;
         if (size == SPAN_BLOCK_BYTES) freeSpans++;
-      } else { liveBlocks++; liveBytes += size - 4; }
+      } else if (isCached(block)) { cachedBlocks++; cachedBytes += size; }
+      else { liveBlocks++; liveBytes += size - 4; }
       leftFree = free;
       block += size;
     }
     if (header(block) & ~LEFT_FREE) return 2;
     if (((header(block) & LEFT_FREE) != 0) != leftFree) return 4;
     let bits: u32 = 0;
-    for (let w: u32 = 0; w < SPAN_BITMAP; w += 4) bits += popcnt(load<u32>(span + SPAN_HEADER + w));
+    const valid = load<u32>(span, SPAN_VALID);
+    for (let w: u32 = 0; w < SPAN_BITMAP; w += 4) {
+      if ((valid & (1 << (w / GROUP_BYTES))) != 0) bits += popcnt(load<u32>(span + SPAN_HEADER + w));
+    }
     if (bits != starts) return 3;
   }
   prev = 0;
@@ -623,25 +804,29 @@ export function heapCheck(heap: Heap): u32 {
     held += load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE;
     liveBytes += usableSize(run + load<u32>(run, RUN_PAYLOAD), CHUNK_LARGE);
   }
-  let listed: u32 = 0, flBits: u32 = 0;
+  let listed: u32 = 0, flBits: u32 = 0, cacheListed: u32 = 0;
   for (let index: u32 = 0; index < LIST_COUNT; index++) {
     let block = load<usize>(heap.lists + (index << 2)), back: usize = 0;
     const slBit = (load<u32>(heap.slBitmaps + ((index >> SL_BITS) << 2)) >> (index & (SL_COUNT - 1))) & 1;
     if ((block != 0 ? 1 : 0) != slBit) return 6;
     if (block != 0) flBits |= 1 << (index >> SL_BITS);
     while (block != 0) {
-      if (chunkKind(heap, block) != CHUNK_SPAN || !isFree(block) || classOf(blockSize(block)) != index || prevFree(block) != back) return 6;
+      if (chunkKind(heap, block) != CHUNK_SPAN || !isFree(block) || computeClass(blockSize(block)) != index || prevFree(block) != back) return 6;
       if (++listed > freeBlocks) return 6;
       back = block;
       block = nextFree(block);
     }
+    block = load<usize>(heap.cache + (index << 2));
+    while (block != 0) {
+      if (chunkKind(heap, block) != CHUNK_SPAN || !isCached(block) || computeClass(blockSize(block)) != index) return 8;
+      if (++cacheListed > cachedBlocks) return 8;
+      block = load<usize>(block, CACHE_NEXT);
+    }
   }
   if (listed != freeBlocks || flBits != heap.flBitmap) return 6;
+  if (cacheListed != cachedBlocks || cachedBytes != heap.cachedBytes) return 8;
   if (spans != heap.spanCount || larges != heap.largeCount || liveBlocks != heap.liveBlocks) return 7;
   if (liveBytes != heap.liveBytes || held != heap.heldBytes || freeSpans != heap.freeSpans) return 7;
-  let classTotal: u32 = 0;
-  for (let fl: u32 = 0; fl <= FL_COUNT; fl++) classTotal += heapClassCount(heap, fl);
-  if (classTotal != liveBlocks) return 7;
   return 0;
 }
 

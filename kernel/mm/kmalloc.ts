@@ -33,7 +33,7 @@ export function kmallocInit(): void {
   kernelProvider.context = 0;
   kernelProvider.getPages = changetype<usize>(pmmGetPages);
   kernelProvider.putPages = changetype<usize>(pmmPutPages);
-  heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS);
+  heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
 }
 
 /** The kernel's page provider (PMM low memory through the linear map), for more heap instances. */

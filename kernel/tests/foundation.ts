@@ -113,6 +113,34 @@ registerTest("random.replay", () => {
   check(randomNext(testRng()) != randomNext(testRng()), "the test generator moves");
 });
 
+// memory.copy and memory.fill become boot/libc.c's memmove and memset: check them natively for
+// every overlap direction and alignment against a byte-at-a-time model.
+const COPY_AREA: u32 = 256;
+const copyArea = memory.data(COPY_AREA * 2, 16);
+registerTest("libc.copy_fill", () => {
+  const area = copyArea, model = copyArea + COPY_AREA;
+  let bad: u32 = 0;
+  for (let round: u32 = 0; round < 400; round++) {
+    for (let i: u32 = 0; i < COPY_AREA; i++) {
+      const byte = <u8>randomNext(testRng());
+      store<u8>(area + i, byte);
+      store<u8>(model + i, byte);
+    }
+    const n = <u32>randomNext(testRng()) % 96;
+    const src = <u32>randomNext(testRng()) % (COPY_AREA - n), dst = <u32>randomNext(testRng()) % (COPY_AREA - n);
+    if ((round & 3) == 0) {
+      memory.fill(area + dst, <u8>round, n);
+      for (let i: u32 = 0; i < n; i++) store<u8>(model + dst + i, <u8>round);
+    } else {
+      memory.copy(area + dst, area + src, n);
+      if (dst <= src) for (let i: u32 = 0; i < n; i++) store<u8>(model + dst + i, load<u8>(model + src + i));
+      else for (let i = n; i > 0; i--) store<u8>(model + dst + i - 1, load<u8>(model + src + i - 1));
+    }
+    for (let i: u32 = 0; i < COPY_AREA; i++) if (load<u8>(area + i) != load<u8>(model + i)) { bad++; break; }
+  }
+  checkEqual(bad, 0, "rounds that differ from the byte model");
+});
+
 // Never returns: the watchdog must fail the run (judged by the host, test/kernel/boot.test.ts).
 registerOnDemandTest("harness.watchdog_fires", () => {
   while (true) waitForInterrupt();

@@ -43,8 +43,8 @@ function verify(live: Map<number, Live>): void {
   expect(m.exports.heldBytes()).toBe(m.exports.providerPagesOut() * 4096);
 }
 
-function run(ops: Op[]): void {
-  m.exports.reset(1, 2048);
+function run(ops: Op[], useCache: number): void {
+  m.exports.reset(1, 2048, useCache);
   const live = new Map<number, Live>();
   let fill = 1, freed: number[] = [];
   const pick = (n: number) => [...live.keys()][n % live.size];
@@ -101,17 +101,25 @@ function run(ops: Op[]): void {
   for (const p of [...live.keys()]) { expect(m.exports.free(p)).toBe(OK); live.delete(p); }
   verify(live);
   expect(m.exports.liveBytes()).toBe(0);
+  expect(m.exports.cachedBytes()).toBeLessThanOrEqual(16 * 1024 + m.exports.peakLiveBytes() / 8 + 70000);
+  m.exports.flushCache();                                          // cached blocks hold spans
+  expect(m.exports.cachedBytes()).toBe(0);
+  expect(m.exports.check()).toBe(0);
   expect(m.exports.spanCount()).toBeLessThanOrEqual(1);            // the reserve of one span
   expect(m.exports.heldBytes()).toBeLessThanOrEqual(SPAN);
 }
 
 describe("heap against a model", () => {
-  it("random alloc/free/realloc/bad-pointer sequences keep every invariant", () => {
-    fc.assert(fc.property(fc.array(opArb, { maxLength: 150 }), (ops) => run(ops)), propertyParams(150));
+  it("random alloc/free/realloc/bad-pointer sequences keep every invariant (front cache on)", () => {
+    fc.assert(fc.property(fc.array(opArb, { maxLength: 150 }), (ops) => run(ops, 1)), propertyParams(150));
+  });
+
+  it("the same without the front cache (every free merges at once)", () => {
+    fc.assert(fc.property(fc.array(opArb, { maxLength: 150 }), (ops) => run(ops, 0)), propertyParams(100));
   });
 
   it("bad requests return 0 with a reason and change nothing", () => {
-    m.exports.reset(1, 2048);
+    m.exports.reset(1, 2048, 1);
     const p = m.exports.alloc(100, 0) >>> 0;
     expect(p).not.toBe(0);
     expect(m.exports.alloc(0, 0)).toBe(0);
@@ -132,7 +140,7 @@ describe("heap against a model", () => {
   });
 
   it("running out of memory returns 0 and leaves the heap consistent", () => {
-    m.exports.reset(0, 64);   // two spans' worth of pages
+    m.exports.reset(0, 64, 1);   // two spans' worth of pages
     const got: number[] = [];
     for (;;) {
       const p = m.exports.alloc(1000, 0) >>> 0;
@@ -143,14 +151,68 @@ describe("heap against a model", () => {
     expect(got.length).toBeGreaterThan(200);
     expect(m.exports.alloc(70000, 0)).toBe(0);         // no pages for a large block either
     expect(m.exports.check()).toBe(0);
-    for (const p of got) expect(m.exports.free(p)).toBe(OK);
+    for (const p of got.slice(0, 16)) expect(m.exports.free(p)).toBe(OK);
+    expect(m.exports.cachedBytes()).toBe(16 * 1008);   // all 16 wait, unmerged, in the front cache
+    // Only merging those 16 neighbours makes room for 10,000 B: the heap must flush its cache
+    // rather than answer 0.
+    const big = m.exports.alloc(10000, 0) >>> 0;
+    expect(big).not.toBe(0);
+    expect(m.exports.cachedBytes()).toBe(0);
+    expect(m.exports.check()).toBe(0);
+    for (const p of [...got.slice(16), big]) expect(m.exports.free(p)).toBe(OK);
+    m.exports.trim();
     expect(m.exports.spanCount()).toBe(0);             // no reserve: every span went back
     expect(m.exports.providerPagesOut()).toBe(0);
   });
 
+  it("the front cache: a freed block comes back to the next request of its class; misuse is still caught", () => {
+    m.exports.reset(1, 2048, 1);
+    const a = m.exports.alloc(100, 0) >>> 0, b = m.exports.alloc(100, 0) >>> 0, c = m.exports.alloc(3000, 0) >>> 0;
+    expect(m.exports.free(a)).toBe(OK);
+    expect(m.exports.cachedBytes()).toBe(112);
+    expect(m.exports.free(a)).toBe(DOUBLE_FREE);          // cached is not live
+    expect(m.exports.size(a)).toBe(0);
+    expect(m.exports.realloc(a, 10)).toBe(0);
+    expect(m.exports.checkPointer(a)).toBe(DOUBLE_FREE);
+    expect(m.exports.errors()).toBe(2);
+    expect(m.exports.alloc(90, 0) >>> 0).toBe(a);         // same class: the cached block, unsplit
+    expect(m.exports.free(c)).toBe(OK);
+    expect(m.exports.alloc(2990, 0) >>> 0).toBe(c);       // its class (2944-3071), and it fits
+    expect(m.exports.free(c)).toBe(OK);
+    expect(m.exports.alloc(3050, 0) >>> 0).not.toBe(c);   // same class, but 3008 B do not hold 3050
+    expect(m.exports.alloc(100, 64) >>> 0).not.toBe(b);   // aligned requests skip the cache
+    expect(m.exports.check()).toBe(0);
+    expect(m.exports.free(b)).toBe(OK);
+    const cached = m.exports.cachedBytes();
+    expect(m.exports.flushCache()).toBe(2);                // b and c, merged into the free lists
+    expect(m.exports.cachedBytes()).toBe(0);
+    expect(cached).toBe(112 + 3008);
+    expect(m.exports.check()).toBe(0);
+  });
+
+  it("a free goes into the front cache only while it then holds at most live/8 + 16 KiB", () => {
+    m.exports.reset(1, 2048, 1);
+    const ps = [
+      ...Array.from({ length: 40 }, () => m.exports.alloc(60000, 0) >>> 0),   // 2.4 MB live
+      ...Array.from({ length: 2000 }, () => m.exports.alloc(40, 0) >>> 0),
+    ];
+    let pushed = 0, merged = 0;
+    for (const p of ps) {
+      const before = m.exports.cachedBytes();
+      expect(m.exports.free(p)).toBe(OK);
+      const after = m.exports.cachedBytes();
+      if (after === before) { merged++; continue; }
+      pushed++;
+      expect(after).toBeLessThanOrEqual(16384 + Math.floor(m.exports.liveBytes() / 8));
+    }
+    expect(pushed).toBeGreaterThan(0);
+    expect(merged).toBeGreaterThan(0);                 // the bound was reached
+    expect(m.exports.check()).toBe(0);
+  });
+
   it("free coalesces both neighbours: three adjacent blocks freed in any order leave one block", () => {
     for (const order of [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]) {
-      m.exports.reset(1, 2048);
+      m.exports.reset(1, 2048, 0);   // no front cache: every free merges at once
       const ps = [m.exports.alloc(200, 0) >>> 0, m.exports.alloc(200, 0) >>> 0, m.exports.alloc(200, 0) >>> 0];
       expect(ps[1] - ps[0]).toBe(208);
       for (const i of order) { expect(m.exports.free(ps[i])).toBe(OK); expect(m.exports.check()).toBe(0); }
@@ -160,7 +222,7 @@ describe("heap against a model", () => {
   });
 
   it("aligned allocations up to 4 KiB keep the gap in front usable", () => {
-    m.exports.reset(1, 2048);
+    m.exports.reset(1, 2048, 1);
     const a = m.exports.alloc(16, 0) >>> 0;
     const b = m.exports.alloc(100, 4096) >>> 0;
     expect(b % 4096).toBe(0);

@@ -3,7 +3,7 @@
 // to test running out of memory, and counts what it hands out.
 import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, heapCheckPointer,
-  heapClassCount, SPAN_BYTES,
+  heapClassCount, heapFlushCache, heapTrim, SPAN_BYTES,
 } from "../../../kernel/mm/heap";
 import { PageProvider } from "../../../kernel/mm/pages";
 
@@ -44,14 +44,14 @@ const provider = changetype<PageProvider>(memory.data(offsetof<PageProvider>(), 
 const heapBlock = memory.data(HEAP_BYTES, 16);
 let heap: Heap = changetype<Heap>(heapBlock);
 
-export function reset(reserveSpans: u32, limitPages: u32): void {
+export function reset(reserveSpans: u32, limitPages: u32, useCache: bool): void {
   memory.fill(used, 0, POOL_PAGES);
   pagesOut = 0; gets = 0; puts_ = 0;
   pageLimit = limitPages;
   provider.context = 0;
   provider.getPages = changetype<usize>(getPages);
   provider.putPages = changetype<usize>(putPages);
-  heap = heapCreate(heapBlock, provider, reserveSpans);
+  heap = heapCreate(heapBlock, provider, reserveSpans, useCache);
 }
 export function alloc(size: u32, align: u32): usize { return heapAlloc(heap, size, align); }
 export function free(ptr: usize): u32 { return heapFree(heap, ptr); }
@@ -67,6 +67,9 @@ export function errors(): u32 { return heap.errors; }
 export function spanCount(): u32 { return heap.spanCount; }
 export function freeSpans(): u32 { return heap.freeSpans; }
 export function classCount(fl: u32): u32 { return heapClassCount(heap, fl); }
+export function cachedBytes(): usize { return heap.cachedBytes; }
+export function flushCache(): u32 { return heapFlushCache(heap); }
+export function trim(): u32 { return heapTrim(heap); }
 export function providerPagesOut(): u32 { return pagesOut; }
 export function poolStart(): usize { return poolBase; }
 export function poolBytes(): u32 { return POOL_PAGES << 12; }
