@@ -428,8 +428,25 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
   if (align < ALIGN) align = ALIGN;
   if (size > LARGE_THRESHOLD) return largeAlloc(heap, size, align);
   const need = max<u32>((size + 4 + ALIGN - 1) & ~(ALIGN - 1), MIN_BLOCK);
+  if (align > ALIGN) {
+    // An aligned request may take a cached block whose payload happens to be aligned (often
+    // one an aligned request of the same class freed): the newest of its class or the next
+    // CACHE_REACH classes.
+    const first = classOf(need);
+    for (let index = first; index <= first + CACHE_REACH; index++) {
+      const at = heap.cache + (index << 2);
+      const block = load<usize>(at);
+      if (block == 0 || (payloadOf(block) & (align - 1)) != 0 || blockSize(block) < need) continue;
+      store<usize>(at, load<usize>(block, CACHE_NEXT));
+      setHeader(block, header(block) & ~CACHED);
+      heap.cachedBytes -= blockSize(block);
+      countAllocated(heap, blockSize(block) - 4);
+      return payloadOf(block);
+    }
+  }
   const search = need + (align > ALIGN ? align - ALIGN : 0);   // room to move the payload up
   let index = findList(heap, search);
+  if (index == LIST_COUNT && reclaimCached(heap, search)) index = findList(heap, search);
   if (index == LIST_COUNT) {
     if (!addSpan(heap)) {
       // Out of pages. Last resort: merge the cache's blocks (which may also give whole spans
@@ -457,6 +474,25 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
   setHeader(block, size0 | (gap != 0 ? LEFT_FREE : 0));
   countAllocated(heap, size0 - 4);
   return payloadOf(block);
+}
+
+/**
+ * Before the heap takes a new span: moves the newest cached block that holds `size` bytes (of
+ * the lowest such class) into the free lists, merging it, so that cached memory is used before
+ * more is taken. False if the cache has none. O(LIST_COUNT), on this slow path only.
+ */
+function reclaimCached(heap: Heap, size: u32): bool {
+  for (let index = classOf(roundToClass(size)); index < LIST_COUNT; index++) {
+    const at = heap.cache + (index << 2);
+    const block = load<usize>(at);
+    if (block == 0) continue;
+    store<usize>(at, load<usize>(block, CACHE_NEXT));
+    setHeader(block, header(block) & ~CACHED);
+    heap.cachedBytes -= blockSize(block);
+    mergeAndFile(heap, block);
+    return true;
+  }
+  return false;
 }
 
 /**

@@ -180,7 +180,14 @@ describe("heap against a model", () => {
     expect(m.exports.alloc(2990, 0) >>> 0).toBe(c);       // its class (2944-3071), and it fits
     expect(m.exports.free(c)).toBe(OK);
     expect(m.exports.alloc(3050, 0) >>> 0).not.toBe(c);   // same class, but 3008 B do not hold 3050
-    expect(m.exports.alloc(100, 64) >>> 0).not.toBe(b);   // aligned requests skip the cache
+    const d = m.exports.alloc(100, 256) >>> 0;
+    expect(m.exports.free(d)).toBe(OK);
+    expect(m.exports.alloc(100, 64) >>> 0).toBe(d);       // an aligned request takes a cached block that is aligned
+    expect(m.exports.free(b)).toBe(OK);                    // b (span + 1184) is not 4096-aligned
+    const e = m.exports.alloc(100, 4096) >>> 0;
+    expect(e).not.toBe(b);
+    expect(e % 4096).toBe(0);
+    expect(m.exports.alloc(90, 0) >>> 0).toBe(b);         // ... and b waited for a default one
     expect(m.exports.check()).toBe(0);
     expect(m.exports.free(b)).toBe(OK);
     const cached = m.exports.cachedBytes();
