@@ -400,16 +400,23 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
       if (block == 0) { at += 4; block = load<usize>(at); }
     }
     if (block != 0) {
-      store<usize>(at, load<usize>(block, CACHE_NEXT));
-      const word = header(block);
-      setHeader(block, word & ~CACHED);
-      const blockBytes = word & SIZE_MASK;
-      heap.cachedBytes -= blockBytes;
-      countAllocated(heap, blockBytes - 4);
+      uncache(heap, at, block);
+      countAllocated(heap, blockSize(block) - 4);
       return payloadOf(block);
     }
   }
   return allocSlow(heap, size, align);
+}
+
+/**
+ * Takes cached `block`, the head of the cache list at `at`, off that list: it is a used block
+ * again as far as the cache is concerned (the caller counts it live or merges it).
+ */
+@inline function uncache(heap: Heap, at: usize, block: usize): void {
+  store<usize>(at, load<usize>(block, CACHE_NEXT));
+  const word = header(block);
+  setHeader(block, word & ~CACHED);
+  heap.cachedBytes -= word & SIZE_MASK;
 }
 
 /** heapAlloc without the cache: checks the request, then the free lists or a large block. */
@@ -437,9 +444,7 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
       const at = heap.cache + (index << 2);
       const block = load<usize>(at);
       if (block == 0 || (payloadOf(block) & (align - 1)) != 0 || blockSize(block) < need) continue;
-      store<usize>(at, load<usize>(block, CACHE_NEXT));
-      setHeader(block, header(block) & ~CACHED);
-      heap.cachedBytes -= blockSize(block);
+      uncache(heap, at, block);
       countAllocated(heap, blockSize(block) - 4);
       return payloadOf(block);
     }
@@ -486,9 +491,7 @@ function reclaimCached(heap: Heap, size: u32): bool {
     const at = heap.cache + (index << 2);
     const block = load<usize>(at);
     if (block == 0) continue;
-    store<usize>(at, load<usize>(block, CACHE_NEXT));
-    setHeader(block, header(block) & ~CACHED);
-    heap.cachedBytes -= blockSize(block);
+    uncache(heap, at, block);
     mergeAndFile(heap, block);
     return true;
   }
@@ -569,25 +572,23 @@ function usableSize(ptr: usize, kind: u32): u32 {
  * nothing changes. O(1) apart from the provider call.
  */
 export function heapFree(heap: Heap, ptr: usize): HeapError {
-  // The fast path: a live span block (checked as classify does): into the cache if it has room.
-  if (chunkKind(heap, ptr) == CHUNK_SPAN && (ptr & (ALIGN - 1)) == 0 &&
-      <u32>(ptr & SPAN_MASK) - FIRST_PAYLOAD < END_BLOCK - FIRST_PAYLOAD && isStart(ptr)) {
+  // The fast path: a live span block, into the cache if it has room, else merged.
+  const kind = chunkKind(heap, ptr);
+  if (kind == CHUNK_SPAN && classify(heap, ptr, kind) == HeapError.Ok) {
     const block = blockOf(ptr);
     const word = header(block);
     const size = word & SIZE_MASK;
-    if ((word & (FREE | CACHED)) == 0) {
-      countFreed(heap, size - 4);
-      if (heap.useCache != 0 && heap.cachedBytes + size <= (heap.liveBytes >> CACHE_SHARE_SHIFT) + CACHE_SLACK) {
-        const at = heap.cache + (classOf(size) << 2);
-        setHeader(block, word | CACHED);
-        store<usize>(block, load<usize>(at), CACHE_NEXT);
-        store<usize>(at, block);
-        heap.cachedBytes += size;
-      } else mergeAndFile(heap, block);
-      return HeapError.Ok;
-    }
+    countFreed(heap, size - 4);
+    if (heap.useCache != 0 && heap.cachedBytes + size <= (heap.liveBytes >> CACHE_SHARE_SHIFT) + CACHE_SLACK) {
+      const at = heap.cache + (classOf(size) << 2);
+      setHeader(block, word | CACHED);
+      store<usize>(block, load<usize>(at), CACHE_NEXT);
+      store<usize>(at, block);
+      heap.cachedBytes += size;
+    } else mergeAndFile(heap, block);
+    return HeapError.Ok;
   }
-  return freeUncached(heap, ptr);
+  return freeUncached(heap, ptr);   // a large block, or a bad pointer to report
 }
 
 /**
@@ -639,15 +640,10 @@ export function heapFlushCache(heap: Heap): u32 {
   let moved: u32 = 0;
   for (let index: u32 = 0; index < LIST_COUNT; index++) {
     const at = heap.cache + (index << 2);
-    let block = load<usize>(at);
-    store<usize>(at, 0);
-    while (block != 0) {
-      const next = load<usize>(block, CACHE_NEXT);
-      setHeader(block, header(block) & ~CACHED);
-      heap.cachedBytes -= blockSize(block);
+    for (let block = load<usize>(at); block != 0; block = load<usize>(at)) {
+      uncache(heap, at, block);
       mergeAndFile(heap, block);
       moved++;
-      block = next;
     }
   }
   return moved;
