@@ -95,6 +95,11 @@ export function frameAllocatorAt(at: usize): FrameAllocator {
 @inline function bitsFrom(b: u32): u32 { return b >= 32 ? 0 : FULL << b; }
 /** Bits at positions < b (b in 0..32). */
 @inline function bitsBelow(b: u32): u32 { return b >= 32 ? FULL : (<u32>1 << b) - 1; }
+/** The frames [f, end) that lie in f's word, as bits of that word (f < end). */
+@inline function runBitsInWord(f: u32, end: u32): u32 {
+  const base = f & ~31;
+  return bitsFrom(f & 31) & bitsBelow(min<u32>(end - base, 32));
+}
 
 /** Adds `delta` to the free count of the zone word `w` is in (`low`: w < lowLimitWord). */
 @inline function countFree(pmm: FrameAllocator, low: bool, delta: i32): void {
@@ -324,7 +329,7 @@ function setRun(pmm: FrameAllocator, start: u32, count: u32, inUse: bool): void 
   while (f < end) {
     const w = f >> 5;
     const stop = min<u32>(end, (w + 1) << 5);   // this word covers frames [f, stop)
-    const mask = bitsFrom(f & 31) & bitsBelow(stop - (w << 5));
+    const mask = runBitsInWord(f, end);
     const at = usedWordAddress(pmm, w);
     const old = load<u32>(at);
     const now = inUse ? old | mask : old & ~mask;
@@ -362,7 +367,7 @@ export function freeFramesTo(pmm: FrameAllocator, phys: u32, count: u32): FrameE
     const end = first + count;
     for (let f = first; f < end; f = (f | 31) + 1) {
       const w = f >> 5;
-      const mask = bitsFrom(f & 31) & bitsBelow(min<u32>(end, (w + 1) << 5) - (w << 5));
+      const mask = runBitsInWord(f, end);
       const reserved = reservedWord(pmm, w) & mask, notUsed = ~usedWord(pmm, w) & mask;
       if ((reserved | notUsed) == 0) continue;
       // the first bad frame decides the reason

@@ -90,7 +90,7 @@ const CHUNK_NONE: u32 = 0, CHUNK_SPAN: u32 = 1, CHUNK_LARGE: u32 = 2;
 /** The cache holds at most liveBytes >> CACHE_SHARE_SHIFT plus CACHE_SLACK bytes. */
 const CACHE_SHARE_SHIFT: u32 = 3;
 const CACHE_SLACK: u32 = 16 << 10;
-/** How many classes above its own an allocation looks in the cache (written out in heapAlloc). */
+/** How many classes above its own an allocation looks in the cache (cacheFind). */
 const CACHE_REACH: u32 = 3;
 // A cached block's payload: +0 the next cached block of its class.
 const CACHE_NEXT: u32 = 4;   // offset from the block (its header)
@@ -390,22 +390,44 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
   // (if the newest one there is too small, of one of the next CACHE_REACH classes up).
   if ((align | ALIGN) == ALIGN && size - 1 < LARGE_THRESHOLD) {
     const need = (size + 4 + ALIGN - 1) & ~(ALIGN - 1);   // at least MIN_BLOCK since size >= 1
-    let at = heap.cache + (classOf(need) << 2);
-    let block = load<usize>(at);
-    if (block == 0 || blockSize(block) < need) {
-      // Up to CACHE_REACH classes up: every block there fits, at most 3 class steps too big
-      // (3/16 of the size above 256 B, 48 B below), which the caller may use (heapSize).
-      at += 4; block = load<usize>(at);
-      if (block == 0) { at += 4; block = load<usize>(at); }
-      if (block == 0) { at += 4; block = load<usize>(at); }
-    }
-    if (block != 0) {
-      uncache(heap, at, block);
-      countAllocated(heap, blockSize(block) - 4);
-      return payloadOf(block);
-    }
+    const at = cacheFind(heap, need, ALIGN);
+    if (at != 0) return takeCached(heap, at);
   }
   return allocSlow(heap, size, align);
+}
+
+/**
+ * The address of the cache list whose newest block holds `need` bytes at a payload aligned to
+ * `align`: need's own class, or one of the next CACHE_REACH classes (whose blocks all fit, at
+ * most 3 class steps too big: 3/16 of the size above 256 B, 48 B below; heapSize reports it).
+ * 0 if none. Only the head of each list is looked at.
+ */
+@inline function cacheFind(heap: Heap, need: u32, align: u32): usize {
+  const first = heap.cache + (classOf(need) << 2);
+  let block = load<usize>(first);
+  if (block != 0 && blockSize(block) >= need && cachedAligned(block, align)) return first;
+  // The next CACHE_REACH classes, written out (a loop here cost 7 instructions a pair):
+  // their blocks all fit.
+  block = load<usize>(first + 4);
+  if (block != 0 && cachedAligned(block, align)) return first + 4;
+  block = load<usize>(first + 8);
+  if (block != 0 && cachedAligned(block, align)) return first + 8;
+  block = load<usize>(first + 12);
+  if (block != 0 && cachedAligned(block, align)) return first + 12;
+  return 0;
+}
+
+/** Whether cached `block`'s payload is a multiple of `align` (always, for the default). */
+@inline function cachedAligned(block: usize, align: u32): bool {
+  return align == ALIGN || (payloadOf(block) & (align - 1)) == 0;
+}
+
+/** Takes the newest block off the cache list at `at` and hands it out: its payload. */
+@inline function takeCached(heap: Heap, at: usize): usize {
+  const block = load<usize>(at);
+  uncache(heap, at, block);
+  countAllocated(heap, blockSize(block) - 4);
+  return payloadOf(block);
 }
 
 /**
@@ -437,17 +459,9 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
   const need = max<u32>((size + 4 + ALIGN - 1) & ~(ALIGN - 1), MIN_BLOCK);
   if (align > ALIGN) {
     // An aligned request may take a cached block whose payload happens to be aligned (often
-    // one an aligned request of the same class freed): the newest of its class or the next
-    // CACHE_REACH classes.
-    const first = classOf(need);
-    for (let index = first; index <= first + CACHE_REACH; index++) {
-      const at = heap.cache + (index << 2);
-      const block = load<usize>(at);
-      if (block == 0 || (payloadOf(block) & (align - 1)) != 0 || blockSize(block) < need) continue;
-      uncache(heap, at, block);
-      countAllocated(heap, blockSize(block) - 4);
-      return payloadOf(block);
-    }
+    // one an aligned request of the same class freed).
+    const at = cacheFind(heap, need, align);
+    if (at != 0) return takeCached(heap, at);
   }
   const search = need + (align > ALIGN ? align - ALIGN : 0);   // room to move the payload up
   let index = findList(heap, search);
