@@ -8,6 +8,10 @@
 //   <a>.op_worst                 the most expensive single alloc or free among them
 //   <a>.alloc_free_pair_uniform  the same with sizes uniform in 16 B .. 64 KiB (extra)
 //   <a>.op_worst_uniform
+//   heap.span_take               (ours only) an allocation that must take a new span from the
+//                                kernel's page provider: the slowest path of a span block
+//   heap.span_return             the free that gives that span back (no reserve): the slowest
+//                                free. Mean of SPAN_CYCLES, each on an otherwise empty heap.
 // Every operation is timed on its own (rdtsc pair, its cost subtracted); the random sizes and
 // slots are drawn before the measured phase. Interrupts are off while measuring.
 import { rdtsc, cli, sti } from "../arch/x86";
@@ -15,7 +19,8 @@ import { registerBench, benchReport, benchReportValue, rdtscOverhead } from "./b
 import {
   MEASURING_TLSF, allocatorBegin, allocatorEnd, allocatorAlloc, allocatorFree,
 } from "./allocator";
-import { kmalloc, kfree } from "../mm/kmalloc";
+import { kmalloc, kfree, kernelPageProvider } from "../mm/kmalloc";
+import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck } from "../mm/heap";
 import { Random, randomSeed, randomBelow } from "../lib/random";
 import { panic } from "../diag/panic";
 
@@ -87,6 +92,34 @@ function steadyState(uniform: bool, pairName: string, worstName: string): void {
 registerBench("heap.steady", () => {
   if (MEASURING_TLSF) steadyState(false, "tlsf.alloc_free_pair", "tlsf.op_worst");
   else steadyState(false, "heap.alloc_free_pair", "heap.op_worst");
+});
+
+const SPAN_CYCLES: u32 = 200;
+const SPAN_REQUEST: u32 = 60000;   // a span block the front cache's slack cannot hold
+
+registerBench("heap.span", () => {
+  if (MEASURING_TLSF) return;
+  const control = kmalloc(HEAP_BYTES);
+  if (control == 0) panic("bench heap.span: no memory for the control block");
+  const heap = heapCreate(control, kernelPageProvider(), 0, true);
+  const overhead = rdtscOverhead();
+  let take: u64 = 0, give: u64 = 0;
+  cli();
+  for (let n: u32 = 0; n < SPAN_CYCLES; n++) {
+    const t0 = rdtsc();
+    const block = heapAlloc(heap, SPAN_REQUEST, 0);
+    const t1 = rdtsc();
+    if (block == 0) panic("bench heap.span: out of memory");
+    heapFree(heap, block);
+    const t2 = rdtsc();
+    take += t1 - t0 - overhead;
+    give += t2 - t1 - overhead;
+  }
+  sti();
+  if (heap.heldBytes != 0 || heapCheck(heap) != 0) panic("bench heap.span: the span was not given back");
+  kfree(control);
+  benchReport("heap.span_take", take, SPAN_CYCLES, "instr");
+  benchReport("heap.span_return", give, SPAN_CYCLES, "instr");
 });
 
 registerBench("heap.steady_uniform", () => {

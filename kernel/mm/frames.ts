@@ -33,6 +33,8 @@ export const PHYS_LIMIT: u64 = <u64>1 << 32;
 /** ISA DMA reaches only the first 16 MiB: the `maxPhysAddr` for such buffers. */
 export const ISA_DMA_LIMIT: u64 = 16 << 20;
 const FULL: u32 = 0xFFFFFFFF;
+/** Frames one bitmap word covers. */
+const FRAMES_PER_WORD: u32 = 32;
 
 /** Which frames `allocFrameFrom` may return. */
 export const enum FrameZone {
@@ -285,6 +287,16 @@ function firstFreeFrom(pmm: FrameAllocator, frame: u32): u32 {
  * skipping full words through the has-free tree. Frees with freeFramesTo (or frame by frame).
  */
 export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
+  if (count == FRAMES_PER_WORD && (alignFrames == FRAMES_PER_WORD || alignFrames <= 1)) {
+    // One whole word (a heap span): the lowest all-free word, which is what the search below
+    // finds first, at a fraction of its cost. Only the pending word's tree bit can be stale.
+    let w = summaryFindFrom(pmm.allFree, 0);
+    if (w == pmm.pending) { flushPending(pmm); w = summaryFindFrom(pmm.allFree, 0); }
+    if (w != SUMMARY_NONE && <u64>(w + 1) << (5 + FRAME_SHIFT) <= maxPhysAddr) {
+      takeWord(pmm, w);
+      return w << (5 + FRAME_SHIFT);
+    }
+  }
   const align: u32 = alignFrames == 0 ? 1 : alignFrames;
   if (count == 0 || count > pmm.frameCount || (align & (align - 1)) != 0 || align > pmm.frameCount) {
     if (logBegin(LogLevel.Error, "pmm")) {
@@ -293,8 +305,8 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
     }
     return 0;
   }
-  flushPending(pmm);
   const limitFrame = <u32>min<u64>(maxPhysAddr >> FRAME_SHIFT, <u64>pmm.frameCount);
+  flushPending(pmm);
   if (count > limitFrame) return 0;
   const last = limitFrame - count;   // the highest start that fits below the limit
   // Whole free words first.
@@ -316,6 +328,14 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
     free = firstFreeFrom(pmm, used + 1);
   }
   return 0;
+}
+
+/** Marks all-free word `w` (not the pending word) entirely used. */
+@inline function takeWord(pmm: FrameAllocator, w: u32): void {
+  store<u32>(usedWordAddress(pmm, w), FULL);
+  summaryClear(pmm.allFree, w);
+  summaryClear(pmm.hasFree, w);
+  countFree(pmm, w < pmm.lowLimitWord, -(FRAMES_PER_WORD as i32));
 }
 
 /**
@@ -354,9 +374,22 @@ function setRun(pmm: FrameAllocator, start: u32, count: u32, inUse: bool): void 
  * nothing. Returns FrameError.Ok or that error.
  */
 export function freeFramesTo(pmm: FrameAllocator, phys: u32, count: u32): FrameError {
+  // One whole word, entirely used and not reserved (a heap span): free it without the run loop.
+  const first = phys >> FRAME_SHIFT;
+  if (count == FRAMES_PER_WORD && (phys & (FRAMES_PER_WORD * FRAME_SIZE - 1)) == 0 && first < pmm.frameCount) {
+    const w = first >> 5, at = usedWordAddress(pmm, w);
+    if (load<u32>(at) == FULL && load<u32>(at, 4) == 0) {
+      const low = w < pmm.lowLimitWord;
+      store<u32>(at, 0);
+      summarySet(pmm.hasFree, w);
+      summarySet(pmm.allFree, w);
+      lowerHint(pmm, w, low);
+      countFree(pmm, low, FRAMES_PER_WORD);
+      return FrameError.Ok;
+    }
+  }
   let error = FrameError.Ok;
   let at: u64 = phys;
-  const first = phys >> FRAME_SHIFT;
   if (count == 0) error = FrameError.BadRequest;
   else if ((phys & (FRAME_SIZE - 1)) != 0) error = FrameError.Unaligned;
   else if (<u64>first + count > <u64>pmm.frameCount) {

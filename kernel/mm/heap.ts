@@ -113,7 +113,8 @@ export const enum HeapError {
 }
 
 // The control block (HEAP_BYTES, caller's memory). Arrays follow the fields:
-//   slBitmaps FL_COUNT u32, lists LIST_COUNT usize, cache LIST_COUNT usize, chunk map.
+//   slBitmaps FL_COUNT u32, lists LIST_COUNT usize, cache LIST_COUNT usize,
+//   chunk map.
 @unmanaged export class Heap {
   provider: PageProvider;
   flBitmap: u32;
@@ -288,10 +289,13 @@ for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) store<u8>(classTable + i, <u8
 
 // --- spans ------------------------------------------------------------------------------------
 
-/** Gets a new span from the provider and files its one free block; false if none. */
-function addSpan(heap: Heap): bool {
+/**
+ * Gets a new span from the provider: its one block, free but on no list (the caller takes it at
+ * once), or 0 if the provider has no pages.
+ */
+function addSpan(heap: Heap): usize {
   const span = providerGet(heap.provider, SPAN_PAGES, SPAN_PAGES);
-  if (span == 0) return false;
+  if (span == 0) return 0;
   heap.spans = claimRun(heap, span, SPAN_MAGIC, CHUNK_SPAN, SPAN_PAGES, heap.spans);
   heap.spanCount++;
   store<u32>(span, 0, SPAN_VALID);                   // no bitmap group is valid yet
@@ -299,8 +303,7 @@ function addSpan(heap: Heap): bool {
   const block = span + FIRST_BLOCK;
   writeFreeBlock(block, SPAN_BLOCK_BYTES, false);
   markStart(payloadOf(block));
-  listInsert(heap, block);
-  return true;
+  return block;
 }
 
 /** Returns the span of `block` (its one, entirely free block, not on a list) to the provider. */
@@ -314,7 +317,7 @@ function removeSpan(heap: Heap, block: usize): void {
  * map as `kind`, counts it as held and links it first on the list starting at `head`.
  * Returns the new first element.
  */
-function claimRun(heap: Heap, run: usize, magic: u32, kind: u32, pages: u32, head: usize): usize {
+@inline function claimRun(heap: Heap, run: usize, magic: u32, kind: u32, pages: u32, head: usize): usize {
   store<u32>(run, magic, RUN_MAGIC);
   store<usize>(run, changetype<usize>(heap), RUN_HEAP);
   store<usize>(run, head, RUN_NEXT);
@@ -435,7 +438,8 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
  * again as far as the cache is concerned (the caller counts it live or merges it).
  */
 @inline function uncache(heap: Heap, at: usize, block: usize): void {
-  store<usize>(at, load<usize>(block, CACHE_NEXT));
+  const next = load<usize>(block, CACHE_NEXT);
+  store<usize>(at, next);
   const word = header(block);
   setHeader(block, word & ~CACHED);
   heap.cachedBytes -= word & SIZE_MASK;
@@ -465,19 +469,15 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
   }
   const search = need + (align > ALIGN ? align - ALIGN : 0);   // room to move the payload up
   let index = findList(heap, search);
-  if (index == LIST_COUNT && reclaimCached(heap, search)) index = findList(heap, search);
-  if (index == LIST_COUNT) {
-    if (!addSpan(heap)) {
-      // Out of pages. Last resort: merge the cache's blocks (which may also give whole spans
-      // back to the provider), then look again, then try for a span again.
-      if (heapFlushCache(heap) == 0) return 0;
-      index = findList(heap, search);
-      if (index == LIST_COUNT && !addSpan(heap)) return 0;
-    }
-    if (index == LIST_COUNT) index = findList(heap, search);
+  let block = index != LIST_COUNT ? takeListed(heap, index) : addSpan(heap);
+  if (block == 0) {
+    // Out of pages. Last resort: merge the cache's blocks (which may also give whole spans
+    // back to the provider), then look again, then try for a span again.
+    if (heapFlushCache(heap) == 0) return 0;
+    index = findList(heap, search);
+    block = index != LIST_COUNT ? takeListed(heap, index) : addSpan(heap);
+    if (block == 0) return 0;
   }
-  let block = load<usize>(heap.lists + (index << 2));
-  listRemoveAt(heap, block, index);
   let size0 = blockSize(block);
   const leftFree = (header(block) & LEFT_FREE) != 0;   // false: free blocks are merged
   // Move the payload up to the alignment: the gap (a multiple of 16) becomes a free block.
@@ -495,21 +495,11 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
   return payloadOf(block);
 }
 
-/**
- * Before the heap takes a new span: moves the newest cached block that holds `size` bytes (of
- * the lowest such class) into the free lists, merging it, so that cached memory is used before
- * more is taken. False if the cache has none. O(LIST_COUNT), on this slow path only.
- */
-function reclaimCached(heap: Heap, size: u32): bool {
-  for (let index = classOf(roundToClass(size)); index < LIST_COUNT; index++) {
-    const at = heap.cache + (index << 2);
-    const block = load<usize>(at);
-    if (block == 0) continue;
-    uncache(heap, at, block);
-    mergeAndFile(heap, block);
-    return true;
-  }
-  return false;
+/** Takes the first block off free list `index` (not empty): free, on no list. */
+@inline function takeListed(heap: Heap, index: u32): usize {
+  const block = load<usize>(heap.lists + (index << 2));
+  listRemoveAt(heap, block, index);
+  return block;
 }
 
 /**
@@ -594,9 +584,11 @@ export function heapFree(heap: Heap, ptr: usize): HeapError {
     const size = word & SIZE_MASK;
     countFreed(heap, size - 4);
     if (heap.useCache != 0 && heap.cachedBytes + size <= (heap.liveBytes >> CACHE_SHARE_SHIFT) + CACHE_SLACK) {
-      const at = heap.cache + (classOf(size) << 2);
+      const index = classOf(size);
+      const at = heap.cache + (index << 2);
+      const head = load<usize>(at);
       setHeader(block, word | CACHED);
-      store<usize>(block, load<usize>(at), CACHE_NEXT);
+      store<usize>(block, head, CACHE_NEXT);
       store<usize>(at, block);
       heap.cachedBytes += size;
     } else mergeAndFile(heap, block);

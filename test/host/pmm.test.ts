@@ -173,9 +173,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant("alloc" as const), zone: fc.constantFrom(0 as const, 1 as const) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("badFree" as const), phys: fc.nat({ max: 40 << 20 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("allocRun" as const), count: fc.integer({ min: 0, max: 80 }), alignLog: fc.integer({ min: 0, max: 6 }), limit: fc.nat({ max: 8192 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("allocRun" as const), count: fc.oneof(fc.integer({ min: 0, max: 80 }), fc.constant(32)), alignLog: fc.integer({ min: 0, max: 6 }), limit: fc.nat({ max: 8192 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("freeRun" as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("badFreeRun" as const), phys: fc.nat({ max: 40 << 20 }), count: fc.integer({ min: 0, max: 40 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("badFreeRun" as const), phys: fc.oneof(fc.nat({ max: 40 << 20 }), fc.nat({ max: 320 }).map((w) => w << 17)), count: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constant(32)) }) },
 );
 
 describe("allocation against the model", () => {
@@ -218,6 +218,12 @@ describe("allocation against the model", () => {
               break;
             }
             const f = got / 4096;
+            if (op.count === 32 && align <= 32) {
+              // one whole word (the fast path): the lowest wholly free word below the limit, if any
+              let w = 0;
+              while ((w + 1) * 32 <= Math.min(op.limit, model.free.length) && !model.free.subarray(w * 32, w * 32 + 32).every((x) => x === 1)) w++;
+              if ((w + 1) * 32 <= Math.min(op.limit, model.free.length)) expect(f).toBe(w * 32);
+            }
             expect(f % align).toBe(0);
             expect(f + op.count).toBeLessThanOrEqual(op.limit);
             for (let k = f; k < f + op.count; k++) { expect(model.free[k]).toBe(1); model.free[k] = 0; }
