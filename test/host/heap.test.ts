@@ -180,9 +180,18 @@ describe("heap against a model", () => {
     expect(m.exports.alloc(2990, 0) >>> 0).toBe(c);       // its class (2944-3071), and it fits
     expect(m.exports.free(c)).toBe(OK);
     expect(m.exports.alloc(3050, 0) >>> 0).not.toBe(c);   // same class, but 3008 B do not hold 3050
-    const d = m.exports.alloc(100, 256) >>> 0;
+    const d = m.exports.alloc(100, 256) >>> 0;            // moved up to 256 B: a free gap before it
+    const held = m.exports.cachedBytes();
     expect(m.exports.free(d)).toBe(OK);
-    expect(m.exports.alloc(100, 64) >>> 0).toBe(d);       // an aligned request takes a cached block that is aligned
+    expect(m.exports.cachedBytes()).toBe(held);           // an aligned block after a free gap merges at once
+    expect(m.exports.check()).toBe(0);
+    const spare: number[] = [];
+    let x = m.exports.alloc(100, 0) >>> 0;
+    while (x % 64 !== 0) { spare.push(x); x = m.exports.alloc(100, 0) >>> 0; }
+    expect(m.exports.free(x)).toBe(OK);
+    expect(m.exports.alloc(100, 64) >>> 0).toBe(x);       // an aligned request takes a cached block that is aligned
+    for (const p of spare) expect(m.exports.free(p)).toBe(OK);
+    expect(m.exports.cachedBytes()).toBe(3008 + 112 * spare.length);   // c and the spares
     expect(m.exports.free(b)).toBe(OK);                    // b (span + 1184) is not 4096-aligned
     const e = m.exports.alloc(100, 4096) >>> 0;
     expect(e).not.toBe(b);
@@ -191,9 +200,9 @@ describe("heap against a model", () => {
     expect(m.exports.check()).toBe(0);
     expect(m.exports.free(b)).toBe(OK);
     const cached = m.exports.cachedBytes();
-    expect(m.exports.flushCache()).toBe(2);                // b and c, merged into the free lists
+    expect(m.exports.flushCache()).toBe(2 + spare.length); // b, c and the spares, merged into the free lists
     expect(m.exports.cachedBytes()).toBe(0);
-    expect(cached).toBe(112 + 3008);
+    expect(cached).toBe(3008 + 112 * (spare.length + 1));
     expect(m.exports.check()).toBe(0);
   });
 
