@@ -293,7 +293,7 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
     let w = summaryFindFrom(pmm.allFree, 0);
     if (w == pmm.pending) { flushPending(pmm); w = summaryFindFrom(pmm.allFree, 0); }
     if (w != SUMMARY_NONE && <u64>(w + 1) << (5 + FRAME_SHIFT) <= maxPhysAddr) {
-      takeWord(pmm, w);
+      setWordBits(pmm, w, FULL, FRAMES_PER_WORD, true);
       return w << (5 + FRAME_SHIFT);
     }
   }
@@ -330,14 +330,6 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
   return 0;
 }
 
-/** Marks all-free word `w` (not the pending word) entirely used. */
-@inline function takeWord(pmm: FrameAllocator, w: u32): void {
-  store<u32>(usedWordAddress(pmm, w), FULL);
-  summaryClear(pmm.allFree, w);
-  summaryClear(pmm.hasFree, w);
-  countFree(pmm, w < pmm.lowLimitWord, -(FRAMES_PER_WORD as i32));
-}
-
 /**
  * Marks [start, start+count) used (inUse) or free, keeping the trees, hints and counts right.
  * The pending word needs no flush first: setting its bits again is harmless, and clearing them
@@ -349,22 +341,29 @@ function setRun(pmm: FrameAllocator, start: u32, count: u32, inUse: bool): void 
   while (f < end) {
     const w = f >> 5;
     const stop = min<u32>(end, (w + 1) << 5);   // this word covers frames [f, stop)
-    const mask = runBitsInWord(f, end);
-    const at = usedWordAddress(pmm, w);
-    const old = load<u32>(at);
-    const now = inUse ? old | mask : old & ~mask;
-    store<u32>(at, now);
-    const n = <i32>(stop - f), low = w < pmm.lowLimitWord;
-    if (inUse) {
-      if (old == 0) summaryClear(pmm.allFree, w);
-      if (now == FULL) summaryClear(pmm.hasFree, w);
-      countFree(pmm, low, -n);
-    } else {
-      if (old == FULL) { summarySet(pmm.hasFree, w); lowerHint(pmm, w, low); }
-      if (now == 0) summarySet(pmm.allFree, w);
-      countFree(pmm, low, n);
-    }
+    setWordBits(pmm, w, runBitsInWord(f, end), stop - f, inUse);
     f = (w + 1) << 5;
+  }
+}
+
+/**
+ * Marks the `n` frames of `mask` in word `w` used (inUse) or free, with the trees, the hint and
+ * the zone's count. setRun's step, and the whole-word fast paths (mask FULL) on their own.
+ */
+@inline function setWordBits(pmm: FrameAllocator, w: u32, mask: u32, n: u32, inUse: bool): void {
+  const at = usedWordAddress(pmm, w);
+  const old = load<u32>(at);
+  const now = inUse ? old | mask : old & ~mask;
+  store<u32>(at, now);
+  const low = w < pmm.lowLimitWord;
+  if (inUse) {
+    if (old == 0) summaryClear(pmm.allFree, w);
+    if (now == FULL) summaryClear(pmm.hasFree, w);
+    countFree(pmm, low, -<i32>n);
+  } else {
+    if (old == FULL) { summarySet(pmm.hasFree, w); lowerHint(pmm, w, low); }
+    if (now == 0) summarySet(pmm.allFree, w);
+    countFree(pmm, low, <i32>n);
   }
 }
 
@@ -379,12 +378,7 @@ export function freeFramesTo(pmm: FrameAllocator, phys: u32, count: u32): FrameE
   if (count == FRAMES_PER_WORD && (phys & (FRAMES_PER_WORD * FRAME_SIZE - 1)) == 0 && first < pmm.frameCount) {
     const w = first >> 5, at = usedWordAddress(pmm, w);
     if (load<u32>(at) == FULL && load<u32>(at, 4) == 0) {
-      const low = w < pmm.lowLimitWord;
-      store<u32>(at, 0);
-      summarySet(pmm.hasFree, w);
-      summarySet(pmm.allFree, w);
-      lowerHint(pmm, w, low);
-      countFree(pmm, low, FRAMES_PER_WORD);
+      setWordBits(pmm, w, FULL, FRAMES_PER_WORD, false);
       return FrameError.Ok;
     }
   }
