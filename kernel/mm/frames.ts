@@ -23,7 +23,7 @@
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putHex, putDec, newline } from "../console/console";
 import {
-  SummaryTree, summarySet, summaryClear, summaryFindFrom, summaryTest, SUMMARY_NONE,
+  SummaryTree, summarySet, summaryClear, summaryFindFrom, summaryFirst, summaryTest, SUMMARY_NONE,
 } from "./summary";
 
 export const FRAME_SHIFT: u32 = 12;
@@ -290,8 +290,8 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
   if (count == FRAMES_PER_WORD && (alignFrames == FRAMES_PER_WORD || alignFrames <= 1)) {
     // One whole word (a heap span): the lowest all-free word, which is what the search below
     // finds first, at a fraction of its cost. Only the pending word's tree bit can be stale.
-    let w = summaryFindFrom(pmm.allFree, 0);
-    if (w == pmm.pending) { flushPending(pmm); w = summaryFindFrom(pmm.allFree, 0); }
+    let w = summaryFirst(pmm.allFree);
+    if (w == pmm.pending) { flushPending(pmm); w = summaryFirst(pmm.allFree); }
     if (w != SUMMARY_NONE && <u64>(w + 1) << (5 + FRAME_SHIFT) <= maxPhysAddr) {
       setWordBits(pmm, w, FULL, FRAMES_PER_WORD, true);
       return w << (5 + FRAME_SHIFT);

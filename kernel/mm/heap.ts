@@ -6,15 +6,19 @@
 //
 // Spans: SPAN_BYTES, aligned to SPAN_BYTES, so the span of any pointer is `ptr & ~SPAN_MASK`.
 //
-//   +0     span header: the run header (RUN_*, below; SPAN_HEADER bytes)
-//   +32    block-start bitmap: bit i <=> a block's payload starts at span + 16 i
+//   +0     the run header (RUN_*, below; 24 bytes)
+//   +24    valid bitmap (16 bytes, 128 bits): bit g <=> group g of the start bitmap holds meaning
+//   +32    block-start bitmap: bit i <=> a block's payload starts at span + 16 i (1 KiB; its
+//          first 8 bytes, group 0, would be starts below +1024, where no block is: the valid
+//          bitmap's second half lives there)
 //   +1068  first block (its header; payloads are 16-aligned)
 //   ...    blocks, tiling the span
 //   +SPAN_BYTES-4   end marker: a used block header of size 0
 //
-// The start bitmap is cleared lazily, a group at a time: group g (bitmap bytes 32g..32g+31,
-// the starts in the span's page g) is valid only once bit g of the span's SPAN_VALID word is
-// set, and is zeroed when it is first needed. A new span costs no 1 KiB clear.
+// The start bitmap is never cleared as a whole: a group of 8 bytes of it (the starts in 1 KiB
+// of the span) means something only once the group's valid bit is set, and the first start
+// recorded in a group zeroes it then (one 8-byte store). A new span clears the 16-byte valid
+// bitmap, not the 1 KiB start bitmap.
 //
 // A block: one header word before its payload. Sizes are multiples of 16 and include the header.
 //
@@ -59,9 +63,9 @@ const SPAN_PAGES: u32 = SPAN_BYTES / PROVIDER_PAGE_SIZE;
 const SPAN_MAGIC: u32 = 0x4E415053;    // "SPAN"
 const LARGE_MAGIC: u32 = 0x4752414C;   // "LARG"
 const SPAN_HEADER: u32 = 32;
+const SPAN_VALID: u32 = 24;                                     // the valid bitmap: 4 u32
+const VALID_SHIFT: u32 = 6;                                     // start bits per valid bit: 64 (8 bytes)
 const SPAN_BITMAP: u32 = SPAN_BYTES / 16 / 8;                   // 1024 bytes
-const GROUP_SHIFT: u32 = 8;                                     // start bits a bitmap group holds: 256
-const GROUP_BYTES: u32 = (1 << GROUP_SHIFT) / 8;                // 32
 const FIRST_PAYLOAD: u32 = SPAN_HEADER + SPAN_BITMAP + 16;      // 1072
 const FIRST_BLOCK: u32 = FIRST_PAYLOAD - 4;                     // 1068
 const END_BLOCK: u32 = SPAN_BYTES - 4;                          // the end marker's header
@@ -109,9 +113,9 @@ const CACHE_NEXT: u32 = 4;   // offset from the block (its header)
 // A run (a span or a large block) starts with this header; a large block's payload follows at
 // its payload offset. Spans and large blocks are on two lists, linked through it.
 //   +0 magic  +4 heap  +8 next run  +12 previous run  +16 pages
-//   +20 large: payload offset; span: valid start-bitmap groups (bit g: group g is valid)
+//   +20 large: payload offset
+// then, in a span, the valid bitmap (+24, see the span's layout above)
 const RUN_MAGIC: u32 = 0, RUN_HEAP: u32 = 4, RUN_NEXT: u32 = 8, RUN_PREV: u32 = 12, RUN_PAGES: u32 = 16, RUN_PAYLOAD: u32 = 20;
-const SPAN_VALID: u32 = 20;
 const LARGE_HEADER: u32 = 32;
 
 /** What a free, a size query or a realloc found wrong with a pointer. */
@@ -183,29 +187,37 @@ export const HEAP_BYTES: u32 = FIELDS_BYTES + ((FL_COUNT + LIST_COUNT + LIST_COU
 // --- the block-start bitmap of a span -------------------------------------------------------
 
 @inline function startBit(payload: usize): u32 { return <u32>(payload & SPAN_MASK) >> 4; }
-@inline function startWord(payload: usize): usize { return spanOf(payload) + SPAN_HEADER + ((startBit(payload) >> 5) << 2); }
+/** The start-bitmap word that holds start bit `bit` of `span`. */
+@inline function startWordAt(span: usize, bit: u32): usize { return span + SPAN_HEADER + ((bit >> 5) << 2); }
+/** The valid-bitmap word that holds the valid bit of start bit `bit`'s group. */
+@inline function validWordAt(span: usize, bit: u32): usize { return span + SPAN_VALID + ((bit >> (VALID_SHIFT + 5)) << 2); }
+/** That valid bit, within its word. */
+@inline function validBit(bit: u32): u32 { return 1 << ((bit >> VALID_SHIFT) & 31); }
+/** Zeroes the group (8 bytes) of the start bitmap that holds start bit `bit` (never group 0). */
+@inline function zeroGroup(span: usize, bit: u32): void {
+  store<u64>(span + SPAN_HEADER + ((bit >> VALID_SHIFT) << (VALID_SHIFT - 3)), 0);
+}
 
-/** Records that a block's payload starts at `payload`, first zeroing its bitmap group if needed. */
+/** Records that a block's payload starts at `payload` (zeroing its bitmap group first if new). */
 @inline function markStart(payload: usize): void {
-  const span = spanOf(payload), bit = startBit(payload), group = bit >> GROUP_SHIFT;
-  const valid = load<u32>(span, SPAN_VALID);
-  if ((valid & (1 << group)) == 0) {
-    const at = span + SPAN_HEADER + group * GROUP_BYTES;
-    store<u64>(at, 0); store<u64>(at, 0, 8); store<u64>(at, 0, 16); store<u64>(at, 0, 24);
-    store<u32>(span, valid | (1 << group), SPAN_VALID);
+  const span = spanOf(payload), bit = startBit(payload);
+  const validAt = validWordAt(span, bit), valid = load<u32>(validAt);
+  if ((valid & validBit(bit)) == 0) {
+    zeroGroup(span, bit);
+    store<u32>(validAt, valid | validBit(bit));
   }
-  const at = startWord(payload);
+  const at = startWordAt(span, bit);
   store<u32>(at, load<u32>(at) | (1 << (bit & 31)));
 }
 /** Forgets the start at `payload` (one that markStart recorded). */
 @inline function clearStart(payload: usize): void {
-  const at = startWord(payload);
-  store<u32>(at, load<u32>(at) & ~(1 << (startBit(payload) & 31)));
+  const bit = startBit(payload), at = startWordAt(spanOf(payload), bit);
+  store<u32>(at, load<u32>(at) & ~(1 << (bit & 31)));
 }
 @inline function isStart(payload: usize): bool {
-  const bit = startBit(payload);
-  return (load<u32>(spanOf(payload), SPAN_VALID) & (1 << (bit >> GROUP_SHIFT))) != 0 &&
-    (load<u32>(startWord(payload)) & (1 << (bit & 31))) != 0;
+  const span = spanOf(payload), bit = startBit(payload);
+  return (load<u32>(validWordAt(span, bit)) & validBit(bit)) != 0 &&
+    (load<u32>(startWordAt(span, bit)) & (1 << (bit & 31))) != 0;
 }
 
 // --- the chunk map ----------------------------------------------------------------------------
@@ -229,22 +241,30 @@ function computeClass(size: u32): u32 {
   return ((log - 7) << SL_BITS) + ((size >> (log - SL_BITS)) & (SL_COUNT - 1));
 }
 
-// classOf by table: one byte per 16-byte size step up to SPAN_BYTES (8 KiB, shared by every
-// heap, filled when the module starts). A load instead of about a dozen instructions with a
-// bit scan, on every cached free and allocation and every list insert and remove.
-const CLASS_TABLE_ENTRIES: u32 = SPAN_BYTES >> 4;
-const classTable = memory.data(CLASS_TABLE_ENTRIES);
-for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) store<u8>(classTable + i, <u8>computeClass(i << 4));
-
-/** The list a block of `size` bytes (a multiple of 16 below SPAN_BYTES) is filed under. */
-@inline function classOf(size: u32): u32 { return load<u8>(classTable + (size >> 4)); }
-
 /** `size` rounded up so that every block of its class or above fits it. */
-@inline function roundToClass(size: u32): u32 {
+function roundToClass(size: u32): u32 {
   if (size < SMALL_LIMIT) return size;
   const step = (<u32>1 << (log2(size) - SL_BITS)) - 1;
   return (size + step) & ~step;
 }
+
+// Classes by table: two bytes per 16-byte size step up to SPAN_BYTES (16 KiB, shared by every
+// heap, filled when the module starts). A load instead of about a dozen instructions with a
+// bit scan, on every cached free and allocation, every list insert and remove and every search.
+//   classTable[size / 16]  the class a block of `size` is filed under
+//   fitTable[size / 16]    the lowest class whose blocks all hold `size` (LIST_COUNT: none)
+const CLASS_TABLE_ENTRIES: u32 = SPAN_BYTES >> 4;
+const classTable = memory.data(CLASS_TABLE_ENTRIES);
+const fitTable = memory.data(CLASS_TABLE_ENTRIES);
+for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) {
+  store<u8>(classTable + i, <u8>computeClass(i << 4));
+  store<u8>(fitTable + i, <u8>min<u32>(computeClass(roundToClass(i << 4)), LIST_COUNT));
+}
+
+/** The list a block of `size` bytes (a multiple of 16 below SPAN_BYTES) is filed under. */
+@inline function classOf(size: u32): u32 { return load<u8>(classTable + (size >> 4)); }
+/** The lowest list whose blocks all hold `size` bytes (a multiple of 16 below SPAN_BYTES). */
+@inline function fitClassOf(size: u32): u32 { return load<u8>(fitTable + (size >> 4)); }
 
 @inline function listInsert(heap: Heap, block: usize): void {
   const size = blockSize(block);
@@ -284,7 +304,7 @@ for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) store<u8>(classTable + i, <u8
 
 /** The index of the first non-empty list whose blocks all hold `size` bytes, or LIST_COUNT. O(1). */
 @inline function findList(heap: Heap, size: u32): u32 {
-  const index = classOf(roundToClass(size));
+  const index = fitClassOf(size);
   let fl = index >> SL_BITS;
   if (fl >= FL_COUNT) return LIST_COUNT;
   let sl = load<u32>(heap.slBitmaps + (fl << 2)) & (0xFFFFFFFF << (index & (SL_COUNT - 1)));
@@ -300,26 +320,57 @@ for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) store<u8>(classTable + i, <u8
 // --- spans ------------------------------------------------------------------------------------
 
 /**
- * Gets a new span from the provider: its one block, free but on no list (the caller takes it at
- * once), or 0 if the provider has no pages.
+ * Gets a new span from the provider and carves a block of `need` bytes aligned to `align` from
+ * its start (allocFit's contract): the block's payload, or 0 if the provider has no pages.
+ * The span is known to be empty, so for default alignment this writes the block and the free
+ * tail directly; a gap goes through the general carve.
  */
-function addSpan(heap: Heap): usize {
+function carveSpan(heap: Heap, need: u32, align: u32): usize {
   const span = providerGet(heap.provider, SPAN_PAGES, SPAN_PAGES);
   if (span == 0) return 0;
   heap.spans = claimRun(heap, span, SPAN_MAGIC, CHUNK_SPAN, SPAN_PAGES, heap.spans);
   heap.spanCount++;
-  store<u32>(span, 0, SPAN_VALID);                   // no bitmap group is valid yet
   setHeader(span + END_BLOCK, 0);                    // the end marker: used, size 0
   const block = span + FIRST_BLOCK;
-  writeFreeBlock(block, SPAN_BLOCK_BYTES, false);
-  markStart(payloadOf(block));
-  return block;
+  if (((payloadOf(block) & (align - 1)) | (SPAN_BLOCK_BYTES - need < MIN_BLOCK ? 1 : 0)) != 0) {
+    freshStarts(span, 0);
+    writeFreeBlock(block, SPAN_BLOCK_BYTES, false);
+    return carve(heap, block, need, align);
+  }
+  const rest = block + need;
+  freshStarts(span, startBit(payloadOf(rest)));
+  writeFreeBlock(rest, SPAN_BLOCK_BYTES - need, false);
+  listInsert(heap, rest);
+  setHeader(block, need | (align > ALIGN ? ALIGNED : 0));
+  countAllocated(heap, need - 4);
+  return payloadOf(block);
 }
 
 /** Returns the span of `block` (its one, entirely free block, not on a list) to the provider. */
 function removeSpan(heap: Heap, block: usize): void {
   heap.spans = releaseRun(heap, spanOf(block), heap.spans);
   heap.spanCount--;
+}
+
+/**
+ * Sets up the start and valid bitmaps of new `span` with the first block's start and, unless
+ * `restBit` is 0, start bit `restBit` (above the first block's): markStart twice, written for
+ * bitmaps known to be empty.
+ */
+@inline function freshStarts(span: usize, restBit: u32): void {
+  const firstBit = FIRST_PAYLOAD >> 4;
+  zeroGroup(span, firstBit);
+  store<u32>(startWordAt(span, firstBit), 1 << (firstBit & 31));
+  store<u64>(span, 0, SPAN_VALID);                   // only the first block's group is valid
+  store<u64>(span, 0, SPAN_VALID + 8);
+  store<u32>(validWordAt(span, firstBit), validBit(firstBit));
+  if (restBit == 0) return;
+  const validAt = validWordAt(span, restBit), at = startWordAt(span, restBit);
+  if ((restBit >> VALID_SHIFT) != (firstBit >> VALID_SHIFT)) {
+    zeroGroup(span, restBit);
+    store<u32>(validAt, load<u32>(validAt) | validBit(restBit));
+  }
+  store<u32>(at, load<u32>(at) | (1 << (restBit & 31)));
 }
 
 /**
@@ -405,6 +456,7 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
     const need = (size + 4 + ALIGN - 1) & ~(ALIGN - 1);   // at least MIN_BLOCK since size >= 1
     const at = cacheFind(heap, need, ALIGN);
     if (at != 0) return takeCached(heap, at);
+    return allocFit(heap, need, ALIGN);   // a request already known to be sound
   }
   return allocSlow(heap, size, align);
 }
@@ -454,7 +506,7 @@ export function heapAlloc(heap: Heap, size: u32, align: u32): usize {
   heap.cachedBytes -= word & SIZE_MASK;
 }
 
-/** heapAlloc without the cache: checks the request, then the free lists or a large block. */
+/** heapAlloc off its fast path: checks the request, then the cache, the free lists or a large block. */
 function allocSlow(heap: Heap, size: u32, align: u32): usize {
   if (align == 0) align = ALIGN;
   // (a power of two: one bit set; `align & (align - 1)` would become a software popcount here)
@@ -476,17 +528,35 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
     const at = cacheFind(heap, need, align);
     if (at != 0) return takeCached(heap, at);
   }
-  const search = need + (align > ALIGN ? align - ALIGN : 0);   // room to move the payload up
+  return allocFit(heap, need, align);
+}
+
+/**
+ * A block of `need` bytes (a multiple of 16, at least MIN_BLOCK, for a span) whose payload is
+ * aligned to `align` (16..MAX_ALIGN), from the free lists or a new span: its payload, or 0 when
+ * the provider has no pages.
+ */
+@inline function allocFit(heap: Heap, need: u32, align: u32): usize {
+  const search = need + align - ALIGN;   // room to move the payload up
   let index = findList(heap, search);
-  let block = index != LIST_COUNT ? takeListed(heap, index) : addSpan(heap);
-  if (block == 0) {
+  if (index == LIST_COUNT) {
+    const fresh = carveSpan(heap, need, align);
+    if (fresh != 0) return fresh;
     // Out of pages. Last resort: merge the cache's blocks (which may also give whole spans
     // back to the provider), then look again, then try for a span again.
     if (heapFlushCache(heap) == 0) return 0;
     index = findList(heap, search);
-    block = index != LIST_COUNT ? takeListed(heap, index) : addSpan(heap);
-    if (block == 0) return 0;
+    if (index == LIST_COUNT) return carveSpan(heap, need, align);
   }
+  return carve(heap, takeListed(heap, index), need, align);
+}
+
+/**
+ * Carves a block of `need` bytes aligned to `align` out of free `block` (on no list, big enough
+ * for both): the gap before the payload and the tail after it are filed as free blocks. Counts
+ * the block live and returns its payload.
+ */
+@inline function carve(heap: Heap, block: usize, need: u32, align: u32): usize {
   let size0 = blockSize(block);
   const leftFree = (header(block) & LEFT_FREE) != 0;   // false: free blocks are merged
   // Move the payload up to the alignment: the gap (a multiple of 16) becomes a free block.
@@ -799,7 +869,7 @@ export function heapClassCount(heap: Heap, fl: u32): u32 {
  * 0, or the number of the first broken invariant:
  *   1 a span or large block header (magic, owner, links, chunk map)
  *   2 a block's size (zero, unaligned, past the span's end marker)
- *   3 a block-start bit missing or extra (in the valid bitmap groups)
+ *   3 a block-start bit missing or extra (in the valid bitmap groups), or group 0 valid
  *   4 a LEFT_FREE bit or a free block's footer
  *   5 two adjacent free blocks (merging incomplete)
  *   6 the free lists: a listed block not free, in the wrong class, badly linked, or a free
@@ -835,10 +905,11 @@ export function heapCheck(heap: Heap): u32 {
     }
     if (header(block) & ~LEFT_FREE) return 2;
     if (((header(block) & LEFT_FREE) != 0) != leftFree) return 4;
+    // Group 0 holds half the valid bitmap, so it must never be valid itself.
+    if ((load<u32>(validWordAt(span, 0)) & validBit(0)) != 0) return 3;
     let bits: u32 = 0;
-    const valid = load<u32>(span, SPAN_VALID);
-    for (let w: u32 = 0; w < SPAN_BITMAP; w += 4) {
-      if ((valid & (1 << (w / GROUP_BYTES))) != 0) bits += popcnt(load<u32>(span + SPAN_HEADER + w));
+    for (let bit: u32 = 0; bit < SPAN_BITMAP * 8; bit += 32) {
+      if ((load<u32>(validWordAt(span, bit)) & validBit(bit)) != 0) bits += popcnt(load<u32>(startWordAt(span, bit)));
     }
     if (bits != starts) return 3;
   }

@@ -10,7 +10,7 @@ import {
 } from "../../../kernel/mm/frames";
 import { frameAllocatorPlan, frameAllocatorBuild, bitmapBlockBytes, MAX_FRAMES } from "../../../kernel/mm/frames-init";
 import {
-  SummaryTree, summaryInit, summarySet, summaryClear, summaryFindFrom, summaryL1Bytes, summaryL2Bytes,
+  SummaryTree, summaryInit, summarySet, summaryClear, summaryFindFrom, summaryFirst, summaryL1Bytes, summaryL2Bytes,
 } from "../../../kernel/mm/summary";
 
 const MAP_BYTES: u32 = 64 << 10;
@@ -84,3 +84,4 @@ export function treeInit(words: u32): void {
 export function treeSet(word: u32): void { summarySet(tree, word); }
 export function treeClear(word: u32): void { summaryClear(tree, word); }
 export function treeFind(from: u32): u32 { return summaryFindFrom(tree, from); }
+export function treeFirst(): u32 { return summaryFirst(tree); }
