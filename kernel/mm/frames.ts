@@ -331,6 +331,19 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
 }
 
 /**
+ * Takes the `count` frames from `phys` if every one of them is free (all or nothing): true if it
+ * did. For growing a run in place (a heap's large block). A request that is unaligned, empty or
+ * past the managed frames is simply refused (false): the caller then moves instead.
+ */
+export function claimFramesFrom(pmm: FrameAllocator, phys: u32, count: u32): bool {
+  const first = phys >> FRAME_SHIFT;
+  if (count == 0 || (phys & (FRAME_SIZE - 1)) != 0 || <u64>first + count > <u64>pmm.frameCount) return false;
+  if (lastUsedIn(pmm, first, first + count) != FULL) return false;
+  setRun(pmm, first, count, true);
+  return true;
+}
+
+/**
  * Marks [start, start+count) used (inUse) or free, keeping the trees, hints and counts right.
  * The pending word needs no flush first: setting its bits again is harmless, and clearing them
  * when it fills is what a flush would do.

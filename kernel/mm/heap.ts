@@ -52,7 +52,7 @@
 // every free instead of a load, two shifts and a mask). With the span's block-start bitmap it
 // validates every pointer without reading memory the heap does not own: a foreign, interior,
 // misaligned or already-freed pointer is reported, never trusted.
-import { PageProvider, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "./pages";
+import { PageProvider, providerGet, providerPut, providerGrow, PROVIDER_PAGE_SIZE } from "./pages";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putHex, putDec, putRatio } from "../console/console";
 
@@ -760,8 +760,9 @@ function reportBadPointer(heap: Heap, what: string, ptr: usize, error: HeapError
 
 /**
  * Resizes live block `ptr` to `size` bytes, keeping its contents up to the smaller size: in
- * place when the block already fits or its right neighbour is free and large enough, otherwise
- * by allocating (default alignment), copying and freeing. `ptr` 0 allocates; `size` 0 frees and
+ * place when the block already fits, when its right neighbour is free and large enough, or (a
+ * large block) when the provider can add the pages after it; otherwise by allocating (default
+ * alignment), copying and freeing. `ptr` 0 allocates; `size` 0 frees and
  * returns 0. A bad `ptr` is logged and returns 0 with the heap unchanged; no memory returns 0
  * and leaves the old block as it was.
  */
@@ -774,6 +775,7 @@ export function heapRealloc(heap: Heap, ptr: usize, size: u32): usize {
   const have = usableSize(ptr, kind);
   if (size <= have && (size > LARGE_THRESHOLD) == (kind == CHUNK_LARGE)) return ptr;
   if (size <= LARGE_THRESHOLD && kind == CHUNK_SPAN && growInPlace(heap, blockOf(ptr), size)) return ptr;
+  if (kind == CHUNK_LARGE && size > have && size <= MAX_REQUEST && growLarge(heap, spanOf(ptr), size)) return ptr;
   const moved = heapAlloc(heap, size, 0);
   if (moved == 0) return 0;
   memory.copy(moved, ptr, min<u32>(have, size));
@@ -793,6 +795,21 @@ function growInPlace(heap: Heap, block: usize, size: u32): bool {
   const total = keepHead(heap, block, have + blockSize(right), need);
   setHeader(block, total | (header(block) & (LEFT_FREE | ALIGNED)));
   countAllocated(heap, total - 4);
+  return true;
+}
+
+/**
+ * Grows large block `run` in place to hold `size` bytes, if the provider can add the pages right
+ * after it (PageProvider.growPages). Whether it did.
+ */
+function growLarge(heap: Heap, run: usize, size: u32): bool {
+  const pages = load<u32>(run, RUN_PAGES), offset = load<u32>(run, RUN_PAYLOAD);
+  const want = (offset + size + PROVIDER_PAGE_SIZE - 1) / PROVIDER_PAGE_SIZE;
+  if (!providerGrow(heap.provider, run, pages, want - pages)) return false;
+  countFreed(heap, pages * PROVIDER_PAGE_SIZE - offset);
+  store<u32>(run, want, RUN_PAGES);
+  countHeld(heap, (want - pages) * PROVIDER_PAGE_SIZE);
+  countAllocated(heap, want * PROVIDER_PAGE_SIZE - offset);
   return true;
 }
 

@@ -5,7 +5,7 @@
 // Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, newline } from "../console/console";
-import { allocFrames, freeFrames } from "./pmm";
+import { allocFrames, freeFrames, claimFrames } from "./pmm";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "./layout";
 import { PageProvider } from "./pages";
 import {
@@ -28,11 +28,18 @@ function pmmPutPages(context: usize, address: usize, pages: u32): void {
   freeFrames(<u32>(address - LINEAR_MAP_BASE), pages);
 }
 
+function pmmGrowPages(context: usize, address: usize, pages: u32, morePages: u32): bool {
+  const end = <u64>(address - LINEAR_MAP_BASE) + (<u64>pages << 12);
+  if (end + (<u64>morePages << 12) > LOW_MEMORY_END) return false;   // past the linear map
+  return claimFrames(<u32>end, morePages);
+}
+
 /** Sets up the kernel heap (empty: spans come on first use). Call once, after pmmInit. */
 export function kmallocInit(): void {
   kernelProvider.context = 0;
   kernelProvider.getPages = changetype<usize>(pmmGetPages);
   kernelProvider.putPages = changetype<usize>(pmmPutPages);
+  kernelProvider.growPages = changetype<usize>(pmmGrowPages);
   heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
 }
 

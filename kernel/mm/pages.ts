@@ -8,16 +8,23 @@
 //   +4  getPages   (context, pages, alignPages) => address of `pages` zero-or-garbage pages,
 //                  aligned to `alignPages` pages (a power of two), or 0 when there is no memory
 //   +8  putPages   (context, address, pages) => void: gives back a run that getPages handed out
+//                  (with whatever growPages added to it)
+//   +12 growPages  0, or (context, address, pages, morePages) => bool: makes the run of `pages`
+//                  at `address` longer by the `morePages` pages right after it, if they are free
+//                  (all or nothing). Optional: without it a heap moves a large block to grow it.
 
 /** Returns the address of `pages` writable pages aligned to `alignPages` pages, or 0. */
 export type GetPages = (context: usize, pages: u32, alignPages: u32) => usize;
-/** Takes back `pages` pages at `address` (exactly a run getPages returned). */
+/** Takes back `pages` pages at `address` (a whole run getPages returned, grown or not). */
 export type PutPages = (context: usize, address: usize, pages: u32) => void;
+/** Extends the run of `pages` pages at `address` by the `morePages` after it if free: whether it did. */
+export type GrowPages = (context: usize, address: usize, pages: u32, morePages: u32) => bool;
 
 @unmanaged export class PageProvider {
   context: usize;
   getPages: usize;   // a GetPages
   putPages: usize;   // a PutPages
+  growPages: usize;  // a GrowPages, or 0 (cannot)
 }
 
 export const PROVIDER_PAGE_SIZE: u32 = 4096;
@@ -30,4 +37,10 @@ export const PROVIDER_PAGE_SIZE: u32 = 4096;
 /** Gives pages back to `provider` (see PutPages). */
 @inline export function providerPut(provider: PageProvider, address: usize, pages: u32): void {
   changetype<PutPages>(provider.putPages)(provider.context, address, pages);
+}
+
+/** Asks `provider` to grow a run in place (see GrowPages); false if it cannot. */
+@inline export function providerGrow(provider: PageProvider, address: usize, pages: u32, morePages: u32): bool {
+  const grow = provider.growPages;
+  return grow != 0 && changetype<GrowPages>(grow)(provider.context, address, pages, morePages);
 }

@@ -22,7 +22,7 @@ import {
 } from "./reserved";
 import {
   FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom,
-  freeFrameTo, allocFramesFrom, freeFramesTo, framesFree, framesFreeLow, framesTotal, framesReserved,
+  freeFrameTo, allocFramesFrom, freeFramesTo, claimFramesFrom, framesFree, framesFreeLow, framesTotal, framesReserved,
   framesUsable, frameState, frameRunLength, frameAllocatorCheck, FRAME_SHIFT,
 } from "./frames";
 import { frameAllocatorPlan, frameAllocatorBuild, InitError, initErrorText } from "./frames-init";
@@ -242,6 +242,17 @@ export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32
   const phys = allocFramesFrom(pmm, count, alignFrames, maxPhysAddr);
   mmLeave(MmPart.Pmm);
   return phys;
+}
+
+/**
+ * Takes the `count` frames from `phys` if all of them are free, all or nothing: true if it did
+ * (to grow a run that allocFrames handed out in place). Refuses, without a log, what is not.
+ */
+export function claimFrames(phys: u32, count: u32): bool {
+  mmEnter(MmPart.Pmm);
+  const done = claimFramesFrom(pmm, phys, count);
+  mmLeave(MmPart.Pmm);
+  return done;
 }
 
 /** Frees `count` frames from `phys`; all or nothing (errors as freeFrame, for the first bad frame). */

@@ -4,7 +4,8 @@
 import { registerTest, registerAfterTestCheck, check, checkEqual, testRng } from "../test/harness";
 import { puts, putDec, newline } from "../console/console";
 import { randomBelow } from "../lib/random";
-import { allocFrames, freeFrames, allocLowFrame, freeFrame, pmmFreeFrames, pmmCheck } from "../mm/pmm";
+import { allocFrames, freeFrames, allocLowFrame, freeFrame, pmmFreeFrames, pmmCheck, pmmFrameState } from "../mm/pmm";
+import { FrameState } from "../mm/frames";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
 import {
   kmalloc, kmallocAligned, kzalloc, kcalloc, krealloc, kfree, ksize, kmallocCheck, kernelHeapInstance,
@@ -122,6 +123,29 @@ registerTest("heap.stress", () => {
   heapFlushCache(heap);   // blocks waiting in the front cache hold their spans
   // Only the kept reserve of entirely free spans (and the table's span) may stay.
   check(pmmFreeFrames() + (heap.reserveSpans + 1) * (SPAN_BYTES >> 12) >= freeBefore, "the PMM got its frames back, but for the reserve");
+});
+
+registerTest("heap.large_grows_in_place", () => {
+  const freeBefore = pmmFreeFrames();
+  const p = kmalloc(100000);
+  if (!check(p != 0, "a large block")) return;
+  memory.fill(p, 0x3C, 100000);
+  // The run ends at the page after the payload's usable end; growing to 200000 needs the frames
+  // from there up to the page holding payload + 200000.
+  const end = (p + ksize(p) + 4095) & ~(<usize>4095);
+  const want = (p + 200000 + 4095) & ~(<usize>4095);
+  let allFree = true;
+  for (let a = end; a < want; a += 4096) if (pmmFrameState(<u32>((a - LINEAR_MAP_BASE) >> 12)) != FrameState.Free) allFree = false;
+  const q = krealloc(p, 200000);
+  if (!check(q != 0, "krealloc to 200000")) return;
+  if (allFree) checkEqual(q, p, "the frames after it were free: it grew in place");
+  puts("# the frames after the block were "); puts(allFree ? "free: grown in place\n" : "taken: moved\n");
+  check(ksize(q) >= 200000, "ksize covers the new size");
+  let wrong: u32 = 0;
+  for (let i: u32 = 0; i < 100000; i++) if (load<u8>(q + i) != 0x3C) wrong++;
+  checkEqual(wrong, 0, "the contents survived");
+  kfree(q);
+  checkEqual(pmmFreeFrames(), freeBefore, "the grown run went back to the PMM whole");
 });
 
 // --- a second instance over a fixed buffer ------------------------------------------------------

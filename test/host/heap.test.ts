@@ -247,4 +247,34 @@ describe("heap against a model", () => {
     expect(c).toBeLessThan(b);
     expect(m.exports.check()).toBe(0);
   });
+  it("a large block grows in place when the provider can add the pages after it, and moves when not", () => {
+    m.exports.reset(0, 2048, 1);
+    const p = m.exports.alloc(100000, 0) >>> 0;
+    m.exports.fill(p, 7, 100000);
+    const held = Number(m.exports.heldBytes());
+    // 25 pages in a 32-page chunk: the pages after it are free, so the block just gets longer
+    const q = m.exports.realloc(p, 200000) >>> 0;
+    expect(q).toBe(p);
+    expect(m.exports.providerGrows()).toBe(1);
+    expect(m.exports.size(q)).toBeGreaterThanOrEqual(200000);
+    expect(Number(m.exports.heldBytes()) - held).toBe(Math.ceil((32 + 200000) / 4096) * 4096 - Math.ceil((32 + 100000) / 4096) * 4096);
+    expect(m.exports.holds(q, 7, 100000)).toBe(1);
+    expect(m.exports.check()).toBe(0);
+    // a block right after it (the next chunk) stops it: the block moves, contents and all
+    const next = m.exports.alloc(100000, 0) >>> 0;
+    expect(next).toBeGreaterThan(q);
+    m.exports.fill(q, 9, 200000);
+    const r = m.exports.realloc(q, 300000) >>> 0;
+    expect(r).not.toBe(q);
+    expect(m.exports.holds(r, 9, 200000)).toBe(1);
+    // a provider that cannot grow runs: the block moves too
+    m.exports.setProviderGrows(false);
+    const s = m.exports.realloc(r, 310000) >>> 0;
+    expect(s).not.toBe(r);
+    expect(m.exports.holds(s, 9, 200000)).toBe(1);
+    expect(m.exports.providerGrows()).toBe(1);
+    m.exports.free(s); m.exports.free(next);
+    expect(m.exports.check()).toBe(0);
+    expect(m.exports.providerPagesOut()).toBe(0);   // the grown run went back whole
+  });
 });

@@ -176,13 +176,15 @@ type Op =
   | { kind: "badFree"; phys: number }
   | { kind: "allocRun"; count: number; alignLog: number; limit: number }
   | { kind: "freeRun"; pick: number }
-  | { kind: "badFreeRun"; phys: number; count: number };
+  | { kind: "badFreeRun"; phys: number; count: number }
+  | { kind: "claimRun"; phys: number; count: number; near: number; shift: number };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ kind: fc.constant("alloc" as const), zone: fc.constantFrom(0 as const, 1 as const) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("badFree" as const), phys: fc.nat({ max: 40 << 20 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("allocRun" as const), count: fc.oneof(fc.integer({ min: 0, max: 80 }), fc.constant(32)), alignLog: fc.integer({ min: 0, max: 6 }), limit: fc.nat({ max: 8192 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("freeRun" as const), pick: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("claimRun" as const), phys: fc.oneof(fc.nat({ max: 40 << 20 }), fc.nat({ max: 10240 }).map((f) => f * 4096)), count: fc.integer({ min: 0, max: 40 }), near: fc.nat(), shift: fc.integer({ min: -2, max: 1 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("badFreeRun" as const), phys: fc.oneof(fc.nat({ max: 40 << 20 }), fc.nat({ max: 320 }).map((w) => w << 17)), count: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constant(32)) }) },
 );
 
@@ -243,6 +245,20 @@ describe("allocation against the model", () => {
             const [run] = runs.splice(op.pick % runs.length, 1);
             expect(m.exports.freeRun(run.phys, run.count)).toBe(0);
             model.free.fill(1, run.phys / 4096, run.phys / 4096 + run.count);
+            break;
+          }
+          case "claimRun": {
+            // taken exactly when every frame is free and in range (so never a reserved one);
+            // half the time just after (or overlapping the end of) a run or frame held now,
+            // which is how a heap grows a run in place
+            let phys = op.phys;
+            const ends = [...runs.map((r) => r.phys + r.count * 4096), ...held.map((h) => h + 4096)];
+            if (op.near % 2 === 0 && ends.length > 0) phys = Math.max(0, ends[(op.near >> 1) % ends.length] + op.shift * 4096);
+            const first = phys / 4096;
+            const fits = op.count > 0 && phys % 4096 === 0 && first + op.count <= model.free.length &&
+              model.free.subarray(first, first + op.count).every((x) => x === 1);
+            expect(m.exports.claimRun(phys, op.count)).toBe(fits ? 1 : 0);
+            if (fits) { model.free.fill(0, first, first + op.count); runs.push({ phys, count: op.count }); }
             break;
           }
           case "badFreeRun": {

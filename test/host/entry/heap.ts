@@ -13,7 +13,8 @@ const poolBase = (pool + SPAN_BYTES - 1) & ~(<usize>SPAN_BYTES - 1);
 const used = memory.data(POOL_PAGES, 4);            // one byte per page
 let pagesOut: u32 = 0;
 let pageLimit: u32 = POOL_PAGES;
-let gets: u32 = 0, puts_: u32 = 0;
+let gets: u32 = 0, puts_: u32 = 0, grows: u32 = 0;
+let growEnabled = true;
 
 function getPages(context: usize, pages: u32, alignPages: u32): usize {
   if (pagesOut + pages > pageLimit) return 0;
@@ -40,17 +41,29 @@ function putPages(context: usize, address: usize, pages: u32): void {
   memory.fill(address, 0xEF, pages << 12);          // a later use of freed pages shows up
 }
 
+/** Grows a run in place when the pages after it are free (and the cap allows). */
+function growPages(context: usize, address: usize, pages: u32, morePages: u32): bool {
+  const first = <u32>((address - poolBase) >> 12) + pages;
+  if (!growEnabled || first + morePages > POOL_PAGES || pagesOut + morePages > pageLimit) return false;
+  for (let i: u32 = 0; i < morePages; i++) if (load<u8>(used + first + i) != 0) return false;
+  for (let i: u32 = 0; i < morePages; i++) store<u8>(used + first + i, 1);
+  pagesOut += morePages; grows++;
+  memory.fill(poolBase + (<usize>first << 12), 0xCD, morePages << 12);
+  return true;
+}
+
 const provider = changetype<PageProvider>(memory.data(offsetof<PageProvider>(), 4));
 const heapBlock = memory.data(HEAP_BYTES, 16);
 let heap: Heap = changetype<Heap>(heapBlock);
 
 export function reset(reserveSpans: u32, limitPages: u32, useCache: bool): void {
   memory.fill(used, 0, POOL_PAGES);
-  pagesOut = 0; gets = 0; puts_ = 0;
+  pagesOut = 0; gets = 0; puts_ = 0; grows = 0; growEnabled = true;
   pageLimit = limitPages;
   provider.context = 0;
   provider.getPages = changetype<usize>(getPages);
   provider.putPages = changetype<usize>(putPages);
+  provider.growPages = changetype<usize>(growPages);
   heap = heapCreate(heapBlock, provider, reserveSpans, useCache);
 }
 export function alloc(size: u32, align: u32): usize { return heapAlloc(heap, size, align); }
@@ -71,6 +84,10 @@ export function cachedBytes(): usize { return heap.cachedBytes; }
 export function flushCache(): u32 { return heapFlushCache(heap); }
 export function trim(): u32 { return heapTrim(heap); }
 export function providerPagesOut(): u32 { return pagesOut; }
+/** How many runs the provider grew in place since reset. */
+export function providerGrows(): u32 { return grows; }
+/** Lets the provider grow runs in place (the default) or refuse every time. */
+export function setProviderGrows(enabled: bool): void { growEnabled = enabled; }
 export function poolStart(): usize { return poolBase; }
 export function poolBytes(): u32 { return POOL_PAGES << 12; }
 export function fill(ptr: usize, value: u8, bytes: u32): void { memory.fill(ptr, value, bytes); }

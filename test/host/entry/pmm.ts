@@ -5,7 +5,7 @@ import { MemoryMap, memoryMapCheck, memoryMapCount, memoryMapFromMemFields, memo
 import { ReservedList, reservedListInit, reservedAdd, RESERVED_LIST_HEADER, RESERVED_RECORD } from "../../../kernel/mm/reserved";
 import {
   FrameAllocator, FRAME_ALLOCATOR_BYTES, frameAllocatorAt, allocFrameFrom, freeFrameTo, allocFramesFrom,
-  freeFramesTo, framesFree, framesFreeLow, framesTotal, framesReserved, framesUsable, frameState,
+  freeFramesTo, claimFramesFrom, framesFree, framesFreeLow, framesTotal, framesReserved, framesUsable, frameState,
   frameRunLength, frameAllocatorCheck, usedWordAddress,
 } from "../../../kernel/mm/frames";
 import { frameAllocatorPlan, frameAllocatorBuild, bitmapBlockBytes, MAX_FRAMES } from "../../../kernel/mm/frames-init";
@@ -61,6 +61,7 @@ export function alloc(zone: u32): u32 { return allocFrameFrom(pmm, zone); }
 export function free(phys: u32): u32 { return freeFrameTo(pmm, phys); }
 export function allocRun(count: u32, align: u32, maxPhys: u64): u32 { return allocFramesFrom(pmm, count, align, maxPhys); }
 export function freeRun(phys: u32, count: u32): u32 { return freeFramesTo(pmm, phys, count); }
+export function claimRun(phys: u32, count: u32): bool { return claimFramesFrom(pmm, phys, count); }
 export function total(): u32 { return framesTotal(pmm); }
 export function freeCount(): u32 { return framesFree(pmm); }
 export function freeLowCount(): u32 { return framesFreeLow(pmm); }
