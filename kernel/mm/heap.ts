@@ -355,7 +355,7 @@ function carveSpan(heap: Heap, need: u32, align: u32): usize {
   return payloadOf(block);
 }
 
-/** Returns the span of `block` (its one, entirely free block, not on a list) to the provider. */
+/** Returns the span holding `block` to the provider: the caller has taken every block in it off the lists. */
 function removeSpan(heap: Heap, block: usize): void {
   heap.spans = releaseRun(heap, spanOf(block), heap.spans);
   heap.spanCount--;
@@ -714,21 +714,28 @@ function freeUncached(heap: Heap, ptr: usize): HeapError {
 function mergeAndFile(heap: Heap, block: usize): void {
   let size = blockSize(block);
   const right = block + size;
-  if (isFree(right)) {
+  const rightBytes = isFree(right) ? blockSize(right) : 0;
+  const leftBytes = (header(block) & LEFT_FREE) != 0 ? load<u32>(block - 4) : 0;
+  if (size + rightBytes + leftBytes == SPAN_BLOCK_BYTES && heap.freeSpans >= heap.reserveSpans) {
+    // The span becomes entirely free and goes back: its tags and start bits need no update.
+    if (rightBytes != 0) listRemove(heap, right);
+    if (leftBytes != 0) listRemove(heap, block - leftBytes);
+    removeSpan(heap, block);
+    return;
+  }
+  if (rightBytes != 0) {
     listRemove(heap, right);
     clearStart(payloadOf(right));
-    size += blockSize(right);
+    size += rightBytes;
   }
-  if ((header(block) & LEFT_FREE) != 0) {
-    const left = block - load<u32>(block - 4);
-    listRemove(heap, left);
+  if (leftBytes != 0) {
+    listRemove(heap, block - leftBytes);
     clearStart(payloadOf(block));
-    size += block - left;
-    block = left;
+    size += leftBytes;
+    block -= leftBytes;
   }
   writeFreeBlock(block, size, false);
-  if (size == SPAN_BLOCK_BYTES && heap.freeSpans >= heap.reserveSpans) removeSpan(heap, block);
-  else listInsert(heap, block);
+  listInsert(heap, block);
 }
 
 /**
