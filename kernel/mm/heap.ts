@@ -87,7 +87,8 @@ export const LARGE_THRESHOLD: u32 = 64 << 10;
  * heapRealloc moves a block that it must move to more than this to its own pages (a large
  * block), so that the next growth can take the pages after it instead of copying again (a
  * growing buffer). Measured on the growbuf trace (footprint / peak live, instructions per
- * operation): no such rule 1.59 and 1,794; 32 KiB 1.40 (host replay); 16 KiB 1.24 and 1,028.
+ * operation, make bench): no such rule 1.59 and 1,794; 32 KiB 1.40 (host replay); 16 KiB 1.24
+ * and 1,026.
  * The cost: such a block keeps its SPAN_BYTES chunk of address space to itself (see largeAlloc).
  */
 export const REALLOC_LARGE: u32 = 16 << 10;
