@@ -339,14 +339,18 @@ export function claimFramesFrom(pmm: FrameAllocator, phys: u32, count: u32): boo
   const first = phys >> FRAME_SHIFT;
   if (count == 0 || (phys & (FRAME_SIZE - 1)) != 0 || <u64>first + count > <u64>pmm.frameCount) return false;
   if (lastUsedIn(pmm, first, first + count) != FULL) return false;
+  // As in allocFramesFrom: the pending word's tree bits must be exact before setRun may clear
+  // them, or a later free in that word would not announce its frame (it trusts them stale-set).
+  flushPending(pmm);
   setRun(pmm, first, count, true);
   return true;
 }
 
 /**
  * Marks [start, start+count) used (inUse) or free, keeping the trees, hints and counts right.
- * The pending word needs no flush first: setting its bits again is harmless, and clearing them
- * when it fills is what a flush would do.
+ * Freeing needs no flush of the pending word first (setting its bits again is harmless); marking
+ * used does: clearing the pending word's has-free bit when it fills would leave it clear when a
+ * later freeFrameTo, trusting a pending word's bits to be still set, frees a frame there.
  */
 function setRun(pmm: FrameAllocator, start: u32, count: u32, inUse: bool): void {
   const end = start + count;
