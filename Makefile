@@ -130,7 +130,7 @@ $(ISO): $(ELF) scripts/mkiso.ts
 # --- host builds of the hardware-independent modules (test/host) ----------------------------
 HOST_ENTRIES := $(wildcard test/host/entry/*.ts)
 HOST_WASM := $(patsubst test/host/entry/%.ts,$(BUILD)/host/%.wasm,$(HOST_ENTRIES))
-$(BUILD)/host/%.wasm: test/host/entry/%.ts $(AS_SOURCES) | deps
+$(BUILD)/host/%.wasm: test/host/entry/%.ts $(wildcard test/host/lib/*.ts) $(AS_SOURCES) | deps
 	@mkdir -p $(@D)
 	@echo "  ASC     $@ (host)"
 	node_modules/.bin/asc $< --runtime stub -O2 --debug --disable simd -o $@

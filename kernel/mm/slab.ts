@@ -1,0 +1,323 @@
+// Object caches: fixed-size objects carved from slabs, each slab one or more pages of a slab
+// arena (slab-arena.ts). A cache keeps its slabs on three lists by how full they are, and at most
+// `maxEmpty` empty slabs; free objects are linked through their first word. Hardware-independent.
+//
+//   cache ──partial──> slab <-> slab <-> ...     some objects free: allocations come from here
+//         ──full─────> slab <-> ...              no object free
+//         ──empty────> slab <-> ...              no object in use (kept for reuse, up to maxEmpty)
+//
+//   a slab's pages:  [object 0][object 1] ... [object capacity-1][waste]
+//   a free object:   [next free object (or 0)][ ... ]                 (no constructor)
+//                    [ ... constructed state ... ][next free object]  (with one: the link
+//                                                                      after the object)
+//
+// The slab of an object comes from slab-arena.ts's slabOf (its region's slab table), so a free
+// checks that the object belongs to this cache, starts an object and is not the slab's newest
+// free object (the cheapest double-free check) without searching or trusting the pointer.
+import { LogLevel, logBegin } from "../console/log";
+import { puts, putHex, putDec } from "../console/console";
+import {
+  SlabArena, slabOf, slabStart, slabPagesTake, slabPagesGive, arenaCheck, MAX_SLAB_PAGES,
+  SLAB_CACHE, SLAB_FREE, SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_PAGES, SLAB_LIST,
+} from "./slab-arena";
+import { PROVIDER_PAGE_SIZE } from "./pages";
+
+/** The smallest object: a free object holds a pointer (without a constructor). */
+const MIN_OBJECT: u32 = 4;
+/** The alignment of objects when the caller asks for none. */
+export const DEFAULT_ALIGN: u32 = 8;
+/** The largest object a cache takes (its slab: MAX_SLAB_PAGES pages). */
+export const MAX_OBJECT: u32 = MAX_SLAB_PAGES * PROVIDER_PAGE_SIZE;
+/** Empty slabs a cache keeps by default instead of giving their pages back. */
+export const DEFAULT_MAX_EMPTY: u32 = 1;
+
+/** Which list a slab is on. */
+const enum SlabList { Empty = 0, Partial = 1, Full = 2 }
+
+/** What cacheFree found wrong with a pointer. */
+export const enum SlabError {
+  Ok = 0,
+  Foreign = 1,       // not in a slab of this arena
+  WrongCache = 2,    // in a slab of another cache
+  NotObject = 3,     // inside an object, or in a slab's waste
+  DoubleFree = 4,    // the slab's newest free object
+}
+
+/** Called on every object of a new slab, so that free objects are always constructed. */
+export type Constructor = (object: usize) => void;
+
+// A cache's control block (CACHE_BYTES, caller's memory).
+@unmanaged export class SlabCache {
+  arena: SlabArena;
+  name: usize;            // a string (the caller keeps it alive: a literal)
+  objectSize: u32;        // the object's size rounded up to its alignment
+  align: u32;
+  ctor: usize;            // a Constructor, or 0
+  linkOffset: u32;        // where a free object holds the next one: 0, or after it (a ctor)
+  slabPages: u32;
+  capacity: u32;          // objects per slab
+  partial: usize;         // list heads (slab headers, linked through SLAB_NEXT / SLAB_PREV)
+  full: usize;
+  empty: usize;
+  emptySlabs: u32;
+  maxEmpty: u32;          // empty slabs kept (config)
+  slabCount: u32;
+  activeObjects: u32;
+  next: usize;            // the arena's list of caches
+  prev: usize;
+  live: u32;              // 1 from create to destroy
+}
+
+/** Bytes of a cache's control block. */
+export const CACHE_BYTES: u32 = (offsetof<SlabCache>() + 15) & ~15;
+
+/**
+ * Makes an empty cache of objects of `objectSize` bytes aligned to `align` (0: DEFAULT_ALIGN; a
+ * power of two up to PROVIDER_PAGE_SIZE) in the control block at `at` (CACHE_BYTES), over
+ * `arena`. `ctor` (or 0) runs on each object when its slab is made. Returns null (logged) for a
+ * size of 0 or above MAX_OBJECT or a bad alignment. Slab pages are chosen so that at most an
+ * eighth of a slab is waste.
+ */
+export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSize: u32, align: u32, ctor: usize): SlabCache | null {
+  if (align == 0) align = DEFAULT_ALIGN;
+  // With a constructor, a free object keeps its constructed state: its link goes after it.
+  const own = max<u32>(objectSize, MIN_OBJECT);
+  const linkOffset = ctor != 0 ? (own + 3) & ~3 : 0;
+  const size = (linkOffset + (ctor != 0 ? 4 : own) + align - 1) & ~(align - 1);
+  if (objectSize == 0 || objectSize > MAX_OBJECT || size > MAX_OBJECT || align > PROVIDER_PAGE_SIZE || (align & (align - 1)) != 0) {
+    arena.errors++;
+    if (logBegin(LogLevel.Error, "slab")) {
+      puts("cacheCreate("); puts(name); puts(", "); putDec(objectSize); puts(", "); putDec(align);
+      puts("): size must be 1.."); putDec(MAX_OBJECT); puts(" (with room for the link, given a constructor)");
+      puts(" and alignment a power of two up to 4096\n");
+    }
+    return null;
+  }
+  let pages: u32 = 1;
+  while (pages < MAX_SLAB_PAGES && (pages * PROVIDER_PAGE_SIZE < size || (pages * PROVIDER_PAGE_SIZE) % size > pages * PROVIDER_PAGE_SIZE / 8)) pages++;
+  memory.fill(at, 0, CACHE_BYTES);
+  const cache = changetype<SlabCache>(at);
+  cache.arena = arena;
+  cache.name = changetype<usize>(name);
+  cache.objectSize = size;
+  cache.align = align;
+  cache.ctor = ctor;
+  cache.linkOffset = linkOffset;
+  cache.slabPages = pages;
+  cache.capacity = pages * PROVIDER_PAGE_SIZE / size;
+  cache.maxEmpty = DEFAULT_MAX_EMPTY;
+  cache.live = 1;
+  cache.next = arena.caches;
+  if (arena.caches != 0) changetype<SlabCache>(arena.caches).prev = at;
+  arena.caches = at;
+  return cache;
+}
+
+// --- the slab lists ---------------------------------------------------------------------------
+
+@inline function listHeadAt(cache: SlabCache, list: u32): usize {
+  return changetype<usize>(cache) + (list == SlabList.Empty ? offsetof<SlabCache>("empty") :
+    list == SlabList.Partial ? offsetof<SlabCache>("partial") : offsetof<SlabCache>("full"));
+}
+
+function listPush(cache: SlabCache, slab: usize, list: u32): void {
+  const at = listHeadAt(cache, list), head = load<usize>(at);
+  store<usize>(slab, head, SLAB_NEXT);
+  store<usize>(slab, 0, SLAB_PREV);
+  if (head != 0) store<usize>(head, slab, SLAB_PREV);
+  store<usize>(at, slab);
+  store<u32>(slab, list, SLAB_LIST);
+  if (list == SlabList.Empty) cache.emptySlabs++;
+}
+
+function listRemove(cache: SlabCache, slab: usize): void {
+  const list = load<u32>(slab, SLAB_LIST);
+  const next = load<usize>(slab, SLAB_NEXT), prev = load<usize>(slab, SLAB_PREV);
+  if (next != 0) store<usize>(next, prev, SLAB_PREV);
+  if (prev != 0) store<usize>(prev, next, SLAB_NEXT); else store<usize>(listHeadAt(cache, list), next);
+  if (list == SlabList.Empty) cache.emptySlabs--;
+}
+
+function listMove(cache: SlabCache, slab: usize, list: u32): void {
+  listRemove(cache, slab);
+  listPush(cache, slab, list);
+}
+
+// --- allocation -------------------------------------------------------------------------------
+
+/**
+ * An object of `cache` (constructed, if the cache has a constructor), or 0 if the arena's
+ * provider has no pages for a new slab. O(1) apart from making a slab. Free it with cacheFree on
+ * the same cache.
+ */
+export function cacheAlloc(cache: SlabCache): usize {
+  let slab = cache.partial;
+  if (slab == 0) {
+    slab = refill(cache);
+    if (slab == 0) return 0;
+  }
+  const object = load<usize>(slab, SLAB_FREE);
+  const next = load<usize>(object + cache.linkOffset);
+  store<usize>(slab, next, SLAB_FREE);
+  store<u32>(slab, load<u32>(slab, SLAB_INUSE) + 1, SLAB_INUSE);
+  cache.activeObjects++;
+  if (next == 0) listMove(cache, slab, SlabList.Full);
+  return object;
+}
+
+/** Puts a slab with a free object on the partial list: an empty one, or a new one. Or 0. */
+function refill(cache: SlabCache): usize {
+  let slab = cache.empty;
+  if (slab == 0) {
+    slab = slabPagesTake(cache.arena, cache.slabPages);
+    if (slab == 0) return 0;
+    fillSlab(cache, slab);
+    cache.slabCount++;
+  } else listRemove(cache, slab);
+  listPush(cache, slab, SlabList.Partial);
+  return slab;
+}
+
+/** Makes `slab` (fresh pages) a slab of `cache`: its free list in address order, constructed. */
+function fillSlab(cache: SlabCache, slab: usize): void {
+  const start = slabStart(slab), size = cache.objectSize, count = cache.capacity;
+  store<usize>(slab, changetype<usize>(cache), SLAB_CACHE);
+  store<u32>(slab, 0, SLAB_INUSE);
+  store<usize>(slab, start, SLAB_FREE);
+  const ctor = cache.ctor;
+  for (let i: u32 = 0; i < count; i++) {
+    const object = start + i * size;
+    if (ctor != 0) changetype<Constructor>(ctor)(object);
+    store<usize>(object + cache.linkOffset, i + 1 < count ? object + size : 0);
+  }
+}
+
+// --- free -------------------------------------------------------------------------------------
+
+/**
+ * Gives `object` back to `cache`. A pointer that is not an object of this cache handed out now
+ * (foreign, of another cache, not an object's start, or the newest free object of its slab: a
+ * double free) is logged with the cache, the address and the reason, returned as an error, and
+ * changes nothing. O(1) apart from giving an empty slab's pages back.
+ */
+export function cacheFree(cache: SlabCache, object: usize): SlabError {
+  const slab = slabOf(cache.arena, object);
+  const error = slab == 0 ? SlabError.Foreign : load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) ? SlabError.WrongCache :
+    <u32>(object - slabStart(slab)) % cache.objectSize != 0 || <u32>(object - slabStart(slab)) >= cache.capacity * cache.objectSize ? SlabError.NotObject :
+    load<usize>(slab, SLAB_FREE) == object ? SlabError.DoubleFree : SlabError.Ok;
+  if (error != SlabError.Ok) { reportBadFree(cache, object, error); return error; }
+  const free = load<usize>(slab, SLAB_FREE);
+  store<usize>(object + cache.linkOffset, free);
+  store<usize>(slab, object, SLAB_FREE);
+  const inUse = load<u32>(slab, SLAB_INUSE) - 1;
+  store<u32>(slab, inUse, SLAB_INUSE);
+  cache.activeObjects--;
+  if (inUse == 0) slabEmptied(cache, slab);
+  else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
+  return SlabError.Ok;
+}
+
+/** `slab` has no object in use: keep it on the empty list, or give its pages back. */
+function slabEmptied(cache: SlabCache, slab: usize): void {
+  listRemove(cache, slab);
+  if (cache.emptySlabs < cache.maxEmpty) { listPush(cache, slab, SlabList.Empty); return; }
+  cache.slabCount--;
+  slabPagesGive(cache.arena, slab);
+}
+
+export function slabErrorText(error: SlabError): string {
+  switch (error) {
+    case SlabError.Ok: return "ok";
+    case SlabError.Foreign: return "not in a slab";
+    case SlabError.WrongCache: return "an object of another cache";
+    case SlabError.NotObject: return "not the start of an object";
+    default: return "already free (double free)";
+  }
+}
+
+function reportBadFree(cache: SlabCache, object: usize, error: SlabError): void {
+  cache.arena.errors++;
+  if (!logBegin(LogLevel.Error, "slab")) return;
+  puts("cacheFree("); puts(changetype<string>(cache.name)); puts(", "); putHex(<u32>object); puts("): ");
+  puts(slabErrorText(error)); puts("; cache unchanged\n");
+}
+
+// --- shrink, destroy, check -------------------------------------------------------------------
+
+/** Gives the pages of every empty slab of `cache` back. Returns how many slabs went. O(empty slabs). */
+export function cacheShrink(cache: SlabCache): u32 {
+  let released: u32 = 0;
+  for (let slab = cache.empty; slab != 0; slab = cache.empty) {
+    listRemove(cache, slab);
+    cache.slabCount--;
+    slabPagesGive(cache.arena, slab);
+    released++;
+  }
+  return released;
+}
+
+/**
+ * Destroys `cache`: gives all its slabs back and takes it off its arena's list. Refuses, with a
+ * message naming the cache and its live objects, while any object is in use: returns false and
+ * changes nothing.
+ */
+export function cacheDestroy(cache: SlabCache): bool {
+  if (cache.activeObjects != 0) {
+    cache.arena.errors++;
+    if (logBegin(LogLevel.Error, "slab")) {
+      puts("cacheDestroy("); puts(changetype<string>(cache.name)); puts("): "); putDec(cache.activeObjects);
+      puts(" objects still in use; cache kept\n");
+    }
+    return false;
+  }
+  cacheShrink(cache);
+  const arena = cache.arena;
+  if (cache.next != 0) changetype<SlabCache>(cache.next).prev = cache.prev;
+  if (cache.prev != 0) changetype<SlabCache>(cache.prev).next = cache.next; else arena.caches = cache.next;
+  cache.live = 0;
+  return true;
+}
+
+/**
+ * Checks `cache`'s slabs: each on the list its use says, owned by the cache, its free list inside
+ * the slab, on object starts, without repeats and as long as its free objects; and the counts.
+ * Returns 0, or the number of the first broken invariant (21 a list, 22 a slab's owner or use,
+ * 23 a free list, 24 the counts). O(objects); for tests and debugging.
+ */
+export function cacheCheck(cache: SlabCache): u32 {
+  let slabs: u32 = 0, active: u32 = 0, empty: u32 = 0;
+  for (let list: u32 = 0; list < 3; list++) {
+    let prev: usize = 0;
+    for (let slab = load<usize>(listHeadAt(cache, list)); slab != 0; slab = load<usize>(slab, SLAB_NEXT)) {
+      if (load<usize>(slab, SLAB_PREV) != prev || load<u32>(slab, SLAB_LIST) != list) return 21;
+      prev = slab;
+      if (++slabs > cache.slabCount) return 21;
+      const inUse = load<u32>(slab, SLAB_INUSE);
+      if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) || load<u32>(slab, SLAB_PAGES) != cache.slabPages) return 22;
+      const expected = inUse == 0 ? SlabList.Empty : inUse == cache.capacity ? SlabList.Full : SlabList.Partial;
+      if (list != expected || inUse > cache.capacity) return 22;
+      if (list == SlabList.Empty) empty++;
+      active += inUse;
+      // The free list: object starts inside the slab, no object twice (at most capacity steps).
+      const start = slabStart(slab);
+      let free: u32 = 0;
+      for (let object = load<usize>(slab, SLAB_FREE); object != 0; object = load<usize>(object + cache.linkOffset)) {
+        const offset = <u32>(object - start);
+        if (object < start || offset >= cache.capacity * cache.objectSize || offset % cache.objectSize != 0) return 23;
+        if (++free > cache.capacity - inUse) return 23;
+      }
+      if (free != cache.capacity - inUse) return 23;
+    }
+  }
+  if (slabs != cache.slabCount || active != cache.activeObjects || empty != cache.emptySlabs) return 24;
+  return 0;
+}
+
+/** Checks every cache of `arena` (cacheCheck) and the arena itself (arenaCheck): 0 or the first failure. */
+export function slabCheckAll(arena: SlabArena): u32 {
+  for (let at = arena.caches; at != 0; at = changetype<SlabCache>(at).next) {
+    const failed = cacheCheck(changetype<SlabCache>(at));
+    if (failed != 0) return failed;
+  }
+  return arenaCheck(arena);
+}
