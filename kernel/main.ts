@@ -39,6 +39,7 @@ import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";
 import "./bench/heap";
+import "./bench/slab";
 import "./bench/replay";
 
 export { isrDispatch } from "./arch/idt";

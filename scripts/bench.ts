@@ -64,6 +64,8 @@ export function targetReport(records: BenchRecord[]): string[] {
   check("<= 200", "heap.alloc_free_pair", (v) => v <= 200);
   check("<= 400", "heap.op_worst", (v) => v <= 400);
   check("< 1 (fewer instructions than the TLSF)", "heap.alloc_free_pair_vs_tlsf", (v) => v < 1);
+  check("<= 40", "slab.alloc_free_pair", (v) => v <= 40);
+  check("<= 1.10", "slab.footprint_ratio_100k_64", (v) => v <= 1.1);
   for (const r of records) {
     const m = r.name.match(/^trace\.(.+)\.footprint_ratio$/);
     if (m) check("<= 1.25", r.name, (v) => v <= 1.25);

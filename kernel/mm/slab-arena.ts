@@ -22,7 +22,8 @@
 //   +8  free    the first free object (each free object holds the next in its first word), or 0
 //   +12 inUse   objects handed out
 //   +16 next    next slab on the cache's list   +20 prev  previous slab on it
-//   +24 pages   pages in the slab                +28 list  which list it is on (SlabList)
+//   +24 pages   pages in the slab (u16)          +26 list  which list it is on (u16, SlabList)
+//   +28 start   the address of the slab's first page (its first object)
 //
 // The chunk map (in the arena's control block): a byte per REGION_BYTES of the address space,
 // 1 where a region of this arena starts, so that a pointer is validated without reading memory
@@ -44,7 +45,7 @@ export const MAX_SLAB_PAGES: u32 = 8;
 
 export const SLAB_ENTRY: u32 = 32;
 export const SLAB_HEAD: u32 = 0, SLAB_CACHE: u32 = 4, SLAB_FREE: u32 = 8, SLAB_INUSE: u32 = 12;
-export const SLAB_NEXT: u32 = 16, SLAB_PREV: u32 = 20, SLAB_PAGES: u32 = 24, SLAB_LIST: u32 = 28;
+export const SLAB_NEXT: u32 = 16, SLAB_PREV: u32 = 20, SLAB_PAGES: u32 = 24, SLAB_LIST: u32 = 26, SLAB_START: u32 = 28;
 
 const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte each
 
@@ -89,12 +90,6 @@ export function arenaCreate(at: usize, provider: PageProvider): SlabArena {
   return load<usize>(entryAt(regionOf(address), <u32>(address >> 12) & (REGION_PAGES - 1)));
 }
 
-/** The address of the first page of slab `slab` (a header from slabOf or slabPagesTake). */
-@inline export function slabStart(slab: usize): usize {
-  const region = regionOf(slab);
-  return pageAddress(region, <u32>(slab - region - REGION_HEADER) / SLAB_ENTRY);
-}
-
 /** The first run of `pages` set bits in `mask` (its lowest bit's index), or 32. */
 function firstRun(mask: u32, pages: u32): u32 {
   let run = mask;
@@ -121,7 +116,8 @@ export function slabPagesTake(arena: SlabArena, pages: u32): usize {
   arena.freePages -= pages;
   const head = entryAt(region, first);
   for (let p: u32 = 0; p < pages; p++) store<usize>(entryAt(region, first + p), head, SLAB_HEAD);
-  store<u32>(head, pages, SLAB_PAGES);
+  store<u16>(head, <u16>pages, SLAB_PAGES);
+  store<usize>(head, pageAddress(region, first), SLAB_START);
   return head;
 }
 
@@ -131,7 +127,7 @@ export function slabPagesTake(arena: SlabArena, pages: u32): usize {
  */
 export function slabPagesGive(arena: SlabArena, slab: usize): void {
   const region = regionOf(slab);
-  const first = <u32>(slab - region - REGION_HEADER) / SLAB_ENTRY, pages = load<u32>(slab, SLAB_PAGES);
+  const first = <u32>(slab - region - REGION_HEADER) / SLAB_ENTRY, pages = <u32>load<u16>(slab, SLAB_PAGES);
   for (let p: u32 = 0; p < pages; p++) store<usize>(entryAt(region, first + p), 0, SLAB_HEAD);
   const mask = load<u32>(region, R_FREE_MASK) | (((<u32>1 << pages) - 1) << first);
   store<u32>(region, mask, R_FREE_MASK);
@@ -211,7 +207,7 @@ export function arenaCheck(arena: SlabArena): u32 {
         // The head is an entry of this region at or before p, whose slab covers p.
         if (regionOf(head) != region || head > entryAt(region, p) || head < entryAt(region, 1)) return 12;
         const first = <u32>(head - region - REGION_HEADER) / SLAB_ENTRY;
-        if (p >= first + load<u32>(head, SLAB_PAGES)) return 12;
+        if (p >= first + <u32>load<u16>(head, SLAB_PAGES) || load<usize>(head, SLAB_START) != pageAddress(region, first)) return 12;
       }
     }
     freePages += popcnt(mask);

@@ -17,8 +17,8 @@
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putHex, putDec } from "../console/console";
 import {
-  SlabArena, slabOf, slabStart, slabPagesTake, slabPagesGive, arenaCheck, MAX_SLAB_PAGES,
-  SLAB_CACHE, SLAB_FREE, SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_PAGES, SLAB_LIST,
+  SlabArena, slabOf, slabPagesTake, slabPagesGive, arenaCheck, MAX_SLAB_PAGES,
+  SLAB_CACHE, SLAB_FREE, SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_PAGES, SLAB_LIST, SLAB_START,
 } from "./slab-arena";
 import { PROVIDER_PAGE_SIZE } from "./pages";
 
@@ -62,7 +62,6 @@ export type Constructor = (object: usize) => void;
   emptySlabs: u32;
   maxEmpty: u32;          // empty slabs kept (config)
   slabCount: u32;
-  activeObjects: u32;
   next: usize;            // the arena's list of caches
   prev: usize;
   live: u32;              // 1 from create to destroy
@@ -126,12 +125,12 @@ function listPush(cache: SlabCache, slab: usize, list: u32): void {
   store<usize>(slab, 0, SLAB_PREV);
   if (head != 0) store<usize>(head, slab, SLAB_PREV);
   store<usize>(at, slab);
-  store<u32>(slab, list, SLAB_LIST);
+  store<u16>(slab, <u16>list, SLAB_LIST);
   if (list == SlabList.Empty) cache.emptySlabs++;
 }
 
 function listRemove(cache: SlabCache, slab: usize): void {
-  const list = load<u32>(slab, SLAB_LIST);
+  const list = <u32>load<u16>(slab, SLAB_LIST);
   const next = load<usize>(slab, SLAB_NEXT), prev = load<usize>(slab, SLAB_PREV);
   if (next != 0) store<usize>(next, prev, SLAB_PREV);
   if (prev != 0) store<usize>(prev, next, SLAB_NEXT); else store<usize>(listHeadAt(cache, list), next);
@@ -160,7 +159,6 @@ export function cacheAlloc(cache: SlabCache): usize {
   const next = load<usize>(object + cache.linkOffset);
   store<usize>(slab, next, SLAB_FREE);
   store<u32>(slab, load<u32>(slab, SLAB_INUSE) + 1, SLAB_INUSE);
-  cache.activeObjects++;
   if (next == 0) listMove(cache, slab, SlabList.Full);
   return object;
 }
@@ -180,7 +178,7 @@ function refill(cache: SlabCache): usize {
 
 /** Makes `slab` (fresh pages) a slab of `cache`: its free list in address order, constructed. */
 function fillSlab(cache: SlabCache, slab: usize): void {
-  const start = slabStart(slab), size = cache.objectSize, count = cache.capacity;
+  const start = load<usize>(slab, SLAB_START), size = cache.objectSize, count = cache.capacity;
   store<usize>(slab, changetype<usize>(cache), SLAB_CACHE);
   store<u32>(slab, 0, SLAB_INUSE);
   store<usize>(slab, start, SLAB_FREE);
@@ -202,16 +200,16 @@ function fillSlab(cache: SlabCache, slab: usize): void {
  */
 export function cacheFree(cache: SlabCache, object: usize): SlabError {
   const slab = slabOf(cache.arena, object);
-  const error = slab == 0 ? SlabError.Foreign : load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) ? SlabError.WrongCache :
-    <u32>(object - slabStart(slab)) % cache.objectSize != 0 || <u32>(object - slabStart(slab)) >= cache.capacity * cache.objectSize ? SlabError.NotObject :
-    load<usize>(slab, SLAB_FREE) == object ? SlabError.DoubleFree : SlabError.Ok;
-  if (error != SlabError.Ok) { reportBadFree(cache, object, error); return error; }
+  if (slab == 0) return refuseFree(cache, object, SlabError.Foreign);
+  if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) return refuseFree(cache, object, SlabError.WrongCache);
+  const offset = <u32>(object - load<usize>(slab, SLAB_START));
+  if (offset % cache.objectSize != 0 || offset >= cache.capacity * cache.objectSize) return refuseFree(cache, object, SlabError.NotObject);
   const free = load<usize>(slab, SLAB_FREE);
+  if (free == object) return refuseFree(cache, object, SlabError.DoubleFree);
   store<usize>(object + cache.linkOffset, free);
   store<usize>(slab, object, SLAB_FREE);
   const inUse = load<u32>(slab, SLAB_INUSE) - 1;
   store<u32>(slab, inUse, SLAB_INUSE);
-  cache.activeObjects--;
   if (inUse == 0) slabEmptied(cache, slab);
   else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
   return SlabError.Ok;
@@ -235,11 +233,22 @@ export function slabErrorText(error: SlabError): string {
   }
 }
 
-function reportBadFree(cache: SlabCache, object: usize, error: SlabError): void {
+/** Logs a refused free (the cache, the address, the reason), counts it and returns `error`. */
+function refuseFree(cache: SlabCache, object: usize, error: SlabError): SlabError {
   cache.arena.errors++;
-  if (!logBegin(LogLevel.Error, "slab")) return;
-  puts("cacheFree("); puts(changetype<string>(cache.name)); puts(", "); putHex(<u32>object); puts("): ");
-  puts(slabErrorText(error)); puts("; cache unchanged\n");
+  if (logBegin(LogLevel.Error, "slab")) {
+    puts("cacheFree("); puts(changetype<string>(cache.name)); puts(", "); putHex(<u32>object); puts("): ");
+    puts(slabErrorText(error)); puts("; cache unchanged\n");
+  }
+  return error;
+}
+
+/** Objects of `cache` in use now: the sum over its partial and full slabs. O(slabs), for statistics. */
+export function cacheActiveObjects(cache: SlabCache): u32 {
+  let active: u32 = 0;
+  for (let slab = cache.partial; slab != 0; slab = load<usize>(slab, SLAB_NEXT)) active += load<u32>(slab, SLAB_INUSE);
+  for (let slab = cache.full; slab != 0; slab = load<usize>(slab, SLAB_NEXT)) active += load<u32>(slab, SLAB_INUSE);
+  return active;
 }
 
 // --- shrink, destroy, check -------------------------------------------------------------------
@@ -262,10 +271,11 @@ export function cacheShrink(cache: SlabCache): u32 {
  * changes nothing.
  */
 export function cacheDestroy(cache: SlabCache): bool {
-  if (cache.activeObjects != 0) {
+  const active = cacheActiveObjects(cache);
+  if (active != 0) {
     cache.arena.errors++;
     if (logBegin(LogLevel.Error, "slab")) {
-      puts("cacheDestroy("); puts(changetype<string>(cache.name)); puts("): "); putDec(cache.activeObjects);
+      puts("cacheDestroy("); puts(changetype<string>(cache.name)); puts("): "); putDec(active);
       puts(" objects still in use; cache kept\n");
     }
     return false;
@@ -282,24 +292,23 @@ export function cacheDestroy(cache: SlabCache): bool {
  * Checks `cache`'s slabs: each on the list its use says, owned by the cache, its free list inside
  * the slab, on object starts, without repeats and as long as its free objects; and the counts.
  * Returns 0, or the number of the first broken invariant (21 a list, 22 a slab's owner or use,
- * 23 a free list, 24 the counts). O(objects); for tests and debugging.
+ * 23 a free list, 24 the slab counts). O(objects); for tests and debugging.
  */
 export function cacheCheck(cache: SlabCache): u32 {
-  let slabs: u32 = 0, active: u32 = 0, empty: u32 = 0;
+  let slabs: u32 = 0, empty: u32 = 0;
   for (let list: u32 = 0; list < 3; list++) {
     let prev: usize = 0;
     for (let slab = load<usize>(listHeadAt(cache, list)); slab != 0; slab = load<usize>(slab, SLAB_NEXT)) {
-      if (load<usize>(slab, SLAB_PREV) != prev || load<u32>(slab, SLAB_LIST) != list) return 21;
+      if (load<usize>(slab, SLAB_PREV) != prev || <u32>load<u16>(slab, SLAB_LIST) != list) return 21;
       prev = slab;
       if (++slabs > cache.slabCount) return 21;
       const inUse = load<u32>(slab, SLAB_INUSE);
-      if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) || load<u32>(slab, SLAB_PAGES) != cache.slabPages) return 22;
+      if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(slab, SLAB_PAGES) != cache.slabPages) return 22;
       const expected = inUse == 0 ? SlabList.Empty : inUse == cache.capacity ? SlabList.Full : SlabList.Partial;
       if (list != expected || inUse > cache.capacity) return 22;
       if (list == SlabList.Empty) empty++;
-      active += inUse;
       // The free list: object starts inside the slab, no object twice (at most capacity steps).
-      const start = slabStart(slab);
+      const start = load<usize>(slab, SLAB_START);
       let free: u32 = 0;
       for (let object = load<usize>(slab, SLAB_FREE); object != 0; object = load<usize>(object + cache.linkOffset)) {
         const offset = <u32>(object - start);
@@ -309,7 +318,7 @@ export function cacheCheck(cache: SlabCache): u32 {
       if (free != cache.capacity - inUse) return 23;
     }
   }
-  if (slabs != cache.slabCount || active != cache.activeObjects || empty != cache.emptySlabs) return 24;
+  if (slabs != cache.slabCount || empty != cache.emptySlabs) return 24;
   return 0;
 }
 

@@ -4,6 +4,7 @@
 import { SlabArena, ARENA_BYTES, arenaCreate, arenaCheck, slabOf } from "../../../kernel/mm/slab-arena";
 import {
   SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheCheck, slabCheckAll,
+  cacheActiveObjects,
 } from "../../../kernel/mm/slab";
 import { bufferProviderReset, bufferPagesOut, bufferStart, bufferBytes } from "../lib/buffer-provider";
 
@@ -40,7 +41,7 @@ export function capacity(index: u32): u32 { return cacheAt(index).capacity; }
 export function slabPages(index: u32): u32 { return cacheAt(index).slabPages; }
 export function slabCount(index: u32): u32 { return cacheAt(index).slabCount; }
 export function emptySlabs(index: u32): u32 { return cacheAt(index).emptySlabs; }
-export function active(index: u32): u32 { return cacheAt(index).activeObjects; }
+export function active(index: u32): u32 { return cacheActiveObjects(cacheAt(index)); }
 export function setMaxEmpty(index: u32, count: u32): void { cacheAt(index).maxEmpty = count; }
 export function errors(): u32 { return arena.errors; }
 /** Whether `ptr` lies in a slab page of the arena now. */
