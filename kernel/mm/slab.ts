@@ -2,9 +2,17 @@
 // arena (slab-arena.ts). A cache keeps its slabs on three lists by how full they are, and at most
 // `maxEmpty` empty slabs; free objects are linked through their first word. Hardware-independent.
 //
-//   cache ──partial──> slab <-> slab <-> ...     some objects free: allocations come from here
+//   cache ──active───> slab                      its free objects are the cache's `freelist`:
+//                                                 the fast paths pop and push there
+//         ──partial──> slab <-> slab <-> ...     some objects free: the next active slab
 //         ──full─────> slab <-> ...              no object free
 //         ──empty────> slab <-> ...              no object in use (kept for reuse, up to maxEmpty)
+//
+// The active slab counts as wholly in use while active (in the manner of SLUB's per-CPU slab):
+// an allocation pops the cache's free list and a free of one of its objects (its address range
+// alone proves that) pushes onto it, with no count and no list to touch. When the list runs dry,
+// the slab is full and another becomes active; frees of other slabs' objects take the slow path,
+// which finds the slab through the arena and keeps its count and its list.
 //
 //   a slab's pages:  [object 0][object 1] ... [object capacity-1][waste]
 //   a free object:   [next free object (or 0)][ ... ]                 (no constructor)
@@ -32,7 +40,7 @@ export const MAX_OBJECT: u32 = MAX_SLAB_PAGES * PROVIDER_PAGE_SIZE;
 export const DEFAULT_MAX_EMPTY: u32 = 1;
 
 /** Which list a slab is on. */
-const enum SlabList { Empty = 0, Partial = 1, Full = 2 }
+const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
 
 /** What cacheFree found wrong with a pointer. */
 export const enum SlabError {
@@ -56,6 +64,10 @@ export type Constructor = (object: usize) => void;
   linkOffset: u32;        // where a free object holds the next one: 0, or after it (a ctor)
   slabPages: u32;
   capacity: u32;          // objects per slab
+  freelist: usize;        // the active slab's free objects (the fast paths' list), or 0
+  activeStart: usize;     // the active slab's first object (0: none)
+  activeBytes: u32;       // and the bytes its objects span (0: none)
+  active: usize;          // the active slab: on no list, its free objects on `freelist`
   partial: usize;         // list heads (slab headers, linked through SLAB_NEXT / SLAB_PREV)
   full: usize;
   empty: usize;
@@ -149,34 +161,31 @@ function listMove(cache: SlabCache, slab: usize, list: u32): void {
  * provider has no pages for a new slab. O(1) apart from making a slab. Free it with cacheFree on
  * the same cache.
  */
-export function cacheAlloc(cache: SlabCache): usize {
-  let slab = cache.partial;
-  if (slab == 0) {
-    slab = refill(cache);
-    if (slab == 0) return 0;
-  }
-  const object = load<usize>(slab, SLAB_FREE);
-  const next = load<usize>(object + cache.linkOffset);
-  store<usize>(slab, next, SLAB_FREE);
-  store<u32>(slab, load<u32>(slab, SLAB_INUSE) + 1, SLAB_INUSE);
-  if (next == 0) listMove(cache, slab, SlabList.Full);
+@inline export function cacheAlloc(cache: SlabCache): usize {
+  const object = cache.freelist;
+  if (object == 0) return allocSlow(cache);
+  cache.freelist = load<usize>(object + cache.linkOffset);
   return object;
 }
 
-/** Puts a slab with a free object on the partial list: an empty one, or a new one. Or 0. */
-function refill(cache: SlabCache): usize {
-  let slab = cache.empty;
+/** cacheAlloc when the active slab has no free object: another slab becomes active. Or 0. */
+function allocSlow(cache: SlabCache): usize {
+  deactivate(cache);   // it is full
+  let slab = cache.partial;
+  if (slab == 0) slab = cache.empty;
   if (slab == 0) {
     slab = slabPagesTake(cache.arena, cache.slabPages);
     if (slab == 0) return 0;
     fillSlab(cache, slab);
     cache.slabCount++;
   } else listRemove(cache, slab);
-  listPush(cache, slab, SlabList.Partial);
-  return slab;
+  activate(cache, slab);
+  const object = cache.freelist;
+  cache.freelist = load<usize>(object + cache.linkOffset);
+  return object;
 }
 
-/** Makes `slab` (fresh pages) a slab of `cache`: its free list in address order, constructed. */
+/** Makes `slab` (fresh pages, on no list) a slab of `cache`: its free list in address order, constructed. */
 function fillSlab(cache: SlabCache, slab: usize): void {
   const start = load<usize>(slab, SLAB_START), size = cache.objectSize, count = cache.capacity;
   store<usize>(slab, changetype<usize>(cache), SLAB_CACHE);
@@ -190,6 +199,39 @@ function fillSlab(cache: SlabCache, slab: usize): void {
   }
 }
 
+/**
+ * Makes `slab` (on no list, with a free object) the active slab: its free list becomes the
+ * cache's, and it counts as wholly in use until it is deactivated.
+ */
+function activate(cache: SlabCache, slab: usize): void {
+  cache.freelist = load<usize>(slab, SLAB_FREE);
+  store<usize>(slab, 0, SLAB_FREE);
+  store<u32>(slab, cache.capacity, SLAB_INUSE);
+  store<u16>(slab, <u16>SlabList.Active, SLAB_LIST);
+  cache.active = slab;
+  cache.activeStart = load<usize>(slab, SLAB_START);
+  cache.activeBytes = cache.capacity * cache.objectSize;
+}
+
+/**
+ * Gives the active slab (if any) its free objects back and files it by its use: full, partial,
+ * or empty (kept or given back). O(its free objects).
+ */
+function deactivate(cache: SlabCache): void {
+  const slab = cache.active;
+  if (slab == 0) return;
+  let free: u32 = 0;
+  for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) free++;
+  store<usize>(slab, cache.freelist, SLAB_FREE);
+  store<u32>(slab, cache.capacity - free, SLAB_INUSE);
+  cache.freelist = 0;
+  cache.active = 0;
+  cache.activeStart = 0;
+  cache.activeBytes = 0;
+  if (free == cache.capacity) keepOrRelease(cache, slab);
+  else listPush(cache, slab, free == 0 ? SlabList.Full : SlabList.Partial);
+}
+
 // --- free -------------------------------------------------------------------------------------
 
 /**
@@ -198,26 +240,39 @@ function fillSlab(cache: SlabCache, slab: usize): void {
  * double free) is logged with the cache, the address and the reason, returned as an error, and
  * changes nothing. O(1) apart from giving an empty slab's pages back.
  */
-export function cacheFree(cache: SlabCache, object: usize): SlabError {
+@inline export function cacheFree(cache: SlabCache, object: usize): SlabError {
+  // The fast path: an object of the active slab (its range alone proves it ours).
+  const offset = <u32>(object - cache.activeStart);
+  const free = cache.freelist;
+  if (offset < cache.activeBytes && offset % cache.objectSize == 0 && object != free) {
+    store<usize>(object + cache.linkOffset, free);
+    cache.freelist = object;
+    return SlabError.Ok;
+  }
+  return freeSlow(cache, object);
+}
+
+/** cacheFree of an object outside the active slab, or of a bad pointer. */
+function freeSlow(cache: SlabCache, object: usize): SlabError {
   const slab = slabOf(cache.arena, object);
   if (slab == 0) return refuseFree(cache, object, SlabError.Foreign);
   if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) return refuseFree(cache, object, SlabError.WrongCache);
   const offset = <u32>(object - load<usize>(slab, SLAB_START));
   if (offset % cache.objectSize != 0 || offset >= cache.capacity * cache.objectSize) return refuseFree(cache, object, SlabError.NotObject);
+  if (slab == cache.active) return refuseFree(cache, object, SlabError.DoubleFree);   // the newest free object
   const free = load<usize>(slab, SLAB_FREE);
   if (free == object) return refuseFree(cache, object, SlabError.DoubleFree);
   store<usize>(object + cache.linkOffset, free);
   store<usize>(slab, object, SLAB_FREE);
   const inUse = load<u32>(slab, SLAB_INUSE) - 1;
   store<u32>(slab, inUse, SLAB_INUSE);
-  if (inUse == 0) slabEmptied(cache, slab);
+  if (inUse == 0) { listRemove(cache, slab); keepOrRelease(cache, slab); }
   else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
   return SlabError.Ok;
 }
 
-/** `slab` has no object in use: keep it on the empty list, or give its pages back. */
-function slabEmptied(cache: SlabCache, slab: usize): void {
-  listRemove(cache, slab);
+/** `slab` (on no list) has no object in use: keep it on the empty list, or give its pages back. */
+function keepOrRelease(cache: SlabCache, slab: usize): void {
   if (cache.emptySlabs < cache.maxEmpty) { listPush(cache, slab, SlabList.Empty); return; }
   cache.slabCount--;
   slabPagesGive(cache.arena, slab);
@@ -243,18 +298,29 @@ function refuseFree(cache: SlabCache, object: usize, error: SlabError): SlabErro
   return error;
 }
 
-/** Objects of `cache` in use now: the sum over its partial and full slabs. O(slabs), for statistics. */
+/**
+ * Objects of `cache` in use now: the sum over its partial and full slabs, and the active slab's
+ * objects not on the cache's free list. O(slabs + the active slab's free objects), for statistics.
+ */
 export function cacheActiveObjects(cache: SlabCache): u32 {
   let active: u32 = 0;
   for (let slab = cache.partial; slab != 0; slab = load<usize>(slab, SLAB_NEXT)) active += load<u32>(slab, SLAB_INUSE);
   for (let slab = cache.full; slab != 0; slab = load<usize>(slab, SLAB_NEXT)) active += load<u32>(slab, SLAB_INUSE);
+  if (cache.active != 0) {
+    active += cache.capacity;
+    for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) active--;
+  }
   return active;
 }
 
 // --- shrink, destroy, check -------------------------------------------------------------------
 
-/** Gives the pages of every empty slab of `cache` back. Returns how many slabs went. O(empty slabs). */
+/**
+ * Gives the pages of every empty slab of `cache` back (the active slab too, when it has no
+ * object in use). Returns how many slabs went. O(empty slabs + the active slab's free objects).
+ */
 export function cacheShrink(cache: SlabCache): u32 {
+  deactivate(cache);
   let released: u32 = 0;
   for (let slab = cache.empty; slab != 0; slab = cache.empty) {
     listRemove(cache, slab);
@@ -289,13 +355,27 @@ export function cacheDestroy(cache: SlabCache): bool {
 }
 
 /**
- * Checks `cache`'s slabs: each on the list its use says, owned by the cache, its free list inside
- * the slab, on object starts, without repeats and as long as its free objects; and the counts.
+ * Checks `cache`'s slabs: each on the list its use says (the active one on none), owned by the
+ * cache, its free list inside the slab, on object starts, without repeats and as long as its
+ * free objects; and the counts.
  * Returns 0, or the number of the first broken invariant (21 a list, 22 a slab's owner or use,
  * 23 a free list, 24 the slab counts). O(objects); for tests and debugging.
  */
 export function cacheCheck(cache: SlabCache): u32 {
   let slabs: u32 = 0, empty: u32 = 0;
+  // The active slab: on no list, counted as wholly in use, its free objects on the cache's list.
+  const active = cache.active;
+  if (active != 0) {
+    slabs++;
+    if (load<usize>(active, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(active, SLAB_LIST) != SlabList.Active) return 22;
+    if (load<u32>(active, SLAB_INUSE) != cache.capacity || load<usize>(active, SLAB_FREE) != 0) return 22;
+    if (cache.activeStart != load<usize>(active, SLAB_START) || cache.activeBytes != cache.capacity * cache.objectSize) return 22;
+    let free: u32 = 0;
+    for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) {
+      const offset = <u32>(object - cache.activeStart);
+      if (offset >= cache.activeBytes || offset % cache.objectSize != 0 || ++free > cache.capacity) return 23;
+    }
+  } else if (cache.freelist != 0 || cache.activeStart != 0 || cache.activeBytes != 0) return 22;
   for (let list: u32 = 0; list < 3; list++) {
     let prev: usize = 0;
     for (let slab = load<usize>(listHeadAt(cache, list)); slab != 0; slab = load<usize>(slab, SLAB_NEXT)) {

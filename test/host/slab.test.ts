@@ -236,4 +236,18 @@ describe("object caches against a model", () => {
     expect([m.exports.active(0), m.exports.active(1)]).toEqual([1, 1]);
     expect(m.exports.checkAll()).toBe(0);
   });
+  it("a free of the object just past the active slab goes to that object's own slab", () => {
+    m.exports.reset(4096);
+    expect(m.exports.create(0, 64, 0, 0)).toBe(1);           // 64 objects a one-page slab
+    const objs: number[] = [];
+    for (let i = 0; i < 129; i++) objs.push(m.exports.alloc(0) >>> 0);   // slabs 1 and 2 full, 3 active
+    expect(m.exports.free(0, objs[5])).toBe(OK);             // slab 1 partial
+    for (let i = 0; i < 63; i++) objs.push(m.exports.alloc(0) >>> 0);    // slab 3 full
+    const again = m.exports.alloc(0) >>> 0;                  // slab 1 active again
+    expect(again).toBe(objs[5]);
+    expect(objs[64]).toBe(objs[0] + 4096);                   // slab 2 starts where slab 1's objects end
+    expect(m.exports.free(0, objs[64])).toBe(OK);
+    expect(m.exports.checkAll()).toBe(0);
+    expect(m.exports.active(0)).toBe(129 - 1 + 63 + 1 - 1);
+  });
 });
