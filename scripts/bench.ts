@@ -42,6 +42,9 @@ export function comparisons(records: BenchRecord[]): BenchRecord[] {
   };
   ratio("heap.alloc_free_pair_vs_tlsf", "heap.alloc_free_pair", "tlsf.alloc_free_pair");
   ratio("heap.alloc_free_pair_uniform_vs_tlsf", "heap.alloc_free_pair_uniform", "tlsf.alloc_free_pair_uniform");
+  ratio("kmalloc64.alloc_free_pair_vs_heap", "kmalloc64.alloc_free_pair", "heap64.alloc_free_pair");
+  ratio("kmalloc64.alloc_free_pair_vs_tlsf", "kmalloc64.alloc_free_pair", "tlsf64.alloc_free_pair");
+  ratio("slab.alloc_free_pair_vs_tlsf", "slab.alloc_free_pair", "tlsf64.alloc_free_pair");
   const traces = new Set(records.flatMap((r) => { const m = r.name.match(/^trace\.(.+)\.instr_per_op$/); return m ? [m[1]] : []; }));
   for (const t of traces) {
     ratio(`trace.${t}.instr_per_op_vs_tlsf`, `trace.${t}.instr_per_op`, `trace.${t}.tlsf_instr_per_op`);
@@ -65,6 +68,7 @@ export function targetReport(records: BenchRecord[]): string[] {
   check("<= 400", "heap.op_worst", (v) => v <= 400);
   check("< 1 (fewer instructions than the TLSF)", "heap.alloc_free_pair_vs_tlsf", (v) => v < 1);
   check("<= 40", "slab.alloc_free_pair", (v) => v <= 40);
+  check("<= 60", "kmalloc64.alloc_free_pair", (v) => v <= 60);
   check("<= 1.10", "slab.footprint_ratio_100k_64", (v) => v <= 1.1);
   for (const r of records) {
     const m = r.name.match(/^trace\.(.+)\.footprint_ratio$/);
@@ -110,6 +114,7 @@ async function bench(): Promise<void> {
   const tlsfRuns: Array<{ what: string; cmdline: string; modules: string[] }> = filter ? [] : [
     { what: "heap.steady", cmdline: "bench=heap.steady", modules: [] },
     { what: "heap.steady_uniform", cmdline: "bench=heap.steady_uniform", modules: [] },
+    { what: "slab.kmalloc64", cmdline: "bench=slab.kmalloc64", modules: [] },
     ...traces.map((t) => ({ what: `trace ${t}`, cmdline: "bench=trace", modules: [t] })),
   ];
   if (tlsfRuns.length) console.log(`bench: and ${tlsfKernel} (AssemblyScript's TLSF) once per workload: ${tlsfRuns.length} boots`);

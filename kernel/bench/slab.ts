@@ -1,12 +1,16 @@
-// Object-cache benchmarks (instructions under -icount shift=0), on an arena of their own over the
-// kernel's page provider:
+// Object-cache benchmarks (instructions under -icount shift=0):
 //   slab.alloc_free_pair        a hot cacheAlloc + cacheFree pair on a cache of 64-byte objects
-//                               with LIVE objects in use (mean of PAIRS, after a warm-up)
-//   slab.footprint_ratio_100k_64  memory the arena takes from the PMM for 100,000 live 64-byte
+//                               with LIVE objects in use (mean of PAIRS), on an arena of its own
+//                               over the kernel's page provider
+//   slab.footprint_ratio_100k_64  memory that arena takes from the PMM for 100,000 live 64-byte
 //                               objects, over their bytes
+//   kmalloc64.alloc_free_pair   the same pair through kmalloc(64) + kfree (the class caches)
+//   heap64.alloc_free_pair      ... through heapAlloc(64) + heapFree on a heap instance of its own
+//   tlsf64.alloc_free_pair      ... through AssemblyScript's TLSF (the benchmark variant only)
 import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, rdtscOverhead } from "./bench";
-import { MEASURING_TLSF } from "./allocator";
+import { MEASURING_TLSF, allocatorBegin, allocatorAlloc, allocatorFree } from "./allocator";
+import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck, heapTrim } from "../mm/heap";
 import { kmalloc, kfree, kernelPageProvider } from "../mm/kmalloc";
 import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/slab-arena";
 import { CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, slabCheckAll } from "../mm/slab";
@@ -16,6 +20,59 @@ const LIVE: u32 = 1000;
 const PAIRS: u32 = 20000;
 const FOOTPRINT_OBJECTS: u32 = 100000;
 const OBJECT: u32 = 64;
+
+// The three pair loops are written out, not shared through function references: an indirect
+// call costs more than the pair being measured.
+const held = memory.data(LIVE * 4, 4);
+
+registerBench("slab.kmalloc64", () => {
+  const overhead = rdtscOverhead();
+  let total: u64 = 0;
+  if (MEASURING_TLSF) {
+    if (!allocatorBegin()) panic("bench slab: no TLSF");
+    for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, allocatorAlloc(OBJECT, 0));
+    cli();
+    for (let n: u32 = 0; n < PAIRS; n++) {
+      const t0 = rdtsc();
+      allocatorFree(allocatorAlloc(OBJECT, 0));
+      const t1 = rdtsc();
+      total += t1 - t0 - overhead;
+    }
+    sti();
+    for (let i: u32 = 0; i < LIVE; i++) allocatorFree(load<usize>(held + i * 4));
+    benchReport("tlsf64.alloc_free_pair", total, PAIRS, "instr/pair");
+    return;
+  }
+  for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, kmalloc(OBJECT));
+  cli();
+  for (let n: u32 = 0; n < PAIRS; n++) {
+    const t0 = rdtsc();
+    kfree(kmalloc(OBJECT));
+    const t1 = rdtsc();
+    total += t1 - t0 - overhead;
+  }
+  sti();
+  for (let i: u32 = 0; i < LIVE; i++) kfree(load<usize>(held + i * 4));
+  benchReport("kmalloc64.alloc_free_pair", total, PAIRS, "instr/pair");
+  const control = kmalloc(HEAP_BYTES);
+  if (control == 0) panic("bench slab: no memory for a heap");
+  const heap = heapCreate(control, kernelPageProvider(), 0, true);
+  for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, heapAlloc(heap, OBJECT, 0));
+  total = 0;
+  cli();
+  for (let n: u32 = 0; n < PAIRS; n++) {
+    const t0 = rdtsc();
+    heapFree(heap, heapAlloc(heap, OBJECT, 0));
+    const t1 = rdtsc();
+    total += t1 - t0 - overhead;
+  }
+  sti();
+  for (let i: u32 = 0; i < LIVE; i++) heapFree(heap, load<usize>(held + i * 4));
+  if (heapCheck(heap) != 0) panic("bench slab: the heap checker failed");
+  heapTrim(heap);
+  kfree(control);
+  benchReport("heap64.alloc_free_pair", total, PAIRS, "instr/pair");
+});
 
 registerBench("slab.pair", () => {
   if (MEASURING_TLSF) return;

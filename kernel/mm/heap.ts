@@ -88,10 +88,11 @@ export const LARGE_THRESHOLD: u32 = 64 << 10;
  * block), so that the next growth can take the pages after it instead of copying again (a
  * growing buffer). Measured on the growbuf trace (footprint / peak live, instructions per
  * operation, make bench): no such rule 1.59 and 1,794; 32 KiB 1.40 (host replay); 16 KiB 1.24
- * and 1,026.
- * The cost: such a block keeps its SPAN_BYTES chunk of address space to itself (see largeAlloc).
+ * and 1,026, but 1.26 once the kmalloc class caches took their slab regions from the PMM (where
+ * large blocks land changed); 8 KiB 1.23 and 847. The cost: such a block keeps its SPAN_BYTES
+ * chunk of address space to itself (see largeAlloc).
  */
-export const REALLOC_LARGE: u32 = 16 << 10;
+export const REALLOC_LARGE: u32 = 8 << 10;
 /** Requests above this are refused (no rounding can overflow below it). */
 export const MAX_REQUEST: u32 = 1 << 30;
 

@@ -1,6 +1,8 @@
 // The kernel's heap: one instance of heap.ts over a page provider that takes runs of frames from
-// the PMM's low memory and reaches them through the linear map; and the kmalloc family on top.
-// See docs/heap.md.
+// the PMM's low memory and reaches them through the linear map; a slab arena over the same
+// provider with a cache per small size class; and the kmalloc family on top of both. Requests
+// up to KMALLOC_SLAB_MAX bytes go to the class caches, larger ones to the heap; kfree and ksize
+// tell the two apart by the arena's chunk map. See docs/heap.md and docs/slab.md.
 //
 // Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
 import { LogLevel, logBegin } from "../console/log";
@@ -11,6 +13,8 @@ import { PageProvider } from "./pages";
 import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, HeapError,
 } from "./heap";
+import { SlabArena, ARENA_BYTES, arenaCreate, slabOf, SLAB_CACHE, SLAB_START } from "./slab-arena";
+import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, slabCheckAll } from "./slab";
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
@@ -34,14 +38,50 @@ function pmmGrowPages(context: usize, address: usize, pages: u32, morePages: u32
   return claimFrames(<u32>end, morePages);
 }
 
-/** Sets up the kernel heap (empty: spans come on first use). Call once, after pmmInit. */
+// --- the size classes served by slab caches ------------------------------------------------------
+
+/** The largest request the class caches serve; larger ones go to the heap. */
+export const KMALLOC_SLAB_MAX: u32 = 2048;
+/** The classes: object sizes, every one a multiple of 16 (kmalloc's alignment). */
+const CLASS_SIZES: StaticArray<u32> = [16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048];
+const CLASS_NAMES: StaticArray<string> = [
+  "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128", "kmalloc-192", "kmalloc-256",
+  "kmalloc-512", "kmalloc-1k", "kmalloc-2k",
+];
+const CLASS_COUNT: u32 = 10;
+const kernelArenaBlock = memory.data(ARENA_BYTES, 16);
+const kernelArena = changetype<SlabArena>(kernelArenaBlock);
+const classCaches = memory.data(CLASS_COUNT * CACHE_BYTES, 16);
+/** The class cache of each request size, by (size + 15) / 16 (one byte per 16 bytes up to KMALLOC_SLAB_MAX). */
+const classOfSize = memory.data((KMALLOC_SLAB_MAX >> 4) + 1);
+
+@inline function classCache(index: u32): SlabCache { return changetype<SlabCache>(classCaches + index * CACHE_BYTES); }
+/** The class cache for a request of `size` bytes (1..KMALLOC_SLAB_MAX). */
+@inline function cacheForSize(size: u32): SlabCache { return classCache(load<u8>(classOfSize + ((size + 15) >> 4))); }
+
+/**
+ * Sets up the kernel heap and the class caches (empty: spans and slabs come on first use). Call
+ * once, after pmmInit.
+ */
 export function kmallocInit(): void {
   kernelProvider.context = 0;
   kernelProvider.getPages = changetype<usize>(pmmGetPages);
   kernelProvider.putPages = changetype<usize>(pmmPutPages);
   kernelProvider.growPages = changetype<usize>(pmmGrowPages);
   heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
+  arenaCreate(kernelArenaBlock, kernelProvider);
+  let index: u32 = 0;
+  for (let step: u32 = 0; step <= KMALLOC_SLAB_MAX >> 4; step++) {
+    while (CLASS_SIZES[index] < step << 4) index++;
+    store<u8>(classOfSize + step, <u8>index);
+  }
+  for (let i: u32 = 0; i < CLASS_COUNT; i++) {
+    cacheCreate(changetype<usize>(classCache(i)), kernelArena, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
+  }
 }
+
+/** The kernel's slab arena (the class caches' pages; more caches may be created over it). */
+export function kernelSlabArena(): SlabArena { return kernelArena; }
 
 /** The kernel's page provider (PMM low memory through the linear map), for more heap instances. */
 export function kernelPageProvider(): PageProvider { return kernelProvider; }
@@ -49,15 +89,22 @@ export function kernelPageProvider(): PageProvider { return kernelProvider; }
 /** The kernel heap instance (for statistics, the checker and tests). */
 export function kernelHeapInstance(): Heap { return kernelHeap; }
 
-/** `size` bytes, 16-aligned, contents undefined; 0 for size 0 (logged) or no memory. */
-export function kmalloc(size: u32): usize { return heapAlloc(kernelHeap, size, 0); }
+/**
+ * `size` bytes, 16-aligned, contents undefined; 0 for size 0 (logged) or no memory. Up to
+ * KMALLOC_SLAB_MAX bytes from a class cache, above from the heap. Free with kfree.
+ */
+@inline export function kmalloc(size: u32): usize {
+  return size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(cacheForSize(size)) : heapAlloc(kernelHeap, size, 0);
+}
 
 /** As kmalloc, aligned to `align` (a power of two up to 4096). */
-export function kmallocAligned(size: u32, align: u32): usize { return heapAlloc(kernelHeap, size, align); }
+export function kmallocAligned(size: u32, align: u32): usize {
+  return align <= 16 ? kmalloc(size) : heapAlloc(kernelHeap, size, align);
+}
 
 /** `size` zeroed bytes, or 0 as kmalloc. */
 export function kzalloc(size: u32): usize {
-  const ptr = heapAlloc(kernelHeap, size, 0);
+  const ptr = kmalloc(size);
   if (ptr != 0) memory.fill(ptr, 0, size);
   return ptr;
 }
@@ -75,14 +122,57 @@ export function kcalloc(count: u32, size: u32): usize {
   return kzalloc(<u32>bytes);
 }
 
-/** heapRealloc on the kernel heap: resize, keeping the contents (see heap.ts). */
-export function krealloc(ptr: usize, size: u32): usize { return heapRealloc(kernelHeap, ptr, size); }
+/**
+ * Resizes a kmalloc'd block to `size` bytes, keeping its contents up to the smaller size: a
+ * class object that already holds `size` stays; a heap block goes through heapRealloc; anything
+ * else moves (kmalloc, copy, kfree). `ptr` 0 allocates; `size` 0 frees and returns 0. A bad `ptr`
+ * is logged and returns 0, nothing changed; no memory returns 0 with the old block kept.
+ */
+export function krealloc(ptr: usize, size: u32): usize {
+  const slab = ptr == 0 ? 0 : slabOf(kernelArena, ptr);
+  if (slab == 0) return heapRealloc(kernelHeap, ptr, size);   // 0, a heap block, or refused there
+  const have = ksize(ptr);
+  if (have == 0) { kfree(ptr); return 0; }                   // not an object: kfree logs it
+  if (size == 0) { kfree(ptr); return 0; }
+  if (size <= have) return ptr;
+  const moved = kmalloc(size);
+  if (moved == 0) return 0;
+  memory.copy(moved, ptr, have);
+  kfree(ptr);
+  return moved;
+}
 
-/** Frees a kmalloc'd block; a bad pointer is logged and refused (HeapError). kfree(0) is a no-op. */
-export function kfree(ptr: usize): HeapError { return ptr == 0 ? HeapError.Ok : heapFree(kernelHeap, ptr); }
+/**
+ * Frees a kmalloc'd block: a class object goes back to its cache, anything else to the heap. A
+ * pointer neither handed out is logged and refused (HeapError). kfree(0) is a no-op.
+ */
+@inline export function kfree(ptr: usize): HeapError {
+  const slab = slabOf(kernelArena, ptr);
+  if (slab == 0) return ptr == 0 ? HeapError.Ok : heapFree(kernelHeap, ptr);
+  return heapErrorOf(cacheFree(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), ptr));
+}
 
-/** The usable size of a kmalloc'd block, or 0 for a pointer the heap did not hand out. */
-export function ksize(ptr: usize): u32 { return heapSize(kernelHeap, ptr); }
+/** cacheFree's verdict in kfree's terms (a slab found through the arena is its cache's own). */
+@inline function heapErrorOf(error: SlabError): HeapError {
+  return error == SlabError.Ok ? HeapError.Ok : error == SlabError.DoubleFree ? HeapError.DoubleFree :
+    error == SlabError.NotObject ? HeapError.Interior : HeapError.Foreign;
+}
 
-/** The kernel heap's checker (0 = every invariant holds). */
-export function kmallocCheck(): u32 { return heapCheck(kernelHeap); }
+/**
+ * The usable size of a kmalloc'd block (its class's size for a class object), or 0 for a
+ * pointer neither the caches nor the heap handed out. (A class object already freed still
+ * reports its size: only slab_debug can tell.)
+ */
+export function ksize(ptr: usize): u32 {
+  const slab = slabOf(kernelArena, ptr);
+  if (slab == 0) return heapSize(kernelHeap, ptr);
+  const cache = changetype<SlabCache>(load<usize>(slab, SLAB_CACHE));
+  const offset = <u32>(ptr - load<usize>(slab, SLAB_START));
+  return offset % cache.objectSize == 0 && offset < cache.capacity * cache.objectSize ? cache.objectSize : 0;
+}
+
+/** The kernel heap's and the slab arena's checkers (0 = every invariant holds, else the first failure). */
+export function kmallocCheck(): u32 {
+  const heap = heapCheck(kernelHeap);
+  return heap != 0 ? heap : slabCheckAll(kernelArena);
+}

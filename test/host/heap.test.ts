@@ -277,7 +277,7 @@ describe("heap against a model", () => {
     expect(m.exports.check()).toBe(0);
     expect(m.exports.providerPagesOut()).toBe(0);   // the grown run went back whole
   });
-  it("realloc moves a block it grows past 16 KiB to its own pages, and one shrunk to 16 KiB back into a span", () => {
+  it("realloc moves a block it grows past 8 KiB to its own pages, and one shrunk to 8 KiB back into a span", () => {
     m.exports.reset(0, 2048, 0);
     const inSpan = (p: number) => (p & 0x1ffff) !== 32;   // a large block's payload sits 32 B into its chunk
     /** Allocates 100-byte blocks until one is p's right neighbour, so that p cannot grow in place. */
@@ -290,24 +290,24 @@ describe("heap against a model", () => {
       }
       throw new Error("no block landed after " + p);
     };
-    const a = m.exports.alloc(10000, 0) >>> 0;
-    m.exports.fill(a, 5, 10000);
+    const a = m.exports.alloc(5000, 0) >>> 0;
+    m.exports.fill(a, 5, 5000);
     const walls = wallAfter(a);
-    const b = m.exports.realloc(a, 16000) >>> 0;           // must move, but not past 16 KiB: a span block
+    const b = m.exports.realloc(a, 8000) >>> 0;            // must move, but not past 8 KiB: a span block
     expect(b).not.toBe(a);
     expect(inSpan(b)).toBe(true);
     walls.push(...wallAfter(b));
-    const c = m.exports.realloc(b, 17000) >>> 0;           // must move, past 16 KiB: its own pages
+    const c = m.exports.realloc(b, 9000) >>> 0;            // must move, past 8 KiB: its own pages
     expect(inSpan(c)).toBe(false);
-    expect(m.exports.holds(c, 5, 10000)).toBe(1);
+    expect(m.exports.holds(c, 5, 5000)).toBe(1);
     const grows = m.exports.providerGrows();
     const d = m.exports.realloc(c, 40000) >>> 0;           // grows where it is
     expect(d).toBe(c);
     expect(m.exports.providerGrows()).toBe(grows + 1);
-    expect(m.exports.realloc(d, 20000) >>> 0).toBe(d);    // shrunk, still above 16 KiB: stays
-    const e = m.exports.realloc(d, 12000) >>> 0;           // shrunk to 16 KiB or less: back into a span
+    expect(m.exports.realloc(d, 20000) >>> 0).toBe(d);    // shrunk, still above 8 KiB: stays
+    const e = m.exports.realloc(d, 6000) >>> 0;            // shrunk to 8 KiB or less: back into a span
     expect(inSpan(e)).toBe(true);
-    expect(m.exports.holds(e, 5, 10000)).toBe(1);
+    expect(m.exports.holds(e, 5, 5000)).toBe(1);
     expect(m.exports.check()).toBe(0);
     m.exports.free(e);
     for (const w of walls) m.exports.free(w);
