@@ -35,6 +35,7 @@ import "./tests/pmm";
 import "./tests/vmm";
 import "./tests/ranges";
 import "./tests/heap";
+import "./tests/slab";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";

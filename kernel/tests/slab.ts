@@ -1,0 +1,150 @@
+// Self-tests of the object caches (kernel/mm/slab.ts) on the kernel's page provider, and of the
+// kmalloc front end's class caches (kernel/mm/kmalloc.ts). The host tests check the caches
+// against a model; these check them over the PMM, through kmalloc/kfree/ksize/krealloc.
+import { registerTest, check, checkEqual, testRng } from "../test/harness";
+import { puts, putDec, newline } from "../console/console";
+import { randomBelow } from "../lib/random";
+import { pmmFreeFrames } from "../mm/pmm";
+import {
+  kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabArena, kernelHeapInstance, KMALLOC_SLAB_MAX,
+} from "../mm/kmalloc";
+import { HeapError } from "../mm/heap";
+import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/slab-arena";
+import {
+  SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, cacheShrink, slabCheckAll,
+} from "../mm/slab";
+import { rdtsc } from "../arch/x86";
+
+registerTest("slab.kmalloc_classes", () => {
+  // Each size lands in its class (16-aligned, ksize the class size); above 2 KiB, the heap.
+  const sizes: StaticArray<u32> = [1, 16, 17, 64, 65, 100, 129, 200, 2000, 2048];
+  const classes: StaticArray<u32> = [16, 16, 32, 64, 96, 128, 192, 256, 2048, 2048];
+  for (let i = 0; i < sizes.length; i++) {
+    const p = kmalloc(sizes[i]);
+    if (!check(p != 0, "kmalloc of a small size")) return;
+    checkEqual(p & 15, 0, "16-aligned");
+    checkEqual(ksize(p), classes[i], "ksize is the class's size");
+    checkEqual(kfree(p), HeapError.Ok, "kfree of a class object");
+  }
+  const big = kmalloc(KMALLOC_SLAB_MAX + 1);
+  check(big != 0 && ksize(big) >= KMALLOC_SLAB_MAX + 1, "above 2 KiB: a heap block");
+  checkEqual(kfree(big), HeapError.Ok, "kfree of a heap block");
+  // Bad frees of class objects: refused with their reason, nothing changed.
+  const a = kmalloc(100), b = kmalloc(100);
+  checkEqual(kfree(a + 16), HeapError.Interior, "inside a class object");
+  checkEqual(ksize(a + 16), 0, "ksize of an interior pointer");
+  checkEqual(kfree(a), HeapError.Ok, "free");
+  checkEqual(kfree(a), HeapError.DoubleFree, "a double free of the newest free object");
+  // krealloc: stays while it fits the class, moves (contents kept) when it does not.
+  memory.fill(b, 0x6B, 100);
+  checkEqual(krealloc(b, 120), b, "krealloc within the class keeps the object");
+  const c = krealloc(b, 5000);
+  if (!check(c != 0 && c != b && ksize(c) >= 5000, "krealloc past the class moves to the heap")) return;
+  let wrong: u32 = 0;
+  for (let i: u32 = 0; i < 100; i++) if (load<u8>(c + i) != 0x6B) wrong++;
+  checkEqual(wrong, 0, "the contents moved too");
+  checkEqual(kfree(c), HeapError.Ok, "free the moved block");
+  const z = kzalloc(2000);
+  let nonZero: u32 = 0;
+  for (let i: u32 = 0; i < 2000; i++) if (load<u8>(z + i) != 0) nonZero++;
+  checkEqual(nonZero, 0, "kzalloc of a class object zeroes it");
+  kfree(z);
+});
+
+// --- chaos: several caches and the kmalloc classes at once -------------------------------------
+
+const CHAOS_OPS: u32 = 300000;
+const CHAOS_SLOTS: u32 = 4096;
+const CHAOS_CHECK_EVERY: u32 = 30000;
+const CHAOS_CACHES: u32 = 4;
+const CACHE_SIZES: StaticArray<u32> = [24, 200, 1500, 6000];
+const CACHE_ALIGNS: StaticArray<u32> = [8, 64, 16, 4096];
+
+/** Frames the kmalloc side (the kernel heap and the class caches' arena) holds from the PMM now. */
+function kmallocHeldFrames(): u32 { return <u32>((kernelSlabArena().heldBytes + kernelHeapInstance().heldBytes) >> 12); }
+
+/** Stamps the first and last byte of an object of `size` bytes. */
+function stamp(ptr: usize, size: u32): void { store<u8>(ptr, <u8>(size * 7)); store<u8>(ptr + size - 1, <u8>(size >> 2)); }
+function stamped(ptr: usize, size: u32): bool { return load<u8>(ptr) == <u8>(size * 7) && load<u8>(ptr + size - 1) == <u8>(size >> 2); }
+
+registerTest("slab.chaos", () => {
+  // Random allocations and frees over four caches of a fresh arena and the kmalloc classes, a few
+  // bad frees, shrinks; the checkers every CHAOS_CHECK_EVERY operations. At the end everything is
+  // freed and the caches destroyed: the PMM must have exactly as many free frames as before.
+  const rng = testRng();
+  const table = kzalloc(CHAOS_SLOTS * 12);   // { ptr, size, cache index or CHAOS_CACHES for kmalloc }
+  const arenaAt = kmalloc(ARENA_BYTES), cachesAt = kmalloc(CHAOS_CACHES * CACHE_BYTES);
+  if (!check(table != 0 && arenaAt != 0 && cachesAt != 0, "tables")) return;
+  const freeBefore = pmmFreeFrames(), kmallocHeldFramesBefore = kmallocHeldFrames();
+  const arena = arenaCreate(arenaAt, kernelPageProvider());
+  for (let i: u32 = 0; i < CHAOS_CACHES; i++) {
+    if (!check(cacheCreate(cachesAt + i * CACHE_BYTES, arena, "chaos", CACHE_SIZES[i], CACHE_ALIGNS[i], 0) != null, "a cache")) return;
+  }
+  // With little RAM (16 MiB, most of it the heap tests' and the kernel's) an eighth of the slots.
+  const slots: u32 = freeBefore > 16384 ? CHAOS_SLOTS : CHAOS_SLOTS / 8;
+  let broken: u32 = 0, lost: u32 = 0, wrong: u32 = 0, bad: u32 = 0, checks: u32 = 0;
+  const t0 = rdtsc();
+  for (let n: u32 = 0; n < CHAOS_OPS; n++) {
+    const slot = table + randomBelow(rng, slots) * 12;
+    const ptr = load<usize>(slot), size = load<u32>(slot, 4), which = load<u32>(slot, 8);
+    if (ptr != 0) {
+      if (!stamped(ptr, size)) broken++;
+      const misuse = randomBelow(rng, 4096) == 0;
+      if (which < CHAOS_CACHES) {
+        const cache = changetype<SlabCache>(cachesAt + which * CACHE_BYTES);
+        if (misuse) {   // another cache's free of it: refused, nothing changed
+          const other = changetype<SlabCache>(cachesAt + ((which + 1) % CHAOS_CACHES) * CACHE_BYTES);
+          if (cacheFree(other, ptr) != SlabError.WrongCache) wrong++;
+          bad++;
+        }
+        if (cacheFree(cache, ptr) != SlabError.Ok) wrong++;
+      } else {
+        if (misuse) { if (kfree(ptr + 8) == HeapError.Ok) wrong++; bad++; }   // inside it
+        if (kfree(ptr) != HeapError.Ok) wrong++;
+      }
+      store<usize>(slot, 0);
+    } else {
+      const pick = randomBelow(rng, CHAOS_CACHES + 1);
+      let q: usize = 0, qsize: u32 = 0;
+      if (pick < CHAOS_CACHES) {
+        qsize = CACHE_SIZES[pick];
+        q = cacheAlloc(changetype<SlabCache>(cachesAt + pick * CACHE_BYTES));
+        if (q != 0 && (q & (CACHE_ALIGNS[pick] - 1)) != 0) wrong++;
+      } else {
+        qsize = 16 + randomBelow(rng, KMALLOC_SLAB_MAX - 15);
+        q = kmalloc(qsize);
+      }
+      if (q == 0) { lost++; continue; }
+      stamp(q, qsize);
+      store<usize>(slot, q); store<u32>(slot, qsize, 4); store<u32>(slot, pick, 8);
+    }
+    if (n % CHAOS_CHECK_EVERY == 0) {
+      checks++;
+      if (randomBelow(rng, 2) == 0) cacheShrink(changetype<SlabCache>(cachesAt + randomBelow(rng, CHAOS_CACHES) * CACHE_BYTES));
+      const failed = slabCheckAll(arena);
+      if (failed != 0) { checkEqual(failed, 0, "the slab checker during the chaos"); puts("# at operation "); putDec(n); newline(); return; }
+    }
+  }
+  const instructions = rdtsc() - t0;
+  checkEqual(broken, 0, "every object kept its stamps");
+  checkEqual(lost, 0, "no allocation failed");
+  checkEqual(wrong, 0, "every free answered as expected (bad ones refused), every object aligned");
+  for (let i: u32 = 0; i < CHAOS_SLOTS; i++) {
+    const ptr = load<usize>(table + i * 12), which = load<u32>(table + i * 12, 8);
+    if (ptr == 0) continue;
+    if (which < CHAOS_CACHES) cacheFree(changetype<SlabCache>(cachesAt + which * CACHE_BYTES), ptr);
+    else kfree(ptr);
+  }
+  checkEqual(slabCheckAll(arena), 0, "the checkers after freeing everything");
+  let destroyed: u32 = 0;
+  for (let i: u32 = 0; i < CHAOS_CACHES; i++) if (cacheDestroy(changetype<SlabCache>(cachesAt + i * CACHE_BYTES))) destroyed++;
+  checkEqual(destroyed, CHAOS_CACHES, "every cache destroyed");
+  checkEqual(arena.heldBytes, 0, "the arena holds nothing");
+  checkEqual(arenaCheck(arena), 0, "the arena's checker");
+  // The kmalloc side may keep some of what it took (an empty slab per class, spans in reserve):
+  // every other frame must be back.
+  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore + kmallocHeldFramesBefore, "the PMM got every frame back");
+  puts("# "); putDec(CHAOS_OPS); puts(" operations ("); putDec(bad); puts(" bad frees), the checkers run ");
+  putDec(checks); puts(" times; rdtsc delta "); putDec(instructions); puts(" (instructions under -icount)\n");
+  kfree(cachesAt); kfree(arenaAt); kfree(table);
+});
