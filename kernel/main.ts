@@ -25,7 +25,8 @@ import { runBenchmarks } from "./bench/bench";
 import { pmmInit } from "./mm/pmm";
 import { vmmInit } from "./mm/vmm";
 import { faultInit } from "./mm/fault";
-import { kmallocInit } from "./mm/kmalloc";
+import { kmallocInit, kernelSlabArena } from "./mm/kmalloc";
+import { slabPrintInfo } from "./mm/slabinfo";
 import { bootModulesInit } from "./boot/modules";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
@@ -61,7 +62,7 @@ function reportOptionProblems(): void {
     logBegin(LogLevel.Warn, "cmdline");
     puts(problemKind(options, i) == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts("' (known: test= seed= bench loglevel= watchdog= memmap=)");
+    puts("' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo)");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
@@ -134,11 +135,15 @@ export function kmain(multibootInfoPhys: u32): void {
     const ok = runSelfTests(selection, options.testNames, options.testNamesLength, seed);
     const entryTsc = load<u64>(linkerAddress(LinkerSymbol.BootEntryTsc));
     puts("boot: "); putDec(rdtsc() - entryTsc); puts(" instructions from kernel entry to the end of the self-tests\n");
+    if (selection == TestSelection.All || options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
     if (options.bench == 0) qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
   }
   if (options.bench != 0) {
-    qemuExit(runBenchmarks(options.benchNames, options.benchNamesLength) ? ExitCode.Pass : ExitCode.Fail);
+    const ok = runBenchmarks(options.benchNames, options.benchNamesLength);
+    if (options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
+    qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
   }
+  if (options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
   logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): idle; quit QEMU with Ctrl-A X");
   while (true) waitForInterrupt();
 }

@@ -7,6 +7,7 @@
 //   watchdog=S                                          per-test timeout in seconds (default 20)
 //   memmap=loader|memfields                             build the PMM from the loader's memory map
 //                                                       (default) or only from mem_lower/mem_upper
+//   slabinfo                                            print the slab caches' table at the end
 //
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
@@ -27,6 +28,7 @@ const PROBLEM_BYTES: u32 = 12;
   logLevel: i32;          // -1: not given
   watchdogSeconds: u32;   // 0: not given
   memmapFromMemFields: u32;   // 1: memmap=memfields
+  slabinfo: u32;          // 1: print the slabinfo table at the end
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
 
@@ -168,6 +170,8 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
       if (bytesEqual(value, valueLength, "loader")) out.memmapFromMemFields = 0;
       else if (bytesEqual(value, valueLength, "memfields")) out.memmapFromMemFields = 1;
       else addProblem(out, ProblemKind.BadValue, start, tokenLength);
+    } else if (bytesEqual(start, nameLength, "slabinfo") && equals == 0) {
+      out.slabinfo = 1;
     } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
       // the kernel image path that loaders put first
     } else {

@@ -58,7 +58,8 @@ export type Constructor = (object: usize) => void;
 @unmanaged export class SlabCache {
   arena: SlabArena;
   name: usize;            // a string (the caller keeps it alive: a literal)
-  objectSize: u32;        // the object's size rounded up to its alignment
+  requestedSize: u32;     // the object size asked for
+  objectSize: u32;        // the size an object takes: rounded up to its alignment, with the link
   align: u32;
   ctor: usize;            // a Constructor, or 0
   linkOffset: u32;        // where a free object holds the next one: 0, or after it (a ctor)
@@ -110,6 +111,7 @@ export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSiz
   const cache = changetype<SlabCache>(at);
   cache.arena = arena;
   cache.name = changetype<usize>(name);
+  cache.requestedSize = objectSize;
   cache.objectSize = size;
   cache.align = align;
   cache.ctor = ctor;

@@ -67,6 +67,10 @@ describe("command line", () => {
     parse("memmap=memfields");
     expect(m.exports.optMemmapFromMemFields()).toBe(1);
     expect(parse("memmap=loader memmap=e820").problems).toEqual([{ kind: 2, text: "memmap=e820" }]);
+    expect(m.exports.optSlabinfo()).toBe(0);
+    expect(parse("test=all slabinfo").problemCount).toBe(0);
+    expect(m.exports.optSlabinfo()).toBe(1);
+    expect(parse("slabinfo=yes").problems).toEqual([{ kind: 1, text: "slabinfo=yes" }]);
     expect(parse("   ").problemCount).toBe(0);
   });
   it("reports unknown options and bad values, not silently", () => {
