@@ -68,6 +68,17 @@ void Z_archZ_captureRegisters(arch_t *a, u32 out) {
 /* Called at the start of every panic; never inlined, so gdb can always break here. */
 __attribute__((noinline)) void Z_archZ_panicHook(arch_t *a) { (void)a; __asm__ volatile("" ::: "memory"); }
 
+/* Where a debugger finds the kernel's allocators by name (scripts/gdb/askern.py):
+ *   +0 magic "ROOT"  +4 the PMM's state  +8 the kernel heap  +12 the kernel slab arena */
+volatile struct { u32 magic, pmm, heap, arena; } askern_debug_roots;
+void Z_archZ_setDebugRoots(arch_t *a, u32 pmm, u32 heap, u32 arena) {
+  (void)a;
+  askern_debug_roots.pmm = pmm;
+  askern_debug_roots.heap = heap;
+  askern_debug_roots.arena = arena;
+  askern_debug_roots.magic = 0x544F4F52;   /* "ROOT" */
+}
+
 /* The round trip through the full interrupt path (stub, dispatcher, empty handler, iret). */
 void Z_archZ_softInterruptBench(arch_t *a) { (void)a; __asm__ volatile("int $0x81" ::: "memory"); }
 

@@ -1,7 +1,7 @@
 // askern's AssemblyScript entry. boot/entry.asm sets up the higher half and calls kernel_entry
 // (boot/runtime.c), which instantiates this module (running every file's top-level code, so
 // tests and benchmarks are registered) and then calls kmain.
-import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol } from "./arch/x86";
+import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol, setDebugRoots } from "./arch/x86";
 import { gdtInit } from "./arch/gdt";
 import { idtInit, setInterruptHandler } from "./arch/idt";
 import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
@@ -22,10 +22,11 @@ import {
 } from "./boot/cmdline";
 import { runSelfTests, listTests, watchdogTick, setTestTimeout } from "./test/harness";
 import { runBenchmarks } from "./bench/bench";
-import { pmmInit } from "./mm/pmm";
+import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/pmm";
 import { vmmInit } from "./mm/vmm";
 import { faultInit } from "./mm/fault";
-import { kmallocInit, kernelSlabArena } from "./mm/kmalloc";
+import { kmallocInit, kernelSlabArena, kernelHeapInstance } from "./mm/kmalloc";
+import { heapPrintStats } from "./mm/heap";
 import { slabPrintInfo } from "./mm/slabinfo";
 import { bootModulesInit } from "./boot/modules";
 
@@ -90,6 +91,17 @@ function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32):
   }
 }
 
+/**
+ * The allocators' state after `test=all`, as `# ` lines: the PMM's totals, the kernel heap's
+ * statistics and the slabinfo table (the gdb commands print the same lines; see
+ * docs/debugging.md).
+ */
+function printAllocatorSummary(): void {
+  pmmPrintTotals();
+  heapPrintStats(kernelHeapInstance(), "kernel heap");
+  slabPrintInfo(kernelSlabArena());
+}
+
 /** The kernel's main function. Never returns. */
 export function kmain(multibootInfoPhys: u32): void {
   serialInit();
@@ -122,6 +134,7 @@ export function kmain(multibootInfoPhys: u32): void {
   vmmInit();
   faultInit();
   kmallocInit();
+  setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabArena()));
   bootModulesInit(info);
 
   sti();
@@ -135,7 +148,8 @@ export function kmain(multibootInfoPhys: u32): void {
     const ok = runSelfTests(selection, options.testNames, options.testNamesLength, seed);
     const entryTsc = load<u64>(linkerAddress(LinkerSymbol.BootEntryTsc));
     puts("boot: "); putDec(rdtsc() - entryTsc); puts(" instructions from kernel entry to the end of the self-tests\n");
-    if (selection == TestSelection.All || options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
+    if (selection == TestSelection.All) printAllocatorSummary();
+    else if (options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
     if (options.bench == 0) qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
   }
   if (options.bench != 0) {

@@ -35,6 +35,8 @@
 @external("arch", "captureRegisters") export declare function captureRegisters(out: usize): void;
 /** Does nothing: the debugger's breakpoint on panic (.gdbinit breaks on Z_archZ_panicHook). */
 @external("arch", "panicHook") export declare function panicHook(): void;
+/** Records where the PMM's state, the kernel heap and the kernel slab arena are, for the gdb commands. */
+@external("arch", "setDebugRoots") export declare function setDebugRoots(pmm: usize, heap: usize, arena: usize): void;
 /** `int 0x81`: one round trip through the interrupt path (benchmark). */
 @external("arch", "softInterruptBench") export declare function softInterruptBench(): void;
 /** A native `div`: divisor 0 raises the CPU's #DE (self-test of the exception path). */

@@ -263,6 +263,19 @@ export function freeFrames(phys: u32, count: u32): FrameError {
   return error;
 }
 
+/** The address of the PMM's state (a FrameAllocator), for the debugger's roots. */
+export function pmmStateAddress(): usize { return pmmState; }
+
+/**
+ * Prints the PMM's totals as one `# ` line (a TAP comment), the same line the gdb command
+ * `askern-pmm` prints: frames managed, free (and free in low memory), reserved, usable.
+ */
+export function pmmPrintTotals(): void {
+  puts("# pmm: "); putDec(framesTotal(pmm)); puts(" frames, "); putDec(framesFree(pmm)); puts(" free (");
+  putDec(framesFreeLow(pmm)); puts(" low), "); putDec(framesReserved(pmm)); puts(" reserved, ");
+  putDec(framesUsable(pmm)); puts(" usable\n");
+}
+
 /** Frames managed (up to the highest available address below 4 GiB). */
 export function pmmTotalFrames(): u32 { return framesTotal(pmm); }
 /** Frames free now, in all memory / in low memory. */

@@ -1,7 +1,8 @@
 // Self-tests of the object caches (kernel/mm/slab.ts) on the kernel's page provider, and of the
 // kmalloc front end's class caches (kernel/mm/kmalloc.ts). The host tests check the caches
 // against a model; these check them over the PMM, through kmalloc/kfree/ksize/krealloc.
-import { registerTest, check, checkEqual, testRng } from "../test/harness";
+import { registerTest, registerOnDemandTest, check, checkEqual, testRng } from "../test/harness";
+import { slabPrintInfo } from "../mm/slabinfo";
 import { puts, putDec, newline } from "../console/console";
 import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/pmm";
@@ -147,4 +148,21 @@ registerTest("slab.chaos", () => {
   puts("# "); putDec(CHAOS_OPS); puts(" operations ("); putDec(bad); puts(" bad frees), the checkers run ");
   putDec(checks); puts(" times; rdtsc delta "); putDec(instructions); puts(" (instructions under -icount)\n");
   kfree(cachesAt); kfree(arenaAt); kfree(table);
+});
+
+// On demand (test/kernel/gdb.test.ts): the slabinfo table while class objects are live, in
+// partial and full slabs as well as the active ones, for the gdb command to be compared with.
+registerOnDemandTest("slab.info_live", () => {
+  const sizes: StaticArray<u32> = [16, 64, 100, 500, 2048];
+  const counts: StaticArray<u32> = [300, 130, 70, 9, 5];   // more than a slab of each: full slabs too
+  const held = kmalloc(600 * 4);
+  let n: u32 = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    for (let k: u32 = 0; k < counts[i]; k++) store<usize>(held + (n++) * 4, kmalloc(sizes[i]));
+  }
+  for (let k: u32 = 0; k < n; k += 3) kfree(load<usize>(held + k * 4));   // partial slabs, and free objects on the lists
+  slabPrintInfo(kernelSlabArena());
+  for (let k: u32 = 0; k < n; k++) if (k % 3 != 0) kfree(load<usize>(held + k * 4));
+  kfree(held);
+  check(true, "printed");
 });
