@@ -28,6 +28,7 @@ import { faultInit } from "./mm/fault";
 import { kmallocInit, kernelSlabArena, kernelHeapInstance } from "./mm/kmalloc";
 import { heapPrintStats } from "./mm/heap";
 import { slabPrintInfo } from "./mm/slabinfo";
+import { slabDebugSelect } from "./mm/slab-debug";
 import { bootModulesInit } from "./boot/modules";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
@@ -63,7 +64,7 @@ function reportOptionProblems(): void {
     logBegin(LogLevel.Warn, "cmdline");
     puts(problemKind(options, i) == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts("' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo)");
+    puts("' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug)");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
@@ -133,6 +134,13 @@ export function kmain(multibootInfoPhys: u32): void {
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
   vmmInit();
   faultInit();
+  if (options.slabDebug != 0) {
+    slabDebugSelect(options.slabDebugNamesLength == 0, options.slabDebugNames, options.slabDebugNamesLength);
+    if (logBegin(LogLevel.Info, "slab")) {
+      puts("slab_debug for "); if (options.slabDebugNamesLength == 0) puts("every cache"); else putBytes(options.slabDebugNames, options.slabDebugNamesLength);
+      newline();
+    }
+  }
   kmallocInit();
   setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabArena()));
   bootModulesInit(info);

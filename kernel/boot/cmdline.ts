@@ -8,6 +8,8 @@
 //   memmap=loader|memfields                             build the PMM from the loader's memory map
 //                                                       (default) or only from mem_lower/mem_upper
 //   slabinfo                                            print the slab caches' table at the end
+//   slab_debug | slab_debug=name1,name2                 red zones, poison, exact double frees for
+//                                                       every cache, or the named ones
 //
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
@@ -29,6 +31,8 @@ const PROBLEM_BYTES: u32 = 12;
   watchdogSeconds: u32;   // 0: not given
   memmapFromMemFields: u32;   // 1: memmap=memfields
   slabinfo: u32;          // 1: print the slabinfo table at the end
+  slabDebug: u32;         // 1: slab_debug given (all caches when slabDebugNamesLength is 0)
+  slabDebugNames: usize; slabDebugNamesLength: u32;
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
 
@@ -172,6 +176,12 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
       else addProblem(out, ProblemKind.BadValue, start, tokenLength);
     } else if (bytesEqual(start, nameLength, "slabinfo") && equals == 0) {
       out.slabinfo = 1;
+    } else if (bytesEqual(start, nameLength, "slab_debug")) {
+      out.slabDebug = 1;
+      if (equals != 0) {
+        if (valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+        else { out.slabDebugNames = value; out.slabDebugNamesLength = valueLength; }
+      }
     } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
       // the kernel image path that loaders put first
     } else {

@@ -13,8 +13,8 @@ import { PageProvider } from "./pages";
 import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, HeapError,
 } from "./heap";
-import { SlabArena, ARENA_BYTES, arenaCreate, slabOf, SLAB_CACHE, SLAB_START } from "./slab-arena";
-import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, slabCheckAll } from "./slab";
+import { SlabArena, ARENA_BYTES, arenaCreate, slabOf, SLAB_CACHE } from "./slab-arena";
+import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheUsableSize, slabCheckAll } from "./slab";
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
@@ -166,9 +166,7 @@ export function krealloc(ptr: usize, size: u32): usize {
 export function ksize(ptr: usize): u32 {
   const slab = slabOf(kernelArena, ptr);
   if (slab == 0) return heapSize(kernelHeap, ptr);
-  const cache = changetype<SlabCache>(load<usize>(slab, SLAB_CACHE));
-  const offset = <u32>(ptr - load<usize>(slab, SLAB_START));
-  return offset % cache.objectSize == 0 && offset < cache.capacity * cache.objectSize ? cache.objectSize : 0;
+  return cacheUsableSize(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), slab, ptr);
 }
 
 /** The kernel heap's and the slab arena's checkers (0 = every invariant holds, else the first failure). */

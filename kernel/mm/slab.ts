@@ -29,6 +29,10 @@ import {
   SLAB_CACHE, SLAB_FREE, SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_PAGES, SLAB_LIST, SLAB_START,
 } from "./slab-arena";
 import { PROVIDER_PAGE_SIZE } from "./pages";
+import {
+  slabDebugWanted, debugZone, debugLinkOffset, debugSlotSize, debugFillSlot, debugCheckZones, debugCheckPoison,
+  debugMarkRounding, RED, RED_ZONE, POISON, SLOT_FREE, SLOT_ALLOCATED,
+} from "./slab-debug";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
 const MIN_OBJECT: u32 = 4;
@@ -78,6 +82,9 @@ export type Constructor = (object: usize) => void;
   next: usize;            // the arena's list of caches
   prev: usize;
   live: u32;              // 1 from create to destroy
+  debug: u32;             // 1: slab_debug (slab-debug.ts): red zones, poison, exact double frees
+  zone: u32;              // slab_debug: the red zone before each object (0 otherwise)
+  debugErrors: u32;       // slab_debug: reports made
 }
 
 /** Bytes of a cache's control block. */
@@ -90,12 +97,15 @@ export const CACHE_BYTES: u32 = (offsetof<SlabCache>() + 15) & ~15;
  * size of 0 or above MAX_OBJECT or a bad alignment. Slab pages are chosen so that at most an
  * eighth of a slab is waste.
  */
-export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSize: u32, align: u32, ctor: usize): SlabCache | null {
+export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSize: u32, align: u32, ctor: usize, debug: bool = false): SlabCache | null {
   if (align == 0) align = DEFAULT_ALIGN;
-  // With a constructor, a free object keeps its constructed state: its link goes after it.
+  debug = debug || slabDebugWanted(name);
+  // With a constructor, a free object keeps its constructed state: its link goes after it. With
+  // slab_debug, a slot holds red zones, the object, the link and a state (slab-debug.ts).
   const own = max<u32>(objectSize, MIN_OBJECT);
-  const linkOffset = ctor != 0 ? (own + 3) & ~3 : 0;
-  const size = (linkOffset + (ctor != 0 ? 4 : own) + align - 1) & ~(align - 1);
+  const rounded = (own + 3) & ~3;
+  const linkOffset = debug ? debugLinkOffset(align, rounded) : ctor != 0 ? rounded : 0;
+  const size = debug ? debugSlotSize(align, rounded) : (linkOffset + (ctor != 0 ? 4 : own) + align - 1) & ~(align - 1);
   if (objectSize == 0 || objectSize > MAX_OBJECT || size > MAX_OBJECT || align > PROVIDER_PAGE_SIZE || (align & (align - 1)) != 0) {
     arena.errors++;
     if (logBegin(LogLevel.Error, "slab")) {
@@ -120,6 +130,8 @@ export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSiz
   cache.capacity = pages * PROVIDER_PAGE_SIZE / size;
   cache.maxEmpty = DEFAULT_MAX_EMPTY;
   cache.live = 1;
+  cache.debug = debug ? 1 : 0;
+  cache.zone = debug ? debugZone(align) : 0;
   cache.next = arena.caches;
   if (arena.caches != 0) changetype<SlabCache>(arena.caches).prev = at;
   arena.caches = at;
@@ -172,7 +184,18 @@ function listMove(cache: SlabCache, slab: usize, list: u32): void {
 
 /** cacheAlloc when the active slab has no free object: another slab becomes active. Or 0. */
 function allocSlow(cache: SlabCache): usize {
+  if (cache.debug != 0) return debugAlloc(cache);   // (a debug cache never has an active slab)
   deactivate(cache);   // it is full
+  const slab = takeSlab(cache);
+  if (slab == 0) return 0;
+  activate(cache, slab);
+  const object = cache.freelist;
+  cache.freelist = load<usize>(object + cache.linkOffset);
+  return object;
+}
+
+/** A slab of `cache` with a free object, taken off its list: a partial one, else an empty one, else a new one. Or 0. */
+function takeSlab(cache: SlabCache): usize {
   let slab = cache.partial;
   if (slab == 0) slab = cache.empty;
   if (slab == 0) {
@@ -181,10 +204,7 @@ function allocSlow(cache: SlabCache): usize {
     fillSlab(cache, slab);
     cache.slabCount++;
   } else listRemove(cache, slab);
-  activate(cache, slab);
-  const object = cache.freelist;
-  cache.freelist = load<usize>(object + cache.linkOffset);
-  return object;
+  return slab;
 }
 
 /** Makes `slab` (fresh pages, on no list) a slab of `cache`: its free list in address order, constructed. */
@@ -193,11 +213,12 @@ function fillSlab(cache: SlabCache, slab: usize): void {
   store<usize>(slab, changetype<usize>(cache), SLAB_CACHE);
   store<u32>(slab, 0, SLAB_INUSE);
   store<usize>(slab, start, SLAB_FREE);
-  const ctor = cache.ctor;
+  const ctor = cache.ctor, zone = cache.zone, debug = cache.debug != 0;
   for (let i: u32 = 0; i < count; i++) {
-    const object = start + i * size;
-    if (ctor != 0) changetype<Constructor>(ctor)(object);
-    store<usize>(object + cache.linkOffset, i + 1 < count ? object + size : 0);
+    const slot = start + i * size;
+    if (debug) debugFillSlot(slot, zone, cache.linkOffset, ctor == 0);
+    if (ctor != 0) changetype<Constructor>(ctor)(slot + zone);
+    store<usize>(slot + cache.linkOffset, i + 1 < count ? slot + size : 0);
   }
 }
 
@@ -256,6 +277,7 @@ function deactivate(cache: SlabCache): void {
 
 /** cacheFree of an object outside the active slab, or of a bad pointer. */
 function freeSlow(cache: SlabCache, object: usize): SlabError {
+  if (cache.debug != 0) return debugFree(cache, object);
   const slab = slabOf(cache.arena, object);
   if (slab == 0) return refuseFree(cache, object, SlabError.Foreign);
   if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) return refuseFree(cache, object, SlabError.WrongCache);
@@ -268,9 +290,89 @@ function freeSlow(cache: SlabCache, object: usize): SlabError {
   store<usize>(slab, object, SLAB_FREE);
   const inUse = load<u32>(slab, SLAB_INUSE) - 1;
   store<u32>(slab, inUse, SLAB_INUSE);
+  slabFreed(cache, slab, free, inUse);
+  return SlabError.Ok;
+}
+
+/** After a free into `slab` (its list was `free` before, now `inUse` in use): its list. */
+@inline function slabFreed(cache: SlabCache, slab: usize, free: usize, inUse: u32): void {
   if (inUse == 0) { listRemove(cache, slab); keepOrRelease(cache, slab); }
   else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
+}
+
+// --- slab_debug (see slab-debug.ts for the checks and the slot's layout) ---------------------------
+
+/** The size of a debug slot's object part: the size asked for, rounded up to 4. */
+@inline function debugOwn(cache: SlabCache): u32 { return cache.linkOffset - cache.zone - RED_ZONE; }
+
+/** Counts `reports` slab_debug reports for `cache` (refused frees are counted where they are refused). */
+function countDebug(cache: SlabCache, reports: u32): void {
+  cache.debugErrors += reports;
+  cache.arena.errors += reports;
+}
+
+/** cacheAlloc for a debug cache: a slot from a partial slab, checked (poison, red zones). Or 0. */
+function debugAlloc(cache: SlabCache): usize {
+  let slab = cache.partial;
+  if (slab == 0) {
+    slab = takeSlab(cache);
+    if (slab == 0) return 0;
+    listPush(cache, slab, SlabList.Partial);
+  }
+  const slot = load<usize>(slab, SLAB_FREE), link = cache.linkOffset, object = slot + cache.zone;
+  const next = load<usize>(slot + link);
+  store<usize>(slab, next, SLAB_FREE);
+  store<u32>(slab, load<u32>(slab, SLAB_INUSE) + 1, SLAB_INUSE);
+  if (next == 0) listMove(cache, slab, SlabList.Full);
+  const name = changetype<string>(cache.name), own = debugOwn(cache);
+  let reports = debugCheckZones(name, slot, cache.zone, slot + link - RED_ZONE, link);
+  if (cache.ctor == 0) reports += debugCheckPoison(name, object, own);
+  countDebug(cache, reports);
+  store<u32>(slot + link, SLOT_ALLOCATED, 4);
+  debugMarkRounding(object, cache.requestedSize, own);
+  return object;
+}
+
+/**
+ * cacheFree for a debug cache: the owner, the object's start and its state (an exact double
+ * free) refused as in cacheFree; broken red zones reported and repaired, then the object
+ * poisoned and freed.
+ */
+function debugFree(cache: SlabCache, object: usize): SlabError {
+  const slab = slabOf(cache.arena, object);
+  if (slab == 0) { cache.debugErrors++; return refuseFree(cache, object, SlabError.Foreign); }
+  if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) { cache.debugErrors++; return refuseFree(cache, object, SlabError.WrongCache); }
+  const slot = object - cache.zone, link = cache.linkOffset;
+  const offset = <u32>(slot - load<usize>(slab, SLAB_START));
+  if (object < cache.zone || offset % cache.objectSize != 0 || offset >= cache.capacity * cache.objectSize) {
+    cache.debugErrors++;
+    return refuseFree(cache, object, SlabError.NotObject);
+  }
+  if (load<u32>(slot + link, 4) != SLOT_ALLOCATED) { cache.debugErrors++; return refuseFree(cache, object, SlabError.DoubleFree); }
+  const own = debugOwn(cache);
+  countDebug(cache, debugCheckZones(changetype<string>(cache.name), slot, cache.zone, object + cache.requestedSize, link));
+  memory.fill(slot, RED, cache.zone);                                     // repaired, so that a
+  memory.fill(object + own, RED, RED_ZONE);                               // zone is reported once
+  if (cache.ctor == 0) memory.fill(object, POISON, own);
+  store<u32>(slot + link, SLOT_FREE, 4);
+  const free = load<usize>(slab, SLAB_FREE);
+  store<usize>(slot + link, free);
+  store<usize>(slab, slot, SLAB_FREE);
+  const inUse = load<u32>(slab, SLAB_INUSE) - 1;
+  store<u32>(slab, inUse, SLAB_INUSE);
+  slabFreed(cache, slab, free, inUse);
   return SlabError.Ok;
+}
+
+/**
+ * The usable size of `pointer` if it is the start of an object of `cache` in `slab` (the size
+ * asked for, under slab_debug; the object's size otherwise), else 0. (Free objects count too:
+ * only slab_debug's state tells them apart.)
+ */
+export function cacheUsableSize(cache: SlabCache, slab: usize, pointer: usize): u32 {
+  const offset = <u32>(pointer - cache.zone - load<usize>(slab, SLAB_START));
+  if (pointer < cache.zone || offset % cache.objectSize != 0 || offset >= cache.capacity * cache.objectSize) return 0;
+  return cache.debug != 0 ? cache.requestedSize : cache.objectSize;
 }
 
 /** `slab` (on no list) has no object in use: keep it on the empty list, or give its pages back. */

@@ -166,3 +166,73 @@ registerOnDemandTest("slab.info_live", () => {
   kfree(held);
   check(true, "printed");
 });
+
+// --- slab_debug, in the manner of Linux's slub_kunit: each misuse once, the exact count ----------
+
+registerTest("slab.debug_reports", () => {
+  const arenaAt = kmalloc(ARENA_BYTES), aAt = kmalloc(CACHE_BYTES), bAt = kmalloc(CACHE_BYTES);
+  if (!check(arenaAt != 0 && aAt != 0 && bAt != 0, "control blocks")) return;
+  const arena = arenaCreate(arenaAt, kernelPageProvider());
+  const madeA = cacheCreate(aAt, arena, "debug-a", 40, 0, 0, true), madeB = cacheCreate(bAt, arena, "debug-b", 40, 0, 0, true);
+  if (!check(madeA != null && madeB != null, "two debug caches")) return;
+  const a = madeA!, b = madeB!;
+  // a one-byte overflow, caught when the object is freed
+  let p = cacheAlloc(a);
+  store<u8>(p + 40, 0x41);
+  checkEqual(cacheFree(a, p), SlabError.Ok, "the overflowed object is still freed");
+  checkEqual(a.debugErrors, 1, "a one-byte overflow: one report");
+  // a one-byte underflow
+  p = cacheAlloc(a);
+  store<u8>(p - 1, 0x41);
+  cacheFree(a, p);
+  checkEqual(a.debugErrors, 2, "a one-byte underflow: one report");
+  // a write after free, caught when the object is handed out again
+  p = cacheAlloc(a);
+  cacheFree(a, p);
+  store<u8>(p + 3, 0x41);
+  const q = cacheAlloc(a);
+  checkEqual(q, p, "the freed object comes back first");
+  checkEqual(a.debugErrors, 3, "a write after free: one report");
+  // a double free of an object that is not the newest free one
+  const r = cacheAlloc(a);
+  cacheFree(a, q);
+  cacheFree(a, r);
+  checkEqual(cacheFree(a, q), SlabError.DoubleFree, "a double free is refused");
+  checkEqual(a.debugErrors, 4, "a double free: one report");
+  // a free into the wrong cache
+  const other = cacheAlloc(b);
+  checkEqual(cacheFree(a, other), SlabError.WrongCache, "a free into the wrong cache is refused");
+  checkEqual(a.debugErrors, 5, "a free into the wrong cache: one report");
+  checkEqual(b.debugErrors, 0, "nothing reported against the other cache");
+  cacheFree(b, other);
+  // the caches keep working, with no more reports
+  const held = kmalloc(300 * 4);
+  for (let i: u32 = 0; i < 300; i++) store<usize>(held + i * 4, cacheAlloc(a));
+  for (let i: u32 = 0; i < 300; i++) if (cacheFree(a, load<usize>(held + i * 4)) != SlabError.Ok) checkEqual(i, 300, "a clean free");
+  kfree(held);
+  checkEqual(a.debugErrors, 5, "no report for clean use");
+  checkEqual(slabCheckAll(arena), 0, "the checkers");
+  check(cacheDestroy(a) && cacheDestroy(b), "both caches destroyed");
+  checkEqual(arena.heldBytes, 0, "the arena holds nothing");
+  kfree(bAt); kfree(aAt); kfree(arenaAt);
+});
+
+// On demand (test/kernel/slabdebug.test.ts, with slab_debug=kmalloc-64): a one-byte overflow of
+// kmalloc(64), caught by kfree, counted once on kmalloc-64 and on no other class.
+registerOnDemandTest("slab.debug_kmalloc", () => {
+  let kmalloc64: usize = 0, others: u32 = 0;
+  for (let at = kernelSlabArena().caches; at != 0; at = changetype<SlabCache>(at).next) {
+    const cache = changetype<SlabCache>(at);
+    if (changetype<string>(cache.name) == "kmalloc-64") kmalloc64 = at; else others += cache.debug;
+  }
+  if (!check(kmalloc64 != 0 && changetype<SlabCache>(kmalloc64).debug == 1, "kmalloc-64 is a debug cache")) return;
+  checkEqual(others, 0, "no other class is");
+  const p = kmalloc(64);
+  store<u8>(p + 64, 0x41);
+  checkEqual(kfree(p), HeapError.Ok, "kfree of the overflowed object");
+  checkEqual(changetype<SlabCache>(kmalloc64).debugErrors, 1, "one report on kmalloc-64");
+  const q = kmalloc(64);
+  memory.fill(q, 0x42, 64);   // all of it, and no more
+  kfree(q);
+  checkEqual(changetype<SlabCache>(kmalloc64).debugErrors, 1, "clean use adds none");
+});

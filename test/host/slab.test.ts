@@ -11,7 +11,7 @@ const OK = 0, FOREIGN = 1, WRONG_CACHE = 2, NOT_OBJECT = 3, DOUBLE_FREE = 4;
 let m: HostModule;
 beforeEach(() => { m = loadHostModule("slab", { inb: (port) => (port === 0x3fd ? 0x20 : 0) }); });
 
-type Spec = { size: number; align: number; ctor: boolean };
+type Spec = { size: number; align: number; ctor: boolean; debug: boolean };
 type Live = { cache: number; fill: number; from: number; bytes: number };
 type Op =
   | { kind: "alloc"; cache: number; count: number }
@@ -28,7 +28,8 @@ const specArb: fc.Arbitrary<Spec> = fc.record({
   ),
   align: fc.constantFrom(0, 4, 8, 16, 64, 256, 4096),
   ctor: fc.boolean(),
-});
+  debug: fc.boolean(),
+}).map((spec) => (spec.ctor && spec.size < 4 ? { ...spec, size: 4 } : spec));   // the test constructor writes 4 bytes
 const CACHES = 4;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("alloc" as const), cache: fc.nat({ max: CACHES - 1 }), count: fc.integer({ min: 1, max: 40 }) }) },
@@ -38,17 +39,21 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("destroy" as const), cache: fc.nat({ max: CACHES - 1 }) }) },
 );
 
-/** The size a cache rounds its objects to (the model's copy of cacheCreate's rule). */
+/** The size a cache's objects take (the model's copy of cacheCreate's rule and slab-debug.ts's layout). */
 function roundedSize(spec: Spec): number {
   const align = spec.align === 0 ? 8 : spec.align;
   const own = Math.max(spec.size, 4);
+  if (spec.debug) {   // red zone before, the object rounded to 4, red zone after, link and state
+    const link = Math.max(8, align) + ((own + 3) & ~3) + 8;
+    return Math.ceil((link + 8) / align) * align;
+  }
   const link = spec.ctor ? (own + 3) & ~3 : 0;
   return Math.ceil((link + (spec.ctor ? 4 : own)) / align) * align;
 }
 
 function verify(specs: Spec[], alive: boolean[], live: Map<number, Live>): void {
   expect(m.exports.checkAll()).toBe(0);
-  const ranges = [...live].map(([p, o]) => [p, p + roundedSize(specs[o.cache])] as const).sort((a, b) => a[0] - b[0]);
+  const ranges = [...live].map(([p, o]) => [p, p + specs[o.cache].size] as const).sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBeGreaterThanOrEqual(ranges[i - 1][1]);
   for (const [p, o] of live) {
     expect(m.exports.holds(p + o.from, o.fill, o.bytes), `object ${p} kept its contents`).toBe(1);
@@ -66,7 +71,7 @@ function run(specs: Spec[], ops: Op[]): void {
   specs.forEach((spec, c) => {
     // refused only when the object and its link (given a constructor) pass 32 KiB
     const fits = roundedSize(spec) <= 32768;
-    expect(m.exports.create(c, spec.size, spec.align, spec.ctor ? 1 : 0)).toBe(fits ? 1 : 0);
+    expect(m.exports.create(c, spec.size, spec.align, spec.ctor ? 1 : 0, spec.debug ? 1 : 0)).toBe(fits ? 1 : 0);
     if (fits) expect(m.exports.objectSize(c)).toBe(roundedSize(spec));
     alive.push(fits);
   });
@@ -158,13 +163,13 @@ describe("object caches against a model", () => {
 
   it("refuses impossible caches with a reason, and creates nothing", () => {
     m.exports.reset(4096);
-    expect(m.exports.create(0, 0, 0, 0)).toBe(0);
-    expect(m.exports.create(0, 32769, 0, 0)).toBe(0);
-    expect(m.exports.create(0, 32768, 0, 1)).toBe(0);        // no room for the link after it
-    expect(m.exports.create(0, 64, 24, 0)).toBe(0);           // not a power of two
-    expect(m.exports.create(0, 64, 8192, 0)).toBe(0);
+    expect(m.exports.create(0, 0, 0, 0, 0)).toBe(0);
+    expect(m.exports.create(0, 32769, 0, 0, 0)).toBe(0);
+    expect(m.exports.create(0, 32768, 0, 1, 0)).toBe(0);        // no room for the link after it
+    expect(m.exports.create(0, 64, 24, 0, 0)).toBe(0);           // not a power of two
+    expect(m.exports.create(0, 64, 8192, 0, 0)).toBe(0);
     expect(m.exports.errors()).toBe(5);
-    expect(m.exports.create(0, 32768, 0, 0)).toBe(1);
+    expect(m.exports.create(0, 32768, 0, 0, 0)).toBe(1);
     expect(m.exports.slabPages(0)).toBe(8);
     expect(m.exports.capacity(0)).toBe(1);
   });
@@ -172,7 +177,7 @@ describe("object caches against a model", () => {
   it("picks slab sizes that waste at most an eighth, and fills slabs densely", () => {
     m.exports.reset(4096);
     for (const [size, pages, count] of [[64, 1, 64], [96, 1, 42], [2048, 1, 2], [3000, 3, 4], [5000, 4, 3]] as const) {
-      expect(m.exports.create(0, size, 0, 0)).toBe(1);
+      expect(m.exports.create(0, size, 0, 0, 0)).toBe(1);
       expect([m.exports.slabPages(0), m.exports.capacity(0)]).toEqual([pages, count]);
       expect(m.exports.destroy(0)).toBe(1);
     }
@@ -180,7 +185,7 @@ describe("object caches against a model", () => {
 
   it("keeps at most maxEmpty empty slabs; shrink gives the rest back; destroy refuses while objects live", () => {
     m.exports.reset(4096);
-    expect(m.exports.create(0, 1000, 0, 0)).toBe(1);        // 4 a slab
+    expect(m.exports.create(0, 1000, 0, 0, 0)).toBe(1);        // 4 a slab
     const objs: number[] = [];
     for (let i = 0; i < 40; i++) objs.push(m.exports.alloc(0) >>> 0);
     expect(m.exports.slabCount(0)).toBe(10);
@@ -200,7 +205,7 @@ describe("object caches against a model", () => {
 
   it("runs the constructor once per object when its slab is made, and keeps its state across free", () => {
     m.exports.reset(4096);
-    expect(m.exports.create(0, 60, 0, 1)).toBe(1);
+    expect(m.exports.create(0, 60, 0, 1, 0)).toBe(1);
     const per = m.exports.capacity(0);
     const a = m.exports.alloc(0) >>> 0;
     expect(m.exports.constructed()).toBe(per);
@@ -213,7 +218,7 @@ describe("object caches against a model", () => {
 
   it("runs out of pages with 0, not a panic, and works again when pages come back", () => {
     m.exports.reset(64);                                     // two regions
-    expect(m.exports.create(0, 4096, 0, 0)).toBe(1);
+    expect(m.exports.create(0, 4096, 0, 0, 0)).toBe(1);
     const objs: number[] = [];
     for (let p; (p = m.exports.alloc(0) >>> 0) !== 0;) objs.push(p);
     expect(objs.length).toBe(62);                            // 31 slab pages a region
@@ -223,8 +228,8 @@ describe("object caches against a model", () => {
   });
   it("refuses each kind of bad free with its reason, and changes nothing", () => {
     m.exports.reset(4096);
-    expect(m.exports.create(0, 100, 0, 0)).toBe(1);
-    expect(m.exports.create(1, 100, 0, 0)).toBe(1);
+    expect(m.exports.create(0, 100, 0, 0, 0)).toBe(1);
+    expect(m.exports.create(1, 100, 0, 0, 0)).toBe(1);
     const a = m.exports.alloc(0) >>> 0, b = m.exports.alloc(0) >>> 0, c = m.exports.alloc(1) >>> 0;
     expect(m.exports.free(0, a)).toBe(OK);
     expect(m.exports.free(0, a)).toBe(DOUBLE_FREE);
@@ -238,7 +243,7 @@ describe("object caches against a model", () => {
   });
   it("a free of the object just past the active slab goes to that object's own slab", () => {
     m.exports.reset(4096);
-    expect(m.exports.create(0, 64, 0, 0)).toBe(1);           // 64 objects a one-page slab
+    expect(m.exports.create(0, 64, 0, 0, 0)).toBe(1);           // 64 objects a one-page slab
     const objs: number[] = [];
     for (let i = 0; i < 129; i++) objs.push(m.exports.alloc(0) >>> 0);   // slabs 1 and 2 full, 3 active
     expect(m.exports.free(0, objs[5])).toBe(OK);             // slab 1 partial

@@ -24,9 +24,9 @@ export function reset(limitPages: u32): void {
   ctorCalls = 0;
   arena = arenaCreate(arenaBlock, bufferProviderReset(limitPages));
 }
-/** Creates cache `index` (objects of `size` at `align`, with the test constructor if `withCtor`): 1, or 0 if refused. */
-export function create(index: u32, size: u32, align: u32, withCtor: bool): u32 {
-  const made = cacheCreate(changetype<usize>(cacheAt(index)), arena, "test", size, align, withCtor ? changetype<usize>(construct) : 0);
+/** Creates cache `index` (objects of `size` at `align`, with the test constructor if `withCtor`, under slab_debug if `debug`): 1, or 0 if refused. */
+export function create(index: u32, size: u32, align: u32, withCtor: bool, debug: bool): u32 {
+  const made = cacheCreate(changetype<usize>(cacheAt(index)), arena, "test", size, align, withCtor ? changetype<usize>(construct) : 0, debug);
   return made != null ? 1 : 0;
 }
 export function alloc(index: u32): usize { return cacheAlloc(cacheAt(index)); }
@@ -44,6 +44,7 @@ export function emptySlabs(index: u32): u32 { return cacheAt(index).emptySlabs; 
 export function active(index: u32): u32 { return cacheActiveObjects(cacheAt(index)); }
 export function setMaxEmpty(index: u32, count: u32): void { cacheAt(index).maxEmpty = count; }
 export function errors(): u32 { return arena.errors; }
+export function debugErrors(index: u32): u32 { return cacheAt(index).debugErrors; }
 /** Whether `ptr` lies in a slab page of the arena now. */
 export function inSlab(ptr: usize): bool { return slabOf(arena, ptr) != 0; }
 export function regionCount(): u32 { return arena.regionCount; }
