@@ -7,7 +7,8 @@ import { puts, putDec, newline } from "../console/console";
 import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/pmm";
 import {
-  kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabArena, kernelHeapInstance, KMALLOC_SLAB_MAX,
+  kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabArena, kernelHeapInstance, kmallocCheck,
+  KMALLOC_SLAB_MAX,
 } from "../mm/kmalloc";
 import { HeapError } from "../mm/heap";
 import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/slab-arena";
@@ -70,7 +71,8 @@ function stamped(ptr: usize, size: u32): bool { return load<u8>(ptr) == <u8>(siz
 
 registerTest("slab.chaos", () => {
   // Random allocations and frees over four caches of a fresh arena and the kmalloc classes, a few
-  // bad frees, shrinks; the checkers every CHAOS_CHECK_EVERY operations. At the end everything is
+  // bad frees, shrinks; the slab checker and kmalloc's (the heap and the class caches) every
+  // CHAOS_CHECK_EVERY operations. At the end everything is
   // freed and the caches destroyed: the PMM must have exactly as many free frames as before.
   const rng = testRng();
   const table = kzalloc(CHAOS_SLOTS * 12);   // { ptr, size, cache index or CHAOS_CACHES for kmalloc }
@@ -122,8 +124,13 @@ registerTest("slab.chaos", () => {
     if (n % CHAOS_CHECK_EVERY == 0) {
       checks++;
       if (randomBelow(rng, 2) == 0) cacheShrink(changetype<SlabCache>(cachesAt + randomBelow(rng, CHAOS_CACHES) * CACHE_BYTES));
-      const failed = slabCheckAll(arena);
-      if (failed != 0) { checkEqual(failed, 0, "the slab checker during the chaos"); puts("# at operation "); putDec(n); newline(); return; }
+      const failed = slabCheckAll(arena), kmallocFailed = kmallocCheck();
+      if (failed != 0 || kmallocFailed != 0) {
+        checkEqual(failed, 0, "the slab checker during the chaos");
+        checkEqual(kmallocFailed, 0, "the heap's and the class caches' checkers during the chaos");
+        puts("# at operation "); putDec(n); newline();
+        return;
+      }
     }
   }
   const instructions = rdtsc() - t0;
