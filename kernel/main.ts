@@ -39,6 +39,7 @@ import "./tests/vmm";
 import "./tests/ranges";
 import "./tests/heap";
 import "./tests/slab";
+import "./tests/dma";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";

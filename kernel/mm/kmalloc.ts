@@ -80,6 +80,9 @@ export function kmallocInit(): void {
   }
 }
 
+/** Bytes the kmalloc side (the kernel heap and the class caches' arena) holds from the PMM now. */
+export function kmallocHeldBytes(): usize { return kernelHeap.heldBytes + kernelArena.heldBytes; }
+
 /** The kernel's slab arena (the class caches' pages; more caches may be created over it). */
 export function kernelSlabArena(): SlabArena { return kernelArena; }
 
