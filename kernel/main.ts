@@ -29,6 +29,7 @@ import { kmallocInit, kernelSlabArena, kernelHeapInstance } from "./mm/kmalloc";
 import { heapPrintStats } from "./mm/heap";
 import { slabPrintInfo } from "./mm/slabinfo";
 import { slabDebugSelect } from "./mm/slab-debug";
+import { transientArenaInit } from "./mm/arena";
 import { bootModulesInit } from "./boot/modules";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
@@ -40,11 +41,13 @@ import "./tests/ranges";
 import "./tests/heap";
 import "./tests/slab";
 import "./tests/dma";
+import "./tests/arena";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";
 import "./bench/heap";
 import "./bench/slab";
+import "./bench/arena";
 import "./bench/replay";
 
 export { isrDispatch } from "./arch/idt";
@@ -135,6 +138,7 @@ export function kmain(multibootInfoPhys: u32): void {
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
   vmmInit();
   faultInit();
+  transientArenaInit();
   if (options.slabDebug != 0) {
     slabDebugSelect(options.slabDebugNamesLength == 0, options.slabDebugNames, options.slabDebugNamesLength);
     if (logBegin(LogLevel.Info, "slab")) {

@@ -69,6 +69,8 @@ export function targetReport(records: BenchRecord[]): string[] {
   check("< 1 (fewer instructions than the TLSF)", "heap.alloc_free_pair_vs_tlsf", (v) => v < 1);
   check("<= 40", "slab.alloc_free_pair", (v) => v <= 40);
   check("<= 60", "kmalloc64.alloc_free_pair", (v) => v <= 60);
+  check("<= 12", "arena.alloc", (v) => v <= 12);
+  check("<= 20", "arena.mark_release_pair", (v) => v <= 20);
   check("<= 1.10", "slab.footprint_ratio_100k_64", (v) => v <= 1.1);
   for (const r of records) {
     const m = r.name.match(/^trace\.(.+)\.footprint_ratio$/);

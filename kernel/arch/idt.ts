@@ -4,6 +4,7 @@
 //   63..48 handler offset 31..16 | 47 P | 46..45 DPL | 44..40 type (0b01110: 32-bit interrupt
 //   gate; 0b00101: task gate) | 39..32 zero | 31..16 code selector (or TSS selector) |
 //   15..0 handler offset 15..0
+import { arenaMark, arenaRelease } from "../mm/arena";
 import { lidt, linkerAddress, LinkerSymbol } from "./x86";
 import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
 import { InterruptFrame } from "./frame";
@@ -45,7 +46,7 @@ export function idtInit(): void {
   lidt(idtPointer);
 }
 
-function emptyHandler(frame: InterruptFrame): void {}
+export function emptyHandler(frame: InterruptFrame): void {}
 
 /** Installs `handler` for `vector` (replacing any). For an IRQ the dispatcher sends the EOI. */
 export function setInterruptHandler(vector: u32, handler: InterruptHandler): void {
@@ -67,10 +68,12 @@ export function isrDispatch(framePtr: usize): void {
   const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 16;
   if (isIrq && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
   const handler = load<usize>(handlers + vector * 4);
+  const scope = arenaMark();   // the handler's transient allocations end with it
   if (handler != 0) {
     changetype<InterruptHandler>(handler)(frame);
   } else if (!isIrq) {
     panicOnException(frame);
   }
+  arenaRelease(scope);
   if (isIrq) picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
 }

@@ -9,6 +9,7 @@
 // runs alone, in its own boot (`test=panic.null_deref`), judged by the host (test/kernel).
 // Each test runs under a PIT watchdog. An on-demand test (registerOnDemandTest) runs only when
 // named: it checks something that ends the run, such as the watchdog itself.
+import { arenaMark, arenaRelease } from "../mm/arena";
 import { puts, putDec, putHex, newline, putBytes } from "../console/console";
 import { qemuExit, ExitCode } from "../arch/qemu";
 import { pitTicks, pitHz } from "../arch/pit";
@@ -107,7 +108,9 @@ function runOne(i: u32): void {
   currentFailures = 0;
   randomSeed(testRandom, baseSeed ^ nameHash(name));
   deadlineTick = pitTicks() + <u64>timeoutSeconds * pitHz();
+  const scope = arenaMark();   // the test's transient allocations end with it
   recordFn(i)();
+  arenaRelease(scope);
   deadlineTick = 0;
   runAfterTestChecks();
   if (currentFailures == 0) { passed++; puts("ok "); }
