@@ -13,7 +13,7 @@ import { puts, putHex, putDec, newline } from "../console/console";
   base: usize;
   limit: usize;
   top: usize;
-  peak: usize;     // the highest top so far
+  peak: usize;     // the highest top a release has found (kept off the allocation path)
   name: usize;     // a string (a literal), for messages
   errors: u32;     // refused allocations and releases
 }

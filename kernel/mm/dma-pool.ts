@@ -137,9 +137,11 @@ export function dmaAlloc(pool: DmaPool, size: u32): usize {
   return chunk;
 }
 
+@inline function inPool(pool: DmaPool, virt: usize): bool { return virt >= pool.virtBase && virt - pool.virtBase < pool.bytes; }
+
 /** The size of the handed-out chunk at `virt`, or 0 if `virt` is not one. O(1). */
 export function dmaChunkSize(pool: DmaPool, virt: usize): u32 {
-  if (virt < pool.virtBase || virt - pool.virtBase >= pool.bytes || (virt & (MIN_CHUNK - 1)) != 0) return 0;
+  if (!inPool(pool, virt) || (virt & (MIN_CHUNK - 1)) != 0) return 0;
   const m = mark(pool, virt);
   return (m & USED_MARK) != 0 ? 1 << (m & ORDER_MASK) : 0;
 }
@@ -151,7 +153,7 @@ export function dmaChunkSize(pool: DmaPool, virt: usize): u32 {
  */
 export function dmaFree(pool: DmaPool, virt: usize): DmaError {
   let error = DmaError.Ok;
-  if (virt < pool.virtBase || virt - pool.virtBase >= pool.bytes) error = DmaError.Foreign;
+  if (!inPool(pool, virt)) error = DmaError.Foreign;
   else if ((virt & (MIN_CHUNK - 1)) != 0) error = DmaError.NotChunk;
   else {
     const m = mark(pool, virt);
@@ -204,7 +206,7 @@ export function dmaPoolCheck(pool: DmaPool): u32 {
     let chunk = load<usize>(headAt(pool, order)), prev: usize = 0;
     if ((chunk != 0) != ((pool.nonEmpty & (1 << order)) != 0)) return 31;
     while (chunk != 0) {
-      if (load<usize>(chunk, 4) != prev || chunk < pool.virtBase || chunk - pool.virtBase >= pool.bytes) return 31;
+      if (load<usize>(chunk, 4) != prev || !inPool(pool, chunk)) return 31;
       if (((chunk - pool.virtBase) & ((1 << order) - 1)) != 0 || mark(pool, chunk) != (FREE_MARK | <u8>order)) return 31;
       freeChunks++; freeBytes += 1 << order;
       if (freeChunks > (pool.bytes >> MIN_ORDER)) return 31;

@@ -135,8 +135,7 @@ export function krealloc(ptr: usize, size: u32): usize {
   const slab = ptr == 0 ? 0 : slabOf(kernelArena, ptr);
   if (slab == 0) return heapRealloc(kernelHeap, ptr, size);   // 0, a heap block, or refused there
   const have = ksize(ptr);
-  if (have == 0) { kfree(ptr); return 0; }                   // not an object: kfree logs it
-  if (size == 0) { kfree(ptr); return 0; }
+  if (have == 0 || size == 0) { kfree(ptr); return 0; }     // (not an object: kfree logs it)
   if (size <= have) return ptr;
   const moved = kmalloc(size);
   if (moved == 0) return 0;

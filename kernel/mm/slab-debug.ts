@@ -92,12 +92,6 @@ export function debugCheckPoison(cacheName: string, object: usize, own: u32): u3
   return 1;
 }
 
-/** Reports a free that slab.ts refused, in slab_debug's words. */
-export function debugReportFree(cacheName: string, object: usize, what: string): void {
-  if (!logBegin(LogLevel.Error, "slab_debug")) return;
-  puts(cacheName); puts(": "); puts(what); puts(" at "); putHex(<u32>object); newline();
-}
-
 function report(cacheName: string, object: usize, what: string, offset: i32, found: u8): void {
   if (!logBegin(LogLevel.Error, "slab_debug")) return;
   puts(cacheName); puts(": "); puts(what); puts(": object "); putHex(<u32>object); puts(", byte ");

@@ -275,29 +275,38 @@ function deactivate(cache: SlabCache): void {
   return freeSlow(cache, object);
 }
 
-/** cacheFree of an object outside the active slab, or of a bad pointer. */
+/**
+ * cacheFree of an object outside the active slab, of any object of a debug cache, or of a bad
+ * pointer: the checks, then the object back onto its slab's free list.
+ */
 function freeSlow(cache: SlabCache, object: usize): SlabError {
-  if (cache.debug != 0) return debugFree(cache, object);
   const slab = slabOf(cache.arena, object);
   if (slab == 0) return refuseFree(cache, object, SlabError.Foreign);
   if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) return refuseFree(cache, object, SlabError.WrongCache);
-  const offset = <u32>(object - load<usize>(slab, SLAB_START));
-  if (offset % cache.objectSize != 0 || offset >= cache.capacity * cache.objectSize) return refuseFree(cache, object, SlabError.NotObject);
-  if (slab == cache.active) return refuseFree(cache, object, SlabError.DoubleFree);   // the newest free object
+  if (!isObjectStart(cache, slab, object)) return refuseFree(cache, object, SlabError.NotObject);
+  const slot = object - cache.zone;
+  if (cache.debug != 0) {
+    // exact: the slot's state says whether it is handed out
+    if (load<u32>(slot + cache.linkOffset, 4) != SLOT_ALLOCATED) return refuseFree(cache, object, SlabError.DoubleFree);
+    debugRetire(cache, slot);
+  } else if (slab == cache.active || load<usize>(slab, SLAB_FREE) == object) {
+    // the active slab's objects only come here when they are its newest free one (see cacheFree)
+    return refuseFree(cache, object, SlabError.DoubleFree);
+  }
   const free = load<usize>(slab, SLAB_FREE);
-  if (free == object) return refuseFree(cache, object, SlabError.DoubleFree);
-  store<usize>(object + cache.linkOffset, free);
-  store<usize>(slab, object, SLAB_FREE);
+  store<usize>(slot + cache.linkOffset, free);
+  store<usize>(slab, slot, SLAB_FREE);
   const inUse = load<u32>(slab, SLAB_INUSE) - 1;
   store<u32>(slab, inUse, SLAB_INUSE);
-  slabFreed(cache, slab, free, inUse);
+  if (inUse == 0) { listRemove(cache, slab); keepOrRelease(cache, slab); }
+  else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
   return SlabError.Ok;
 }
 
-/** After a free into `slab` (its list was `free` before, now `inUse` in use): its list. */
-@inline function slabFreed(cache: SlabCache, slab: usize, free: usize, inUse: u32): void {
-  if (inUse == 0) { listRemove(cache, slab); keepOrRelease(cache, slab); }
-  else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
+/** Whether `pointer` starts an object (of a debug cache: the object in a slot) in `slab` of `cache`. */
+@inline function isObjectStart(cache: SlabCache, slab: usize, pointer: usize): bool {
+  const offset = <u32>(pointer - cache.zone - load<usize>(slab, SLAB_START));
+  return pointer >= cache.zone && offset % cache.objectSize == 0 && offset < cache.capacity * cache.objectSize;
 }
 
 // --- slab_debug (see slab-debug.ts for the checks and the slot's layout) ---------------------------
@@ -305,7 +314,7 @@ function freeSlow(cache: SlabCache, object: usize): SlabError {
 /** The size of a debug slot's object part: the size asked for, rounded up to 4. */
 @inline function debugOwn(cache: SlabCache): u32 { return cache.linkOffset - cache.zone - RED_ZONE; }
 
-/** Counts `reports` slab_debug reports for `cache` (refused frees are counted where they are refused). */
+/** Counts `reports` slab_debug reports for `cache` (refused frees are counted by refuseFree). */
 function countDebug(cache: SlabCache, reports: u32): void {
   cache.debugErrors += reports;
   cache.arena.errors += reports;
@@ -334,34 +343,17 @@ function debugAlloc(cache: SlabCache): usize {
 }
 
 /**
- * cacheFree for a debug cache: the owner, the object's start and its state (an exact double
- * free) refused as in cacheFree; broken red zones reported and repaired, then the object
- * poisoned and freed.
+ * Retires the handed-out slot at `slot` of a debug cache before freeSlow files it: its red zones
+ * checked (reported, then repaired, so that a broken zone is reported once), its object poisoned
+ * (unless the cache has a constructor) and its state set free.
  */
-function debugFree(cache: SlabCache, object: usize): SlabError {
-  const slab = slabOf(cache.arena, object);
-  if (slab == 0) { cache.debugErrors++; return refuseFree(cache, object, SlabError.Foreign); }
-  if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) { cache.debugErrors++; return refuseFree(cache, object, SlabError.WrongCache); }
-  const slot = object - cache.zone, link = cache.linkOffset;
-  const offset = <u32>(slot - load<usize>(slab, SLAB_START));
-  if (object < cache.zone || offset % cache.objectSize != 0 || offset >= cache.capacity * cache.objectSize) {
-    cache.debugErrors++;
-    return refuseFree(cache, object, SlabError.NotObject);
-  }
-  if (load<u32>(slot + link, 4) != SLOT_ALLOCATED) { cache.debugErrors++; return refuseFree(cache, object, SlabError.DoubleFree); }
-  const own = debugOwn(cache);
+function debugRetire(cache: SlabCache, slot: usize): void {
+  const link = cache.linkOffset, object = slot + cache.zone, own = debugOwn(cache);
   countDebug(cache, debugCheckZones(changetype<string>(cache.name), slot, cache.zone, object + cache.requestedSize, link));
-  memory.fill(slot, RED, cache.zone);                                     // repaired, so that a
-  memory.fill(object + own, RED, RED_ZONE);                               // zone is reported once
+  memory.fill(slot, RED, cache.zone);
+  memory.fill(object + own, RED, RED_ZONE);
   if (cache.ctor == 0) memory.fill(object, POISON, own);
   store<u32>(slot + link, SLOT_FREE, 4);
-  const free = load<usize>(slab, SLAB_FREE);
-  store<usize>(slot + link, free);
-  store<usize>(slab, slot, SLAB_FREE);
-  const inUse = load<u32>(slab, SLAB_INUSE) - 1;
-  store<u32>(slab, inUse, SLAB_INUSE);
-  slabFreed(cache, slab, free, inUse);
-  return SlabError.Ok;
 }
 
 /**
@@ -370,8 +362,7 @@ function debugFree(cache: SlabCache, object: usize): SlabError {
  * only slab_debug's state tells them apart.)
  */
 export function cacheUsableSize(cache: SlabCache, slab: usize, pointer: usize): u32 {
-  const offset = <u32>(pointer - cache.zone - load<usize>(slab, SLAB_START));
-  if (pointer < cache.zone || offset % cache.objectSize != 0 || offset >= cache.capacity * cache.objectSize) return 0;
+  if (!isObjectStart(cache, slab, pointer)) return 0;
   return cache.debug != 0 ? cache.requestedSize : cache.objectSize;
 }
 
@@ -392,9 +383,10 @@ export function slabErrorText(error: SlabError): string {
   }
 }
 
-/** Logs a refused free (the cache, the address, the reason), counts it and returns `error`. */
+/** Logs a refused free (the cache, the address, the reason), counts it (as a slab_debug report too, in a debug cache) and returns `error`. */
 function refuseFree(cache: SlabCache, object: usize, error: SlabError): SlabError {
   cache.arena.errors++;
+  cache.debugErrors += cache.debug;
   if (logBegin(LogLevel.Error, "slab")) {
     puts("cacheFree("); puts(changetype<string>(cache.name)); puts(", "); putHex(<u32>object); puts("): ");
     puts(slabErrorText(error)); puts("; cache unchanged\n");
