@@ -80,8 +80,8 @@ export function kmallocInit(): void {
   }
 }
 
-/** Bytes the kmalloc side (the kernel heap and the class caches' arena) holds from the PMM now. */
-export function kmallocHeldBytes(): usize { return kernelHeap.heldBytes + kernelArena.heldBytes; }
+/** Frames the kmalloc side (the kernel heap and the class caches' arena) holds from the PMM now. */
+export function kmallocHeldFrames(): u32 { return <u32>((kernelHeap.heldBytes + kernelArena.heldBytes) >> 12); }
 
 /** The kernel's slab arena (the class caches' pages; more caches may be created over it). */
 export function kernelSlabArena(): SlabArena { return kernelArena; }

@@ -5,13 +5,13 @@ import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/pmm";
 import { ISA_DMA_LIMIT } from "../mm/frames";
 import { linearVirt } from "../mm/layout";
-import { kmalloc, kfree, kmallocHeldBytes } from "../mm/kmalloc";
+import { kmalloc, kfree, kmallocHeldFrames } from "../mm/kmalloc";
 import { dmaPoolCreate, dmaPoolDestroy } from "../mm/dma";
 import { dmaAlloc, dmaFree, dmaVirtToPhys, dmaPhysToVirt, dmaPoolCheck, DmaError } from "../mm/dma-pool";
 
 registerTest("dma.isa_pool", () => {
   // (the kmalloc side may keep what it took for the bookkeeping: an empty slab, a span in reserve)
-  const freeBefore = pmmFreeFrames() + <u32>(kmallocHeldBytes() >> 12);
+  const freeBefore = pmmFreeFrames() + kmallocHeldFrames();
   const made = dmaPoolCreate(16, ISA_DMA_LIMIT);
   if (!check(made != null, "a 16-page pool below 16 MiB")) return;
   const pool = made!;
@@ -43,5 +43,5 @@ registerTest("dma.isa_pool", () => {
   dmaFree(pool, pool.virtBase);
   kfree(held);
   check(dmaPoolDestroy(pool), "destroyed");
-  checkEqual(pmmFreeFrames() + <u32>(kmallocHeldBytes() >> 12), freeBefore, "the frames went back to the PMM");
+  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore, "the frames went back to the PMM");
 });

@@ -7,7 +7,7 @@ import { puts, putDec, newline } from "../console/console";
 import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/pmm";
 import {
-  kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabArena, kmallocHeldBytes, kmallocCheck,
+  kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabArena, kmallocHeldFrames, kmallocCheck,
   KMALLOC_SLAB_MAX,
 } from "../mm/kmalloc";
 import { HeapError } from "../mm/heap";
@@ -62,8 +62,6 @@ const CHAOS_CACHES: u32 = 4;
 const CACHE_SIZES: StaticArray<u32> = [24, 200, 1500, 6000];
 const CACHE_ALIGNS: StaticArray<u32> = [8, 64, 16, 4096];
 
-/** Frames the kmalloc side (the kernel heap and the class caches' arena) holds from the PMM now. */
-function kmallocHeldFrames(): u32 { return <u32>(kmallocHeldBytes() >> 12); }
 
 /** Stamps the first and last byte of an object of `size` bytes. */
 function stamp(ptr: usize, size: u32): void { store<u8>(ptr, <u8>(size * 7)); store<u8>(ptr + size - 1, <u8>(size >> 2)); }
