@@ -11,10 +11,12 @@
 //   protection violation                 any other fault on a present page
 //   outside every range                  no live range holds the address (page 0: a null pointer)
 //   guard page                           the unmapped page after a range (an overflow)
+//   use after free                       any page of a retired range (vmm.ts retireRange)
 //   out of memory                        an overcommitted range, and the PMM has no frame
 //
 // with the address, the decoded error code, EIP (symbolized), the range if any, registers and a
-// backtrace. Interrupts stay off throughout (an interrupt gate).
+// backtrace. The owner of a range may add its own lines (setFaultExplainer: the guard allocator
+// names the allocation and its size). Interrupts stay off throughout (an interrupt gate).
 import { readCr2 } from "../arch/x86";
 import { InterruptFrame } from "../arch/frame";
 import { setInterruptHandler, VECTOR_PAGE_FAULT } from "../arch/idt";
@@ -26,7 +28,7 @@ import { AddressSpace, map, protect, takeEntry, entryFor, PagingError, PAGE_SIZE
 import { allocFrame } from "./pmm";
 import {
   kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages, countCommitted,
-  faultAroundOf, pageFlagsOf, vmmCommittedPages, RANGE_WRITABLE, RANGE_PROMISED,
+  faultAroundOf, pageFlagsOf, vmmCommittedPages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED,
 } from "./vmm";
 import { vrangeFind, vrangeAddress, NONE } from "./vrange";
 import { VRANGE_AREA_START } from "./layout";
@@ -40,6 +42,7 @@ export const enum FaultKind {
   OutsideRanges = 4,
   GuardPage = 5,
   OutOfMemory = 6,
+  UseAfterFree = 7,
 }
 
 /** The panic headline for each kind (whole literals: the kernel never builds strings). */
@@ -51,6 +54,7 @@ export function faultHeadline(kind: FaultKind): string {
     case FaultKind.Protection: return "page fault: protection violation";
     case FaultKind.OutsideRanges: return "page fault: outside every range";
     case FaultKind.GuardPage: return "page fault: guard page";
+    case FaultKind.UseAfterFree: return "page fault: use after free (a retired range)";
     default: return "page fault: out of memory";
   }
 }
@@ -63,6 +67,39 @@ export function faultInit(): void { setInterruptHandler(VECTOR_PAGE_FAULT, onPag
 
 /** For tests: `hook` runs inside the handler before each commit (0 removes it). */
 export function setFaultTestHook(hook: usize): void { testHook = hook; }
+
+// Range owners that explain faults in their ranges: by the range's name (the same literal, so
+// the same address), a function that prints lines about the faulting address.
+const EXPLAINERS: u32 = 4;
+const explainerNames = memory.data(EXPLAINERS * 4, 4);
+const explainerFunctions = memory.data(EXPLAINERS * 4, 4);
+
+/** How an owner explains a fault: the range's first address and the faulting address. */
+export type FaultExplainer = (first: u32, address: u32) => void;
+
+/**
+ * Makes a fault panic in any range named `name` (the literal passed to reserveRange) end its
+ * range description with `explain`'s lines. False if EXPLAINERS owners are registered already.
+ * `explain` runs inside the panic: it may only read memory and print.
+ */
+export function setFaultExplainer(name: string, explain: FaultExplainer): bool {
+  for (let i: u32 = 0; i < EXPLAINERS; i++) {
+    const at = load<usize>(explainerNames + (i << 2));
+    if (at != 0 && at != changetype<usize>(name)) continue;
+    store<usize>(explainerNames + (i << 2), changetype<usize>(name));
+    store<usize>(explainerFunctions + (i << 2), changetype<usize>(explain));
+    return true;
+  }
+  return false;
+}
+
+function explainFault(name: string, first: u32, address: u32): void {
+  for (let i: u32 = 0; i < EXPLAINERS; i++) {
+    if (load<usize>(explainerNames + (i << 2)) != changetype<usize>(name)) continue;
+    changetype<FaultExplainer>(load<usize>(explainerFunctions + (i << 2)))(first, address);
+    return;
+  }
+}
 
 function onPageFault(frame: InterruptFrame): void {
   const address = readCr2();
@@ -77,9 +114,10 @@ function onPageFault(frame: InterruptFrame): void {
     faultPanic((error & PF_WRITE) != 0 ? FaultKind.ReadOnlyWrite : FaultKind.Protection, frame, address, start);
   }
   if (start == NONE) faultPanic(FaultKind.OutsideRanges, frame, address, NONE);
+  const flags = rangeFlags(start);
+  if ((flags & RANGE_RETIRED) != 0) faultPanic(FaultKind.UseAfterFree, frame, address, start);
   const pages = rangePages(start);
   if (page - start >= pages) faultPanic(FaultKind.GuardPage, frame, address, start);
-  const flags = rangeFlags(start);
   if ((error & PF_WRITE) != 0 && (flags & RANGE_WRITABLE) == 0) faultPanic(FaultKind.ReadOnlyWrite, frame, address, start);
   if (testHook != 0) changetype<() => void>(testHook)();
 
@@ -135,7 +173,7 @@ function faultPanic(kind: FaultKind, frame: InterruptFrame, address: u32, start:
     puts("range "); putHex(first); puts("-"); putHex(first + (pages << 12) - 1); puts(" '"); puts(rangeName(start));
     puts("': "); putDec(pages); puts(" pages, "); putDec(rangeCommitted(start)); puts(" committed, ");
     puts((flags & RANGE_WRITABLE) != 0 ? "writable" : "read-only");
-    puts((flags & RANGE_PROMISED) != 0 ? ", promised" : ", overcommitted");
+    puts((flags & RANGE_RETIRED) != 0 ? ", retired" : (flags & RANGE_PROMISED) != 0 ? ", promised" : ", overcommitted");
     puts(", fault-around "); putDec(faultAroundOf(flags)); newline();
     if (kind == FaultKind.GuardPage) {
       puts("the address is "); putDec(address - (first + (pages << 12))); puts(" bytes past the range's end, in its guard page\n");
@@ -144,6 +182,7 @@ function faultPanic(kind: FaultKind, frame: InterruptFrame, address: u32, start:
       puts("out of memory: no free frame to commit this page of an overcommitted range ("); putDec(vmmCommittedPages());
       puts(" range pages committed in all)\n");
     }
+    explainFault(rangeName(start), first, address);
   } else {
     puts("range: none");
     if (address < PAGE_SIZE) puts(" (null pointer dereference: page 0 is never mapped)");

@@ -21,26 +21,29 @@ import {
 } from "./layout";
 import {
   VRangeArea, vrangeInit, vrangeReserve, vrangeRelease, vrangeCheckRelease, vrangeSpan, vrangeBookkeepingBytes,
-  vrangeOwnerWord, vrangeSetOwnerWord, vrangeAddress, VRangeError, NONE,
+  vrangeOwnerWord, vrangeSetOwnerWord, vrangeAddress, vrangeFind, VRangeError, NONE,
 } from "./vrange";
 import { MmPart, mmEnter, mmLeave } from "./busy";
 
 // --- reserveRange flags ---------------------------------------------------------------------
 //
-//   31       21 20       16 15      10  9   8     5   4    3    2   1   0
-//  +-----------+-----------+----------+---+-------+----+----+---+---+---+
-//  |     0     |fault-around|    0     | P |   0   | CD | WT | 0 | W | 0 |
-//  +-----------+-----------+----------+---+-------+----+----+---+---+---+
+//   31       21 20       16 15    11  10   9   8     5   4    3    2   1   0
+//  +-----------+-----------+--------+---+---+-------+----+----+---+---+---+
+//  |     0     |fault-around|   0    | R | P |   0   | CD | WT | 0 | W | 0 |
+//  +-----------+-----------+--------+---+---+-------+----+----+---+---+---+
 //
 //   W, WT, CD   the pages' permissions and caching (the page-table bits of the same names)
 //   P           promised: every frame is taken at reservation, so touching the range can never
 //               fail; otherwise the range is overcommitted and frames are taken on first touch
+//   R           retired (set by retireRange, never by the caller): the pages are gone and any
+//               touch panics as a use after free; the virtual space stays taken until released
 //   fault-around  on a fault, also commit up to this many following pages (0..31)
 
 export const RANGE_WRITABLE: u32 = PAGE_WRITABLE;
 export const RANGE_WRITE_THROUGH: u32 = PAGE_WRITE_THROUGH;
 export const RANGE_CACHE_DISABLE: u32 = PAGE_CACHE_DISABLE;
 export const RANGE_PROMISED: u32 = 1 << 9;
+export const RANGE_RETIRED: u32 = 1 << 10;
 const FAULT_AROUND_SHIFT: u32 = 16;
 export const RANGE_FAULT_AROUND_MAX: u32 = 31;
 const RANGE_PAGE_FLAGS: u32 = RANGE_WRITABLE | RANGE_WRITE_THROUGH | RANGE_CACHE_DISABLE;
@@ -66,6 +69,7 @@ export const enum RangeError {
   NoSpace = 3,        // no free run of virtual pages that long
   NoFrames = 4,       // promised: the PMM cannot supply that many frames now
   NotARange = 5,      // release: the address is not the start of a live range
+  Retired = 6,        // retire: the range is retired already
 }
 
 const kernelSpace = changetype<AddressSpace>(memory.data(offsetof<AddressSpace>(), 8));
@@ -234,31 +238,80 @@ function parkFrames(virt: u32, pages: u32): bool {
 /**
  * Releases the range that starts at `virt`: unmaps every committed page (with invlpg), returns
  * its frames, and any still parked for a promised range, to the PMM, and frees the virtual
- * space (merging with free neighbours). Returns RangeError.Ok, or NotARange (logged with the
- * reason: outside the area, not reserved or already released, inside a range) and changes
- * nothing. O(pages of the range), skipping 4 MiB at a time where nothing was ever committed.
+ * space (merging with free neighbours). A retired range has no pages left: only its space goes.
+ * Returns RangeError.Ok, or NotARange (logged with the reason: outside the area, not reserved
+ * or already released, inside a range) and changes nothing. O(pages of the range), skipping
+ * 4 MiB at a time where nothing was ever committed.
  */
 export function releaseRange(virt: u32): RangeError {
   mmEnter(MmPart.Vmm);
-  const page = (virt - VRANGE_AREA_START) >> 12;
-  let why = (virt & (PAGE_SIZE - 1)) != 0 || virt < VRANGE_AREA_START ? VRangeError.OutsideArea : vrangeCheckRelease(ranges, page);
+  const why = rangeStartCheck(virt);
   if (why == VRangeError.Ok) {
-    const usable = vrangeSpan(ranges, page) - 1;
-    const flags = vrangeOwnerWord(ranges, page, OWNER_FLAGS);
-    if ((flags & RANGE_PROMISED) != 0 || vrangeOwnerWord(ranges, page, OWNER_COMMITTED) != 0) {
-      freeRangePages(virt, usable);
-    }
+    const page = (virt - VRANGE_AREA_START) >> 12;
+    emptyRange(virt, page);
     vrangeRelease(ranges, page);
   }
   mmLeave(MmPart.Vmm);
   if (why == VRangeError.Ok) return RangeError.Ok;
-  if (logBegin(LogLevel.Error, "vmm")) {
-    puts("releaseRange("); putHex(virt); puts("): not a range: ");
-    puts(why == VRangeError.OutsideArea ? "outside the range area or unaligned"
-      : why == VRangeError.InsideFree ? "not reserved (released twice?)" : "inside a range, not its first page");
-    puts("; nothing changed\n");
-  }
+  logNotARange("releaseRange", virt, why);
   return RangeError.NotARange;
+}
+
+/**
+ * Retires the range that starts at `virt`: its pages go as releaseRange's do, but its virtual
+ * space stays taken and marked RANGE_RETIRED, so any later touch of it panics as a use after
+ * free (the guard allocator's quarantine). releaseRange frees the space later. Returns
+ * RangeError.Ok; NotARange as releaseRange (logged); Retired (logged) if it is already retired.
+ * Nothing changes on a refusal. O(pages of the range).
+ */
+export function retireRange(virt: u32): RangeError {
+  mmEnter(MmPart.Vmm);
+  const why = rangeStartCheck(virt);
+  const page = (virt - VRANGE_AREA_START) >> 12;
+  const retired = why == VRangeError.Ok && (vrangeOwnerWord(ranges, page, OWNER_FLAGS) & RANGE_RETIRED) != 0;
+  if (why == VRangeError.Ok && !retired) {
+    emptyRange(virt, page);
+    vrangeSetOwnerWord(ranges, page, OWNER_FLAGS, vrangeOwnerWord(ranges, page, OWNER_FLAGS) | RANGE_RETIRED);
+  }
+  mmLeave(MmPart.Vmm);
+  if (why != VRangeError.Ok) { logNotARange("retireRange", virt, why); return RangeError.NotARange; }
+  if (!retired) return RangeError.Ok;
+  if (logBegin(LogLevel.Error, "vmm")) { puts("retireRange("); putHex(virt); puts("): retired already; nothing changed\n"); }
+  return RangeError.Retired;
+}
+
+/** Whether `virt` is a live range's first page (VRangeError.Ok) or why not. */
+function rangeStartCheck(virt: u32): VRangeError {
+  if ((virt & (PAGE_SIZE - 1)) != 0 || virt < VRANGE_AREA_START) return VRangeError.OutsideArea;
+  return vrangeCheckRelease(ranges, (virt - VRANGE_AREA_START) >> 12);
+}
+
+/** Frees every page the live range at `virt` (first page `page`) holds, mapped or parked. */
+function emptyRange(virt: u32, page: u32): void {
+  const flags = vrangeOwnerWord(ranges, page, OWNER_FLAGS);
+  if ((flags & RANGE_PROMISED) != 0 || vrangeOwnerWord(ranges, page, OWNER_COMMITTED) != 0) {
+    freeRangePages(virt, vrangeSpan(ranges, page) - 1);
+  }
+  vrangeSetOwnerWord(ranges, page, OWNER_FLAGS, flags & ~RANGE_PROMISED);   // nothing parked any more
+  vrangeSetOwnerWord(ranges, page, OWNER_COMMITTED, 0);
+}
+
+function logNotARange(operation: string, virt: u32, why: VRangeError): void {
+  if (!logBegin(LogLevel.Error, "vmm")) return;
+  puts(operation); puts("("); putHex(virt); puts("): not a range: ");
+  puts(why == VRangeError.OutsideArea ? "outside the range area or unaligned"
+    : why == VRangeError.InsideFree ? "not reserved (released twice?)" : "inside a range, not its first page");
+  puts("; nothing changed\n");
+}
+
+/**
+ * The first address of the live range (retired or not) that holds `virt`, its guard page
+ * included, or 0 if none does. O(1).
+ */
+export function rangeContaining(virt: u32): u32 {
+  if (virt < VRANGE_AREA_START) return 0;
+  const start = vrangeFind(ranges, (virt - VRANGE_AREA_START) >> 12);
+  return start == NONE ? 0 : vrangeAddress(ranges, start);
 }
 
 /** Empties the entries of `pages` pages from `virt`, freeing every frame they hold. */
@@ -283,6 +336,7 @@ export function rangeErrorText(error: RangeError): string {
     case RangeError.BadFlags: return "unknown flag bits";
     case RangeError.NoSpace: return "no free virtual run that long";
     case RangeError.NoFrames: return "not enough free frames to promise";
+    case RangeError.Retired: return "retired already";
     default: return "not the start of a live range";
   }
 }

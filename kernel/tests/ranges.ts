@@ -6,8 +6,8 @@ import { puts, putDec, newline } from "../console/console";
 import { randomBelow } from "../lib/random";
 import { allocFrame, freeFrame, pmmFreeFrames, pmmCheck } from "../mm/pmm";
 import {
-  reserveRange, releaseRange, kernelEntry, kernelTranslate, kernelRanges, vmmCommittedPages, vmmParkedPages,
-  rangeCommitted, rangeFaultAround, RangeError, RANGE_WRITABLE, RANGE_PROMISED,
+  reserveRange, releaseRange, retireRange, rangeContaining, kernelEntry, kernelTranslate, kernelRanges, vmmCommittedPages,
+  vmmParkedPages, rangeCommitted, rangeFlags, rangeFaultAround, RangeError, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED,
 } from "../mm/vmm";
 import { vrangeCheck } from "../mm/vrange";
 import { setFaultTestHook } from "../mm/fault";
@@ -138,6 +138,30 @@ registerTest("vmm.range_readonly", () => {
   checkEqual(load<u32>(range + 64), 0, "reading commits a zero page");
   check(present(range) && (kernelEntry(range) & PAGE_WRITABLE) == 0, "mapped read-only");
   checkEqual(releaseRange(range), RangeError.Ok, "release");
+});
+
+registerTest("vmm.range_retire", () => {
+  // Retiring frees the pages (committed and parked) but keeps the space, marked; release frees it.
+  const freeBefore = pmmFreeFrames(), committedBefore = vmmCommittedPages(), parkedBefore = vmmParkedPages();
+  const spaceBefore = kernelRanges().freePages;
+  const range = reserveRange(4 * PAGE, RANGE_WRITABLE | RANGE_PROMISED, "test.retire");
+  if (!check(range != 0, "a promised range of 4 pages")) return;
+  store<u32>(range, 1); store<u32>(range + 2 * PAGE, 2);   // two committed, two still parked
+  checkEqual(rangeContaining(range + 3 * PAGE + 100), range, "rangeContaining finds it from any page");
+  checkEqual(rangeContaining(range + 4 * PAGE), range, "and from its guard page");
+  checkEqual(retireRange(range), RangeError.Ok, "retired");
+  check(!present(range) && kernelEntry(range + 2 * PAGE) == 0 && kernelEntry(range + PAGE) == 0, "every entry empty");
+  checkEqual(pmmFreeFrames(), freeBefore, "every frame back, parked ones too");
+  checkEqual(vmmCommittedPages(), committedBefore, "committed count back");
+  checkEqual(vmmParkedPages(), parkedBefore, "parked count back");
+  check((rangeFlags(startPage(range)) & RANGE_RETIRED) != 0, "marked retired");
+  checkEqual(rangeContaining(range), range, "its space is still taken");
+  checkEqual(retireRange(range), RangeError.Retired, "retiring twice is refused");
+  checkEqual(retireRange(range + PAGE), RangeError.NotARange, "retiring inside a range is refused");
+  checkEqual(releaseRange(range), RangeError.Ok, "released");
+  checkEqual(rangeContaining(range), 0, "gone");
+  checkEqual(kernelRanges().freePages, spaceBefore, "the space is free again");
+  checkEqual(vrangeCheck(kernelRanges()), 0, "the range allocator's checker");
 });
 
 registerTest("vmm.range_bad_input", () => {
