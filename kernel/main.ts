@@ -25,7 +25,8 @@ import { runBenchmarks } from "./bench/bench";
 import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/pmm";
 import { vmmInit } from "./mm/vmm";
 import { faultInit } from "./mm/fault";
-import { kmallocInit, kernelSlabArena, kernelHeapInstance } from "./mm/kmalloc";
+import { kmallocInit, kernelSlabArena, kernelHeapInstance, kmallocSetSampling, kmallocSampled } from "./mm/kmalloc";
+import { guardInit, guardPrintStats } from "./mm/guard";
 import { heapPrintStats } from "./mm/heap";
 import { slabPrintInfo } from "./mm/slabinfo";
 import { slabDebugSelect } from "./mm/slab-debug";
@@ -42,12 +43,14 @@ import "./tests/heap";
 import "./tests/slab";
 import "./tests/dma";
 import "./tests/arena";
+import "./tests/guard";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";
 import "./bench/heap";
 import "./bench/slab";
 import "./bench/arena";
+import "./bench/guard";
 import "./bench/replay";
 
 export { isrDispatch } from "./arch/idt";
@@ -68,7 +71,7 @@ function reportOptionProblems(): void {
     logBegin(LogLevel.Warn, "cmdline");
     puts(problemKind(options, i) == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts("' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug)");
+    puts("' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence=)");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
@@ -98,13 +101,15 @@ function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32):
 
 /**
  * The allocators' state after `test=all`, as `# ` lines: the PMM's totals, the kernel heap's
- * statistics and the slabinfo table (the gdb commands print the same lines; see
- * docs/debugging.md).
+ * statistics, the slabinfo table (the gdb commands print the same lines; see
+ * docs/debugging.md) and the guard allocator's counters.
  */
 function printAllocatorSummary(): void {
   pmmPrintTotals();
   heapPrintStats(kernelHeapInstance(), "kernel heap");
   slabPrintInfo(kernelSlabArena());
+  guardPrintStats();
+  puts("# kmalloc: "); putDec(kmallocSampled()); puts(" allocations sampled into the guard allocator\n");
 }
 
 /** The kernel's main function. Never returns. */
@@ -147,6 +152,13 @@ export function kmain(multibootInfoPhys: u32): void {
     }
   }
   kmallocInit();
+  if (options.kmallocGuard != 0 || options.kfenceInterval != 0) {
+    if (guardInit()) kmallocSetSampling(options.kmallocGuard != 0 ? 1 : options.kfenceInterval);
+    if (logBegin(LogLevel.Info, "kmalloc")) {
+      if (options.kmallocGuard != 0) puts("every allocation through the guard allocator (kmalloc=guard)\n");
+      else { puts("one allocation in "); putDec(options.kfenceInterval); puts(" through the guard allocator (kfence)\n"); }
+    }
+  }
   setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabArena()));
   bootModulesInit(info);
 

@@ -71,6 +71,7 @@ export function targetReport(records: BenchRecord[]): string[] {
   check("<= 60", "kmalloc64.alloc_free_pair", (v) => v <= 60);
   check("<= 12", "arena.alloc", (v) => v <= 12);
   check("<= 20", "arena.mark_release_pair", (v) => v <= 20);
+  check("<= 3", "kfence.fastpath_cost", (v) => v <= 3);
   check("<= 1.10", "slab.footprint_ratio_100k_64", (v) => v <= 1.1);
   for (const r of records) {
     const m = r.name.match(/^trace\.(.+)\.footprint_ratio$/);

@@ -3,7 +3,7 @@
 // exactly). Each record is one serial line that the launcher collects into build/bench.json:
 //
 //   BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.00}
-import { puts, putRatio, putDec, putBytes, newline } from "../console/console";
+import { puts, putRatio, putDec, putSigned, putBytes, newline } from "../console/console";
 import { nameListContains } from "../boot/cmdline";
 import { rdtsc } from "../arch/x86";
 
@@ -35,6 +35,11 @@ export function benchReport(name: string, totalInstructions: u64, operations: u6
 /** Prints one record with an integer value (a maximum, a total). */
 export function benchReportValue(name: string, value: u64, unit: string): void {
   recordStart(); puts(name); recordValueStart(unit); putDec(value); recordEnd();
+}
+
+/** Prints one record with a signed integer value (a difference). */
+export function benchReportSigned(name: string, value: i64, unit: string): void {
+  recordStart(); puts(name); recordValueStart(unit); putSigned(value); recordEnd();
 }
 
 /** As benchReportValue, for a name with a number in it: `prefix` + decimal `number` + `suffix`. */

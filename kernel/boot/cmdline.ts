@@ -10,6 +10,9 @@
 //   slabinfo                                            print the slab caches' table at the end
 //   slab_debug | slab_debug=name1,name2                 red zones, poison, exact double frees for
 //                                                       every cache, or the named ones
+//   kmalloc=guard                                       every kmalloc through the guard-page
+//                                                       debug allocator
+//   kfence=N                                            one kmalloc in N through it (0: off)
 //
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
@@ -33,6 +36,8 @@ const PROBLEM_BYTES: u32 = 12;
   slabinfo: u32;          // 1: print the slabinfo table at the end
   slabDebug: u32;         // 1: slab_debug given (all caches when slabDebugNamesLength is 0)
   slabDebugNames: usize; slabDebugNamesLength: u32;
+  kmallocGuard: u32;      // 1: kmalloc=guard
+  kfenceInterval: u32;    // N of kfence=N (0: not given, or off)
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
 
@@ -182,6 +187,13 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
         if (valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
         else { out.slabDebugNames = value; out.slabDebugNamesLength = valueLength; }
       }
+    } else if (bytesEqual(start, nameLength, "kmalloc") && equals != 0) {
+      if (bytesEqual(value, valueLength, "guard")) out.kmallocGuard = 1;
+      else addProblem(out, ProblemKind.BadValue, start, tokenLength);
+    } else if (bytesEqual(start, nameLength, "kfence") && equals != 0) {
+      const n = parseNumber(value, valueLength);
+      if (n < 0 || n > 0xFFFFFFFF) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+      else out.kfenceInterval = <u32>n;
     } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
       // the kernel image path that loaders put first
     } else {

@@ -4,17 +4,25 @@
 // up to KMALLOC_SLAB_MAX bytes go to the class caches, larger ones to the heap; kfree and ksize
 // tell the two apart by the arena's chunk map. See docs/heap.md and docs/slab.md.
 //
+// Sampling into the guard-page debug allocator (guard.ts, docs/guard.md): kmalloc counts a
+// countdown down on every call and, when it reaches zero, serves that request from guard pages
+// and starts the count again from the sampling interval: 1 sends everything there
+// (`kmalloc=guard`), N one in N (`kfence=N`); off, the count starts from 2^32 - 1 and the call
+// that reaches zero only restarts it. kfree, ksize and krealloc know guard objects by address
+// (they lie in the range area, above the linear map where slabs and heap blocks are).
+//
 // Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, newline } from "../console/console";
 import { allocFrames, freeFrames, claimFrames } from "./pmm";
-import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "./layout";
+import { LOW_MEMORY_END, LINEAR_MAP_BASE, VRANGE_START, linearVirt } from "./layout";
 import { PageProvider } from "./pages";
 import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, HeapError,
 } from "./heap";
 import { SlabArena, ARENA_BYTES, arenaCreate, slabOf, SLAB_CACHE } from "./slab-arena";
 import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheUsableSize, slabCheckAll } from "./slab";
+import { GuardError, guardAlloc, guardFree, guardSize, guardOwns, guardHeldFrames } from "./guard";
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
@@ -80,8 +88,53 @@ export function kmallocInit(): void {
   }
 }
 
-/** Frames the kmalloc side (the kernel heap and the class caches' arena) holds from the PMM now. */
-export function kmallocHeldFrames(): u32 { return <u32>((kernelHeap.heldBytes + kernelArena.heldBytes) >> 12); }
+/**
+ * Frames the kmalloc side holds from the PMM now: the kernel heap, the class caches' arena, and
+ * the guard allocator (its live allocations and, once used, its record table).
+ */
+export function kmallocHeldFrames(): u32 {
+  return <u32>((kernelHeap.heldBytes + kernelArena.heldBytes) >> 12) + guardHeldFrames();
+}
+
+// --- sampling into the guard allocator -------------------------------------------------------
+
+const SAMPLING_OFF: u32 = 0xFFFFFFFF;
+// A wasm global, which the compiled fast path decrements in place (`dec [instance+n]; je`). (A
+// word in linear memory costs four: load, decrement, store, branch.)
+let sampleCountdown: u32 = SAMPLING_OFF;
+let sampleInterval: u32 = 0;
+let sampledCount: u32 = 0;
+
+/**
+ * Sends one kmalloc in `interval` to the guard allocator from now on: 0 turns sampling off, 1
+ * sends every allocation (`kmalloc=guard`), N one in N (`kfence=N`). The next sample is the
+ * `interval`th call from now.
+ */
+export function kmallocSetSampling(interval: u32): void {
+  sampleInterval = interval;
+  sampleCountdown = interval == 0 ? SAMPLING_OFF : interval;
+}
+/** The sampling interval now (0: off). */
+export function kmallocSampling(): u32 { return sampleInterval; }
+/** Allocations served by the guard allocator through sampling, ever. */
+export function kmallocSampled(): u32 { return sampledCount; }
+
+/** Counts the countdown down; true when it reaches zero (this request is the sample). */
+@inline function countDown(): bool { return --sampleCountdown == 0; }
+
+/**
+ * The request whose countdown reached zero: from the guard allocator when sampling is on (or,
+ * if it has no room, the usual way), and the countdown starts again. Out of line: the fast path
+ * pays only the decrement and the branch.
+ */
+function kmallocSample(size: u32, align: u32): usize {
+  sampleCountdown = sampleInterval == 0 ? SAMPLING_OFF : sampleInterval;
+  if (sampleInterval != 0 && size != 0) {
+    const ptr = guardAlloc(size, max<u32>(align, 16));
+    if (ptr != 0) { sampledCount++; return ptr; }
+  }
+  return align <= 16 ? kmallocUnsampled(size) : heapAlloc(kernelHeap, size, align);
+}
 
 /** The kernel's slab arena (the class caches' pages; more caches may be created over it). */
 export function kernelSlabArena(): SlabArena { return kernelArena; }
@@ -94,15 +147,24 @@ export function kernelHeapInstance(): Heap { return kernelHeap; }
 
 /**
  * `size` bytes, 16-aligned, contents undefined; 0 for size 0 (logged) or no memory. Up to
- * KMALLOC_SLAB_MAX bytes from a class cache, above from the heap. Free with kfree.
+ * KMALLOC_SLAB_MAX bytes from a class cache, above from the heap; a sampled request from the
+ * guard allocator. Free with kfree.
  */
 @inline export function kmalloc(size: u32): usize {
+  if (countDown()) return kmallocSample(size, 16);
+  return kmallocUnsampled(size);
+}
+
+/** kmalloc without the sampling countdown (its slow path, and the benchmark's control). */
+@inline export function kmallocUnsampled(size: u32): usize {
   return size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(cacheForSize(size)) : heapAlloc(kernelHeap, size, 0);
 }
 
 /** As kmalloc, aligned to `align` (a power of two up to 4096). */
 export function kmallocAligned(size: u32, align: u32): usize {
-  return align <= 16 ? kmalloc(size) : heapAlloc(kernelHeap, size, align);
+  if (align <= 16) return kmalloc(size);
+  if (countDown()) return kmallocSample(size, align);
+  return heapAlloc(kernelHeap, size, align);
 }
 
 /** `size` zeroed bytes, or 0 as kmalloc. */
@@ -128,30 +190,43 @@ export function kcalloc(count: u32, size: u32): usize {
 /**
  * Resizes a kmalloc'd block to `size` bytes, keeping its contents up to the smaller size: a
  * class object that already holds `size` stays; a heap block goes through heapRealloc; anything
- * else moves (kmalloc, copy, kfree). `ptr` 0 allocates; `size` 0 frees and returns 0. A bad `ptr`
- * is logged and returns 0, nothing changed; no memory returns 0 with the old block kept.
+ * else moves (kmalloc, copy, kfree), and a guard object always does. `ptr` 0 allocates; `size`
+ * 0 frees and returns 0. A bad `ptr` is logged and returns 0, nothing changed; no memory
+ * returns 0 with the old block kept.
  */
 export function krealloc(ptr: usize, size: u32): usize {
-  const slab = ptr == 0 ? 0 : slabOf(kernelArena, ptr);
-  if (slab == 0) return heapRealloc(kernelHeap, ptr, size);   // 0, a heap block, or refused there
+  if (ptr == 0) return kmalloc(size);
+  const guarded = ptr >= VRANGE_START && guardOwns(ptr);
+  if (!guarded && slabOf(kernelArena, ptr) == 0) return heapRealloc(kernelHeap, ptr, size);   // a heap block, or refused there
   const have = ksize(ptr);
   if (have == 0 || size == 0) { kfree(ptr); return 0; }     // (not an object: kfree logs it)
-  if (size <= have) return ptr;
+  if (size <= have && !guarded) return ptr;   // (a guard object always moves: a stale pointer then faults)
   const moved = kmalloc(size);
   if (moved == 0) return 0;
-  memory.copy(moved, ptr, have);
+  memory.copy(moved, ptr, min<u32>(have, size));
   kfree(ptr);
   return moved;
 }
 
 /**
- * Frees a kmalloc'd block: a class object goes back to its cache, anything else to the heap. A
- * pointer neither handed out is logged and refused (HeapError). kfree(0) is a no-op.
+ * Frees a kmalloc'd block: a class object goes back to its cache, a guard object to the guard
+ * allocator, anything else to the heap. A pointer none of them handed out is logged and refused
+ * (HeapError). kfree(0) is a no-op.
  */
 @inline export function kfree(ptr: usize): HeapError {
   const slab = slabOf(kernelArena, ptr);
-  if (slab == 0) return ptr == 0 ? HeapError.Ok : heapFree(kernelHeap, ptr);
+  if (slab == 0) return kfreeNotSlab(ptr);
   return heapErrorOf(cacheFree(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), ptr));
+}
+
+/** kfree of anything but a class object: 0, a guard object, or a heap block (or refused there). */
+function kfreeNotSlab(ptr: usize): HeapError {
+  if (ptr == 0) return HeapError.Ok;
+  if (ptr >= VRANGE_START && guardOwns(ptr)) {
+    const error = guardFree(ptr);
+    return error == GuardError.Ok ? HeapError.Ok : error == GuardError.DoubleFree ? HeapError.DoubleFree : HeapError.Interior;
+  }
+  return heapFree(kernelHeap, ptr);
 }
 
 /** cacheFree's verdict in kfree's terms (a slab found through the arena is its cache's own). */
@@ -161,13 +236,13 @@ export function krealloc(ptr: usize, size: u32): usize {
 }
 
 /**
- * The usable size of a kmalloc'd block (its class's size for a class object), or 0 for a
- * pointer neither the caches nor the heap handed out. (A class object already freed still
- * reports its size: only slab_debug can tell.)
+ * The usable size of a kmalloc'd block (its class's size for a class object, the size asked for
+ * for a guard object), or 0 for a pointer none of them handed out or a freed guard object. (A
+ * class object already freed still reports its size: only slab_debug can tell.)
  */
 export function ksize(ptr: usize): u32 {
   const slab = slabOf(kernelArena, ptr);
-  if (slab == 0) return heapSize(kernelHeap, ptr);
+  if (slab == 0) return ptr >= VRANGE_START && guardOwns(ptr) ? guardSize(ptr) : heapSize(kernelHeap, ptr);
   return cacheUsableSize(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), slab, ptr);
 }
 

@@ -9,7 +9,7 @@ import { FrameState } from "../mm/frames";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
 import {
   kmalloc, kmallocAligned, kzalloc, kcalloc, krealloc, kfree, ksize, kmallocCheck, kernelHeapInstance,
-  kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS,
+  kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS, kmallocSampling, kmallocSetSampling,
 } from "../mm/kmalloc";
 import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, heapTrim, heapPrintStats,
@@ -22,7 +22,16 @@ import { PageProvider } from "../mm/pages";
 registerAfterTestCheck("pmmCheck", pmmCheck);
 registerAfterTestCheck("kmallocCheck", kmallocCheck);
 
+// It checks what the slab and heap back ends do, so it runs with kmalloc's sampling off (it
+// passes in a kmalloc=guard boot too).
 registerTest("heap.kmalloc_api", () => {
+  const sampling = kmallocSampling();
+  kmallocSetSampling(0);
+  kmallocApi();
+  kmallocSetSampling(sampling);
+});
+
+function kmallocApi(): void {
   const heap = kernelHeapInstance();
   const errorsBefore = heap.errors;
   const a = kmalloc(100);
@@ -64,7 +73,7 @@ registerTest("heap.kmalloc_api", () => {
   checkEqual(kfree(big), HeapError.Ok, "free the 1 MiB block");
   checkEqual(kfree(big), HeapError.Foreign, "its pages are gone: a second free is foreign");
   checkEqual(kfree(0), HeapError.Ok, "kfree(0) does nothing");
-});
+}
 
 /** Marks a block's first and last bytes with values derived from its size. */
 function mark(ptr: usize, size: u32): void { store<u8>(ptr + size - 1, <u8>(size >> 3)); store<u8>(ptr, <u8>size); }

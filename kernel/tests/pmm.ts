@@ -1,6 +1,7 @@
 // In-kernel self-tests of the PMM on the real memory map (host tests cover the logic against a
 // model; these cover what only the machine has: the loader's map, the kernel image, modules,
 // and frames that must really be RAM).
+import { guardHeldFrames } from "../mm/guard";
 import { registerTest, check, checkEqual } from "../test/harness";
 import { puts, putDec, putHex, newline } from "../console/console";
 import {
@@ -53,8 +54,8 @@ registerTest("pmm.invariants", () => {
   checkEqual(pmmCheck(), 0, "frame allocator invariants (0 = all hold)");
   check(pmmFreeFrames() <= pmmUsableFrames(), "free frames are a subset of usable RAM");
   check(pmmUsableFrames() <= pmmTotalFrames(), "usable RAM is within the managed frames");
-  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames(), pmmTotalFrames(),
-    "free + reserved + the VMM's page tables and bookkeeping = total right after boot");
+  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames() + guardHeldFrames(), pmmTotalFrames(),
+    "free + reserved + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) = total right after boot");
 });
 
 registerTest("pmm.map_iteration", () => {

@@ -8,7 +8,7 @@ import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/pmm";
 import {
   kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabArena, kmallocHeldFrames, kmallocCheck,
-  KMALLOC_SLAB_MAX,
+  KMALLOC_SLAB_MAX, kmallocSampling, kmallocSetSampling,
 } from "../mm/kmalloc";
 import { HeapError } from "../mm/heap";
 import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/slab-arena";
@@ -17,7 +17,16 @@ import {
 } from "../mm/slab";
 import { rdtsc } from "../arch/x86";
 
+// It checks what the slab and heap back ends do, so it runs with kmalloc's sampling off (it
+// passes in a kmalloc=guard boot too).
 registerTest("slab.kmalloc_classes", () => {
+  const sampling = kmallocSampling();
+  kmallocSetSampling(0);
+  kmallocClasses();
+  kmallocSetSampling(sampling);
+});
+
+function kmallocClasses(): void {
   // Each size lands in its class (16-aligned, ksize the class size); above 2 KiB, the heap.
   const sizes: StaticArray<u32> = [1, 16, 17, 64, 65, 100, 129, 200, 2000, 2048];
   const classes: StaticArray<u32> = [16, 16, 32, 64, 96, 128, 192, 256, 2048, 2048];
@@ -51,7 +60,7 @@ registerTest("slab.kmalloc_classes", () => {
   for (let i: u32 = 0; i < 2000; i++) if (load<u8>(z + i) != 0) nonZero++;
   checkEqual(nonZero, 0, "kzalloc of a class object zeroes it");
   kfree(z);
-});
+}
 
 // --- chaos: several caches and the kmalloc classes at once -------------------------------------
 

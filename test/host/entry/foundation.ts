@@ -29,6 +29,8 @@ export function optBenchNamesLength(): u32 { return options.benchNamesLength; }
 export function optLogLevel(): i32 { return options.logLevel; }
 export function optMemmapFromMemFields(): u32 { return options.memmapFromMemFields; }
 export function optSlabinfo(): u32 { return options.slabinfo; }
+export function optKmallocGuard(): u32 { return options.kmallocGuard; }
+export function optKfence(): u32 { return options.kfenceInterval; }
 export function optProblemCount(): u32 { return options.problemCount; }
 export function optProblemKind(i: u32): u32 { return problemKind(options, i); }
 export function optProblemStart(i: u32): usize { return problemStart(options, i); }

@@ -1,0 +1,96 @@
+// Guard-page debug allocator benchmarks (instructions under -icount shift=0), each pair timed on
+// its own (an rdtsc pair, its cost subtracted), with LIVE objects of 64 bytes held throughout:
+//   kfence.kmalloc64_pair_unsampled  kfree(kmallocUnsampled(64)): kmalloc without the countdown
+//   kfence.kmalloc64_pair_off        kfree(kmalloc(64)), sampling off
+//   kfence.kmalloc64_pair_between    the same with sampling on (one in 2^30: never reached)
+//   kfence.fastpath_cost             the larger of off and between, less unsampled, per pair:
+//                                    what the countdown costs the fast path (target <= 3)
+//   kfence100.kmalloc64_pair         kfree(kmalloc(64)) with kfence=100, samples included
+//   guard.alloc_free_pair            guardAlloc(64, 16) + guardFree: a range, a page fault to
+//                                    map its page, the pattern, retiring it into the quarantine
+//                                    and releasing the oldest there
+// The pair loops are written out, not shared through function references: an indirect call
+// costs more than the path being measured.
+import { rdtsc, cli, sti } from "../arch/x86";
+import { registerBench, benchReport, benchReportSigned, rdtscOverhead } from "./bench";
+import { kmalloc, kmallocUnsampled, kfree, kmallocSampling, kmallocSetSampling } from "../mm/kmalloc";
+import { guardAlloc, guardFree, guardDrainQuarantine } from "../mm/guard";
+import { MEASURING_TLSF } from "./allocator";
+import { panic } from "../diag/panic";
+
+const LIVE: u32 = 1000;
+const PAIRS: u32 = 20000;
+const GUARD_PAIRS: u32 = 2000;
+const OBJECT: u32 = 64;
+const held = memory.data(LIVE * 4, 4);
+
+function holdLive(): void { for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, kmallocUnsampled(OBJECT)); }
+function freeLive(): void { for (let i: u32 = 0; i < LIVE; i++) kfree(load<usize>(held + i * 4)); }
+
+/** Instructions for PAIRS kfree(kmalloc(64)), the countdown included. */
+function sampledPairs(overhead: u64): u64 {
+  let total: u64 = 0;
+  cli();
+  for (let n: u32 = 0; n < PAIRS; n++) {
+    const t0 = rdtsc();
+    kfree(kmalloc(OBJECT));
+    const t1 = rdtsc();
+    total += t1 - t0 - overhead;
+  }
+  sti();
+  return total;
+}
+
+/** The same loop without the countdown: the control. */
+function unsampledPairs(overhead: u64): u64 {
+  let total: u64 = 0;
+  cli();
+  for (let n: u32 = 0; n < PAIRS; n++) {
+    const t0 = rdtsc();
+    kfree(kmallocUnsampled(OBJECT));
+    const t1 = rdtsc();
+    total += t1 - t0 - overhead;
+  }
+  sti();
+  return total;
+}
+
+registerBench("guard", () => {
+  if (MEASURING_TLSF) return;
+  const overhead = rdtscOverhead();
+  const sampling = kmallocSampling();
+  holdLive();
+  // (run twice, the lower kept: the two loops are then functions of the same shape, neither
+  // inlined into this one, so their figures differ by the countdown alone)
+  const unsampled = min<u64>(unsampledPairs(overhead), unsampledPairs(overhead));
+  kmallocSetSampling(0);
+  const off = sampledPairs(overhead);
+  kmallocSetSampling(1 << 30);
+  const between = sampledPairs(overhead);
+  kmallocSetSampling(100);
+  const kfence100 = sampledPairs(overhead);
+  kmallocSetSampling(sampling);
+  freeLive();
+  benchReport("kfence.kmalloc64_pair_unsampled", unsampled, PAIRS, "instr/pair");
+  benchReport("kfence.kmalloc64_pair_off", off, PAIRS, "instr/pair");
+  benchReport("kfence.kmalloc64_pair_between", between, PAIRS, "instr/pair");
+  // (the difference, rounded to whole instructions: the countdown is `dec [global]; je`, and the
+  // rest is how the compiler allocates registers around it, which can go either way)
+  const worst = <i64>max<u64>(off, between);
+  benchReportSigned("kfence.fastpath_cost", (worst - <i64>unsampled) / <i64>PAIRS, "instr/pair");
+  benchReport("kfence100.kmalloc64_pair", kfence100, PAIRS, "instr/pair");
+
+  let total: u64 = 0;
+  cli();
+  for (let n: u32 = 0; n < GUARD_PAIRS; n++) {
+    const t0 = rdtsc();
+    const p = guardAlloc(OBJECT, 16);
+    guardFree(p);
+    const t1 = rdtsc();
+    if (p == 0) panic("bench guard: no guard allocation");
+    total += t1 - t0 - overhead;
+  }
+  sti();
+  guardDrainQuarantine();
+  benchReport("guard.alloc_free_pair", total, GUARD_PAIRS, "instr/pair");
+});
