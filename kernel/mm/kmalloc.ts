@@ -222,11 +222,10 @@ export function krealloc(ptr: usize, size: u32): usize {
 /** kfree of anything but a class object: 0, a guard object, or a heap block (or refused there). */
 function kfreeNotSlab(ptr: usize): HeapError {
   if (ptr == 0) return HeapError.Ok;
-  if (ptr >= VRANGE_START && guardOwns(ptr)) {
-    const error = guardFree(ptr);
-    return error == GuardError.Ok ? HeapError.Ok : error == GuardError.DoubleFree ? HeapError.DoubleFree : HeapError.Interior;
-  }
-  return heapFree(kernelHeap, ptr);
+  if (ptr < VRANGE_START) return heapFree(kernelHeap, ptr);
+  const error = guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
+  return error == GuardError.Ok ? HeapError.Ok : error == GuardError.DoubleFree ? HeapError.DoubleFree :
+    error == GuardError.NotObject ? HeapError.Interior : HeapError.Foreign;
 }
 
 /** cacheFree's verdict in kfree's terms (a slab found through the arena is its cache's own). */
@@ -242,7 +241,7 @@ function kfreeNotSlab(ptr: usize): HeapError {
  */
 export function ksize(ptr: usize): u32 {
   const slab = slabOf(kernelArena, ptr);
-  if (slab == 0) return ptr >= VRANGE_START && guardOwns(ptr) ? guardSize(ptr) : heapSize(kernelHeap, ptr);
+  if (slab == 0) return ptr >= VRANGE_START ? guardSize(ptr) : heapSize(kernelHeap, ptr);
   return cacheUsableSize(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), slab, ptr);
 }
 
