@@ -5,6 +5,8 @@
 #   make test            host unit tests + in-kernel self-tests under QEMU (vitest)
 #   make bench           benchmarks (3584 MiB) under -icount shift=0 -> table + build/bench.json
 #   make replay TRACE=f  replay a heap trace through our heap and AssemblyScript's TLSF (-icount)
+#   make compare [TRACE=f]  the traces through askern's heap and kmalloc, glibc, jemalloc,
+#                        mimalloc and the TLSF, natively (valgrind counts the instructions)
 #   make debug           QEMU halted with its gdb stub + gdb attached with symbols
 #   make clean
 #
@@ -53,7 +55,7 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/runtime.o $(BUILD)/arch.o \
 	$(BUILD)/libc.o $(BUILD)/kernel.o
 
-.PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF)
+.PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
@@ -69,13 +71,18 @@ $(BUILD)/kernel.wasm: $(AS_SOURCES) asconfig.json Makefile | deps
 	@echo "  CHECK   $@"
 	$(TSX) scripts/check-wasm.ts $@ $(BUILD)/kernel.wat $(ASDATA_BASE) $(ASDATA_SIZE) $(CHECK_FLAGS)
 
+# wasm2c for a module whose memory base is 0 (boot/runtime.c, scripts/compare/runtime.c), so a
+# wasm address is the pointer: loads and stores need not fetch mem->data from the instance each
+# time (docs/runtime.md has the figures). $(1): the .wasm, $(2): the module name, $(3): the .c
+define wasm2c_base0
+	@echo "  WASM2C  $(3)"
+	wasm2c $(1) -n $(2) -o $(3) || { rm -f $(3) $(3:.c=.h); echo "wasm2c failed: wasm2c $(1) -n $(2) -o $(3)" >&2; exit 1; }
+	@test "$$(grep -c '&mem->data\[addr\]' $(3))" = 2 || { rm -f $(3); echo "wasm2c's load/store helpers changed: update the base-0 rewrite in the Makefile" >&2; exit 1; }
+	sed -i 's/&mem->data\[addr\]/(u8*)(uintptr_t)addr/' $(3)
+endef
+
 $(BUILD)/kernel.c: $(BUILD)/kernel.wasm
-	@echo "  WASM2C  $@"
-	wasm2c $< -n kernel -o $@ || { rm -f $@ $(BUILD)/kernel.h; echo "wasm2c failed: wasm2c $< -n kernel -o $@" >&2; exit 1; }
-	@# The memory base is 0 (boot/runtime.c), so a wasm address is the pointer: loads and stores
-	@# need not fetch mem->data from the instance each time (docs/runtime.md has the figures).
-	@test "$$(grep -c '&mem->data\[addr\]' $@)" = 2 || { rm -f $@; echo "wasm2c's load/store helpers changed: update the base-0 rewrite in the Makefile" >&2; exit 1; }
-	sed -i 's/&mem->data\[addr\]/(u8*)(uintptr_t)addr/' $@
+	$(call wasm2c_base0,$<,kernel,$@)
 $(BUILD)/kernel.h: $(BUILD)/kernel.c
 
 # wasm-rt.h comes from Debian's wabt; copied so -nostdlibinc can still reach it
@@ -136,8 +143,48 @@ $(BUILD)/host/%.wasm: test/host/entry/%.ts $(wildcard test/host/lib/*.ts) $(AS_S
 	node_modules/.bin/asc $< --runtime stub -O2 --debug --disable simd -o $@
 host-wasm: $(HOST_WASM)
 
+# --- make compare: the native comparison program (scripts/compare/, docs/compare.md) ----------
+# askern's heap, slab caches and trace decoder, and AssemblyScript's TLSF, through asc + wasm2c +
+# clang as the kernel is built (but for the host), linked with a replay driver three times: with
+# glibc's malloc, with jemalloc and with mimalloc (both of which replace malloc in their program).
+COMPARE := $(BUILD)/compare
+COMPARE_CFLAGS := -O2 -gdwarf-4 -I$(COMPARE) -Iscripts/compare \
+	-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1
+# each module's memory base and runtime (the address map is in scripts/compare/runtime.c)
+COMPARE_FLAGS_askern := --runtime stub --memoryBase 2147483648
+COMPARE_FLAGS_tlsf := --runtime minimal --memoryBase 2684354560
+COMPARE_PROGRAMS := $(COMPARE)/compare-main $(COMPARE)/compare-jemalloc $(COMPARE)/compare-mimalloc
+COMPARE_COMMON := $(addprefix $(COMPARE)/,driver.o runtime.o alloc-wasm.o askern.o tlsf.o)
+$(COMPARE)/%.wasm: scripts/compare/%.ts $(AS_SOURCES) | deps
+	@mkdir -p $(@D)
+	@echo "  ASC     $@ (compare)"
+	node_modules/.bin/asc $< $(COMPARE_FLAGS_$*) -O3 --disable simd --use abort= -o $@
+$(COMPARE)/askern.c: $(COMPARE)/askern.wasm
+	$(call wasm2c_base0,$<,askern,$@)
+$(COMPARE)/tlsf.c: $(COMPARE)/tlsf.wasm
+	$(call wasm2c_base0,$<,tlsf,$@)
+$(COMPARE)/askern.h: $(COMPARE)/askern.c
+$(COMPARE)/tlsf.h: $(COMPARE)/tlsf.c
+$(COMPARE)/askern.o $(COMPARE)/tlsf.o: $(COMPARE)/%.o: $(COMPARE)/%.c
+	@echo "  CC      $@"
+	clang $(COMPARE_CFLAGS) -w -c $< -o $@
+$(COMPARE)/%.o: scripts/compare/%.c scripts/compare/compare.h $(COMPARE)/askern.h $(COMPARE)/tlsf.h
+	@echo "  CC      $@"
+	clang $(COMPARE_CFLAGS) -Wall -c $< -o $@
+$(COMPARE)/compare-main: $(COMPARE_COMMON) $(COMPARE)/alloc-glibc.o
+	clang -o $@ $^ -lm
+$(COMPARE)/compare-jemalloc: $(COMPARE_COMMON) $(COMPARE)/alloc-jemalloc.o
+	clang -o $@ $^ -ljemalloc -lm
+$(COMPARE)/compare-mimalloc: $(COMPARE_COMMON) $(COMPARE)/alloc-mimalloc.o
+	clang -o $@ $^ -lmimalloc -lm
+compare-programs: $(COMPARE_PROGRAMS)
+
+# make compare [TRACE=file]: the shipped traces (and TRACE) through all six allocators
+compare: $(COMPARE_PROGRAMS) | deps
+	$(TSX) scripts/compare.ts --programs $(COMPARE) --out $(BUILD)/compare.json $(addprefix --trace ,$(TRACES) $(TRACE))
+
 # everything the vitest suites need (test/globalSetup.ts calls this)
-test-artifacts: $(ELF) $(ISO) $(HOST_WASM)
+test-artifacts: $(ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS)
 
 # --- the verbs --------------------------------------------------------------------------------
 run: $(ELF) | deps

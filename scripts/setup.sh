@@ -11,6 +11,8 @@ declare -A NEED=(
   [/usr/lib/grub/i386-pc/modinfo.sh]=grub-pc-bin [xorriso]=xorriso [mformat]=mtools
   [wasm2c]=wabt [/usr/include/wasm-rt.h]=wabt [clang]=clang [ld.lld]=lld [gdb]=gdb
   [node]=nodejs [npm]=npm
+  [valgrind]=valgrind [/usr/include/jemalloc/jemalloc.h]=libjemalloc-dev [/usr/include/mimalloc.h]=libmimalloc-dev
+  [chromium]=chromium
 )
 missing=()
 for what in "${!NEED[@]}"; do

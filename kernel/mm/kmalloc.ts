@@ -21,7 +21,10 @@ import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, HeapError,
 } from "./heap";
 import { SlabArena, ARENA_BYTES, arenaCreate, slabOf, SLAB_CACHE } from "./slab-arena";
-import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheUsableSize, slabCheckAll } from "./slab";
+import { SlabCache, SlabError, CACHE_BYTES, cacheAlloc, cacheFree, cacheUsableSize, slabCheckAll } from "./slab";
+import {
+  KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
+} from "./kmalloc-classes";
 import { GuardError, guardAlloc, guardFree, guardSize, guardOwns, guardHeldFrames } from "./guard";
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
@@ -46,26 +49,16 @@ function pmmGrowPages(context: usize, address: usize, pages: u32, morePages: u32
   return claimFrames(<u32>end, morePages);
 }
 
-// --- the size classes served by slab caches ------------------------------------------------------
+// --- the size classes served by slab caches (kmalloc-classes.ts) ----------------------------------
 
-/** The largest request the class caches serve; larger ones go to the heap. */
-export const KMALLOC_SLAB_MAX: u32 = 2048;
-/** The classes: object sizes, every one a multiple of 16 (kmalloc's alignment). */
-const CLASS_SIZES: StaticArray<u32> = [16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048];
-const CLASS_NAMES: StaticArray<string> = [
-  "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128", "kmalloc-192", "kmalloc-256",
-  "kmalloc-512", "kmalloc-1k", "kmalloc-2k",
-];
-const CLASS_COUNT: u32 = 10;
+export { KMALLOC_SLAB_MAX };
 const kernelArenaBlock = memory.data(ARENA_BYTES, 16);
 const kernelArena = changetype<SlabArena>(kernelArenaBlock);
-const classCaches = memory.data(CLASS_COUNT * CACHE_BYTES, 16);
-/** The class cache of each request size, by (size + 15) / 16 (one byte per 16 bytes up to KMALLOC_SLAB_MAX). */
-const classOfSize = memory.data((KMALLOC_SLAB_MAX >> 4) + 1);
+const classCaches = memory.data(KMALLOC_CLASS_COUNT * CACHE_BYTES, 16);
+const classOfSize = memory.data(KMALLOC_TABLE_BYTES);
 
-@inline function classCache(index: u32): SlabCache { return changetype<SlabCache>(classCaches + index * CACHE_BYTES); }
 /** The class cache for a request of `size` bytes (1..KMALLOC_SLAB_MAX). */
-@inline function cacheForSize(size: u32): SlabCache { return classCache(load<u8>(classOfSize + ((size + 15) >> 4))); }
+@inline function cacheForSize(size: u32): SlabCache { return kmallocCacheForSize(classCaches, classOfSize, size); }
 
 /**
  * Sets up the kernel heap and the class caches (empty: spans and slabs come on first use). Call
@@ -78,14 +71,7 @@ export function kmallocInit(): void {
   kernelProvider.growPages = changetype<usize>(pmmGrowPages);
   heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
   arenaCreate(kernelArenaBlock, kernelProvider);
-  let index: u32 = 0;
-  for (let step: u32 = 0; step <= KMALLOC_SLAB_MAX >> 4; step++) {
-    while (CLASS_SIZES[index] < step << 4) index++;
-    store<u8>(classOfSize + step, <u8>index);
-  }
-  for (let i: u32 = 0; i < CLASS_COUNT; i++) {
-    cacheCreate(changetype<usize>(classCache(i)), kernelArena, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
-  }
+  kmallocClassesInit(kernelArena, classCaches, classOfSize);
 }
 
 /**
