@@ -170,6 +170,14 @@ function refreshTrees(pmm: FrameAllocator, w: u32): void {
 
 /** allocFrameFrom when the hint word is full: find the zone's lowest free word and move the hint. */
 function allocFrameSearch(pmm: FrameAllocator, zone: FrameZone): u32 {
+  // No high memory left (or none at all, below 896 MiB of RAM): the low zone's hint word, as
+  // allocLowFrame's fast path would take it, before any search of the trees (which costs as much
+  // again as the whole fast path).
+  if (zone == FrameZone.HighFirst && pmm.freeHigh == 0 && pmm.hintLow < pmm.lowLimitWord) {
+    const hintAt = usedWordAddress(pmm, pmm.hintLow);
+    const hintWord = load<u32>(hintAt);
+    if (hintWord != FULL) { pmm.freeLow--; return takeFrame(pmm, pmm.hintLow, hintAt, hintWord); }
+  }
   flushPending(pmm);
   const tree = pmm.hasFree;
   let w: u32 = SUMMARY_NONE;
