@@ -27,6 +27,7 @@ import { vmmInit } from "./mm/vmm";
 import { faultInit } from "./mm/fault";
 import { kmallocInit, kernelSlabArena, kernelHeapInstance, kmallocSetSampling, kmallocSampled } from "./mm/kmalloc";
 import { guardInit, guardPrintStats } from "./mm/guard";
+import { physmapPrint } from "./mm/physmap";
 import { heapPrintStats } from "./mm/heap";
 import { slabPrintInfo } from "./mm/slabinfo";
 import { slabDebugSelect } from "./mm/slab-debug";
@@ -71,7 +72,7 @@ function reportOptionProblems(): void {
     logBegin(LogLevel.Warn, "cmdline");
     puts(problemKind(options, i) == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts("' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence=)");
+    puts("' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence= physmap)");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
@@ -175,6 +176,7 @@ export function kmain(multibootInfoPhys: u32): void {
     puts("boot: "); putDec(rdtsc() - entryTsc); puts(" instructions from kernel entry to the end of the self-tests\n");
     if (selection == TestSelection.All) printAllocatorSummary();
     else if (options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
+    if (options.physmap != 0) physmapPrint();
     if (options.bench == 0) qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
   }
   if (options.bench != 0) {
@@ -183,6 +185,7 @@ export function kmain(multibootInfoPhys: u32): void {
     qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
   }
   if (options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
+  if (options.physmap != 0) physmapPrint();
   logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): idle; quit QEMU with Ctrl-A X");
   while (true) waitForInterrupt();
 }

@@ -13,6 +13,7 @@
 //   kmalloc=guard                                       every kmalloc through the guard-page
 //                                                       debug allocator
 //   kfence=N                                            one kmalloc in N through it (0: off)
+//   physmap                                             print the physical-memory map at the end
 //
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
@@ -38,6 +39,7 @@ const PROBLEM_BYTES: u32 = 12;
   slabDebugNames: usize; slabDebugNamesLength: u32;
   kmallocGuard: u32;      // 1: kmalloc=guard
   kfenceInterval: u32;    // N of kfence=N (0: not given, or off)
+  physmap: u32;           // 1: print the physical-memory map at the end
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
 
@@ -187,6 +189,8 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
         if (valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
         else { out.slabDebugNames = value; out.slabDebugNamesLength = valueLength; }
       }
+    } else if (bytesEqual(start, nameLength, "physmap") && equals == 0) {
+      out.physmap = 1;
     } else if (bytesEqual(start, nameLength, "kmalloc") && equals != 0) {
       if (bytesEqual(value, valueLength, "guard")) out.kmallocGuard = 1;
       else addProblem(out, ProblemKind.BadValue, start, tokenLength);

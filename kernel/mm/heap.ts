@@ -52,7 +52,7 @@
 // every free instead of a load, two shifts and a mask). With the span's block-start bitmap it
 // validates every pointer without reading memory the heap does not own: a foreign, interior,
 // misaligned or already-freed pointer is reported, never trusted.
-import { PageProvider, providerGet, providerPut, providerGrow, PROVIDER_PAGE_SIZE } from "./pages";
+import { PageProvider, RunVisitor, providerGet, providerPut, providerGrow, PROVIDER_PAGE_SIZE } from "./pages";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putHex, putDec, putRatio } from "../console/console";
 
@@ -843,6 +843,15 @@ function growLarge(heap: Heap, run: usize, size: u32): bool {
   countHeld(heap, (want - pages) * PROVIDER_PAGE_SIZE);
   countAllocated(heap, want * PROVIDER_PAGE_SIZE - offset);
   return true;
+}
+
+/**
+ * Calls `visit(context, address, pages)` for every run of pages the heap holds from its provider:
+ * each span (free ones in reserve too) and each large block. O(runs).
+ */
+export function heapEachRun(heap: Heap, visit: RunVisitor, context: usize): void {
+  for (let run = heap.spans; run != 0; run = load<usize>(run, RUN_NEXT)) visit(context, run, load<u32>(run, RUN_PAGES));
+  for (let run = heap.larges; run != 0; run = load<usize>(run, RUN_NEXT)) visit(context, run, load<u32>(run, RUN_PAGES));
 }
 
 /**

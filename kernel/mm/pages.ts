@@ -29,6 +29,9 @@ export type GrowPages = (context: usize, address: usize, pages: u32, morePages: 
 
 export const PROVIDER_PAGE_SIZE: u32 = 4096;
 
+/** Told of each run of pages an allocator holds from its provider (physmap.ts draws them). */
+export type RunVisitor = (context: usize, address: usize, pages: u32) => void;
+
 /** Asks `provider` for pages (see GetPages). */
 @inline export function providerGet(provider: PageProvider, pages: u32, alignPages: u32): usize {
   return changetype<GetPages>(provider.getPages)(provider.context, pages, alignPages);

@@ -28,7 +28,7 @@
 // The chunk map (in the arena's control block): a byte per REGION_BYTES of the address space,
 // 1 where a region of this arena starts, so that a pointer is validated without reading memory
 // the arena does not own. Regions with a free page are also on the "roomy" list.
-import { PageProvider, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "./pages";
+import { PageProvider, RunVisitor, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "./pages";
 
 export const REGION_SHIFT: u32 = 17;
 export const REGION_BYTES: u32 = 1 << REGION_SHIFT;   // 128 KiB
@@ -183,6 +183,13 @@ function roomyRemove(arena: SlabArena, region: usize): void {
   if (next != 0) store<usize>(next, prev, R_ROOMY_PREV);
   if (prev != 0) store<usize>(prev, next, R_ROOMY_NEXT); else arena.roomy = next;
   store<u32>(region, 0, R_ON_ROOMY);
+}
+
+/** Calls `visit(context, address, pages)` for every region the arena holds. O(regions). */
+export function arenaEachRegion(arena: SlabArena, visit: RunVisitor, context: usize): void {
+  for (let region = arena.regions; region != 0; region = load<usize>(region, R_NEXT)) {
+    visit(context, region, REGION_BYTES / PROVIDER_PAGE_SIZE);
+  }
 }
 
 /**

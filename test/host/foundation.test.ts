@@ -73,8 +73,9 @@ describe("command line", () => {
     expect(parse("slabinfo=yes").problems).toEqual([{ kind: 1, text: "slabinfo=yes" }]);
     expect(parse("kmalloc=guard kfence=100").problemCount).toBe(0);
     expect([m.exports.optKmallocGuard(), m.exports.optKfence()]).toEqual([1, 100]);
-    expect(parse("kfence=0x10").problemCount).toBe(0);
-    expect([m.exports.optKmallocGuard(), m.exports.optKfence()]).toEqual([0, 16]);
+    expect(parse("kfence=0x10 physmap").problemCount).toBe(0);
+    expect([m.exports.optKmallocGuard(), m.exports.optKfence(), m.exports.optPhysmap()]).toEqual([0, 16, 1]);
+    expect(parse("physmap=yes").problems).toEqual([{ kind: 1, text: "physmap=yes" }]);
     expect(parse("kmalloc=slab kfence=-1 kfence=4294967296 kfence").problems).toEqual([
       { kind: 2, text: "kmalloc=slab" }, { kind: 2, text: "kfence=-1" }, { kind: 2, text: "kfence=4294967296" }, { kind: 1, text: "kfence" }]);
     expect(parse("   ").problemCount).toBe(0);

@@ -31,6 +31,7 @@ export function optMemmapFromMemFields(): u32 { return options.memmapFromMemFiel
 export function optSlabinfo(): u32 { return options.slabinfo; }
 export function optKmallocGuard(): u32 { return options.kmallocGuard; }
 export function optKfence(): u32 { return options.kfenceInterval; }
+export function optPhysmap(): u32 { return options.physmap; }
 export function optProblemCount(): u32 { return options.problemCount; }
 export function optProblemKind(i: u32): u32 { return problemKind(options, i); }
 export function optProblemStart(i: u32): usize { return problemStart(options, i); }
