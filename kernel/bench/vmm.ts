@@ -10,7 +10,7 @@
 //                          reserves a range of 1..16 pages and releases a random live one
 import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, benchReportValue, rdtscOverhead } from "./bench";
-import { allocFrame, freeFrame } from "../mm/pmm";
+import { allocFrame, freeFrame, pmmFreeFrames } from "../mm/pmm";
 import { kernelMap, kernelUnmap, reserveRange, releaseRange, rangeFaultAround, RANGE_WRITABLE } from "../mm/vmm";
 import { PAGE_WRITABLE } from "../mm/paging";
 import { fixmapAddress, FixmapSlot } from "../mm/layout";
@@ -42,10 +42,13 @@ registerBench("vmm.map_unmap_pair", () => {
 /**
  * Mean instructions from just before a first-touch write to just after it, for FAULTS faults
  * `stride` pages apart in a range with fault-around `around`, less the same write on a mapped
- * page (so what remains is the exception: entry, handler, iret).
+ * page (so what remains is the exception: entry, handler, iret). With little RAM (16 MiB) as
+ * many faults as half the free frames allow.
  */
 function meanFault(around: u32, stride: u32): u64 {
-  const range = reserveRange(FAULTS * stride * PAGE, RANGE_WRITABLE | rangeFaultAround(around), "bench.fault");
+  const faults = min<u32>(FAULTS, (pmmFreeFrames() / 2) / stride);
+  if (faults < 16) panic("bench vmm.fault: too few free frames");
+  const range = reserveRange(faults * stride * PAGE, RANGE_WRITABLE | rangeFaultAround(around), "bench.fault");
   if (range == 0) panic("bench vmm.fault: no range");
   cli();
   store<u32>(range, 1);                        // the first fault, outside the timing
@@ -57,7 +60,7 @@ function meanFault(around: u32, stride: u32): u64 {
     if (cost < baseline) baseline = cost;
   }
   let total: u64 = 0;
-  for (let n: u32 = 1; n < FAULTS; n++) {
+  for (let n: u32 = 1; n < faults; n++) {
     const at = range + n * stride * PAGE;
     const t0 = rdtsc();
     store<u32>(at, n);
@@ -65,7 +68,7 @@ function meanFault(around: u32, stride: u32): u64 {
   }
   sti();
   if (releaseRange(range) != 0) panic("bench vmm.fault: release failed");
-  return total / (FAULTS - 1);
+  return total / (faults - 1);
 }
 
 registerBench("vmm.fault_lazy", () => {
