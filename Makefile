@@ -7,6 +7,8 @@
 #   make replay TRACE=f  replay a heap trace through our heap and AssemblyScript's TLSF (-icount)
 #   make compare [TRACE=f]  the traces through askern's heap and kmalloc, glibc, jemalloc,
 #                        mimalloc and the TLSF, natively (valgrind counts the instructions)
+#   make sweep           the PMM/VMM/heap/slab benchmarks at 16, 128, 1024, 3584 MiB (-icount)
+#   make report          build/report/index.html: charts of bench, compare, sweep and physmap
 #   make debug           QEMU halted with its gdb stub + gdb attached with symbols
 #   make clean
 #
@@ -55,7 +57,7 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/runtime.o $(BUILD)/arch.o \
 	$(BUILD)/libc.o $(BUILD)/kernel.o
 
-.PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs
+.PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs sweep report
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
@@ -182,6 +184,22 @@ compare-programs: $(COMPARE_PROGRAMS)
 # make compare [TRACE=file]: the shipped traces (and TRACE) through all six allocators
 compare: $(COMPARE_PROGRAMS) | deps
 	$(TSX) scripts/compare.ts --programs $(COMPARE) --out $(BUILD)/compare.json $(addprefix --trace ,$(TRACES) $(TRACE))
+
+# make sweep: the PMM, VMM, heap and slab benchmarks at 16, 128, 1024 and 3584 MiB (-icount)
+sweep: $(ELF) | deps
+	$(TSX) scripts/sweep.ts --kernel $(ELF) --out $(BUILD)/sweep.json
+
+# make report: build/report/index.html from make bench, make compare and make sweep (each run
+# first if its JSON is missing) and a physmap boot
+$(BUILD)/bench.json: | $(ELF) $(TLSF_ELF)
+	$(MAKE) --no-print-directory bench
+$(BUILD)/compare.json: | $(COMPARE_PROGRAMS)
+	$(MAKE) --no-print-directory compare
+$(BUILD)/sweep.json: | $(ELF)
+	$(MAKE) --no-print-directory sweep
+report: $(ELF) $(BUILD)/bench.json $(BUILD)/compare.json $(BUILD)/sweep.json | deps
+	$(TSX) scripts/report.ts --out $(BUILD)/report --bench $(BUILD)/bench.json --compare $(BUILD)/compare.json \
+	  --sweep $(BUILD)/sweep.json --kernel $(ELF)
 
 # everything the vitest suites need (test/globalSetup.ts calls this)
 test-artifacts: $(ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS)

@@ -85,7 +85,7 @@ export async function countInstructions(programs: string, program: string, alloc
   return { ops: JSON.parse(stdout).ops, instructions: Number(totals[1]) };
 }
 
-async function measure(programs: string, a: (typeof ALLOCATORS)[number], trace: string, scratch: string): Promise<Result> {
+export async function measure(programs: string, a: (typeof ALLOCATORS)[number], trace: string, scratch: string): Promise<Result> {
   const [count, footprint] = await Promise.all([
     countInstructions(programs, a.program, a.name, trace, scratch),
     run(join(programs, a.program), ["--allocator", a.name, "--mode", "footprint", trace], { maxBuffer: 1 << 26 }),
