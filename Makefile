@@ -54,8 +54,8 @@ CFLAGS := --target=i386-pc-none-elf -m32 -march=i686 -O2 -g -std=c11 \
 	-Wall -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable
 LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 	--defsym=ASDATA_BASE=$(ASDATA_BASE) --defsym=ASDATA_SIZE=$(ASDATA_SIZE)
-NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/runtime.o $(BUILD)/arch.o \
-	$(BUILD)/libc.o $(BUILD)/kernel.o
+NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
+	$(BUILD)/arch.o $(BUILD)/libc.o $(BUILD)/kernel.o
 
 .PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs sweep report
 all: kernel
@@ -156,7 +156,7 @@ COMPARE_CFLAGS := -O2 -gdwarf-4 -I$(COMPARE) -Iscripts/compare \
 COMPARE_FLAGS_askern := --runtime stub --memoryBase 2147483648
 COMPARE_FLAGS_tlsf := --runtime minimal --memoryBase 2684354560
 COMPARE_PROGRAMS := $(COMPARE)/compare-main $(COMPARE)/compare-jemalloc $(COMPARE)/compare-mimalloc
-COMPARE_COMMON := $(addprefix $(COMPARE)/,driver.o runtime.o alloc-wasm.o askern.o tlsf.o)
+COMPARE_COMMON := $(addprefix $(COMPARE)/,driver.o runtime.o wasm-rt-basics.o alloc-wasm.o askern.o tlsf.o)
 $(COMPARE)/%.wasm: scripts/compare/%.ts $(AS_SOURCES) | deps
 	@mkdir -p $(@D)
 	@echo "  ASC     $@ (compare)"
@@ -170,7 +170,11 @@ $(COMPARE)/tlsf.h: $(COMPARE)/tlsf.c
 $(COMPARE)/askern.o $(COMPARE)/tlsf.o: $(COMPARE)/%.o: $(COMPARE)/%.c
 	@echo "  CC      $@"
 	clang $(COMPARE_CFLAGS) -w -c $< -o $@
-$(COMPARE)/%.o: scripts/compare/%.c scripts/compare/compare.h $(COMPARE)/askern.h $(COMPARE)/tlsf.h
+$(COMPARE)/wasm-rt-basics.o: boot/wasm-rt-basics.c
+	@echo "  CC      $@"
+	@mkdir -p $(@D)
+	clang $(COMPARE_CFLAGS) -Wall -c $< -o $@
+$(COMPARE)/%.o: scripts/compare/%.c scripts/compare/compare.h scripts/compare/alloc-malloc.h $(COMPARE)/askern.h $(COMPARE)/tlsf.h
 	@echo "  CC      $@"
 	clang $(COMPARE_CFLAGS) -Wall -c $< -o $@
 $(COMPARE)/compare-main: $(COMPARE_COMMON) $(COMPARE)/alloc-glibc.o

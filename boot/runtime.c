@@ -16,18 +16,7 @@ static Z_kernel_instance_t kernel_instance;
 
 /* ---- wasm-rt embedder API -------------------------------------------------------------- */
 
-static bool runtime_initialized;
-void wasm_rt_init(void) { runtime_initialized = true; }
-bool wasm_rt_is_initialized(void) { return runtime_initialized; }
-void wasm_rt_free(void) {}
-
-/* One module, whose types the wasm type section already deduplicates: a counter gives each
- * registered signature its own id, which is all call_indirect compares. */
-uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
-  static uint32_t next_type_id;
-  (void)params; (void)results;
-  return ++next_type_id;
-}
+/* wasm_rt_init, wasm_rt_is_initialized, wasm_rt_free, wasm_rt_register_func_type: wasm-rt-basics.c */
 
 void wasm_rt_allocate_memory(wasm_rt_memory_t *memory, uint32_t initial_pages, uint32_t max_pages) {
   memory->data = 0;                        /* wasm address == virtual address */

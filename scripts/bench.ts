@@ -11,6 +11,7 @@
 //     replays one trace through both allocators (exit status 1 if the trace is malformed).
 import { writeFileSync } from "node:fs";
 import { boot, BenchRecord, BootResult } from "./qemu.ts";
+import { inPairs } from "./parallel.ts";
 
 function option(name: string, fallback = ""): string {
   const i = process.argv.indexOf(name);
@@ -82,15 +83,6 @@ export function targetReport(records: BenchRecord[]): string[] {
     if (f) check("<= 1 (no more footprint than the TLSF)", r.name, (v) => v <= 1);
   }
   return lines;
-}
-
-/** Runs `jobs` two at a time (the machine has two cores; -icount figures do not depend on load). */
-async function inPairs<T>(jobs: Array<() => Promise<T>>): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => { while (next < jobs.length) { const i = next++; results[i] = await jobs[i](); } };
-  await Promise.all([worker(), worker()]);
-  return results;
 }
 
 function mustPass(result: BootResult, what: string): void {

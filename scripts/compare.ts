@@ -20,6 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { inPairs } from "./parallel.ts";
 
 const run = promisify(execFile);
 
@@ -124,15 +125,6 @@ export function traceTable(results: Result[], trace: string): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const live = rows[0] ? `, ${rows[0].ops} operations, peak live ${rows[0].peakLive} B` : "";
   return [`compare: ${trace}${live}`, line(head), ...body.map(line)].join("\n");
-}
-
-/** Runs `jobs` two at a time (two cores). */
-async function inPairs<T>(jobs: Array<() => Promise<T>>): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => { while (next < jobs.length) { const i = next++; results[i] = await jobs[i](); } };
-  await Promise.all([worker(), worker()]);
-  return results;
 }
 
 async function main(): Promise<void> {

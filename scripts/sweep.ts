@@ -9,6 +9,7 @@
 // the largest spread of each per-operation record across the sizes; writes the JSON file.
 import { writeFileSync } from "node:fs";
 import { boot, BenchRecord } from "./qemu.ts";
+import { inPairs } from "./parallel.ts";
 
 /** The benchmarks the sweep runs at every size. */
 export const SWEEP_BENCHES = "pmm.*,vmm.map_unmap_pair,vmm.fault_lazy,vmm.range_pair_1000,heap.steady,slab.pair";
@@ -65,15 +66,11 @@ async function main(): Promise<void> {
   const sizes = option("--sizes", "16,128,1024,3584").split(",").map(Number);
   const filter = option("--filter", SWEEP_BENCHES);
   console.log(`sweep: ${kernel} with 'bench=${filter}' at ${sizes.join(", ")} MiB, -icount shift=0`);
-  const points: SweepPoint[] = [];
-  for (let i = 0; i < sizes.length; i += 2) {
-    const pair = sizes.slice(i, i + 2);
-    const results = await Promise.all(pair.map((m) => boot({ kernel, memoryMiB: m, cmdline: `bench=${filter}`, icount: true, timeoutMs: 900_000 })));
-    results.forEach((r, j) => {
-      if (r.status !== "pass") { console.error(r.serial.split("\n").slice(-40).join("\n")); throw new Error(`sweep: the ${pair[j]} MiB boot ended ${r.status}`); }
-      points.push({ memoryMiB: pair[j], records: r.benches });
-    });
-  }
+  const results = await inPairs(sizes.map((m) => () => boot({ kernel, memoryMiB: m, cmdline: `bench=${filter}`, icount: true, timeoutMs: 900_000 })));
+  const points: SweepPoint[] = results.map((r, i) => {
+    if (r.status !== "pass") { console.error(r.serial.split("\n").slice(-40).join("\n")); throw new Error(`sweep: the ${sizes[i]} MiB boot ended ${r.status}`); }
+    return { memoryMiB: sizes[i], records: r.benches };
+  });
   const summary = summarize(points);
   console.log(sweepTable(summary));
   writeFileSync(out, JSON.stringify({ points, summary }, null, 1) + "\n");

@@ -8,9 +8,9 @@
 // Only one of the two allocators is set up in a run (heapInit or kmInit), and each replay is
 // a fresh process, as the kernel's bench gives each workload a fresh heap.
 import { PageProvider } from "../../kernel/mm/pages";
-import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapSize, heapTrim, heapCheck, HeapError } from "../../kernel/mm/heap";
+import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapTrim, heapCheck } from "../../kernel/mm/heap";
 import { SlabArena, ARENA_BYTES, arenaCreate, slabOf, SLAB_CACHE } from "../../kernel/mm/slab-arena";
-import { SlabCache, SlabError, cacheAlloc, cacheFree, cacheUsableSize, slabCheckAll, CACHE_BYTES } from "../../kernel/mm/slab";
+import { SlabCache, cacheAlloc, cacheFree, cacheUsableSize, slabCheckAll, CACHE_BYTES } from "../../kernel/mm/slab";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
 } from "../../kernel/mm/kmalloc-classes";

@@ -41,15 +41,8 @@ static uint32_t next_memory_limit;   /* the grow limit of the module being insta
 
 /* ---- wasm-rt embedder API -------------------------------------------------------------- */
 
-static bool runtime_initialized;
-void wasm_rt_init(void) { runtime_initialized = true; }
-bool wasm_rt_is_initialized(void) { return runtime_initialized; }
-void wasm_rt_free(void) {}
-uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
-  static uint32_t next_type_id;
-  (void)params; (void)results;
-  return ++next_type_id;
-}
+/* wasm_rt_init, wasm_rt_is_initialized, wasm_rt_free, wasm_rt_register_func_type: boot/wasm-rt-basics.c */
+
 void wasm_rt_allocate_memory(wasm_rt_memory_t *memory, uint32_t initial_pages, uint32_t max_pages) {
   memory->data = 0;                 /* wasm address == native address */
   memory->pages = initial_pages;
@@ -206,11 +199,11 @@ static void instantiate(void) {
 }
 
 struct Z_askern_instance_t *askern_module(void) {
-  if (!runtime_initialized) instantiate();
+  if (!wasm_rt_is_initialized()) instantiate();
   return &askern_instance;
 }
 struct Z_tlsf_instance_t *tlsf_module(void) {
-  if (!runtime_initialized) instantiate();
+  if (!wasm_rt_is_initialized()) instantiate();
   return &tlsf_instance;
 }
 
