@@ -271,7 +271,9 @@ export function retireRange(virt: u32): RangeError {
   const retired = why == VRangeError.Ok && (vrangeOwnerWord(ranges, page, OWNER_FLAGS) & RANGE_RETIRED) != 0;
   if (why == VRangeError.Ok && !retired) {
     emptyRange(virt, page);
-    vrangeSetOwnerWord(ranges, page, OWNER_FLAGS, vrangeOwnerWord(ranges, page, OWNER_FLAGS) | RANGE_RETIRED);
+    const flags = vrangeOwnerWord(ranges, page, OWNER_FLAGS);
+    vrangeSetOwnerWord(ranges, page, OWNER_FLAGS, (flags & ~RANGE_PROMISED) | RANGE_RETIRED);   // nothing parked any more
+    vrangeSetOwnerWord(ranges, page, OWNER_COMMITTED, 0);
   }
   mmLeave(MmPart.Vmm);
   if (why != VRangeError.Ok) { logNotARange("retireRange", virt, why); return RangeError.NotARange; }
@@ -281,19 +283,19 @@ export function retireRange(virt: u32): RangeError {
 }
 
 /** Whether `virt` is a live range's first page (VRangeError.Ok) or why not. */
-function rangeStartCheck(virt: u32): VRangeError {
+@inline function rangeStartCheck(virt: u32): VRangeError {
   if ((virt & (PAGE_SIZE - 1)) != 0 || virt < VRANGE_AREA_START) return VRangeError.OutsideArea;
   return vrangeCheckRelease(ranges, (virt - VRANGE_AREA_START) >> 12);
 }
 
-/** Frees every page the live range at `virt` (first page `page`) holds, mapped or parked. */
-function emptyRange(virt: u32, page: u32): void {
-  const flags = vrangeOwnerWord(ranges, page, OWNER_FLAGS);
-  if ((flags & RANGE_PROMISED) != 0 || vrangeOwnerWord(ranges, page, OWNER_COMMITTED) != 0) {
+/**
+ * Frees every page the live range at `virt` (first page `page`) holds, mapped or parked (its
+ * owner words still say what it had: the caller updates or discards them).
+ */
+@inline function emptyRange(virt: u32, page: u32): void {
+  if ((vrangeOwnerWord(ranges, page, OWNER_FLAGS) & RANGE_PROMISED) != 0 || vrangeOwnerWord(ranges, page, OWNER_COMMITTED) != 0) {
     freeRangePages(virt, vrangeSpan(ranges, page) - 1);
   }
-  vrangeSetOwnerWord(ranges, page, OWNER_FLAGS, flags & ~RANGE_PROMISED);   // nothing parked any more
-  vrangeSetOwnerWord(ranges, page, OWNER_COMMITTED, 0);
 }
 
 function logNotARange(operation: string, virt: u32, why: VRangeError): void {
