@@ -52,6 +52,7 @@ import "./bench/heap";
 import "./bench/slab";
 import "./bench/arena";
 import "./bench/guard";
+import "./bench/dma";
 import "./bench/replay";
 
 export { isrDispatch } from "./arch/idt";
