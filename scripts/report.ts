@@ -26,7 +26,7 @@ export interface Bar { label: string; value: number; ours: boolean }
 
 /** A horizontal bar chart, one bar per row; ours in a darker colour. */
 export function barChart(title: string, unit: string, bars: Bar[]): string {
-  const rowHeight = 22, left = 130, width = 560, top = 30, chart = width - left - 80;
+  const rowHeight = 22, left = 130, width = 530, top = 30, chart = width - left - 80;   // two fit side by side
   const max = Math.max(...bars.map((b) => b.value), 1e-9);
   const height = top + bars.length * rowHeight + 10;
   const rows = bars.map((b, i) => {
