@@ -129,14 +129,28 @@ function option(name: string, fallback = ""): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
-/** The benchmark records as an HTML table, with each record's comparison (ours / TLSF) beside it. */
+/** The TLSF's record for our record `name`, if it has one: trace.T.x -> trace.T.tlsf_x, heap.x -> tlsf.x, kmalloc64.x -> tlsf64.x. */
+export function tlsfPeerName(name: string): string | null {
+  const trace = name.match(/^trace\.([^.]+)\.(.+)$/);
+  if (trace) return `trace.${trace[1]}.tlsf_${trace[2]}`;
+  if (name.startsWith("heap.")) return `tlsf.${name.slice(5)}`;
+  if (name.startsWith("kmalloc64.")) return `tlsf64.${name.slice(10)}`;
+  return null;
+}
+
+/** A record's value as recorded (every decimal kept), thousands grouped. */
+const figure = (v: number) => v.toLocaleString("en", { maximumFractionDigits: 2 });
+
+/** The benchmark records as an HTML table, with the TLSF's figure and ours / TLSF beside each that has them. */
 export function benchTableHtml(records: BenchRecord[]): string {
   const value = new Map(records.map((r) => [r.name, r]));
-  const rows = records.filter((r) => !r.name.endsWith("_vs_tlsf") && !r.name.endsWith("_vs_heap") && !/\.tlsf_|^tlsf/.test(r.name)).map((r) => {
-    const peer = value.get(`${r.name}_vs_tlsf`) ?? value.get(r.name.replace(/\.(peak_footprint)$/, ".footprint") + "_vs_tlsf");
-    const tlsf = value.get(r.name.replace(/^trace\.(\w+)\./, "trace.$1.tlsf_")) ?? value.get(r.name.replace(/^heap\./, "tlsf.").replace(/^kmalloc64\./, "tlsf64."));
-    return `<tr><td>${escape(r.name)}</td><td class="n">${label(r.value)}</td><td>${escape(r.unit)}</td>` +
-      `<td class="n">${tlsf && tlsf.name !== r.name ? label(tlsf.value) : ""}</td><td class="n">${peer ? peer.value.toFixed(2) : ""}</td></tr>`;
+  const ours = records.filter((r) => !/_vs_(tlsf|heap)$/.test(r.name) && !/\.tlsf_|^tlsf/.test(r.name));
+  const rows = ours.map((r) => {
+    const peerName = tlsfPeerName(r.name);
+    const tlsf = peerName ? value.get(peerName) : undefined;
+    const ratio = value.get(`${r.name.replace(/\.peak_footprint$/, ".footprint")}_vs_tlsf`);
+    return `<tr><td>${escape(r.name)}</td><td class="n">${figure(r.value)}</td><td>${escape(r.unit)}</td>` +
+      `<td class="n">${tlsf ? figure(tlsf.value) : ""}</td><td class="n">${ratio ? ratio.value.toFixed(2) : ""}</td></tr>`;
   });
   return `<table><tr><th>record</th><th>value</th><th>unit</th><th>TLSF</th><th>ours / TLSF</th></tr>${rows.join("")}</table>`;
 }
@@ -166,10 +180,10 @@ export function writeReport(dir: string, inputs: ReportInputs): string[] {
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
 
   const img = (name: string, alt: string) => `<img src="${name}" alt="${escape(alt)}">`;
-  const compareRows = inputs.compare.map((r) => `<tr><td>${r.trace}</td><td>${r.allocator}</td><td class="n">${label(r.instrPerOp)}</td><td class="n">${r.instrVsBestPeer?.toFixed(2) ?? ""}</td>` +
-    `<td class="n">${label(r.peakFootprint)}</td><td class="n">${r.footprintRatio.toFixed(2)}</td><td class="n">${r.footprintVsBestPeer?.toFixed(2) ?? ""}</td></tr>`).join("");
-  const sweepRows = inputs.sweep.perOperation.map((r) => `<tr><td>${r.name}</td>${r.values.map((v) => `<td class="n">${v === null ? "-" : label(v)}</td>`).join("")}<td class="n">${r.spread.toFixed(2)}</td></tr>`).join("");
-  const initRow = `<tr><td>pmm.init</td>${sizes.map((m) => `<td class="n">${label(inputs.sweep.init.find((i) => i.memoryMiB === m)?.instructions ?? 0)}</td>`).join("")}<td></td></tr>`;
+  const compareRows = inputs.compare.map((r) => `<tr><td>${r.trace}</td><td>${r.allocator}</td><td class="n">${figure(r.instrPerOp)}</td><td class="n">${r.instrVsBestPeer?.toFixed(2) ?? ""}</td>` +
+    `<td class="n">${figure(r.peakFootprint)}</td><td class="n">${r.footprintRatio.toFixed(2)}</td><td class="n">${r.footprintVsBestPeer?.toFixed(2) ?? ""}</td></tr>`).join("");
+  const sweepRows = inputs.sweep.perOperation.map((r) => `<tr><td>${r.name}</td>${r.values.map((v) => `<td class="n">${v === null ? "-" : figure(v)}</td>`).join("")}<td class="n">${r.spread.toFixed(2)}</td></tr>`).join("");
+  const initRow = `<tr><td>pmm.init</td>${sizes.map((m) => `<td class="n">${figure(inputs.sweep.init.find((i) => i.memoryMiB === m)?.instructions ?? 0)}</td>`).join("")}<td></td></tr>`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>askern: allocator report</title>
 <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}

@@ -13,7 +13,7 @@
 // and the block is freed through the pointer TLSF returned. The TLSF never gives memory back
 // and cannot be reset, so its footprint is the memory grown since the first workload began: the
 // variant is booted once per workload (scripts/bench.ts).
-import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapTrim, heapCheck } from "../mm/heap";
+import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../mm/heap";
 import { kmalloc, kfree, kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS } from "../mm/kmalloc";
 
 /** True in the TLSF benchmark variant. */
@@ -50,12 +50,9 @@ export function allocatorBegin(): bool {
  */
 export function allocatorEnd(): u32 {
   if (MEASURING_TLSF) return 0;
-  const broken = heapCheck(ours);
-  heapTrim(ours);
-  const holding = ours.heldBytes != 0 || ours.liveBlocks != 0;
-  const refused = ours.errors != 0;   // a workload never makes a bad call
+  const result = heapEndCheck(ours);
   kfree(changetype<usize>(ours));
-  return broken != 0 ? broken : holding ? 8 : refused ? 9 : 0;
+  return result;
 }
 
 /** The instance being measured (ours), for its statistics. */

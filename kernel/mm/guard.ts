@@ -56,6 +56,8 @@ const RANGE_NAME = "guard allocation";
 const RECORD_BYTES: u32 = 8;
 const RECORD_OBJECT: u32 = 0;
 const RECORD_SIZE: u32 = 4;
+const RECORD_TABLE_BYTES: u32 = VRANGE_AREA_PAGES * RECORD_BYTES;
+const RECORD_FRAMES: u32 = (RECORD_TABLE_BYTES + 4095) >> 12;
 
 const statsBlock = memory.data(offsetof<GuardStats>(), 4);
 const stats = changetype<GuardStats>(statsBlock);
@@ -63,7 +65,6 @@ const ringBlock = memory.data(GUARD_RING_BYTES, 4);
 const ringSlots = memory.data(GUARD_QUARANTINE * 4, 4);
 const quarantine = changetype<GuardRing>(ringBlock);
 let records: usize = 0;   // 0 until the first use
-let recordFrames: u32 = 0;
 
 /**
  * Makes the guard allocator ready: takes its record table (a promised range: 62 frames) and
@@ -72,22 +73,21 @@ let recordFrames: u32 = 0;
  */
 export function guardInit(): bool {
   if (records != 0) return true;
-  const bytes = VRANGE_AREA_PAGES * RECORD_BYTES;
-  const table = reserveRange(bytes, RANGE_WRITABLE | RANGE_PROMISED | rangeFaultAround(RANGE_FAULT_AROUND_MAX), "guard allocator records");
+  const table = reserveRange(RECORD_TABLE_BYTES, RANGE_WRITABLE | RANGE_PROMISED | rangeFaultAround(RANGE_FAULT_AROUND_MAX), "guard allocator records");
   if (table == 0) return false;
   guardRingInit(ringBlock, ringSlots, GUARD_QUARANTINE);
   setFaultExplainer(RANGE_NAME, guardExplain);
   records = table;
-  recordFrames = (bytes + 4095) >> 12;
   if (logBegin(LogLevel.Info, "guard")) {
-    puts("guard allocator ready: records at "); putHex(table); puts(" ("); putDec(recordFrames); puts(" frames), quarantine of ");
+    puts("guard allocator ready: records at "); putHex(table); puts(" ("); putDec(RECORD_FRAMES); puts(" frames), quarantine of ");
     putDec(GUARD_QUARANTINE); puts(" frees\n");
   }
   return true;
 }
 
-@inline function recordAt(first: u32): usize { return records + ((first - VRANGE_AREA_START) >> 12) * RECORD_BYTES; }
+/** The range allocator's page number of the range at `first`. */
 @inline function pageOf(first: u32): u32 { return (first - VRANGE_AREA_START) >> 12; }
+@inline function recordAt(first: u32): usize { return records + pageOf(first) * RECORD_BYTES; }
 
 /**
  * `size` bytes aligned to `align` (a power of two up to 4096) on pages of their own, ending
@@ -190,7 +190,7 @@ export function guardStats(): GuardStats { return stats; }
 /** Allocations in quarantine now. */
 export function guardQuarantined(): u32 { return records == 0 ? 0 : quarantine.count; }
 /** Frames the guard allocator holds from the PMM: the live allocations' and the record table's. */
-export function guardHeldFrames(): u32 { return stats.livePages + recordFrames; }
+export function guardHeldFrames(): u32 { return stats.livePages + (records != 0 ? RECORD_FRAMES : 0); }
 
 /**
  * Prints the counters as one `# guard allocator:` line (after test=all, like the heap's and the

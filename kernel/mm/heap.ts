@@ -846,6 +846,19 @@ function growLarge(heap: Heap, run: usize, size: u32): bool {
 }
 
 /**
+ * For the end of a workload that freed every block (benchmarks, replays): runs the checker,
+ * gives the reserve back (heapTrim) and returns 0, or the checker's failure, or 8 if the heap
+ * still has live blocks or holds memory, or 9 if it refused a call as bad input (a workload
+ * never makes one). O(heap), as heapCheck.
+ */
+export function heapEndCheck(heap: Heap): u32 {
+  const broken = heapCheck(heap);
+  heapTrim(heap);
+  const holding = heap.heldBytes != 0 || heap.liveBlocks != 0;
+  return broken != 0 ? broken : holding ? 8 : heap.errors != 0 ? 9 : 0;
+}
+
+/**
  * Calls `visit(context, address, pages)` for every run of pages the heap holds from its provider:
  * each span (free ones in reserve too) and each large block. O(runs).
  */

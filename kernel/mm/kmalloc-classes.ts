@@ -1,13 +1,15 @@
 // kmalloc's size classes, apart from where their caches live: the class sizes and names, the
-// table from a request size to its class, and the caches' creation over any slab arena. The
-// kernel's kmalloc (kmalloc.ts) builds them over the PMM; the native comparison program
+// table from a request size to its class, the caches' creation over any slab arena, and what
+// kfree, ksize and krealloc do with a class object once slabOf has found its slab. The kernel's
+// kmalloc (kmalloc.ts) builds them over the PMM; the native comparison program
 // (scripts/compare/askern.ts) over pages from the host. Hardware-independent.
 //
 //   caches  KMALLOC_CLASS_COUNT x CACHE_BYTES: the class caches, smallest first
 //   table   KMALLOC_TABLE_BYTES: byte (size + 15) / 16 is the class of a request of `size` bytes
 //           (1 .. KMALLOC_SLAB_MAX)
-import { SlabArena } from "./slab-arena";
-import { SlabCache, CACHE_BYTES, cacheCreate } from "./slab";
+import { SlabArena, SLAB_CACHE } from "./slab-arena";
+import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize } from "./slab";
+import { HeapError } from "./heap";
 
 /** The largest request the class caches serve; larger ones go to the heap. */
 export const KMALLOC_SLAB_MAX: u32 = 2048;
@@ -43,3 +45,19 @@ export function kmallocClassesInit(arena: SlabArena, caches: usize, table: usize
     cacheCreate(changetype<usize>(kmallocClassCache(caches, i)), arena, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
   }
 }
+
+/** The cache of the class object in slab `slab` (slabOf's answer: the slab table names it). */
+@inline function objectCache(slab: usize): SlabCache { return changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)); }
+
+/**
+ * kfree of `ptr` in slab `slab`: back to its cache, with cacheFree's verdict in kfree's terms
+ * (a slab found through the arena is its own cache's, so no wrong-cache case).
+ */
+@inline export function kmallocFreeObject(slab: usize, ptr: usize): HeapError {
+  const error = cacheFree(objectCache(slab), ptr);
+  return error == SlabError.Ok ? HeapError.Ok : error == SlabError.DoubleFree ? HeapError.DoubleFree :
+    error == SlabError.NotObject ? HeapError.Interior : HeapError.Foreign;
+}
+
+/** ksize of `ptr` in slab `slab`: its class's size, or 0 if it is not an object's start. */
+export function kmallocObjectSize(slab: usize, ptr: usize): u32 { return cacheUsableSize(objectCache(slab), slab, ptr); }

@@ -20,12 +20,13 @@ import { PageProvider } from "./pages";
 import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, HeapError,
 } from "./heap";
-import { SlabArena, ARENA_BYTES, arenaCreate, slabOf, SLAB_CACHE } from "./slab-arena";
-import { SlabCache, SlabError, CACHE_BYTES, cacheAlloc, cacheFree, cacheUsableSize, slabCheckAll } from "./slab";
+import { SlabArena, ARENA_BYTES, arenaCreate, slabOf } from "./slab-arena";
+import { SlabCache, CACHE_BYTES, cacheAlloc, slabCheckAll } from "./slab";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
+  kmallocFreeObject, kmallocObjectSize,
 } from "./kmalloc-classes";
-import { GuardError, guardAlloc, guardFree, guardSize, guardOwns, guardHeldFrames } from "./guard";
+import { GuardError, guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
@@ -98,7 +99,19 @@ let sampledCount: u32 = 0;
  */
 export function kmallocSetSampling(interval: u32): void {
   sampleInterval = interval;
-  sampleCountdown = interval == 0 ? SAMPLING_OFF : interval;
+  restartCountdown();
+}
+@inline function restartCountdown(): void { sampleCountdown = sampleInterval == 0 ? SAMPLING_OFF : sampleInterval; }
+
+/**
+ * Runs `body` with sampling off and then as it was: for code that must see the class caches and
+ * the heap themselves (their self-tests, which then pass in a kmalloc=guard boot too).
+ */
+export function kmallocWithoutSampling(body: () => void): void {
+  const interval = sampleInterval;
+  kmallocSetSampling(0);
+  body();
+  kmallocSetSampling(interval);
 }
 /** The sampling interval now (0: off). */
 export function kmallocSampling(): u32 { return sampleInterval; }
@@ -114,7 +127,7 @@ export function kmallocSampled(): u32 { return sampledCount; }
  * pays only the decrement and the branch.
  */
 function kmallocSample(size: u32, align: u32): usize {
-  sampleCountdown = sampleInterval == 0 ? SAMPLING_OFF : sampleInterval;
+  restartCountdown();
   if (sampleInterval != 0 && size != 0) {
     const ptr = guardAlloc(size, max<u32>(align, 16));
     if (ptr != 0) { sampledCount++; return ptr; }
@@ -182,9 +195,10 @@ export function kcalloc(count: u32, size: u32): usize {
  */
 export function krealloc(ptr: usize, size: u32): usize {
   if (ptr == 0) return kmalloc(size);
-  const guarded = ptr >= VRANGE_START && guardOwns(ptr);
-  if (!guarded && slabOf(kernelArena, ptr) == 0) return heapRealloc(kernelHeap, ptr, size);   // a heap block, or refused there
-  const have = ksize(ptr);
+  const guarded = ptr >= VRANGE_START;   // (the only kmalloc memory above the linear map, as in kfree)
+  const slab = guarded ? 0 : slabOf(kernelArena, ptr);
+  if (!guarded && slab == 0) return heapRealloc(kernelHeap, ptr, size);   // a heap block, or refused there
+  const have = guarded ? guardSize(ptr) : kmallocObjectSize(slab, ptr);
   if (have == 0 || size == 0) { kfree(ptr); return 0; }     // (not an object: kfree logs it)
   if (size <= have && !guarded) return ptr;   // (a guard object always moves: a stale pointer then faults)
   const moved = kmalloc(size);
@@ -202,7 +216,7 @@ export function krealloc(ptr: usize, size: u32): usize {
 @inline export function kfree(ptr: usize): HeapError {
   const slab = slabOf(kernelArena, ptr);
   if (slab == 0) return kfreeNotSlab(ptr);
-  return heapErrorOf(cacheFree(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), ptr));
+  return kmallocFreeObject(slab, ptr);
 }
 
 /** kfree of anything but a class object: 0, a guard object, or a heap block (or refused there). */
@@ -214,12 +228,6 @@ function kfreeNotSlab(ptr: usize): HeapError {
     error == GuardError.NotObject ? HeapError.Interior : HeapError.Foreign;
 }
 
-/** cacheFree's verdict in kfree's terms (a slab found through the arena is its cache's own). */
-@inline function heapErrorOf(error: SlabError): HeapError {
-  return error == SlabError.Ok ? HeapError.Ok : error == SlabError.DoubleFree ? HeapError.DoubleFree :
-    error == SlabError.NotObject ? HeapError.Interior : HeapError.Foreign;
-}
-
 /**
  * The usable size of a kmalloc'd block (its class's size for a class object, the size asked for
  * for a guard object), or 0 for a pointer none of them handed out or a freed guard object. (A
@@ -228,7 +236,7 @@ function kfreeNotSlab(ptr: usize): HeapError {
 export function ksize(ptr: usize): u32 {
   const slab = slabOf(kernelArena, ptr);
   if (slab == 0) return ptr >= VRANGE_START ? guardSize(ptr) : heapSize(kernelHeap, ptr);
-  return cacheUsableSize(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), slab, ptr);
+  return kmallocObjectSize(slab, ptr);
 }
 
 /** The kernel heap's and the slab arena's checkers (0 = every invariant holds, else the first failure). */

@@ -132,9 +132,9 @@ registerTest("guard.kfence_sampling", () => {
 registerOnDemandTest("guard.every_kmalloc", () => {
   checkEqual(kmallocSampling(), 1, "booted with kmalloc=guard");
   const rng = testRng();
-  const held = kmallocAligned(64 * 4, 64);
-  check(guardOwns(held), "kmallocAligned too");
-  const sizes = held;
+  const aligned = kmallocAligned(64 * 4, 64);
+  check(guardOwns(aligned), "kmallocAligned too");
+  checkEqual(aligned & 63, 0, "aligned as asked");
   let wrong: u32 = 0;
   const table = kmalloc(64 * 8);
   for (let i: u32 = 0; i < 64; i++) {
@@ -155,7 +155,7 @@ registerOnDemandTest("guard.every_kmalloc", () => {
   for (let i: u32 = 0; i < 64; i++) if (kfree(load<usize>(table + i * 8)) != HeapError.Ok) wrong++;
   checkEqual(wrong, 0, "every guard object freed");
   kfree(table);
-  kfree(sizes);
+  kfree(aligned);
 });
 
 // --- the misuses: each must end in a panic that names what happened ----------------------------

@@ -9,7 +9,7 @@ import { FrameState } from "../mm/frames";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
 import {
   kmalloc, kmallocAligned, kzalloc, kcalloc, krealloc, kfree, ksize, kmallocCheck, kernelHeapInstance,
-  kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS, kmallocSampling, kmallocSetSampling,
+  kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS, kmallocWithoutSampling,
 } from "../mm/kmalloc";
 import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, heapTrim, heapPrintStats,
@@ -24,12 +24,7 @@ registerAfterTestCheck("kmallocCheck", kmallocCheck);
 
 // It checks what the slab and heap back ends do, so it runs with kmalloc's sampling off (it
 // passes in a kmalloc=guard boot too).
-registerTest("heap.kmalloc_api", () => {
-  const sampling = kmallocSampling();
-  kmallocSetSampling(0);
-  kmallocApi();
-  kmallocSetSampling(sampling);
-});
+registerTest("heap.kmalloc_api", () => { kmallocWithoutSampling(kmallocApi); });
 
 function kmallocApi(): void {
   const heap = kernelHeapInstance();

@@ -8,7 +8,7 @@ import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/pmm";
 import {
   kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabArena, kmallocHeldFrames, kmallocCheck,
-  KMALLOC_SLAB_MAX, kmallocSampling, kmallocSetSampling,
+  KMALLOC_SLAB_MAX, kmallocWithoutSampling,
 } from "../mm/kmalloc";
 import { HeapError } from "../mm/heap";
 import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/slab-arena";
@@ -19,12 +19,7 @@ import { rdtsc } from "../arch/x86";
 
 // It checks what the slab and heap back ends do, so it runs with kmalloc's sampling off (it
 // passes in a kmalloc=guard boot too).
-registerTest("slab.kmalloc_classes", () => {
-  const sampling = kmallocSampling();
-  kmallocSetSampling(0);
-  kmallocClasses();
-  kmallocSetSampling(sampling);
-});
+registerTest("slab.kmalloc_classes", () => { kmallocWithoutSampling(kmallocClasses); });
 
 function kmallocClasses(): void {
   // Each size lands in its class (16-aligned, ksize the class size); above 2 KiB, the heap.

@@ -8,11 +8,12 @@
 // Only one of the two allocators is set up in a run (heapInit or kmInit), and each replay is
 // a fresh process, as the kernel's bench gives each workload a fresh heap.
 import { PageProvider } from "../../kernel/mm/pages";
-import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapTrim, heapCheck } from "../../kernel/mm/heap";
-import { SlabArena, ARENA_BYTES, arenaCreate, slabOf, SLAB_CACHE } from "../../kernel/mm/slab-arena";
-import { SlabCache, cacheAlloc, cacheFree, cacheUsableSize, slabCheckAll, CACHE_BYTES } from "../../kernel/mm/slab";
+import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../../kernel/mm/heap";
+import { SlabArena, ARENA_BYTES, arenaCreate, slabOf } from "../../kernel/mm/slab-arena";
+import { cacheAlloc, slabCheckAll, CACHE_BYTES } from "../../kernel/mm/slab";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
+  kmallocFreeObject, kmallocObjectSize,
 } from "../../kernel/mm/kmalloc-classes";
 import {
   TraceResult, traceScan, traceDecode, traceErrorText, traceOpAddress, traceOpId, traceOpSize, traceOpKind, traceOpAlign,
@@ -75,12 +76,8 @@ export function heapAllocate(size: u32, align: u32): usize { return heapAlloc(th
 export function heapRelease(ptr: usize): u32 { return heapFree(theHeap, ptr); }
 export function heapResize(ptr: usize, size: u32): usize { return heapRealloc(theHeap, ptr, size); }
 export function heapHeld(): f64 { return <f64>theHeap.heldBytes; }
-/** After a replay that freed everything: 0, or the checker's failure (8: still holding, 9: refused a call). */
-export function heapEnd(): u32 {
-  const broken = heapCheck(theHeap);
-  heapTrim(theHeap);
-  return broken != 0 ? broken : theHeap.liveBlocks != 0 ? 8 : theHeap.errors != 0 ? 9 : 0;
-}
+/** After a replay that freed everything: heapEndCheck's verdict (0: all well). */
+export function heapEnd(): u32 { return heapEndCheck(theHeap); }
 
 // --- kmalloc: the class caches up to 2 KiB, the heap above ------------------------------------
 
@@ -100,18 +97,17 @@ export function kmAlloc(size: u32, align: u32): usize {
   return align <= 16 && size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(kmallocCacheForSize(caches, table, size)) : heapAlloc(theHeap, size, align);
 }
 
-/** As kfree: 0 when freed, else the refusal (a SlabError or HeapError, both nonzero). */
+/** As kfree: HeapError.Ok (0) when freed, else the refusal. */
 export function kmFree(ptr: usize): u32 {
   const slab = slabOf(arena, ptr);
-  if (slab == 0) return heapFree(theHeap, ptr);
-  return cacheFree(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), ptr);
+  return slab == 0 ? heapFree(theHeap, ptr) : kmallocFreeObject(slab, ptr);
 }
 
 /** As krealloc: a class object that holds `size` stays, a heap block goes through heapRealloc, else it moves. */
 export function kmRealloc(ptr: usize, size: u32): usize {
   const slab = slabOf(arena, ptr);
   if (slab == 0) return heapRealloc(theHeap, ptr, size);
-  const have = cacheUsableSize(changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)), slab, ptr);
+  const have = kmallocObjectSize(slab, ptr);
   if (size <= have) return ptr;
   const moved = kmAlloc(size, 0);
   if (moved == 0) return 0;

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { generateTrace } from "../../scripts/gentrace";
 import { ALLOCATORS, measure, addRatios } from "../../scripts/compare";
 import { summarize } from "../../scripts/sweep";
-import { writeReport, parsePhysmap, ReportInputs } from "../../scripts/report";
+import { writeReport, parsePhysmap, benchTableHtml, ReportInputs } from "../../scripts/report";
 import { bootKernel, tail } from "../kernel/qemu-helpers";
 
 const run = promisify(execFile);
@@ -95,6 +95,18 @@ describe("the report", () => {
     expect(bySrc.get("physmap.svg")?.inked).toBe(0);
     expect(bySrc.get("sweep-ops.svg")?.inked).toBeGreaterThan(200);
   }, 120_000);
+  it("the benchmark table puts the TLSF's figure and the ratio beside ours, not in rows of their own", () => {
+    const table = benchTableHtml([
+      { name: "heap.alloc_free_pair", unit: "instr/pair", value: 190.4 }, { name: "tlsf.alloc_free_pair", unit: "instr/pair", value: 354.5 },
+      { name: "heap.alloc_free_pair_vs_tlsf", unit: "ratio", value: 0.54 },
+      { name: "trace.q.peak_footprint", unit: "B", value: 1000 }, { name: "trace.q.tlsf_peak_footprint", unit: "B", value: 900 },
+      { name: "trace.q.footprint_vs_tlsf", unit: "ratio", value: 1.11 }, { name: "pmm.alloc_free_pair", unit: "instr/op", value: 98 },
+    ]);
+    expect(table).toContain("<td>heap.alloc_free_pair</td><td class=\"n\">190.4</td><td>instr/pair</td><td class=\"n\">354.5</td><td class=\"n\">0.54</td>");
+    expect(table).toContain("<td>trace.q.peak_footprint</td><td class=\"n\">1,000</td><td>B</td><td class=\"n\">900</td><td class=\"n\">1.11</td>");
+    expect(table).toContain("<td>pmm.alloc_free_pair</td><td class=\"n\">98</td><td>instr/op</td><td class=\"n\"></td><td class=\"n\"></td>");
+    expect(table).not.toMatch(/<td>tlsf\.|_vs_tlsf<\/td>|tlsf_peak/);
+  });
   it("parses the kernel's physmap dump: runs that cover every frame once", async () => {
     const boot = await bootKernel("test=heap.kmalloc_api,slab.kmalloc_classes physmap seed=1", { memoryMiB: 64 });
     const { total, runs } = parsePhysmap(boot.serial);
