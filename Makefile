@@ -136,10 +136,10 @@ $(ISO): $(ELF) scripts/mkiso.ts
 	@echo "  ISO     $@"
 	$(TSX) scripts/mkiso.ts $(ELF) $@
 
-# --- host builds of the hardware-independent modules (test/host) ----------------------------
-HOST_ENTRIES := $(wildcard test/host/entry/*.ts)
-HOST_WASM := $(patsubst test/host/entry/%.ts,$(BUILD)/host/%.wasm,$(HOST_ENTRIES))
-$(BUILD)/host/%.wasm: test/host/entry/%.ts $(wildcard test/host/lib/*.ts) $(AS_SOURCES) | deps
+# --- host builds of the hardware-independent modules (test/support/entry) -------------------
+HOST_ENTRIES := $(wildcard test/support/entry/*.ts)
+HOST_WASM := $(patsubst test/support/entry/%.ts,$(BUILD)/host/%.wasm,$(HOST_ENTRIES))
+$(BUILD)/host/%.wasm: test/support/entry/%.ts $(wildcard test/support/host-lib/*.ts) $(AS_SOURCES) | deps
 	@mkdir -p $(@D)
 	@echo "  ASC     $@ (host)"
 	node_modules/.bin/asc $< --runtime stub -O2 --debug --disable simd -o $@
@@ -205,7 +205,7 @@ report: $(ELF) $(BUILD)/bench.json $(BUILD)/compare.json $(BUILD)/sweep.json | d
 	$(TSX) scripts/report.ts --out $(BUILD)/report --bench $(BUILD)/bench.json --compare $(BUILD)/compare.json \
 	  --sweep $(BUILD)/sweep.json --kernel $(ELF)
 
-# everything the vitest suites need (test/globalSetup.ts calls this)
+# everything the vitest suites need (test/support/global-setup.ts calls this)
 test-artifacts: $(ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS)
 
 # --- the verbs --------------------------------------------------------------------------------

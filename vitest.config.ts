@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/globalSetup.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 180_000,
     hookTimeout: 300_000,
     // QEMU boots are single-threaded TCG: two files at a time fit two cores

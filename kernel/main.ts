@@ -20,31 +20,31 @@ import {
   parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, TestSelection, ProblemKind, MAX_PROBLEMS,
   problemKind, problemStart, problemLength,
 } from "./boot/cmdline";
-import { runSelfTests, listTests, watchdogTick, setTestTimeout } from "./test/harness";
+import { runSelfTests, listTests, watchdogTick, setTestTimeout } from "./selftest/harness";
 import { runBenchmarks } from "./bench/bench";
-import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/pmm";
-import { vmmInit } from "./mm/vmm";
-import { faultInit } from "./mm/fault";
-import { kmallocInit, kernelSlabArena, kernelHeapInstance, kmallocSetSampling, kmallocSampled } from "./mm/kmalloc";
-import { guardInit, guardPrintStats } from "./mm/guard";
-import { physmapPrint } from "./mm/physmap";
-import { heapPrintStats } from "./mm/heap";
-import { slabPrintInfo } from "./mm/slabinfo";
-import { slabDebugSelect } from "./mm/slab-debug";
-import { transientArenaInit } from "./mm/arena";
+import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/phys/pmm";
+import { vmmInit } from "./mm/virt/vmm";
+import { faultInit } from "./mm/virt/fault";
+import { kmallocInit, kernelSlabArena, kernelHeapInstance, kmallocSetSampling, kmallocSampled } from "./mm/alloc/kmalloc";
+import { guardInit, guardPrintStats } from "./mm/alloc/guard";
+import { physmapPrint } from "./mm/debug/physmap";
+import { heapPrintStats } from "./mm/core/heap/heap";
+import { slabPrintInfo } from "./mm/debug/slabinfo";
+import { slabDebugSelect } from "./mm/core/slab/debug";
+import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
 
 // Every file that registers tests or benchmarks, so their top-level code runs.
-import "./tests/foundation";
-import "./tests/panics";
-import "./tests/pmm";
-import "./tests/vmm";
-import "./tests/ranges";
-import "./tests/heap";
-import "./tests/slab";
-import "./tests/dma";
-import "./tests/arena";
-import "./tests/guard";
+import "./selftest/foundation";
+import "./selftest/panics";
+import "./selftest/pmm";
+import "./selftest/vmm";
+import "./selftest/ranges";
+import "./selftest/heap";
+import "./selftest/slab";
+import "./selftest/dma";
+import "./selftest/arena";
+import "./selftest/guard";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";

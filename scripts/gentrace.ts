@@ -1,6 +1,6 @@
 // Generates heap traces (the format: docs/heap.md, "Traces") from a seed, so that any size of
 // workload can be made and remade exactly. The traces in test/traces/ were made by this script;
-// each one's first line is the command that remakes it (test/host/scripts.test.ts checks that).
+// each one's first line is the command that remakes it (test/scripts/scripts.test.ts checks that).
 //
 //   gentrace.ts <workload> [--seed N] [--ops N] [--out file]     (default: stdout)
 //

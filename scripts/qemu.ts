@@ -1,6 +1,6 @@
 // The QEMU launcher: builds the command line, boots, enforces a timeout, and parses what the
 // kernel printed on serial (TAP results, BENCH records, the panic text). `make run`, `make
-// bench`, `make debug` and the kernel tests (test/kernel) all boot through here.
+// bench`, `make debug` and the kernel tests (the QEMU tests, test/**/*.qemu.test.ts) all boot through here.
 import { spawn } from "node:child_process";
 
 /** QEMU's exit status for each value the kernel writes to isa-debug-exit (kernel/arch/qemu.ts). */

@@ -8,7 +8,7 @@
 // footprint over time of each allocator on each trace; a picture of physical memory after boot
 // and the self-tests (the kernel's `physmap` dump from a boot made here); and the RAM sweep
 // (`make sweep`). Every chart is its own .svg file, so a missing one shows as a broken image
-// (test/host/report.test.ts opens the page in headless Chromium and checks every image).
+// (test/scripts/report.test.ts opens the page in headless Chromium and checks every image).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { boot, BenchRecord } from "./qemu.ts";
@@ -76,7 +76,7 @@ export const PHYS_COLOURS: Record<string, string> = {
   free: "#e8eef3", kernel: "#c0392b", reserved: "#7f8c8d", heap: "#1f5fa8", slab: "#27ae60", other: "#e67e22",
 };
 
-/** The runs of a `physmap` dump in a boot's serial output (kernel/mm/physmap.ts). */
+/** The runs of a `physmap` dump in a boot's serial output (kernel/mm/debug/physmap.ts). */
 export function parsePhysmap(serial: string): { total: number; runs: PhysRun[] } {
   const total = serial.match(/^physmap: frames (\d+)/m);
   if (!total || !/^physmap: end/m.test(serial)) throw new Error("report: no complete physmap dump in the boot's output");
@@ -198,7 +198,7 @@ and a boot at ${inputs.memoryMiB} MiB with <code>test=all physmap</code>. See do
 ${traces.map((t) => `<h3>${t}</h3><div class="charts">${img(`instr-${t}.svg`, `${t}: instructions per operation`)}${img(`footprint-${t}.svg`, `${t}: footprint over peak live`)}</div>${img(`over-time-${t}.svg`, `${t}: footprint over time`)}`).join("\n")}
 <table><tr><th>trace</th><th>allocator</th><th>instr/op</th><th>vs best peer</th><th>peak footprint (B)</th><th>footprint / live</th><th>vs best peer</th></tr>${compareRows}</table>
 <h2>Physical memory after boot and the self-tests</h2>
-<p>The kernel's <code>physmap</code> dump (kernel/mm/physmap.ts): kernel image and data, other reserved frames, the kernel heap's spans and large blocks, the slab arena's regions, other allocations (page tables, range pages, DMA pools), and free frames.</p>
+<p>The kernel's <code>physmap</code> dump (kernel/mm/debug/physmap.ts): kernel image and data, other reserved frames, the kernel heap's spans and large blocks, the slab arena's regions, other allocations (page tables, range pages, DMA pools), and free frames.</p>
 ${img("physmap.svg", "physical memory map")}
 <h2>RAM sweep (make sweep)</h2>
 <p>Initialisation should grow linearly with RAM and every per-operation cost stay flat; spread is the largest value over the smallest.</p>

@@ -4,7 +4,7 @@
 //   63..48 handler offset 31..16 | 47 P | 46..45 DPL | 44..40 type (0b01110: 32-bit interrupt
 //   gate; 0b00101: task gate) | 39..32 zero | 31..16 code selector (or TSS selector) |
 //   15..0 handler offset 15..0
-import { arenaMark, arenaRelease } from "../mm/arena";
+import { arenaMark, arenaRelease } from "../mm/alloc/arena";
 import { lidt, linkerAddress, LinkerSymbol } from "./x86";
 import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
 import { InterruptFrame } from "./frame";

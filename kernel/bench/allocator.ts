@@ -13,8 +13,8 @@
 // and the block is freed through the pointer TLSF returned. The TLSF never gives memory back
 // and cannot be reset, so its footprint is the memory grown since the first workload began: the
 // variant is booted once per workload (scripts/bench.ts).
-import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../mm/heap";
-import { kmalloc, kfree, kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS } from "../mm/kmalloc";
+import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../mm/core/heap/heap";
+import { kmalloc, kfree, kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS } from "../mm/alloc/kmalloc";
 
 /** True in the TLSF benchmark variant. */
 export const MEASURING_TLSF: bool = ASC_RUNTIME != 0;   // 0: the stub runtime (no allocator)

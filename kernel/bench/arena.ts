@@ -4,7 +4,7 @@
 //   arena.mark_release_pair  arenaMark() then arenaRelease() of that mark, mean of PAIRS
 import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, rdtscOverhead } from "./bench";
-import { arenaMark, arenaAlloc, arenaRelease } from "../mm/arena";
+import { arenaMark, arenaAlloc, arenaRelease } from "../mm/alloc/arena";
 import { panic } from "../diag/panic";
 
 const ALLOCS: u32 = 10000;

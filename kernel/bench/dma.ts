@@ -5,9 +5,9 @@
 //   dma.alloc_free_pair_4k   the same for a 4 KiB chunk (a page: more levels to split and merge)
 import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, rdtscOverhead } from "./bench";
-import { ISA_DMA_LIMIT } from "../mm/frames";
-import { dmaPoolCreate, dmaPoolDestroy } from "../mm/dma";
-import { DmaPool, dmaAlloc, dmaFree } from "../mm/dma-pool";
+import { ISA_DMA_LIMIT } from "../mm/core/frames";
+import { dmaPoolCreate, dmaPoolDestroy } from "../mm/alloc/dma";
+import { DmaPool, dmaAlloc, dmaFree } from "../mm/core/buddy";
 import { panic } from "../diag/panic";
 
 const POOL_PAGES: u32 = 64;

@@ -13,8 +13,8 @@
 // costs more than the path being measured.
 import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, benchReportSigned, rdtscOverhead } from "./bench";
-import { kmalloc, kmallocUnsampled, kfree, kmallocSampling, kmallocSetSampling } from "../mm/kmalloc";
-import { guardAlloc, guardFree, guardDrainQuarantine } from "../mm/guard";
+import { kmalloc, kmallocUnsampled, kfree, kmallocSampling, kmallocSetSampling } from "../mm/alloc/kmalloc";
+import { guardAlloc, guardFree, guardDrainQuarantine } from "../mm/alloc/guard";
 import { MEASURING_TLSF } from "./allocator";
 import { panic } from "../diag/panic";
 

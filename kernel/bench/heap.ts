@@ -19,8 +19,8 @@ import { registerBench, benchReport, benchReportValue, rdtscOverhead } from "./b
 import {
   MEASURING_TLSF, allocatorBegin, allocatorEnd, allocatorAlloc, allocatorFree,
 } from "./allocator";
-import { kmalloc, kfree, kernelPageProvider } from "../mm/kmalloc";
-import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck } from "../mm/heap";
+import { kmalloc, kfree, kernelPageProvider } from "../mm/alloc/kmalloc";
+import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck } from "../mm/core/heap/heap";
 import { Random, randomSeed, randomBelow } from "../lib/random";
 import { panic } from "../diag/panic";
 

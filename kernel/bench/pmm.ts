@@ -18,8 +18,8 @@ import { puts, putDec } from "../console/console";
 import {
   allocFrame, allocLowFrame, freeFrame, allocFrames, freeFrames, pmmFreeFrames, pmmInitInstructions,
   pmmUsableFrames, pmmCheck, pmmMemoryMap,
-} from "../mm/pmm";
-import { ISA_DMA_LIMIT, PHYS_LIMIT, FrameError } from "../mm/frames";
+} from "../mm/phys/pmm";
+import { ISA_DMA_LIMIT, PHYS_LIMIT, FrameError } from "../mm/core/frames";
 import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
 import { entryLength, entryNext, entryIsRam } from "../boot/memmap";
 import { Random, randomSeed, randomBelow } from "../lib/random";

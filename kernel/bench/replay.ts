@@ -31,9 +31,9 @@ import {
   traceOpKind, traceOpAlign, TRACE_OP_BYTES, TRACE_LIVE_BYTES_PER_ID, TraceError,
 } from "../lib/trace";
 import { bootModuleCount, bootModuleStart, bootModuleBytes, bootModuleName, bootModuleNameLength } from "../boot/modules";
-import { allocFrames, freeFrames } from "../mm/pmm";
+import { allocFrames, freeFrames } from "../mm/phys/pmm";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
-import { heapPrintStats } from "../mm/heap";
+import { heapPrintStats } from "../mm/core/heap/heap";
 import { puts, putDec, putBytes, newline } from "../console/console";
 
 /** What a replay ended with. */

@@ -10,10 +10,10 @@
 import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, rdtscOverhead } from "./bench";
 import { MEASURING_TLSF, allocatorBegin, allocatorAlloc, allocatorFree } from "./allocator";
-import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck, heapTrim } from "../mm/heap";
-import { kmalloc, kfree, kernelPageProvider } from "../mm/kmalloc";
-import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/slab-arena";
-import { CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, slabCheckAll } from "../mm/slab";
+import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck, heapTrim } from "../mm/core/heap/heap";
+import { kmalloc, kfree, kernelPageProvider } from "../mm/alloc/kmalloc";
+import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/core/slab/regions";
+import { CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, slabCheckAll } from "../mm/core/slab/cache";
 import { panic } from "../diag/panic";
 
 const LIVE: u32 = 1000;

@@ -10,9 +10,9 @@
 //                          reserves a range of 1..16 pages and releases a random live one
 import { rdtsc, cli, sti } from "../arch/x86";
 import { registerBench, benchReport, benchReportValue, rdtscOverhead } from "./bench";
-import { allocFrame, freeFrame, pmmFreeFrames } from "../mm/pmm";
-import { kernelMap, kernelUnmap, reserveRange, releaseRange, rangeFaultAround, RANGE_WRITABLE } from "../mm/vmm";
-import { PAGE_WRITABLE } from "../mm/paging";
+import { allocFrame, freeFrame, pmmFreeFrames } from "../mm/phys/pmm";
+import { kernelMap, kernelUnmap, reserveRange, releaseRange, rangeFaultAround, RANGE_WRITABLE } from "../mm/virt/vmm";
+import { PAGE_WRITABLE } from "../mm/virt/paging";
 import { fixmapAddress, FixmapSlot } from "../mm/layout";
 import { Random, randomSeed, randomBelow } from "../lib/random";
 import { panic } from "../diag/panic";

@@ -1,5 +1,5 @@
 // Heap traces: a text format for allocation workloads, and its decoder. Hardware-independent
-// (host-tested in test/host/trace.test.ts); the replay itself is kernel/bench/replay.ts. The
+// (host-tested in test/lib/trace.test.ts); the replay itself is kernel/bench/replay.ts. The
 // format is documented in docs/heap.md ("Traces"):
 //
 //   a <id> <size> [align]    allocate size bytes (1 .. 2^30), aligned to align (0 = default, or

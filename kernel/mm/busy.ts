@@ -5,9 +5,9 @@
 // point marks its own byte while it runs, and the fault handler refuses (panics) to do anything
 // but report when a byte is set:
 //
-//   +0 u8  PMM           allocFrame, freeFrame, allocFrames, ... (kernel/mm/pmm.ts)
-//   +1 u8  VMM           reserveRange, releaseRange, kernelMap, ... (kernel/mm/vmm.ts)
-//   +2 u8  fault handler onPageFault (kernel/mm/fault.ts)
+//   +0 u8  PMM           allocFrame, freeFrame, allocFrames, ... (kernel/mm/phys/pmm.ts)
+//   +1 u8  VMM           reserveRange, releaseRange, kernelMap, ... (kernel/mm/virt/vmm.ts)
+//   +2 u8  fault handler onPageFault (kernel/mm/virt/fault.ts)
 //
 // One byte each, so marking is a single store and nesting (the fault handler calling the PMM)
 // needs no counting. Interrupt handlers never call these, so a flag is never seen half-set.

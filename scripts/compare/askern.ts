@@ -1,20 +1,20 @@
 // The askern side of `make compare`, built through the kernel's own path (asc, wasm2c, clang)
-// into the native comparison program (driver.c): the kernel's heap (kernel/mm/heap.ts) alone,
-// and kmalloc as the kernel builds it (the class caches of kernel/mm/kmalloc-classes.ts up to
+// into the native comparison program (driver.c): the kernel's heap (kernel/mm/core/heap/heap.ts) alone,
+// and kmalloc as the kernel builds it (the class caches of kernel/mm/core/kmalloc-classes.ts up to
 // 2 KiB, the heap above), plus the kernel's trace decoder (kernel/lib/trace.ts), which the
 // program uses for every allocator. Pages come from the program (host.getPages and friends in
 // runtime.c), from the top half of this module's address space.
 //
 // Only one of the two allocators is set up in a run (heapInit or kmInit), and each replay is
 // a fresh process, as the kernel's bench gives each workload a fresh heap.
-import { PageProvider } from "../../kernel/mm/pages";
-import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../../kernel/mm/heap";
-import { SlabArena, ARENA_BYTES, arenaCreate, slabOf } from "../../kernel/mm/slab-arena";
-import { cacheAlloc, slabCheckAll, CACHE_BYTES } from "../../kernel/mm/slab";
+import { PageProvider } from "../../kernel/mm/core/pages";
+import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../../kernel/mm/core/heap/heap";
+import { SlabArena, ARENA_BYTES, arenaCreate, slabOf } from "../../kernel/mm/core/slab/regions";
+import { cacheAlloc, slabCheckAll, CACHE_BYTES } from "../../kernel/mm/core/slab/cache";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
   kmallocFreeObject, kmallocObjectSize,
-} from "../../kernel/mm/kmalloc-classes";
+} from "../../kernel/mm/core/kmalloc-classes";
 import {
   TraceResult, traceScan, traceDecode, traceErrorText, traceOpAddress, traceOpId, traceOpSize, traceOpKind, traceOpAlign,
   TRACE_OP_BYTES, TRACE_LIVE_BYTES_PER_ID,

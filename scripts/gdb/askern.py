@@ -1,31 +1,31 @@
 # gdb commands that read a halted askern's allocators and print what the kernel itself prints
 # at the end of `test=all` (the same lines, so the two can be compared):
 #
-#   askern-pmm        the PMM's totals             (kernel: pmmPrintTotals, kernel/mm/pmm.ts)
-#   askern-heap       the kernel heap's statistics (kernel: heapPrintStats, kernel/mm/heap.ts)
-#   askern-slabinfo   the kmalloc class caches     (kernel: slabPrintInfo, kernel/mm/slabinfo.ts)
+#   askern-pmm        the PMM's totals             (kernel: pmmPrintTotals, kernel/mm/phys/pmm.ts)
+#   askern-heap       the kernel heap's statistics (kernel: heapPrintStats, kernel/mm/core/heap/heap.ts)
+#   askern-slabinfo   the kmalloc class caches     (kernel: slabPrintInfo, kernel/mm/debug/slabinfo.ts)
 #
 # The kernel records where its allocators are in the C symbol `askern_debug_roots`
 # (boot/arch.c): magic "ROOT", then the PMM's state, the kernel heap, the kernel slab arena. The
 # field offsets below are those of the AssemblyScript classes (4 bytes a field on i386, in source
-# order); test/kernel/gdb.test.ts compares these commands' output with the kernel's own.
+# order); test/scripts/gdb.qemu.test.ts compares these commands' output with the kernel's own.
 # Loaded by `make debug` (.gdbinit). Written for gdb's Python API; reads memory only.
 import gdb
 
 ROOT_MAGIC = 0x544F4F52   # "ROOT"
 
-# FrameAllocator (kernel/mm/frames.ts)
+# FrameAllocator (kernel/mm/core/frames.ts)
 PMM_FRAME_COUNT, PMM_FREE_LOW, PMM_FREE_HIGH, PMM_USABLE, PMM_RESERVED = 12, 28, 32, 48, 52
-# Heap (kernel/mm/heap.ts)
+# Heap (kernel/mm/core/heap/heap.ts)
 HEAP_FREE_SPANS, HEAP_SPAN_COUNT, HEAP_LARGE_COUNT = 40, 44, 48
 HEAP_LIVE, HEAP_PEAK_LIVE, HEAP_HELD, HEAP_PEAK_HELD, HEAP_CACHED, HEAP_LIVE_BLOCKS, HEAP_ERRORS = 52, 56, 60, 64, 68, 72, 76
-# SlabArena (kernel/mm/slab-arena.ts)
+# SlabArena (kernel/mm/core/slab/regions.ts)
 ARENA_REGION_COUNT, ARENA_FREE_PAGES, ARENA_CACHES = 16, 20, 32
 REGION_BYTES = 128 * 1024
-# SlabCache (kernel/mm/slab.ts)
+# SlabCache (kernel/mm/core/slab/cache.ts)
 CACHE_NAME, CACHE_REQUESTED, CACHE_OBJECT_SIZE, CACHE_LINK, CACHE_SLAB_PAGES, CACHE_CAPACITY = 4, 8, 12, 24, 28, 32
 CACHE_FREELIST, CACHE_ACTIVE, CACHE_PARTIAL, CACHE_FULL, CACHE_SLAB_COUNT, CACHE_NEXT = 36, 48, 52, 56, 72, 76
-# a slab table entry (kernel/mm/slab-arena.ts)
+# a slab table entry (kernel/mm/core/slab/regions.ts)
 SLAB_INUSE, SLAB_NEXT = 12, 16
 PAGE = 4096
 

@@ -1,0 +1,246 @@
+// The kernel's heap: one instance of heap.ts over a page provider that takes runs of frames from
+// the PMM's low memory and reaches them through the linear map; a slab arena over the same
+// provider with a cache per small size class; and the kmalloc family on top of both. Requests
+// up to KMALLOC_SLAB_MAX bytes go to the class caches, larger ones to the heap; kfree and ksize
+// tell the two apart by the arena's chunk map. See docs/heap.md and docs/slab.md.
+//
+// Sampling into the guard-page debug allocator (guard.ts, docs/guard.md): kmalloc counts a
+// countdown down on every call and, when it reaches zero, serves that request from guard pages
+// and starts the count again from the sampling interval: 1 sends everything there
+// (`kmalloc=guard`), N one in N (`kfence=N`); off, the count starts from 2^32 - 1 and the call
+// that reaches zero only restarts it. kfree, ksize and krealloc know guard objects by address
+// (they lie in the range area, above the linear map where slabs and heap blocks are).
+//
+// Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
+import { LogLevel, logBegin } from "../../console/log";
+import { puts, putDec, newline } from "../../console/console";
+import { allocFrames, freeFrames, claimFrames } from "../phys/pmm";
+import { LOW_MEMORY_END, LINEAR_MAP_BASE, VRANGE_START, linearVirt } from "../layout";
+import { PageProvider } from "../core/pages";
+import {
+  Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, HeapError,
+} from "../core/heap/heap";
+import { SlabArena, ARENA_BYTES, arenaCreate, slabOf } from "../core/slab/regions";
+import { SlabCache, CACHE_BYTES, cacheAlloc, slabCheckAll } from "../core/slab/cache";
+import {
+  KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
+  kmallocFreeObject, kmallocObjectSize,
+} from "../core/kmalloc-classes";
+import { GuardError, guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
+
+/** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
+export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
+
+const kernelProvider = changetype<PageProvider>(memory.data(offsetof<PageProvider>(), 4));
+const kernelHeapBlock = memory.data(HEAP_BYTES, 16);
+const kernelHeap = changetype<Heap>(kernelHeapBlock);
+
+function pmmGetPages(context: usize, pages: u32, alignPages: u32): usize {
+  const phys = allocFrames(pages, alignPages, LOW_MEMORY_END);
+  return phys == 0 ? 0 : linearVirt(phys);
+}
+
+function pmmPutPages(context: usize, address: usize, pages: u32): void {
+  freeFrames(<u32>(address - LINEAR_MAP_BASE), pages);
+}
+
+function pmmGrowPages(context: usize, address: usize, pages: u32, morePages: u32): bool {
+  const end = <u64>(address - LINEAR_MAP_BASE) + (<u64>pages << 12);
+  if (end + (<u64>morePages << 12) > LOW_MEMORY_END) return false;   // past the linear map
+  return claimFrames(<u32>end, morePages);
+}
+
+// --- the size classes served by slab caches (kmalloc-classes.ts) ----------------------------------
+
+export { KMALLOC_SLAB_MAX };
+const kernelArenaBlock = memory.data(ARENA_BYTES, 16);
+const kernelArena = changetype<SlabArena>(kernelArenaBlock);
+const classCaches = memory.data(KMALLOC_CLASS_COUNT * CACHE_BYTES, 16);
+const classOfSize = memory.data(KMALLOC_TABLE_BYTES);
+
+/** The class cache for a request of `size` bytes (1..KMALLOC_SLAB_MAX). */
+@inline function cacheForSize(size: u32): SlabCache { return kmallocCacheForSize(classCaches, classOfSize, size); }
+
+/**
+ * Sets up the kernel heap and the class caches (empty: spans and slabs come on first use). Call
+ * once, after pmmInit.
+ */
+export function kmallocInit(): void {
+  kernelProvider.context = 0;
+  kernelProvider.getPages = changetype<usize>(pmmGetPages);
+  kernelProvider.putPages = changetype<usize>(pmmPutPages);
+  kernelProvider.growPages = changetype<usize>(pmmGrowPages);
+  heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
+  arenaCreate(kernelArenaBlock, kernelProvider);
+  kmallocClassesInit(kernelArena, classCaches, classOfSize);
+}
+
+/**
+ * Frames the kmalloc side holds from the PMM now: the kernel heap, the class caches' arena, and
+ * the guard allocator (its live allocations and, once used, its record table).
+ */
+export function kmallocHeldFrames(): u32 {
+  return <u32>((kernelHeap.heldBytes + kernelArena.heldBytes) >> 12) + guardHeldFrames();
+}
+
+// --- sampling into the guard allocator -------------------------------------------------------
+
+const SAMPLING_OFF: u32 = 0xFFFFFFFF;
+// A wasm global, which the compiled fast path decrements in place (`dec [instance+n]; je`). (A
+// word in linear memory costs four: load, decrement, store, branch.)
+let sampleCountdown: u32 = SAMPLING_OFF;
+let sampleInterval: u32 = 0;
+let sampledCount: u32 = 0;
+
+/**
+ * Sends one kmalloc in `interval` to the guard allocator from now on: 0 turns sampling off, 1
+ * sends every allocation (`kmalloc=guard`), N one in N (`kfence=N`). The next sample is the
+ * `interval`th call from now.
+ */
+export function kmallocSetSampling(interval: u32): void {
+  sampleInterval = interval;
+  restartCountdown();
+}
+@inline function restartCountdown(): void { sampleCountdown = sampleInterval == 0 ? SAMPLING_OFF : sampleInterval; }
+
+/**
+ * Runs `body` with sampling off and then as it was: for code that must see the class caches and
+ * the heap themselves (their self-tests, which then pass in a kmalloc=guard boot too).
+ */
+export function kmallocWithoutSampling(body: () => void): void {
+  const interval = sampleInterval;
+  kmallocSetSampling(0);
+  body();
+  kmallocSetSampling(interval);
+}
+/** The sampling interval now (0: off). */
+export function kmallocSampling(): u32 { return sampleInterval; }
+/** Allocations served by the guard allocator through sampling, ever. */
+export function kmallocSampled(): u32 { return sampledCount; }
+
+/** Counts the countdown down; true when it reaches zero (this request is the sample). */
+@inline function countDown(): bool { return --sampleCountdown == 0; }
+
+/**
+ * The request whose countdown reached zero: from the guard allocator when sampling is on (or,
+ * if it has no room, the usual way), and the countdown starts again. Out of line: the fast path
+ * pays only the decrement and the branch.
+ */
+function kmallocSample(size: u32, align: u32): usize {
+  restartCountdown();
+  if (sampleInterval != 0 && size != 0) {
+    const ptr = guardAlloc(size, max<u32>(align, 16));
+    if (ptr != 0) { sampledCount++; return ptr; }
+  }
+  return align <= 16 ? kmallocUnsampled(size) : heapAlloc(kernelHeap, size, align);
+}
+
+/** The kernel's slab arena (the class caches' pages; more caches may be created over it). */
+export function kernelSlabArena(): SlabArena { return kernelArena; }
+
+/** The kernel's page provider (PMM low memory through the linear map), for more heap instances. */
+export function kernelPageProvider(): PageProvider { return kernelProvider; }
+
+/** The kernel heap instance (for statistics, the checker and tests). */
+export function kernelHeapInstance(): Heap { return kernelHeap; }
+
+/**
+ * `size` bytes, 16-aligned, contents undefined; 0 for size 0 (logged) or no memory. Up to
+ * KMALLOC_SLAB_MAX bytes from a class cache, above from the heap; a sampled request from the
+ * guard allocator. Free with kfree.
+ */
+@inline export function kmalloc(size: u32): usize {
+  if (countDown()) return kmallocSample(size, 16);
+  return kmallocUnsampled(size);
+}
+
+/** kmalloc without the sampling countdown (its slow path, and the benchmark's control). */
+@inline export function kmallocUnsampled(size: u32): usize {
+  return size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(cacheForSize(size)) : heapAlloc(kernelHeap, size, 0);
+}
+
+/** As kmalloc, aligned to `align` (a power of two up to 4096). */
+export function kmallocAligned(size: u32, align: u32): usize {
+  if (align <= 16) return kmalloc(size);
+  if (countDown()) return kmallocSample(size, align);
+  return heapAlloc(kernelHeap, size, align);
+}
+
+/** `size` zeroed bytes, or 0 as kmalloc. */
+export function kzalloc(size: u32): usize {
+  const ptr = kmalloc(size);
+  if (ptr != 0) memory.fill(ptr, 0, size);
+  return ptr;
+}
+
+/** `count` zeroed elements of `size` bytes, or 0 (logged) if count * size overflows 32 bits. */
+export function kcalloc(count: u32, size: u32): usize {
+  const bytes = <u64>count * size;
+  if (bytes > 0xFFFFFFFF) {
+    kernelHeap.errors++;
+    if (logBegin(LogLevel.Error, "heap")) {
+      puts("kcalloc("); putDec(count); puts(", "); putDec(size); puts("): the size overflows; returns 0"); newline();
+    }
+    return 0;
+  }
+  return kzalloc(<u32>bytes);
+}
+
+/**
+ * Resizes a kmalloc'd block to `size` bytes, keeping its contents up to the smaller size: a
+ * class object that already holds `size` stays; a heap block goes through heapRealloc; anything
+ * else moves (kmalloc, copy, kfree), and a guard object always does. `ptr` 0 allocates; `size`
+ * 0 frees and returns 0. A bad `ptr` is logged and returns 0, nothing changed; no memory
+ * returns 0 with the old block kept.
+ */
+export function krealloc(ptr: usize, size: u32): usize {
+  if (ptr == 0) return kmalloc(size);
+  const guarded = ptr >= VRANGE_START;   // (the only kmalloc memory above the linear map, as in kfree)
+  const slab = guarded ? 0 : slabOf(kernelArena, ptr);
+  if (!guarded && slab == 0) return heapRealloc(kernelHeap, ptr, size);   // a heap block, or refused there
+  const have = guarded ? guardSize(ptr) : kmallocObjectSize(slab, ptr);
+  if (have == 0 || size == 0) { kfree(ptr); return 0; }     // (not an object: kfree logs it)
+  if (size <= have && !guarded) return ptr;   // (a guard object always moves: a stale pointer then faults)
+  const moved = kmalloc(size);
+  if (moved == 0) return 0;
+  memory.copy(moved, ptr, min<u32>(have, size));
+  kfree(ptr);
+  return moved;
+}
+
+/**
+ * Frees a kmalloc'd block: a class object goes back to its cache, a guard object to the guard
+ * allocator, anything else to the heap. A pointer none of them handed out is logged and refused
+ * (HeapError). kfree(0) is a no-op.
+ */
+@inline export function kfree(ptr: usize): HeapError {
+  const slab = slabOf(kernelArena, ptr);
+  if (slab == 0) return kfreeNotSlab(ptr);
+  return kmallocFreeObject(slab, ptr);
+}
+
+/** kfree of anything but a class object: 0, a guard object, or a heap block (or refused there). */
+function kfreeNotSlab(ptr: usize): HeapError {
+  if (ptr == 0) return HeapError.Ok;
+  if (ptr < VRANGE_START) return heapFree(kernelHeap, ptr);
+  const error = guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
+  return error == GuardError.Ok ? HeapError.Ok : error == GuardError.DoubleFree ? HeapError.DoubleFree :
+    error == GuardError.NotObject ? HeapError.Interior : HeapError.Foreign;
+}
+
+/**
+ * The usable size of a kmalloc'd block (its class's size for a class object, the size asked for
+ * for a guard object), or 0 for a pointer none of them handed out or a freed guard object. (A
+ * class object already freed still reports its size: only slab_debug can tell.)
+ */
+export function ksize(ptr: usize): u32 {
+  const slab = slabOf(kernelArena, ptr);
+  if (slab == 0) return ptr >= VRANGE_START ? guardSize(ptr) : heapSize(kernelHeap, ptr);
+  return kmallocObjectSize(slab, ptr);
+}
+
+/** The kernel heap's and the slab arena's checkers (0 = every invariant holds, else the first failure). */
+export function kmallocCheck(): u32 {
+  const heap = heapCheck(kernelHeap);
+  return heap != 0 ? heap : slabCheckAll(kernelArena);
+}

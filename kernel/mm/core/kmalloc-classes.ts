@@ -1,0 +1,63 @@
+// kmalloc's size classes, apart from where their caches live: the class sizes and names, the
+// table from a request size to its class, the caches' creation over any slab arena, and what
+// kfree, ksize and krealloc do with a class object once slabOf has found its slab. The kernel's
+// kmalloc (kmalloc.ts) builds them over the PMM; the native comparison program
+// (scripts/compare/askern.ts) over pages from the host. Hardware-independent.
+//
+//   caches  KMALLOC_CLASS_COUNT x CACHE_BYTES: the class caches, smallest first
+//   table   KMALLOC_TABLE_BYTES: byte (size + 15) / 16 is the class of a request of `size` bytes
+//           (1 .. KMALLOC_SLAB_MAX)
+import { SlabArena, SLAB_CACHE } from "./slab/regions";
+import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize } from "./slab/cache";
+import { HeapError } from "./heap/heap";
+
+/** The largest request the class caches serve; larger ones go to the heap. */
+export const KMALLOC_SLAB_MAX: u32 = 2048;
+/** The number of classes. */
+export const KMALLOC_CLASS_COUNT: u32 = 10;
+/** Bytes of a size-to-class table. */
+export const KMALLOC_TABLE_BYTES: u32 = (KMALLOC_SLAB_MAX >> 4) + 1;
+/** The classes: object sizes, every one a multiple of 16 (kmalloc's alignment). */
+const CLASS_SIZES: StaticArray<u32> = [16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048];
+const CLASS_NAMES: StaticArray<string> = [
+  "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128", "kmalloc-192", "kmalloc-256",
+  "kmalloc-512", "kmalloc-1k", "kmalloc-2k",
+];
+
+/** Class `index`'s cache among `caches`. */
+@inline export function kmallocClassCache(caches: usize, index: u32): SlabCache {
+  return changetype<SlabCache>(caches + index * CACHE_BYTES);
+}
+
+/** The class cache for a request of `size` bytes (1..KMALLOC_SLAB_MAX). */
+@inline export function kmallocCacheForSize(caches: usize, table: usize, size: u32): SlabCache {
+  return kmallocClassCache(caches, load<u8>(table + ((size + 15) >> 4)));
+}
+
+/** Fills the size-to-class `table` and creates the class caches at `caches` over `arena` (empty). */
+export function kmallocClassesInit(arena: SlabArena, caches: usize, table: usize): void {
+  let index: u32 = 0;
+  for (let step: u32 = 0; step <= KMALLOC_SLAB_MAX >> 4; step++) {
+    while (CLASS_SIZES[index] < step << 4) index++;
+    store<u8>(table + step, <u8>index);
+  }
+  for (let i: u32 = 0; i < KMALLOC_CLASS_COUNT; i++) {
+    cacheCreate(changetype<usize>(kmallocClassCache(caches, i)), arena, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
+  }
+}
+
+/** The cache of the class object in slab `slab` (slabOf's answer: the slab table names it). */
+@inline function objectCache(slab: usize): SlabCache { return changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)); }
+
+/**
+ * kfree of `ptr` in slab `slab`: back to its cache, with cacheFree's verdict in kfree's terms
+ * (a slab found through the arena is its own cache's, so no wrong-cache case).
+ */
+@inline export function kmallocFreeObject(slab: usize, ptr: usize): HeapError {
+  const error = cacheFree(objectCache(slab), ptr);
+  return error == SlabError.Ok ? HeapError.Ok : error == SlabError.DoubleFree ? HeapError.DoubleFree :
+    error == SlabError.NotObject ? HeapError.Interior : HeapError.Foreign;
+}
+
+/** ksize of `ptr` in slab `slab`: its class's size, or 0 if it is not an object's start. */
+export function kmallocObjectSize(slab: usize, ptr: usize): u32 { return cacheUsableSize(objectCache(slab), slab, ptr); }

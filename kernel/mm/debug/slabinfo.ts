@@ -1,0 +1,49 @@
+// The slabinfo table: one line per cache of an arena, in the manner of Linux's /proc/slabinfo,
+// printed as `# ` lines (TAP comments) at the end of `test=all` and with the boot option
+// `slabinfo`.
+//
+//   # slabinfo: name              objsize   active    total  slabs  pages     wasted
+//   # slabinfo: kmalloc-64             64     1000     1024     16     16       1024
+//   # slabinfo: arena: 2 regions, 52 slab pages free in them, 256 KiB held
+//
+// objsize is the size objects take (the request rounded to the alignment, with the
+// constructor's link); active the objects in use; total the objects the slabs hold; wasted the
+// bytes of the cache's pages not in live objects as asked for (free objects, slab tails,
+// rounding). The arena's own region header pages (one per region) are in the last line.
+import { puts, putDec, putSize, padTo, newline } from "../../console/console";
+import { SlabArena, REGION_BYTES } from "../core/slab/regions";
+import { SlabCache, cacheActiveObjects } from "../core/slab/cache";
+import { PROVIDER_PAGE_SIZE } from "../core/pages";
+
+/** Decimal digits of `value`. */
+function digits(value: u64): u32 {
+  let n: u32 = 1;
+  while (value >= 10) { value /= 10; n++; }
+  return n;
+}
+
+/** `value` right-aligned in `width` columns after one space. */
+function column(value: u64, width: u32): void {
+  padTo(digits(value), width + 1);
+  putDec(value);
+}
+
+/** Prints the slabinfo table of `arena` (its caches, then the arena). O(slabs). */
+export function slabPrintInfo(arena: SlabArena): void {
+  puts("# slabinfo: name              objsize   active    total  slabs  pages     wasted\n");
+  for (let at = arena.caches; at != 0; at = changetype<SlabCache>(at).next) {
+    const cache = changetype<SlabCache>(at);
+    const active = cacheActiveObjects(cache), pages = cache.slabCount * cache.slabPages;
+    const name = changetype<string>(cache.name);
+    puts("# slabinfo: "); puts(name); padTo(name.length, 17);
+    column(cache.objectSize, 7);
+    column(active, 8);
+    column(<u64>cache.slabCount * cache.capacity, 8);
+    column(cache.slabCount, 6);
+    column(pages, 6);
+    column(<u64>pages * PROVIDER_PAGE_SIZE - <u64>active * cache.requestedSize, 10);
+    newline();
+  }
+  puts("# slabinfo: arena: "); putDec(arena.regionCount); puts(" regions, "); putDec(arena.freePages);
+  puts(" slab pages free in them, "); putSize(<u64>arena.regionCount * REGION_BYTES); puts(" held\n");
+}

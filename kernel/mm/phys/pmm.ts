@@ -1,0 +1,297 @@
+// The kernel's physical memory manager: one FrameAllocator (frames.ts) built at boot from the
+// multiboot information, and the public API the rest of the kernel calls. See docs/pmm.md.
+//
+// Not re-entrant: call it from thread context only, never from an IRQ handler (the page-fault
+// path may call it: a fault is synchronous and the PMM itself never faults, because its bitmap
+// lives in the linear map). Each entry point marks the PMM busy (busy.ts) while it runs, so
+// that if it ever did fault, the fault handler would report it instead of re-entering it.
+import { rdtsc, linkerAddress, LinkerSymbol } from "../../arch/x86";
+import { LogLevel, logBegin, logLine } from "../../console/log";
+import { puts, putHex, putDec, putSize, padTo, newline } from "../../console/console";
+import { panic } from "../../diag/panic";
+import {
+  MultibootInfo, MultibootModule, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_MODULES,
+  MB_INFO_LOADER_NAME, MB_INFO_BYTES, MB_INFO_FULL_BYTES, cStringLength,
+} from "../../boot/multiboot";
+import {
+  MemoryMap, memoryMapCheck, memoryMapFromMemFields, mapProblemText, memoryMapProblemOffset, printMemoryMap, MapProblem,
+} from "../../boot/memmap";
+import {
+  ReservedList, reservedListInit, reservedAdd, reservedStart, reservedEnd, reservedName,
+  RESERVED_LIST_HEADER, RESERVED_RECORD,
+} from "../core/reserved";
+import {
+  FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom,
+  freeFrameTo, allocFramesFrom, freeFramesTo, claimFramesFrom, framesFree, framesFreeLow, framesTotal, framesReserved,
+  framesUsable, frameState, frameRunLength, frameAllocatorCheck, FRAME_SHIFT,
+} from "../core/frames";
+import { frameAllocatorPlan, frameAllocatorBuild, InitError, initErrorText } from "../core/frames-init";
+import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "../layout";
+import { MmPart, mmEnter, mmLeave } from "../busy";
+
+/** Most modules the loader may pass (each takes two reserved ranges: its data and its name). */
+const MAX_MODULES: u32 = 32;
+const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
+
+// The allocator's state at a fixed address, so the compiled fast paths address its fields
+// directly instead of loading a pointer first (two instructions per allocate/free pair).
+const pmmState = memory.data(FRAME_ALLOCATOR_BYTES, 8);
+const pmm = changetype<FrameAllocator>(pmmState);
+frameAllocatorAt(pmmState);
+const reservedStorage = memory.data(RESERVED_LIST_HEADER + RESERVED_CAPACITY * RESERVED_RECORD, 8);
+let reserved: ReservedList = changetype<ReservedList>(reservedStorage);
+const map = changetype<MemoryMap>(memory.data(8, 4));
+const fallbackMap = memory.data(48, 8);
+let initInstructions: u64 = 0;
+let ready = false;
+
+function reserveOrPanic(start: u64, end: u64, name: string): void {
+  if (!reservedAdd(reserved, start, end, name)) panic("pmm: too many reserved ranges (raise RESERVED_CAPACITY)");
+}
+
+/** Physical range [phys, phys + bytes) if the linear map reaches all of it, else false. */
+function reachable(phys: u32, bytes: u32): bool { return <u64>phys + bytes <= <u64>LOW_MEMORY_END; }
+
+/** Physical address of a kernel-image virtual address. */
+function imagePhys(virt: usize): u64 { return <u64>(virt - linearVirt(0)); }
+
+/** Everything the loader and the linker placed in RAM that must survive. */
+function collectReserved(info: MultibootInfo, infoPhys: u32): void {
+  reserved = reservedListInit(reservedStorage, RESERVED_CAPACITY);
+  reserveOrPanic(0, 1 << FRAME_SHIFT, "frame 0 (null)");
+  reserveOrPanic(imagePhys(linkerAddress(LinkerSymbol.KernelStart)), imagePhys(linkerAddress(LinkerSymbol.KernelEnd)), "kernel image");
+  reserveOrPanic(imagePhys(linkerAddress(LinkerSymbol.AsDataStart)), imagePhys(linkerAddress(LinkerSymbol.AsDataEnd)), "AssemblyScript data");
+  reserveOrPanic(infoPhys, <u64>infoPhys + MB_INFO_FULL_BYTES, "multiboot info");
+  if ((info.flags & MB_INFO_CMDLINE) != 0 && reachable(info.cmdlinePhys, 1)) {
+    const length = cStringLength(linearVirt(info.cmdlinePhys), 4096);
+    reserveOrPanic(info.cmdlinePhys, <u64>info.cmdlinePhys + length + 1, "command line");
+  }
+  if ((info.flags & MB_INFO_LOADER_NAME) != 0 && reachable(info.loaderNamePhys, 1)) {
+    const length = cStringLength(linearVirt(info.loaderNamePhys), 256);
+    reserveOrPanic(info.loaderNamePhys, <u64>info.loaderNamePhys + length + 1, "loader name");
+  }
+  if ((info.flags & MB_INFO_MEMORY_MAP) != 0) {
+    reserveOrPanic(info.memoryMapPhys, <u64>info.memoryMapPhys + info.memoryMapBytes, "memory map");
+  }
+  if ((info.flags & MB_INFO_MODULES) != 0 && info.moduleCount != 0) {
+    const count = info.moduleCount;
+    if (count > MAX_MODULES || !reachable(info.modulesPhys, count * 16)) {
+      panic("pmm: the multiboot module list is too long or out of reach (at most 32 modules below 896 MiB)");
+    }
+    reserveOrPanic(info.modulesPhys, <u64>info.modulesPhys + count * 16, "module list");
+    for (let i: u32 = 0; i < count; i++) {
+      const module = changetype<MultibootModule>(linearVirt(info.modulesPhys + i * 16));
+      if (module.endPhys < module.startPhys) panic("pmm: a multiboot module ends before it starts");
+      reserveOrPanic(module.startPhys, module.endPhys, "module");
+      if (module.stringPhys != 0 && reachable(module.stringPhys, 1)) {
+        const length = cStringLength(linearVirt(module.stringPhys), 4096);
+        reserveOrPanic(module.stringPhys, <u64>module.stringPhys + length + 1, "module name");
+      }
+    }
+  }
+}
+
+/**
+ * Picks the map: the loader's if it has one that can be walked (and `ignoreLoaderMap` is
+ * false: boot option memmap=memfields), else mem_lower/mem_upper.
+ */
+function chooseMap(info: MultibootInfo, ignoreLoaderMap: bool): string {
+  if (ignoreLoaderMap) {
+    logLine(LogLevel.Warn, "pmm", "memmap=memfields: the loader's memory map is not used");
+  } else if ((info.flags & MB_INFO_MEMORY_MAP) != 0) {
+    if (!reachable(info.memoryMapPhys, info.memoryMapBytes)) {
+      logLine(LogLevel.Warn, "pmm", "the memory map lies above the linear map: ignored");
+    } else {
+      map.addr = linearVirt(info.memoryMapPhys);
+      map.bytes = info.memoryMapBytes;
+      const problem = memoryMapCheck(map);
+      if (problem == MapProblem.None) return "the multiboot loader";
+      if (logBegin(LogLevel.Warn, "pmm")) {
+        puts("the loader's memory map at "); putHex(info.memoryMapPhys); puts(" is corrupt: ");
+        puts(mapProblemText(problem)); puts(" (byte "); putDec(memoryMapProblemOffset()); puts("): ignored\n");
+      }
+    }
+  }
+  if ((info.flags & MB_INFO_MEMORY) == 0) panic("pmm: the loader gave neither a usable memory map nor mem_lower/mem_upper");
+  if (logBegin(LogLevel.Warn, "pmm")) {
+    puts("no usable memory map: using mem_lower "); putDec(info.memLowerKiB); puts(" KiB and mem_upper ");
+    putDec(info.memUpperKiB); puts(" KiB, which miss any RAM above the first hole\n");
+  }
+  map.addr = fallbackMap;
+  map.bytes = memoryMapFromMemFields(info.memLowerKiB, info.memUpperKiB, fallbackMap);
+  return "mem_lower/mem_upper";
+}
+
+function frameMiB(frames: u64): u64 { return frames >> (20 - FRAME_SHIFT); }
+
+/** Range i of the reserved list, with the PMM's bitmap as one more range at i == count. */
+function rangeStart(i: u32): u64 { return i == reserved.count ? <u64>pmm.bitmapPhys : reservedStart(reserved, i); }
+function rangeEnd(i: u32): u64 { return i == reserved.count ? <u64>pmm.bitmapPhys + pmm.bitmapBytes : reservedEnd(reserved, i); }
+
+/** Prints the reserved ranges in address order (a selection sort: there are at most 81). */
+function printReserved(): void {
+  const n = reserved.count + 1;
+  if (logBegin(LogLevel.Info, "pmm")) { puts("reserved for the kernel, "); putDec(n); puts(" ranges:\n"); }
+  let lastStart: u64 = 0, lastIndex: i32 = -1;
+  for (let printed: u32 = 0; printed < n; printed++) {
+    let best: i32 = -1;
+    for (let i: u32 = 0; i < n; i++) {
+      const start = rangeStart(i);
+      const after = start > lastStart || (start == lastStart && <i32>i > lastIndex);
+      if (after && (best < 0 || start < rangeStart(<u32>best))) best = <i32>i;
+    }
+    lastStart = rangeStart(<u32>best); lastIndex = best;
+    if (!logBegin(LogLevel.Info, "pmm")) return;
+    const end = rangeEnd(<u32>best);
+    puts("  [mem "); putHex(lastStart, 16); puts("-"); putHex(end - 1, 16); puts("] ");
+    padTo(putSize(end - lastStart), 10);
+    puts("  "); puts(<u32>best == reserved.count ? "PMM bitmap" : reservedName(reserved, <u32>best)); newline();
+  }
+}
+
+function printSummary(): void {
+  const total = <u64>framesTotal(pmm), usable = <u64>framesUsable(pmm), rsv = <u64>framesReserved(pmm), free = <u64>framesFree(pmm);
+  if (logBegin(LogLevel.Info, "pmm")) {
+    puts("total "); putDec(total); puts(" frames ("); putDec(frameMiB(total)); puts(" MiB), usable ");
+    putDec(usable); puts(" ("); putDec(frameMiB(usable)); puts(" MiB), reserved "); putDec(rsv); puts(" (");
+    putDec(frameMiB(rsv)); puts(" MiB), free "); putDec(free); puts(" ("); putDec(frameMiB(free)); puts(" MiB)\n");
+  }
+  if (logBegin(LogLevel.Info, "pmm")) {
+    puts("low memory (below "); putHex(<u64>pmm.lowLimitFrame << FRAME_SHIFT); puts(") "); putDec(framesFreeLow(pmm));
+    puts(" frames free, high memory "); putDec(framesFree(pmm) - framesFreeLow(pmm)); puts(" free; bitmap ");
+    putSize(pmm.bitmapBytes); puts(" at "); putHex(pmm.bitmapPhys); puts("; init took "); putDec(initInstructions);
+    puts(" rdtsc ticks (instructions under -icount)\n");
+  }
+  if (pmm.ignoredBytes != 0 && logBegin(LogLevel.Warn, "pmm")) {
+    putSize(pmm.ignoredBytes); puts(" of RAM above 4 GiB is not used (32-bit paging without PAE)\n");
+  }
+}
+
+/**
+ * Builds the PMM from the multiboot information at physical `infoPhys` and prints the memory
+ * map, the reserved ranges and a summary. `ignoreLoaderMap` (boot option memmap=memfields)
+ * builds it from mem_lower/mem_upper alone, as for a loader without a map. Call once, early in kmain, with the boot page tables
+ * (which map all of low memory). Panics if there is no usable memory or no room for the
+ * bitmap: the kernel cannot run without a PMM.
+ */
+export function pmmInit(infoPhys: u32, ignoreLoaderMap: bool): void {
+  const start = rdtsc();
+  if (!reachable(infoPhys, MB_INFO_BYTES)) panic("pmm: the multiboot information is out of reach");
+  const info = changetype<MultibootInfo>(linearVirt(infoPhys));
+  collectReserved(info, infoPhys);
+  const source = chooseMap(info, ignoreLoaderMap);
+  const error = frameAllocatorPlan(pmm, map, reserved, LOW_MEMORY_END_FRAME);
+  if (error != InitError.Ok) {
+    printMemoryMap(map, source);
+    panic(initErrorText(error));
+  }
+  frameAllocatorBuild(pmm, map, reserved, linearVirt(pmm.bitmapPhys));
+  initInstructions = rdtsc() - start;
+  ready = true;
+  printMemoryMap(map, source);
+  printReserved();
+  printSummary();
+}
+
+/** Whether pmmInit has run. */
+export function pmmReady(): bool { return ready; }
+/** Instructions (rdtsc ticks) pmmInit took, printing excluded. */
+export function pmmInitInstructions(): u64 { return initInstructions; }
+
+/**
+ * A free frame's physical address, high memory first (low memory when high is used up), or 0
+ * when none is left. For pages that will be mapped somewhere anyway (lazily committed
+ * memory), so that low memory stays free for the linear map. Never panics. O(1).
+ */
+export function allocFrame(): u32 {
+  mmEnter(MmPart.Pmm);
+  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);
+  mmLeave(MmPart.Pmm);
+  return phys;
+}
+
+/**
+ * A free frame in low memory (below LOW_MEMORY_END, so reachable at linearVirt(phys) without
+ * mapping anything), or 0 when low memory is used up. For page tables, heap and slab pages.
+ */
+export function allocLowFrame(): u32 {
+  mmEnter(MmPart.Pmm);
+  const phys = allocFrameFrom(pmm, FrameZone.Low);
+  mmLeave(MmPart.Pmm);
+  return phys;
+}
+
+/**
+ * Returns a frame. Returns FrameError.Ok, or logs and returns an error for an address that is
+ * unaligned, outside managed memory, reserved or already free; the PMM is then unchanged.
+ */
+export function freeFrame(phys: u32): FrameError {
+  mmEnter(MmPart.Pmm);
+  const error = freeFrameTo(pmm, phys);
+  mmLeave(MmPart.Pmm);
+  return error;
+}
+
+/**
+ * `count` physically contiguous frames, the first aligned to `alignFrames` frames (a power of
+ * two; 0 or 1 for none), all below `maxPhysAddr` (ISA_DMA_LIMIT for ISA DMA; LOW_MEMORY_END for
+ * linear-mapped memory; PHYS_LIMIT for anywhere). The first frame's address, or 0.
+ */
+export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
+  mmEnter(MmPart.Pmm);
+  const phys = allocFramesFrom(pmm, count, alignFrames, maxPhysAddr);
+  mmLeave(MmPart.Pmm);
+  return phys;
+}
+
+/**
+ * Takes the `count` frames from `phys` if all of them are free, all or nothing: true if it did
+ * (to grow a run that allocFrames handed out in place). Refuses, without a log, what is not.
+ */
+export function claimFrames(phys: u32, count: u32): bool {
+  mmEnter(MmPart.Pmm);
+  const done = claimFramesFrom(pmm, phys, count);
+  mmLeave(MmPart.Pmm);
+  return done;
+}
+
+/** Frees `count` frames from `phys`; all or nothing (errors as freeFrame, for the first bad frame). */
+export function freeFrames(phys: u32, count: u32): FrameError {
+  mmEnter(MmPart.Pmm);
+  const error = freeFramesTo(pmm, phys, count);
+  mmLeave(MmPart.Pmm);
+  return error;
+}
+
+/** The address of the PMM's state (a FrameAllocator), for the debugger's roots. */
+export function pmmStateAddress(): usize { return pmmState; }
+
+/**
+ * Prints the PMM's totals as one `# ` line (a TAP comment), the same line the gdb command
+ * `askern-pmm` prints: frames managed, free (and free in low memory), reserved, usable.
+ */
+export function pmmPrintTotals(): void {
+  puts("# pmm: "); putDec(framesTotal(pmm)); puts(" frames, "); putDec(framesFree(pmm)); puts(" free (");
+  putDec(framesFreeLow(pmm)); puts(" low), "); putDec(framesReserved(pmm)); puts(" reserved, ");
+  putDec(framesUsable(pmm)); puts(" usable\n");
+}
+
+/** Frames managed (up to the highest available address below 4 GiB). */
+export function pmmTotalFrames(): u32 { return framesTotal(pmm); }
+/** Frames free now, in all memory / in low memory. */
+export function pmmFreeFrames(): u32 { return framesFree(pmm); }
+export function pmmFreeLowFrames(): u32 { return framesFreeLow(pmm); }
+/** Frames never allocatable (holes, non-RAM, kernel, multiboot data, modules, bitmap). */
+export function pmmReservedFrames(): u32 { return framesReserved(pmm); }
+/** Frames of RAM the memory map offers. */
+export function pmmUsableFrames(): u32 { return framesUsable(pmm); }
+/** The frame that ends low memory (frames below it are in the linear map). */
+export function pmmLowLimitFrame(): u32 { return pmm.lowLimitFrame; }
+/** State of a frame, and the length of the run of frames sharing it: iterate the map with these. */
+export function pmmFrameState(frame: u32): FrameState { return frameState(pmm, frame); }
+export function pmmFrameRunLength(frame: u32): u32 { return frameRunLength(pmm, frame); }
+/** 0 if every invariant holds, else the number of the first broken one (frames.ts). */
+export function pmmCheck(): u32 { return frameAllocatorCheck(pmm); }
+/** The reserved ranges and the memory map the PMM was built from (for self-tests). */
+export function pmmReservedList(): ReservedList { return reserved; }
+export function pmmMemoryMap(): MemoryMap { return map; }

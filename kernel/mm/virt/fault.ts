@@ -1,0 +1,192 @@
+// The page-fault handler (vector 14). A not-present fault inside a live range commits the page:
+// a frame (the promised one parked in its entry, or a fresh one from the PMM, high memory
+// first), mapped with the range's permissions and zeroed, plus up to the range's fault-around
+// count of following pages; then the faulting instruction runs again. Every other fault is a
+// kernel bug and panics with a message that says which kind it was:
+//
+//   in the page-fault handler itself     the handler faulted (recursion)
+//   inside the PMM/VMM                   a fault while the PMM or VMM was running (busy.ts)
+//   write to a read-only page            a write to a present read-only page, or to a page of
+//                                        a range reserved without RANGE_WRITABLE
+//   protection violation                 any other fault on a present page
+//   outside every range                  no live range holds the address (page 0: a null pointer)
+//   guard page                           the unmapped page after a range (an overflow)
+//   use after free                       any page of a retired range (vmm.ts retireRange)
+//   out of memory                        an overcommitted range, and the PMM has no frame
+//
+// with the address, the decoded error code, EIP (symbolized), the range if any, registers and a
+// backtrace. The owner of a range may add its own lines (setFaultExplainer: the guard allocator
+// names the allocation and its size). Interrupts stay off throughout (an interrupt gate).
+import { readCr2 } from "../../arch/x86";
+import { InterruptFrame } from "../../arch/frame";
+import { setInterruptHandler, VECTOR_PAGE_FAULT } from "../../arch/idt";
+import { puts, putHex, putDec, newline } from "../../console/console";
+import { panicBegin, panicEnd, putPageFaultDecoding } from "../../diag/panic";
+import { putSymbolized } from "../../diag/backtrace";
+import { PF_PRESENT, PF_WRITE } from "../../diag/exceptions";
+import { AddressSpace, map, protect, takeEntry, entryFor, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, ENTRY_FRAME_MASK } from "./paging";
+import { allocFrame } from "../phys/pmm";
+import {
+  kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages, countCommitted,
+  faultAroundOf, pageFlagsOf, vmmCommittedPages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED,
+} from "./vmm";
+import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
+import { VRANGE_AREA_START } from "../layout";
+import { MmPart, mmEnter, mmLeave, mmBusy } from "../busy";
+
+export const enum FaultKind {
+  InHandler = 0,
+  InsideMm = 1,
+  ReadOnlyWrite = 2,
+  Protection = 3,
+  OutsideRanges = 4,
+  GuardPage = 5,
+  OutOfMemory = 6,
+  UseAfterFree = 7,
+}
+
+/** The panic headline for each kind (whole literals: the kernel never builds strings). */
+export function faultHeadline(kind: FaultKind): string {
+  switch (kind) {
+    case FaultKind.InHandler: return "page fault: in the page-fault handler itself";
+    case FaultKind.InsideMm: return "page fault: inside the PMM/VMM (recursion guard)";
+    case FaultKind.ReadOnlyWrite: return "page fault: write to a read-only page";
+    case FaultKind.Protection: return "page fault: protection violation";
+    case FaultKind.OutsideRanges: return "page fault: outside every range";
+    case FaultKind.GuardPage: return "page fault: guard page";
+    case FaultKind.UseAfterFree: return "page fault: use after free (a retired range)";
+    default: return "page fault: out of memory";
+  }
+}
+
+/** A function the handler calls before committing (tests use it to fault inside the handler). */
+let testHook: usize = 0;
+
+/** Installs the page-fault handler. Call once, after vmmInit. */
+export function faultInit(): void { setInterruptHandler(VECTOR_PAGE_FAULT, onPageFault); }
+
+/** For tests: `hook` runs inside the handler before each commit (0 removes it). */
+export function setFaultTestHook(hook: usize): void { testHook = hook; }
+
+// Range owners that explain faults in their ranges: by the range's name (the same literal, so
+// the same address), a function that prints lines about the faulting address.
+const EXPLAINERS: u32 = 4;
+const explainerNames = memory.data(EXPLAINERS * 4, 4);
+const explainerFunctions = memory.data(EXPLAINERS * 4, 4);
+
+/** How an owner explains a fault: the range's first address and the faulting address. */
+export type FaultExplainer = (first: u32, address: u32) => void;
+
+/**
+ * Makes a fault panic in any range named `name` (the literal passed to reserveRange) end its
+ * range description with `explain`'s lines. False if EXPLAINERS owners are registered already.
+ * `explain` runs inside the panic: it may only read memory and print.
+ */
+export function setFaultExplainer(name: string, explain: FaultExplainer): bool {
+  for (let i: u32 = 0; i < EXPLAINERS; i++) {
+    const at = load<usize>(explainerNames + (i << 2));
+    if (at != 0 && at != changetype<usize>(name)) continue;
+    store<usize>(explainerNames + (i << 2), changetype<usize>(name));
+    store<usize>(explainerFunctions + (i << 2), changetype<usize>(explain));
+    return true;
+  }
+  return false;
+}
+
+function explainFault(name: string, first: u32, address: u32): void {
+  for (let i: u32 = 0; i < EXPLAINERS; i++) {
+    if (load<usize>(explainerNames + (i << 2)) != changetype<usize>(name)) continue;
+    changetype<FaultExplainer>(load<usize>(explainerFunctions + (i << 2)))(first, address);
+    return;
+  }
+}
+
+function onPageFault(frame: InterruptFrame): void {
+  const address = readCr2();
+  if (mmBusy(MmPart.FaultHandler)) faultPanic(FaultKind.InHandler, frame, address, NONE);
+  mmEnter(MmPart.FaultHandler);
+  if (mmBusy(MmPart.Pmm) || mmBusy(MmPart.Vmm)) faultPanic(FaultKind.InsideMm, frame, address, NONE);
+  const area = kernelRanges();
+  const page = (address - VRANGE_AREA_START) >> 12;
+  const start = address >= VRANGE_AREA_START ? vrangeFind(area, page) : NONE;
+  const error = frame.errorCode;
+  if ((error & PF_PRESENT) != 0) {
+    faultPanic((error & PF_WRITE) != 0 ? FaultKind.ReadOnlyWrite : FaultKind.Protection, frame, address, start);
+  }
+  if (start == NONE) faultPanic(FaultKind.OutsideRanges, frame, address, NONE);
+  const flags = rangeFlags(start);
+  if ((flags & RANGE_RETIRED) != 0) faultPanic(FaultKind.UseAfterFree, frame, address, start);
+  const pages = rangePages(start);
+  if (page - start >= pages) faultPanic(FaultKind.GuardPage, frame, address, start);
+  if ((error & PF_WRITE) != 0 && (flags & RANGE_WRITABLE) == 0) faultPanic(FaultKind.ReadOnlyWrite, frame, address, start);
+  if (testHook != 0) changetype<() => void>(testHook)();
+
+  const space = kernelAddressSpace();
+  const virt = address & ~(PAGE_SIZE - 1);
+  // Only a promised range can hold a parked frame: an overcommitted one needs no entry read.
+  const entry = (flags & RANGE_PROMISED) != 0 ? entryFor(space, virt) : 0;
+  if (!commitPage(space, start, virt, flags, entry)) faultPanic(FaultKind.OutOfMemory, frame, address, start);
+  // Fault-around: the following pages of the range that are not mapped yet, while frames last.
+  const last = min<u32>(page + faultAroundOf(flags), start + pages - 1);
+  for (let p = page + 1; p <= last; p++) {
+    const next = vrangeAddress(area, p);
+    const nextEntry = entryFor(space, next);
+    if ((nextEntry & PAGE_PRESENT) != 0) continue;
+    if (!commitPage(space, start, next, flags, nextEntry)) break;
+  }
+  mmLeave(MmPart.FaultHandler);
+}
+
+/**
+ * Maps a zeroed frame at `virt`, a page of the range starting at page `start` with `flags`,
+ * whose not-present entry is `entry`: the frame parked there (a promised range) or a new one.
+ * False if the PMM has none.
+ */
+function commitPage(space: AddressSpace, start: u32, virt: u32, flags: u32, entry: u32): bool {
+  const parked = (entry & PTE_PARKED) != 0;
+  const frame = parked ? takeEntry(space, virt) & ENTRY_FRAME_MASK : allocFrame();
+  if (frame == 0) return false;
+  const pageFlags = pageFlagsOf(flags);
+  // Mapped writable to be zeroed through; a read-only range's page loses W afterwards.
+  if (map(space, virt, frame, pageFlags | PAGE_WRITABLE) != PagingError.Ok) brokenInvariant(virt);
+  memory.fill(virt, 0, PAGE_SIZE);
+  if ((flags & RANGE_WRITABLE) == 0) protect(space, virt, pageFlags);
+  countCommitted(start, parked);
+  return true;
+}
+
+function brokenInvariant(virt: u32): void {
+  panicBegin("page fault: broken invariant: cannot map a range page");
+  puts("page "); putHex(virt); puts(": its page table is missing or its entry is in use\n");
+  panicEnd(null);
+}
+
+/** The panic for every fault the handler does not resolve. Never returns. */
+function faultPanic(kind: FaultKind, frame: InterruptFrame, address: u32, start: u32): void {
+  panicBegin(faultHeadline(kind));
+  puts("#PF page fault at address "); putHex(address); puts(": "); putPageFaultDecoding(frame.errorCode);
+  puts(" (error code "); putHex(frame.errorCode); puts(")\n");
+  puts("eip "); putSymbolized(frame.eip); newline();
+  if (start != NONE) {
+    const area = kernelRanges();
+    const first = vrangeAddress(area, start), pages = rangePages(start), flags = rangeFlags(start);
+    puts("range "); putHex(first); puts("-"); putHex(first + (pages << 12) - 1); puts(" '"); puts(rangeName(start));
+    puts("': "); putDec(pages); puts(" pages, "); putDec(rangeCommitted(start)); puts(" committed, ");
+    puts((flags & RANGE_WRITABLE) != 0 ? "writable" : "read-only");
+    puts((flags & RANGE_RETIRED) != 0 ? ", retired" : (flags & RANGE_PROMISED) != 0 ? ", promised" : ", overcommitted");
+    puts(", fault-around "); putDec(faultAroundOf(flags)); newline();
+    if (kind == FaultKind.GuardPage) {
+      puts("the address is "); putDec(address - (first + (pages << 12))); puts(" bytes past the range's end, in its guard page\n");
+    }
+    if (kind == FaultKind.OutOfMemory) {
+      puts("out of memory: no free frame to commit this page of an overcommitted range ("); putDec(vmmCommittedPages());
+      puts(" range pages committed in all)\n");
+    }
+    explainFault(rangeName(start), first, address);
+  } else {
+    puts("range: none");
+    if (address < PAGE_SIZE) puts(" (null pointer dereference: page 0 is never mapped)");
+    newline();
+  }
+  panicEnd(frame);
+}

@@ -1,0 +1,47 @@
+// Self-tests of DMA pools on the PMM (kernel/mm/alloc/dma.ts over buddy.ts): the host tests check
+// the buddy allocator against a model; these check real frames below a physical limit.
+import { registerTest, check, checkEqual, testRng } from "./harness";
+import { randomBelow } from "../lib/random";
+import { pmmFreeFrames } from "../mm/phys/pmm";
+import { ISA_DMA_LIMIT } from "../mm/core/frames";
+import { linearVirt } from "../mm/layout";
+import { kmalloc, kfree, kmallocHeldFrames } from "../mm/alloc/kmalloc";
+import { dmaPoolCreate, dmaPoolDestroy } from "../mm/alloc/dma";
+import { dmaAlloc, dmaFree, dmaVirtToPhys, dmaPhysToVirt, dmaPoolCheck, DmaError } from "../mm/core/buddy";
+
+registerTest("dma.isa_pool", () => {
+  // (the kmalloc side may keep what it took for the bookkeeping: an empty slab, a span in reserve)
+  const freeBefore = pmmFreeFrames() + kmallocHeldFrames();
+  const made = dmaPoolCreate(16, ISA_DMA_LIMIT);
+  if (!check(made != null, "a 16-page pool below 16 MiB")) return;
+  const pool = made!;
+  check(dmaVirtToPhys(pool, pool.virtBase) + 16 * 4096 <= ISA_DMA_LIMIT, "the run is below 16 MiB");
+  checkEqual(dmaVirtToPhys(pool, pool.virtBase) & (16 * 4096 - 1), 0, "aligned to its size");
+  const rng = testRng();
+  const held = kmalloc(200 * 4);
+  let count: u32 = 0, wrong: u32 = 0;
+  for (let i: u32 = 0; i < 200; i++) {
+    const size: u32 = 1 + randomBelow(rng, randomBelow(rng, 8) == 0 ? 16384 : 1024);
+    const v = dmaAlloc(pool, size);
+    if (v == 0) continue;
+    const phys = dmaVirtToPhys(pool, v);
+    let chunk: u32 = 16;
+    while (chunk < size) chunk <<= 1;
+    if (phys + chunk > ISA_DMA_LIMIT || (phys & (chunk - 1)) != 0) wrong++;
+    if (chunk <= 4096 && (phys >> 12) != ((phys + chunk - 1) >> 12)) wrong++;
+    if (dmaPhysToVirt(pool, phys) != v || linearVirt(<u32>phys) != v) wrong++;   // the same memory
+    store<u8>(v, <u8>i); store<u8>(v + size - 1, <u8>i);
+    store<usize>(held + (count++) * 4, v);
+  }
+  checkEqual(wrong, 0, "every chunk below the limit, aligned, within a page if it fits, translating both ways");
+  check(count > 20, "the pool served many requests");
+  checkEqual(dmaPoolCheck(pool), 0, "the pool's checker");
+  checkEqual(dmaPoolDestroy(pool), 0, "destroy refuses while chunks are in use");
+  for (let i: u32 = 0; i < count; i++) if (dmaFree(pool, load<usize>(held + i * 4)) != DmaError.Ok) wrong++;
+  checkEqual(wrong, 0, "every chunk freed");
+  checkEqual(dmaAlloc(pool, 16 * 4096), pool.virtBase, "merged back: the whole run is one chunk again");
+  dmaFree(pool, pool.virtBase);
+  kfree(held);
+  check(dmaPoolDestroy(pool), "destroyed");
+  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore, "the frames went back to the PMM");
+});

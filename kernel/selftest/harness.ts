@@ -1,0 +1,212 @@
+// In-kernel self-tests. A test registers in one line, at the top level of its file:
+//
+//   registerTest("pmm.free_count", () => { ... check(...) ... });
+//   registerPanicTest("panic.null_deref", "null pointer dereference", () => { ... });
+//
+// `test=all` (or a name list) runs them at boot and prints a TAP stream on serial, ending with
+// "selftest: N passed, M failed", then leaves QEMU with ExitCode.Pass or ExitCode.Fail. A panic
+// test must end in a panic whose text contains every '|'-separated part of its expectation; it
+// runs alone, in its own boot (`test=panic.null_deref`), judged by the host (the QEMU tests, test/**/*.qemu.test.ts).
+// Each test runs under a PIT watchdog. An on-demand test (registerOnDemandTest) runs only when
+// named: it checks something that ends the run, such as the watchdog itself.
+import { arenaMark, arenaRelease } from "../mm/alloc/arena";
+import { puts, putDec, putHex, newline, putBytes } from "../console/console";
+import { qemuExit, ExitCode } from "../arch/qemu";
+import { pitTicks, pitHz } from "../arch/pit";
+import { Random, randomSeed } from "../lib/random";
+import { nameListContains, TestSelection } from "../boot/cmdline";
+import { isPanicking } from "../diag/panic";
+
+export type TestFn = () => void;
+
+const MAX_TESTS: u32 = 256;
+/** What a registered test is, and so when it runs. */
+const enum TestKind {
+  Normal = 0,     // in test=all and by name
+  Panic = 1,      // by name only, alone in its boot; must panic with the expected text
+  OnDemand = 2,   // by name only: it ends the run some other way (the watchdog test)
+}
+// A registry record:  +0 name: string   +4 fn: TestFn   +8 kind: TestKind   +12 expectedPanic: string (Panic only)
+const RECORD_BYTES: u32 = 16;
+const registry = memory.data(MAX_TESTS * RECORD_BYTES, 4);
+let testCount: u32 = 0;
+
+/** Watchdog: a test that runs longer than this (`watchdog=S` to change) fails the run. */
+let timeoutSeconds: u32 = 20;
+export function setTestTimeout(seconds: u32): void { timeoutSeconds = seconds; }
+
+let currentName: string | null = null;
+let currentNumber: u32 = 0;
+let currentFailures: u32 = 0;
+let passed: u32 = 0, failed: u32 = 0;
+let deadlineTick: u64 = 0;
+let baseSeed: u64 = 0;
+const testRandom = changetype<Random>(memory.data(offsetof<Random>(), 8));
+
+function register(name: string, fn: TestFn, kind: TestKind, expectedPanic: usize): void {
+  if (testCount >= MAX_TESTS) unreachable();  // a build-time mistake: raise MAX_TESTS
+  const r = registry + testCount * RECORD_BYTES;
+  store<usize>(r, changetype<usize>(name));
+  store<usize>(r, changetype<usize>(fn), 4);
+  store<u32>(r, kind, 8);
+  store<usize>(r, expectedPanic, 12);
+  testCount++;
+}
+
+/** Registers a self-test run by `test=all` or by name. */
+export function registerTest(name: string, fn: TestFn): void { register(name, fn, TestKind.Normal, 0); }
+
+/** Registers a test that must panic with text containing each '|'-separated part of `expected`. */
+export function registerPanicTest(name: string, expected: string, fn: TestFn): void {
+  register(name, fn, TestKind.Panic, changetype<usize>(expected));
+}
+
+/** Registers a test that runs only when named on the command line, never in `test=all`. */
+export function registerOnDemandTest(name: string, fn: TestFn): void { register(name, fn, TestKind.OnDemand, 0); }
+
+@inline function recordName(i: u32): string { return changetype<string>(load<usize>(registry + i * RECORD_BYTES)); }
+@inline function recordFn(i: u32): TestFn { return changetype<TestFn>(load<usize>(registry + i * RECORD_BYTES, 4)); }
+@inline function recordKind(i: u32): TestKind { return <TestKind>load<u32>(registry + i * RECORD_BYTES, 8); }
+@inline function recordExpectedPanic(i: u32): string { return changetype<string>(load<usize>(registry + i * RECORD_BYTES, 12)); }
+
+/** The running test's generator, seeded from the run's seed and the test's name. */
+export function testRng(): Random { return testRandom; }
+
+/** The run's base seed (printed at the start; `seed=N` replays it). */
+export function testBaseSeed(): u64 { return baseSeed; }
+
+function failHeader(what: string): void {
+  currentFailures++;
+  puts("# check failed: "); puts(what);
+}
+
+/** Records a failure unless `condition` holds. Returns `condition`. */
+export function check(condition: bool, what: string): bool {
+  if (!condition) { failHeader(what); newline(); }
+  return condition;
+}
+
+/** Records a failure unless actual == expected (both printed). Returns whether they matched. */
+export function checkEqual(actual: u64, expected: u64, what: string): bool {
+  if (actual == expected) return true;
+  failHeader(what);
+  puts(": expected "); putDec(expected); puts(" ("); putHex(expected); puts("), got ");
+  putDec(actual); puts(" ("); putHex(actual); puts(")\n");
+  return false;
+}
+
+function nameHash(name: string): u64 {
+  let h: u64 = 0xCBF29CE484222325;   // FNV-1a
+  for (let i = 0; i < name.length; i++) { h ^= <u64>name.charCodeAt(i); h *= 0x100000001B3; }
+  return h;
+}
+
+function runOne(i: u32): void {
+  const name = recordName(i);
+  currentName = name;
+  currentNumber++;
+  currentFailures = 0;
+  randomSeed(testRandom, baseSeed ^ nameHash(name));
+  deadlineTick = pitTicks() + <u64>timeoutSeconds * pitHz();
+  const scope = arenaMark();   // the test's transient allocations end with it
+  recordFn(i)();
+  arenaRelease(scope);
+  deadlineTick = 0;
+  runAfterTestChecks();
+  if (currentFailures == 0) { passed++; puts("ok "); }
+  else { failed++; puts("not ok "); }
+  putDec(currentNumber); puts(" - "); puts(name);
+  if (currentFailures != 0) { puts(" # "); putDec(currentFailures); puts(" check(s) failed"); }
+  newline();
+  currentName = null;
+}
+
+// Invariant checkers run after every test (the PMM's, the heap's...): a test that leaves an
+// allocator broken fails, even if its own checks passed.
+/** Returns 0 when the checked structure is sound, else the number of the broken invariant. */
+export type InvariantCheck = () => u32;
+const MAX_AFTER_CHECKS: u32 = 8;
+const afterChecks = memory.data(MAX_AFTER_CHECKS * 8, 4);   // { name: string, fn }
+let afterCheckCount: u32 = 0;
+
+/** Registers `fn` to run after every test; a non-zero result fails that test. */
+export function registerAfterTestCheck(name: string, fn: InvariantCheck): void {
+  if (afterCheckCount >= MAX_AFTER_CHECKS) unreachable();
+  store<usize>(afterChecks + afterCheckCount * 8, changetype<usize>(name));
+  store<usize>(afterChecks + afterCheckCount * 8, changetype<usize>(fn), 4);
+  afterCheckCount++;
+}
+
+function runAfterTestChecks(): void {
+  for (let i: u32 = 0; i < afterCheckCount; i++) {
+    const broken = changetype<InvariantCheck>(load<usize>(afterChecks + i * 8, 4))();
+    if (broken != 0) {
+      puts("# after the test: "); puts(changetype<string>(load<usize>(afterChecks + i * 8)));
+      puts(" reports broken invariant "); putDec(broken); newline();
+      currentFailures++;
+    }
+  }
+}
+
+function selected(i: u32, selection: TestSelection, names: usize, namesLength: u32): bool {
+  if (selection == TestSelection.All) return recordKind(i) == TestKind.Normal;
+  return nameListContains(names, namesLength, recordName(i));
+}
+
+function printSummary(): void {
+  puts("selftest: "); putDec(passed); puts(" passed, "); putDec(failed); puts(" failed\n");
+}
+
+/** Prints every registered test, one a line ("test: name" or "panictest: name expects ..."). */
+export function listTests(): void {
+  for (let i: u32 = 0; i < testCount; i++) {
+    const kind = recordKind(i);
+    puts(kind == TestKind.Normal ? "test: " : kind == TestKind.OnDemand ? "ondemand: " : "panictest: ");
+    puts(recordName(i));
+    if (kind == TestKind.Panic) { puts(" expects "); puts(recordExpectedPanic(i)); }
+    newline();
+  }
+}
+
+/**
+ * Runs the selected tests as a TAP stream, then prints the summary. Returns true when all
+ * passed. A selected panic test that returns counts as failed.
+ */
+export function runSelfTests(selection: TestSelection, names: usize, namesLength: u32, seed: u64): bool {
+  baseSeed = seed;
+  let total: u32 = 0;
+  for (let i: u32 = 0; i < testCount; i++) if (selected(i, selection, names, namesLength)) total++;
+  puts("TAP version 13\n");
+  puts("# seed="); putDec(seed); puts(" (replay with seed="); putDec(seed); puts(")\n");
+  puts("1.."); putDec(total); newline();
+  if (total == 0 && selection == TestSelection.Named) {
+    puts("# no test matches '"); putBytes(names, namesLength); puts("'\n");
+    failed++;
+  }
+  for (let i: u32 = 0; i < testCount; i++) {
+    if (!selected(i, selection, names, namesLength)) continue;
+    const mustPanic = recordKind(i) == TestKind.Panic;
+    if (mustPanic) {
+      puts("# panic test: expects a panic containing \""); puts(recordExpectedPanic(i)); puts("\"\n");
+    }
+    runOne(i);
+    if (mustPanic) {
+      puts("# "); puts(recordName(i)); puts(": returned without the expected panic\n");
+      if (currentFailures == 0) { passed--; failed++; }
+    }
+  }
+  printSummary();
+  return failed == 0;
+}
+
+/** Called on every timer tick: a test past its deadline fails the whole run. */
+export function watchdogTick(now: u64): void {
+  if (deadlineTick == 0 || now < deadlineTick || isPanicking()) return;
+  deadlineTick = 0;
+  puts("\nnot ok "); putDec(currentNumber); puts(" - ");
+  if (currentName) puts(currentName!);
+  puts(" # timeout: watchdog fired after "); putDec(timeoutSeconds); puts(" s\n");
+  failed++;
+  printSummary();
+  qemuExit(ExitCode.Fail);
+}

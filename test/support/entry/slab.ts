@@ -1,0 +1,58 @@
+// Host build of kernel/mm/core/slab/cache.ts and slab/regions.ts over the buffer page provider
+// (test/support/entry), exported for test/mm/core/slab.test.ts. Up to MAX_CACHES caches at a time,
+// named by index.
+import { SlabArena, ARENA_BYTES, arenaCreate, arenaCheck, slabOf } from "../../../kernel/mm/core/slab/regions";
+import {
+  SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheCheck, slabCheckAll,
+  cacheActiveObjects,
+} from "../../../kernel/mm/core/slab/cache";
+import { bufferProviderReset, bufferPagesOut, bufferStart, bufferBytes } from "../host-lib/buffer-provider";
+
+const arenaBlock = memory.data(ARENA_BYTES, 16);
+let arena: SlabArena = changetype<SlabArena>(arenaBlock);
+const MAX_CACHES: u32 = 8;
+const cacheBlocks = memory.data(MAX_CACHES * CACHE_BYTES, 16);
+let ctorCalls: u32 = 0;
+
+/** The test constructor: marks the object's first word with a pattern derived from its address. */
+function construct(object: usize): void { store<u32>(object, <u32>object ^ 0x5EED5EED); ctorCalls++; }
+
+@inline function cacheAt(index: u32): SlabCache { return changetype<SlabCache>(cacheBlocks + index * CACHE_BYTES); }
+
+/** A fresh arena; the provider may hand out at most `limitPages` pages. */
+export function reset(limitPages: u32): void {
+  ctorCalls = 0;
+  arena = arenaCreate(arenaBlock, bufferProviderReset(limitPages));
+}
+/** Creates cache `index` (objects of `size` at `align`, with the test constructor if `withCtor`, under slab_debug if `debug`): 1, or 0 if refused. */
+export function create(index: u32, size: u32, align: u32, withCtor: bool, debug: bool): u32 {
+  const made = cacheCreate(changetype<usize>(cacheAt(index)), arena, "test", size, align, withCtor ? changetype<usize>(construct) : 0, debug);
+  return made != null ? 1 : 0;
+}
+export function alloc(index: u32): usize { return cacheAlloc(cacheAt(index)); }
+export function free(index: u32, object: usize): u32 { return cacheFree(cacheAt(index), object); }
+export function shrink(index: u32): u32 { return cacheShrink(cacheAt(index)); }
+export function destroy(index: u32): bool { return cacheDestroy(cacheAt(index)); }
+export function checkCache(index: u32): u32 { return cacheCheck(cacheAt(index)); }
+export function checkAll(): u32 { return slabCheckAll(arena); }
+export function checkArena(): u32 { return arenaCheck(arena); }
+export function objectSize(index: u32): u32 { return cacheAt(index).objectSize; }
+export function capacity(index: u32): u32 { return cacheAt(index).capacity; }
+export function slabPages(index: u32): u32 { return cacheAt(index).slabPages; }
+export function slabCount(index: u32): u32 { return cacheAt(index).slabCount; }
+export function emptySlabs(index: u32): u32 { return cacheAt(index).emptySlabs; }
+export function active(index: u32): u32 { return cacheActiveObjects(cacheAt(index)); }
+export function setMaxEmpty(index: u32, count: u32): void { cacheAt(index).maxEmpty = count; }
+export function errors(): u32 { return arena.errors; }
+export function debugErrors(index: u32): u32 { return cacheAt(index).debugErrors; }
+/** Whether `ptr` lies in a slab page of the arena now. */
+export function inSlab(ptr: usize): bool { return slabOf(arena, ptr) != 0; }
+export function regionCount(): u32 { return arena.regionCount; }
+export function heldBytes(): usize { return arena.heldBytes; }
+export function providerPagesOut(): u32 { return bufferPagesOut(); }
+export function constructed(): u32 { return ctorCalls; }
+/** Whether `object`'s first word holds the constructor's pattern. */
+export function isConstructed(object: usize): bool { return load<u32>(object) == (<u32>object ^ 0x5EED5EED); }
+export function poolStart(): usize { return bufferStart(); }
+export function poolBytes(): u32 { return bufferBytes(); }
+export { fill, holds } from "../host-lib/buffer-provider";
