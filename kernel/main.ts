@@ -9,9 +9,10 @@ import { pitInit, pitTick, pitTicks } from "./arch/pit";
 import { qemuExit, ExitCode, haltForever } from "./arch/qemu";
 import { InterruptFrame } from "./arch/frame";
 import { serialInit } from "./console/serial";
+import { reportToConsole } from "./console/report-sink";
 import { puts, putDec, putHex, newline, putBytes, consoleEnableVga, putCString } from "./console/console";
 import { LogLevel, logBegin, logLine, setLogLevel, logLevel, logLevelName } from "./console/log";
-import { setExitOnPanic, panic } from "./diag/panic";
+import { setExitOnPanic, panic, panicOnException } from "./diag/panic";
 import {
   MultibootInfo, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_MODULES, MB_INFO_LOADER_NAME,
   bootPhysToVirt, cStringLength,
@@ -25,7 +26,7 @@ import { runBenchmarks } from "./bench/bench";
 import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/phys/pmm";
 import { vmmInit } from "./mm/virt/vmm";
 import { faultInit } from "./mm/virt/fault";
-import { kmallocInit, kernelSlabArena, kernelHeapInstance, kmallocSetSampling, kmallocSampled } from "./mm/alloc/kmalloc";
+import { kmallocInit, kernelSlabRegions, kernelHeapInstance, kmallocSetSampling, kmallocSampled } from "./mm/alloc/kmalloc";
 import { guardInit, guardPrintStats } from "./mm/alloc/guard";
 import { physmapPrint } from "./mm/debug/physmap";
 import { heapPrintStats } from "./mm/core/heap/heap";
@@ -41,6 +42,7 @@ import "./selftest/pmm";
 import "./selftest/vmm";
 import "./selftest/ranges";
 import "./selftest/heap";
+import "./selftest/replay";
 import "./selftest/slab";
 import "./selftest/dma";
 import "./selftest/arena";
@@ -109,7 +111,7 @@ function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32):
 function printAllocatorSummary(): void {
   pmmPrintTotals();
   heapPrintStats(kernelHeapInstance(), "kernel heap");
-  slabPrintInfo(kernelSlabArena());
+  slabPrintInfo(kernelSlabRegions());
   guardPrintStats();
   puts("# kmalloc: "); putDec(kmallocSampled()); puts(" allocations sampled into the guard allocator\n");
 }
@@ -117,9 +119,10 @@ function printAllocatorSummary(): void {
 /** The kernel's main function. Never returns. */
 export function kmain(multibootInfoPhys: u32): void {
   serialInit();
+  reportToConsole();   // the cores (mm/core) say what they say on the console
   consoleEnableVga(true);
   gdtInit();
-  idtInit();
+  idtInit(panicOnException);   // an exception nobody handles panics
   picInit();
   pitInit(TIMER_HZ);
   setInterruptHandler(IRQ_BASE_VECTOR + 0, onTimer);
@@ -161,7 +164,7 @@ export function kmain(multibootInfoPhys: u32): void {
       else { puts("one allocation in "); putDec(options.kfenceInterval); puts(" through the guard allocator (kfence)\n"); }
     }
   }
-  setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabArena()));
+  setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabRegions()));
   bootModulesInit(info);
 
   sti();
@@ -176,16 +179,16 @@ export function kmain(multibootInfoPhys: u32): void {
     const entryTsc = load<u64>(linkerAddress(LinkerSymbol.BootEntryTsc));
     puts("boot: "); putDec(rdtsc() - entryTsc); puts(" instructions from kernel entry to the end of the self-tests\n");
     if (selection == TestSelection.All) printAllocatorSummary();
-    else if (options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
+    else if (options.slabinfo != 0) slabPrintInfo(kernelSlabRegions());
     if (options.physmap != 0) physmapPrint();
     if (options.bench == 0) qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
   }
   if (options.bench != 0) {
     const ok = runBenchmarks(options.benchNames, options.benchNamesLength);
-    if (options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
+    if (options.slabinfo != 0) slabPrintInfo(kernelSlabRegions());
     qemuExit(ok ? ExitCode.Pass : ExitCode.Fail);
   }
-  if (options.slabinfo != 0) slabPrintInfo(kernelSlabArena());
+  if (options.slabinfo != 0) slabPrintInfo(kernelSlabRegions());
   if (options.physmap != 0) physmapPrint();
   logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): idle; quit QEMU with Ctrl-A X");
   while (true) waitForInterrupt();

@@ -4,12 +4,10 @@
 //   63..48 handler offset 31..16 | 47 P | 46..45 DPL | 44..40 type (0b01110: 32-bit interrupt
 //   gate; 0b00101: task gate) | 39..32 zero | 31..16 code selector (or TSS selector) |
 //   15..0 handler offset 15..0
-import { arenaMark, arenaRelease } from "../mm/alloc/arena";
 import { lidt, linkerAddress, LinkerSymbol } from "./x86";
 import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
 import { InterruptFrame } from "./frame";
 import { IRQ_BASE_VECTOR, picEndOfInterrupt, picIsSpurious } from "./pic";
-import { panicOnException } from "../diag/panic";
 
 export type InterruptHandler = (frame: InterruptFrame) => void;
 
@@ -20,9 +18,23 @@ export const VECTOR_BENCH: u32 = 0x81;
 const GATE_INTERRUPT32: u32 = 0x8E;   // present, DPL 0, 32-bit interrupt gate (IF cleared)
 const GATE_TASK: u32 = 0x85;          // present, DPL 0, task gate
 
+// An interrupt scope: two words of some stack-like allocator that the dispatcher unwinds around
+// every handler, so whatever a handler takes from it is given back on the way out. The transient
+// arena (mm/alloc/arena.ts) registers its top and peak; arch knows nothing else of it.
+//
+//   +0 current   saved on entry, put back on exit
+//   +4 high      raised to `current` on exit when the handler took it higher
+@unmanaged export class InterruptScope {
+  current: usize;
+  high: usize;
+}
+
 const idt = memory.data(256 * 8, 8);
 const idtPointer = memory.data(8, 4);
 const handlers = memory.data(256 * 4, 4);   // function references, 0 = none
+const noScope = memory.data(offsetof<InterruptScope>(), 4);   // unwound for nothing until one is set
+let scope: InterruptScope = changetype<InterruptScope>(noScope);
+let unhandled: usize = 0;   // what an exception with no handler calls (the panic, from idtInit)
 
 function setGate(vector: u32, offset: u32, selector: u32, type: u32): void {
   const g = idt + vector * 8;
@@ -33,8 +45,13 @@ function setGate(vector: u32, offset: u32, selector: u32, type: u32): void {
   store<u16>(g, <u16>(offset >> 16), 6);
 }
 
-/** Fills all 256 gates (vector 8 as a task gate to the double-fault TSS) and loads the IDT. */
-export function idtInit(): void {
+/**
+ * Fills all 256 gates (vector 8 as a task gate to the double-fault TSS) and loads the IDT. An
+ * exception with no handler of its own goes to `onUnhandledException` (the kernel's panic: diag/
+ * sits above arch/, so it is passed in). Boot only, interrupts off.
+ */
+export function idtInit(onUnhandledException: InterruptHandler): void {
+  unhandled = changetype<usize>(onUnhandledException);
   const stubs = linkerAddress(LinkerSymbol.IsrStubTable);
   for (let v: u32 = 0; v < 256; v++) {
     setGate(v, load<u32>(stubs + v * 4), KERNEL_CODE_SELECTOR, GATE_INTERRUPT32);
@@ -53,7 +70,13 @@ export function setInterruptHandler(vector: u32, handler: InterruptHandler): voi
   store<usize>(handlers + vector * 4, changetype<usize>(handler));
 }
 
-/** Removes the handler for `vector`; an exception there then panics again. */
+/**
+ * Makes `at` (an InterruptScope) the words the dispatcher unwinds around every handler. Call once at
+ * boot with interrupts off; thread context.
+ */
+export function setInterruptScope(at: usize): void { scope = changetype<InterruptScope>(at); }
+
+/** Removes the handler for `vector`; an exception there then goes to the unhandled-exception handler (the panic) again. */
 export function clearInterruptHandler(vector: u32): void {
   store<usize>(handlers + vector * 4, 0);
 }
@@ -68,12 +91,15 @@ export function isrDispatch(framePtr: usize): void {
   const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 16;
   if (isIrq && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
   const handler = load<usize>(handlers + vector * 4);
-  const scope = arenaMark();   // the handler's transient allocations end with it
+  const unwind = scope;
+  const saved = unwind.current;   // the handler's scoped allocations end with it
   if (handler != 0) {
     changetype<InterruptHandler>(handler)(frame);
   } else if (!isIrq) {
-    panicOnException(frame);
+    changetype<InterruptHandler>(unhandled)(frame);
   }
-  arenaRelease(scope);
+  const reached = unwind.current;
+  if (reached > unwind.high) unwind.high = reached;
+  unwind.current = saved;
   if (isIrq) picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
 }

@@ -4,7 +4,7 @@
 //
 //   BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.00}
 import { puts, putRatio, putDec, putSigned, putBytes, newline } from "../console/console";
-import { nameListContains } from "../boot/cmdline";
+import { nameListContains } from "../lib/names";
 import { rdtsc } from "../arch/x86";
 
 export type BenchFn = () => void;

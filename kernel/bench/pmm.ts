@@ -21,7 +21,7 @@ import {
 } from "../mm/phys/pmm";
 import { ISA_DMA_LIMIT, PHYS_LIMIT, FrameError } from "../mm/core/frames";
 import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
-import { entryLength, entryNext, entryIsRam } from "../boot/memmap";
+import { entryLength, entryNext, entryIsRam } from "../mm/core/memory-map";
 import { Random, randomSeed, randomBelow } from "../lib/random";
 import { panic } from "../diag/panic";
 

@@ -1,8 +1,8 @@
 // Object-cache benchmarks (instructions under -icount shift=0):
 //   slab.alloc_free_pair        a hot cacheAlloc + cacheFree pair on a cache of 64-byte objects
-//                               with LIVE objects in use (mean of PAIRS), on an arena of its own
+//                               with LIVE objects in use (mean of PAIRS), on a set of slab regions of its own
 //                               over the kernel's page provider
-//   slab.footprint_ratio_100k_64  memory that arena takes from the PMM for 100,000 live 64-byte
+//   slab.footprint_ratio_100k_64  memory that the regions take from the PMM for 100,000 live 64-byte
 //                               objects, over their bytes
 //   kmalloc64.alloc_free_pair   the same pair through kmalloc(64) + kfree (the class caches)
 //   heap64.alloc_free_pair      ... through heapAlloc(64) + heapFree on a heap instance of its own
@@ -12,7 +12,7 @@ import { registerBench, benchReport, rdtscOverhead } from "./bench";
 import { MEASURING_TLSF, allocatorBegin, allocatorAlloc, allocatorFree } from "./allocator";
 import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck, heapTrim } from "../mm/core/heap/heap";
 import { kmalloc, kfree, kernelPageProvider } from "../mm/alloc/kmalloc";
-import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/core/slab/regions";
+import { SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck } from "../mm/core/slab/regions";
 import { CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, slabCheckAll } from "../mm/core/slab/cache";
 import { panic } from "../diag/panic";
 
@@ -76,10 +76,10 @@ registerBench("slab.kmalloc64", () => {
 
 registerBench("slab.pair", () => {
   if (MEASURING_TLSF) return;
-  const arenaAt = kmalloc(ARENA_BYTES), cacheAt = kmalloc(CACHE_BYTES), table = kmalloc(FOOTPRINT_OBJECTS * 4);
-  if (arenaAt == 0 || cacheAt == 0 || table == 0) panic("bench slab: no memory for the arena, the cache or the table");
-  const arena = arenaCreate(arenaAt, kernelPageProvider());
-  const made = cacheCreate(cacheAt, arena, "bench64", OBJECT, 0, 0);
+  const regionsAt = kmalloc(SLAB_REGIONS_BYTES), cacheAt = kmalloc(CACHE_BYTES), table = kmalloc(FOOTPRINT_OBJECTS * 4);
+  if (regionsAt == 0 || cacheAt == 0 || table == 0) panic("bench slab: no memory for the regions, the cache or the table");
+  const regions = slabRegionsCreate(regionsAt, kernelPageProvider());
+  const made = cacheCreate(cacheAt, regions, "bench64", OBJECT, 0, 0);
   if (made == null) panic("bench slab: cacheCreate refused");
   const cache = made!;
   for (let i: u32 = 0; i < LIVE; i++) store<usize>(table + i * 4, cacheAlloc(cache));
@@ -101,10 +101,10 @@ registerBench("slab.pair", () => {
     if (object == 0) panic("bench slab: out of memory for 100,000 objects");
     store<usize>(table + i * 4, object);
   }
-  const held = arena.heldBytes;
+  const held = regions.heldBytes;
   benchReport("slab.footprint_ratio_100k_64", held, <u64>FOOTPRINT_OBJECTS * OBJECT, "ratio");
-  if (slabCheckAll(arena) != 0) panic("bench slab: the slab checker failed");
+  if (slabCheckAll(regions) != 0) panic("bench slab: the slab checker failed");
   for (let i: u32 = 0; i < FOOTPRINT_OBJECTS; i++) cacheFree(cache, load<usize>(table + i * 4));
-  if (!cacheDestroy(cache) || arena.heldBytes != 0 || arenaCheck(arena) != 0) panic("bench slab: the arena kept memory");
-  kfree(table); kfree(cacheAt); kfree(arenaAt);
+  if (!cacheDestroy(cache) || regions.heldBytes != 0 || slabRegionsCheck(regions) != 0) panic("bench slab: the slab regions kept memory");
+  kfree(table); kfree(cacheAt); kfree(regionsAt);
 });

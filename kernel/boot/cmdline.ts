@@ -18,6 +18,8 @@
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
 // report: nothing is ignored silently. Pure: runs on the host in tests.
+import { bytesEqual, nameListContains } from "../lib/names";
+export { bytesEqual, nameListContains };
 
 export const enum TestSelection { None = 0, All = 1, List = 2, Named = 3 }
 export const enum ProblemKind { UnknownOption = 1, BadValue = 2, TooMany = 3 }
@@ -64,15 +66,6 @@ function addProblem(options: BootOptions, kind: ProblemKind, start: usize, lengt
   store<u32>(p, kind); store<u32>(p, <u32>start, 4); store<u32>(p, length, 8);
 }
 
-/** True when bytes [start, start+length) equal the ASCII string `text`. */
-export function bytesEqual(start: usize, length: u32, text: string): bool {
-  if (<u32>text.length != length) return false;
-  for (let i: u32 = 0; i < length; i++) {
-    if (<u32>load<u8>(start + i) != <u32>text.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
 /** Parses an unsigned decimal or 0x-hex number; returns -1 (as i64) when malformed or > 2^63. */
 export function parseNumber(start: usize, length: u32): i64 {
   if (length == 0) return -1;
@@ -89,31 +82,6 @@ export function parseNumber(start: usize, length: u32): i64 {
     value = value * base + digit;
   }
   return <i64>value;
-}
-
-/**
- * True when `name` is in the comma-separated list at [list, list+length). An entry ending in
- * '*' matches every name with that prefix; "all" matches everything.
- */
-export function nameListContains(list: usize, length: u32, name: string): bool {
-  let entry = list;
-  const end = list + length;
-  while (entry <= end) {
-    let entryEnd = entry;
-    while (entryEnd < end && load<u8>(entryEnd) != 44) entryEnd++;
-    const n = <u32>(entryEnd - entry);
-    if (bytesEqual(entry, n, "all")) return true;
-    if (n > 0 && load<u8>(entryEnd - 1) == 42) {
-      const prefix = n - 1;
-      if (<u32>name.length >= prefix) {
-        let same = true;
-        for (let i: u32 = 0; i < prefix; i++) if (<u32>load<u8>(entry + i) != <u32>name.charCodeAt(i)) { same = false; break; }
-        if (same) return true;
-      }
-    } else if (bytesEqual(entry, n, name)) return true;
-    entry = entryEnd + 1;
-  }
-  return false;
 }
 
 function parseLogLevel(start: usize, length: u32): i32 {

@@ -5,7 +5,7 @@ import { registerTest, registerPanicTest, check, checkEqual } from "./harness";
 import { softInterruptBench } from "../arch/x86";
 import { setInterruptHandler, VECTOR_BENCH, emptyHandler } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
-import { arenaMark, arenaAlloc, arenaRelease, transientArena, ARENA_BYTES } from "../mm/alloc/arena";
+import { arenaMark, arenaAlloc, arenaRelease, transientArena, TRANSIENT_ARENA_BYTES } from "../mm/alloc/arena";
 
 let fromInterrupt: usize = 0;
 function allocatingHandler(frame: InterruptFrame): void { fromInterrupt = arenaAlloc(100, 16); store<u8>(fromInterrupt, 1); }
@@ -38,7 +38,7 @@ registerTest("arena.scopes", () => {
   checkEqual(arena.errors, errors + 1, "a mark above top is refused");
   checkEqual(arena.top, top, "and nothing changed");
   // past the end: 0, nothing changed
-  checkEqual(arenaAlloc(ARENA_BYTES, 8), 0, "more than the arena holds: 0");
+  checkEqual(arenaAlloc(TRANSIENT_ARENA_BYTES, 8), 0, "more than the arena holds: 0");
   checkEqual(arena.top, top, "nothing taken");
   arenaRelease(start);
 });
@@ -54,7 +54,7 @@ registerTest("arena.test_scopes_released", () => {
 });
 
 registerPanicTest("arena.overflow_faults", "page fault: guard page|transient arena|bytes past the range's end", () => {
-  const p = arenaAlloc(ARENA_BYTES - 16, 8);
+  const p = arenaAlloc(TRANSIENT_ARENA_BYTES - 16, 8);
   store<u8>(p, 1);                       // commit the first page
-  store<u64>(p + ARENA_BYTES - 16 + 8 + 16, 0xDEAD);   // past the end: the guard page
+  store<u64>(p + TRANSIENT_ARENA_BYTES - 16 + 8 + 16, 0xDEAD);   // past the end: the guard page
 });

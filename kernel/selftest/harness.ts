@@ -14,7 +14,8 @@ import { puts, putDec, putHex, newline, putBytes } from "../console/console";
 import { qemuExit, ExitCode } from "../arch/qemu";
 import { pitTicks, pitHz } from "../arch/pit";
 import { Random, randomSeed } from "../lib/random";
-import { nameListContains, TestSelection } from "../boot/cmdline";
+import { TestSelection } from "../boot/cmdline";
+import { nameListContains } from "../lib/names";
 import { isPanicking } from "../diag/panic";
 
 export type TestFn = () => void;

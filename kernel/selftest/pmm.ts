@@ -12,7 +12,7 @@ import {
 import { vmmBootFrames } from "../mm/virt/vmm";
 import { FrameError, FrameState, ISA_DMA_LIMIT, PHYS_LIMIT, FRAME_SIZE } from "../mm/core/frames";
 import { reservedStart, reservedEnd, reservedName, reservedOverlap } from "../mm/core/reserved";
-import { MemoryType, entryBase, entryLength, entryType, entryNext } from "../boot/memmap";
+import { MemoryType, entryBase, entryLength, entryType, entryNext } from "../mm/core/memory-map";
 import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
 import { linkerAddress, LinkerSymbol } from "../arch/x86";
 

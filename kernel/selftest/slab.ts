@@ -7,11 +7,11 @@ import { puts, putDec, newline } from "../console/console";
 import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import {
-  kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabArena, kmallocHeldFrames, kmallocCheck,
+  kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabRegions, kmallocHeldFrames, kmallocCheck,
   KMALLOC_SLAB_MAX, kmallocWithoutSampling,
 } from "../mm/alloc/kmalloc";
 import { HeapError } from "../mm/core/heap/heap";
-import { ARENA_BYTES, arenaCreate, arenaCheck } from "../mm/core/slab/regions";
+import { SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck } from "../mm/core/slab/regions";
 import {
   SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, cacheShrink, slabCheckAll,
 } from "../mm/core/slab/cache";
@@ -72,18 +72,18 @@ function stamp(ptr: usize, size: u32): void { store<u8>(ptr, <u8>(size * 7)); st
 function stamped(ptr: usize, size: u32): bool { return load<u8>(ptr) == <u8>(size * 7) && load<u8>(ptr + size - 1) == <u8>(size >> 2); }
 
 registerTest("slab.chaos", () => {
-  // Random allocations and frees over four caches of a fresh arena and the kmalloc classes, a few
+  // Random allocations and frees over four caches of fresh slab regions and the kmalloc classes, a few
   // bad frees, shrinks; the slab checker and kmalloc's (the heap and the class caches) every
   // CHAOS_CHECK_EVERY operations. At the end everything is
   // freed and the caches destroyed: the PMM must have exactly as many free frames as before.
   const rng = testRng();
   const table = kzalloc(CHAOS_SLOTS * 12);   // { ptr, size, cache index or CHAOS_CACHES for kmalloc }
-  const arenaAt = kmalloc(ARENA_BYTES), cachesAt = kmalloc(CHAOS_CACHES * CACHE_BYTES);
-  if (!check(table != 0 && arenaAt != 0 && cachesAt != 0, "tables")) return;
+  const regionsAt = kmalloc(SLAB_REGIONS_BYTES), cachesAt = kmalloc(CHAOS_CACHES * CACHE_BYTES);
+  if (!check(table != 0 && regionsAt != 0 && cachesAt != 0, "tables")) return;
   const freeBefore = pmmFreeFrames(), kmallocHeldFramesBefore = kmallocHeldFrames();
-  const arena = arenaCreate(arenaAt, kernelPageProvider());
+  const regions = slabRegionsCreate(regionsAt, kernelPageProvider());
   for (let i: u32 = 0; i < CHAOS_CACHES; i++) {
-    if (!check(cacheCreate(cachesAt + i * CACHE_BYTES, arena, "chaos", CACHE_SIZES[i], CACHE_ALIGNS[i], 0) != null, "a cache")) return;
+    if (!check(cacheCreate(cachesAt + i * CACHE_BYTES, regions, "chaos", CACHE_SIZES[i], CACHE_ALIGNS[i], 0) != null, "a cache")) return;
   }
   // With little RAM (16 MiB, most of it the heap tests' and the kernel's) an eighth of the slots.
   const slots: u32 = freeBefore > 16384 ? CHAOS_SLOTS : CHAOS_SLOTS / 8;
@@ -126,7 +126,7 @@ registerTest("slab.chaos", () => {
     if (n % CHAOS_CHECK_EVERY == 0) {
       checks++;
       if (randomBelow(rng, 2) == 0) cacheShrink(changetype<SlabCache>(cachesAt + randomBelow(rng, CHAOS_CACHES) * CACHE_BYTES));
-      const failed = slabCheckAll(arena), kmallocFailed = kmallocCheck();
+      const failed = slabCheckAll(regions), kmallocFailed = kmallocCheck();
       if (failed != 0 || kmallocFailed != 0) {
         checkEqual(failed, 0, "the slab checker during the chaos");
         checkEqual(kmallocFailed, 0, "the heap's and the class caches' checkers during the chaos");
@@ -145,18 +145,18 @@ registerTest("slab.chaos", () => {
     if (which < CHAOS_CACHES) cacheFree(changetype<SlabCache>(cachesAt + which * CACHE_BYTES), ptr);
     else kfree(ptr);
   }
-  checkEqual(slabCheckAll(arena), 0, "the checkers after freeing everything");
+  checkEqual(slabCheckAll(regions), 0, "the checkers after freeing everything");
   let destroyed: u32 = 0;
   for (let i: u32 = 0; i < CHAOS_CACHES; i++) if (cacheDestroy(changetype<SlabCache>(cachesAt + i * CACHE_BYTES))) destroyed++;
   checkEqual(destroyed, CHAOS_CACHES, "every cache destroyed");
-  checkEqual(arena.heldBytes, 0, "the arena holds nothing");
-  checkEqual(arenaCheck(arena), 0, "the arena's checker");
+  checkEqual(regions.heldBytes, 0, "the regions hold nothing");
+  checkEqual(slabRegionsCheck(regions), 0, "the regions' checker");
   // The kmalloc side may keep some of what it took (an empty slab per class, spans in reserve):
   // every other frame must be back.
   checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore + kmallocHeldFramesBefore, "the PMM got every frame back");
   puts("# "); putDec(CHAOS_OPS); puts(" operations ("); putDec(bad); puts(" bad frees), the checkers run ");
   putDec(checks); puts(" times; rdtsc delta "); putDec(instructions); puts(" (instructions under -icount)\n");
-  kfree(cachesAt); kfree(arenaAt); kfree(table);
+  kfree(cachesAt); kfree(regionsAt); kfree(table);
 });
 
 // On demand (test/scripts/gdb.qemu.test.ts): the slabinfo table while class objects are live, in
@@ -171,7 +171,7 @@ registerOnDemandTest("slab.info_live", () => {
   }
   for (let k: u32 = 0; k < n; k += 3) kfree(load<usize>(held + k * 4));   // partial slabs, and free objects on the lists
   checkEqual(kmallocCheck(), 0, "the checkers, with objects live in full and partial slabs");
-  slabPrintInfo(kernelSlabArena());
+  slabPrintInfo(kernelSlabRegions());
   for (let k: u32 = 0; k < n; k++) if (k % 3 != 0) kfree(load<usize>(held + k * 4));
   kfree(held);
 });
@@ -179,10 +179,10 @@ registerOnDemandTest("slab.info_live", () => {
 // --- slab_debug, in the manner of Linux's slub_kunit: each misuse once, the exact count ----------
 
 registerTest("slab.debug_reports", () => {
-  const arenaAt = kmalloc(ARENA_BYTES), aAt = kmalloc(CACHE_BYTES), bAt = kmalloc(CACHE_BYTES);
-  if (!check(arenaAt != 0 && aAt != 0 && bAt != 0, "control blocks")) return;
-  const arena = arenaCreate(arenaAt, kernelPageProvider());
-  const madeA = cacheCreate(aAt, arena, "debug-a", 40, 0, 0, true), madeB = cacheCreate(bAt, arena, "debug-b", 40, 0, 0, true);
+  const regionsAt = kmalloc(SLAB_REGIONS_BYTES), aAt = kmalloc(CACHE_BYTES), bAt = kmalloc(CACHE_BYTES);
+  if (!check(regionsAt != 0 && aAt != 0 && bAt != 0, "control blocks")) return;
+  const regions = slabRegionsCreate(regionsAt, kernelPageProvider());
+  const madeA = cacheCreate(aAt, regions, "debug-a", 40, 0, 0, true), madeB = cacheCreate(bAt, regions, "debug-b", 40, 0, 0, true);
   if (!check(madeA != null && madeB != null, "two debug caches")) return;
   const a = madeA!, b = madeB!;
   // a one-byte overflow, caught when the object is freed
@@ -220,17 +220,17 @@ registerTest("slab.debug_reports", () => {
   for (let i: u32 = 0; i < 300; i++) if (cacheFree(a, load<usize>(held + i * 4)) != SlabError.Ok) checkEqual(i, 300, "a clean free");
   kfree(held);
   checkEqual(a.debugErrors, 5, "no report for clean use");
-  checkEqual(slabCheckAll(arena), 0, "the checkers");
+  checkEqual(slabCheckAll(regions), 0, "the checkers");
   check(cacheDestroy(a) && cacheDestroy(b), "both caches destroyed");
-  checkEqual(arena.heldBytes, 0, "the arena holds nothing");
-  kfree(bAt); kfree(aAt); kfree(arenaAt);
+  checkEqual(regions.heldBytes, 0, "the regions hold nothing");
+  kfree(bAt); kfree(aAt); kfree(regionsAt);
 });
 
 // On demand (test/mm/core/slab-debug.qemu.test.ts, with slab_debug=kmalloc-64): a one-byte overflow of
 // kmalloc(64), caught by kfree, counted once on kmalloc-64 and on no other class.
 registerOnDemandTest("slab.debug_kmalloc", () => {
   let kmalloc64: usize = 0, others: u32 = 0;
-  for (let at = kernelSlabArena().caches; at != 0; at = changetype<SlabCache>(at).next) {
+  for (let at = kernelSlabRegions().caches; at != 0; at = changetype<SlabCache>(at).next) {
     const cache = changetype<SlabCache>(at);
     if (changetype<string>(cache.name) == "kmalloc-64") kmalloc64 = at; else others += cache.debug;
   }

@@ -9,7 +9,7 @@
 // a fresh process, as the kernel's bench gives each workload a fresh heap.
 import { PageProvider } from "../../kernel/mm/core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../../kernel/mm/core/heap/heap";
-import { SlabArena, ARENA_BYTES, arenaCreate, slabOf } from "../../kernel/mm/core/slab/regions";
+import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf } from "../../kernel/mm/core/slab/regions";
 import { cacheAlloc, slabCheckAll, CACHE_BYTES } from "../../kernel/mm/core/slab/cache";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
@@ -19,6 +19,9 @@ import {
   TraceResult, traceScan, traceDecode, traceErrorText, traceOpAddress, traceOpId, traceOpSize, traceOpKind, traceOpAlign,
   TRACE_OP_BYTES, TRACE_LIVE_BYTES_PER_ID,
 } from "../../kernel/lib/trace";
+import { reportToConsole } from "../../kernel/console/report-sink";
+
+reportToConsole();   // the cores' reports go to the (mocked) serial port
 
 // --- pages from the program -----------------------------------------------------------------
 
@@ -81,15 +84,15 @@ export function heapEnd(): u32 { return heapEndCheck(theHeap); }
 
 // --- kmalloc: the class caches up to 2 KiB, the heap above ------------------------------------
 
-const arenaBlock = memory.data(ARENA_BYTES, 16);
-const arena = changetype<SlabArena>(arenaBlock);
+const regionsBlock = memory.data(SLAB_REGIONS_BYTES, 16);
+const regions = changetype<SlabRegions>(regionsBlock);
 const caches = memory.data(KMALLOC_CLASS_COUNT * CACHE_BYTES, 16);
 const table = memory.data(KMALLOC_TABLE_BYTES);
 
 export function kmInit(): void {
   heapInit();
-  arenaCreate(arenaBlock, provider);
-  kmallocClassesInit(arena, caches, table);
+  slabRegionsCreate(regionsBlock, provider);
+  kmallocClassesInit(regions, caches, table);
 }
 
 /** As the kernel's kmalloc (kmallocAligned above 16): a class object, or a heap block. */
@@ -99,13 +102,13 @@ export function kmAlloc(size: u32, align: u32): usize {
 
 /** As kfree: HeapError.Ok (0) when freed, else the refusal. */
 export function kmFree(ptr: usize): u32 {
-  const slab = slabOf(arena, ptr);
+  const slab = slabOf(regions, ptr);
   return slab == 0 ? heapFree(theHeap, ptr) : kmallocFreeObject(slab, ptr);
 }
 
 /** As krealloc: a class object that holds `size` stays, a heap block goes through heapRealloc, else it moves. */
 export function kmRealloc(ptr: usize, size: u32): usize {
-  const slab = slabOf(arena, ptr);
+  const slab = slabOf(regions, ptr);
   if (slab == 0) return heapRealloc(theHeap, ptr, size);
   const have = kmallocObjectSize(slab, ptr);
   if (size <= have) return ptr;
@@ -116,10 +119,10 @@ export function kmRealloc(ptr: usize, size: u32): usize {
   return moved;
 }
 
-export function kmHeld(): f64 { return <f64>(theHeap.heldBytes + arena.heldBytes); }
+export function kmHeld(): f64 { return <f64>(theHeap.heldBytes + regions.heldBytes); }
 /** After a replay that freed everything: 0, or a checker's failure (as heapEnd; 10 + n: the slab checker's n). */
 export function kmEnd(): u32 {
-  const slabs = slabCheckAll(arena);
+  const slabs = slabCheckAll(regions);
   const heapResult = heapEnd();
   return heapResult != 0 ? heapResult : slabs != 0 ? 10 + slabs : 0;
 }

@@ -6,7 +6,7 @@
 #   askern-slabinfo   the kmalloc class caches     (kernel: slabPrintInfo, kernel/mm/debug/slabinfo.ts)
 #
 # The kernel records where its allocators are in the C symbol `askern_debug_roots`
-# (boot/arch.c): magic "ROOT", then the PMM's state, the kernel heap, the kernel slab arena. The
+# (boot/arch.c): magic "ROOT", then the PMM's state, the kernel heap, the kernel slab regions. The
 # field offsets below are those of the AssemblyScript classes (4 bytes a field on i386, in source
 # order); test/scripts/gdb.qemu.test.ts compares these commands' output with the kernel's own.
 # Loaded by `make debug` (.gdbinit). Written for gdb's Python API; reads memory only.
@@ -19,8 +19,8 @@ PMM_FRAME_COUNT, PMM_FREE_LOW, PMM_FREE_HIGH, PMM_USABLE, PMM_RESERVED = 12, 28,
 # Heap (kernel/mm/core/heap/heap.ts)
 HEAP_FREE_SPANS, HEAP_SPAN_COUNT, HEAP_LARGE_COUNT = 40, 44, 48
 HEAP_LIVE, HEAP_PEAK_LIVE, HEAP_HELD, HEAP_PEAK_HELD, HEAP_CACHED, HEAP_LIVE_BLOCKS, HEAP_ERRORS = 52, 56, 60, 64, 68, 72, 76
-# SlabArena (kernel/mm/core/slab/regions.ts)
-ARENA_REGION_COUNT, ARENA_FREE_PAGES, ARENA_CACHES = 16, 20, 32
+# SlabRegions (kernel/mm/core/slab/regions.ts)
+REGIONS_COUNT, REGIONS_FREE_PAGES, REGIONS_CACHES = 16, 20, 32
 REGION_BYTES = 128 * 1024
 # SlabCache (kernel/mm/core/slab/cache.ts)
 CACHE_NAME, CACHE_REQUESTED, CACHE_OBJECT_SIZE, CACHE_LINK, CACHE_SLAB_PAGES, CACHE_CAPACITY = 4, 8, 12, 24, 28, 32
@@ -92,9 +92,9 @@ def active_objects(cache):
 
 
 def slabinfo_lines():
-    _, _, arena = roots()
+    _, _, slab_regions = roots()
     lines = ["# slabinfo: name              objsize   active    total  slabs  pages     wasted"]
-    cache, steps = u32(arena + ARENA_CACHES), 0
+    cache, steps = u32(slab_regions + REGIONS_CACHES), 0
     while cache != 0 and steps < 4096:
         name = as_string(u32(cache + CACHE_NAME))
         slabs, size = u32(cache + CACHE_SLAB_COUNT), u32(cache + CACHE_OBJECT_SIZE)
@@ -103,11 +103,11 @@ def slabinfo_lines():
                 (pages * PAGE - active * u32(cache + CACHE_REQUESTED), 10)]
         lines.append("# slabinfo: " + name.ljust(17) + "".join(str(v).rjust(w + 1) for v, w in cols))
         cache, steps = u32(cache + CACHE_NEXT), steps + 1
-    regions = u32(arena + ARENA_REGION_COUNT)
-    held = regions * REGION_BYTES
+    count = u32(slab_regions + REGIONS_COUNT)
+    held = count * REGION_BYTES
     size = "%d MiB" % (held >> 20) if held >= 16 << 20 else "%d KiB" % (held >> 10) if held >= 1024 else "%d B" % held
-    lines.append("# slabinfo: arena: %d regions, %d slab pages free in them, %s held" % (
-        regions, u32(arena + ARENA_FREE_PAGES), size))
+    lines.append("# slabinfo: %d slab regions, %d slab pages free in them, %s held" % (
+        count, u32(slab_regions + REGIONS_FREE_PAGES), size))
     return lines
 
 

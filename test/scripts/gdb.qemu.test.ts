@@ -44,7 +44,7 @@ async function compare(cmdline: string): Promise<{ fromGdb: string[]; fromKernel
 describe("gdb commands on a halted kernel", () => {
   it("askern-pmm, askern-heap and askern-slabinfo print what the kernel prints after test=all", async () => {
     const { fromGdb, fromKernel } = await compare(`test=all seed=${seed}`);
-    expect(fromGdb.length).toBe(15);   // pmm, two heap lines, the header, 10 classes, the arena
+    expect(fromGdb.length).toBe(15);   // pmm, two heap lines, the header, 10 classes, the regions
     expect(fromGdb).toEqual(fromKernel);
   }, 300_000);
   it("askern-slabinfo counts live objects in full, partial and active slabs as the kernel does", async () => {

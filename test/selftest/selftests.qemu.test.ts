@@ -28,7 +28,7 @@ for (const memoryMiB of [16, 128, 1024, 3584]) {
         expect(wasted).toBe(pages * 4096 - active * objsize);   // a class cache is asked for its own size
         expect(slabs).toBeLessThanOrEqual(pages);
       }
-      expect(run.serial).toMatch(/# slabinfo: arena: \d+ regions, \d+ slab pages free in them/);
+      expect(run.serial).toMatch(/# slabinfo: \d+ slab regions, \d+ slab pages free in them/);
     });
     for (const name of tests) {
       it(name, () => {

@@ -1,8 +1,8 @@
 // The kernel's heap: one instance of heap.ts over a page provider that takes runs of frames from
-// the PMM's low memory and reaches them through the linear map; a slab arena over the same
+// the PMM's low memory and reaches them through the linear map; slab regions over the same
 // provider with a cache per small size class; and the kmalloc family on top of both. Requests
 // up to KMALLOC_SLAB_MAX bytes go to the class caches, larger ones to the heap; kfree and ksize
-// tell the two apart by the arena's chunk map. See docs/heap.md and docs/slab.md.
+// tell the two apart by the regions' chunk map. See docs/heap.md and docs/slab.md.
 //
 // Sampling into the guard-page debug allocator (guard.ts, docs/guard.md): kmalloc counts a
 // countdown down on every call and, when it reaches zero, serves that request from guard pages
@@ -20,7 +20,7 @@ import { PageProvider } from "../core/pages";
 import {
   Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, HeapError,
 } from "../core/heap/heap";
-import { SlabArena, ARENA_BYTES, arenaCreate, slabOf } from "../core/slab/regions";
+import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf } from "../core/slab/regions";
 import { SlabCache, CACHE_BYTES, cacheAlloc, slabCheckAll } from "../core/slab/cache";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
@@ -53,8 +53,8 @@ function pmmGrowPages(context: usize, address: usize, pages: u32, morePages: u32
 // --- the size classes served by slab caches (kmalloc-classes.ts) ----------------------------------
 
 export { KMALLOC_SLAB_MAX };
-const kernelArenaBlock = memory.data(ARENA_BYTES, 16);
-const kernelArena = changetype<SlabArena>(kernelArenaBlock);
+const slabRegionsBlock = memory.data(SLAB_REGIONS_BYTES, 16);
+const slabRegions = changetype<SlabRegions>(slabRegionsBlock);
 const classCaches = memory.data(KMALLOC_CLASS_COUNT * CACHE_BYTES, 16);
 const classOfSize = memory.data(KMALLOC_TABLE_BYTES);
 
@@ -71,16 +71,16 @@ export function kmallocInit(): void {
   kernelProvider.putPages = changetype<usize>(pmmPutPages);
   kernelProvider.growPages = changetype<usize>(pmmGrowPages);
   heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
-  arenaCreate(kernelArenaBlock, kernelProvider);
-  kmallocClassesInit(kernelArena, classCaches, classOfSize);
+  slabRegionsCreate(slabRegionsBlock, kernelProvider);
+  kmallocClassesInit(slabRegions, classCaches, classOfSize);
 }
 
 /**
- * Frames the kmalloc side holds from the PMM now: the kernel heap, the class caches' arena, and
+ * Frames the kmalloc side holds from the PMM now: the kernel heap, the class caches' regions, and
  * the guard allocator (its live allocations and, once used, its record table).
  */
 export function kmallocHeldFrames(): u32 {
-  return <u32>((kernelHeap.heldBytes + kernelArena.heldBytes) >> 12) + guardHeldFrames();
+  return <u32>((kernelHeap.heldBytes + slabRegions.heldBytes) >> 12) + guardHeldFrames();
 }
 
 // --- sampling into the guard allocator -------------------------------------------------------
@@ -135,8 +135,8 @@ function kmallocSample(size: u32, align: u32): usize {
   return align <= 16 ? kmallocUnsampled(size) : heapAlloc(kernelHeap, size, align);
 }
 
-/** The kernel's slab arena (the class caches' pages; more caches may be created over it). */
-export function kernelSlabArena(): SlabArena { return kernelArena; }
+/** The kernel's slab regions (the class caches' pages; more caches may be created over it). */
+export function kernelSlabRegions(): SlabRegions { return slabRegions; }
 
 /** The kernel's page provider (PMM low memory through the linear map), for more heap instances. */
 export function kernelPageProvider(): PageProvider { return kernelProvider; }
@@ -196,7 +196,7 @@ export function kcalloc(count: u32, size: u32): usize {
 export function krealloc(ptr: usize, size: u32): usize {
   if (ptr == 0) return kmalloc(size);
   const guarded = ptr >= VRANGE_START;   // (the only kmalloc memory above the linear map, as in kfree)
-  const slab = guarded ? 0 : slabOf(kernelArena, ptr);
+  const slab = guarded ? 0 : slabOf(slabRegions, ptr);
   if (!guarded && slab == 0) return heapRealloc(kernelHeap, ptr, size);   // a heap block, or refused there
   const have = guarded ? guardSize(ptr) : kmallocObjectSize(slab, ptr);
   if (have == 0 || size == 0) { kfree(ptr); return 0; }     // (not an object: kfree logs it)
@@ -214,7 +214,7 @@ export function krealloc(ptr: usize, size: u32): usize {
  * (HeapError). kfree(0) is a no-op.
  */
 @inline export function kfree(ptr: usize): HeapError {
-  const slab = slabOf(kernelArena, ptr);
+  const slab = slabOf(slabRegions, ptr);
   if (slab == 0) return kfreeNotSlab(ptr);
   return kmallocFreeObject(slab, ptr);
 }
@@ -234,13 +234,13 @@ function kfreeNotSlab(ptr: usize): HeapError {
  * class object already freed still reports its size: only slab_debug can tell.)
  */
 export function ksize(ptr: usize): u32 {
-  const slab = slabOf(kernelArena, ptr);
+  const slab = slabOf(slabRegions, ptr);
   if (slab == 0) return ptr >= VRANGE_START ? guardSize(ptr) : heapSize(kernelHeap, ptr);
   return kmallocObjectSize(slab, ptr);
 }
 
-/** The kernel heap's and the slab arena's checkers (0 = every invariant holds, else the first failure). */
+/** The kernel heap's and the slab regions' checkers (0 = every invariant holds, else the first failure). */
 export function kmallocCheck(): u32 {
   const heap = heapCheck(kernelHeap);
-  return heap != 0 ? heap : slabCheckAll(kernelArena);
+  return heap != 0 ? heap : slabCheckAll(slabRegions);
 }

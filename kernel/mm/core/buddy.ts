@@ -17,8 +17,7 @@
 // first 8 bytes (next, previous: virtual addresses); a bitmap says which lists are non-empty.
 // So an allocation is a count-trailing-zeros and a split per halving, a free is a map check
 // and a merge per level: O(orders), no search.
-import { LogLevel, logBegin } from "../../console/log";
-import { puts, putHex, putDec, newline } from "../../console/console";
+import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportEnd } from "./report";
 
 /** The smallest chunk: 16 bytes (order 4). */
 export const MIN_ORDER: u32 = 4;
@@ -119,7 +118,7 @@ export function dmaAlloc(pool: DmaPool, size: u32): usize {
   const order = orderFor(size);
   if (order == 0) {
     pool.errors++;
-    if (logBegin(LogLevel.Error, "dma")) { puts("dmaAlloc("); putDec(size); puts("): the size must be 1 to 4 MiB; returns 0"); newline(); }
+    if (reportBegin(ReportLevel.Error, "dma")) { reportText("dmaAlloc("); reportDec(size); reportText("): the size must be 1 to 4 MiB; returns 0"); reportEnd(); }
     return 0;
   }
   const above = pool.nonEmpty & (0xFFFFFFFF << order);
@@ -162,10 +161,10 @@ export function dmaFree(pool: DmaPool, virt: usize): DmaError {
   }
   if (error != DmaError.Ok) {
     pool.errors++;
-    if (logBegin(LogLevel.Error, "dma")) {
-      puts("dmaFree("); putHex(<u32>virt); puts("): ");
-      puts(error == DmaError.Foreign ? "not in this pool" : error == DmaError.DoubleFree ? "already free (double free)" : "not the start of a chunk");
-      puts("; pool unchanged"); newline();
+    if (reportBegin(ReportLevel.Error, "dma")) {
+      reportText("dmaFree("); reportHex(<u32>virt); reportText("): ");
+      reportText(error == DmaError.Foreign ? "not in this pool" : error == DmaError.DoubleFree ? "already free (double free)" : "not the start of a chunk");
+      reportText("; pool unchanged"); reportEnd();
     }
     return error;
   }

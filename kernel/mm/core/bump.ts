@@ -6,8 +6,7 @@
 //
 // An allocation moves `top` up (aligned); a mark is a saved `top`; releasing a mark moves `top`
 // back down to it, which frees everything allocated since at once. Marks nest like a stack.
-import { LogLevel, logBegin } from "../../console/log";
-import { puts, putHex, putDec, newline } from "../../console/console";
+import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportEnd } from "./report";
 
 @unmanaged export class BumpArena {
   base: usize;
@@ -58,17 +57,17 @@ export function bumpInit(at: usize, base: usize, bytes: u32, name: string): Bump
 
 function bumpRefuse(arena: BumpArena, size: u32, align: u32): usize {
   arena.errors++;
-  if (logBegin(LogLevel.Error, "arena")) {
-    puts(changetype<string>(arena.name)); puts(": alloc("); putDec(size); puts(", "); putDec(align);
-    puts("): "); putDec(<u32>(arena.limit - arena.top)); puts(" bytes left; returns 0"); newline();
+  if (reportBegin(ReportLevel.Error, "arena")) {
+    reportText(changetype<string>(arena.name)); reportText(": alloc("); reportDec(size); reportText(", "); reportDec(align);
+    reportText("): "); reportDec(<u32>(arena.limit - arena.top)); reportText(" bytes left; returns 0"); reportEnd();
   }
   return 0;
 }
 
 function bumpRefuseRelease(arena: BumpArena, mark: usize): void {
   arena.errors++;
-  if (logBegin(LogLevel.Error, "arena")) {
-    puts(changetype<string>(arena.name)); puts(": release("); putHex(<u32>mark); puts("): not a live mark (top is ");
-    putHex(<u32>arena.top); puts("); nothing released"); newline();
+  if (reportBegin(ReportLevel.Error, "arena")) {
+    reportText(changetype<string>(arena.name)); reportText(": release("); reportHex(<u32>mark); reportText("): not a live mark (top is ");
+    reportHex(<u32>arena.top); reportText("); nothing released"); reportEnd();
   }
 }

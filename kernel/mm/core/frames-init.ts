@@ -15,7 +15,7 @@
 // Memory above 4 GiB cannot be reached with 32-bit paging: it is counted in `ignoredBytes`.
 import {
   MemoryMap, memoryMapCheck, MapProblem, entryBase, entryLength, entryNext, entryIsRam, entryIsNonRam,
-} from "../../boot/memmap";
+} from "./memory-map";
 import { ReservedList, reservedOverlap, reservedStart, reservedEnd } from "./reserved";
 import { FrameAllocator, FRAME_SHIFT, FRAME_SIZE, PHYS_LIMIT } from "./frames";
 import { summaryInit, summaryRebuildUpper, summaryL1Bytes, summaryL2Bytes, SUMMARY_MAX_WORDS, SUMMARY_NONE } from "./summary";

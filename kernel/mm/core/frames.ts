@@ -20,8 +20,7 @@
 //
 // Frames at or above frameCount in the last word are set in both bitmaps.
 // Low memory is [0, lowLimitFrame): the frames the kernel reaches through its linear map.
-import { LogLevel, logBegin } from "../../console/log";
-import { puts, putHex, putDec, newline } from "../../console/console";
+import { ReportLevel, reportBegin, reportText, reportHex, reportDec } from "./report";
 import {
   SummaryTree, summarySet, summaryClear, summaryFindFrom, summaryFirst, summaryTest, SUMMARY_NONE,
 } from "./summary";
@@ -248,12 +247,12 @@ export function frameErrorText(error: FrameError): string {
 }
 
 function reportError(pmm: FrameAllocator, what: string, phys: u64, count: u32, error: FrameError): void {
-  if (!logBegin(LogLevel.Error, "pmm")) return;
-  puts(what); puts("("); putHex(phys);
-  if (count != 1) { puts(", "); putDec(count); }
-  puts("): "); puts(frameErrorText(error));
-  if (error == FrameError.OutOfRange) { puts(" (frames end at "); putHex(<u64>pmm.frameCount << FRAME_SHIFT); puts(")"); }
-  puts("; nothing changed\n");
+  if (!reportBegin(ReportLevel.Error, "pmm")) return;
+  reportText(what); reportText("("); reportHex(phys);
+  if (count != 1) { reportText(", "); reportDec(count); }
+  reportText("): "); reportText(frameErrorText(error));
+  if (error == FrameError.OutOfRange) { reportText(" (frames end at "); reportHex(<u64>pmm.frameCount << FRAME_SHIFT); reportText(")"); }
+  reportText("; nothing changed\n");
 }
 
 /** The last used frame in [first, end), or FULL if they are all free. */
@@ -307,9 +306,9 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
   }
   const align: u32 = alignFrames == 0 ? 1 : alignFrames;
   if (count == 0 || count > pmm.frameCount || (align & (align - 1)) != 0 || align > pmm.frameCount) {
-    if (logBegin(LogLevel.Error, "pmm")) {
-      puts("allocFrames("); putDec(count); puts(", "); putDec(alignFrames); puts(", "); putHex(maxPhysAddr);
-      puts("): impossible request ("); putDec(pmm.frameCount); puts(" frames managed, alignment must be a power of two)\n");
+    if (reportBegin(ReportLevel.Error, "pmm")) {
+      reportText("allocFrames("); reportDec(count); reportText(", "); reportDec(alignFrames); reportText(", "); reportHex(maxPhysAddr);
+      reportText("): impossible request ("); reportDec(pmm.frameCount); reportText(" frames managed, alignment must be a power of two)\n");
     }
     return 0;
   }

@@ -1,5 +1,5 @@
 // kmalloc's size classes, apart from where their caches live: the class sizes and names, the
-// table from a request size to its class, the caches' creation over any slab arena, and what
+// table from a request size to its class, the caches' creation over any slab regions, and what
 // kfree, ksize and krealloc do with a class object once slabOf has found its slab. The kernel's
 // kmalloc (kmalloc.ts) builds them over the PMM; the native comparison program
 // (scripts/compare/askern.ts) over pages from the host. Hardware-independent.
@@ -7,7 +7,7 @@
 //   caches  KMALLOC_CLASS_COUNT x CACHE_BYTES: the class caches, smallest first
 //   table   KMALLOC_TABLE_BYTES: byte (size + 15) / 16 is the class of a request of `size` bytes
 //           (1 .. KMALLOC_SLAB_MAX)
-import { SlabArena, SLAB_CACHE } from "./slab/regions";
+import { SlabRegions, SLAB_CACHE } from "./slab/regions";
 import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize } from "./slab/cache";
 import { HeapError } from "./heap/heap";
 
@@ -34,15 +34,15 @@ const CLASS_NAMES: StaticArray<string> = [
   return kmallocClassCache(caches, load<u8>(table + ((size + 15) >> 4)));
 }
 
-/** Fills the size-to-class `table` and creates the class caches at `caches` over `arena` (empty). */
-export function kmallocClassesInit(arena: SlabArena, caches: usize, table: usize): void {
+/** Fills the size-to-class `table` and creates the class caches at `caches` over `regions` (empty). */
+export function kmallocClassesInit(regions: SlabRegions, caches: usize, table: usize): void {
   let index: u32 = 0;
   for (let step: u32 = 0; step <= KMALLOC_SLAB_MAX >> 4; step++) {
     while (CLASS_SIZES[index] < step << 4) index++;
     store<u8>(table + step, <u8>index);
   }
   for (let i: u32 = 0; i < KMALLOC_CLASS_COUNT; i++) {
-    cacheCreate(changetype<usize>(kmallocClassCache(caches, i)), arena, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
+    cacheCreate(changetype<usize>(kmallocClassCache(caches, i)), regions, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
   }
 }
 
@@ -51,7 +51,7 @@ export function kmallocClassesInit(arena: SlabArena, caches: usize, table: usize
 
 /**
  * kfree of `ptr` in slab `slab`: back to its cache, with cacheFree's verdict in kfree's terms
- * (a slab found through the arena is its own cache's, so no wrong-cache case).
+ * (a slab found through the regions is in its own cache's, so no wrong-cache case).
  */
 @inline export function kmallocFreeObject(slab: usize, ptr: usize): HeapError {
   const error = cacheFree(objectCache(slab), ptr);

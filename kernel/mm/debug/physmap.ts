@@ -11,7 +11,7 @@
 //         reserved  any other reserved frame: frame 0, firmware, the loader's data, the PMM bitmap,
 //                   and frames the memory map does not call usable
 //         heap      the kernel heap's spans and large blocks (kmalloc above 2 KiB)
-//         slab      the slab arena's regions (the kmalloc class caches and any cache made on it)
+//         slab      the slab regions' regions (the kmalloc class caches and any cache made on it)
 //         other     allocated for anything else: page tables, the range allocator's bookkeeping,
 //                   committed range pages, DMA pools, this map itself
 //
@@ -25,8 +25,8 @@ import { FrameState } from "../core/frames";
 import { reservedStart, reservedEnd, reservedName } from "../core/reserved";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../layout";
 import { heapEachRun } from "../core/heap/heap";
-import { arenaEachRegion } from "../core/slab/regions";
-import { kernelHeapInstance, kernelSlabArena } from "../alloc/kmalloc";
+import { slabRegionsEach } from "../core/slab/regions";
+import { kernelHeapInstance, kernelSlabRegions } from "../alloc/kmalloc";
 
 export const enum PhysKind { Free = 0, Kernel = 1, Reserved = 2, Heap = 3, Slab = 4, Other = 5 }
 
@@ -80,7 +80,7 @@ export function physmapPrint(): bool {
     memory.fill(map + first, <u8>PhysKind.Kernel, min<u32>(end, total) - first);
   }
   heapEachRun(kernelHeapInstance(), markRun, PhysKind.Heap);
-  arenaEachRegion(kernelSlabArena(), markRun, PhysKind.Slab);
+  slabRegionsEach(kernelSlabRegions(), markRun, PhysKind.Slab);
   puts("physmap: frames "); putDec(total); newline();
   let start: u32 = 0;
   for (let f: u32 = 1; f <= total; f++) {

@@ -1,17 +1,17 @@
-// The slabinfo table: one line per cache of an arena, in the manner of Linux's /proc/slabinfo,
+// The slabinfo table: one line per cache of a set of slab regions, in the manner of Linux's /proc/slabinfo,
 // printed as `# ` lines (TAP comments) at the end of `test=all` and with the boot option
 // `slabinfo`.
 //
 //   # slabinfo: name              objsize   active    total  slabs  pages     wasted
 //   # slabinfo: kmalloc-64             64     1000     1024     16     16       1024
-//   # slabinfo: arena: 2 regions, 52 slab pages free in them, 256 KiB held
+//   # slabinfo: 2 slab regions, 52 slab pages free in them, 256 KiB held
 //
 // objsize is the size objects take (the request rounded to the alignment, with the
 // constructor's link); active the objects in use; total the objects the slabs hold; wasted the
 // bytes of the cache's pages not in live objects as asked for (free objects, slab tails,
-// rounding). The arena's own region header pages (one per region) are in the last line.
+// rounding). The regions' own region header pages (one per region) are in the last line.
 import { puts, putDec, putSize, padTo, newline } from "../../console/console";
-import { SlabArena, REGION_BYTES } from "../core/slab/regions";
+import { SlabRegions, REGION_BYTES } from "../core/slab/regions";
 import { SlabCache, cacheActiveObjects } from "../core/slab/cache";
 import { PROVIDER_PAGE_SIZE } from "../core/pages";
 
@@ -28,10 +28,10 @@ function column(value: u64, width: u32): void {
   putDec(value);
 }
 
-/** Prints the slabinfo table of `arena` (its caches, then the arena). O(slabs). */
-export function slabPrintInfo(arena: SlabArena): void {
+/** Prints the slabinfo table of `regions` (its caches, then the regions). O(slabs). */
+export function slabPrintInfo(regions: SlabRegions): void {
   puts("# slabinfo: name              objsize   active    total  slabs  pages     wasted\n");
-  for (let at = arena.caches; at != 0; at = changetype<SlabCache>(at).next) {
+  for (let at = regions.caches; at != 0; at = changetype<SlabCache>(at).next) {
     const cache = changetype<SlabCache>(at);
     const active = cacheActiveObjects(cache), pages = cache.slabCount * cache.slabPages;
     const name = changetype<string>(cache.name);
@@ -44,6 +44,6 @@ export function slabPrintInfo(arena: SlabArena): void {
     column(<u64>pages * PROVIDER_PAGE_SIZE - <u64>active * cache.requestedSize, 10);
     newline();
   }
-  puts("# slabinfo: arena: "); putDec(arena.regionCount); puts(" regions, "); putDec(arena.freePages);
-  puts(" slab pages free in them, "); putSize(<u64>arena.regionCount * REGION_BYTES); puts(" held\n");
+  puts("# slabinfo: "); putDec(regions.regionCount); puts(" slab regions, "); putDec(regions.freePages);
+  puts(" slab pages free in them, "); putSize(<u64>regions.regionCount * REGION_BYTES); puts(" held\n");
 }

@@ -14,8 +14,9 @@ import {
   MB_INFO_LOADER_NAME, MB_INFO_BYTES, MB_INFO_FULL_BYTES, cStringLength,
 } from "../../boot/multiboot";
 import {
-  MemoryMap, memoryMapCheck, memoryMapFromMemFields, mapProblemText, memoryMapProblemOffset, printMemoryMap, MapProblem,
-} from "../../boot/memmap";
+  MemoryMap, memoryMapCheck, memoryMapFromMemFields, mapProblemText, memoryMapProblemOffset, MapProblem,
+} from "../core/memory-map";
+import { printMemoryMap } from "../../boot/memmap";
 import {
   ReservedList, reservedListInit, reservedAdd, reservedStart, reservedEnd, reservedName,
   RESERVED_LIST_HEADER, RESERVED_RECORD,

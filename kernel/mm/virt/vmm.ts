@@ -15,7 +15,7 @@ import {
   ENTRY_FRAME_MASK, LARGE_PAGE_SIZE,
 } from "./paging";
 import { allocFrame, allocLowFrame, allocFrames, freeFrame, pmmMemoryMap } from "../phys/pmm";
-import { entryBase, entryLength, entryNext } from "../../boot/memmap";
+import { entryBase, entryLength, entryNext } from "../core/memory-map";
 import {
   LINEAR_MAP_BASE, LOW_MEMORY_END, VRANGE_START, VRANGE_AREA_START, VRANGE_AREA_PAGES, linearVirt,
 } from "../layout";

@@ -1,6 +1,6 @@
 // Host tests of the object caches (kernel/mm/core/slab/cache.ts over kernel/mm/core/slab/regions.ts) against a
 // reference model: a map of live objects with their cache and fill byte. After every step the
-// caches' and the arena's checkers must pass; live objects must not overlap, must keep their
+// caches' and the regions' checkers must pass; live objects must not overlap, must keep their
 // contents, honour their cache's alignment and lie in memory the provider handed out.
 import { describe, it, expect, beforeEach } from "vitest";
 import fc from "fast-check";
@@ -149,7 +149,7 @@ function run(specs: Spec[], ops: Op[]): void {
   // Free everything, destroy every cache: every page goes back.
   for (const [p, o] of live) expect(m.exports.free(o.cache, p)).toBe(OK);
   for (let c = 0; c < CACHES; c++) if (alive[c]) expect(m.exports.destroy(c)).toBe(1);
-  expect(m.exports.checkArena()).toBe(0);
+  expect(m.exports.checkRegions()).toBe(0);
   expect(m.exports.regionCount()).toBe(0);
   expect(m.exports.providerPagesOut()).toBe(0);
 }
@@ -200,7 +200,7 @@ describe("object caches against a model", () => {
     for (const p of objs) expect(m.exports.free(0, p)).toBe(OK);
     expect(m.exports.destroy(0)).toBe(1);
     expect(m.exports.providerPagesOut()).toBe(0);
-    expect(m.exports.checkArena()).toBe(0);
+    expect(m.exports.checkRegions()).toBe(0);
   });
 
   it("runs the constructor once per object when its slab is made, and keeps its state across free", () => {

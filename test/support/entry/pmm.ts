@@ -1,7 +1,7 @@
 // Host build of the PMM's hardware-independent modules (memory map, reserved list, summary
 // tree, frame allocator), exported for test/mm/core/frames.test.ts. Physical memory is simulated: the
 // allocator never touches its frames, only its bitmap block, which lives in a buffer here.
-import { MemoryMap, memoryMapCheck, memoryMapCount, memoryMapFromMemFields, memoryMapProblemOffset } from "../../../kernel/boot/memmap";
+import { MemoryMap, memoryMapCheck, memoryMapCount, memoryMapFromMemFields, memoryMapProblemOffset } from "../../../kernel/mm/core/memory-map";
 import { ReservedList, reservedListInit, reservedAdd, RESERVED_LIST_HEADER, RESERVED_RECORD } from "../../../kernel/mm/core/reserved";
 import {
   FrameAllocator, FRAME_ALLOCATOR_BYTES, frameAllocatorAt, allocFrameFrom, freeFrameTo, allocFramesFrom,
@@ -12,6 +12,9 @@ import { frameAllocatorPlan, frameAllocatorBuild, bitmapBlockBytes, MAX_FRAMES }
 import {
   SummaryTree, summaryInit, summarySet, summaryClear, summaryFindFrom, summaryFirst, summaryL1Bytes, summaryL2Bytes,
 } from "../../../kernel/mm/core/summary";
+import { reportToConsole } from "../../../kernel/console/report-sink";
+
+reportToConsole();   // the cores' reports go to the (mocked) serial port
 
 const MAP_BYTES: u32 = 64 << 10;
 const RESERVED_CAPACITY: u32 = 64;

@@ -1,15 +1,18 @@
 // Host build of kernel/mm/core/slab/cache.ts and slab/regions.ts over the buffer page provider
 // (test/support/entry), exported for test/mm/core/slab.test.ts. Up to MAX_CACHES caches at a time,
 // named by index.
-import { SlabArena, ARENA_BYTES, arenaCreate, arenaCheck, slabOf } from "../../../kernel/mm/core/slab/regions";
+import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck, slabOf } from "../../../kernel/mm/core/slab/regions";
 import {
   SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheCheck, slabCheckAll,
   cacheActiveObjects,
 } from "../../../kernel/mm/core/slab/cache";
 import { bufferProviderReset, bufferPagesOut, bufferStart, bufferBytes } from "../host-lib/buffer-provider";
+import { reportToConsole } from "../../../kernel/console/report-sink";
 
-const arenaBlock = memory.data(ARENA_BYTES, 16);
-let arena: SlabArena = changetype<SlabArena>(arenaBlock);
+reportToConsole();   // the cores' reports go to the (mocked) serial port
+
+const regionsBlock = memory.data(SLAB_REGIONS_BYTES, 16);
+let regions: SlabRegions = changetype<SlabRegions>(regionsBlock);
 const MAX_CACHES: u32 = 8;
 const cacheBlocks = memory.data(MAX_CACHES * CACHE_BYTES, 16);
 let ctorCalls: u32 = 0;
@@ -19,14 +22,14 @@ function construct(object: usize): void { store<u32>(object, <u32>object ^ 0x5EE
 
 @inline function cacheAt(index: u32): SlabCache { return changetype<SlabCache>(cacheBlocks + index * CACHE_BYTES); }
 
-/** A fresh arena; the provider may hand out at most `limitPages` pages. */
+/** A fresh regions; the provider may hand out at most `limitPages` pages. */
 export function reset(limitPages: u32): void {
   ctorCalls = 0;
-  arena = arenaCreate(arenaBlock, bufferProviderReset(limitPages));
+  regions = slabRegionsCreate(regionsBlock, bufferProviderReset(limitPages));
 }
 /** Creates cache `index` (objects of `size` at `align`, with the test constructor if `withCtor`, under slab_debug if `debug`): 1, or 0 if refused. */
 export function create(index: u32, size: u32, align: u32, withCtor: bool, debug: bool): u32 {
-  const made = cacheCreate(changetype<usize>(cacheAt(index)), arena, "test", size, align, withCtor ? changetype<usize>(construct) : 0, debug);
+  const made = cacheCreate(changetype<usize>(cacheAt(index)), regions, "test", size, align, withCtor ? changetype<usize>(construct) : 0, debug);
   return made != null ? 1 : 0;
 }
 export function alloc(index: u32): usize { return cacheAlloc(cacheAt(index)); }
@@ -34,8 +37,8 @@ export function free(index: u32, object: usize): u32 { return cacheFree(cacheAt(
 export function shrink(index: u32): u32 { return cacheShrink(cacheAt(index)); }
 export function destroy(index: u32): bool { return cacheDestroy(cacheAt(index)); }
 export function checkCache(index: u32): u32 { return cacheCheck(cacheAt(index)); }
-export function checkAll(): u32 { return slabCheckAll(arena); }
-export function checkArena(): u32 { return arenaCheck(arena); }
+export function checkAll(): u32 { return slabCheckAll(regions); }
+export function checkRegions(): u32 { return slabRegionsCheck(regions); }
 export function objectSize(index: u32): u32 { return cacheAt(index).objectSize; }
 export function capacity(index: u32): u32 { return cacheAt(index).capacity; }
 export function slabPages(index: u32): u32 { return cacheAt(index).slabPages; }
@@ -43,12 +46,12 @@ export function slabCount(index: u32): u32 { return cacheAt(index).slabCount; }
 export function emptySlabs(index: u32): u32 { return cacheAt(index).emptySlabs; }
 export function active(index: u32): u32 { return cacheActiveObjects(cacheAt(index)); }
 export function setMaxEmpty(index: u32, count: u32): void { cacheAt(index).maxEmpty = count; }
-export function errors(): u32 { return arena.errors; }
+export function errors(): u32 { return regions.errors; }
 export function debugErrors(index: u32): u32 { return cacheAt(index).debugErrors; }
-/** Whether `ptr` lies in a slab page of the arena now. */
-export function inSlab(ptr: usize): bool { return slabOf(arena, ptr) != 0; }
-export function regionCount(): u32 { return arena.regionCount; }
-export function heldBytes(): usize { return arena.heldBytes; }
+/** Whether `ptr` lies in a slab page of the regions now. */
+export function inSlab(ptr: usize): bool { return slabOf(regions, ptr) != 0; }
+export function regionCount(): u32 { return regions.regionCount; }
+export function heldBytes(): usize { return regions.heldBytes; }
 export function providerPagesOut(): u32 { return bufferPagesOut(); }
 export function constructed(): u32 { return ctorCalls; }
 /** Whether `object`'s first word holds the constructor's pattern. */

@@ -53,8 +53,7 @@
 // validates every pointer without reading memory the heap does not own: a foreign, interior,
 // misaligned or already-freed pointer is reported, never trusted.
 import { PageProvider, RunVisitor, providerGet, providerPut, providerGrow, PROVIDER_PAGE_SIZE } from "../pages";
-import { LogLevel, logBegin } from "../../../console/log";
-import { puts, putHex, putDec, putRatio } from "../../../console/console";
+import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportRatio } from "../report";
 
 const SPAN_SHIFT: u32 = 17;
 export const SPAN_BYTES: u32 = 1 << SPAN_SHIFT;   // 128 KiB
@@ -524,10 +523,10 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
   // (a power of two: one bit set; `align & (align - 1)` would become a software popcount here)
   if (size == 0 || size > MAX_REQUEST || align > MAX_ALIGN || align != <u32>1 << ctz(align)) {
     heap.errors++;
-    if (logBegin(LogLevel.Error, "heap")) {
-      puts("alloc("); putDec(size); puts(", "); putDec(align); puts("): ");
-      puts(size == 0 ? "size 0" : size > MAX_REQUEST ? "size too large" : "alignment not a power of two up to 4096");
-      puts("; returns 0\n");
+    if (reportBegin(ReportLevel.Error, "heap")) {
+      reportText("alloc("); reportDec(size); reportText(", "); reportDec(align); reportText("): ");
+      reportText(size == 0 ? "size 0" : size > MAX_REQUEST ? "size too large" : "alignment not a power of two up to 4096");
+      reportText("; returns 0\n");
     }
     return 0;
   }
@@ -777,8 +776,8 @@ export function heapErrorText(error: HeapError): string {
 /** Logs a refused pointer: the operation, the address and the reason. Counts it. */
 function reportBadPointer(heap: Heap, what: string, ptr: usize, error: HeapError): void {
   heap.errors++;
-  if (!logBegin(LogLevel.Error, "heap")) return;
-  puts(what); puts("("); putHex(<u32>ptr); puts("): "); puts(heapErrorText(error)); puts("; heap unchanged\n");
+  if (!reportBegin(ReportLevel.Error, "heap")) return;
+  reportText(what); reportText("("); reportHex(<u32>ptr); reportText("): "); reportText(heapErrorText(error)); reportText("; heap unchanged\n");
 }
 
 /**
@@ -903,20 +902,20 @@ function classStart(fl: u32): u32 { return fl == 0 ? 0 : SMALL_LIMIT << (fl - 1)
  * blocks of every first-level class that has any (counted by walking the spans).
  */
 export function heapPrintStats(heap: Heap, name: string): void {
-  puts("# "); puts(name); puts(": "); putDec(heap.liveBlocks); puts(" live blocks, live "); putDec(heap.liveBytes);
-  puts(" B (peak "); putDec(heap.peakLiveBytes); puts(" B), held "); putDec(heap.heldBytes); puts(" B (peak ");
-  putDec(heap.peakHeldBytes); puts(" B), footprint/peak live ");
-  putRatio(heap.peakHeldBytes, heap.peakLiveBytes);
-  puts("\n# "); puts(name); puts(": "); putDec(heap.spanCount); puts(" spans ("); putDec(heap.freeSpans);
-  puts(" free), "); putDec(heap.largeCount); puts(" large blocks, "); putDec(heap.cachedBytes);
-  puts(" B in the front cache, "); putDec(heap.errors); puts(" errors\n");
+  reportText("# "); reportText(name); reportText(": "); reportDec(heap.liveBlocks); reportText(" live blocks, live "); reportDec(heap.liveBytes);
+  reportText(" B (peak "); reportDec(heap.peakLiveBytes); reportText(" B), held "); reportDec(heap.heldBytes); reportText(" B (peak ");
+  reportDec(heap.peakHeldBytes); reportText(" B), footprint/peak live ");
+  reportRatio(heap.peakHeldBytes, heap.peakLiveBytes);
+  reportText("\n# "); reportText(name); reportText(": "); reportDec(heap.spanCount); reportText(" spans ("); reportDec(heap.freeSpans);
+  reportText(" free), "); reportDec(heap.largeCount); reportText(" large blocks, "); reportDec(heap.cachedBytes);
+  reportText(" B in the front cache, "); reportDec(heap.errors); reportText(" errors\n");
   for (let fl: u32 = 0; fl <= FL_COUNT; fl++) {
     const count = heapClassCount(heap, fl);
     if (count == 0) continue;
-    puts("# "); puts(name); puts(":   class ");
-    if (fl == FL_COUNT) puts("large (own pages)");
-    else { putDec(classStart(fl)); puts("-"); putDec(classStart(fl + 1) - 1); puts(" B"); }
-    puts(": "); putDec(count); puts(" live\n");
+    reportText("# "); reportText(name); reportText(":   class ");
+    if (fl == FL_COUNT) reportText("large (own pages)");
+    else { reportDec(classStart(fl)); reportText("-"); reportDec(classStart(fl + 1) - 1); reportText(" B"); }
+    reportText(": "); reportDec(count); reportText(" live\n");
   }
 }
 

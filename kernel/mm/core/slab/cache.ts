@@ -1,5 +1,5 @@
 // Object caches: fixed-size objects carved from slabs, each slab one or more pages of a slab
-// arena (slab/regions.ts). A cache keeps its slabs on three lists by how full they are, and at most
+// regions (slab/regions.ts). A cache keeps its slabs on three lists by how full they are, and at most
 // `maxEmpty` empty slabs; free objects are linked through their first word. Hardware-independent.
 //
 //   cache ──active───> slab                      its free objects are the cache's `freelist`:
@@ -12,7 +12,7 @@
 // an allocation pops the cache's free list and a free of one of its objects (its address range
 // alone proves that) pushes onto it, with no count and no list to touch. When the list runs dry,
 // the slab is full and another becomes active; frees of other slabs' objects take the slow path,
-// which finds the slab through the arena and keeps its count and its list.
+// which finds the slab through the regions and keeps its count and its list.
 //
 //   a slab's pages:  [object 0][object 1] ... [object capacity-1][waste]
 //   a free object:   [next free object (or 0)][ ... ]                 (no constructor)
@@ -22,10 +22,9 @@
 // The slab of an object comes from slab/regions.ts's slabOf (its region's slab table), so a free
 // checks that the object belongs to this cache, starts an object and is not the slab's newest
 // free object (the cheapest double-free check) without searching or trusting the pointer.
-import { LogLevel, logBegin } from "../../../console/log";
-import { puts, putHex, putDec } from "../../../console/console";
+import { ReportLevel, reportBegin, reportText, reportHex, reportDec } from "../report";
 import {
-  SlabArena, slabOf, slabPagesTake, slabPagesGive, arenaCheck, MAX_SLAB_PAGES,
+  SlabRegions, slabOf, slabPagesTake, slabPagesGive, slabRegionsCheck, MAX_SLAB_PAGES,
   SLAB_CACHE, SLAB_FREE, SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_PAGES, SLAB_LIST, SLAB_START,
 } from "./regions";
 import { PROVIDER_PAGE_SIZE } from "../pages";
@@ -49,7 +48,7 @@ const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
 /** What cacheFree found wrong with a pointer. */
 export const enum SlabError {
   Ok = 0,
-  Foreign = 1,       // not in a slab of this arena
+  Foreign = 1,       // not in a slab of these regions
   WrongCache = 2,    // in a slab of another cache
   NotObject = 3,     // inside an object, or in a slab's waste
   DoubleFree = 4,    // the slab's newest free object
@@ -60,7 +59,7 @@ export type Constructor = (object: usize) => void;
 
 // A cache's control block (CACHE_BYTES, caller's memory).
 @unmanaged export class SlabCache {
-  arena: SlabArena;
+  regions: SlabRegions;
   name: usize;            // a string (the caller keeps it alive: a literal)
   requestedSize: u32;     // the object size asked for
   objectSize: u32;        // the size an object takes: rounded up to its alignment, with the link
@@ -79,7 +78,7 @@ export type Constructor = (object: usize) => void;
   emptySlabs: u32;
   maxEmpty: u32;          // empty slabs kept (config)
   slabCount: u32;
-  next: usize;            // the arena's list of caches
+  next: usize;            // the regions' list of caches
   prev: usize;
   live: u32;              // 1 from create to destroy
   debug: u32;             // 1: slab_debug (slab/debug.ts): red zones, poison, exact double frees
@@ -93,11 +92,11 @@ export const CACHE_BYTES: u32 = (offsetof<SlabCache>() + 15) & ~15;
 /**
  * Makes an empty cache of objects of `objectSize` bytes aligned to `align` (0: DEFAULT_ALIGN; a
  * power of two up to PROVIDER_PAGE_SIZE) in the control block at `at` (CACHE_BYTES), over
- * `arena`. `ctor` (or 0) runs on each object when its slab is made. Returns null (logged) for a
+ * `regions`. `ctor` (or 0) runs on each object when its slab is made. Returns null (logged) for a
  * size of 0 or above MAX_OBJECT or a bad alignment. Slab pages are chosen so that at most an
  * eighth of a slab is waste.
  */
-export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSize: u32, align: u32, ctor: usize, debug: bool = false): SlabCache | null {
+export function cacheCreate(at: usize, regions: SlabRegions, name: string, objectSize: u32, align: u32, ctor: usize, debug: bool = false): SlabCache | null {
   if (align == 0) align = DEFAULT_ALIGN;
   debug = debug || slabDebugWanted(name);
   // With a constructor, a free object keeps its constructed state: its link goes after it. With
@@ -107,11 +106,11 @@ export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSiz
   const linkOffset = debug ? debugLinkOffset(align, rounded) : ctor != 0 ? rounded : 0;
   const size = debug ? debugSlotSize(align, rounded) : (linkOffset + (ctor != 0 ? 4 : own) + align - 1) & ~(align - 1);
   if (objectSize == 0 || objectSize > MAX_OBJECT || size > MAX_OBJECT || align > PROVIDER_PAGE_SIZE || (align & (align - 1)) != 0) {
-    arena.errors++;
-    if (logBegin(LogLevel.Error, "slab")) {
-      puts("cacheCreate("); puts(name); puts(", "); putDec(objectSize); puts(", "); putDec(align);
-      puts("): size must be 1.."); putDec(MAX_OBJECT); puts(" (with room for the link, given a constructor)");
-      puts(" and alignment a power of two up to 4096\n");
+    regions.errors++;
+    if (reportBegin(ReportLevel.Error, "slab")) {
+      reportText("cacheCreate("); reportText(name); reportText(", "); reportDec(objectSize); reportText(", "); reportDec(align);
+      reportText("): size must be 1.."); reportDec(MAX_OBJECT); reportText(" (with room for the link, given a constructor)");
+      reportText(" and alignment a power of two up to 4096\n");
     }
     return null;
   }
@@ -119,7 +118,7 @@ export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSiz
   while (pages < MAX_SLAB_PAGES && (pages * PROVIDER_PAGE_SIZE < size || (pages * PROVIDER_PAGE_SIZE) % size > pages * PROVIDER_PAGE_SIZE / 8)) pages++;
   memory.fill(at, 0, CACHE_BYTES);
   const cache = changetype<SlabCache>(at);
-  cache.arena = arena;
+  cache.regions = regions;
   cache.name = changetype<usize>(name);
   cache.requestedSize = objectSize;
   cache.objectSize = size;
@@ -132,9 +131,9 @@ export function cacheCreate(at: usize, arena: SlabArena, name: string, objectSiz
   cache.live = 1;
   cache.debug = debug ? 1 : 0;
   cache.zone = debug ? debugZone(align) : 0;
-  cache.next = arena.caches;
-  if (arena.caches != 0) changetype<SlabCache>(arena.caches).prev = at;
-  arena.caches = at;
+  cache.next = regions.caches;
+  if (regions.caches != 0) changetype<SlabCache>(regions.caches).prev = at;
+  regions.caches = at;
   return cache;
 }
 
@@ -171,7 +170,7 @@ function listMove(cache: SlabCache, slab: usize, list: u32): void {
 // --- allocation -------------------------------------------------------------------------------
 
 /**
- * An object of `cache` (constructed, if the cache has a constructor), or 0 if the arena's
+ * An object of `cache` (constructed, if the cache has a constructor), or 0 if the regions'
  * provider has no pages for a new slab. O(1) apart from making a slab. Free it with cacheFree on
  * the same cache.
  */
@@ -199,7 +198,7 @@ function takeSlab(cache: SlabCache): usize {
   let slab = cache.partial;
   if (slab == 0) slab = cache.empty;
   if (slab == 0) {
-    slab = slabPagesTake(cache.arena, cache.slabPages);
+    slab = slabPagesTake(cache.regions, cache.slabPages);
     if (slab == 0) return 0;
     fillSlab(cache, slab);
     cache.slabCount++;
@@ -280,7 +279,7 @@ function deactivate(cache: SlabCache): void {
  * pointer: the checks, then the object back onto its slab's free list.
  */
 function freeSlow(cache: SlabCache, object: usize): SlabError {
-  const slab = slabOf(cache.arena, object);
+  const slab = slabOf(cache.regions, object);
   if (slab == 0) return refuseFree(cache, object, SlabError.Foreign);
   if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) return refuseFree(cache, object, SlabError.WrongCache);
   if (!isObjectStart(cache, slab, object)) return refuseFree(cache, object, SlabError.NotObject);
@@ -317,7 +316,7 @@ function freeSlow(cache: SlabCache, object: usize): SlabError {
 /** Counts `reports` slab_debug reports for `cache` (refused frees are counted by refuseFree). */
 function countDebug(cache: SlabCache, reports: u32): void {
   cache.debugErrors += reports;
-  cache.arena.errors += reports;
+  cache.regions.errors += reports;
 }
 
 /** cacheAlloc for a debug cache: a slot from a partial slab, checked (poison, red zones). Or 0. */
@@ -370,7 +369,7 @@ export function cacheUsableSize(cache: SlabCache, slab: usize, pointer: usize): 
 function keepOrRelease(cache: SlabCache, slab: usize): void {
   if (cache.emptySlabs < cache.maxEmpty) { listPush(cache, slab, SlabList.Empty); return; }
   cache.slabCount--;
-  slabPagesGive(cache.arena, slab);
+  slabPagesGive(cache.regions, slab);
 }
 
 export function slabErrorText(error: SlabError): string {
@@ -385,11 +384,11 @@ export function slabErrorText(error: SlabError): string {
 
 /** Logs a refused free (the cache, the address, the reason), counts it (as a slab_debug report too, in a debug cache) and returns `error`. */
 function refuseFree(cache: SlabCache, object: usize, error: SlabError): SlabError {
-  cache.arena.errors++;
+  cache.regions.errors++;
   cache.debugErrors += cache.debug;
-  if (logBegin(LogLevel.Error, "slab")) {
-    puts("cacheFree("); puts(changetype<string>(cache.name)); puts(", "); putHex(<u32>object); puts("): ");
-    puts(slabErrorText(error)); puts("; cache unchanged\n");
+  if (reportBegin(ReportLevel.Error, "slab")) {
+    reportText("cacheFree("); reportText(changetype<string>(cache.name)); reportText(", "); reportHex(<u32>object); reportText("): ");
+    reportText(slabErrorText(error)); reportText("; cache unchanged\n");
   }
   return error;
 }
@@ -421,31 +420,31 @@ export function cacheShrink(cache: SlabCache): u32 {
   for (let slab = cache.empty; slab != 0; slab = cache.empty) {
     listRemove(cache, slab);
     cache.slabCount--;
-    slabPagesGive(cache.arena, slab);
+    slabPagesGive(cache.regions, slab);
     released++;
   }
   return released;
 }
 
 /**
- * Destroys `cache`: gives all its slabs back and takes it off its arena's list. Refuses, with a
+ * Destroys `cache`: gives all its slabs back and takes it off its regions' list. Refuses, with a
  * message naming the cache and its live objects, while any object is in use: returns false and
  * changes nothing.
  */
 export function cacheDestroy(cache: SlabCache): bool {
   const active = cacheActiveObjects(cache);
   if (active != 0) {
-    cache.arena.errors++;
-    if (logBegin(LogLevel.Error, "slab")) {
-      puts("cacheDestroy("); puts(changetype<string>(cache.name)); puts("): "); putDec(active);
-      puts(" objects still in use; cache kept\n");
+    cache.regions.errors++;
+    if (reportBegin(ReportLevel.Error, "slab")) {
+      reportText("cacheDestroy("); reportText(changetype<string>(cache.name)); reportText("): "); reportDec(active);
+      reportText(" objects still in use; cache kept\n");
     }
     return false;
   }
   cacheShrink(cache);
-  const arena = cache.arena;
+  const regions = cache.regions;
   if (cache.next != 0) changetype<SlabCache>(cache.next).prev = cache.prev;
-  if (cache.prev != 0) changetype<SlabCache>(cache.prev).next = cache.next; else arena.caches = cache.next;
+  if (cache.prev != 0) changetype<SlabCache>(cache.prev).next = cache.next; else regions.caches = cache.next;
   cache.live = 0;
   return true;
 }
@@ -498,11 +497,11 @@ export function cacheCheck(cache: SlabCache): u32 {
   return 0;
 }
 
-/** Checks every cache of `arena` (cacheCheck) and the arena itself (arenaCheck): 0 or the first failure. */
-export function slabCheckAll(arena: SlabArena): u32 {
-  for (let at = arena.caches; at != 0; at = changetype<SlabCache>(at).next) {
+/** Checks every cache of `regions` (cacheCheck) and the regions itself (slabRegionsCheck): 0 or the first failure. */
+export function slabCheckAll(regions: SlabRegions): u32 {
+  for (let at = regions.caches; at != 0; at = changetype<SlabCache>(at).next) {
     const failed = cacheCheck(changetype<SlabCache>(at));
     if (failed != 0) return failed;
   }
-  return arenaCheck(arena);
+  return slabRegionsCheck(regions);
 }

@@ -16,9 +16,8 @@
 // after free; not for caches with a constructor, whose free objects keep their state, as in
 // Linux) and the red zones. Every report names the cache, the object and what was found, is
 // counted in cache.debugErrors and the arena's errors, and the cache keeps working.
-import { LogLevel, logBegin } from "../../../console/log";
-import { puts, putHex, putDec, newline } from "../../../console/console";
-import { nameListContains } from "../../../boot/cmdline";
+import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportEnd } from "../report";
+import { nameListContains } from "../../../lib/names";
 
 export const RED_ZONE: u32 = 8;
 export const RED: u8 = 0xBB;
@@ -93,8 +92,8 @@ export function debugCheckPoison(cacheName: string, object: usize, own: u32): u3
 }
 
 function report(cacheName: string, object: usize, what: string, offset: i32, found: u8): void {
-  if (!logBegin(LogLevel.Error, "slab_debug")) return;
-  puts(cacheName); puts(": "); puts(what); puts(": object "); putHex(<u32>object); puts(", byte ");
-  if (offset < 0) { puts("-"); putDec(<u32>(-offset)); } else { puts("+"); putDec(<u32>offset); }
-  puts(" is "); putHex(found, 2); newline();
+  if (!reportBegin(ReportLevel.Error, "slab_debug")) return;
+  reportText(cacheName); reportText(": "); reportText(what); reportText(": object "); reportHex(<u32>object); reportText(", byte ");
+  if (offset < 0) { reportText("-"); reportDec(<u32>(-offset)); } else { reportText("+"); reportDec(<u32>offset); }
+  reportText(" is "); reportHex(found, 2); reportEnd();
 }

@@ -1,14 +1,14 @@
-// The slab arena: where object caches (slab/cache.ts) get their slabs. It takes regions of
-// REGION_BYTES from a page provider (pages.ts) and hands out runs of whole pages inside them;
+// The slab regions: where object caches (slab/cache.ts) get their slabs. They take regions of
+// REGION_BYTES from a page provider (pages.ts) and hand out runs of whole pages inside them;
 // every slab's header lives in its region's slab table, not in the slab, so a slab's pages hold
-// objects only, and the slab of any object is found by arithmetic. Hardware-independent: it
-// runs on the host over a buffer and in the kernel over the PMM.
+// objects only, and the slab of any object is found by arithmetic. Hardware-independent: they
+// run on the host over a buffer and in the kernel over the PMM.
 //
 // A region: REGION_BYTES, aligned to REGION_BYTES, so the region of any address is
 // `address & ~REGION_MASK`.
 //
 //   +0      region header (REGION_HEADER bytes)
-//             +0 magic "SLAR"  +4 arena  +8 next region  +12 previous region
+//             +0 magic "SLAR"  +4 regions  +8 next region  +12 previous region
 //             +16 next roomy region  +20 previous roomy region  +24 free-page mask  +28 on roomy list
 //   +64     slab table: one SLAB_ENTRY (32 bytes) per page of the region, 32 entries
 //   ...     (the rest of page 0: unused)
@@ -25,9 +25,9 @@
 //   +24 pages   pages in the slab (u16)          +26 list  which list it is on (u16, SlabList)
 //   +28 start   the address of the slab's first page (its first object)
 //
-// The chunk map (in the arena's control block): a byte per REGION_BYTES of the address space,
-// 1 where a region of this arena starts, so that a pointer is validated without reading memory
-// the arena does not own. Regions with a free page are also on the "roomy" list.
+// The chunk map (in the regions' control block): a byte per REGION_BYTES of the address space,
+// 1 where a region of these regions starts, so that a pointer is validated without reading memory
+// the regions do not own. Regions with a free page are also on the "roomy" list.
 import { PageProvider, RunVisitor, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "../pages";
 
 export const REGION_SHIFT: u32 = 17;
@@ -35,7 +35,7 @@ export const REGION_BYTES: u32 = 1 << REGION_SHIFT;   // 128 KiB
 const REGION_MASK: u32 = REGION_BYTES - 1;
 const REGION_PAGES: u32 = REGION_BYTES / PROVIDER_PAGE_SIZE;   // 32
 const REGION_MAGIC: u32 = 0x52414C53;                 // "SLAR"
-const R_MAGIC: u32 = 0, R_ARENA: u32 = 4, R_NEXT: u32 = 8, R_PREV: u32 = 12;
+const R_MAGIC: u32 = 0, R_OWNER: u32 = 4, R_NEXT: u32 = 8, R_PREV: u32 = 12;
 const R_ROOMY_NEXT: u32 = 16, R_ROOMY_PREV: u32 = 20, R_FREE_MASK: u32 = 24, R_ON_ROOMY: u32 = 28;
 const REGION_HEADER: u32 = 64;
 /** Every page of a region but page 0 (the header and the slab table) is free. */
@@ -49,31 +49,31 @@ export const SLAB_NEXT: u32 = 16, SLAB_PREV: u32 = 20, SLAB_PAGES: u32 = 24, SLA
 
 const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte each
 
-// The arena's control block (ARENA_BYTES, caller's memory): these fields, then the chunk map.
-@unmanaged export class SlabArena {
+// The regions' control block (SLAB_REGIONS_BYTES, caller's memory): these fields, then the chunk map.
+@unmanaged export class SlabRegions {
   provider: PageProvider;
   chunkMap: usize;
-  regions: usize;        // every region (doubly linked through R_NEXT / R_PREV)
+  all: usize;            // every region (doubly linked through R_NEXT / R_PREV)
   roomy: usize;          // regions with a free page (through R_ROOMY_NEXT / R_ROOMY_PREV)
   regionCount: u32;
   freePages: u32;        // free slab pages in all regions
   heldBytes: usize;      // bytes held from the provider
   peakHeldBytes: usize;
-  caches: usize;         // the caches created over this arena (slab/cache.ts links them)
+  caches: usize;         // the caches created over these regions (slab/cache.ts links them)
   errors: u32;           // bad pointers and bad requests reported by the caches
 }
 
-const FIELDS_BYTES: u32 = (offsetof<SlabArena>() + 15) & ~15;
-/** Bytes of an arena's control block. */
-export const ARENA_BYTES: u32 = FIELDS_BYTES + CHUNKS;
+const FIELDS_BYTES: u32 = (offsetof<SlabRegions>() + 15) & ~15;
+/** Bytes of a set of slab regions' control block. */
+export const SLAB_REGIONS_BYTES: u32 = FIELDS_BYTES + CHUNKS;
 
-/** Makes an empty arena whose control block (ARENA_BYTES) is at `at`, over `provider`. */
-export function arenaCreate(at: usize, provider: PageProvider): SlabArena {
-  memory.fill(at, 0, ARENA_BYTES);
-  const arena = changetype<SlabArena>(at);
-  arena.provider = provider;
-  arena.chunkMap = at + FIELDS_BYTES;
-  return arena;
+/** Makes empty slab regions whose control block (SLAB_REGIONS_BYTES) is at `at`, over `provider`. */
+export function slabRegionsCreate(at: usize, provider: PageProvider): SlabRegions {
+  memory.fill(at, 0, SLAB_REGIONS_BYTES);
+  const regions = changetype<SlabRegions>(at);
+  regions.provider = provider;
+  regions.chunkMap = at + FIELDS_BYTES;
+  return regions;
 }
 
 @inline function regionOf(address: usize): usize { return address & ~(<usize>REGION_MASK); }
@@ -82,11 +82,11 @@ export function arenaCreate(at: usize, provider: PageProvider): SlabArena {
 @inline export function pageAddress(region: usize, page: u32): usize { return region + (<usize>page << 12); }
 
 /**
- * The header of the slab that `address` lies in, or 0 if it is not in a slab page of this arena
- * (a foreign pointer, page 0 of a region, a free page). Reads only memory the arena owns. O(1).
+ * The header of the slab that `address` lies in, or 0 if it is not in a slab page of these regions
+ * (a foreign pointer, page 0 of a region, a free page). Reads only memory the regions owns. O(1).
  */
-@inline export function slabOf(arena: SlabArena, address: usize): usize {
-  if (load<u8>(arena.chunkMap + <u32>(address >> REGION_SHIFT)) == 0) return 0;
+@inline export function slabOf(regions: SlabRegions, address: usize): usize {
+  if (load<u8>(regions.chunkMap + <u32>(address >> REGION_SHIFT)) == 0) return 0;
   return load<usize>(entryAt(regionOf(address), <u32>(address >> 12) & (REGION_PAGES - 1)));
 }
 
@@ -102,18 +102,18 @@ function firstRun(mask: u32, pages: u32): u32 {
  * (its entries point at it; the caller fills in the rest), or 0 if the provider has no region.
  * Looks in the first roomy region only, then takes a new one: O(1) apart from the provider.
  */
-export function slabPagesTake(arena: SlabArena, pages: u32): usize {
-  let region = arena.roomy;
+export function slabPagesTake(regions: SlabRegions, pages: u32): usize {
+  let region = regions.roomy;
   let first: u32 = region != 0 ? firstRun(load<u32>(region, R_FREE_MASK), pages) : 32;
   if (first == 32) {
-    region = regionAdd(arena);
+    region = regionAdd(regions);
     if (region == 0) return 0;
     first = 1;
   }
   const mask = load<u32>(region, R_FREE_MASK) & ~(((<u32>1 << pages) - 1) << first);
   store<u32>(region, mask, R_FREE_MASK);
-  if (mask == 0) roomyRemove(arena, region);
-  arena.freePages -= pages;
+  if (mask == 0) roomyRemove(regions, region);
+  regions.freePages -= pages;
   const head = entryAt(region, first);
   for (let p: u32 = 0; p < pages; p++) store<usize>(entryAt(region, first + p), head, SLAB_HEAD);
   store<u16>(head, <u16>pages, SLAB_PAGES);
@@ -125,86 +125,86 @@ export function slabPagesTake(arena: SlabArena, pages: u32): usize {
  * Gives the pages of slab `slab` back to its region; a region left with no slab goes back to
  * the provider. The caller has taken the slab off its cache's lists.
  */
-export function slabPagesGive(arena: SlabArena, slab: usize): void {
+export function slabPagesGive(regions: SlabRegions, slab: usize): void {
   const region = regionOf(slab);
   const first = <u32>(slab - region - REGION_HEADER) / SLAB_ENTRY, pages = <u32>load<u16>(slab, SLAB_PAGES);
   for (let p: u32 = 0; p < pages; p++) store<usize>(entryAt(region, first + p), 0, SLAB_HEAD);
   const mask = load<u32>(region, R_FREE_MASK) | (((<u32>1 << pages) - 1) << first);
   store<u32>(region, mask, R_FREE_MASK);
-  arena.freePages += pages;
-  if (mask == ALL_FREE) { regionRelease(arena, region); return; }
-  if (load<u32>(region, R_ON_ROOMY) == 0) roomyPush(arena, region);
+  regions.freePages += pages;
+  if (mask == ALL_FREE) { regionRelease(regions, region); return; }
+  if (load<u32>(region, R_ON_ROOMY) == 0) roomyPush(regions, region);
 }
 
-function regionAdd(arena: SlabArena): usize {
-  const region = providerGet(arena.provider, REGION_PAGES, REGION_PAGES);
+function regionAdd(regions: SlabRegions): usize {
+  const region = providerGet(regions.provider, REGION_PAGES, REGION_PAGES);
   if (region == 0) return 0;
   store<u32>(region, REGION_MAGIC, R_MAGIC);
-  store<usize>(region, changetype<usize>(arena), R_ARENA);
-  store<usize>(region, arena.regions, R_NEXT);
+  store<usize>(region, changetype<usize>(regions), R_OWNER);
+  store<usize>(region, regions.all, R_NEXT);
   store<usize>(region, 0, R_PREV);
-  if (arena.regions != 0) store<usize>(arena.regions, region, R_PREV);
-  arena.regions = region;
+  if (regions.all != 0) store<usize>(regions.all, region, R_PREV);
+  regions.all = region;
   store<u32>(region, ALL_FREE, R_FREE_MASK);
   store<u32>(region, 0, R_ON_ROOMY);
   memory.fill(region + REGION_HEADER, 0, REGION_PAGES * SLAB_ENTRY);   // every page free
-  roomyPush(arena, region);
-  store<u8>(arena.chunkMap + <u32>(region >> REGION_SHIFT), 1);
-  arena.regionCount++;
-  arena.freePages += REGION_PAGES - 1;
-  arena.heldBytes += REGION_BYTES;
-  if (arena.heldBytes > arena.peakHeldBytes) arena.peakHeldBytes = arena.heldBytes;
+  roomyPush(regions, region);
+  store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 1);
+  regions.regionCount++;
+  regions.freePages += REGION_PAGES - 1;
+  regions.heldBytes += REGION_BYTES;
+  if (regions.heldBytes > regions.peakHeldBytes) regions.peakHeldBytes = regions.heldBytes;
   return region;
 }
 
-function regionRelease(arena: SlabArena, region: usize): void {
-  if (load<u32>(region, R_ON_ROOMY) != 0) roomyRemove(arena, region);
+function regionRelease(regions: SlabRegions, region: usize): void {
+  if (load<u32>(region, R_ON_ROOMY) != 0) roomyRemove(regions, region);
   const next = load<usize>(region, R_NEXT), prev = load<usize>(region, R_PREV);
   if (next != 0) store<usize>(next, prev, R_PREV);
-  if (prev != 0) store<usize>(prev, next, R_NEXT); else arena.regions = next;
-  store<u8>(arena.chunkMap + <u32>(region >> REGION_SHIFT), 0);
+  if (prev != 0) store<usize>(prev, next, R_NEXT); else regions.all = next;
+  store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 0);
   store<u32>(region, 0, R_MAGIC);
-  arena.regionCount--;
-  arena.freePages -= REGION_PAGES - 1;
-  arena.heldBytes -= REGION_BYTES;
-  providerPut(arena.provider, region, REGION_PAGES);
+  regions.regionCount--;
+  regions.freePages -= REGION_PAGES - 1;
+  regions.heldBytes -= REGION_BYTES;
+  providerPut(regions.provider, region, REGION_PAGES);
 }
 
-function roomyPush(arena: SlabArena, region: usize): void {
-  store<usize>(region, arena.roomy, R_ROOMY_NEXT);
+function roomyPush(regions: SlabRegions, region: usize): void {
+  store<usize>(region, regions.roomy, R_ROOMY_NEXT);
   store<usize>(region, 0, R_ROOMY_PREV);
-  if (arena.roomy != 0) store<usize>(arena.roomy, region, R_ROOMY_PREV);
-  arena.roomy = region;
+  if (regions.roomy != 0) store<usize>(regions.roomy, region, R_ROOMY_PREV);
+  regions.roomy = region;
   store<u32>(region, 1, R_ON_ROOMY);
 }
 
-function roomyRemove(arena: SlabArena, region: usize): void {
+function roomyRemove(regions: SlabRegions, region: usize): void {
   const next = load<usize>(region, R_ROOMY_NEXT), prev = load<usize>(region, R_ROOMY_PREV);
   if (next != 0) store<usize>(next, prev, R_ROOMY_PREV);
-  if (prev != 0) store<usize>(prev, next, R_ROOMY_NEXT); else arena.roomy = next;
+  if (prev != 0) store<usize>(prev, next, R_ROOMY_NEXT); else regions.roomy = next;
   store<u32>(region, 0, R_ON_ROOMY);
 }
 
-/** Calls `visit(context, address, pages)` for every region the arena holds. O(regions). */
-export function arenaEachRegion(arena: SlabArena, visit: RunVisitor, context: usize): void {
-  for (let region = arena.regions; region != 0; region = load<usize>(region, R_NEXT)) {
+/** Calls `visit(context, address, pages)` for every region the regions hold. O(regions). */
+export function slabRegionsEach(regions: SlabRegions, visit: RunVisitor, context: usize): void {
+  for (let region = regions.all; region != 0; region = load<usize>(region, R_NEXT)) {
     visit(context, region, REGION_BYTES / PROVIDER_PAGE_SIZE);
   }
 }
 
 /**
- * Checks the arena's regions: magic, owner, links, chunk map, free-page masks against the slab
+ * Checks every region: magic, owner, links, chunk map, free-page masks against the slab
  * table, the roomy list and the counts. Returns 0, or the number of the first broken invariant
  * (11 a region header or the chunk map, 12 a slab table entry against the free mask, 13 the
  * roomy list, 14 the counts). O(regions); for tests and debugging.
  */
-export function arenaCheck(arena: SlabArena): u32 {
-  let regions: u32 = 0, freePages: u32 = 0, roomy: u32 = 0, prev: usize = 0;
-  for (let region = arena.regions; region != 0; region = load<usize>(region, R_NEXT)) {
-    if (load<u32>(region, R_MAGIC) != REGION_MAGIC || load<usize>(region, R_ARENA) != changetype<usize>(arena)) return 11;
+export function slabRegionsCheck(regions: SlabRegions): u32 {
+  let seen: u32 = 0, freePages: u32 = 0, roomy: u32 = 0, prev: usize = 0;
+  for (let region = regions.all; region != 0; region = load<usize>(region, R_NEXT)) {
+    if (load<u32>(region, R_MAGIC) != REGION_MAGIC || load<usize>(region, R_OWNER) != changetype<usize>(regions)) return 11;
     if (load<usize>(region, R_PREV) != prev || (region & REGION_MASK) != 0) return 11;
-    if (load<u8>(arena.chunkMap + <u32>(region >> REGION_SHIFT)) != 1) return 11;
-    prev = region; regions++;
+    if (load<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT)) != 1) return 11;
+    prev = region; seen++;
     const mask = load<u32>(region, R_FREE_MASK);
     if ((mask & 1) != 0 || load<usize>(entryAt(region, 0), SLAB_HEAD) != 0) return 12;
     for (let p: u32 = 1; p < REGION_PAGES; p++) {
@@ -221,12 +221,12 @@ export function arenaCheck(arena: SlabArena): u32 {
     if ((load<u32>(region, R_ON_ROOMY) != 0) != (mask != 0)) return 13;
   }
   prev = 0;
-  for (let region = arena.roomy; region != 0; region = load<usize>(region, R_ROOMY_NEXT)) {
+  for (let region = regions.roomy; region != 0; region = load<usize>(region, R_ROOMY_NEXT)) {
     if (load<usize>(region, R_ROOMY_PREV) != prev || load<u32>(region, R_ON_ROOMY) == 0) return 13;
     prev = region;
-    if (++roomy > regions) return 13;
+    if (++roomy > seen) return 13;
   }
-  if (regions != arena.regionCount || freePages != arena.freePages) return 14;
-  if (arena.heldBytes != <usize>regions * REGION_BYTES) return 14;
+  if (seen != regions.regionCount || freePages != regions.freePages) return 14;
+  if (regions.heldBytes != <usize>seen * REGION_BYTES) return 14;
   return 0;
 }
