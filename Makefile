@@ -10,9 +10,13 @@
 #   make sweep           the PMM/VMM/heap/slab benchmarks at 16, 128, 1024, 3584 MiB (-icount)
 #   make report          build/report/index.html: charts of bench, compare, sweep and physmap
 #   make debug           QEMU halted with its gdb stub + gdb attached with symbols
+#   make release         build/release/askern.elf and .iso: no self-tests, no benchmarks
+#   make typecheck       tsc --noEmit over scripts/ and test/ (part of make test)
 #   make clean
 #
-# Variables: MEM=<MiB> (default 128), APPEND="kernel command line" (run/debug).
+# Variables: MEM=<MiB> (default 128), APPEND="kernel command line" (run/debug), V=1 (show every
+# command), RELEASE=1 (any target, on the release build).
+# Each target installs only what it needs first (scripts/setup.sh kernel|debug|compare|test).
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -20,7 +24,26 @@ SHELL := bash
 .SUFFIXES:
 MAKEFLAGS += --no-builtin-rules
 
+# One short line per step; V=1 shows every command in full.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+# a tool's summary line (stdout) only with V=1; its errors (stderr) always
+QUIET_OUT := $(if $(filter 1,$(V)),,>/dev/null)
+
+# RELEASE=1: the kernel without its self-tests and benchmarks (the entry is kernel/main.ts
+# alone), in build/release. Otherwise the entry is kernel/all.ts: the kernel with all of them.
+RELEASE ?= 0
+ifeq ($(RELEASE),1)
+BUILD ?= build/release
+KERNEL_ENTRY := kernel/main.ts
+else
 BUILD ?= build
+KERNEL_ENTRY := kernel/all.ts
+endif
 ELF := $(BUILD)/askern.elf
 ISO := $(BUILD)/askern.iso
 MEM ?= 128
@@ -57,30 +80,52 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
 	$(BUILD)/arch.o $(BUILD)/libc.o $(BUILD)/kernel.o
 
-.PHONY: all kernel iso run test bench debug clean deps host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs sweep report
+.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs sweep report
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
 
+# make release: the kernel without its self-tests and benchmarks, in build/release
+release:
+	$(Q)$(MAKE) --no-print-directory RELEASE=1 kernel iso
+	@echo "  SIZE    build/release/askern.elf $$(stat -c %s build/release/askern.elf) B, .text+.rodata+.data $$(size -A build/release/askern.elf | awk '/^\.(text|rodata|data) / {s+=$$2} END {print s}') B; askern.iso $$(stat -c %s build/release/askern.iso) B"
+
+# What each target needs installed (scripts/setup.sh says what it installs): the kernel's tools
+# for building and booting, gdb for debug, valgrind/jemalloc/mimalloc for compare, and all of
+# them plus chromium for test.
 deps:
-	@scripts/setup.sh
+	@scripts/setup.sh kernel
+deps-debug:
+	@scripts/setup.sh debug
+deps-compare:
+	@scripts/setup.sh compare
+deps-test:
+	@scripts/setup.sh test
+
+# asc, failing on any diagnostic (error, warning or info): the build stays at zero.
+# $(1): the arguments, $(2): the output (removed when asc says anything)
+define asc_strict
+	$(Q)node_modules/.bin/asc $(1) 2> $(2).diagnostics || { cat $(2).diagnostics >&2; rm -f $(2); exit 1; }
+	@if grep -q 'AS[0-9][0-9][0-9]' $(2).diagnostics; then cat $(2).diagnostics >&2; rm -f $(2); \
+	  echo "asc: the build allows no diagnostics; fix the ones above" >&2; exit 1; fi; rm -f $(2).diagnostics
+endef
 
 # --- AssemblyScript -> wasm (checked) -> C ---------------------------------------------------
 $(BUILD)/kernel.wasm: $(AS_SOURCES) asconfig.json Makefile | deps
 	@mkdir -p $(BUILD)
 	@echo "  ASC     $@"
-	node_modules/.bin/asc kernel/main.ts --config asconfig.json --target $(ASC_TARGET) --memoryBase $(ASDATA_BASE_DEC) -o $@ -t $(BUILD)/kernel.wat
+	$(call asc_strict,$(KERNEL_ENTRY) --config asconfig.json --target $(ASC_TARGET) --memoryBase $(ASDATA_BASE_DEC) -o $@ -t $(BUILD)/kernel.wat,$@)
 	@echo "  CHECK   $@"
-	$(TSX) scripts/check-wasm.ts $@ $(BUILD)/kernel.wat $(ASDATA_BASE) $(ASDATA_SIZE) $(CHECK_FLAGS)
+	$(Q)$(TSX) scripts/check-wasm.ts $@ $(BUILD)/kernel.wat $(ASDATA_BASE) $(ASDATA_SIZE) $(CHECK_FLAGS) $(QUIET_OUT)
 
 # wasm2c for a module whose memory base is 0 (boot/runtime.c, scripts/compare/runtime.c), so a
 # wasm address is the pointer: loads and stores need not fetch mem->data from the instance each
 # time (docs/runtime.md has the figures). $(1): the .wasm, $(2): the module name, $(3): the .c
 define wasm2c_base0
 	@echo "  WASM2C  $(3)"
-	wasm2c $(1) -n $(2) -o $(3) || { rm -f $(3) $(3:.c=.h); echo "wasm2c failed: wasm2c $(1) -n $(2) -o $(3)" >&2; exit 1; }
+	$(Q)wasm2c $(1) -n $(2) -o $(3) || { rm -f $(3) $(3:.c=.h); echo "wasm2c failed: wasm2c $(1) -n $(2) -o $(3)" >&2; exit 1; }
 	@test "$$(grep -c '&mem->data\[addr\]' $(3))" = 2 || { rm -f $(3); echo "wasm2c's load/store helpers changed: update the base-0 rewrite in the Makefile" >&2; exit 1; }
-	sed -i 's/&mem->data\[addr\]/(u8*)(uintptr_t)addr/' $(3)
+	$(Q)sed -i 's/&mem->data\[addr\]/(u8*)(uintptr_t)addr/' $(3)
 endef
 
 $(BUILD)/kernel.c: $(BUILD)/kernel.wasm
@@ -90,51 +135,51 @@ $(BUILD)/kernel.h: $(BUILD)/kernel.c
 # wasm-rt.h comes from Debian's wabt; copied so -nostdlibinc can still reach it
 $(BUILD)/include/wasm-rt.h: /usr/include/wasm-rt.h
 	@mkdir -p $(@D)
-	cp $< $@
+	$(Q)cp $< $@
 
 # --- native objects ---------------------------------------------------------------------------
 $(BUILD)/kernel.o: $(BUILD)/kernel.c $(BUILD)/include/wasm-rt.h $(wildcard boot/include/*.h)
 	@echo "  CC      $@"
-	clang $(CFLAGS) -c $< -o $@
+	$(Q)clang $(CFLAGS) -c $< -o $@
 $(BUILD)/%.o: boot/%.c $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h $(wildcard boot/include/*.h) | deps
 	@echo "  CC      $@"
-	clang $(CFLAGS) -c $< -o $@
+	$(Q)clang $(CFLAGS) -c $< -o $@
 $(BUILD)/%.o: boot/%.asm | deps
 	@mkdir -p $(BUILD)
 	@echo "  NASM    $@"
-	nasm -f elf32 -g -F dwarf $< -o $@
+	$(Q)nasm -f elf32 -g -F dwarf $< -o $@
 
 # --- two-pass link: the second embeds the function names of the first ------------------------
 $(BUILD)/ksyms-empty.bin: scripts/gensyms.ts | deps
 	@mkdir -p $(BUILD)
-	$(TSX) scripts/gensyms.ts --empty $@
+	$(Q)$(TSX) scripts/gensyms.ts --empty $@ $(QUIET_OUT)
 $(BUILD)/ksyms-empty.o: boot/ksyms.asm $(BUILD)/ksyms-empty.bin
-	nasm -f elf32 -DKSYMS_FILE='"$(BUILD)/ksyms-empty.bin"' $< -o $@
+	$(Q)nasm -f elf32 -DKSYMS_FILE='"$(BUILD)/ksyms-empty.bin"' $< -o $@
 $(BUILD)/askern.pass1.elf: $(NATIVE_OBJS) $(BUILD)/ksyms-empty.o linker.ld
 	@echo "  LD      $@"
-	ld.lld $(LDFLAGS) $(NATIVE_OBJS) $(BUILD)/ksyms-empty.o -o $@
+	$(Q)ld.lld $(LDFLAGS) $(NATIVE_OBJS) $(BUILD)/ksyms-empty.o -o $@
 $(BUILD)/ksyms.bin: $(BUILD)/askern.pass1.elf scripts/gensyms.ts
 	@echo "  KSYMS   $@"
-	$(TSX) scripts/gensyms.ts $< $@
+	$(Q)$(TSX) scripts/gensyms.ts $< $@ $(QUIET_OUT)
 $(BUILD)/ksyms.o: boot/ksyms.asm $(BUILD)/ksyms.bin
-	nasm -f elf32 -DKSYMS_FILE='"$(BUILD)/ksyms.bin"' $< -o $@
+	$(Q)nasm -f elf32 -DKSYMS_FILE='"$(BUILD)/ksyms.bin"' $< -o $@
 $(ELF): $(NATIVE_OBJS) $(BUILD)/ksyms.o linker.ld
 	@echo "  LD      $@"
-	ld.lld $(LDFLAGS) $(NATIVE_OBJS) $(BUILD)/ksyms.o -o $@
-	$(TSX) scripts/gensyms.ts --verify $(BUILD)/askern.pass1.elf $@
-	grub-file --is-x86-multiboot $@ || { echo "$@ is not a multiboot kernel" >&2; exit 1; }
+	$(Q)ld.lld $(LDFLAGS) $(NATIVE_OBJS) $(BUILD)/ksyms.o -o $@
+	$(Q)$(TSX) scripts/gensyms.ts --verify $(BUILD)/askern.pass1.elf $@
+	$(Q)grub-file --is-x86-multiboot $@ || { echo "$@ is not a multiboot kernel" >&2; exit 1; }
 
 # --- the TLSF benchmark variant: this Makefile again, in build/tlsf ----------------------------
 tlsf-kernel: $(TLSF_ELF)
 $(TLSF_ELF): | deps
 	@echo "  MAKE    $@ (AssemblyScript's TLSF, for comparison)"
-	$(MAKE) --no-print-directory BUILD=$(TLSF_BUILD) ASC_TARGET=kernel-tlsf ASDATA_SIZE=$(TLSF_ASDATA_SIZE) \
+	$(Q)$(MAKE) --no-print-directory BUILD=$(TLSF_BUILD) ASC_TARGET=kernel-tlsf ASDATA_SIZE=$(TLSF_ASDATA_SIZE) \
 	  CHECK_FLAGS=--allow-tlsf $(TLSF_ELF)
 
 # --- GRUB ISO -------------------------------------------------------------------------------
 $(ISO): $(ELF) scripts/mkiso.ts
 	@echo "  ISO     $@"
-	$(TSX) scripts/mkiso.ts $(ELF) $@
+	$(Q)$(TSX) scripts/mkiso.ts $(ELF) $@
 
 # --- host builds of the hardware-independent modules (test/support/entry) -------------------
 HOST_ENTRIES := $(wildcard test/support/entry/*.ts)
@@ -142,7 +187,7 @@ HOST_WASM := $(patsubst test/support/entry/%.ts,$(BUILD)/host/%.wasm,$(HOST_ENTR
 $(BUILD)/host/%.wasm: test/support/entry/%.ts $(wildcard test/support/host-lib/*.ts) $(AS_SOURCES) | deps
 	@mkdir -p $(@D)
 	@echo "  ASC     $@ (host)"
-	node_modules/.bin/asc $< --runtime stub -O2 --debug --disable simd -o $@
+	$(call asc_strict,$< --runtime stub -O2 --debug --disable simd -o $@,$@)
 host-wasm: $(HOST_WASM)
 
 # --- make compare: the native comparison program (scripts/compare/, docs/compare.md) ----------
@@ -157,10 +202,10 @@ COMPARE_FLAGS_askern := --runtime stub --memoryBase 2147483648
 COMPARE_FLAGS_tlsf := --runtime minimal --memoryBase 2684354560
 COMPARE_PROGRAMS := $(COMPARE)/compare-main $(COMPARE)/compare-jemalloc $(COMPARE)/compare-mimalloc
 COMPARE_COMMON := $(addprefix $(COMPARE)/,driver.o runtime.o wasm-rt-basics.o alloc-wasm.o askern.o tlsf.o)
-$(COMPARE)/%.wasm: scripts/compare/%.ts $(AS_SOURCES) | deps
+$(COMPARE)/%.wasm: scripts/compare/%.ts $(AS_SOURCES) | deps-compare
 	@mkdir -p $(@D)
 	@echo "  ASC     $@ (compare)"
-	node_modules/.bin/asc $< $(COMPARE_FLAGS_$*) -O3 --disable simd --use abort= -o $@
+	$(call asc_strict,$< $(COMPARE_FLAGS_$*) -O3 --disable simd --use abort= -o $@,$@)
 $(COMPARE)/askern.c: $(COMPARE)/askern.wasm
 	$(call wasm2c_base0,$<,askern,$@)
 $(COMPARE)/tlsf.c: $(COMPARE)/tlsf.wasm
@@ -169,64 +214,71 @@ $(COMPARE)/askern.h: $(COMPARE)/askern.c
 $(COMPARE)/tlsf.h: $(COMPARE)/tlsf.c
 $(COMPARE)/askern.o $(COMPARE)/tlsf.o: $(COMPARE)/%.o: $(COMPARE)/%.c
 	@echo "  CC      $@"
-	clang $(COMPARE_CFLAGS) -w -c $< -o $@
+	$(Q)clang $(COMPARE_CFLAGS) -w -c $< -o $@
 $(COMPARE)/wasm-rt-basics.o: boot/wasm-rt-basics.c
 	@echo "  CC      $@"
 	@mkdir -p $(@D)
-	clang $(COMPARE_CFLAGS) -Wall -c $< -o $@
+	$(Q)clang $(COMPARE_CFLAGS) -Wall -c $< -o $@
 $(COMPARE)/%.o: scripts/compare/%.c scripts/compare/compare.h scripts/compare/alloc-malloc.h $(COMPARE)/askern.h $(COMPARE)/tlsf.h
 	@echo "  CC      $@"
-	clang $(COMPARE_CFLAGS) -Wall -c $< -o $@
+	$(Q)clang $(COMPARE_CFLAGS) -Wall -c $< -o $@
 $(COMPARE)/compare-main: $(COMPARE_COMMON) $(COMPARE)/alloc-glibc.o
-	clang -o $@ $^ -lm
+	$(Q)clang -o $@ $^ -lm
 $(COMPARE)/compare-jemalloc: $(COMPARE_COMMON) $(COMPARE)/alloc-jemalloc.o
-	clang -o $@ $^ -ljemalloc -lm
+	$(Q)clang -o $@ $^ -ljemalloc -lm
 $(COMPARE)/compare-mimalloc: $(COMPARE_COMMON) $(COMPARE)/alloc-mimalloc.o
-	clang -o $@ $^ -lmimalloc -lm
+	$(Q)clang -o $@ $^ -lmimalloc -lm
 compare-programs: $(COMPARE_PROGRAMS)
 
 # make compare [TRACE=file]: the shipped traces (and TRACE) through all six allocators
-compare: $(COMPARE_PROGRAMS) | deps
-	$(TSX) scripts/compare.ts --programs $(COMPARE) --out $(BUILD)/compare.json $(addprefix --trace ,$(TRACES) $(TRACE))
+compare: $(COMPARE_PROGRAMS) | deps-compare
+	$(Q)$(TSX) scripts/compare.ts --programs $(COMPARE) --out $(BUILD)/compare.json $(addprefix --trace ,$(TRACES) $(TRACE))
 
 # make sweep: the PMM, VMM, heap and slab benchmarks at 16, 128, 1024 and 3584 MiB (-icount)
 sweep: $(ELF) | deps
-	$(TSX) scripts/sweep.ts --kernel $(ELF) --out $(BUILD)/sweep.json
+	$(Q)$(TSX) scripts/sweep.ts --kernel $(ELF) --out $(BUILD)/sweep.json
 
 # make report: build/report/index.html from make bench, make compare and make sweep (each run
 # first if its JSON is missing) and a physmap boot
 $(BUILD)/bench.json: | $(ELF) $(TLSF_ELF)
-	$(MAKE) --no-print-directory bench
+	$(Q)$(MAKE) --no-print-directory bench
 $(BUILD)/compare.json: | $(COMPARE_PROGRAMS)
-	$(MAKE) --no-print-directory compare
+	$(Q)$(MAKE) --no-print-directory compare
 $(BUILD)/sweep.json: | $(ELF)
-	$(MAKE) --no-print-directory sweep
-report: $(ELF) $(BUILD)/bench.json $(BUILD)/compare.json $(BUILD)/sweep.json | deps
-	$(TSX) scripts/report.ts --out $(BUILD)/report --bench $(BUILD)/bench.json --compare $(BUILD)/compare.json \
+	$(Q)$(MAKE) --no-print-directory sweep
+report: $(ELF) $(BUILD)/bench.json $(BUILD)/compare.json $(BUILD)/sweep.json | deps-compare
+	$(Q)$(TSX) scripts/report.ts --out $(BUILD)/report --bench $(BUILD)/bench.json --compare $(BUILD)/compare.json \
 	  --sweep $(BUILD)/sweep.json --kernel $(ELF)
 
 # everything the vitest suites need (test/support/global-setup.ts calls this)
 test-artifacts: $(ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS)
+	$(Q)$(MAKE) --no-print-directory RELEASE=1 kernel
 
 # --- the verbs --------------------------------------------------------------------------------
 run: $(ELF) | deps
-	$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --interactive
+	$(Q)$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --interactive
 
-test: test-artifacts | deps
-	node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=$(BUILD)/vitest.json || \
+# tsc over the TypeScript that runs on node (tsconfig.json): scripts, tests, configs
+typecheck: | deps
+	@echo "  TSC     scripts/ test/ (--noEmit)"
+	$(Q)node_modules/.bin/tsc -p tsconfig.json
+
+test: | deps-test
+	$(Q)$(MAKE) --no-print-directory test-artifacts typecheck
+	$(Q)node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=$(BUILD)/vitest.json || \
 	  { $(TSX) scripts/test-summary.ts $(BUILD)/vitest.json || true; exit 1; }
 	@$(TSX) scripts/test-summary.ts $(BUILD)/vitest.json
 
 bench: $(ELF) $(TLSF_ELF) | deps
-	$(TSX) scripts/bench.ts --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --out $(BUILD)/bench.json $(addprefix --trace ,$(TRACES))
+	$(Q)$(TSX) scripts/bench.ts --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --out $(BUILD)/bench.json $(addprefix --trace ,$(TRACES))
 
 # make replay TRACE=file: one trace through our heap and through the TLSF variant (-icount)
 replay: $(ELF) $(TLSF_ELF) | deps
 	@test -n "$(TRACE)" || { echo "usage: make replay TRACE=file (the format: docs/heap.md, Traces)" >&2; exit 2; }
-	$(TSX) scripts/bench.ts --replay --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --trace $(TRACE)
+	$(Q)$(TSX) scripts/bench.ts --replay --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --trace $(TRACE)
 
-debug: $(ELF) | deps
-	$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --gdb
+debug: $(ELF) | deps-debug
+	$(Q)$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --gdb
 
 clean:
-	rm -rf $(BUILD)
+	$(Q)rm -rf $(BUILD)

@@ -1,6 +1,8 @@
-// askern's AssemblyScript entry. boot/entry.asm sets up the higher half and calls kernel_entry
-// (boot/runtime.c), which instantiates this module (running every file's top-level code, so
-// tests and benchmarks are registered) and then calls kmain.
+// The kernel: boot, the memory subsystem's bring-up, and what the command line asks for.
+// boot/entry.asm sets up the higher half and calls kernel_entry (boot/runtime.c), which
+// instantiates the module (running every file's top-level code, so that tests and benchmarks
+// register) and then calls kmain. The module's entry is all.ts (this file with every self-test
+// and benchmark) or, in a release build (make RELEASE=1), this file alone.
 import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol, setDebugRoots } from "./arch/x86";
 import { gdtInit } from "./arch/gdt";
 import { idtInit, setInterruptHandler } from "./arch/idt";
@@ -21,8 +23,8 @@ import {
   parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, TestSelection, ProblemKind, MAX_PROBLEMS,
   problemKind, problemStart, problemLength,
 } from "./boot/cmdline";
-import { runSelfTests, listTests, watchdogTick, setTestTimeout } from "./selftest/harness";
-import { runBenchmarks } from "./bench/bench";
+import { runSelfTests, listTests, watchdogTick, setTestTimeout, registeredTestCount } from "./selftest/harness";
+import { runBenchmarks, registeredBenchCount } from "./bench/bench";
 import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/phys/pmm";
 import { vmmInit } from "./mm/virt/vmm";
 import { faultInit } from "./mm/virt/fault";
@@ -34,28 +36,6 @@ import { slabPrintInfo } from "./mm/debug/slabinfo";
 import { slabDebugSelect } from "./mm/core/slab/debug";
 import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
-
-// Every file that registers tests or benchmarks, so their top-level code runs.
-import "./selftest/foundation";
-import "./selftest/panics";
-import "./selftest/pmm";
-import "./selftest/vmm";
-import "./selftest/ranges";
-import "./selftest/heap";
-import "./selftest/replay";
-import "./selftest/slab";
-import "./selftest/dma";
-import "./selftest/arena";
-import "./selftest/guard";
-import "./bench/core";
-import "./bench/pmm";
-import "./bench/vmm";
-import "./bench/heap";
-import "./bench/slab";
-import "./bench/arena";
-import "./bench/guard";
-import "./bench/dma";
-import "./bench/replay";
 
 export { isrDispatch } from "./arch/idt";
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
@@ -169,6 +149,10 @@ export function kmain(multibootInfoPhys: u32): void {
 
   sti();
 
+  if ((selection != TestSelection.None && registeredTestCount() == 0) || (options.bench != 0 && registeredBenchCount() == 0)) {
+    logLine(LogLevel.Error, "boot", "this build has no self-tests or benchmarks (a release build): test= and bench cannot run");
+    qemuExit(ExitCode.Fail);
+  }
   if (selection == TestSelection.List) {
     listTests();
     qemuExit(ExitCode.Pass);

@@ -28,6 +28,7 @@ export const LAYERS: Layer[] = [
   { name: "bench", match: /^kernel\/bench\// },
   { name: "selftest", match: /^kernel\/selftest\// },
   { name: "main", match: /^kernel\/main\.ts$/ },
+  { name: "the entry (main with the self-tests and benchmarks)", match: /^kernel\/all\.ts$/ },
 ];
 
 /** The layer of a path relative to the project root (with its rank, 0 lowest), or undefined. */

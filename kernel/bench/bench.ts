@@ -21,6 +21,9 @@ export function registerBench(name: string, fn: BenchFn): void {
   benchCount++;
 }
 
+/** How many benchmarks are registered (0 in a release build, which has none). */
+export function registeredBenchCount(): u32 { return benchCount; }
+
 // A record is written in three parts, so that a name can be built without allocating:
 //   recordStart()  name pieces  recordValueStart(unit)  the value  recordEnd()
 function recordStart(): void { puts("BENCH {\"name\":\""); }

@@ -39,7 +39,7 @@ export function printBacktrace(eip: usize, ebp: usize): void {
     if (returnAddress == 0) break;
     puts("  #"); putByte(48 + depth / 10); putByte(48 + depth % 10); puts(" ");
     putSymbolized(returnAddress); newline();
-    const next = load<u32>(frame);
+    const next = load<usize>(frame);
     if (next <= frame) break;   // frames only grow towards the stack top
     frame = next;
   }

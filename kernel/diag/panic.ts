@@ -115,17 +115,17 @@ export function panicOnException(frame: InterruptFrame): void {
  * main TSS; a saved ESP at or just above the boot stack's guard page means a stack overflow.
  */
 export function onDoubleFault(): void {
-  const savedEsp = load<u32>(mainTss + TSS_ESP);
+  const savedEsp = load<usize>(mainTss + TSS_ESP);
   const guard = linkerAddress(LinkerSymbol.BootStackGuard);
   const bottom = linkerAddress(LinkerSymbol.BootStackBottom);
-  const cr2 = readCr2();
-  const overflow = (savedEsp >= guard && savedEsp < bottom + 512) || (cr2 >= guard && <usize>cr2 < bottom);
+  const cr2 = <usize>readCr2();
+  const overflow = (savedEsp >= guard && savedEsp < bottom + 512) || (cr2 >= guard && cr2 < bottom);
   panicBegin(overflow ? "double fault: kernel stack overflow" : "double fault");
   puts("vector 8 (#DF double fault) handled by its own task; state at the fault:\n");
   putRegister("eax", load<u32>(mainTss + TSS_EAX)); putRegister("ebx", load<u32>(mainTss + TSS_EBX));
   putRegister("ecx", load<u32>(mainTss + TSS_ECX)); putRegister("edx", load<u32>(mainTss + TSS_EDX)); newline();
   putRegister("esi", load<u32>(mainTss + TSS_ESI)); putRegister("edi", load<u32>(mainTss + TSS_EDI));
-  putRegister("ebp", load<u32>(mainTss + TSS_EBP)); putRegister("esp", savedEsp); newline();
+  putRegister("ebp", load<u32>(mainTss + TSS_EBP)); putRegister("esp", <u32>savedEsp); newline();
   putRegister("eip", load<u32>(mainTss + TSS_EIP)); putRegister("cs", load<u32>(mainTss + TSS_CS));
   putRegister("ss", load<u32>(mainTss + TSS_SS)); putRegister("eflags", load<u32>(mainTss + TSS_EFLAGS)); newline();
   putControlRegisters();
@@ -168,7 +168,7 @@ export function onWasmTrap(trap: u32, nativeEip: u32, nativeEbp: u32): void {
  */
 export function asAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   panicBegin("assertion failed");
-  if (message) { puts("message: "); puts(message!); newline(); }
-  if (fileName) { puts("at "); puts(fileName!); puts(":"); putDec(line); puts(":"); putDec(column); newline(); }
+  if (message) { puts("message: "); puts(message); newline(); }
+  if (fileName) { puts("at "); puts(fileName); puts(":"); putDec(line); puts(":"); putDec(column); newline(); }
   panicEnd(null);
 }

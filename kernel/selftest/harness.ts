@@ -36,6 +36,9 @@ let testCount: u32 = 0;
 let timeoutSeconds: u32 = 20;
 export function setTestTimeout(seconds: u32): void { timeoutSeconds = seconds; }
 
+/** How many tests are registered (0 in a release build, which has none). */
+export function registeredTestCount(): u32 { return testCount; }
+
 let currentName: string | null = null;
 let currentNumber: u32 = 0;
 let currentFailures: u32 = 0;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { boot, qemuArgs } from "../../scripts/qemu";
 import { buildIso } from "../../scripts/mkiso";
-import { bootKernel, tail, KERNEL } from "../support/qemu-helpers";
+import { bootKernel, tail, KERNEL, RELEASE_KERNEL } from "../support/qemu-helpers";
 
 describe("boot paths", () => {
   it("boots from a GRUB ISO and passes its self-tests", async () => {
@@ -26,6 +26,24 @@ describe("boot paths", () => {
   it("the shipped ISO (make iso) is a GRUB rescue image", () => {
     const out = execFileSync("file", ["build/askern.iso"], { encoding: "utf8" });
     expect(out).toMatch(/ISO 9660/);
+  });
+});
+
+describe("the release build (make RELEASE=1)", () => {
+  it("boots, brings up the memory subsystem and idles; test= and bench are refused, not ignored", async () => {
+    const idle = await boot({ kernel: RELEASE_KERNEL, cmdline: "", timeoutMs: 5_000 });
+    expect(idle.serial, tail(idle)).toContain("pmm: total");
+    expect(idle.serial, tail(idle)).toContain("nothing to run (no test= or bench): idle");
+    for (const cmdline of ["test=all", "bench"]) {
+      const r = await boot({ kernel: RELEASE_KERNEL, cmdline, timeoutMs: 30_000 });
+      expect(r.status, tail(r)).toBe("fail");
+      expect(r.serial).toContain("this build has no self-tests or benchmarks (a release build): test= and bench cannot run");
+    }
+  });
+  it("holds no self-test or benchmark", () => {
+    const symbols = execFileSync("nm", [RELEASE_KERNEL], { encoding: "utf8" });
+    expect(symbols).not.toMatch(/w2c_kernel_selftest_(pmm|heap|slab)|w2c_kernel_bench_(pmm|heap|slab)/);
+    expect(execFileSync("nm", [KERNEL], { encoding: "utf8" })).toMatch(/w2c_kernel_selftest_heap/);
   });
 });
 

@@ -2,6 +2,8 @@
 import { boot, BootResult, LaunchOptions } from "../../scripts/qemu";
 
 export const KERNEL = "build/askern.elf";
+/** The release build (make RELEASE=1): no self-tests, no benchmarks. */
+export const RELEASE_KERNEL = "build/release/askern.elf";
 
 export interface KernelTests { tests: string[]; panicTests: Array<{ name: string; expects: string[] }>; onDemand: string[] }
 

@@ -196,7 +196,7 @@ export function kcalloc(count: u32, size: u32): usize {
 export function krealloc(ptr: usize, size: u32): usize {
   if (ptr == 0) return kmalloc(size);
   const guarded = ptr >= VRANGE_START;   // (the only kmalloc memory above the linear map, as in kfree)
-  const slab = guarded ? 0 : slabOf(slabRegions, ptr);
+  const slab: usize = guarded ? 0 : slabOf(slabRegions, ptr);
   if (!guarded && slab == 0) return heapRealloc(kernelHeap, ptr, size);   // a heap block, or refused there
   const have = guarded ? guardSize(ptr) : kmallocObjectSize(slab, ptr);
   if (have == 0 || size == 0) { kfree(ptr); return 0; }     // (not an object: kfree logs it)

@@ -1,0 +1,26 @@
+// The module's entry in every build but the release build: the kernel (main.ts) with every file
+// that registers self-tests or benchmarks, so that their top-level code runs at instantiation.
+// `make RELEASE=1` builds main.ts alone (docs/source-tree.md).
+export * from "./main";
+
+import "./selftest/foundation";
+import "./selftest/panics";
+import "./selftest/pmm";
+import "./selftest/vmm";
+import "./selftest/ranges";
+import "./selftest/heap";
+import "./selftest/replay";
+import "./selftest/slab";
+import "./selftest/dma";
+import "./selftest/arena";
+import "./selftest/guard";
+import "./bench/core";
+import "./bench/pmm";
+import "./bench/vmm";
+import "./bench/heap";
+import "./bench/slab";
+import "./bench/arena";
+import "./bench/guard";
+import "./bench/dma";
+import "./bench/replay";
+
