@@ -7,7 +7,8 @@ import { ISA_DMA_LIMIT } from "../mm/core/frames";
 import { linearVirt } from "../mm/layout";
 import { kmalloc, kfree, kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { dmaPoolCreate, dmaPoolDestroy } from "../mm/alloc/dma";
-import { dmaAlloc, dmaFree, dmaVirtToPhys, dmaPhysToVirt, dmaPoolCheck, DmaError } from "../mm/core/buddy";
+import { dmaAlloc, dmaFree, dmaVirtToPhys, dmaPhysToVirt, dmaPoolCheck } from "../mm/core/buddy";
+import { AllocError } from "../mm/core/alloc-error";
 
 registerTest("dma.isa_pool", () => {
   // (the kmalloc side may keep what it took for the bookkeeping: an empty slab, a span in reserve)
@@ -37,7 +38,7 @@ registerTest("dma.isa_pool", () => {
   check(count > 20, "the pool served many requests");
   checkEqual(dmaPoolCheck(pool), 0, "the pool's checker");
   checkEqual(dmaPoolDestroy(pool), 0, "destroy refuses while chunks are in use");
-  for (let i: u32 = 0; i < count; i++) if (dmaFree(pool, load<usize>(held + i * 4)) != DmaError.Ok) wrong++;
+  for (let i: u32 = 0; i < count; i++) if (dmaFree(pool, load<usize>(held + i * 4)) != AllocError.Ok) wrong++;
   checkEqual(wrong, 0, "every chunk freed");
   checkEqual(dmaAlloc(pool, 16 * 4096), pool.virtBase, "merged back: the whole run is one chunk again");
   dmaFree(pool, pool.virtBase);

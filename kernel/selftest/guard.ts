@@ -7,16 +7,14 @@ import { pmmFreeFrames } from "../mm/phys/pmm";
 import { kernelEntry, kernelRanges, rangeContaining, rangeFlags, RANGE_RETIRED } from "../mm/virt/vmm";
 import { PAGE_PRESENT } from "../mm/virt/paging";
 import { VRANGE_AREA_START } from "../mm/layout";
-import {
-  guardAlloc, guardFree, guardSize, guardOwns, guardStats, guardQuarantined, guardDrainQuarantine,
-  GuardError, GUARD_QUARANTINE,
-} from "../mm/alloc/guard";
+import { guardAlloc, guardFree, guardSize, guardOwns, guardStats, guardQuarantined, guardDrainQuarantine, GUARD_QUARANTINE } from "../mm/alloc/guard";
 import { guardPatternByte } from "../mm/core/guard-layout";
 import {
   kmalloc, kfree, ksize, krealloc, kmallocAligned, kmallocHeldFrames, kmallocSetSampling, kmallocSampling, kmallocSampled,
 } from "../mm/alloc/kmalloc";
-import { HeapError } from "../mm/core/heap/heap";
+
 import { arenaAlloc } from "../mm/alloc/arena";
+import { AllocError } from "../mm/core/alloc-error";
 
 const PAGE: u32 = 4096;
 @inline function present(virt: u32): bool { return (kernelEntry(virt) & PAGE_PRESENT) != 0; }
@@ -45,7 +43,7 @@ registerTest("guard.placement", () => {
       if (p > first && <u32>load<u8>(p - 1) != guardPatternByte(p - 1)) wrong++;   // slack holds the pattern
       if (end > p + size && <u32>load<u8>(p + size) != guardPatternByte(p + size)) wrong++;
       memory.fill(p, 0x5A, size);                                             // all of it is usable
-      if (guardFree(p) != GuardError.Ok) wrong++;
+      if (guardFree(p) != AllocError.Ok) wrong++;
       if (!retired(first) || present(first) || present(end - 1)) wrong++;    // retired: unmapped, space kept
     }
   }
@@ -64,18 +62,18 @@ registerTest("guard.bad_frees", () => {
   if (!check(p != 0 && q != 0, "two allocations")) return;
   store<u8>(p, 7);
   const refused = stats.refused, live = stats.live;
-  checkEqual(guardFree(p + 16), GuardError.NotObject, "an interior pointer");
-  checkEqual(guardFree(p - 16), GuardError.NotObject, "a pointer into the slack");
-  checkEqual(guardFree(arenaAlloc(16, 16)), GuardError.NotGuard, "a pointer in another range (the transient arena)");
-  checkEqual(guardFree(0xC0100000), GuardError.NotGuard, "a pointer outside the range area");
+  checkEqual(guardFree(p + 16), AllocError.Interior, "an interior pointer");
+  checkEqual(guardFree(p - 16), AllocError.Interior, "a pointer into the slack");
+  checkEqual(guardFree(arenaAlloc(16, 16)), AllocError.Foreign, "a pointer in another range (the transient arena)");
+  checkEqual(guardFree(0xC0100000), AllocError.Foreign, "a pointer outside the range area");
   checkEqual(stats.refused, refused + 4, "each refusal counted");
   checkEqual(stats.live, live, "nothing freed");
   checkEqual(load<u8>(p), 7, "the allocation untouched");
-  checkEqual(guardFree(p), GuardError.Ok, "then the real free");
-  checkEqual(guardFree(p), GuardError.DoubleFree, "a double free (in quarantine)");
-  checkEqual(kfree(q + 8), HeapError.Interior, "kfree of a guard interior pointer");
-  checkEqual(kfree(q), HeapError.Ok, "kfree of a guard object");
-  checkEqual(kfree(q), HeapError.DoubleFree, "kfree of it again");
+  checkEqual(guardFree(p), AllocError.Ok, "then the real free");
+  checkEqual(guardFree(p), AllocError.DoubleFree, "a double free (in quarantine)");
+  checkEqual(kfree(q + 8), AllocError.Interior, "kfree of a guard interior pointer");
+  checkEqual(kfree(q), AllocError.Ok, "kfree of a guard object");
+  checkEqual(kfree(q), AllocError.DoubleFree, "kfree of it again");
   checkEqual(stats.refused, refused + 7, "the kfree refusals counted by the guard allocator");
 });
 
@@ -119,7 +117,7 @@ registerTest("guard.kfence_sampling", () => {
   checkEqual(guarded, 25, "one allocation in 4 came from guard pages");
   checkEqual(kmallocSampled() - sampled, 25, "and was counted");
   let wrong: u32 = 0;
-  for (let i: u32 = 0; i < 100; i++) if (kfree(load<usize>(held + i * 4)) != HeapError.Ok) wrong++;
+  for (let i: u32 = 0; i < 100; i++) if (kfree(load<usize>(held + i * 4)) != AllocError.Ok) wrong++;
   checkEqual(wrong, 0, "kfree takes both kinds");
   kmallocSetSampling(0);
   const p = kmalloc(64);
@@ -152,7 +150,7 @@ registerOnDemandTest("guard.every_kmalloc", () => {
     store<usize>(table + i * 8, grown);
   }
   checkEqual(wrong, 0, "krealloc moves a guard object and keeps its contents");
-  for (let i: u32 = 0; i < 64; i++) if (kfree(load<usize>(table + i * 8)) != HeapError.Ok) wrong++;
+  for (let i: u32 = 0; i < 64; i++) if (kfree(load<usize>(table + i * 8)) != AllocError.Ok) wrong++;
   checkEqual(wrong, 0, "every guard object freed");
   kfree(table);
   kfree(aligned);

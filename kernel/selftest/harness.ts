@@ -17,6 +17,7 @@ import { Random, randomSeed } from "../lib/random";
 import { TestSelection } from "../boot/cmdline";
 import { nameListContains } from "../lib/names";
 import { isPanicking } from "../diag/panic";
+import { Invariant, invariantText } from "../mm/core/invariant";
 
 export type TestFn = () => void;
 
@@ -127,8 +128,8 @@ function runOne(i: u32): void {
 
 // Invariant checkers run after every test (the PMM's, the heap's...): a test that leaves an
 // allocator broken fails, even if its own checks passed.
-/** Returns 0 when the checked structure is sound, else the number of the broken invariant. */
-export type InvariantCheck = () => u32;
+/** Returns Invariant.Holds when the checked structure is sound, else the broken invariant. */
+export type InvariantCheck = () => Invariant;
 const MAX_AFTER_CHECKS: u32 = 8;
 const afterChecks = memory.data(MAX_AFTER_CHECKS * 8, 4);   // { name: string, fn }
 let afterCheckCount: u32 = 0;
@@ -144,9 +145,9 @@ export function registerAfterTestCheck(name: string, fn: InvariantCheck): void {
 function runAfterTestChecks(): void {
   for (let i: u32 = 0; i < afterCheckCount; i++) {
     const broken = changetype<InvariantCheck>(load<usize>(afterChecks + i * 8, 4))();
-    if (broken != 0) {
+    if (broken != Invariant.Holds) {
       puts("# after the test: "); puts(changetype<string>(load<usize>(afterChecks + i * 8)));
-      puts(" reports broken invariant "); putDec(broken); newline();
+      puts(" reports broken invariant "); putDec(broken); puts(" ("); puts(invariantText(broken)); puts(")"); newline();
       currentFailures++;
     }
   }

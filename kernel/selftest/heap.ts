@@ -11,12 +11,10 @@ import {
   kmalloc, kmallocAligned, kzalloc, kcalloc, krealloc, kfree, ksize, kmallocCheck, kernelHeapInstance,
   kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS, kmallocWithoutSampling,
 } from "../mm/alloc/kmalloc";
-import {
-  Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, heapTrim, heapPrintStats,
-  HeapError, SPAN_BYTES, heapFlushCache,
-} from "../mm/core/heap/heap";
+import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, heapTrim, heapPrintStats, SPAN_BYTES, heapFlushCache } from "../mm/core/heap/heap";
 import { rdtsc } from "../arch/x86";
 import { PageProvider } from "../mm/core/pages";
+import { AllocError } from "../mm/core/alloc-error";
 
 registerAfterTestCheck("pmmCheck", pmmCheck);
 registerAfterTestCheck("kmallocCheck", kmallocCheck);
@@ -50,23 +48,23 @@ function kmallocApi(): void {
   // Bad pointers: refused with the reason, nothing changes.
   const liveBefore = heap.liveBlocks;
   const frame = allocLowFrame();
-  checkEqual(kfree(linearVirt(frame) + 16), HeapError.Foreign, "a pointer from elsewhere");
+  checkEqual(kfree(linearVirt(frame) + 16), AllocError.Foreign, "a pointer from elsewhere");
   freeFrame(frame);
-  checkEqual(kfree(grown + 16), HeapError.Interior, "an interior pointer");
-  checkEqual(kfree(grown + 4), HeapError.Misaligned, "a misaligned pointer");
+  checkEqual(kfree(grown + 16), AllocError.Interior, "an interior pointer");
+  checkEqual(kfree(grown + 4), AllocError.Misaligned, "a misaligned pointer");
   checkEqual(ksize(grown + 16), 0, "ksize of an interior pointer");
   checkEqual(krealloc(grown + 16, 10), 0, "krealloc of an interior pointer");
   checkEqual(kmalloc(0), 0, "kmalloc(0)");
   checkEqual(heap.liveBlocks, liveBefore, "the bad calls changed nothing");
-  checkEqual(kfree(grown), HeapError.Ok, "free");
-  checkEqual(kfree(grown), HeapError.DoubleFree, "a double free");
+  checkEqual(kfree(grown), AllocError.Ok, "free");
+  checkEqual(kfree(grown), AllocError.DoubleFree, "a double free");
   checkEqual(heap.errors - errorsBefore, 7, "seven errors reported (ksize answers 0 without one)");
-  checkEqual(kfree(z), HeapError.Ok, "free");
-  checkEqual(kfree(c), HeapError.Ok, "free");
-  checkEqual(kfree(p), HeapError.Ok, "free");
-  checkEqual(kfree(big), HeapError.Ok, "free the 1 MiB block");
-  checkEqual(kfree(big), HeapError.Foreign, "its pages are gone: a second free is foreign");
-  checkEqual(kfree(0), HeapError.Ok, "kfree(0) does nothing");
+  checkEqual(kfree(z), AllocError.Ok, "free");
+  checkEqual(kfree(c), AllocError.Ok, "free");
+  checkEqual(kfree(p), AllocError.Ok, "free");
+  checkEqual(kfree(big), AllocError.Ok, "free the 1 MiB block");
+  checkEqual(kfree(big), AllocError.Foreign, "its pages are gone: a second free is foreign");
+  checkEqual(kfree(0), AllocError.Ok, "kfree(0) does nothing");
 }
 
 /** Marks a block's first and last bytes with values derived from its size. */
@@ -98,7 +96,7 @@ registerTest("heap.stress", () => {
         mark(q, to);
         store<usize>(slot, q); store<u32>(slot, to, 4);
       } else {
-        if (kfree(ptr) != HeapError.Ok) badFrees++;
+        if (kfree(ptr) != AllocError.Ok) badFrees++;
         store<usize>(slot, 0); live--;
       }
     } else {
@@ -116,7 +114,7 @@ registerTest("heap.stress", () => {
   checkEqual(lost, 0, "no allocation failed");
   for (let i: u32 = 0; i < SLOTS; i++) {
     const ptr = load<usize>(table + i * 8);
-    if (ptr != 0 && kfree(ptr) != HeapError.Ok) badFrees++;
+    if (ptr != 0 && kfree(ptr) != AllocError.Ok) badFrees++;
   }
   checkEqual(badFrees, 0, "every block freed");
   const heap = kernelHeapInstance();
@@ -186,7 +184,7 @@ registerTest("heap.second_instance", () => {
   checkEqual(heapAlloc(heap, 100000, 0), 0, "a large block does not fit this provider: 0, no panic");
   checkEqual(heapCheck(heap), 0, "the instance's invariants");
   check(heapSize(kernelHeapInstance(), bufferBase + SPAN_BYTES + 1072) == 0, "the kernel heap does not own its blocks");
-  checkEqual(heapFree(heap, control), HeapError.Foreign, "nor does it own the kernel heap's");
+  checkEqual(heapFree(heap, control), AllocError.Foreign, "nor does it own the kernel heap's");
   freeFrames(phys, frames);
   kfree(changetype<usize>(provider));
   kfree(control);
@@ -226,7 +224,7 @@ registerTest("heap.chaos", () => {
       if (misuse && roll < 32) {
         // a bad free: interior or misaligned; nothing may change
         const bad = size > 32 ? ptr + 16 : ptr + 4;
-        const expected = size > 32 ? HeapError.Interior : HeapError.Misaligned;
+        const expected = size > 32 ? AllocError.Interior : AllocError.Misaligned;
         if (heapFree(heap, bad) != expected) wrongErrors++;   // large blocks too: both are inside their first chunk
         badCalls++;
       } else if (roll < 16) {
@@ -237,8 +235,8 @@ registerTest("heap.chaos", () => {
         mark(q, to);
         store<usize>(slot, q); store<u32>(slot, to, 4);
       } else {
-        if (heapFree(heap, ptr) != HeapError.Ok) wrongErrors++;
-        if (misuse) { if (heapFree(heap, ptr) == HeapError.Ok) wrongErrors++; badCalls++; }   // a double free
+        if (heapFree(heap, ptr) != AllocError.Ok) wrongErrors++;
+        if (misuse) { if (heapFree(heap, ptr) == AllocError.Ok) wrongErrors++; badCalls++; }   // a double free
         store<usize>(slot, 0);
       }
     } else {
@@ -262,7 +260,7 @@ registerTest("heap.chaos", () => {
   heapPrintStats(heap, "chaos heap");
   for (let i: u32 = 0; i < CHAOS_SLOTS; i++) {
     const ptr = load<usize>(table + i * 8);
-    if (ptr != 0 && heapFree(heap, ptr) != HeapError.Ok) wrongErrors++;
+    if (ptr != 0 && heapFree(heap, ptr) != AllocError.Ok) wrongErrors++;
   }
   checkEqual(heapCheck(heap), 0, "the checker after freeing everything");
   heapTrim(heap);

@@ -10,12 +10,11 @@ import {
   kmalloc, kfree, ksize, krealloc, kzalloc, kernelPageProvider, kernelSlabRegions, kmallocHeldFrames, kmallocCheck,
   KMALLOC_SLAB_MAX, kmallocWithoutSampling,
 } from "../mm/alloc/kmalloc";
-import { HeapError } from "../mm/core/heap/heap";
+
 import { SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck } from "../mm/core/slab/regions";
-import {
-  SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, cacheShrink, slabCheckAll,
-} from "../mm/core/slab/cache";
+import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, cacheShrink, slabCheckAll } from "../mm/core/slab/cache";
 import { rdtsc } from "../arch/x86";
+import { AllocError } from "../mm/core/alloc-error";
 
 // It checks what the slab and heap back ends do, so it runs with kmalloc's sampling off (it
 // passes in a kmalloc=guard boot too).
@@ -30,17 +29,17 @@ function kmallocClasses(): void {
     if (!check(p != 0, "kmalloc of a small size")) return;
     checkEqual(p & 15, 0, "16-aligned");
     checkEqual(ksize(p), classes[i], "ksize is the class's size");
-    checkEqual(kfree(p), HeapError.Ok, "kfree of a class object");
+    checkEqual(kfree(p), AllocError.Ok, "kfree of a class object");
   }
   const big = kmalloc(KMALLOC_SLAB_MAX + 1);
   check(big != 0 && ksize(big) >= KMALLOC_SLAB_MAX + 1, "above 2 KiB: a heap block");
-  checkEqual(kfree(big), HeapError.Ok, "kfree of a heap block");
+  checkEqual(kfree(big), AllocError.Ok, "kfree of a heap block");
   // Bad frees of class objects: refused with their reason, nothing changed.
   const a = kmalloc(100), b = kmalloc(100);
-  checkEqual(kfree(a + 16), HeapError.Interior, "inside a class object");
+  checkEqual(kfree(a + 16), AllocError.Interior, "inside a class object");
   checkEqual(ksize(a + 16), 0, "ksize of an interior pointer");
-  checkEqual(kfree(a), HeapError.Ok, "free");
-  checkEqual(kfree(a), HeapError.DoubleFree, "a double free of the newest free object");
+  checkEqual(kfree(a), AllocError.Ok, "free");
+  checkEqual(kfree(a), AllocError.DoubleFree, "a double free of the newest free object");
   // krealloc: stays while it fits the class, moves (contents kept) when it does not.
   memory.fill(b, 0x6B, 100);
   checkEqual(krealloc(b, 120), b, "krealloc within the class keeps the object");
@@ -49,7 +48,7 @@ function kmallocClasses(): void {
   let wrong: u32 = 0;
   for (let i: u32 = 0; i < 100; i++) if (load<u8>(c + i) != 0x6B) wrong++;
   checkEqual(wrong, 0, "the contents moved too");
-  checkEqual(kfree(c), HeapError.Ok, "free the moved block");
+  checkEqual(kfree(c), AllocError.Ok, "free the moved block");
   const z = kzalloc(2000);
   let nonZero: u32 = 0;
   for (let i: u32 = 0; i < 2000; i++) if (load<u8>(z + i) != 0) nonZero++;
@@ -99,13 +98,13 @@ registerTest("slab.chaos", () => {
         const cache = changetype<SlabCache>(cachesAt + which * CACHE_BYTES);
         if (misuse) {   // another cache's free of it: refused, nothing changed
           const other = changetype<SlabCache>(cachesAt + ((which + 1) % CHAOS_CACHES) * CACHE_BYTES);
-          if (cacheFree(other, ptr) != SlabError.WrongCache) wrong++;
+          if (cacheFree(other, ptr) != AllocError.WrongCache) wrong++;
           bad++;
         }
-        if (cacheFree(cache, ptr) != SlabError.Ok) wrong++;
+        if (cacheFree(cache, ptr) != AllocError.Ok) wrong++;
       } else {
-        if (misuse) { if (kfree(ptr + 8) == HeapError.Ok) wrong++; bad++; }   // inside it
-        if (kfree(ptr) != HeapError.Ok) wrong++;
+        if (misuse) { if (kfree(ptr + 8) == AllocError.Ok) wrong++; bad++; }   // inside it
+        if (kfree(ptr) != AllocError.Ok) wrong++;
       }
       store<usize>(slot, 0);
     } else {
@@ -188,7 +187,7 @@ registerTest("slab.debug_reports", () => {
   // a one-byte overflow, caught when the object is freed
   let p = cacheAlloc(a);
   store<u8>(p + 40, 0x41);
-  checkEqual(cacheFree(a, p), SlabError.Ok, "the overflowed object is still freed");
+  checkEqual(cacheFree(a, p), AllocError.Ok, "the overflowed object is still freed");
   checkEqual(a.debugErrors, 1, "a one-byte overflow: one report");
   // a one-byte underflow
   p = cacheAlloc(a);
@@ -206,18 +205,18 @@ registerTest("slab.debug_reports", () => {
   const r = cacheAlloc(a);
   cacheFree(a, q);
   cacheFree(a, r);
-  checkEqual(cacheFree(a, q), SlabError.DoubleFree, "a double free is refused");
+  checkEqual(cacheFree(a, q), AllocError.DoubleFree, "a double free is refused");
   checkEqual(a.debugErrors, 4, "a double free: one report");
   // a free into the wrong cache
   const other = cacheAlloc(b);
-  checkEqual(cacheFree(a, other), SlabError.WrongCache, "a free into the wrong cache is refused");
+  checkEqual(cacheFree(a, other), AllocError.WrongCache, "a free into the wrong cache is refused");
   checkEqual(a.debugErrors, 5, "a free into the wrong cache: one report");
   checkEqual(b.debugErrors, 0, "nothing reported against the other cache");
   cacheFree(b, other);
   // the caches keep working, with no more reports
   const held = kmalloc(300 * 4);
   for (let i: u32 = 0; i < 300; i++) store<usize>(held + i * 4, cacheAlloc(a));
-  for (let i: u32 = 0; i < 300; i++) if (cacheFree(a, load<usize>(held + i * 4)) != SlabError.Ok) checkEqual(i, 300, "a clean free");
+  for (let i: u32 = 0; i < 300; i++) if (cacheFree(a, load<usize>(held + i * 4)) != AllocError.Ok) checkEqual(i, 300, "a clean free");
   kfree(held);
   checkEqual(a.debugErrors, 5, "no report for clean use");
   checkEqual(slabCheckAll(regions), 0, "the checkers");
@@ -238,7 +237,7 @@ registerOnDemandTest("slab.debug_kmalloc", () => {
   checkEqual(others, 0, "no other class is");
   const p = kmalloc(64);
   store<u8>(p + 64, 0x41);
-  checkEqual(kfree(p), HeapError.Ok, "kfree of the overflowed object");
+  checkEqual(kfree(p), AllocError.Ok, "kfree of the overflowed object");
   checkEqual(changetype<SlabCache>(kmalloc64).debugErrors, 1, "one report on kmalloc-64");
   const q = kmalloc(64);
   memory.fill(q, 0x42, 64);   // all of it, and no more

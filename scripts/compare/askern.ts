@@ -20,6 +20,7 @@ import {
   TRACE_OP_BYTES, TRACE_LIVE_BYTES_PER_ID,
 } from "../../kernel/lib/trace";
 import { reportToConsole } from "../../kernel/console/report-sink";
+import { AllocError } from "../../kernel/mm/core/alloc-error";
 
 reportToConsole();   // the cores' reports go to the (mocked) serial port
 
@@ -100,7 +101,7 @@ export function kmAlloc(size: u32, align: u32): usize {
   return align <= 16 && size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(kmallocCacheForSize(caches, table, size)) : heapAlloc(theHeap, size, align);
 }
 
-/** As kfree: HeapError.Ok (0) when freed, else the refusal. */
+/** As kfree: AllocError.Ok (0) when freed, else the refusal. */
 export function kmFree(ptr: usize): u32 {
   const slab = slabOf(regions, ptr);
   return slab == 0 ? heapFree(theHeap, ptr) : kmallocFreeObject(slab, ptr);

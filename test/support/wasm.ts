@@ -1,6 +1,8 @@
 // Loads a host build of AssemblyScript modules (build/host/<name>.wasm, made by the Makefile
 // from test/support/entry/<name>.ts) with the arch imports mocked, and helpers to move bytes and
-// strings in and out of its memory.
+// strings in and out of its memory. The mock includes a serial port (COM1): its line status says
+// "ready to send", and every byte written to its data register is kept, so a test can read what
+// the module logged (its cores report through the console, console/report-sink.ts).
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 
@@ -10,7 +12,12 @@ export interface HostModule {
   bytes(): Uint8Array;
   /** Records every arch call by name, for tests of hardware-facing code. */
   archCalls: Array<{ name: string; args: number[] }>;
+  /** What the module wrote to the serial port since it was loaded (or since clearSerial). */
+  serial(): string;
+  clearSerial(): void;
 }
+
+const COM1_DATA = 0x3f8, COM1_LINE_STATUS = 0x3fd, LINE_STATUS_TRANSMIT_EMPTY = 0x20;
 
 function readAsString(memory: WebAssembly.Memory, ptr: number): string {
   if (!ptr) return "";
@@ -23,10 +30,16 @@ export function loadHostModule(name: string, archOverrides: Record<string, (...a
   const module = new WebAssembly.Module(readFileSync(`build/host/${name}.wasm`));
   const archCalls: HostModule["archCalls"] = [];
   let memory: WebAssembly.Memory | undefined;
+  let serial = "";
+  const serialPort: Record<string, (...a: number[]) => number | void> = {
+    inb: (port) => (port === COM1_LINE_STATUS ? LINE_STATUS_TRANSMIT_EMPTY : 0),
+    outb: (port, value) => { if (port === COM1_DATA) serial += String.fromCharCode(value); },
+  };
   const arch = new Proxy({}, {
     get: (_t, prop: string) => (...args: number[]) => {
       archCalls.push({ name: prop, args });
-      return archOverrides[prop] ? archOverrides[prop](...args) : 0;
+      const handler = archOverrides[prop] ?? serialPort[prop];
+      return handler ? handler(...args) : 0;
     },
   });
   const env = {
@@ -36,7 +49,19 @@ export function loadHostModule(name: string, archOverrides: Record<string, (...a
   };
   const instance = new WebAssembly.Instance(module, { arch, env } as WebAssembly.Imports);
   memory = instance.exports.memory as WebAssembly.Memory;
-  return { exports: instance.exports as Record<string, any>, memory, bytes: () => new Uint8Array(memory!.buffer), archCalls };
+  return {
+    exports: instance.exports as Record<string, any>, memory, bytes: () => new Uint8Array(memory!.buffer), archCalls,
+    serial: () => serial, clearSerial: () => { serial = ""; },
+  };
+}
+
+/** The allocators' refusal reasons (kernel/mm/core/alloc-error.ts), read from a module that exports them. */
+export function allocErrors(m: HostModule) {
+  const value = (name: string): number => (m.exports[name] as WebAssembly.Global).value;
+  return {
+    OK: value("ALLOC_OK"), FOREIGN: value("ALLOC_FOREIGN"), MISALIGNED: value("ALLOC_MISALIGNED"),
+    INTERIOR: value("ALLOC_INTERIOR"), DOUBLE_FREE: value("ALLOC_DOUBLE_FREE"), WRONG_CACHE: value("ALLOC_WRONG_CACHE"),
+  };
 }
 
 /** fast-check parameters for this run: the seed printed by test/support/global-setup.ts. */

@@ -27,19 +27,12 @@ import {
   GuardRing, GUARD_RING_BYTES, GUARD_MAX_ALIGN, guardPagesFor, guardObjectOffset, guardPatternByte, guardFillPattern,
   guardFirstBadByte, guardRingInit, guardRingPut, guardRingTake,
 } from "../core/guard-layout";
+import { AllocError } from "../core/alloc-error";
 
 /** Freed allocations kept retired (unmapped, faulting) before their space is released. */
 export const GUARD_QUARANTINE: u32 = 256;
 /** Pages of the range area the guard allocator leaves free for everyone else (16 MiB). */
 export const GUARD_AREA_SPARE_PAGES: u32 = 4096;
-
-/** Why guardFree refused. */
-export const enum GuardError {
-  Ok = 0,
-  NotGuard = 1,     // no guard allocation holds the address
-  NotObject = 2,    // inside a guard allocation, not its object's first byte
-  DoubleFree = 3,   // the allocation is freed already (in quarantine)
-}
 
 /** Counters, for statistics and tests. */
 @unmanaged export class GuardStats {
@@ -149,15 +142,15 @@ export function guardSize(ptr: usize): u32 {
  * corrupted), returns its pages to the PMM and keeps its range retired in the quarantine, so a
  * later touch panics as a use after free; the oldest quarantined range is released when the
  * quarantine is full. A pointer that is not a live guard object is logged and refused
- * (GuardError), nothing changed.
+ * (AllocError), nothing changed.
  */
-export function guardFree(ptr: usize): GuardError {
+export function guardFree(ptr: usize): AllocError {
   const first = guardRangeOf(ptr);
-  let error = GuardError.Ok;
-  if (first == 0) error = GuardError.NotGuard;
-  else if (isRetired(first)) error = GuardError.DoubleFree;
-  else if (load<u32>(recordAt(first), RECORD_OBJECT) != <u32>ptr) error = GuardError.NotObject;
-  if (error != GuardError.Ok) { refuseFree(ptr, first, error); return error; }
+  let error = AllocError.Ok;
+  if (first == 0) error = AllocError.Foreign;
+  else if (isRetired(first)) error = AllocError.DoubleFree;
+  else if (load<u32>(recordAt(first), RECORD_OBJECT) != <u32>ptr) error = AllocError.Interior;
+  if (error != AllocError.Ok) { refuseFree(ptr, first, error); return error; }
   const size = load<u32>(recordAt(first), RECORD_SIZE);
   const pages = guardPagesOf(first), end = first + (pages << 12);
   const front = guardFirstBadByte(first, ptr);
@@ -170,7 +163,7 @@ export function guardFree(ptr: usize): GuardError {
   stats.frees++;
   stats.live--;
   stats.livePages -= pages;
-  return GuardError.Ok;
+  return AllocError.Ok;
 }
 
 /** Pages of the guard allocation at `first` (its range's pages, without the guard page). */
@@ -202,13 +195,13 @@ export function guardPrintStats(): void {
   puts(" in quarantine, "); putDec(stats.refused); puts(" refused, "); putDec(stats.full); puts(" turned away (area full)\n");
 }
 
-function refuseFree(ptr: usize, first: u32, error: GuardError): void {
+function refuseFree(ptr: usize, first: u32, error: AllocError): void {
   stats.refused++;
   if (!logBegin(LogLevel.Error, "guard")) return;
   puts("guardFree("); putHex(ptr); puts("): ");
-  if (error == GuardError.NotGuard) puts("no guard allocation holds it");
+  if (error == AllocError.Foreign) puts("no guard allocation holds it");
   else {
-    puts(error == GuardError.DoubleFree ? "freed already (in quarantine): a double free" : "not the start of the object");
+    puts(error == AllocError.DoubleFree ? "freed already (in quarantine): a double free" : "not the start of the object");
     putObject(first);
   }
   puts("; nothing changed\n");

@@ -17,16 +17,16 @@ import { puts, putDec, newline } from "../../console/console";
 import { allocFrames, freeFrames, claimFrames } from "../phys/pmm";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, VRANGE_START, linearVirt } from "../layout";
 import { PageProvider } from "../core/pages";
-import {
-  Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck, HeapError,
-} from "../core/heap/heap";
+import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf } from "../core/slab/regions";
 import { SlabCache, CACHE_BYTES, cacheAlloc, slabCheckAll } from "../core/slab/cache";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
   kmallocFreeObject, kmallocObjectSize,
 } from "../core/kmalloc-classes";
-import { GuardError, guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
+import { guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
+import { AllocError } from "../core/alloc-error";
+import { Invariant } from "../core/invariant";
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
@@ -210,22 +210,20 @@ export function krealloc(ptr: usize, size: u32): usize {
 
 /**
  * Frees a kmalloc'd block: a class object goes back to its cache, a guard object to the guard
- * allocator, anything else to the heap. A pointer none of them handed out is logged and refused
- * (HeapError). kfree(0) is a no-op.
+ * allocator, anything else to the heap. A pointer none of them handed out is logged and refused,
+ * and the reason (AllocError) is the refusing allocator's own. kfree(0) is a no-op.
  */
-@inline export function kfree(ptr: usize): HeapError {
+@inline export function kfree(ptr: usize): AllocError {
   const slab = slabOf(slabRegions, ptr);
   if (slab == 0) return kfreeNotSlab(ptr);
   return kmallocFreeObject(slab, ptr);
 }
 
 /** kfree of anything but a class object: 0, a guard object, or a heap block (or refused there). */
-function kfreeNotSlab(ptr: usize): HeapError {
-  if (ptr == 0) return HeapError.Ok;
+function kfreeNotSlab(ptr: usize): AllocError {
+  if (ptr == 0) return AllocError.Ok;
   if (ptr < VRANGE_START) return heapFree(kernelHeap, ptr);
-  const error = guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
-  return error == GuardError.Ok ? HeapError.Ok : error == GuardError.DoubleFree ? HeapError.DoubleFree :
-    error == GuardError.NotObject ? HeapError.Interior : HeapError.Foreign;
+  return guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
 }
 
 /**
@@ -239,8 +237,8 @@ export function ksize(ptr: usize): u32 {
   return kmallocObjectSize(slab, ptr);
 }
 
-/** The kernel heap's and the slab regions' checkers (0 = every invariant holds, else the first failure). */
-export function kmallocCheck(): u32 {
+/** The kernel heap's and the slab regions' checkers: Invariant.Holds, or the first broken invariant. */
+export function kmallocCheck(): Invariant {
   const heap = heapCheck(kernelHeap);
-  return heap != 0 ? heap : slabCheckAll(slabRegions);
+  return heap != Invariant.Holds ? heap : slabCheckAll(slabRegions);
 }

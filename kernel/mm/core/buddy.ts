@@ -18,6 +18,8 @@
 // So an allocation is a count-trailing-zeros and a split per halving, a free is a map check
 // and a merge per level: O(orders), no search.
 import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportEnd } from "./report";
+import { AllocError } from "./alloc-error";
+import { Invariant } from "./invariant";
 
 /** The smallest chunk: 16 bytes (order 4). */
 export const MIN_ORDER: u32 = 4;
@@ -30,8 +32,6 @@ const FREE_MARK: u8 = 0x40;
 const USED_MARK: u8 = 0x80;
 const ORDER_MASK: u8 = 0x3F;
 
-/** What dmaFree found wrong with a pointer. */
-export const enum DmaError { Ok = 0, Foreign = 1, NotChunk = 2, DoubleFree = 3 }
 
 // The pool's control block (DMA_POOL_BYTES, caller's memory): these fields, then the free-list
 // heads (one per order, 0..MAX_ORDER). The unit map is separate (dmaMapBytes).
@@ -150,20 +150,20 @@ export function dmaChunkSize(pool: DmaPool, virt: usize): u32 {
  * handed out now (outside the pool, inside a chunk, already free) is logged with the address and
  * the reason, returned as an error, and changes nothing. O(orders).
  */
-export function dmaFree(pool: DmaPool, virt: usize): DmaError {
-  let error = DmaError.Ok;
-  if (!inPool(pool, virt)) error = DmaError.Foreign;
-  else if ((virt & (MIN_CHUNK - 1)) != 0) error = DmaError.NotChunk;
+export function dmaFree(pool: DmaPool, virt: usize): AllocError {
+  let error = AllocError.Ok;
+  if (!inPool(pool, virt)) error = AllocError.Foreign;
+  else if ((virt & (MIN_CHUNK - 1)) != 0) error = AllocError.Interior;
   else {
     const m = mark(pool, virt);
-    if ((m & FREE_MARK) != 0) error = DmaError.DoubleFree;
-    else if ((m & USED_MARK) == 0) error = DmaError.NotChunk;
+    if ((m & FREE_MARK) != 0) error = AllocError.DoubleFree;
+    else if ((m & USED_MARK) == 0) error = AllocError.Interior;
   }
-  if (error != DmaError.Ok) {
+  if (error != AllocError.Ok) {
     pool.errors++;
     if (reportBegin(ReportLevel.Error, "dma")) {
       reportText("dmaFree("); reportHex(<u32>virt); reportText("): ");
-      reportText(error == DmaError.Foreign ? "not in this pool" : error == DmaError.DoubleFree ? "already free (double free)" : "not the start of a chunk");
+      reportText(error == AllocError.Foreign ? "not in this pool" : error == AllocError.DoubleFree ? "already free (double free)" : "not the start of a chunk");
       reportText("; pool unchanged"); reportEnd();
     }
     return error;
@@ -185,7 +185,7 @@ export function dmaFree(pool: DmaPool, virt: usize): DmaError {
     order++;
   }
   pushFree(pool, chunk, order);
-  return DmaError.Ok;
+  return AllocError.Ok;
 }
 
 /** The physical address of `virt`, inside the pool's run. O(1). */
@@ -196,19 +196,19 @@ export function dmaFree(pool: DmaPool, virt: usize): DmaError {
 /**
  * Checks the pool: the free lists (linked both ways, each chunk marked free with its order and
  * aligned to its size), the map against them, no two free buddies unmerged, and the counts.
- * Returns 0, or the number of the first broken invariant (31 lists, 32 map, 33 merging, 34
- * counts). O(map); for tests and debugging.
+ * Returns Invariant.Holds, or the first broken invariant (Buddy*: free lists, map, merging,
+ * counts; invariant.ts). O(map); for tests and debugging.
  */
-export function dmaPoolCheck(pool: DmaPool): u32 {
+export function dmaPoolCheck(pool: DmaPool): Invariant {
   let freeChunks: u32 = 0, freeBytes: u32 = 0;
   for (let order: u32 = 0; order <= MAX_ORDER; order++) {
     let chunk = load<usize>(headAt(pool, order)), prev: usize = 0;
-    if ((chunk != 0) != ((pool.nonEmpty & (1 << order)) != 0)) return 31;
+    if ((chunk != 0) != ((pool.nonEmpty & (1 << order)) != 0)) return Invariant.BuddyFreeLists;
     while (chunk != 0) {
-      if (load<usize>(chunk, 4) != prev || !inPool(pool, chunk)) return 31;
-      if (((chunk - pool.virtBase) & ((1 << order) - 1)) != 0 || mark(pool, chunk) != (FREE_MARK | <u8>order)) return 31;
+      if (load<usize>(chunk, 4) != prev || !inPool(pool, chunk)) return Invariant.BuddyFreeLists;
+      if (((chunk - pool.virtBase) & ((1 << order) - 1)) != 0 || mark(pool, chunk) != (FREE_MARK | <u8>order)) return Invariant.BuddyFreeLists;
       freeChunks++; freeBytes += 1 << order;
-      if (freeChunks > (pool.bytes >> MIN_ORDER)) return 31;
+      if (freeChunks > (pool.bytes >> MIN_ORDER)) return Invariant.BuddyFreeLists;
       prev = chunk;
       chunk = load<usize>(chunk);
     }
@@ -219,16 +219,16 @@ export function dmaPoolCheck(pool: DmaPool): u32 {
     if (m == 0) continue;
     marks++;
     const order = <u32>(m & ORDER_MASK), offset = unit << MIN_ORDER;
-    if (order < MIN_ORDER || order > MAX_ORDER || (offset & ((1 << order) - 1)) != 0 || offset + (1 << order) > pool.bytes) return 32;
+    if (order < MIN_ORDER || order > MAX_ORDER || (offset & ((1 << order) - 1)) != 0 || offset + (1 << order) > pool.bytes) return Invariant.BuddyMap;
     if ((m & USED_MARK) != 0) { usedChunks++; usedBytes += 1 << order; }
     else {
       const buddy = offset ^ (1 << order);
       if (buddy + (1 << order) <= pool.bytes && load<u8>(pool.map + (buddy >> MIN_ORDER)) == m &&
-          topAllows(pool, min<u32>(offset, buddy), order + 1)) return 33;
+          topAllows(pool, min<u32>(offset, buddy), order + 1)) return Invariant.BuddyUnmerged;
     }
   }
-  if (marks != freeChunks + usedChunks || usedChunks != pool.usedChunks || usedBytes != pool.usedBytes || freeBytes + usedBytes != pool.bytes) return 34;
-  return 0;
+  if (marks != freeChunks + usedChunks || usedChunks != pool.usedChunks || usedBytes != pool.usedBytes || freeBytes + usedBytes != pool.bytes) return Invariant.BuddyCounts;
+  return Invariant.Holds;
 }
 
 /** Whether a block of `order` at `offset` lies inside one top block of the run's decomposition. */

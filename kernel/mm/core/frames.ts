@@ -24,6 +24,7 @@ import { ReportLevel, reportBegin, reportText, reportHex, reportDec } from "./re
 import {
   SummaryTree, summarySet, summaryClear, summaryFindFrom, summaryFirst, summaryTest, SUMMARY_NONE,
 } from "./summary";
+import { Invariant } from "./invariant";
 
 export const FRAME_SHIFT: u32 = 12;
 export const FRAME_SIZE: u32 = 1 << FRAME_SHIFT;
@@ -483,34 +484,34 @@ export function frameRunLength(pmm: FrameAllocator, frame: u32): u32 {
 /**
  * Verifies the allocator's invariants: reserved frames are in use, the trees match the bitmap
  * word for word, the free counts match the bitmap, and the hints and the sentinel word are
- * right. Returns 0 if all hold, or the number of the first broken invariant (1..6), for a test or a panic message. O(frames / 32).
+ * right. Returns Invariant.Holds, or the first broken invariant (Frames*, invariant.ts), for a test or a panic message. O(frames / 32).
  */
-export function frameAllocatorCheck(pmm: FrameAllocator): u32 {
+export function frameAllocatorCheck(pmm: FrameAllocator): Invariant {
   let freeLow: u32 = 0, freeHigh: u32 = 0;
   for (let w: u32 = 0; w < pmm.wordCount; w++) {
     const used = usedWord(pmm, w), reserved = reservedWord(pmm, w);
-    if ((reserved & ~used) != 0) return 1;
+    if ((reserved & ~used) != 0) return Invariant.FramesReservedInUse;
     // Exact, except the pending word, whose bits may still claim what it has lost.
     const hasFree = summaryTest(pmm.hasFree, w), allFree = summaryTest(pmm.allFree, w);
-    if (w == pmm.pending ? !hasFree && used != FULL : hasFree != (used != FULL)) return 2;
-    if (w == pmm.pending ? !allFree && used == 0 : allFree != (used == 0)) return 3;
+    if (w == pmm.pending ? !hasFree && used != FULL : hasFree != (used != FULL)) return Invariant.FramesHasFreeTree;
+    if (w == pmm.pending ? !allFree && used == 0 : allFree != (used == 0)) return Invariant.FramesAllFreeTree;
     if (w < pmm.lowLimitWord) freeLow += 32 - popcnt(used); else freeHigh += 32 - popcnt(used);
   }
-  if (freeLow != pmm.freeLow || freeHigh != pmm.freeHigh) return 4;
+  if (freeLow != pmm.freeLow || freeHigh != pmm.freeHigh) return Invariant.FramesFreeCounts;
   // The hints: nothing free below them in their zones.
-  for (let w: u32 = 0; w < pmm.hintLow && w < pmm.lowLimitWord; w++) if (usedWord(pmm, w) != FULL) return 6;
-  for (let w = pmm.lowLimitWord; w < pmm.hintHigh && w < pmm.wordCount; w++) if (usedWord(pmm, w) != FULL) return 6;
+  for (let w: u32 = 0; w < pmm.hintLow && w < pmm.lowLimitWord; w++) if (usedWord(pmm, w) != FULL) return Invariant.FramesHints;
+  for (let w = pmm.lowLimitWord; w < pmm.hintHigh && w < pmm.wordCount; w++) if (usedWord(pmm, w) != FULL) return Invariant.FramesHints;
   // The sentinel after the last word, where the high hint may rest (and never beyond).
-  if (pmm.hintHigh > pmm.wordCount || usedWord(pmm, pmm.wordCount) != FULL || reservedWord(pmm, pmm.wordCount) != FULL) return 6;
+  if (pmm.hintHigh > pmm.wordCount || usedWord(pmm, pmm.wordCount) != FULL || reservedWord(pmm, pmm.wordCount) != FULL) return Invariant.FramesHints;
   // The upper levels: l2 exact, top may hold stale bits but never misses one.
   for (let t = 0; t < 2; t++) {
     const tree = t == 0 ? pmm.hasFree : pmm.allFree;
     const l1Words = (pmm.wordCount + 31) >> 5;
     for (let j: u32 = 0; j < l1Words; j++) {
       const l2Word = load<u32>(tree.l2 + ((j >> 5) << 2));
-      if ((load<u32>(tree.l1 + (j << 2)) != 0) != ((l2Word & (1 << (j & 31))) != 0)) return 5;
-      if (l2Word != 0 && (tree.top & (1 << (j >> 5))) == 0) return 5;
+      if ((load<u32>(tree.l1 + (j << 2)) != 0) != ((l2Word & (1 << (j & 31))) != 0)) return Invariant.FramesTreeLevels;
+      if (l2Word != 0 && (tree.top & (1 << (j >> 5))) == 0) return Invariant.FramesTreeLevels;
     }
   }
-  return 0;
+  return Invariant.Holds;
 }

@@ -8,8 +8,9 @@
 //   table   KMALLOC_TABLE_BYTES: byte (size + 15) / 16 is the class of a request of `size` bytes
 //           (1 .. KMALLOC_SLAB_MAX)
 import { SlabRegions, SLAB_CACHE } from "./slab/regions";
-import { SlabCache, SlabError, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize } from "./slab/cache";
-import { HeapError } from "./heap/heap";
+import { SlabCache, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize } from "./slab/cache";
+import { AllocError } from "./alloc-error";
+
 
 /** The largest request the class caches serve; larger ones go to the heap. */
 export const KMALLOC_SLAB_MAX: u32 = 2048;
@@ -49,14 +50,9 @@ export function kmallocClassesInit(regions: SlabRegions, caches: usize, table: u
 /** The cache of the class object in slab `slab` (slabOf's answer: the slab table names it). */
 @inline function objectCache(slab: usize): SlabCache { return changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)); }
 
-/**
- * kfree of `ptr` in slab `slab`: back to its cache, with cacheFree's verdict in kfree's terms
- * (a slab found through the regions is in its own cache's, so no wrong-cache case).
- */
-@inline export function kmallocFreeObject(slab: usize, ptr: usize): HeapError {
-  const error = cacheFree(objectCache(slab), ptr);
-  return error == SlabError.Ok ? HeapError.Ok : error == SlabError.DoubleFree ? HeapError.DoubleFree :
-    error == SlabError.NotObject ? HeapError.Interior : HeapError.Foreign;
+/** kfree of `ptr` in slab `slab`: back to its cache, with cacheFree's verdict. */
+@inline export function kmallocFreeObject(slab: usize, ptr: usize): AllocError {
+  return cacheFree(objectCache(slab), ptr);
 }
 
 /** ksize of `ptr` in slab `slab`: its class's size, or 0 if it is not an object's start. */

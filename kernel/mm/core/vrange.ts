@@ -29,6 +29,8 @@
 // Limits: at most VRANGE_MAX_PAGES pages (the three-level starts bitmap: 32 * 32 * 32 bits).
 
 /** The most pages an area may have. */
+import { Invariant } from "./invariant";
+
 export const VRANGE_MAX_PAGES: u32 = 32 * 32 * 32;
 /** "No page": an empty list, a failed reservation, a failed lookup. */
 export const NONE: u32 = 0xFFFFFFFF;
@@ -328,7 +330,7 @@ export function vrangeIsFree(area: VRangeArea, page: u32): bool { return (spanWo
 @inline export function vrangeAddress(area: VRangeArea, page: u32): u32 { return area.base + (page << 12); }
 
 /**
- * Verifies every invariant; returns 0, or the number of the first one broken:
+ * Verifies every invariant; returns Invariant.Holds, or the first one broken (invariant.ts):
  *   1 the blocks, walked by span from page 0, tile the area exactly (no zero span, no overrun)
  *   2 a start bit is set exactly at each block's first page, and the summary levels match
  *   3 no two free blocks are adjacent (merging is complete)
@@ -337,21 +339,21 @@ export function vrangeIsFree(area: VRangeArea, page: u32): bool { return (spanWo
  *   5 freePages, freeBlocks and liveBlocks match the walk
  * O(pages): for tests and debugging.
  */
-export function vrangeCheck(area: VRangeArea): u32 {
+export function vrangeCheck(area: VRangeArea): Invariant {
   let page: u32 = 0, freePages: u32 = 0, freeBlocks: u32 = 0, liveBlocks: u32 = 0, previousFree = false;
   while (page < area.pages) {
     const span = spanWord(area, page) & ~BLOCK_FREE;
-    if (span == 0 || span > area.pages - page) return 1;
-    for (let p = page; p < page + span; p++) if (isStart(area, p) != (p == page)) return 2;
+    if (span == 0 || span > area.pages - page) return Invariant.RangesTiling;
+    for (let p = page; p < page + span; p++) if (isStart(area, p) != (p == page)) return Invariant.RangesStarts;
     const free = (spanWord(area, page) & BLOCK_FREE) != 0;
     if (free) {
-      if (previousFree) return 3;
+      if (previousFree) return Invariant.RangesUnmerged;
       freePages += span; freeBlocks++;
     } else liveBlocks++;
     previousFree = free;
     page += span;
   }
-  if (page != area.pages) return 1;
+  if (page != area.pages) return Invariant.RangesTiling;
   const level0 = wordsFor(area.pages), level1 = wordsFor(level0);
   let top: u32 = 0;
   for (let w1: u32 = 0; w1 < level1; w1++) {
@@ -359,27 +361,27 @@ export function vrangeCheck(area: VRangeArea): u32 {
     for (let b: u32 = 0; b < 32 && (w1 << 5) + b < level0; b++) {
       if (load<u32>(area.starts + (((w1 << 5) + b) << 2)) != 0) expect |= 1 << b;
     }
-    if (load<u32>(area.starts1 + (w1 << 2)) != expect) return 2;
+    if (load<u32>(area.starts1 + (w1 << 2)) != expect) return Invariant.RangesStarts;
     if (expect != 0) top |= 1 << w1;
   }
-  if (top != area.startsTop) return 2;
+  if (top != area.startsTop) return Invariant.RangesStarts;
   let listed: u32 = 0, fl: u32 = 0;
   for (let index: u32 = 0; index < LIST_COUNT; index++) {
     let block = load<u32>(area.lists + (index << 2)), prev = NONE;
     const nonEmpty = block != NONE;
     const slBit = (load<u32>(area.slBitmaps + ((index >> SL_BITS) << 2)) >> (index & (SL_COUNT - 1))) & 1;
-    if (<u32>nonEmpty != slBit) return 4;
+    if (<u32>nonEmpty != slBit) return Invariant.RangesFreeLists;
     if (nonEmpty) fl |= 1 << (index >> SL_BITS);
     while (block != NONE) {
-      if (block >= area.pages || !isStart(area, block)) return 4;
+      if (block >= area.pages || !isStart(area, block)) return Invariant.RangesFreeLists;
       const word = spanWord(area, block);
-      if ((word & BLOCK_FREE) == 0 || classOf(word & ~BLOCK_FREE) != index || prevFree(area, block) != prev) return 4;
-      if (++listed > freeBlocks) return 4;
+      if ((word & BLOCK_FREE) == 0 || classOf(word & ~BLOCK_FREE) != index || prevFree(area, block) != prev) return Invariant.RangesFreeLists;
+      if (++listed > freeBlocks) return Invariant.RangesFreeLists;
       prev = block;
       block = nextFree(area, block);
     }
   }
-  if (listed != freeBlocks || fl != area.flBitmap) return 4;
-  if (freePages != area.freePages || freeBlocks != area.freeBlocks || liveBlocks != area.liveBlocks) return 5;
-  return 0;
+  if (listed != freeBlocks || fl != area.flBitmap) return Invariant.RangesFreeLists;
+  if (freePages != area.freePages || freeBlocks != area.freeBlocks || liveBlocks != area.liveBlocks) return Invariant.RangesCounts;
+  return Invariant.Holds;
 }

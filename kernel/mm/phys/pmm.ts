@@ -29,6 +29,7 @@ import {
 import { frameAllocatorPlan, frameAllocatorBuild, InitError, initErrorText } from "../core/frames-init";
 import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "../layout";
 import { MmPart, mmEnter, mmLeave } from "../busy";
+import { Invariant } from "../core/invariant";
 
 /** Most modules the loader may pass (each takes two reserved ranges: its data and its name). */
 const MAX_MODULES: u32 = 32;
@@ -291,8 +292,8 @@ export function pmmLowLimitFrame(): u32 { return pmm.lowLimitFrame; }
 /** State of a frame, and the length of the run of frames sharing it: iterate the map with these. */
 export function pmmFrameState(frame: u32): FrameState { return frameState(pmm, frame); }
 export function pmmFrameRunLength(frame: u32): u32 { return frameRunLength(pmm, frame); }
-/** 0 if every invariant holds, else the number of the first broken one (frames.ts). */
-export function pmmCheck(): u32 { return frameAllocatorCheck(pmm); }
+/** Invariant.Holds, or the frame allocator's first broken invariant (frames.ts). */
+export function pmmCheck(): Invariant { return frameAllocatorCheck(pmm); }
 /** The reserved ranges and the memory map the PMM was built from (for self-tests). */
 export function pmmReservedList(): ReservedList { return reserved; }
 export function pmmMemoryMap(): MemoryMap { return map; }

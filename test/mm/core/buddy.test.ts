@@ -5,11 +5,12 @@
 // addresses translate back; freeing everything merges the run back into its top blocks.
 import { describe, it, expect, beforeEach } from "vitest";
 import fc from "fast-check";
-import { loadHostModule, HostModule, propertyParams } from "../../support/wasm";
+import { loadHostModule, HostModule, propertyParams, allocErrors } from "../../support/wasm";
 
-const OK = 0, FOREIGN = 1, NOT_CHUNK = 2, DOUBLE_FREE = 3;
+// the refusal reasons, the kernel's own numbers (kernel/mm/core/alloc-error.ts)
+let OK: number, FOREIGN: number, NOT_CHUNK: number, DOUBLE_FREE: number;
 let m: HostModule;
-beforeEach(() => { m = loadHostModule("dma", { inb: (port) => (port === 0x3fd ? 0x20 : 0) }); });
+beforeEach(() => { m = loadHostModule("dma"); ({ OK, FOREIGN, INTERIOR: NOT_CHUNK, DOUBLE_FREE } = allocErrors(m)); });
 
 type Op = { kind: "alloc"; size: number } | { kind: "free"; pick: number } | { kind: "bad"; pick: number; how: number };
 const sizeArb = fc.oneof(

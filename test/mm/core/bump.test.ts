@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { loadHostModule, HostModule, propertyParams } from "../../support/wasm";
 
 let m: HostModule;
-beforeEach(() => { m = loadHostModule("bump", { inb: (port) => (port === 0x3fd ? 0x20 : 0) }); });
+beforeEach(() => { m = loadHostModule("bump"); });
 
 type Op = { kind: "alloc"; size: number; alignLog: number } | { kind: "enter" } | { kind: "leave" } | { kind: "badRelease"; above: number };
 const opArb: fc.Arbitrary<Op> = fc.oneof(

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { loadHostModule, HostModule, propertyParams } from "../../support/wasm";
 
 let m: HostModule;
-beforeEach(() => { m = loadHostModule("guard", { inb: (port) => (port === 0x3fd ? 0x20 : 0) }); });
+beforeEach(() => { m = loadHostModule("guard"); });
 
 const PAGE = 4096;
 const roundUp = (n: number, a: number) => Math.ceil(n / a) * a;

@@ -3,12 +3,13 @@
 // live blocks must not overlap, keep their contents and honour their alignment.
 import { describe, it, expect, beforeEach } from "vitest";
 import fc from "fast-check";
-import { loadHostModule, HostModule, propertyParams } from "../../support/wasm";
+import { loadHostModule, HostModule, propertyParams, allocErrors } from "../../support/wasm";
 
 const SPAN = 128 * 1024;
-const OK = 0, FOREIGN = 1, MISALIGNED = 2, INTERIOR = 3, DOUBLE_FREE = 4;
+// the refusal reasons, the kernel's own numbers (kernel/mm/core/alloc-error.ts)
+let OK: number, FOREIGN: number, MISALIGNED: number, INTERIOR: number, DOUBLE_FREE: number;
 let m: HostModule;
-beforeEach(() => { m = loadHostModule("heap", { inb: (port) => (port === 0x3fd ? 0x20 : 0) }); });
+beforeEach(() => { m = loadHostModule("heap"); ({ OK, FOREIGN, MISALIGNED, INTERIOR, DOUBLE_FREE } = allocErrors(m)); });
 
 type Live = { size: number; align: number; fill: number };
 type Op =

@@ -4,12 +4,13 @@
 // contents, honour their cache's alignment and lie in memory the provider handed out.
 import { describe, it, expect, beforeEach } from "vitest";
 import fc from "fast-check";
-import { loadHostModule, HostModule, propertyParams } from "../../support/wasm";
+import { loadHostModule, HostModule, propertyParams, allocErrors } from "../../support/wasm";
 
 const REGION = 128 * 1024;
-const OK = 0, FOREIGN = 1, WRONG_CACHE = 2, NOT_OBJECT = 3, DOUBLE_FREE = 4;
+// the refusal reasons, the kernel's own numbers (kernel/mm/core/alloc-error.ts)
+let OK: number, FOREIGN: number, WRONG_CACHE: number, NOT_OBJECT: number, DOUBLE_FREE: number;
 let m: HostModule;
-beforeEach(() => { m = loadHostModule("slab", { inb: (port) => (port === 0x3fd ? 0x20 : 0) }); });
+beforeEach(() => { m = loadHostModule("slab"); ({ OK, FOREIGN, WRONG_CACHE, INTERIOR: NOT_OBJECT, DOUBLE_FREE } = allocErrors(m)); });
 
 type Spec = { size: number; align: number; ctor: boolean; debug: boolean };
 type Live = { cache: number; fill: number; from: number; bytes: number };

@@ -12,7 +12,6 @@ beforeEach(() => {
   flushed = [];
   m = loadHostModule("paging", {
     invlpg: (virt) => { flushed.push(virt >>> 0); },
-    inb: (port) => (port === 0x3fd ? 0x20 : 0),
   });
 });
 

@@ -33,3 +33,4 @@ export function usedChunks(): u32 { return pool.usedChunks; }
 export function errors(): u32 { return pool.errors; }
 export function base(): usize { return runBase; }
 export function mapBytes(pages: u32): u32 { return dmaMapBytes(pages); }
+export * from "../host-lib/alloc-errors";

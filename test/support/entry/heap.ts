@@ -42,3 +42,4 @@ export function setProviderGrows(enabled: bool): void { bufferSetGrows(enabled);
 export function poolStart(): usize { return bufferStart(); }
 export function poolBytes(): u32 { return bufferBytes(); }
 export { fill, holds } from "../host-lib/buffer-provider";
+export * from "../host-lib/alloc-errors";

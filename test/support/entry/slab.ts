@@ -59,3 +59,4 @@ export function isConstructed(object: usize): bool { return load<u32>(object) ==
 export function poolStart(): usize { return bufferStart(); }
 export function poolBytes(): u32 { return bufferBytes(); }
 export { fill, holds } from "../host-lib/buffer-provider";
+export * from "../host-lib/alloc-errors";

@@ -54,6 +54,8 @@
 // misaligned or already-freed pointer is reported, never trusted.
 import { PageProvider, RunVisitor, providerGet, providerPut, providerGrow, PROVIDER_PAGE_SIZE } from "../pages";
 import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportRatio } from "../report";
+import { AllocError, allocErrorText } from "../alloc-error";
+import { Invariant } from "../invariant";
 
 const SPAN_SHIFT: u32 = 17;
 export const SPAN_BYTES: u32 = 1 << SPAN_SHIFT;   // 128 KiB
@@ -126,15 +128,6 @@ const CACHE_NEXT: u32 = 4;   // offset from the block (its header)
 // then, in a span, the valid bitmap (+24, see the span's layout above)
 const RUN_MAGIC: u32 = 0, RUN_HEAP: u32 = 4, RUN_NEXT: u32 = 8, RUN_PREV: u32 = 12, RUN_PAGES: u32 = 16, RUN_PAYLOAD: u32 = 20;
 const LARGE_HEADER: u32 = 32;
-
-/** What a free, a size query or a realloc found wrong with a pointer. */
-export const enum HeapError {
-  Ok = 0,
-  Foreign = 1,       // not in any span or large block of this heap
-  Misaligned = 2,    // not a multiple of 16
-  Interior = 3,      // inside a block, not its start
-  DoubleFree = 4,    // the block is already free
-}
 
 // The control block (HEAP_BYTES, caller's memory). Arrays follow the fields:
 //   slBitmaps FL_COUNT u32, lists LIST_COUNT usize, cache LIST_COUNT usize, chunk map.
@@ -630,29 +623,29 @@ function largeAlloc(heap: Heap, size: u32, align: u32): usize {
 }
 
 /**
- * Checks that `ptr` is a live block of this heap: HeapError.Ok, or why not. Reads only memory
+ * Checks that `ptr` is a live block of this heap: AllocError.Ok, or why not. Reads only memory
  * the heap owns. O(1).
  */
-export function heapCheckPointer(heap: Heap, ptr: usize): HeapError { return classify(heap, ptr, chunkKind(heap, ptr)); }
+export function heapCheckPointer(heap: Heap, ptr: usize): AllocError { return classify(heap, ptr, chunkKind(heap, ptr)); }
 
 /** heapCheckPointer, given the chunk kind of `ptr` (inlined into the operations that need both). */
-@inline function classify(heap: Heap, ptr: usize, kind: u32): HeapError {
+@inline function classify(heap: Heap, ptr: usize, kind: u32): AllocError {
   if (kind == CHUNK_LARGE) {
     const run = spanOf(ptr);
-    if (ptr == run + load<u32>(run, RUN_PAYLOAD)) return HeapError.Ok;
-    return (ptr & (ALIGN - 1)) != 0 ? HeapError.Misaligned : HeapError.Interior;
+    if (ptr == run + load<u32>(run, RUN_PAYLOAD)) return AllocError.Ok;
+    return (ptr & (ALIGN - 1)) != 0 ? AllocError.Misaligned : AllocError.Interior;
   }
-  if (kind != CHUNK_SPAN) return HeapError.Foreign;
-  if ((ptr & (ALIGN - 1)) != 0) return HeapError.Misaligned;
+  if (kind != CHUNK_SPAN) return AllocError.Foreign;
+  if ((ptr & (ALIGN - 1)) != 0) return AllocError.Misaligned;
   const offset = <u32>(ptr & SPAN_MASK);
-  if (offset - FIRST_PAYLOAD >= END_BLOCK - FIRST_PAYLOAD || !isStart(ptr)) return HeapError.Interior;
-  return (header(blockOf(ptr)) & (FREE | CACHED)) != 0 ? HeapError.DoubleFree : HeapError.Ok;
+  if (offset - FIRST_PAYLOAD >= END_BLOCK - FIRST_PAYLOAD || !isStart(ptr)) return AllocError.Interior;
+  return (header(blockOf(ptr)) & (FREE | CACHED)) != 0 ? AllocError.DoubleFree : AllocError.Ok;
 }
 
 /** The usable size of live block `ptr` (at least what was asked for), or 0 if it is not one. */
 export function heapSize(heap: Heap, ptr: usize): u32 {
   const kind = chunkKind(heap, ptr);
-  return classify(heap, ptr, kind) == HeapError.Ok ? usableSize(ptr, kind) : 0;
+  return classify(heap, ptr, kind) == AllocError.Ok ? usableSize(ptr, kind) : 0;
 }
 
 /** The usable size of `ptr`, which classify accepted as a block in a chunk of `kind`. */
@@ -671,10 +664,10 @@ function usableSize(ptr: usize, kind: u32): u32 {
  * misaligned, interior, already free) is logged with the reason and returned as an error, and
  * nothing changes. O(1) apart from the provider call.
  */
-export function heapFree(heap: Heap, ptr: usize): HeapError {
+export function heapFree(heap: Heap, ptr: usize): AllocError {
   // The fast path: a live span block, into the cache if it has room, else merged.
   const kind = chunkKind(heap, ptr);
-  if (kind == CHUNK_SPAN && classify(heap, ptr, kind) == HeapError.Ok) {
+  if (kind == CHUNK_SPAN && classify(heap, ptr, kind) == AllocError.Ok) {
     const block = blockOf(ptr);
     const word = header(block);
     const size = word & SIZE_MASK;
@@ -687,7 +680,7 @@ export function heapFree(heap: Heap, ptr: usize): HeapError {
       store<usize>(at, block);
       heap.cachedBytes += size;
     } else mergeAndFile(heap, block);
-    return HeapError.Ok;
+    return AllocError.Ok;
   }
   return freeUncached(heap, ptr);   // a large block, or a bad pointer to report
 }
@@ -696,15 +689,15 @@ export function heapFree(heap: Heap, ptr: usize): HeapError {
  * heapFree without the cache: checks `ptr` (a bad one is logged and returned, nothing changes),
  * then frees a large block's pages or merges a span block into the free lists.
  */
-function freeUncached(heap: Heap, ptr: usize): HeapError {
+function freeUncached(heap: Heap, ptr: usize): AllocError {
   const kind = chunkKind(heap, ptr);
   const error = classify(heap, ptr, kind);
-  if (error != HeapError.Ok) { reportBadPointer(heap, "free", ptr, error); return error; }
-  if (kind == CHUNK_LARGE) { largeFree(heap, spanOf(ptr)); return HeapError.Ok; }
+  if (error != AllocError.Ok) { reportBadPointer(heap, "free", ptr, error); return error; }
+  if (kind == CHUNK_LARGE) { largeFree(heap, spanOf(ptr)); return AllocError.Ok; }
   const block = blockOf(ptr);
   countFreed(heap, blockSize(block) - 4);
   mergeAndFile(heap, block);
-  return HeapError.Ok;
+  return AllocError.Ok;
 }
 
 /**
@@ -763,21 +756,11 @@ function largeFree(heap: Heap, run: usize): void {
   heap.largeCount--;
 }
 
-export function heapErrorText(error: HeapError): string {
-  switch (error) {
-    case HeapError.Ok: return "ok";
-    case HeapError.Foreign: return "not a pointer this heap handed out";
-    case HeapError.Misaligned: return "misaligned (not a multiple of 16)";
-    case HeapError.Interior: return "inside a block, not its start";
-    default: return "already free (double free)";
-  }
-}
-
 /** Logs a refused pointer: the operation, the address and the reason. Counts it. */
-function reportBadPointer(heap: Heap, what: string, ptr: usize, error: HeapError): void {
+function reportBadPointer(heap: Heap, what: string, ptr: usize, error: AllocError): void {
   heap.errors++;
   if (!reportBegin(ReportLevel.Error, "heap")) return;
-  reportText(what); reportText("("); reportHex(<u32>ptr); reportText("): "); reportText(heapErrorText(error)); reportText("; heap unchanged\n");
+  reportText(what); reportText("("); reportHex(<u32>ptr); reportText("): "); reportText(allocErrorText(error)); reportText("; heap unchanged\n");
 }
 
 /**
@@ -794,7 +777,7 @@ export function heapRealloc(heap: Heap, ptr: usize, size: u32): usize {
   if (ptr == 0) return heapAlloc(heap, size, 0);
   const kind = chunkKind(heap, ptr);
   const error = classify(heap, ptr, kind);
-  if (error != HeapError.Ok) { reportBadPointer(heap, "realloc", ptr, error); return 0; }
+  if (error != AllocError.Ok) { reportBadPointer(heap, "realloc", ptr, error); return 0; }
   if (size == 0) { freeUncached(heap, ptr); return 0; }   // merged at once: the caller shrinks
   const have = usableSize(ptr, kind);
   if (kind == CHUNK_SPAN) {
@@ -846,15 +829,15 @@ function growLarge(heap: Heap, run: usize, size: u32): bool {
 
 /**
  * For the end of a workload that freed every block (benchmarks, replays): runs the checker,
- * gives the reserve back (heapTrim) and returns 0, or the checker's failure, or 8 if the heap
- * still has live blocks or holds memory, or 9 if it refused a call as bad input (a workload
- * never makes one). O(heap), as heapCheck.
+ * gives the reserve back (heapTrim) and returns Invariant.Holds, or the checker's failure, or
+ * HeapStillHolding if the heap still has live blocks or holds memory, or HeapRefusedCalls if it
+ * refused a call as bad input (a workload never makes one). O(heap), as heapCheck.
  */
-export function heapEndCheck(heap: Heap): u32 {
+export function heapEndCheck(heap: Heap): Invariant {
   const broken = heapCheck(heap);
   heapTrim(heap);
   const holding = heap.heldBytes != 0 || heap.liveBlocks != 0;
-  return broken != 0 ? broken : holding ? 8 : heap.errors != 0 ? 9 : 0;
+  return broken != Invariant.Holds ? broken : holding ? Invariant.HeapStillHolding : heap.errors != 0 ? Invariant.HeapRefusedCalls : Invariant.Holds;
 }
 
 /**
@@ -938,36 +921,36 @@ export function heapClassCount(heap: Heap, fl: u32): u32 {
 /**
  * Walks every span and block and verifies the tags, the start bitmaps, the free lists and
  * their bitmaps, the front cache, the chunk map and the statistics against each other. Returns
- * 0, or the number of the first broken invariant:
- *   1 a span or large block header (magic, owner, links, chunk map)
- *   2 a block's size (zero, unaligned, past the span's end marker)
- *   3 a block-start bit missing or extra (in the valid bitmap groups), or group 0 valid
- *   4 a LEFT_FREE bit or a free block's footer
- *   5 two adjacent free blocks (merging incomplete)
- *   6 the free lists: a listed block not free, in the wrong class, badly linked, or a free
- *     block not listed; the class bitmaps
- *   7 the statistics (live blocks and bytes, held bytes, free spans)
- *   8 the front cache: a listed block not cached or in the wrong class, a cached block not
- *     listed, cachedBytes
+ * Invariant.Holds, or the first broken invariant (invariant.ts):
+ *   HeapRunHeader    a span or large block header (magic, owner, links, chunk map)
+ *   HeapBlockSize    a block's size (zero, unaligned, past the span's end marker)
+ *   HeapBlockStarts  a block-start bit missing or extra (in the valid bitmap groups), or group 0 valid
+ *   HeapLeftFree     a LEFT_FREE bit or a free block's footer
+ *   HeapUnmerged     two adjacent free blocks (merging incomplete)
+ *   HeapFreeLists    a listed block not free, in the wrong class, badly linked, or a free block
+ *                    not listed; the class bitmaps
+ *   HeapStatistics   live blocks and bytes, held bytes, free spans
+ *   HeapFrontCache   a listed block not cached or in the wrong class, a cached block not listed,
+ *                    cachedBytes
  * O(blocks + spans): for tests and debugging.
  */
-export function heapCheck(heap: Heap): u32 {
+export function heapCheck(heap: Heap): Invariant {
   let freeBlocks: u32 = 0, liveBlocks: u32 = 0, freeSpans: u32 = 0, spans: u32 = 0, cachedBlocks: u32 = 0;
   let liveBytes: usize = 0, held: usize = 0, prev: usize = 0, cachedBytes: usize = 0;
   for (let span = heap.spans; span != 0; span = load<usize>(span, RUN_NEXT)) {
-    if (!runHeaderSound(heap, span, SPAN_MAGIC, CHUNK_SPAN, prev) || load<u32>(span, RUN_PAGES) != SPAN_PAGES) return 1;
+    if (!runHeaderSound(heap, span, SPAN_MAGIC, CHUNK_SPAN, prev) || load<u32>(span, RUN_PAGES) != SPAN_PAGES) return Invariant.HeapRunHeader;
     prev = span; spans++; held += SPAN_BYTES;
     let block = span + FIRST_BLOCK, leftFree = false, starts: u32 = 0;
     while (block != span + END_BLOCK) {
       const size = blockSize(block);
-      if (size == 0 || (size & (ALIGN - 1)) != 0 || block + size > span + END_BLOCK) return 2;
-      if (!isStart(payloadOf(block))) return 3;
+      if (size == 0 || (size & (ALIGN - 1)) != 0 || block + size > span + END_BLOCK) return Invariant.HeapBlockSize;
+      if (!isStart(payloadOf(block))) return Invariant.HeapBlockStarts;
       starts++;
-      if (((header(block) & LEFT_FREE) != 0) != leftFree) return 4;
+      if (((header(block) & LEFT_FREE) != 0) != leftFree) return Invariant.HeapLeftFree;
       const free = isFree(block);
       if (free) {
-        if (leftFree || isCached(block)) return 5;
-        if (load<u32>(block + size - 4) != size) return 4;
+        if (leftFree || isCached(block)) return Invariant.HeapUnmerged;
+        if (load<u32>(block + size - 4) != size) return Invariant.HeapLeftFree;
         freeBlocks++;
         if (size == SPAN_BLOCK_BYTES) freeSpans++;
       } else if (isCached(block)) { cachedBlocks++; cachedBytes += size; }
@@ -975,20 +958,20 @@ export function heapCheck(heap: Heap): u32 {
       leftFree = free;
       block += size;
     }
-    if (header(block) & ~LEFT_FREE) return 2;
-    if (((header(block) & LEFT_FREE) != 0) != leftFree) return 4;
+    if (header(block) & ~LEFT_FREE) return Invariant.HeapBlockSize;
+    if (((header(block) & LEFT_FREE) != 0) != leftFree) return Invariant.HeapLeftFree;
     // Group 0 holds half the valid bitmap, so it must never be valid itself.
-    if ((load<u32>(validWordAt(span, 0)) & validBit(0)) != 0) return 3;
+    if ((load<u32>(validWordAt(span, 0)) & validBit(0)) != 0) return Invariant.HeapBlockStarts;
     let bits: u32 = 0;
     for (let bit: u32 = 0; bit < SPAN_BITMAP * 8; bit += 32) {
       if ((load<u32>(validWordAt(span, bit)) & validBit(bit)) != 0) bits += popcnt(load<u32>(startWordAt(span, bit)));
     }
-    if (bits != starts) return 3;
+    if (bits != starts) return Invariant.HeapBlockStarts;
   }
   prev = 0;
   let larges: u32 = 0;
   for (let run = heap.larges; run != 0; run = load<usize>(run, RUN_NEXT)) {
-    if (!runHeaderSound(heap, run, LARGE_MAGIC, CHUNK_LARGE, prev)) return 1;
+    if (!runHeaderSound(heap, run, LARGE_MAGIC, CHUNK_LARGE, prev)) return Invariant.HeapRunHeader;
     prev = run; larges++; liveBlocks++;
     held += load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE;
     liveBytes += usableSize(run + load<u32>(run, RUN_PAYLOAD), CHUNK_LARGE);
@@ -997,26 +980,26 @@ export function heapCheck(heap: Heap): u32 {
   for (let index: u32 = 0; index < LIST_COUNT; index++) {
     let block = load<usize>(heap.lists + (index << 2)), back: usize = 0;
     const slBit = (load<u32>(heap.slBitmaps + ((index >> SL_BITS) << 2)) >> (index & (SL_COUNT - 1))) & 1;
-    if ((block != 0 ? 1 : 0) != slBit) return 6;
+    if ((block != 0 ? 1 : 0) != slBit) return Invariant.HeapFreeLists;
     if (block != 0) flBits |= 1 << (index >> SL_BITS);
     while (block != 0) {
-      if (chunkKind(heap, block) != CHUNK_SPAN || !isFree(block) || computeClass(blockSize(block)) != index || prevFree(block) != back) return 6;
-      if (++listed > freeBlocks) return 6;
+      if (chunkKind(heap, block) != CHUNK_SPAN || !isFree(block) || computeClass(blockSize(block)) != index || prevFree(block) != back) return Invariant.HeapFreeLists;
+      if (++listed > freeBlocks) return Invariant.HeapFreeLists;
       back = block;
       block = nextFree(block);
     }
     block = load<usize>(heap.cache + (index << 2));
     while (block != 0) {
-      if (chunkKind(heap, block) != CHUNK_SPAN || !isCached(block) || computeClass(blockSize(block)) != index) return 8;
-      if (++cacheListed > cachedBlocks) return 8;
+      if (chunkKind(heap, block) != CHUNK_SPAN || !isCached(block) || computeClass(blockSize(block)) != index) return Invariant.HeapFrontCache;
+      if (++cacheListed > cachedBlocks) return Invariant.HeapFrontCache;
       block = load<usize>(block, CACHE_NEXT);
     }
   }
-  if (listed != freeBlocks || flBits != heap.flBitmap) return 6;
-  if (cacheListed != cachedBlocks || cachedBytes != heap.cachedBytes) return 8;
-  if (spans != heap.spanCount || larges != heap.largeCount || liveBlocks != heap.liveBlocks) return 7;
-  if (liveBytes != heap.liveBytes || held != heap.heldBytes || freeSpans != heap.freeSpans) return 7;
-  return 0;
+  if (listed != freeBlocks || flBits != heap.flBitmap) return Invariant.HeapFreeLists;
+  if (cacheListed != cachedBlocks || cachedBytes != heap.cachedBytes) return Invariant.HeapFrontCache;
+  if (spans != heap.spanCount || larges != heap.largeCount || liveBlocks != heap.liveBlocks) return Invariant.HeapStatistics;
+  if (liveBytes != heap.liveBytes || held != heap.heldBytes || freeSpans != heap.freeSpans) return Invariant.HeapStatistics;
+  return Invariant.Holds;
 }
 
 /** Whether run `run`'s header has `magic`, this heap, back link `prev`, and its chunk says `kind`. */

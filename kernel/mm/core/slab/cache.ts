@@ -32,6 +32,8 @@ import {
   slabDebugWanted, debugZone, debugLinkOffset, debugSlotSize, debugFillSlot, debugCheckZones, debugCheckPoison,
   debugMarkRounding, RED, RED_ZONE, POISON, SLOT_FREE, SLOT_ALLOCATED,
 } from "./debug";
+import { AllocError, allocErrorText } from "../alloc-error";
+import { Invariant } from "../invariant";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
 const MIN_OBJECT: u32 = 4;
@@ -44,15 +46,6 @@ export const DEFAULT_MAX_EMPTY: u32 = 1;
 
 /** Which list a slab is on. */
 const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
-
-/** What cacheFree found wrong with a pointer. */
-export const enum SlabError {
-  Ok = 0,
-  Foreign = 1,       // not in a slab of these regions
-  WrongCache = 2,    // in a slab of another cache
-  NotObject = 3,     // inside an object, or in a slab's waste
-  DoubleFree = 4,    // the slab's newest free object
-}
 
 /** Called on every object of a new slab, so that free objects are always constructed. */
 export type Constructor = (object: usize) => void;
@@ -262,14 +255,14 @@ function deactivate(cache: SlabCache): void {
  * double free) is logged with the cache, the address and the reason, returned as an error, and
  * changes nothing. O(1) apart from giving an empty slab's pages back.
  */
-@inline export function cacheFree(cache: SlabCache, object: usize): SlabError {
+@inline export function cacheFree(cache: SlabCache, object: usize): AllocError {
   // The fast path: an object of the active slab (its range alone proves it ours).
   const offset = <u32>(object - cache.activeStart);
   const free = cache.freelist;
   if (offset < cache.activeBytes && offset % cache.objectSize == 0 && object != free) {
     store<usize>(object + cache.linkOffset, free);
     cache.freelist = object;
-    return SlabError.Ok;
+    return AllocError.Ok;
   }
   return freeSlow(cache, object);
 }
@@ -278,19 +271,19 @@ function deactivate(cache: SlabCache): void {
  * cacheFree of an object outside the active slab, of any object of a debug cache, or of a bad
  * pointer: the checks, then the object back onto its slab's free list.
  */
-function freeSlow(cache: SlabCache, object: usize): SlabError {
+function freeSlow(cache: SlabCache, object: usize): AllocError {
   const slab = slabOf(cache.regions, object);
-  if (slab == 0) return refuseFree(cache, object, SlabError.Foreign);
-  if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) return refuseFree(cache, object, SlabError.WrongCache);
-  if (!isObjectStart(cache, slab, object)) return refuseFree(cache, object, SlabError.NotObject);
+  if (slab == 0) return refuseFree(cache, object, AllocError.Foreign);
+  if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) return refuseFree(cache, object, AllocError.WrongCache);
+  if (!isObjectStart(cache, slab, object)) return refuseFree(cache, object, AllocError.Interior);
   const slot = object - cache.zone;
   if (cache.debug != 0) {
     // exact: the slot's state says whether it is handed out
-    if (load<u32>(slot + cache.linkOffset, 4) != SLOT_ALLOCATED) return refuseFree(cache, object, SlabError.DoubleFree);
+    if (load<u32>(slot + cache.linkOffset, 4) != SLOT_ALLOCATED) return refuseFree(cache, object, AllocError.DoubleFree);
     debugRetire(cache, slot);
   } else if (slab == cache.active || load<usize>(slab, SLAB_FREE) == object) {
     // the active slab's objects only come here when they are its newest free one (see cacheFree)
-    return refuseFree(cache, object, SlabError.DoubleFree);
+    return refuseFree(cache, object, AllocError.DoubleFree);
   }
   const free = load<usize>(slab, SLAB_FREE);
   store<usize>(slot + cache.linkOffset, free);
@@ -299,7 +292,7 @@ function freeSlow(cache: SlabCache, object: usize): SlabError {
   store<u32>(slab, inUse, SLAB_INUSE);
   if (inUse == 0) { listRemove(cache, slab); keepOrRelease(cache, slab); }
   else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
-  return SlabError.Ok;
+  return AllocError.Ok;
 }
 
 /** Whether `pointer` starts an object (of a debug cache: the object in a slot) in `slab` of `cache`. */
@@ -372,23 +365,13 @@ function keepOrRelease(cache: SlabCache, slab: usize): void {
   slabPagesGive(cache.regions, slab);
 }
 
-export function slabErrorText(error: SlabError): string {
-  switch (error) {
-    case SlabError.Ok: return "ok";
-    case SlabError.Foreign: return "not in a slab";
-    case SlabError.WrongCache: return "an object of another cache";
-    case SlabError.NotObject: return "not the start of an object";
-    default: return "already free (double free)";
-  }
-}
-
 /** Logs a refused free (the cache, the address, the reason), counts it (as a slab_debug report too, in a debug cache) and returns `error`. */
-function refuseFree(cache: SlabCache, object: usize, error: SlabError): SlabError {
+function refuseFree(cache: SlabCache, object: usize, error: AllocError): AllocError {
   cache.regions.errors++;
   cache.debugErrors += cache.debug;
   if (reportBegin(ReportLevel.Error, "slab")) {
     reportText("cacheFree("); reportText(changetype<string>(cache.name)); reportText(", "); reportHex(<u32>object); reportText("): ");
-    reportText(slabErrorText(error)); reportText("; cache unchanged\n");
+    reportText(allocErrorText(error)); reportText("; cache unchanged\n");
   }
   return error;
 }
@@ -453,55 +436,55 @@ export function cacheDestroy(cache: SlabCache): bool {
  * Checks `cache`'s slabs: each on the list its use says (the active one on none), owned by the
  * cache, its free list inside the slab, on object starts, without repeats and as long as its
  * free objects; and the counts.
- * Returns 0, or the number of the first broken invariant (21 a list, 22 a slab's owner or use,
+ * Returns Invariant.Holds, or the first broken invariant (Cache*, invariant.ts: a list, a slab's owner or use,
  * 23 a free list, 24 the slab counts). O(objects); for tests and debugging.
  */
-export function cacheCheck(cache: SlabCache): u32 {
+export function cacheCheck(cache: SlabCache): Invariant {
   let slabs: u32 = 0, empty: u32 = 0;
   // The active slab: on no list, counted as wholly in use, its free objects on the cache's list.
   const active = cache.active;
   if (active != 0) {
     slabs++;
-    if (load<usize>(active, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(active, SLAB_LIST) != SlabList.Active) return 22;
-    if (load<u32>(active, SLAB_INUSE) != cache.capacity || load<usize>(active, SLAB_FREE) != 0) return 22;
-    if (cache.activeStart != load<usize>(active, SLAB_START) || cache.activeBytes != cache.capacity * cache.objectSize) return 22;
+    if (load<usize>(active, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(active, SLAB_LIST) != SlabList.Active) return Invariant.CacheSlab;
+    if (load<u32>(active, SLAB_INUSE) != cache.capacity || load<usize>(active, SLAB_FREE) != 0) return Invariant.CacheSlab;
+    if (cache.activeStart != load<usize>(active, SLAB_START) || cache.activeBytes != cache.capacity * cache.objectSize) return Invariant.CacheSlab;
     let free: u32 = 0;
     for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) {
       const offset = <u32>(object - cache.activeStart);
-      if (offset >= cache.activeBytes || offset % cache.objectSize != 0 || ++free > cache.capacity) return 23;
+      if (offset >= cache.activeBytes || offset % cache.objectSize != 0 || ++free > cache.capacity) return Invariant.CacheFreeList;
     }
-  } else if (cache.freelist != 0 || cache.activeStart != 0 || cache.activeBytes != 0) return 22;
+  } else if (cache.freelist != 0 || cache.activeStart != 0 || cache.activeBytes != 0) return Invariant.CacheSlab;
   for (let list: u32 = 0; list < 3; list++) {
     let prev: usize = 0;
     for (let slab = load<usize>(listHeadAt(cache, list)); slab != 0; slab = load<usize>(slab, SLAB_NEXT)) {
-      if (load<usize>(slab, SLAB_PREV) != prev || <u32>load<u16>(slab, SLAB_LIST) != list) return 21;
+      if (load<usize>(slab, SLAB_PREV) != prev || <u32>load<u16>(slab, SLAB_LIST) != list) return Invariant.CacheLists;
       prev = slab;
-      if (++slabs > cache.slabCount) return 21;
+      if (++slabs > cache.slabCount) return Invariant.CacheLists;
       const inUse = load<u32>(slab, SLAB_INUSE);
-      if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(slab, SLAB_PAGES) != cache.slabPages) return 22;
+      if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(slab, SLAB_PAGES) != cache.slabPages) return Invariant.CacheSlab;
       const expected = inUse == 0 ? SlabList.Empty : inUse == cache.capacity ? SlabList.Full : SlabList.Partial;
-      if (list != expected || inUse > cache.capacity) return 22;
+      if (list != expected || inUse > cache.capacity) return Invariant.CacheSlab;
       if (list == SlabList.Empty) empty++;
       // The free list: object starts inside the slab, no object twice (at most capacity steps).
       const start = load<usize>(slab, SLAB_START);
       let free: u32 = 0;
       for (let object = load<usize>(slab, SLAB_FREE); object != 0; object = load<usize>(object + cache.linkOffset)) {
         const offset = <u32>(object - start);
-        if (object < start || offset >= cache.capacity * cache.objectSize || offset % cache.objectSize != 0) return 23;
-        if (++free > cache.capacity - inUse) return 23;
+        if (object < start || offset >= cache.capacity * cache.objectSize || offset % cache.objectSize != 0) return Invariant.CacheFreeList;
+        if (++free > cache.capacity - inUse) return Invariant.CacheFreeList;
       }
-      if (free != cache.capacity - inUse) return 23;
+      if (free != cache.capacity - inUse) return Invariant.CacheFreeList;
     }
   }
-  if (slabs != cache.slabCount || empty != cache.emptySlabs) return 24;
-  return 0;
+  if (slabs != cache.slabCount || empty != cache.emptySlabs) return Invariant.CacheCounts;
+  return Invariant.Holds;
 }
 
 /** Checks every cache of `regions` (cacheCheck) and the regions itself (slabRegionsCheck): 0 or the first failure. */
-export function slabCheckAll(regions: SlabRegions): u32 {
+export function slabCheckAll(regions: SlabRegions): Invariant {
   for (let at = regions.caches; at != 0; at = changetype<SlabCache>(at).next) {
     const failed = cacheCheck(changetype<SlabCache>(at));
-    if (failed != 0) return failed;
+    if (failed != Invariant.Holds) return failed;
   }
   return slabRegionsCheck(regions);
 }

@@ -29,6 +29,7 @@
 // 1 where a region of these regions starts, so that a pointer is validated without reading memory
 // the regions do not own. Regions with a free page are also on the "roomy" list.
 import { PageProvider, RunVisitor, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "../pages";
+import { Invariant } from "../invariant";
 
 export const REGION_SHIFT: u32 = 17;
 export const REGION_BYTES: u32 = 1 << REGION_SHIFT;   // 128 KiB
@@ -194,39 +195,39 @@ export function slabRegionsEach(regions: SlabRegions, visit: RunVisitor, context
 
 /**
  * Checks every region: magic, owner, links, chunk map, free-page masks against the slab
- * table, the roomy list and the counts. Returns 0, or the number of the first broken invariant
- * (11 a region header or the chunk map, 12 a slab table entry against the free mask, 13 the
- * roomy list, 14 the counts). O(regions); for tests and debugging.
+ * table, the roomy list and the counts. Returns Invariant.Holds, or the first broken invariant
+ * (SlabRegionHeader, SlabTable, SlabRoomyList, SlabRegionCounts; invariant.ts). O(regions); for
+ * tests and debugging.
  */
-export function slabRegionsCheck(regions: SlabRegions): u32 {
+export function slabRegionsCheck(regions: SlabRegions): Invariant {
   let seen: u32 = 0, freePages: u32 = 0, roomy: u32 = 0, prev: usize = 0;
   for (let region = regions.all; region != 0; region = load<usize>(region, R_NEXT)) {
-    if (load<u32>(region, R_MAGIC) != REGION_MAGIC || load<usize>(region, R_OWNER) != changetype<usize>(regions)) return 11;
-    if (load<usize>(region, R_PREV) != prev || (region & REGION_MASK) != 0) return 11;
-    if (load<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT)) != 1) return 11;
+    if (load<u32>(region, R_MAGIC) != REGION_MAGIC || load<usize>(region, R_OWNER) != changetype<usize>(regions)) return Invariant.SlabRegionHeader;
+    if (load<usize>(region, R_PREV) != prev || (region & REGION_MASK) != 0) return Invariant.SlabRegionHeader;
+    if (load<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT)) != 1) return Invariant.SlabRegionHeader;
     prev = region; seen++;
     const mask = load<u32>(region, R_FREE_MASK);
-    if ((mask & 1) != 0 || load<usize>(entryAt(region, 0), SLAB_HEAD) != 0) return 12;
+    if ((mask & 1) != 0 || load<usize>(entryAt(region, 0), SLAB_HEAD) != 0) return Invariant.SlabTable;
     for (let p: u32 = 1; p < REGION_PAGES; p++) {
       const head = load<usize>(entryAt(region, p), SLAB_HEAD);
-      if (((mask >> p) & 1) != (head == 0 ? 1 : 0)) return 12;
+      if (((mask >> p) & 1) != (head == 0 ? 1 : 0)) return Invariant.SlabTable;
       if (head != 0) {
         // The head is an entry of this region at or before p, whose slab covers p.
-        if (regionOf(head) != region || head > entryAt(region, p) || head < entryAt(region, 1)) return 12;
+        if (regionOf(head) != region || head > entryAt(region, p) || head < entryAt(region, 1)) return Invariant.SlabTable;
         const first = <u32>(head - region - REGION_HEADER) / SLAB_ENTRY;
-        if (p >= first + <u32>load<u16>(head, SLAB_PAGES) || load<usize>(head, SLAB_START) != pageAddress(region, first)) return 12;
+        if (p >= first + <u32>load<u16>(head, SLAB_PAGES) || load<usize>(head, SLAB_START) != pageAddress(region, first)) return Invariant.SlabTable;
       }
     }
     freePages += popcnt(mask);
-    if ((load<u32>(region, R_ON_ROOMY) != 0) != (mask != 0)) return 13;
+    if ((load<u32>(region, R_ON_ROOMY) != 0) != (mask != 0)) return Invariant.SlabRoomyList;
   }
   prev = 0;
   for (let region = regions.roomy; region != 0; region = load<usize>(region, R_ROOMY_NEXT)) {
-    if (load<usize>(region, R_ROOMY_PREV) != prev || load<u32>(region, R_ON_ROOMY) == 0) return 13;
+    if (load<usize>(region, R_ROOMY_PREV) != prev || load<u32>(region, R_ON_ROOMY) == 0) return Invariant.SlabRoomyList;
     prev = region;
-    if (++roomy > seen) return 13;
+    if (++roomy > seen) return Invariant.SlabRoomyList;
   }
-  if (seen != regions.regionCount || freePages != regions.freePages) return 14;
-  if (regions.heldBytes != <usize>seen * REGION_BYTES) return 14;
-  return 0;
+  if (seen != regions.regionCount || freePages != regions.freePages) return Invariant.SlabRegionCounts;
+  if (regions.heldBytes != <usize>seen * REGION_BYTES) return Invariant.SlabRegionCounts;
+  return Invariant.Holds;
 }
