@@ -11,7 +11,9 @@
 #include "kernel.h"
 
 struct Z_arch_instance_t { int unused; };
+struct Z_report_instance_t { int unused; };
 static struct Z_arch_instance_t arch_instance;
+static struct Z_report_instance_t report_instance;
 static Z_kernel_instance_t kernel_instance;
 
 /* ---- wasm-rt embedder API -------------------------------------------------------------- */
@@ -69,6 +71,20 @@ __attribute__((noreturn)) void askern_assert_failed(const char *expr, const char
   wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE);
 }
 
+/* ---- the cores' reports (kernel/mm/core/report.ts) -------------------------------------- */
+
+/* The hardware-independent cores import "report.wanted" and "report.write" (an import is a call
+ * that is never inlined, so a report costs the code around it only its calls); the kernel sends
+ * them to its console (kernel/console/report-sink.ts). */
+u32 Z_reportZ_wanted(struct Z_report_instance_t *r, u32 level) {
+  (void)r;
+  return Z_kernelZ_reportWanted(&kernel_instance, level);
+}
+void Z_reportZ_write(struct Z_report_instance_t *r, u32 level, u32 subsystem, u32 bytes, u32 length, u32 part) {
+  (void)r;
+  Z_kernelZ_reportWrite(&kernel_instance, level, subsystem, bytes, length, part);
+}
+
 /* ---- native entry points -------------------------------------------------------------- */
 
 /* Called by boot/entry.asm on the boot stack, paging on, interrupts off. Instantiating runs the
@@ -77,7 +93,7 @@ __attribute__((noreturn)) void askern_assert_failed(const char *expr, const char
 __attribute__((noreturn)) void kernel_entry(uint32_t multiboot_info_phys) {
   wasm_rt_init();
   Z_kernel_init_module();
-  Z_kernel_instantiate(&kernel_instance, &arch_instance);
+  Z_kernel_instantiate(&kernel_instance, &arch_instance, &report_instance);
   Z_kernelZ_kmain(&kernel_instance, multiboot_info_phys);
   for (;;) __asm__ volatile("cli; hlt");
 }

@@ -11,7 +11,6 @@ import { pitInit, pitTick, pitTicks } from "./arch/pit";
 import { qemuExit, ExitCode, haltForever } from "./arch/qemu";
 import { InterruptFrame } from "./arch/frame";
 import { serialInit } from "./console/serial";
-import { reportToConsole } from "./console/report-sink";
 import { puts, putDec, putHex, newline, putBytes, consoleEnableVga, putCString } from "./console/console";
 import { LogLevel, logBegin, logLine, setLogLevel, logLevel, logLevelName } from "./console/log";
 import { setExitOnPanic, panic, panicOnException } from "./diag/panic";
@@ -39,6 +38,7 @@ import { bootModulesInit } from "./boot/modules";
 
 export { isrDispatch } from "./arch/idt";
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
+export { reportWanted, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)
 
 const TIMER_HZ: u32 = 100;
 const CMDLINE_LIMIT: u32 = 4096;
@@ -99,7 +99,6 @@ function printAllocatorSummary(): void {
 /** The kernel's main function. Never returns. */
 export function kmain(multibootInfoPhys: u32): void {
   serialInit();
-  reportToConsole();   // the cores (mm/core) say what they say on the console
   consoleEnableVga(true);
   gdtInit();
   idtInit(panicOnException);   // an exception nobody handles panics

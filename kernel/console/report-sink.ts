@@ -1,15 +1,17 @@
-// Connects the cores' reports (mm/core/report.ts) to the console: each report is a log line at
-// its level, filtered by `loglevel=`, written to serial (and VGA).
-import { setReportSink } from "../mm/core/report";
-import { LogLevel, logBegin } from "./log";
-import { puts, putHex, putDec, putRatio, newline } from "./console";
+// The console's side of the cores' reports (mm/core/report.ts): the kernel's C glue
+// (boot/runtime.c) implements the cores' imports "report.wanted" and "report.write" by calling
+// these two exports, so each report is a log line at its level, filtered by `loglevel=`, written
+// to serial (and VGA); a Plain report is written as it is.
+import { ReportLevel, ReportPart } from "../mm/core/report";
+import { LogLevel, logBegin, logLevel } from "./log";
+import { putBytes, newline } from "./console";
 
-function begin(level: i32, subsystem: string): bool { return logBegin(<LogLevel>level, subsystem); }
-function text(value: string): void { puts(value); }
-function hex(value: u64, minDigits: u32): void { putHex(value, minDigits); }
-function decimal(value: u64): void { putDec(value); }
-function ratio(numerator: u64, denominator: u64): void { putRatio(numerator, denominator); }
-function end(): void { newline(); }
+/** Whether a report at `level` is wanted (the log level lets it through). Any context. */
+export function reportWanted(level: i32): bool { return level <= <i32>logLevel(); }
 
-/** Sends every core's reports to the console. Call once at boot, before the PMM is built. */
-export function reportToConsole(): void { setReportSink(begin, text, hex, decimal, ratio, end); }
+/** Writes a part of a report: the log prefix first (ReportPart.First), a newline last (ReportPart.Last). */
+export function reportWrite(level: i32, subsystem: string, bytes: usize, length: u32, part: u32): void {
+  if ((part & ReportPart.First) != 0 && level != ReportLevel.Plain && !logBegin(<LogLevel>level, subsystem)) return;
+  putBytes(bytes, length);
+  if ((part & ReportPart.Last) != 0 && (length == 0 || load<u8>(bytes + length - 1) != 10)) newline();
+}

@@ -38,3 +38,9 @@ export function formatFixed2(numerator: u64, denominator: u64, out: usize): u32 
   store<u8>(out + n + 2, <u8>(48 + frac % 10));
   return n + 3;
 }
+
+/** Copies `count` characters of `text` from index `from` (ASCII) to `out`; returns `count`. */
+export function formatAscii(text: string, from: i32, count: i32, out: usize): u32 {
+  for (let i = 0; i < count; i++) store<u8>(out + i, <u8>text.charCodeAt(from + i));
+  return <u32>count;
+}

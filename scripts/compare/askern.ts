@@ -19,10 +19,8 @@ import {
   TraceResult, traceScan, traceDecode, traceErrorText, traceOpAddress, traceOpId, traceOpSize, traceOpKind, traceOpAlign,
   TRACE_OP_BYTES, TRACE_LIVE_BYTES_PER_ID,
 } from "../../kernel/lib/trace";
-import { reportToConsole } from "../../kernel/console/report-sink";
 import { AllocError } from "../../kernel/mm/core/alloc-error";
 
-reportToConsole();   // the cores' reports go to the (mocked) serial port
 
 // --- pages from the program -----------------------------------------------------------------
 

@@ -31,9 +31,9 @@
 #define PAGES_START 0xC0000000u
 #define PAGE 4096u
 
-struct Z_arch_instance_t { int unused; };
+struct Z_report_instance_t { int unused; };
 struct Z_host_instance_t { int unused; };
-static struct Z_arch_instance_t arch_instance;
+static struct Z_report_instance_t report_instance;
 static struct Z_host_instance_t host_instance;
 static Z_askern_instance_t askern_instance;
 static Z_tlsf_instance_t tlsf_instance;
@@ -72,18 +72,28 @@ __attribute__((noreturn)) void wasm_rt_trap(wasm_rt_trap_t trap) {
   abort();
 }
 
-/* ---- imports: the serial port (the kernel's log lines go to stderr) ----------------------- */
+/* ---- imports: the cores' reports (kernel/mm/core/report.ts) go to stderr ------------------- */
 
-#define SERIAL_DATA 0x3F8
-#define SERIAL_LINE_STATUS 0x3FD
-#define SERIAL_TRANSMIT_EMPTY 0x20
-u32 Z_archZ_inb(struct Z_arch_instance_t *arch, u32 port) {
-  (void)arch;
-  return port == SERIAL_LINE_STATUS ? SERIAL_TRANSMIT_EMPTY : 0;
+#define REPORT_PLAIN (-1)
+#define REPORT_INFO 2
+#define REPORT_FIRST 1
+#define REPORT_LAST 2
+u32 Z_reportZ_wanted(struct Z_report_instance_t *r, u32 level) {
+  (void)r;
+  return (int32_t)level <= REPORT_INFO;
 }
-void Z_archZ_outb(struct Z_arch_instance_t *arch, u32 port, u32 value) {
-  (void)arch;
-  if (port == SERIAL_DATA) fputc((int)value, stderr);
+void Z_reportZ_write(struct Z_report_instance_t *r, u32 level, u32 subsystem, u32 bytes, u32 length, u32 part) {
+  (void)r;
+  if ((part & REPORT_FIRST) && (int32_t)level != REPORT_PLAIN) {
+    /* an AssemblyScript string: UTF-16, its byte length in the 4 bytes before it (memory base 0) */
+    const uint16_t *name = (const uint16_t *)(uintptr_t)subsystem;
+    uint32_t units = *(const uint32_t *)(uintptr_t)(subsystem - 4) / 2;
+    fputs("askern ", stderr);
+    for (uint32_t i = 0; i < units; i++) fputc(name[i] & 0x7F, stderr);
+    fputs(": ", stderr);
+  }
+  fwrite((const void *)(uintptr_t)bytes, 1, length, stderr);
+  if ((part & REPORT_LAST) && (length == 0 || ((const char *)(uintptr_t)bytes)[length - 1] != '\n')) fputc('\n', stderr);
 }
 
 /* ---- imports: pages for askern's provider -------------------------------------------------
@@ -192,7 +202,7 @@ static void instantiate(void) {
   wasm_rt_init();
   Z_askern_init_module();
   next_memory_limit = ASKERN_LIMIT;
-  Z_askern_instantiate(&askern_instance, &arch_instance, &host_instance);
+  Z_askern_instantiate(&askern_instance, &host_instance, &report_instance);
   Z_tlsf_init_module();
   next_memory_limit = TLSF_LIMIT;
   Z_tlsf_instantiate(&tlsf_instance);

@@ -61,6 +61,8 @@ describe("command line", () => {
   });
   it("seed=N is taken as the run's seed and printed as the replay seed", async () => {
     const r = await bootKernel("test=random.replay seed=12345");
+    expect(r.status, tail(r)).toBe("pass");
+    expect(r.summary).toEqual({ passed: 1, failed: 0 });
     expect(r.serial).toContain("# seed=12345 (replay with seed=12345)");
   });
 });

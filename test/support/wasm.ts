@@ -1,8 +1,9 @@
 // Loads a host build of AssemblyScript modules (build/host/<name>.wasm, made by the Makefile
 // from test/support/entry/<name>.ts) with the arch imports mocked, and helpers to move bytes and
 // strings in and out of its memory. The mock includes a serial port (COM1): its line status says
-// "ready to send", and every byte written to its data register is kept, so a test can read what
-// the module logged (its cores report through the console, console/report-sink.ts).
+// "ready to send", and every byte written to its data register is kept; and the cores' report
+// sink (kernel/mm/core/report.ts), whose lines go to the same text, so a test reads in
+// m.serial() what the module logged either way.
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 
@@ -18,6 +19,8 @@ export interface HostModule {
 }
 
 const COM1_DATA = 0x3f8, COM1_LINE_STATUS = 0x3fd, LINE_STATUS_TRANSMIT_EMPTY = 0x20;
+// kernel/mm/core/report.ts: ReportLevel and ReportPart
+const REPORT_LEVELS = ["error", "warn", "info", "debug"], REPORT_PLAIN = -1, REPORT_FIRST = 1, REPORT_LAST = 2;
 
 function readAsString(memory: WebAssembly.Memory, ptr: number): string {
   if (!ptr) return "";
@@ -47,7 +50,16 @@ export function loadHostModule(name: string, archOverrides: Record<string, (...a
       throw new Error(`abort: ${readAsString(memory!, msg)} at ${readAsString(memory!, file)}:${line}:${column}`);
     },
   };
-  const instance = new WebAssembly.Instance(module, { arch, env } as WebAssembly.Imports);
+  const report = {
+    wanted: (level: number) => level <= 3,
+    write(level: number, subsystem: number, bytes: number, length: number, part: number) {
+      if (part & REPORT_FIRST && level !== REPORT_PLAIN) serial += `${REPORT_LEVELS[level] ?? level} ${readAsString(memory!, subsystem)}: `;
+      const text = Buffer.from(new Uint8Array(memory!.buffer, bytes, length)).toString("latin1");
+      serial += text;
+      if (part & REPORT_LAST && !text.endsWith("\n")) serial += "\n";
+    },
+  };
+  const instance = new WebAssembly.Instance(module, { arch, env, report } as WebAssembly.Imports);
   memory = instance.exports.memory as WebAssembly.Memory;
   return {
     exports: instance.exports as Record<string, any>, memory, bytes: () => new Uint8Array(memory!.buffer), archCalls,

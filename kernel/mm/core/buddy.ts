@@ -17,7 +17,7 @@
 // first 8 bytes (next, previous: virtual addresses); a bitmap says which lists are non-empty.
 // So an allocation is a count-trailing-zeros and a split per halving, a free is a map check
 // and a merge per level: O(orders), no search.
-import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportEnd } from "./report";
+import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd } from "./report";
 import { AllocError } from "./alloc-error";
 import { Invariant } from "./invariant";
 
@@ -162,7 +162,7 @@ export function dmaFree(pool: DmaPool, virt: usize): AllocError {
   if (error != AllocError.Ok) {
     pool.errors++;
     if (reportBegin(ReportLevel.Error, "dma")) {
-      reportText("dmaFree("); reportHex(<u32>virt); reportText("): ");
+      reportText("dmaFree("); reportAddress(<u32>virt); reportText("): ");
       reportText(error == AllocError.Foreign ? "not in this pool" : error == AllocError.DoubleFree ? "already free (double free)" : "not the start of a chunk");
       reportText("; pool unchanged"); reportEnd();
     }

@@ -6,7 +6,7 @@
 //
 // An allocation moves `top` up (aligned); a mark is a saved `top`; releasing a mark moves `top`
 // back down to it, which frees everything allocated since at once. Marks nest like a stack.
-import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportEnd } from "./report";
+import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd } from "./report";
 
 @unmanaged export class BumpArena {
   base: usize;
@@ -67,7 +67,7 @@ function bumpRefuse(arena: BumpArena, size: u32, align: u32): usize {
 function bumpRefuseRelease(arena: BumpArena, mark: usize): void {
   arena.errors++;
   if (reportBegin(ReportLevel.Error, "arena")) {
-    reportText(changetype<string>(arena.name)); reportText(": release("); reportHex(<u32>mark); reportText("): not a live mark (top is ");
-    reportHex(<u32>arena.top); reportText("); nothing released"); reportEnd();
+    reportText(changetype<string>(arena.name)); reportText(": release("); reportAddress(<u32>mark); reportText("): not a live mark (top is ");
+    reportAddress(<u32>arena.top); reportText("); nothing released"); reportEnd();
   }
 }

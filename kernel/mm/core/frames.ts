@@ -20,7 +20,7 @@
 //
 // Frames at or above frameCount in the last word are set in both bitmaps.
 // Low memory is [0, lowLimitFrame): the frames the kernel reaches through its linear map.
-import { ReportLevel, reportBegin, reportText, reportHex, reportDec } from "./report";
+import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd } from "./report";
 import {
   SummaryTree, summarySet, summaryClear, summaryFindFrom, summaryFirst, summaryTest, SUMMARY_NONE,
 } from "./summary";
@@ -249,11 +249,11 @@ export function frameErrorText(error: FrameError): string {
 
 function reportError(pmm: FrameAllocator, what: string, phys: u64, count: u32, error: FrameError): void {
   if (!reportBegin(ReportLevel.Error, "pmm")) return;
-  reportText(what); reportText("("); reportHex(phys);
+  reportText(what); reportText("("); reportAddress(phys);
   if (count != 1) { reportText(", "); reportDec(count); }
   reportText("): "); reportText(frameErrorText(error));
-  if (error == FrameError.OutOfRange) { reportText(" (frames end at "); reportHex(<u64>pmm.frameCount << FRAME_SHIFT); reportText(")"); }
-  reportText("; nothing changed\n");
+  if (error == FrameError.OutOfRange) { reportText(" (frames end at "); reportAddress(<u64>pmm.frameCount << FRAME_SHIFT); reportText(")"); }
+  reportText("; nothing changed"); reportEnd();
 }
 
 /** The last used frame in [first, end), or FULL if they are all free. */
@@ -308,8 +308,8 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
   const align: u32 = alignFrames == 0 ? 1 : alignFrames;
   if (count == 0 || count > pmm.frameCount || (align & (align - 1)) != 0 || align > pmm.frameCount) {
     if (reportBegin(ReportLevel.Error, "pmm")) {
-      reportText("allocFrames("); reportDec(count); reportText(", "); reportDec(alignFrames); reportText(", "); reportHex(maxPhysAddr);
-      reportText("): impossible request ("); reportDec(pmm.frameCount); reportText(" frames managed, alignment must be a power of two)\n");
+      reportText("allocFrames("); reportDec(count); reportText(", "); reportDec(alignFrames); reportText(", "); reportAddress(maxPhysAddr);
+      reportText("): impossible request ("); reportDec(pmm.frameCount); reportText(" frames managed, alignment must be a power of two)"); reportEnd();
     }
     return 0;
   }

@@ -1,59 +1,93 @@
 // How the hardware-independent cores say something (a refused free, a corrupt block, a table of
-// statistics) without knowing where it goes: through a sink that whoever hosts them connects.
-// The kernel connects its console (console/report-sink.ts) before the first core runs; the host
-// test builds connect the same, over a mocked serial port. With no sink, nothing is said.
+// statistics) without knowing where it goes. A report is composed here, in a buffer, with the
+// same pieces as the console's (text, hex, decimal, ratio), and handed whole to the sink: two
+// functions imported from the module "report", the cores' one seam, as arch/ is the hardware's.
+// The kernel's C glue (boot/runtime.c) passes them to the console (console/report-sink.ts); the
+// host tests implement them in JavaScript (test/support/wasm.ts), make compare in C.
 //
-// A report is begun, written in pieces, and ended:
-//
-//   if (reportBegin(ReportLevel.Error, "heap")) {     false: the level is filtered out
-//     reportText("free("); reportHex(ptr); reportText("): not a block"); reportEnd();
+//   if (reportBegin(ReportLevel.Error, "heap")) {      false: the level is filtered out
+//     reportText("free("); reportAddress(ptr); reportText("): not a block"); reportEnd();
 //   }
 //
-// Cold paths only: every piece is an indirect call. Not re-entrant across contexts: callers that
-// may run in an interrupt must not report while the code they interrupted is reporting.
+// Every piece is a call, never inlined (each calls the sink or a formatter), so a report costs
+// the code around it only its calls. A report longer than the buffer goes out in parts, the
+// first with the log prefix. Cold paths only. Not re-entrant: one report at a time (code that
+// may run in an interrupt must not report while the code it interrupted is reporting).
+import { formatDecimal, formatHex, formatFixed2, formatAscii } from "../../lib/format";
 
-/** The levels, numbered as the console's log levels (console/log.ts LogLevel). */
-export const enum ReportLevel { Error = 0, Warn = 1, Info = 2, Debug = 3 }
+/** The levels, numbered as the console's log levels (console/log.ts LogLevel); Plain has no prefix and is never filtered. */
+export const enum ReportLevel { Plain = -1, Error = 0, Warn = 1, Info = 2, Debug = 3 }
 
-export type ReportBegin = (level: i32, subsystem: string) => bool;
-export type ReportText = (text: string) => void;
-export type ReportNumber = (value: u64) => void;
-export type ReportHex = (value: u64, minDigits: u32) => void;
-export type ReportRatio = (numerator: u64, denominator: u64) => void;
-export type ReportEnd = () => void;
+/** Flags of a part handed to the sink. */
+export const enum ReportPart { First = 1, Last = 2 }
 
-function beginNothing(level: i32, subsystem: string): bool { return false; }
-function textNothing(text: string): void {}
-function numberNothing(value: u64): void {}
-function hexNothing(value: u64, minDigits: u32): void {}
-function ratioNothing(numerator: u64, denominator: u64): void {}
-function endNothing(): void {}
-
-let begin: ReportBegin = beginNothing;
-let text: ReportText = textNothing;
-let hex: ReportHex = hexNothing;
-let decimal: ReportNumber = numberNothing;
-let ratio: ReportRatio = ratioNothing;
-let end: ReportEnd = endNothing;
+/** The sink: whether a report at `level` is wanted now. */
+@external("report", "wanted")
+declare function sinkWanted(level: i32): bool;
 
 /**
- * Connects the sink: `begin` says whether a report at that level is wanted and writes its prefix;
- * `hex` writes at least `minDigits` hex digits; `ratio` writes numerator / denominator with two decimals; `end`
- * finishes the line. Call once at boot, before any core runs (thread context, interrupts off).
+ * The sink: writes one part of a report, `length` bytes at `bytes`. With ReportPart.First it
+ * writes the log prefix first (level and subsystem); with ReportPart.Last it ends the line
+ * (unless the report ended with a newline of its own).
  */
-export function setReportSink(b: ReportBegin, t: ReportText, h: ReportHex, d: ReportNumber, r: ReportRatio, e: ReportEnd): void {
-  begin = b; text = t; hex = h; decimal = d; ratio = r; end = e;
+@external("report", "write")
+declare function sinkWrite(level: i32, subsystem: string, bytes: usize, length: u32, part: u32): void;
+
+const BUFFER_BYTES: u32 = 256;
+const NUMBER_BYTES: u32 = 32;   // the longest number a piece writes (a u64 in decimal is 20)
+const buffer = memory.data(BUFFER_BYTES + NUMBER_BYTES);
+let used: u32 = 0;
+let level: i32 = 0;
+let subsystem: string = "";
+let nextPart: u32 = ReportPart.First;
+
+/** Begins a report at `at` from `name`; false (write nothing more) when it is not wanted. */
+export function reportBegin(at: ReportLevel, name: string): bool {
+  if (at != ReportLevel.Plain && !sinkWanted(at)) return false;
+  level = at; subsystem = name; used = 0; nextPart = ReportPart.First;
+  return true;
 }
 
-/** Begins a report at `level` from `subsystem`; false (write nothing more) when it is not wanted. */
-export function reportBegin(level: ReportLevel, subsystem: string): bool { return begin(level, subsystem); }
-/** Writes text. */
-export function reportText(value: string): void { text(value); }
-/** Writes a number in hex, at least `minDigits` digits. */
-export function reportHex(value: u64, minDigits: u32 = 8): void { hex(value, minDigits); }
-/** Writes a number in decimal. */
-export function reportDec(value: u64): void { decimal(value); }
-/** Writes numerator / denominator with two decimals. */
-export function reportRatio(numerator: u64, denominator: u64): void { ratio(numerator, denominator); }
-/** Ends the report's line. */
-export function reportEnd(): void { end(); }
+function handOver(part: u32): void {
+  sinkWrite(level, subsystem, buffer, used, nextPart | part);
+  used = 0; nextPart = 0;
+}
+
+/** Makes room for `bytes` more (handing a full buffer over as a part). */
+@inline function room(bytes: u32): void { if (used + bytes > BUFFER_BYTES) handOver(0); }
+
+/** Appends text (ASCII). */
+export function reportText(text: string): void {
+  let at: i32 = 0;
+  while (at < text.length) {
+    room(1);
+    const n = min<i32>(text.length - at, <i32>(BUFFER_BYTES - used));
+    used += formatAscii(text, at, n, buffer + used);
+    at += n;
+  }
+}
+
+/** Appends "0x" and `value` in hex, at least `minDigits` digits. */
+export function reportHex(value: u64, minDigits: u32): void {
+  room(NUMBER_BYTES);
+  store<u8>(buffer + used, 48); store<u8>(buffer + used + 1, 120);
+  used += 2 + formatHex(value, minDigits, buffer + used + 2);
+}
+
+/** Appends "0x" and a 32-bit address in 8 hex digits. */
+export function reportAddress(value: u64): void { reportHex(value, 8); }
+
+/** Appends `value` in decimal. */
+export function reportDec(value: u64): void {
+  room(NUMBER_BYTES);
+  used += formatDecimal(value, buffer + used);
+}
+
+/** Appends numerator / denominator with two decimals. */
+export function reportRatio(numerator: u64, denominator: u64): void {
+  room(NUMBER_BYTES);
+  used += formatFixed2(numerator, denominator, buffer + used);
+}
+
+/** Ends the report: hands the rest to the sink, which ends the line. */
+export function reportEnd(): void { handOver(ReportPart.Last); }

@@ -1,8 +1,5 @@
 // Host build of kernel/mm/core/bump.ts over a buffer, exported for test/mm/core/bump.test.ts.
 import { BumpArena, bumpInit, bumpAlloc, bumpMark, bumpRelease } from "../../../kernel/mm/core/bump";
-import { reportToConsole } from "../../../kernel/console/report-sink";
-
-reportToConsole();   // the cores' reports go to the (mocked) serial port
 export { fill, holds } from "../host-lib/buffer-provider";
 
 const BYTES: u32 = 64 << 10;

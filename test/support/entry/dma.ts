@@ -5,9 +5,6 @@ import {
   DmaPool, DMA_POOL_BYTES, dmaMapBytes, dmaPoolInit, dmaAlloc, dmaFree, dmaChunkSize, dmaVirtToPhys, dmaPhysToVirt,
   dmaPoolCheck,
 } from "../../../kernel/mm/core/buddy";
-import { reportToConsole } from "../../../kernel/console/report-sink";
-
-reportToConsole();   // the cores' reports go to the (mocked) serial port
 export { fill, holds } from "../host-lib/buffer-provider";
 
 const MAX_PAGES: u32 = 64;

@@ -7,9 +7,6 @@ import {
 import {
   bufferProviderReset, bufferPagesOut, bufferGrows, bufferSetGrows, bufferStart, bufferBytes,
 } from "../host-lib/buffer-provider";
-import { reportToConsole } from "../../../kernel/console/report-sink";
-
-reportToConsole();   // the cores' reports go to the (mocked) serial port
 
 const heapBlock = memory.data(HEAP_BYTES, 16);
 let heap: Heap = changetype<Heap>(heapBlock);

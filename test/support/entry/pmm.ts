@@ -12,9 +12,6 @@ import { frameAllocatorPlan, frameAllocatorBuild, bitmapBlockBytes, MAX_FRAMES }
 import {
   SummaryTree, summaryInit, summarySet, summaryClear, summaryFindFrom, summaryFirst, summaryL1Bytes, summaryL2Bytes,
 } from "../../../kernel/mm/core/summary";
-import { reportToConsole } from "../../../kernel/console/report-sink";
-
-reportToConsole();   // the cores' reports go to the (mocked) serial port
 
 const MAP_BYTES: u32 = 64 << 10;
 const RESERVED_CAPACITY: u32 = 64;

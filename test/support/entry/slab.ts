@@ -7,9 +7,6 @@ import {
   cacheActiveObjects,
 } from "../../../kernel/mm/core/slab/cache";
 import { bufferProviderReset, bufferPagesOut, bufferStart, bufferBytes } from "../host-lib/buffer-provider";
-import { reportToConsole } from "../../../kernel/console/report-sink";
-
-reportToConsole();   // the cores' reports go to the (mocked) serial port
 
 const regionsBlock = memory.data(SLAB_REGIONS_BYTES, 16);
 let regions: SlabRegions = changetype<SlabRegions>(regionsBlock);

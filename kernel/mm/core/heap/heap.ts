@@ -53,7 +53,7 @@
 // validates every pointer without reading memory the heap does not own: a foreign, interior,
 // misaligned or already-freed pointer is reported, never trusted.
 import { PageProvider, RunVisitor, providerGet, providerPut, providerGrow, PROVIDER_PAGE_SIZE } from "../pages";
-import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportRatio } from "../report";
+import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportRatio, reportEnd } from "../report";
 import { AllocError, allocErrorText } from "../alloc-error";
 import { Invariant } from "../invariant";
 
@@ -519,7 +519,7 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
     if (reportBegin(ReportLevel.Error, "heap")) {
       reportText("alloc("); reportDec(size); reportText(", "); reportDec(align); reportText("): ");
       reportText(size == 0 ? "size 0" : size > MAX_REQUEST ? "size too large" : "alignment not a power of two up to 4096");
-      reportText("; returns 0\n");
+      reportText("; returns 0"); reportEnd();
     }
     return 0;
   }
@@ -760,7 +760,7 @@ function largeFree(heap: Heap, run: usize): void {
 function reportBadPointer(heap: Heap, what: string, ptr: usize, error: AllocError): void {
   heap.errors++;
   if (!reportBegin(ReportLevel.Error, "heap")) return;
-  reportText(what); reportText("("); reportHex(<u32>ptr); reportText("): "); reportText(allocErrorText(error)); reportText("; heap unchanged\n");
+  reportText(what); reportText("("); reportAddress(<u32>ptr); reportText("): "); reportText(allocErrorText(error)); reportText("; heap unchanged"); reportEnd();
 }
 
 /**
@@ -885,6 +885,7 @@ function classStart(fl: u32): u32 { return fl == 0 ? 0 : SMALL_LIMIT << (fl - 1)
  * blocks of every first-level class that has any (counted by walking the spans).
  */
 export function heapPrintStats(heap: Heap, name: string): void {
+  reportBegin(ReportLevel.Plain, name);
   reportText("# "); reportText(name); reportText(": "); reportDec(heap.liveBlocks); reportText(" live blocks, live "); reportDec(heap.liveBytes);
   reportText(" B (peak "); reportDec(heap.peakLiveBytes); reportText(" B), held "); reportDec(heap.heldBytes); reportText(" B (peak ");
   reportDec(heap.peakHeldBytes); reportText(" B), footprint/peak live ");
@@ -900,6 +901,7 @@ export function heapPrintStats(heap: Heap, name: string): void {
     else { reportDec(classStart(fl)); reportText("-"); reportDec(classStart(fl + 1) - 1); reportText(" B"); }
     reportText(": "); reportDec(count); reportText(" live\n");
   }
+  reportEnd();
 }
 
 /**

@@ -22,7 +22,7 @@
 // The slab of an object comes from slab/regions.ts's slabOf (its region's slab table), so a free
 // checks that the object belongs to this cache, starts an object and is not the slab's newest
 // free object (the cheapest double-free check) without searching or trusting the pointer.
-import { ReportLevel, reportBegin, reportText, reportHex, reportDec } from "../report";
+import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd } from "../report";
 import {
   SlabRegions, slabOf, slabPagesTake, slabPagesGive, slabRegionsCheck, MAX_SLAB_PAGES,
   SLAB_CACHE, SLAB_FREE, SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_PAGES, SLAB_LIST, SLAB_START,
@@ -103,7 +103,7 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
     if (reportBegin(ReportLevel.Error, "slab")) {
       reportText("cacheCreate("); reportText(name); reportText(", "); reportDec(objectSize); reportText(", "); reportDec(align);
       reportText("): size must be 1.."); reportDec(MAX_OBJECT); reportText(" (with room for the link, given a constructor)");
-      reportText(" and alignment a power of two up to 4096\n");
+      reportText(" and alignment a power of two up to 4096"); reportEnd();
     }
     return null;
   }
@@ -370,8 +370,8 @@ function refuseFree(cache: SlabCache, object: usize, error: AllocError): AllocEr
   cache.regions.errors++;
   cache.debugErrors += cache.debug;
   if (reportBegin(ReportLevel.Error, "slab")) {
-    reportText("cacheFree("); reportText(changetype<string>(cache.name)); reportText(", "); reportHex(<u32>object); reportText("): ");
-    reportText(allocErrorText(error)); reportText("; cache unchanged\n");
+    reportText("cacheFree("); reportText(changetype<string>(cache.name)); reportText(", "); reportAddress(<u32>object); reportText("): ");
+    reportText(allocErrorText(error)); reportText("; cache unchanged"); reportEnd();
   }
   return error;
 }
@@ -420,7 +420,7 @@ export function cacheDestroy(cache: SlabCache): bool {
     cache.regions.errors++;
     if (reportBegin(ReportLevel.Error, "slab")) {
       reportText("cacheDestroy("); reportText(changetype<string>(cache.name)); reportText("): "); reportDec(active);
-      reportText(" objects still in use; cache kept\n");
+      reportText(" objects still in use; cache kept"); reportEnd();
     }
     return false;
   }

@@ -16,7 +16,7 @@
 // after free; not for caches with a constructor, whose free objects keep their state, as in
 // Linux) and the red zones. Every report names the cache, the object and what was found, is
 // counted in cache.debugErrors and the arena's errors, and the cache keeps working.
-import { ReportLevel, reportBegin, reportText, reportHex, reportDec, reportEnd } from "../report";
+import { ReportLevel, reportBegin, reportText, reportHex, reportAddress, reportDec, reportEnd } from "../report";
 import { nameListContains } from "../../../lib/names";
 
 export const RED_ZONE: u32 = 8;
@@ -93,7 +93,7 @@ export function debugCheckPoison(cacheName: string, object: usize, own: u32): u3
 
 function report(cacheName: string, object: usize, what: string, offset: i32, found: u8): void {
   if (!reportBegin(ReportLevel.Error, "slab_debug")) return;
-  reportText(cacheName); reportText(": "); reportText(what); reportText(": object "); reportHex(<u32>object); reportText(", byte ");
+  reportText(cacheName); reportText(": "); reportText(what); reportText(": object "); reportAddress(<u32>object); reportText(", byte ");
   if (offset < 0) { reportText("-"); reportDec(<u32>(-offset)); } else { reportText("+"); reportDec(<u32>offset); }
   reportText(" is "); reportHex(found, 2); reportEnd();
 }
