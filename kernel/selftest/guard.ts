@@ -15,11 +15,11 @@ import {
 
 import { arenaAlloc } from "../mm/alloc/arena";
 import { AllocError } from "../mm/core/alloc-error";
+import { alignUp } from "../lib/bits";
 
 const PAGE: u32 = 4096;
 @inline function present(virt: u32): bool { return (kernelEntry(virt) & PAGE_PRESENT) != 0; }
 @inline function retired(first: u32): bool { return (rangeFlags((first - VRANGE_AREA_START) >> 12) & RANGE_RETIRED) != 0; }
-@inline function roundUp(size: u32, align: u32): u32 { return (size + align - 1) & ~(align - 1); }
 
 registerTest("guard.placement", () => {
   const sizes: StaticArray<u32> = [1, 13, 16, 64, 100, 2048, 4095, 4096, 4097, 10000, 70000];
@@ -32,7 +32,7 @@ registerTest("guard.placement", () => {
       const p = <u32>guardAlloc(size, align);
       if (p == 0) { wrong++; continue; }
       count++;
-      const end = p + roundUp(size, align);
+      const end = p + alignUp(size, align);
       if ((p & (align - 1)) != 0 || (end & (PAGE - 1)) != 0) wrong++;          // aligned, against the guard page
       if (rangeContaining(end) != rangeContaining(p)) wrong++;               // the guard page is the range's own
       if (guardSize(p) != size || !guardOwns(p) || !guardOwns(end)) wrong++;

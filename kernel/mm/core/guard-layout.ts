@@ -16,6 +16,7 @@
 //
 // Both the front slack and the gap hold a pattern that depends on each byte's address (so a
 // stray copy of pattern bytes from elsewhere is still caught); the free checks them both.
+import { alignUp64 } from "../../lib/bits";
 
 /** Bytes in a page. */
 export const GUARD_PAGE_BYTES: u32 = 4096;
@@ -24,21 +25,19 @@ export const GUARD_MAX_ALIGN: u32 = 4096;
 /** The pattern's base byte: the byte at address a is GUARD_PATTERN ^ (a & 15). */
 export const GUARD_PATTERN: u32 = 0xD3;
 
-/** `size` rounded up to a multiple of `align` (a power of two), in 64 bits so nothing wraps. */
-@inline function roundUp(size: u32, align: u32): u64 { return (<u64>size + align - 1) & ~(<u64>align - 1); }
 
 /**
  * Pages an allocation of `size` bytes aligned to `align` needs, or 0 if `size` is 0 or the
  * pages would not fit below 4 GiB.
  */
 export function guardPagesFor(size: u32, align: u32): u32 {
-  const pages = (roundUp(size, align) + GUARD_PAGE_BYTES - 1) / GUARD_PAGE_BYTES;
+  const pages = (alignUp64(size, align) + GUARD_PAGE_BYTES - 1) / GUARD_PAGE_BYTES;
   return pages > 0xFFFFF ? 0 : <u32>pages;
 }
 
 /** Where the object starts, as an offset from its first page, given guardPagesFor's `pages`. */
 export function guardObjectOffset(size: u32, align: u32, pages: u32): u32 {
-  return <u32>(<u64>pages * GUARD_PAGE_BYTES - roundUp(size, align));
+  return <u32>(<u64>pages * GUARD_PAGE_BYTES - alignUp64(size, align));
 }
 
 /** The pattern byte for `address`. */

@@ -19,6 +19,7 @@
 // search clears the stale top bits it meets; there are at most 32.
 // So: l1 bit <=> the word has the property; l2 bit <=> the l1 word is non-zero;
 // l2 word non-zero => its top bit is set.
+import { bitsFrom } from "../../lib/bits";
 
 /** The most bitmap words one tree can index. */
 export const SUMMARY_MAX_WORDS: u32 = 32 * 32 * 32;
@@ -102,8 +103,6 @@ export function summaryRebuildUpper(tree: SummaryTree): void {
   return (load<u32>(tree.l1 + ((word >> 5) << 2)) & (1 << (word & 31))) != 0;
 }
 
-/** Bits at positions >= `from` (0..32; 32 gives no bits). */
-@inline function bitsFrom(from: u32): u32 { return from >= 32 ? 0 : <u32>0xFFFFFFFF << from; }
 
 /**
  * The lowest bitmap word at or after `from` that has the property, or SUMMARY_NONE.

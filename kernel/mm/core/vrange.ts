@@ -30,6 +30,7 @@
 
 /** The most pages an area may have. */
 import { Invariant } from "./invariant";
+import { bitsUpTo, bitsBelow, highestBit, wordsFor } from "../../lib/bits";
 
 export const VRANGE_MAX_PAGES: u32 = 32 * 32 * 32;
 /** "No page": an empty list, a failed reservation, a failed lookup. */
@@ -76,7 +77,6 @@ export const enum VRangeError {
 
 const HEADER_BYTES: u32 = (offsetof<VRangeArea>() + 15) & ~15;
 
-@inline function wordsFor(bits: u32): u32 { return (bits + 31) >> 5; }
 
 /** Bytes of bookkeeping an area of `pages` pages needs (header, records, bitmaps, lists). */
 export function vrangeBookkeepingBytes(pages: u32): u32 {
@@ -119,11 +119,6 @@ function clearStart(area: VRangeArea, page: u32): void {
   return (load<u32>(area.starts + ((page >> 5) << 2)) & (1 << (page & 31))) != 0;
 }
 
-/** Bits at positions <= b (b in 0..31). */
-@inline function bitsUpTo(b: u32): u32 { return b == 31 ? 0xFFFFFFFF : (<u32>2 << b) - 1; }
-/** Bits at positions < b (b in 0..31). */
-@inline function bitsBelow(b: u32): u32 { return (<u32>1 << b) - 1; }
-@inline function highestBit(word: u32): u32 { return 31 - clz(word); }
 
 /** The last block start at or below `page` (so the first page of the block containing it). */
 function startAtOrBelow(area: VRangeArea, page: u32): u32 {
@@ -133,7 +128,7 @@ function startAtOrBelow(area: VRangeArea, page: u32): u32 {
     let w1 = w >> 5;
     let word1 = load<u32>(area.starts1 + (w1 << 2)) & bitsBelow(w & 31);
     if (word1 == 0) {
-      const top = area.startsTop & bitsBelow(w1);
+      const top = area.startsTop & bitsBelow(w1 & 31);   // (w1 < 32: an area has at most 32 level-1 words)
       if (top == 0) return NONE;
       w1 = highestBit(top);
       word1 = load<u32>(area.starts1 + (w1 << 2));

@@ -22,10 +22,12 @@ import {
   RESERVED_LIST_HEADER, RESERVED_RECORD,
 } from "../core/reserved";
 import {
-  FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom,
-  freeFrameTo, allocFramesFrom, freeFramesTo, claimFramesFrom, framesFree, framesFreeLow, framesTotal, framesReserved,
-  framesUsable, frameState, frameRunLength, frameAllocatorCheck, FRAME_SHIFT,
+  FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom, freeFrameTo, FRAME_SHIFT,
 } from "../core/frames";
+import { allocFramesFrom, freeFramesTo, claimFramesFrom } from "../core/frame-runs";
+import {
+  framesFree, framesFreeLow, framesTotal, framesReserved, framesUsable, frameState, frameRunLength, frameAllocatorCheck,
+} from "../core/frames-check";
 import { frameAllocatorPlan, frameAllocatorBuild, InitError, initErrorText } from "../core/frames-init";
 import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "../layout";
 import { MmPart, mmEnter, mmLeave } from "../busy";

@@ -4,10 +4,12 @@
 import { MemoryMap, memoryMapCheck, memoryMapCount, memoryMapFromMemFields, memoryMapProblemOffset } from "../../../kernel/mm/core/memory-map";
 import { ReservedList, reservedListInit, reservedAdd, RESERVED_LIST_HEADER, RESERVED_RECORD } from "../../../kernel/mm/core/reserved";
 import {
-  FrameAllocator, FRAME_ALLOCATOR_BYTES, frameAllocatorAt, allocFrameFrom, freeFrameTo, allocFramesFrom,
-  freeFramesTo, claimFramesFrom, framesFree, framesFreeLow, framesTotal, framesReserved, framesUsable, frameState,
-  frameRunLength, frameAllocatorCheck, usedWordAddress,
+  FrameAllocator, FRAME_ALLOCATOR_BYTES, frameAllocatorAt, allocFrameFrom, freeFrameTo, usedWordAddress,
 } from "../../../kernel/mm/core/frames";
+import { allocFramesFrom, freeFramesTo, claimFramesFrom } from "../../../kernel/mm/core/frame-runs";
+import {
+  framesFree, framesFreeLow, framesTotal, framesReserved, framesUsable, frameState, frameRunLength, frameAllocatorCheck,
+} from "../../../kernel/mm/core/frames-check";
 import { frameAllocatorPlan, frameAllocatorBuild, bitmapBlockBytes, MAX_FRAMES } from "../../../kernel/mm/core/frames-init";
 import {
   SummaryTree, summaryInit, summarySet, summaryClear, summaryFindFrom, summaryFirst, summaryL1Bytes, summaryL2Bytes,
