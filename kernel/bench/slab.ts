@@ -13,7 +13,8 @@ import { MEASURING_TLSF, allocatorBegin, allocatorAlloc, allocatorFree } from ".
 import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck, heapTrim } from "../mm/core/heap/heap";
 import { kmalloc, kfree, kernelPageProvider } from "../mm/alloc/kmalloc";
 import { SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck } from "../mm/core/slab/regions";
-import { CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, slabCheckAll } from "../mm/core/slab/cache";
+import { CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy } from "../mm/core/slab/cache";
+import { slabCheckAll } from "../mm/core/slab/check";
 import { panic } from "../diag/panic";
 
 const LIVE: u32 = 1000;

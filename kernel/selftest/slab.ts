@@ -12,7 +12,8 @@ import {
 } from "../mm/alloc/kmalloc";
 
 import { SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck } from "../mm/core/slab/regions";
-import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, cacheShrink, slabCheckAll } from "../mm/core/slab/cache";
+import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, cacheShrink } from "../mm/core/slab/cache";
+import { slabCheckAll } from "../mm/core/slab/check";
 import { rdtsc } from "../arch/x86";
 import { AllocError } from "../mm/core/alloc-error";
 

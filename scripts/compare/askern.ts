@@ -10,7 +10,8 @@
 import { PageProvider } from "../../kernel/mm/core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../../kernel/mm/core/heap/heap";
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf } from "../../kernel/mm/core/slab/regions";
-import { cacheAlloc, slabCheckAll, CACHE_BYTES } from "../../kernel/mm/core/slab/cache";
+import { cacheAlloc, CACHE_BYTES } from "../../kernel/mm/core/slab/cache";
+import { slabCheckAll } from "../../kernel/mm/core/slab/check";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
   kmallocFreeObject, kmallocObjectSize,

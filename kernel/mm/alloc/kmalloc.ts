@@ -19,7 +19,8 @@ import { LOW_MEMORY_END, LINEAR_MAP_BASE, VRANGE_START, linearVirt } from "../la
 import { PageProvider } from "../core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf } from "../core/slab/regions";
-import { SlabCache, CACHE_BYTES, cacheAlloc, slabCheckAll } from "../core/slab/cache";
+import { SlabCache, CACHE_BYTES, cacheAlloc } from "../core/slab/cache";
+import { slabCheckAll } from "../core/slab/check";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
   kmallocFreeObject, kmallocObjectSize,

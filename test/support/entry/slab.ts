@@ -2,10 +2,8 @@
 // (test/support/entry), exported for test/mm/core/slab.test.ts. Up to MAX_CACHES caches at a time,
 // named by index.
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck, slabOf } from "../../../kernel/mm/core/slab/regions";
-import {
-  SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheCheck, slabCheckAll,
-  cacheActiveObjects,
-} from "../../../kernel/mm/core/slab/cache";
+import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheActiveObjects } from "../../../kernel/mm/core/slab/cache";
+import { cacheCheck, slabCheckAll } from "../../../kernel/mm/core/slab/check";
 import { bufferProviderReset, bufferPagesOut, bufferStart, bufferBytes } from "../host-lib/buffer-provider";
 
 const regionsBlock = memory.data(SLAB_REGIONS_BYTES, 16);

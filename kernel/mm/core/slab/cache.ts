@@ -22,30 +22,34 @@
 // The slab of an object comes from slab/regions.ts's slabOf (its region's slab table), so a free
 // checks that the object belongs to this cache, starts an object and is not the slab's newest
 // free object (the cheapest double-free check) without searching or trusting the pointer.
-import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd } from "../report";
 import {
-  SlabRegions, slabOf, slabPagesTake, slabPagesGive, slabRegionsCheck, MAX_SLAB_PAGES,
-  SLAB_CACHE, SLAB_FREE, SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_PAGES, SLAB_LIST, SLAB_START,
+  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd,
+} from "../report";
+import {
+  SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, SLAB_CACHE, SLAB_FREE,
+  SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_LIST, SLAB_START,
 } from "./regions";
 import { PROVIDER_PAGE_SIZE } from "../pages";
 import {
-  slabDebugWanted, debugZone, debugLinkOffset, debugSlotSize, debugFillSlot, debugCheckZones, debugCheckPoison,
-  debugMarkRounding, RED, RED_ZONE, POISON, SLOT_FREE, SLOT_ALLOCATED,
+  slabDebugWanted, debugZone, debugLinkOffset, debugSlotSize, debugFillSlot, debugCheckZones,
+  debugCheckPoison, debugMarkRounding, RED, RED_ZONE, POISON, SLOT_FREE, SLOT_ALLOCATED,
 } from "./debug";
 import { AllocError, allocErrorText } from "../alloc-error";
-import { Invariant } from "../invariant";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
 const MIN_OBJECT: u32 = 4;
+
 /** The alignment of objects when the caller asks for none. */
 export const DEFAULT_ALIGN: u32 = 8;
+
 /** The largest object a cache takes (its slab: MAX_SLAB_PAGES pages). */
 export const MAX_OBJECT: u32 = MAX_SLAB_PAGES * PROVIDER_PAGE_SIZE;
+
 /** Empty slabs a cache keeps by default instead of giving their pages back. */
 export const DEFAULT_MAX_EMPTY: u32 = 1;
 
 /** Which list a slab is on. */
-const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
+export const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
 
 /** Called on every object of a new slab, so that free objects are always constructed. */
 export type Constructor = (object: usize) => void;
@@ -130,9 +134,7 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   return cache;
 }
 
-// --- the slab lists ---------------------------------------------------------------------------
-
-@inline function listHeadAt(cache: SlabCache, list: u32): usize {
+@inline export function listHeadAt(cache: SlabCache, list: u32): usize {
   return changetype<usize>(cache) + (list == SlabList.Empty ? offsetof<SlabCache>("empty") :
     list == SlabList.Partial ? offsetof<SlabCache>("partial") : offsetof<SlabCache>("full"));
 }
@@ -159,8 +161,6 @@ function listMove(cache: SlabCache, slab: usize, list: u32): void {
   listRemove(cache, slab);
   listPush(cache, slab, list);
 }
-
-// --- allocation -------------------------------------------------------------------------------
 
 /**
  * An object of `cache` (constructed, if the cache has a constructor), or 0 if the regions'
@@ -247,8 +247,6 @@ function deactivate(cache: SlabCache): void {
   else listPush(cache, slab, free == 0 ? SlabList.Full : SlabList.Partial);
 }
 
-// --- free -------------------------------------------------------------------------------------
-
 /**
  * Gives `object` back to `cache`. A pointer that is not an object of this cache handed out now
  * (foreign, of another cache, not an object's start, or the newest free object of its slab: a
@@ -300,8 +298,6 @@ function freeSlow(cache: SlabCache, object: usize): AllocError {
   const offset = <u32>(pointer - cache.zone - load<usize>(slab, SLAB_START));
   return pointer >= cache.zone && offset % cache.objectSize == 0 && offset < cache.capacity * cache.objectSize;
 }
-
-// --- slab_debug (see slab/debug.ts for the checks and the slot's layout) ---------------------------
 
 /** The size of a debug slot's object part: the size asked for, rounded up to 4. */
 @inline function debugOwn(cache: SlabCache): u32 { return cache.linkOffset - cache.zone - RED_ZONE; }
@@ -391,8 +387,6 @@ export function cacheActiveObjects(cache: SlabCache): u32 {
   return active;
 }
 
-// --- shrink, destroy, check -------------------------------------------------------------------
-
 /**
  * Gives the pages of every empty slab of `cache` back (the active slab too, when it has no
  * object in use). Returns how many slabs went. O(empty slabs + the active slab's free objects).
@@ -430,61 +424,4 @@ export function cacheDestroy(cache: SlabCache): bool {
   if (cache.prev != 0) changetype<SlabCache>(cache.prev).next = cache.next; else regions.caches = cache.next;
   cache.live = 0;
   return true;
-}
-
-/**
- * Checks `cache`'s slabs: each on the list its use says (the active one on none), owned by the
- * cache, its free list inside the slab, on object starts, without repeats and as long as its
- * free objects; and the counts.
- * Returns Invariant.Holds, or the first broken invariant (Cache*, invariant.ts: a list, a slab's owner or use,
- * 23 a free list, 24 the slab counts). O(objects); for tests and debugging.
- */
-export function cacheCheck(cache: SlabCache): Invariant {
-  let slabs: u32 = 0, empty: u32 = 0;
-  // The active slab: on no list, counted as wholly in use, its free objects on the cache's list.
-  const active = cache.active;
-  if (active != 0) {
-    slabs++;
-    if (load<usize>(active, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(active, SLAB_LIST) != SlabList.Active) return Invariant.CacheSlab;
-    if (load<u32>(active, SLAB_INUSE) != cache.capacity || load<usize>(active, SLAB_FREE) != 0) return Invariant.CacheSlab;
-    if (cache.activeStart != load<usize>(active, SLAB_START) || cache.activeBytes != cache.capacity * cache.objectSize) return Invariant.CacheSlab;
-    let free: u32 = 0;
-    for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) {
-      const offset = <u32>(object - cache.activeStart);
-      if (offset >= cache.activeBytes || offset % cache.objectSize != 0 || ++free > cache.capacity) return Invariant.CacheFreeList;
-    }
-  } else if (cache.freelist != 0 || cache.activeStart != 0 || cache.activeBytes != 0) return Invariant.CacheSlab;
-  for (let list: u32 = 0; list < 3; list++) {
-    let prev: usize = 0;
-    for (let slab = load<usize>(listHeadAt(cache, list)); slab != 0; slab = load<usize>(slab, SLAB_NEXT)) {
-      if (load<usize>(slab, SLAB_PREV) != prev || <u32>load<u16>(slab, SLAB_LIST) != list) return Invariant.CacheLists;
-      prev = slab;
-      if (++slabs > cache.slabCount) return Invariant.CacheLists;
-      const inUse = load<u32>(slab, SLAB_INUSE);
-      if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(slab, SLAB_PAGES) != cache.slabPages) return Invariant.CacheSlab;
-      const expected = inUse == 0 ? SlabList.Empty : inUse == cache.capacity ? SlabList.Full : SlabList.Partial;
-      if (list != expected || inUse > cache.capacity) return Invariant.CacheSlab;
-      if (list == SlabList.Empty) empty++;
-      // The free list: object starts inside the slab, no object twice (at most capacity steps).
-      const start = load<usize>(slab, SLAB_START);
-      let free: u32 = 0;
-      for (let object = load<usize>(slab, SLAB_FREE); object != 0; object = load<usize>(object + cache.linkOffset)) {
-        const offset = <u32>(object - start);
-        if (object < start || offset >= cache.capacity * cache.objectSize || offset % cache.objectSize != 0) return Invariant.CacheFreeList;
-        if (++free > cache.capacity - inUse) return Invariant.CacheFreeList;
-      }
-      if (free != cache.capacity - inUse) return Invariant.CacheFreeList;
-    }
-  }
-  if (slabs != cache.slabCount || empty != cache.emptySlabs) return Invariant.CacheCounts;
-  return Invariant.Holds;
-}
-
-/** Checks every cache of `regions` (cacheCheck) and the regions itself (slabRegionsCheck): 0 or the first failure. */
-export function slabCheckAll(regions: SlabRegions): Invariant {
-  for (let at = regions.caches; at != 0; at = changetype<SlabCache>(at).next) {
-    const failed = cacheCheck(changetype<SlabCache>(at));
-    if (failed != Invariant.Holds) return failed;
-  }
-  return slabRegionsCheck(regions);
 }
