@@ -31,6 +31,7 @@
 /** The most pages an area may have. */
 import { Invariant } from "./invariant";
 import { bitsUpTo, bitsBelow, highestBit, wordsFor } from "../../lib/bits";
+import { segClass, segRoundUp, segMarkList, segUnmarkList, segFindList } from "./seg-fit";
 
 export const VRANGE_MAX_PAGES: u32 = 32 * 32 * 32;
 /** "No page": an empty list, a failed reservation, a failed lookup. */
@@ -58,7 +59,8 @@ export const enum VRangeError {
 
 // The area header. Its arrays follow it in the same bookkeeping block:
 //   +0 base (virtual address of page 0)   +4 pages   +8 records   +12 starts   +16 starts1
-//   +20 startsTop   +24 flBitmap   +28 slBitmaps (FL_COUNT u32)   +32 lists (LIST_COUNT u32)
+//   +20 startsTop   +24 flBitmap   +28 slBitmaps (FL_COUNT u32)   +32 lists (LIST_COUNT u32, then
+//   a sentinel list that is always NONE: what segFindList names when no list fits)
 //   +36 freePages   +40 freeBlocks   +44 liveBlocks
 @unmanaged export class VRangeArea {
   base: u32;
@@ -81,7 +83,7 @@ const HEADER_BYTES: u32 = (offsetof<VRangeArea>() + 15) & ~15;
 /** Bytes of bookkeeping an area of `pages` pages needs (header, records, bitmaps, lists). */
 export function vrangeBookkeepingBytes(pages: u32): u32 {
   const level0 = wordsFor(pages), level1 = wordsFor(level0);
-  return HEADER_BYTES + pages * RECORD_BYTES + ((level0 + level1 + FL_COUNT + LIST_COUNT) << 2);
+  return HEADER_BYTES + pages * RECORD_BYTES + ((level0 + level1 + FL_COUNT + LIST_COUNT + 1) << 2);
 }
 
 // --- records --------------------------------------------------------------------------------
@@ -141,19 +143,11 @@ function startAtOrBelow(area: VRangeArea, page: u32): u32 {
 
 // --- size classes and free lists ------------------------------------------------------------
 
-/** The class (list index) a free block of `span` pages is filed under. */
-@inline function classOf(span: u32): u32 {
-  if (span < SL_COUNT) return span;
-  const log = highestBit(span);
-  return ((log - 1) << SL_BITS) + ((span >> (log - SL_BITS)) & (SL_COUNT - 1)) - SL_COUNT;
-}
+/** The class (list index) a free block of `span` pages is filed under (seg-fit.ts, 8 classes per power of two). */
+@inline function classOf(span: u32): u32 { return segClass(span, SL_BITS); }
 
 /** `span` rounded up to the smallest span of its class's successor, unless it starts a class. */
-@inline function roundToClass(span: u32): u32 {
-  if (span < SL_COUNT) return span;
-  const step = (<u32>1 << (highestBit(span) - SL_BITS)) - 1;
-  return (span + step) & ~step;
-}
+@inline function roundToClass(span: u32): u32 { return segRoundUp(span, SL_BITS); }
 
 function listInsert(area: VRangeArea, page: u32, span: u32): void {
   const index = classOf(span);
@@ -165,10 +159,7 @@ function listInsert(area: VRangeArea, page: u32, span: u32): void {
   store<u32>(recordAt(area, page), 0, RECORD_C);
   if (head != NONE) setPrevFree(area, head, page);
   store<u32>(headAt, page);
-  const fl = index >> SL_BITS;
-  const slAt = area.slBitmaps + (fl << 2);
-  store<u32>(slAt, load<u32>(slAt) | (1 << (index & (SL_COUNT - 1))));
-  area.flBitmap |= 1 << fl;
+  segMarkList<VRangeArea>(area, index, SL_BITS);
   area.freeBlocks++;
   area.freePages += span;
 }
@@ -181,13 +172,7 @@ function listRemove(area: VRangeArea, page: u32): void {
   if (prev != NONE) setNextFree(area, prev, next);
   else {
     store<u32>(area.lists + (index << 2), next);
-    if (next == NONE) {
-      const fl = index >> SL_BITS;
-      const slAt = area.slBitmaps + (fl << 2);
-      const sl = load<u32>(slAt) & ~(1 << (index & (SL_COUNT - 1)));
-      store<u32>(slAt, sl);
-      if (sl == 0) area.flBitmap &= ~(1 << fl);
-    }
+    if (next == NONE) segUnmarkList<VRangeArea>(area, index, SL_BITS);
   }
   area.freeBlocks--;
   area.freePages -= span;
@@ -195,16 +180,8 @@ function listRemove(area: VRangeArea, page: u32): void {
 
 /** The first block on the first non-empty list at or above class `index`, or NONE. */
 function firstFreeFrom(area: VRangeArea, index: u32): u32 {
-  let fl = index >> SL_BITS;
-  if (fl >= FL_COUNT) return NONE;
-  let sl = load<u32>(area.slBitmaps + (fl << 2)) & (0xFFFFFFFF << (index & (SL_COUNT - 1)));
-  if (sl == 0) {
-    const above = area.flBitmap & (0xFFFFFFFF << (fl + 1));   // fl + 1 <= FL_COUNT < 32
-    if (above == 0) return NONE;
-    fl = ctz(above);
-    sl = load<u32>(area.slBitmaps + (fl << 2));
-  }
-  return load<u32>(area.lists + (((fl << SL_BITS) + ctz(sl)) << 2));
+  // (list LIST_COUNT, "none", is a sentinel that always holds NONE)
+  return load<u32>(area.lists + (segFindList<VRangeArea>(area, index, SL_BITS, FL_COUNT) << 2));
 }
 
 // --- the public operations ------------------------------------------------------------------
@@ -226,7 +203,7 @@ export function vrangeInit(block: usize, base: u32, pages: u32): VRangeArea {
   area.slBitmaps = area.starts1 + (level1 << 2);
   area.lists = area.slBitmaps + (FL_COUNT << 2);
   memory.fill(area.starts, 0, (level0 + level1 + FL_COUNT) << 2);
-  memory.fill(area.lists, 0xFF, LIST_COUNT << 2);   // every list NONE
+  memory.fill(area.lists, 0xFF, (LIST_COUNT + 1) << 2);   // every list NONE, and the sentinel after them
   setStart(area, 0);
   listInsert(area, 0, pages);
   return area;
