@@ -6,23 +6,20 @@
 import { puts, putRatio, putDec, putSigned, putBytes, newline } from "../console/console";
 import { nameListContains } from "../lib/names";
 import { rdtsc } from "../arch/x86";
+import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName } from "../lib/registry";
 
 export type BenchFn = () => void;
 
 const MAX_BENCHES: u32 = 64;
-const registry = memory.data(MAX_BENCHES * 8, 4);   // { name: string, fn }
-let benchCount: u32 = 0;
+const benches = registryAt(memory.data(offsetof<Registry>(), 4), memory.data(MAX_BENCHES * REGISTRY_ENTRY_BYTES, 4), MAX_BENCHES);
 
 /** Registers a benchmark; `bench` runs all, `bench=name,prefix.*` some. */
 export function registerBench(name: string, fn: BenchFn): void {
-  if (benchCount >= MAX_BENCHES) unreachable();
-  store<usize>(registry + benchCount * 8, changetype<usize>(name));
-  store<usize>(registry + benchCount * 8, changetype<usize>(fn), 4);
-  benchCount++;
+  registryAdd(benches, name, changetype<usize>(fn), 0, 0);   // (full: raise MAX_BENCHES)
 }
 
 /** How many benchmarks are registered (0 in a release build, which has none). */
-export function registeredBenchCount(): u32 { return benchCount; }
+export function registeredBenchCount(): u32 { return benches.count; }
 
 // A record is written in three parts, so that a name can be built without allocating:
 //   recordStart()  name pieces  recordValueStart(unit)  the value  recordEnd()
@@ -79,10 +76,9 @@ export function rdtscOverhead(): u64 {
 
 /** Runs the benchmarks whose names match (all when `namesLength` is 0); false if one failed. */
 export function runBenchmarks(names: usize, namesLength: u32): bool {
-  for (let i: u32 = 0; i < benchCount; i++) {
-    const name = changetype<string>(load<usize>(registry + i * 8));
-    if (namesLength != 0 && !nameListContains(names, namesLength, name)) continue;
-    changetype<BenchFn>(load<usize>(registry + i * 8, 4))();
+  for (let i: u32 = 0; i < benches.count; i++) {
+    if (namesLength != 0 && !nameListContains(names, namesLength, registryName(benches, i))) continue;
+    changetype<BenchFn>(registryEntry(benches, i).fn)();
   }
   puts("bench: done\n");
   return failures == 0;

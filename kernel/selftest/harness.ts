@@ -18,6 +18,7 @@ import { TestSelection } from "../boot/cmdline";
 import { nameListContains } from "../lib/names";
 import { isPanicking } from "../diag/panic";
 import { Invariant, invariantText } from "../mm/core/invariant";
+import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName } from "../lib/registry";
 
 export type TestFn = () => void;
 
@@ -28,17 +29,15 @@ const enum TestKind {
   Panic = 1,      // by name only, alone in its boot; must panic with the expected text
   OnDemand = 2,   // by name only: it ends the run some other way (the watchdog test)
 }
-// A registry record:  +0 name: string   +4 fn: TestFn   +8 kind: TestKind   +12 expectedPanic: string (Panic only)
-const RECORD_BYTES: u32 = 16;
-const registry = memory.data(MAX_TESTS * RECORD_BYTES, 4);
-let testCount: u32 = 0;
+// The tests (lib/registry.ts): name, fn (a TestFn), kind (TestKind), detail (the expected panic text, Panic only).
+const tests = registryAt(memory.data(offsetof<Registry>(), 4), memory.data(MAX_TESTS * REGISTRY_ENTRY_BYTES, 4), MAX_TESTS);
 
 /** Watchdog: a test that runs longer than this (`watchdog=S` to change) fails the run. */
 let timeoutSeconds: u32 = 20;
 export function setTestTimeout(seconds: u32): void { timeoutSeconds = seconds; }
 
 /** How many tests are registered (0 in a release build, which has none). */
-export function registeredTestCount(): u32 { return testCount; }
+export function registeredTestCount(): u32 { return tests.count; }
 
 let currentName: string | null = null;
 let currentNumber: u32 = 0;
@@ -49,13 +48,7 @@ let baseSeed: u64 = 0;
 const testRandom = changetype<Random>(memory.data(offsetof<Random>(), 8));
 
 function register(name: string, fn: TestFn, kind: TestKind, expectedPanic: usize): void {
-  if (testCount >= MAX_TESTS) unreachable();  // a build-time mistake: raise MAX_TESTS
-  const r = registry + testCount * RECORD_BYTES;
-  store<usize>(r, changetype<usize>(name));
-  store<usize>(r, changetype<usize>(fn), 4);
-  store<u32>(r, kind, 8);
-  store<usize>(r, expectedPanic, 12);
-  testCount++;
+  registryAdd(tests, name, changetype<usize>(fn), kind, expectedPanic);   // (full: raise MAX_TESTS)
 }
 
 /** Registers a self-test run by `test=all` or by name. */
@@ -69,10 +62,10 @@ export function registerPanicTest(name: string, expected: string, fn: TestFn): v
 /** Registers a test that runs only when named on the command line, never in `test=all`. */
 export function registerOnDemandTest(name: string, fn: TestFn): void { register(name, fn, TestKind.OnDemand, 0); }
 
-@inline function recordName(i: u32): string { return changetype<string>(load<usize>(registry + i * RECORD_BYTES)); }
-@inline function recordFn(i: u32): TestFn { return changetype<TestFn>(load<usize>(registry + i * RECORD_BYTES, 4)); }
-@inline function recordKind(i: u32): TestKind { return <TestKind>load<u32>(registry + i * RECORD_BYTES, 8); }
-@inline function recordExpectedPanic(i: u32): string { return changetype<string>(load<usize>(registry + i * RECORD_BYTES, 12)); }
+@inline function recordName(i: u32): string { return registryName(tests, i); }
+@inline function recordFn(i: u32): TestFn { return changetype<TestFn>(registryEntry(tests, i).fn); }
+@inline function recordKind(i: u32): TestKind { return <TestKind>registryEntry(tests, i).kind; }
+@inline function recordExpectedPanic(i: u32): string { return changetype<string>(registryEntry(tests, i).detail); }
 
 /** The running test's generator, seeded from the run's seed and the test's name. */
 export function testRng(): Random { return testRandom; }
@@ -131,22 +124,18 @@ function runOne(i: u32): void {
 /** Returns Invariant.Holds when the checked structure is sound, else the broken invariant. */
 export type InvariantCheck = () => Invariant;
 const MAX_AFTER_CHECKS: u32 = 8;
-const afterChecks = memory.data(MAX_AFTER_CHECKS * 8, 4);   // { name: string, fn }
-let afterCheckCount: u32 = 0;
+const afterChecks = registryAt(memory.data(offsetof<Registry>(), 4), memory.data(MAX_AFTER_CHECKS * REGISTRY_ENTRY_BYTES, 4), MAX_AFTER_CHECKS);
 
 /** Registers `fn` to run after every test; a non-zero result fails that test. */
 export function registerAfterTestCheck(name: string, fn: InvariantCheck): void {
-  if (afterCheckCount >= MAX_AFTER_CHECKS) unreachable();
-  store<usize>(afterChecks + afterCheckCount * 8, changetype<usize>(name));
-  store<usize>(afterChecks + afterCheckCount * 8, changetype<usize>(fn), 4);
-  afterCheckCount++;
+  registryAdd(afterChecks, name, changetype<usize>(fn), 0, 0);
 }
 
 function runAfterTestChecks(): void {
-  for (let i: u32 = 0; i < afterCheckCount; i++) {
-    const broken = changetype<InvariantCheck>(load<usize>(afterChecks + i * 8, 4))();
+  for (let i: u32 = 0; i < afterChecks.count; i++) {
+    const broken = changetype<InvariantCheck>(registryEntry(afterChecks, i).fn)();
     if (broken != Invariant.Holds) {
-      puts("# after the test: "); puts(changetype<string>(load<usize>(afterChecks + i * 8)));
+      puts("# after the test: "); puts(registryName(afterChecks, i));
       puts(" reports broken invariant "); putDec(broken); puts(" ("); puts(invariantText(broken)); puts(")"); newline();
       currentFailures++;
     }
@@ -164,7 +153,7 @@ function printSummary(): void {
 
 /** Prints every registered test, one a line ("test: name" or "panictest: name expects ..."). */
 export function listTests(): void {
-  for (let i: u32 = 0; i < testCount; i++) {
+  for (let i: u32 = 0; i < tests.count; i++) {
     const kind = recordKind(i);
     puts(kind == TestKind.Normal ? "test: " : kind == TestKind.OnDemand ? "ondemand: " : "panictest: ");
     puts(recordName(i));
@@ -180,7 +169,7 @@ export function listTests(): void {
 export function runSelfTests(selection: TestSelection, names: usize, namesLength: u32, seed: u64): bool {
   baseSeed = seed;
   let total: u32 = 0;
-  for (let i: u32 = 0; i < testCount; i++) if (selected(i, selection, names, namesLength)) total++;
+  for (let i: u32 = 0; i < tests.count; i++) if (selected(i, selection, names, namesLength)) total++;
   puts("TAP version 13\n");
   puts("# seed="); putDec(seed); puts(" (replay with seed="); putDec(seed); puts(")\n");
   puts("1.."); putDec(total); newline();
@@ -188,7 +177,7 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
     puts("# no test matches '"); putBytes(names, namesLength); puts("'\n");
     failed++;
   }
-  for (let i: u32 = 0; i < testCount; i++) {
+  for (let i: u32 = 0; i < tests.count; i++) {
     if (!selected(i, selection, names, namesLength)) continue;
     const mustPanic = recordKind(i) == TestKind.Panic;
     if (mustPanic) {
