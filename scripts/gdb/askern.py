@@ -25,7 +25,7 @@ REGION_BYTES = 128 * 1024
 # SlabCache (kernel/mm/core/slab/cache.ts)
 CACHE_NAME, CACHE_REQUESTED, CACHE_OBJECT_SIZE, CACHE_LINK, CACHE_SLAB_PAGES, CACHE_CAPACITY = 4, 8, 12, 24, 28, 32
 CACHE_FREELIST, CACHE_ACTIVE, CACHE_PARTIAL, CACHE_FULL, CACHE_SLAB_COUNT, CACHE_NEXT = 36, 48, 52, 56, 72, 76
-# a slab table entry (kernel/mm/core/slab/regions.ts)
+# SlabEntry, a slab table entry (kernel/mm/core/slab/regions.ts)
 SLAB_INUSE, SLAB_NEXT = 12, 16
 PAGE = 4096
 

@@ -7,7 +7,7 @@
 //   caches  KMALLOC_CLASS_COUNT x CACHE_BYTES: the class caches, smallest first
 //   table   KMALLOC_TABLE_BYTES: byte (size + 15) / 16 is the class of a request of `size` bytes
 //           (1 .. KMALLOC_SLAB_MAX)
-import { SlabRegions, SLAB_CACHE } from "./slab/regions";
+import { SlabRegions, slabEntry } from "./slab/regions";
 import { SlabCache, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize } from "./slab/cache";
 import { AllocError } from "./alloc-error";
 
@@ -48,7 +48,7 @@ export function kmallocClassesInit(regions: SlabRegions, caches: usize, table: u
 }
 
 /** The cache of the class object in slab `slab` (slabOf's answer: the slab table names it). */
-@inline function objectCache(slab: usize): SlabCache { return changetype<SlabCache>(load<usize>(slab, SLAB_CACHE)); }
+@inline function objectCache(slab: usize): SlabCache { return changetype<SlabCache>(slabEntry(slab).cache); }
 
 /** kfree of `ptr` in slab `slab`: back to its cache, with cacheFree's verdict. */
 @inline export function kmallocFreeObject(slab: usize, ptr: usize): AllocError {

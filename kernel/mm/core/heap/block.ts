@@ -1,6 +1,6 @@
 // The layouts of a span, a block and a run. Spans: SPAN_BYTES, aligned to SPAN_BYTES, so the span of any pointer is `ptr & ~SPAN_MASK`.
 //
-//   +0     the run header (RUN_*, below; 24 bytes)
+//   +0     the run header (RunHeader, below; 24 bytes)
 //   +24    valid bitmap (16 bytes, 128 bits): bit g <=> group g of the start bitmap holds meaning
 //   +32    block-start bitmap: bit i <=> a block's payload starts at span + 16 i (1 KiB; its
 //          first 8 bytes, group 0, would be starts below +1024, where no block is: the valid
@@ -78,7 +78,16 @@ export const SIZE_MASK: u32 = ~(ALIGN - 1);
 //   +0 magic  +4 heap  +8 next run  +12 previous run  +16 pages
 //   +20 large: payload offset
 // then, in a span, the valid bitmap (+24, see the span's layout above)
-export const RUN_MAGIC: u32 = 0, RUN_HEAP: u32 = 4, RUN_NEXT: u32 = 8, RUN_PREV: u32 = 12, RUN_PAGES: u32 = 16, RUN_PAYLOAD: u32 = 20;
+@unmanaged export class RunHeader {
+  magic: u32;      // SPAN_MAGIC or LARGE_MAGIC
+  heap: usize;     // the heap it belongs to
+  next: usize;     // the next and previous run on the heap's list (spans or large blocks)
+  prev: usize;
+  pages: u32;      // pages in the run
+  payload: u32;    // a large block: its payload's offset from the run's start
+}
+/** The header of the run (a span or a large block) at `run`. */
+@inline export function runHeader(run: usize): RunHeader { return changetype<RunHeader>(run); }
 
 export const LARGE_HEADER: u32 = 32;
 

@@ -4,10 +4,9 @@ import { PROVIDER_PAGE_SIZE } from "../pages";
 import { ReportLevel, reportBegin, reportText, reportDec, reportRatio, reportEnd } from "../report";
 import { Invariant } from "../invariant";
 import {
-  ALIGN, CACHED, END_BLOCK, FIRST_BLOCK, FREE, LARGE_MAGIC, LEFT_FREE, RUN_HEAP, RUN_MAGIC,
-  RUN_NEXT, RUN_PAGES, RUN_PAYLOAD, RUN_PREV, SPAN_BITMAP, SPAN_BLOCK_BYTES, SPAN_BYTES,
-  SPAN_MAGIC, SPAN_MASK, SPAN_PAGES, blockSize, header, isCached, isFree, isStart, nextFree,
-  payloadOf, prevFree, startWordAt, validBit, validWordAt,
+  ALIGN, CACHED, END_BLOCK, FIRST_BLOCK, FREE, LARGE_MAGIC, LEFT_FREE, SPAN_BITMAP,
+  SPAN_BLOCK_BYTES, SPAN_BYTES, SPAN_MAGIC, SPAN_MASK, SPAN_PAGES, blockSize, header, isCached,
+  isFree, isStart, nextFree, payloadOf, prevFree, startWordAt, validBit, validWordAt, runHeader,
 } from "./block";
 import {
   CHUNK_LARGE, CHUNK_SPAN, FL_COUNT, Heap, LIST_COUNT, SL_BITS, SL_COUNT, chunkKind,
@@ -49,7 +48,7 @@ export function heapPrintStats(heap: Heap, name: string): void {
 export function heapClassCount(heap: Heap, fl: u32): u32 {
   if (fl == FL_COUNT) return heap.largeCount;
   let count: u32 = 0;
-  for (let span = heap.spans; span != 0; span = load<usize>(span, RUN_NEXT)) {
+  for (let span = heap.spans; span != 0; span = runHeader(span).next) {
     for (let block = span + FIRST_BLOCK; block != span + END_BLOCK; block += blockSize(block)) {
       if ((header(block) & (FREE | CACHED)) == 0 && flOf(blockSize(block)) == fl) count++;
     }
@@ -76,8 +75,8 @@ export function heapClassCount(heap: Heap, fl: u32): u32 {
 export function heapCheck(heap: Heap): Invariant {
   let freeBlocks: u32 = 0, liveBlocks: u32 = 0, freeSpans: u32 = 0, spans: u32 = 0, cachedBlocks: u32 = 0;
   let liveBytes: usize = 0, held: usize = 0, prev: usize = 0, cachedBytes: usize = 0;
-  for (let span = heap.spans; span != 0; span = load<usize>(span, RUN_NEXT)) {
-    if (!runHeaderSound(heap, span, SPAN_MAGIC, CHUNK_SPAN, prev) || load<u32>(span, RUN_PAGES) != SPAN_PAGES) return Invariant.HeapRunHeader;
+  for (let span = heap.spans; span != 0; span = runHeader(span).next) {
+    if (!runHeaderSound(heap, span, SPAN_MAGIC, CHUNK_SPAN, prev) || runHeader(span).pages != SPAN_PAGES) return Invariant.HeapRunHeader;
     prev = span; spans++; held += SPAN_BYTES;
     let block = span + FIRST_BLOCK, leftFree = false, starts: u32 = 0;
     while (block != span + END_BLOCK) {
@@ -109,11 +108,11 @@ export function heapCheck(heap: Heap): Invariant {
   }
   prev = 0;
   let larges: u32 = 0;
-  for (let run = heap.larges; run != 0; run = load<usize>(run, RUN_NEXT)) {
+  for (let run = heap.larges; run != 0; run = runHeader(run).next) {
     if (!runHeaderSound(heap, run, LARGE_MAGIC, CHUNK_LARGE, prev)) return Invariant.HeapRunHeader;
     prev = run; larges++; liveBlocks++;
-    held += load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE;
-    liveBytes += usableSize(run + load<u32>(run, RUN_PAYLOAD), CHUNK_LARGE);
+    held += runHeader(run).pages * PROVIDER_PAGE_SIZE;
+    liveBytes += usableSize(run + runHeader(run).payload, CHUNK_LARGE);
   }
   let listed: u32 = 0, flBits: u32 = 0, cacheListed: u32 = 0;
   for (let index: u32 = 0; index < LIST_COUNT; index++) {
@@ -143,6 +142,6 @@ export function heapCheck(heap: Heap): Invariant {
 
 /** Whether run `run`'s header has `magic`, this heap, back link `prev`, and its chunk says `kind`. */
 function runHeaderSound(heap: Heap, run: usize, magic: u32, kind: u32, prev: usize): bool {
-  return load<u32>(run, RUN_MAGIC) == magic && load<usize>(run, RUN_HEAP) == changetype<usize>(heap) &&
-    load<usize>(run, RUN_PREV) == prev && chunkKind(heap, run) == kind && (run & SPAN_MASK) == 0;
+  return runHeader(run).magic == magic && runHeader(run).heap == changetype<usize>(heap) &&
+    runHeader(run).prev == prev && chunkKind(heap, run) == kind && (run & SPAN_MASK) == 0;
 }

@@ -16,9 +16,9 @@ import {
 import { AllocError, allocErrorText } from "../alloc-error";
 import { Invariant } from "../invariant";
 import {
-  ALIGN, ALIGNED, CACHED, END_BLOCK, FIRST_PAYLOAD, FREE, LEFT_FREE, MIN_BLOCK, RUN_NEXT,
-  RUN_PAGES, RUN_PAYLOAD, SIZE_MASK, SPAN_MASK, blockOf, blockSize, clearStart, header, isFree,
-  isStart, payloadOf, rightOf, setHeader, spanOf,
+  ALIGN, ALIGNED, CACHED, END_BLOCK, FIRST_PAYLOAD, FREE, LEFT_FREE, MIN_BLOCK, SIZE_MASK,
+  SPAN_MASK, blockOf, blockSize, clearStart, header, isFree, isStart, payloadOf, rightOf,
+  setHeader, spanOf, runHeader,
 } from "./block";
 import {
   CHUNK_LARGE, CHUNK_SPAN, FIELDS_BYTES, FL_COUNT, HEAP_BYTES, Heap, LARGE_THRESHOLD, LIST_COUNT,
@@ -131,7 +131,7 @@ export function heapCheckPointer(heap: Heap, ptr: usize): AllocError { return cl
 @inline function classify(heap: Heap, ptr: usize, kind: u32): AllocError {
   if (kind == CHUNK_LARGE) {
     const run = spanOf(ptr);
-    if (ptr == run + load<u32>(run, RUN_PAYLOAD)) return AllocError.Ok;
+    if (ptr == run + runHeader(run).payload) return AllocError.Ok;
     return (ptr & (ALIGN - 1)) != 0 ? AllocError.Misaligned : AllocError.Interior;
   }
   if (kind != CHUNK_SPAN) return AllocError.Foreign;
@@ -151,7 +151,7 @@ export function heapSize(heap: Heap, ptr: usize): u32 {
 export function usableSize(ptr: usize, kind: u32): u32 {
   if (kind == CHUNK_LARGE) {
     const run = spanOf(ptr);
-    return load<u32>(run, RUN_PAGES) * PROVIDER_PAGE_SIZE - load<u32>(run, RUN_PAYLOAD);
+    return runHeader(run).pages * PROVIDER_PAGE_SIZE - runHeader(run).payload;
   }
   return blockSize(blockOf(ptr)) - 4;
 }
@@ -273,6 +273,6 @@ export function heapEndCheck(heap: Heap): Invariant {
  * each span (free ones in reserve too) and each large block. O(runs).
  */
 export function heapEachRun(heap: Heap, visit: RunVisitor, context: usize): void {
-  for (let run = heap.spans; run != 0; run = load<usize>(run, RUN_NEXT)) visit(context, run, load<u32>(run, RUN_PAGES));
-  for (let run = heap.larges; run != 0; run = load<usize>(run, RUN_NEXT)) visit(context, run, load<u32>(run, RUN_PAGES));
+  for (let run = heap.spans; run != 0; run = runHeader(run).next) visit(context, run, runHeader(run).pages);
+  for (let run = heap.larges; run != 0; run = runHeader(run).next) visit(context, run, runHeader(run).pages);
 }

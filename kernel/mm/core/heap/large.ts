@@ -1,7 +1,7 @@
 // Large blocks: a request above LARGE_THRESHOLD gets a run of pages of its own, which can grow
 // in place when the provider can add the pages after it.
 import { providerGet, providerGrow, PROVIDER_PAGE_SIZE } from "../pages";
-import { LARGE_HEADER, LARGE_MAGIC, RUN_PAGES, RUN_PAYLOAD, SPAN_PAGES } from "./block";
+import { LARGE_HEADER, LARGE_MAGIC, SPAN_PAGES, runHeader } from "./block";
 import { CHUNK_LARGE, Heap, countAllocated, countFreed, countHeld } from "./control";
 import { claimRun, releaseRun } from "./span";
 import { heapTrim } from "./front-cache";
@@ -24,14 +24,14 @@ export function largeAlloc(heap: Heap, size: u32, align: u32): usize {
     if (run == 0) return 0;
   }
   heap.larges = claimRun(heap, run, LARGE_MAGIC, CHUNK_LARGE, pages, heap.larges);
-  store<u32>(run, offset, RUN_PAYLOAD);
+  runHeader(run).payload = offset;
   heap.largeCount++;
   countAllocated(heap, pages * PROVIDER_PAGE_SIZE - offset);
   return run + offset;
 }
 
 export function largeFree(heap: Heap, run: usize): void {
-  countFreed(heap, usableSize(run + load<u32>(run, RUN_PAYLOAD), CHUNK_LARGE));
+  countFreed(heap, usableSize(run + runHeader(run).payload, CHUNK_LARGE));
   heap.larges = releaseRun(heap, run, heap.larges);
   heap.largeCount--;
 }
@@ -41,11 +41,11 @@ export function largeFree(heap: Heap, run: usize): void {
  * after it (PageProvider.growPages). Whether it did.
  */
 export function growLarge(heap: Heap, run: usize, size: u32): bool {
-  const pages = load<u32>(run, RUN_PAGES), offset = load<u32>(run, RUN_PAYLOAD);
+  const pages = runHeader(run).pages, offset = runHeader(run).payload;
   const want = (offset + size + PROVIDER_PAGE_SIZE - 1) / PROVIDER_PAGE_SIZE;
   if (!providerGrow(heap.provider, run, pages, want - pages)) return false;
   countFreed(heap, pages * PROVIDER_PAGE_SIZE - offset);
-  store<u32>(run, want, RUN_PAGES);
+  runHeader(run).pages = want;
   countHeld(heap, (want - pages) * PROVIDER_PAGE_SIZE);
   countAllocated(heap, want * PROVIDER_PAGE_SIZE - offset);
   return true;

@@ -3,10 +3,9 @@
 // with its free neighbours, and a span that becomes entirely free goes back (beyond the reserve).
 import { providerGet, providerPut, PROVIDER_PAGE_SIZE } from "../pages";
 import {
-  ALIGN, ALIGNED, END_BLOCK, FIRST_BLOCK, FIRST_PAYLOAD, LEFT_FREE, RUN_HEAP, RUN_MAGIC, RUN_NEXT,
-  RUN_PAGES, RUN_PREV, SPAN_BLOCK_BYTES, SPAN_MAGIC, SPAN_PAGES, SPAN_VALID, VALID_SHIFT,
-  blockSize, clearStart, header, isFree, payloadOf, setHeader, spanOf, startBit, startWordAt,
-  validBit, validWordAt, writeFreeBlock, zeroGroup,
+  ALIGN, ALIGNED, END_BLOCK, FIRST_BLOCK, FIRST_PAYLOAD, LEFT_FREE, SPAN_BLOCK_BYTES, SPAN_MAGIC,
+  SPAN_PAGES, SPAN_VALID, VALID_SHIFT, blockSize, clearStart, header, isFree, payloadOf, setHeader,
+  spanOf, startBit, startWordAt, validBit, validWordAt, writeFreeBlock, zeroGroup, runHeader,
 } from "./block";
 import { CHUNK_NONE, CHUNK_SPAN, Heap, countAllocated, countHeld, setChunkKind } from "./control";
 import { carve, listInsert, listRemove } from "./classes";
@@ -73,12 +72,12 @@ export function removeSpan(heap: Heap, block: usize): void {
  * Returns the new first element.
  */
 @inline export function claimRun(heap: Heap, run: usize, magic: u32, kind: u32, pages: u32, head: usize): usize {
-  store<u32>(run, magic, RUN_MAGIC);
-  store<usize>(run, changetype<usize>(heap), RUN_HEAP);
-  store<usize>(run, head, RUN_NEXT);
-  store<usize>(run, 0, RUN_PREV);
-  store<u32>(run, pages, RUN_PAGES);
-  if (head != 0) store<usize>(head, run, RUN_PREV);
+  runHeader(run).magic = magic;
+  runHeader(run).heap = changetype<usize>(heap);
+  runHeader(run).next = head;
+  runHeader(run).prev = 0;
+  runHeader(run).pages = pages;
+  if (head != 0) runHeader(head).prev = run;
   setChunkKind(heap, run, kind);
   countHeld(heap, pages * PROVIDER_PAGE_SIZE);
   return run;
@@ -89,11 +88,11 @@ export function removeSpan(heap: Heap, block: usize): void {
  * provider. Returns the list's new first element.
  */
 export function releaseRun(heap: Heap, run: usize, head: usize): usize {
-  const next = load<usize>(run, RUN_NEXT), prev = load<usize>(run, RUN_PREV), pages = load<u32>(run, RUN_PAGES);
-  if (next != 0) store<usize>(next, prev, RUN_PREV);
-  if (prev != 0) store<usize>(prev, next, RUN_NEXT); else head = next;
+  const next = runHeader(run).next, prev = runHeader(run).prev, pages = runHeader(run).pages;
+  if (next != 0) runHeader(next).prev = prev;
+  if (prev != 0) runHeader(prev).next = next; else head = next;
   setChunkKind(heap, run, CHUNK_NONE);
-  store<u32>(run, 0, RUN_MAGIC);
+  runHeader(run).magic = 0;
   heap.heldBytes -= pages * PROVIDER_PAGE_SIZE;
   providerPut(heap.provider, run, pages);
   return head;

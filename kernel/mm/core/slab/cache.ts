@@ -26,8 +26,7 @@ import {
   ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd,
 } from "../report";
 import {
-  SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, SLAB_CACHE, SLAB_FREE,
-  SLAB_INUSE, SLAB_NEXT, SLAB_PREV, SLAB_LIST, SLAB_START,
+  SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, slabEntry,
 } from "./regions";
 import { PROVIDER_PAGE_SIZE } from "../pages";
 import {
@@ -69,7 +68,7 @@ export type Constructor = (object: usize) => void;
   activeStart: usize;     // the active slab's first object (0: none)
   activeBytes: u32;       // and the bytes its objects span (0: none)
   active: usize;          // the active slab: on no list, its free objects on `freelist`
-  partial: usize;         // list heads (slab headers, linked through SLAB_NEXT / SLAB_PREV)
+  partial: usize;         // list heads (slab headers, linked through SlabEntry.next / prev)
   full: usize;
   empty: usize;
   emptySlabs: u32;
@@ -141,19 +140,19 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
 
 function listPush(cache: SlabCache, slab: usize, list: u32): void {
   const at = listHeadAt(cache, list), head = load<usize>(at);
-  store<usize>(slab, head, SLAB_NEXT);
-  store<usize>(slab, 0, SLAB_PREV);
-  if (head != 0) store<usize>(head, slab, SLAB_PREV);
+  slabEntry(slab).next = head;
+  slabEntry(slab).prev = 0;
+  if (head != 0) slabEntry(head).prev = slab;
   store<usize>(at, slab);
-  store<u16>(slab, <u16>list, SLAB_LIST);
+  slabEntry(slab).list = <u16>list;
   if (list == SlabList.Empty) cache.emptySlabs++;
 }
 
 function listRemove(cache: SlabCache, slab: usize): void {
-  const list = <u32>load<u16>(slab, SLAB_LIST);
-  const next = load<usize>(slab, SLAB_NEXT), prev = load<usize>(slab, SLAB_PREV);
-  if (next != 0) store<usize>(next, prev, SLAB_PREV);
-  if (prev != 0) store<usize>(prev, next, SLAB_NEXT); else store<usize>(listHeadAt(cache, list), next);
+  const list = <u32>slabEntry(slab).list;
+  const next = slabEntry(slab).next, prev = slabEntry(slab).prev;
+  if (next != 0) slabEntry(next).prev = prev;
+  if (prev != 0) slabEntry(prev).next = next; else store<usize>(listHeadAt(cache, list), next);
   if (list == SlabList.Empty) cache.emptySlabs--;
 }
 
@@ -201,10 +200,10 @@ function takeSlab(cache: SlabCache): usize {
 
 /** Makes `slab` (fresh pages, on no list) a slab of `cache`: its free list in address order, constructed. */
 function fillSlab(cache: SlabCache, slab: usize): void {
-  const start = load<usize>(slab, SLAB_START), size = cache.objectSize, count = cache.capacity;
-  store<usize>(slab, changetype<usize>(cache), SLAB_CACHE);
-  store<u32>(slab, 0, SLAB_INUSE);
-  store<usize>(slab, start, SLAB_FREE);
+  const start = slabEntry(slab).start, size = cache.objectSize, count = cache.capacity;
+  slabEntry(slab).cache = changetype<usize>(cache);
+  slabEntry(slab).inUse = 0;
+  slabEntry(slab).free = start;
   const ctor = cache.ctor, zone = cache.zone, debug = cache.debug != 0;
   for (let i: u32 = 0; i < count; i++) {
     const slot = start + i * size;
@@ -219,12 +218,12 @@ function fillSlab(cache: SlabCache, slab: usize): void {
  * cache's, and it counts as wholly in use until it is deactivated.
  */
 function activate(cache: SlabCache, slab: usize): void {
-  cache.freelist = load<usize>(slab, SLAB_FREE);
-  store<usize>(slab, 0, SLAB_FREE);
-  store<u32>(slab, cache.capacity, SLAB_INUSE);
-  store<u16>(slab, <u16>SlabList.Active, SLAB_LIST);
+  cache.freelist = slabEntry(slab).free;
+  slabEntry(slab).free = 0;
+  slabEntry(slab).inUse = cache.capacity;
+  slabEntry(slab).list = <u16>SlabList.Active;
   cache.active = slab;
-  cache.activeStart = load<usize>(slab, SLAB_START);
+  cache.activeStart = slabEntry(slab).start;
   cache.activeBytes = cache.capacity * cache.objectSize;
 }
 
@@ -237,8 +236,8 @@ function deactivate(cache: SlabCache): void {
   if (slab == 0) return;
   let free: u32 = 0;
   for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) free++;
-  store<usize>(slab, cache.freelist, SLAB_FREE);
-  store<u32>(slab, cache.capacity - free, SLAB_INUSE);
+  slabEntry(slab).free = cache.freelist;
+  slabEntry(slab).inUse = cache.capacity - free;
   cache.freelist = 0;
   cache.active = 0;
   cache.activeStart = 0;
@@ -272,22 +271,22 @@ function deactivate(cache: SlabCache): void {
 function freeSlow(cache: SlabCache, object: usize): AllocError {
   const slab = slabOf(cache.regions, object);
   if (slab == 0) return refuseFree(cache, object, AllocError.Foreign);
-  if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache)) return refuseFree(cache, object, AllocError.WrongCache);
+  if (slabEntry(slab).cache != changetype<usize>(cache)) return refuseFree(cache, object, AllocError.WrongCache);
   if (!isObjectStart(cache, slab, object)) return refuseFree(cache, object, AllocError.Interior);
   const slot = object - cache.zone;
   if (cache.debug != 0) {
     // exact: the slot's state says whether it is handed out
     if (load<u32>(slot + cache.linkOffset, 4) != SLOT_ALLOCATED) return refuseFree(cache, object, AllocError.DoubleFree);
     debugRetire(cache, slot);
-  } else if (slab == cache.active || load<usize>(slab, SLAB_FREE) == object) {
+  } else if (slab == cache.active || slabEntry(slab).free == object) {
     // the active slab's objects only come here when they are its newest free one (see cacheFree)
     return refuseFree(cache, object, AllocError.DoubleFree);
   }
-  const free = load<usize>(slab, SLAB_FREE);
+  const free = slabEntry(slab).free;
   store<usize>(slot + cache.linkOffset, free);
-  store<usize>(slab, slot, SLAB_FREE);
-  const inUse = load<u32>(slab, SLAB_INUSE) - 1;
-  store<u32>(slab, inUse, SLAB_INUSE);
+  slabEntry(slab).free = slot;
+  const inUse = slabEntry(slab).inUse - 1;
+  slabEntry(slab).inUse = inUse;
   if (inUse == 0) { listRemove(cache, slab); keepOrRelease(cache, slab); }
   else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
   return AllocError.Ok;
@@ -295,7 +294,7 @@ function freeSlow(cache: SlabCache, object: usize): AllocError {
 
 /** Whether `pointer` starts an object (of a debug cache: the object in a slot) in `slab` of `cache`. */
 @inline function isObjectStart(cache: SlabCache, slab: usize, pointer: usize): bool {
-  const offset = <u32>(pointer - cache.zone - load<usize>(slab, SLAB_START));
+  const offset = <u32>(pointer - cache.zone - slabEntry(slab).start);
   return pointer >= cache.zone && offset % cache.objectSize == 0 && offset < cache.capacity * cache.objectSize;
 }
 
@@ -316,10 +315,10 @@ function debugAlloc(cache: SlabCache): usize {
     if (slab == 0) return 0;
     listPush(cache, slab, SlabList.Partial);
   }
-  const slot = load<usize>(slab, SLAB_FREE), link = cache.linkOffset, object = slot + cache.zone;
+  const slot = slabEntry(slab).free, link = cache.linkOffset, object = slot + cache.zone;
   const next = load<usize>(slot + link);
-  store<usize>(slab, next, SLAB_FREE);
-  store<u32>(slab, load<u32>(slab, SLAB_INUSE) + 1, SLAB_INUSE);
+  slabEntry(slab).free = next;
+  slabEntry(slab).inUse = slabEntry(slab).inUse + 1;
   if (next == 0) listMove(cache, slab, SlabList.Full);
   const name = changetype<string>(cache.name), own = debugOwn(cache);
   let reports = debugCheckZones(name, slot, cache.zone, slot + link - RED_ZONE, link);
@@ -378,8 +377,8 @@ function refuseFree(cache: SlabCache, object: usize, error: AllocError): AllocEr
  */
 export function cacheActiveObjects(cache: SlabCache): u32 {
   let active: u32 = 0;
-  for (let slab = cache.partial; slab != 0; slab = load<usize>(slab, SLAB_NEXT)) active += load<u32>(slab, SLAB_INUSE);
-  for (let slab = cache.full; slab != 0; slab = load<usize>(slab, SLAB_NEXT)) active += load<u32>(slab, SLAB_INUSE);
+  for (let slab = cache.partial; slab != 0; slab = slabEntry(slab).next) active += slabEntry(slab).inUse;
+  for (let slab = cache.full; slab != 0; slab = slabEntry(slab).next) active += slabEntry(slab).inUse;
   if (cache.active != 0) {
     active += cache.capacity;
     for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) active--;

@@ -1,9 +1,6 @@
 // The object caches' checker (cacheCheck, one cache) and the whole slab layer's (slabCheckAll:
 // every cache of a set of slab regions, then the regions): for tests and debugging.
-import {
-  SlabRegions, slabRegionsCheck, SLAB_CACHE, SLAB_FREE, SLAB_INUSE, SLAB_NEXT, SLAB_PREV,
-  SLAB_PAGES, SLAB_LIST, SLAB_START,
-} from "./regions";
+import { SlabRegions, slabRegionsCheck, slabEntry } from "./regions";
 import { Invariant } from "../invariant";
 import { SlabCache, SlabList, listHeadAt } from "./cache";
 
@@ -20,9 +17,9 @@ export function cacheCheck(cache: SlabCache): Invariant {
   const active = cache.active;
   if (active != 0) {
     slabs++;
-    if (load<usize>(active, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(active, SLAB_LIST) != SlabList.Active) return Invariant.CacheSlab;
-    if (load<u32>(active, SLAB_INUSE) != cache.capacity || load<usize>(active, SLAB_FREE) != 0) return Invariant.CacheSlab;
-    if (cache.activeStart != load<usize>(active, SLAB_START) || cache.activeBytes != cache.capacity * cache.objectSize) return Invariant.CacheSlab;
+    if (slabEntry(active).cache != changetype<usize>(cache) || <u32>slabEntry(active).list != SlabList.Active) return Invariant.CacheSlab;
+    if (slabEntry(active).inUse != cache.capacity || slabEntry(active).free != 0) return Invariant.CacheSlab;
+    if (cache.activeStart != slabEntry(active).start || cache.activeBytes != cache.capacity * cache.objectSize) return Invariant.CacheSlab;
     let free: u32 = 0;
     for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) {
       const offset = <u32>(object - cache.activeStart);
@@ -31,19 +28,19 @@ export function cacheCheck(cache: SlabCache): Invariant {
   } else if (cache.freelist != 0 || cache.activeStart != 0 || cache.activeBytes != 0) return Invariant.CacheSlab;
   for (let list: u32 = 0; list < 3; list++) {
     let prev: usize = 0;
-    for (let slab = load<usize>(listHeadAt(cache, list)); slab != 0; slab = load<usize>(slab, SLAB_NEXT)) {
-      if (load<usize>(slab, SLAB_PREV) != prev || <u32>load<u16>(slab, SLAB_LIST) != list) return Invariant.CacheLists;
+    for (let slab = load<usize>(listHeadAt(cache, list)); slab != 0; slab = slabEntry(slab).next) {
+      if (slabEntry(slab).prev != prev || <u32>slabEntry(slab).list != list) return Invariant.CacheLists;
       prev = slab;
       if (++slabs > cache.slabCount) return Invariant.CacheLists;
-      const inUse = load<u32>(slab, SLAB_INUSE);
-      if (load<usize>(slab, SLAB_CACHE) != changetype<usize>(cache) || <u32>load<u16>(slab, SLAB_PAGES) != cache.slabPages) return Invariant.CacheSlab;
+      const inUse = slabEntry(slab).inUse;
+      if (slabEntry(slab).cache != changetype<usize>(cache) || <u32>slabEntry(slab).pages != cache.slabPages) return Invariant.CacheSlab;
       const expected = inUse == 0 ? SlabList.Empty : inUse == cache.capacity ? SlabList.Full : SlabList.Partial;
       if (list != expected || inUse > cache.capacity) return Invariant.CacheSlab;
       if (list == SlabList.Empty) empty++;
       // The free list: object starts inside the slab, no object twice (at most capacity steps).
-      const start = load<usize>(slab, SLAB_START);
+      const start = slabEntry(slab).start;
       let free: u32 = 0;
-      for (let object = load<usize>(slab, SLAB_FREE); object != 0; object = load<usize>(object + cache.linkOffset)) {
+      for (let object = slabEntry(slab).free; object != 0; object = load<usize>(object + cache.linkOffset)) {
         const offset = <u32>(object - start);
         if (object < start || offset >= cache.capacity * cache.objectSize || offset % cache.objectSize != 0) return Invariant.CacheFreeList;
         if (++free > cache.capacity - inUse) return Invariant.CacheFreeList;

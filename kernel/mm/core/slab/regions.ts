@@ -36,17 +36,42 @@ export const REGION_BYTES: u32 = 1 << REGION_SHIFT;   // 128 KiB
 const REGION_MASK: u32 = REGION_BYTES - 1;
 const REGION_PAGES: u32 = REGION_BYTES / PROVIDER_PAGE_SIZE;   // 32
 const REGION_MAGIC: u32 = 0x52414C53;                 // "SLAR"
-const R_MAGIC: u32 = 0, R_OWNER: u32 = 4, R_NEXT: u32 = 8, R_PREV: u32 = 12;
-const R_ROOMY_NEXT: u32 = 16, R_ROOMY_PREV: u32 = 20, R_FREE_MASK: u32 = 24, R_ON_ROOMY: u32 = 28;
+/** A region's header, at its start (the first REGION_HEADER bytes; the box above). */
+@unmanaged class RegionHeader {
+  magic: u32;          // REGION_MAGIC
+  owner: usize;        // the SlabRegions it belongs to
+  next: usize;         // every region of the owner, doubly linked
+  prev: usize;
+  roomyNext: usize;    // the regions with a free page, doubly linked
+  roomyPrev: usize;
+  freeMask: u32;       // bit p: page p is free (page 0, the header's, never)
+  onRoomy: u32;        // 1 while on the roomy list
+}
+@inline function regionHeader(region: usize): RegionHeader { return changetype<RegionHeader>(region); }
 const REGION_HEADER: u32 = 64;
 /** Every page of a region but page 0 (the header and the slab table) is free. */
 const ALL_FREE: u32 = 0xFFFFFFFE;
 /** The most pages one slab may have. */
 export const MAX_SLAB_PAGES: u32 = 8;
 
-export const SLAB_ENTRY: u32 = 32;
-export const SLAB_HEAD: u32 = 0, SLAB_CACHE: u32 = 4, SLAB_FREE: u32 = 8, SLAB_INUSE: u32 = 12;
-export const SLAB_NEXT: u32 = 16, SLAB_PREV: u32 = 20, SLAB_PAGES: u32 = 24, SLAB_LIST: u32 = 26, SLAB_START: u32 = 28;
+/**
+ * A slab table entry (the box above): the entry of a slab's first page is the slab's header,
+ * which the caches work with; the entries of its other pages only point to it (`head`).
+ */
+@unmanaged export class SlabEntry {
+  head: usize;     // the slab's header: this entry for the first page, 0 for a free page
+  cache: usize;    // the cache the slab belongs to
+  free: usize;     // the first free object, or 0
+  inUse: u32;      // objects handed out
+  next: usize;     // the next and previous slab on the cache's list
+  prev: usize;
+  pages: u16;      // pages in the slab
+  list: u16;       // which list it is on (SlabList)
+  start: usize;    // the address of the slab's first page (its first object)
+}
+export const SLAB_ENTRY: u32 = offsetof<SlabEntry>();   // 32
+/** The slab table entry (or slab header) at `at`. */
+@inline export function slabEntry(at: usize): SlabEntry { return changetype<SlabEntry>(at); }
 
 const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte each
 
@@ -54,8 +79,8 @@ const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte ea
 @unmanaged export class SlabRegions {
   provider: PageProvider;
   chunkMap: usize;
-  all: usize;            // every region (doubly linked through R_NEXT / R_PREV)
-  roomy: usize;          // regions with a free page (through R_ROOMY_NEXT / R_ROOMY_PREV)
+  all: usize;            // every region (doubly linked through RegionHeader.next / prev)
+  roomy: usize;          // regions with a free page (through RegionHeader.roomyNext / roomyPrev)
   regionCount: u32;
   freePages: u32;        // free slab pages in all regions
   heldBytes: usize;      // bytes held from the provider
@@ -105,20 +130,20 @@ function firstRun(mask: u32, pages: u32): u32 {
  */
 export function slabPagesTake(regions: SlabRegions, pages: u32): usize {
   let region = regions.roomy;
-  let first: u32 = region != 0 ? firstRun(load<u32>(region, R_FREE_MASK), pages) : 32;
+  let first: u32 = region != 0 ? firstRun(regionHeader(region).freeMask, pages) : 32;
   if (first == 32) {
     region = regionAdd(regions);
     if (region == 0) return 0;
     first = 1;
   }
-  const mask = load<u32>(region, R_FREE_MASK) & ~(((<u32>1 << pages) - 1) << first);
-  store<u32>(region, mask, R_FREE_MASK);
+  const mask = regionHeader(region).freeMask & ~(((<u32>1 << pages) - 1) << first);
+  regionHeader(region).freeMask = mask;
   if (mask == 0) roomyRemove(regions, region);
   regions.freePages -= pages;
   const head = entryAt(region, first);
-  for (let p: u32 = 0; p < pages; p++) store<usize>(entryAt(region, first + p), head, SLAB_HEAD);
-  store<u16>(head, <u16>pages, SLAB_PAGES);
-  store<usize>(head, pageAddress(region, first), SLAB_START);
+  for (let p: u32 = 0; p < pages; p++) slabEntry(entryAt(region, first + p)).head = head;
+  slabEntry(head).pages = <u16>pages;
+  slabEntry(head).start = pageAddress(region, first);
   return head;
 }
 
@@ -128,26 +153,26 @@ export function slabPagesTake(regions: SlabRegions, pages: u32): usize {
  */
 export function slabPagesGive(regions: SlabRegions, slab: usize): void {
   const region = regionOf(slab);
-  const first = <u32>(slab - region - REGION_HEADER) / SLAB_ENTRY, pages = <u32>load<u16>(slab, SLAB_PAGES);
-  for (let p: u32 = 0; p < pages; p++) store<usize>(entryAt(region, first + p), 0, SLAB_HEAD);
-  const mask = load<u32>(region, R_FREE_MASK) | (((<u32>1 << pages) - 1) << first);
-  store<u32>(region, mask, R_FREE_MASK);
+  const first = <u32>(slab - region - REGION_HEADER) / SLAB_ENTRY, pages = <u32>slabEntry(slab).pages;
+  for (let p: u32 = 0; p < pages; p++) slabEntry(entryAt(region, first + p)).head = 0;
+  const mask = regionHeader(region).freeMask | (((<u32>1 << pages) - 1) << first);
+  regionHeader(region).freeMask = mask;
   regions.freePages += pages;
   if (mask == ALL_FREE) { regionRelease(regions, region); return; }
-  if (load<u32>(region, R_ON_ROOMY) == 0) roomyPush(regions, region);
+  if (regionHeader(region).onRoomy == 0) roomyPush(regions, region);
 }
 
 function regionAdd(regions: SlabRegions): usize {
   const region = providerGet(regions.provider, REGION_PAGES, REGION_PAGES);
   if (region == 0) return 0;
-  store<u32>(region, REGION_MAGIC, R_MAGIC);
-  store<usize>(region, changetype<usize>(regions), R_OWNER);
-  store<usize>(region, regions.all, R_NEXT);
-  store<usize>(region, 0, R_PREV);
-  if (regions.all != 0) store<usize>(regions.all, region, R_PREV);
+  regionHeader(region).magic = REGION_MAGIC;
+  regionHeader(region).owner = changetype<usize>(regions);
+  regionHeader(region).next = regions.all;
+  regionHeader(region).prev = 0;
+  if (regions.all != 0) regionHeader(regions.all).prev = region;
   regions.all = region;
-  store<u32>(region, ALL_FREE, R_FREE_MASK);
-  store<u32>(region, 0, R_ON_ROOMY);
+  regionHeader(region).freeMask = ALL_FREE;
+  regionHeader(region).onRoomy = 0;
   memory.fill(region + REGION_HEADER, 0, REGION_PAGES * SLAB_ENTRY);   // every page free
   roomyPush(regions, region);
   store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 1);
@@ -159,12 +184,12 @@ function regionAdd(regions: SlabRegions): usize {
 }
 
 function regionRelease(regions: SlabRegions, region: usize): void {
-  if (load<u32>(region, R_ON_ROOMY) != 0) roomyRemove(regions, region);
-  const next = load<usize>(region, R_NEXT), prev = load<usize>(region, R_PREV);
-  if (next != 0) store<usize>(next, prev, R_PREV);
-  if (prev != 0) store<usize>(prev, next, R_NEXT); else regions.all = next;
+  if (regionHeader(region).onRoomy != 0) roomyRemove(regions, region);
+  const next = regionHeader(region).next, prev = regionHeader(region).prev;
+  if (next != 0) regionHeader(next).prev = prev;
+  if (prev != 0) regionHeader(prev).next = next; else regions.all = next;
   store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 0);
-  store<u32>(region, 0, R_MAGIC);
+  regionHeader(region).magic = 0;
   regions.regionCount--;
   regions.freePages -= REGION_PAGES - 1;
   regions.heldBytes -= REGION_BYTES;
@@ -172,23 +197,23 @@ function regionRelease(regions: SlabRegions, region: usize): void {
 }
 
 function roomyPush(regions: SlabRegions, region: usize): void {
-  store<usize>(region, regions.roomy, R_ROOMY_NEXT);
-  store<usize>(region, 0, R_ROOMY_PREV);
-  if (regions.roomy != 0) store<usize>(regions.roomy, region, R_ROOMY_PREV);
+  regionHeader(region).roomyNext = regions.roomy;
+  regionHeader(region).roomyPrev = 0;
+  if (regions.roomy != 0) regionHeader(regions.roomy).roomyPrev = region;
   regions.roomy = region;
-  store<u32>(region, 1, R_ON_ROOMY);
+  regionHeader(region).onRoomy = 1;
 }
 
 function roomyRemove(regions: SlabRegions, region: usize): void {
-  const next = load<usize>(region, R_ROOMY_NEXT), prev = load<usize>(region, R_ROOMY_PREV);
-  if (next != 0) store<usize>(next, prev, R_ROOMY_PREV);
-  if (prev != 0) store<usize>(prev, next, R_ROOMY_NEXT); else regions.roomy = next;
-  store<u32>(region, 0, R_ON_ROOMY);
+  const next = regionHeader(region).roomyNext, prev = regionHeader(region).roomyPrev;
+  if (next != 0) regionHeader(next).roomyPrev = prev;
+  if (prev != 0) regionHeader(prev).roomyNext = next; else regions.roomy = next;
+  regionHeader(region).onRoomy = 0;
 }
 
 /** Calls `visit(context, address, pages)` for every region the regions hold. O(regions). */
 export function slabRegionsEach(regions: SlabRegions, visit: RunVisitor, context: usize): void {
-  for (let region = regions.all; region != 0; region = load<usize>(region, R_NEXT)) {
+  for (let region = regions.all; region != 0; region = regionHeader(region).next) {
     visit(context, region, REGION_BYTES / PROVIDER_PAGE_SIZE);
   }
 }
@@ -201,29 +226,29 @@ export function slabRegionsEach(regions: SlabRegions, visit: RunVisitor, context
  */
 export function slabRegionsCheck(regions: SlabRegions): Invariant {
   let seen: u32 = 0, freePages: u32 = 0, roomy: u32 = 0, prev: usize = 0;
-  for (let region = regions.all; region != 0; region = load<usize>(region, R_NEXT)) {
-    if (load<u32>(region, R_MAGIC) != REGION_MAGIC || load<usize>(region, R_OWNER) != changetype<usize>(regions)) return Invariant.SlabRegionHeader;
-    if (load<usize>(region, R_PREV) != prev || (region & REGION_MASK) != 0) return Invariant.SlabRegionHeader;
+  for (let region = regions.all; region != 0; region = regionHeader(region).next) {
+    if (regionHeader(region).magic != REGION_MAGIC || regionHeader(region).owner != changetype<usize>(regions)) return Invariant.SlabRegionHeader;
+    if (regionHeader(region).prev != prev || (region & REGION_MASK) != 0) return Invariant.SlabRegionHeader;
     if (load<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT)) != 1) return Invariant.SlabRegionHeader;
     prev = region; seen++;
-    const mask = load<u32>(region, R_FREE_MASK);
-    if ((mask & 1) != 0 || load<usize>(entryAt(region, 0), SLAB_HEAD) != 0) return Invariant.SlabTable;
+    const mask = regionHeader(region).freeMask;
+    if ((mask & 1) != 0 || slabEntry(entryAt(region, 0)).head != 0) return Invariant.SlabTable;
     for (let p: u32 = 1; p < REGION_PAGES; p++) {
-      const head = load<usize>(entryAt(region, p), SLAB_HEAD);
+      const head = slabEntry(entryAt(region, p)).head;
       if (((mask >> p) & 1) != (head == 0 ? 1 : 0)) return Invariant.SlabTable;
       if (head != 0) {
         // The head is an entry of this region at or before p, whose slab covers p.
         if (regionOf(head) != region || head > entryAt(region, p) || head < entryAt(region, 1)) return Invariant.SlabTable;
         const first = <u32>(head - region - REGION_HEADER) / SLAB_ENTRY;
-        if (p >= first + <u32>load<u16>(head, SLAB_PAGES) || load<usize>(head, SLAB_START) != pageAddress(region, first)) return Invariant.SlabTable;
+        if (p >= first + <u32>slabEntry(head).pages || slabEntry(head).start != pageAddress(region, first)) return Invariant.SlabTable;
       }
     }
     freePages += popcnt(mask);
-    if ((load<u32>(region, R_ON_ROOMY) != 0) != (mask != 0)) return Invariant.SlabRoomyList;
+    if ((regionHeader(region).onRoomy != 0) != (mask != 0)) return Invariant.SlabRoomyList;
   }
   prev = 0;
-  for (let region = regions.roomy; region != 0; region = load<usize>(region, R_ROOMY_NEXT)) {
-    if (load<usize>(region, R_ROOMY_PREV) != prev || load<u32>(region, R_ON_ROOMY) == 0) return Invariant.SlabRoomyList;
+  for (let region = regions.roomy; region != 0; region = regionHeader(region).roomyNext) {
+    if (regionHeader(region).roomyPrev != prev || regionHeader(region).onRoomy == 0) return Invariant.SlabRoomyList;
     prev = region;
     if (++roomy > seen) return Invariant.SlabRoomyList;
   }
