@@ -17,7 +17,7 @@
 // first 8 bytes (next, previous: virtual addresses); a bitmap says which lists are non-empty.
 // So an allocation is a count-trailing-zeros and a split per halving, a free is a map check
 // and a merge per level: O(orders), no search.
-import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd } from "./report";
+import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast } from "./report";
 import { AllocError } from "./alloc-error";
 import { Invariant } from "./invariant";
 
@@ -118,7 +118,7 @@ export function dmaAlloc(pool: DmaPool, size: u32): usize {
   const order = orderFor(size);
   if (order == 0) {
     pool.errors++;
-    if (reportBegin(ReportLevel.Error, "dma")) { reportText("dmaAlloc("); reportDec(size); reportText("): the size must be 1 to 4 MiB; returns 0"); reportEnd(); }
+    if (reportBegin(ReportLevel.Error, "dma")) { reportText("dmaAlloc("); reportDec(size); reportLast("): the size must be 1 to 4 MiB; returns 0"); }
     return 0;
   }
   const above = pool.nonEmpty & (0xFFFFFFFF << order);
@@ -164,7 +164,7 @@ export function dmaFree(pool: DmaPool, virt: usize): AllocError {
     if (reportBegin(ReportLevel.Error, "dma")) {
       reportText("dmaFree("); reportAddress(<u32>virt); reportText("): ");
       reportText(error == AllocError.Foreign ? "not in this pool" : error == AllocError.DoubleFree ? "already free (double free)" : "not the start of a chunk");
-      reportText("; pool unchanged"); reportEnd();
+      reportLast("; pool unchanged");
     }
     return error;
   }

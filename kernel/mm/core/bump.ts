@@ -6,7 +6,9 @@
 //
 // An allocation moves `top` up (aligned); a mark is a saved `top`; releasing a mark moves `top`
 // back down to it, which frees everything allocated since at once. Marks nest like a stack.
-import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd } from "./report";
+import {
+  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
+} from "./report";
 
 @unmanaged export class BumpArena {
   base: usize;
@@ -59,7 +61,7 @@ function bumpRefuse(arena: BumpArena, size: u32, align: u32): usize {
   arena.errors++;
   if (reportBegin(ReportLevel.Error, "arena")) {
     reportText(changetype<string>(arena.name)); reportText(": alloc("); reportDec(size); reportText(", "); reportDec(align);
-    reportText("): "); reportDec(<u32>(arena.limit - arena.top)); reportText(" bytes left; returns 0"); reportEnd();
+    reportText("): "); reportDec(<u32>(arena.limit - arena.top)); reportLast(" bytes left; returns 0");
   }
   return 0;
 }
@@ -68,6 +70,6 @@ function bumpRefuseRelease(arena: BumpArena, mark: usize): void {
   arena.errors++;
   if (reportBegin(ReportLevel.Error, "arena")) {
     reportText(changetype<string>(arena.name)); reportText(": release("); reportAddress(<u32>mark); reportText("): not a live mark (top is ");
-    reportAddress(<u32>arena.top); reportText("); nothing released"); reportEnd();
+    reportAddress(<u32>arena.top); reportLast("); nothing released");
   }
 }

@@ -3,7 +3,7 @@
 // freeFramesTo gives one back. Bits are set and cleared a word at a time, and the summary trees
 // follow each word that changes.
 import {
-  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd,
+  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
 } from "./report";
 import { summarySet, summaryClear, summaryFindFrom, summaryFirst, SUMMARY_NONE } from "./summary";
 import { alignUp, bitsFrom, bitsBelow } from "../../lib/bits";
@@ -63,7 +63,7 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
   if (count == 0 || count > pmm.frameCount || (align & (align - 1)) != 0 || align > pmm.frameCount) {
     if (reportBegin(ReportLevel.Error, "pmm")) {
       reportText("allocFrames("); reportDec(count); reportText(", "); reportDec(alignFrames); reportText(", "); reportAddress(maxPhysAddr);
-      reportText("): impossible request ("); reportDec(pmm.frameCount); reportText(" frames managed, alignment must be a power of two)"); reportEnd();
+      reportText("): impossible request ("); reportDec(pmm.frameCount); reportLast(" frames managed, alignment must be a power of two)");
     }
     return 0;
   }

@@ -24,7 +24,7 @@
 // This file: the layout, the allocator's state and one frame at a time (allocFrameFrom,
 // freeFrameTo). frame-runs.ts: contiguous runs; frames-check.ts: counts, states and the checker.
 import {
-  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd,
+  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
 } from "./report";
 import { SummaryTree, summarySet, summaryClear, summaryFindFrom, SUMMARY_NONE } from "./summary";
 import { bitsFrom, bitsBelow } from "../../lib/bits";
@@ -260,5 +260,5 @@ export function reportError(pmm: FrameAllocator, what: string, phys: u64, count:
   if (count != 1) { reportText(", "); reportDec(count); }
   reportText("): "); reportText(frameErrorText(error));
   if (error == FrameError.OutOfRange) { reportText(" (frames end at "); reportAddress(<u64>pmm.frameCount << FRAME_SHIFT); reportText(")"); }
-  reportText("; nothing changed"); reportEnd();
+  reportLast("; nothing changed");
 }

@@ -56,8 +56,7 @@ function handOver(part: u32): void {
 /** Makes room for `bytes` more (handing a full buffer over as a part). */
 @inline function room(bytes: u32): void { if (used + bytes > BUFFER_BYTES) handOver(0); }
 
-/** Appends text (ASCII). */
-export function reportText(text: string): void {
+@inline function appendText(text: string): void {
   let at: i32 = 0;
   while (at < text.length) {
     room(1);
@@ -66,6 +65,9 @@ export function reportText(text: string): void {
     at += n;
   }
 }
+
+/** Appends text (ASCII). */
+export function reportText(text: string): void { appendText(text); }
 
 /** Appends "0x" and `value` in hex, at least `minDigits` digits. */
 export function reportHex(value: u64, minDigits: u32): void {
@@ -91,3 +93,9 @@ export function reportRatio(numerator: u64, denominator: u64): void {
 
 /** Ends the report: hands the rest to the sink, which ends the line. */
 export function reportEnd(): void { handOver(ReportPart.Last); }
+
+/** Appends `text` and ends the report: the usual last piece, in one call. */
+export function reportLast(text: string): void {
+  appendText(text);   // (written here, not a call of reportText, so that this stays one call)
+  handOver(ReportPart.Last);
+}

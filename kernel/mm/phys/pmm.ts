@@ -38,7 +38,7 @@ const MAX_MODULES: u32 = 32;
 const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
 
 // The allocator's state at a fixed address, so the compiled fast paths address its fields
-// directly instead of loading a pointer first (two instructions per allocate/free pair).
+// directly instead of loading a pointer first (on every allocate and free).
 const pmmState = memory.data(FRAME_ALLOCATOR_BYTES, 8);
 const pmm = changetype<FrameAllocator>(pmmState);
 frameAllocatorAt(pmmState);

@@ -19,11 +19,9 @@ export const LARGE_THRESHOLD: u32 = 64 << 10;
 /**
  * heapRealloc moves a block that it must move to more than this to its own pages (a large
  * block), so that the next growth can take the pages after it instead of copying again (a
- * growing buffer). Measured on the growbuf trace (footprint / peak live, instructions per
- * operation, make bench): no such rule 1.59 and 1,794; 32 KiB 1.40 (host replay); 16 KiB 1.24
- * and 1,026, but 1.26 once the kmalloc class caches took their slab regions from the PMM (where
- * large blocks land changed); 8 KiB 1.23 and 847. The cost: such a block keeps its SPAN_BYTES
- * chunk of address space to itself (see largeAlloc).
+ * growing buffer). The value is the one that gave the growbuf trace the lowest footprint and
+ * instructions per operation in make bench (docs/heap.md has the figures). The cost: such a block
+ * keeps its SPAN_BYTES chunk of address space to itself (see largeAlloc).
  */
 export const REALLOC_LARGE: u32 = 8 << 10;
 

@@ -26,9 +26,8 @@ const CACHE_REACH: u32 = 3;
 
 /**
  * Aligned requests look in the cache only up to this alignment: a payload is aligned to 2^k
- * by chance once in 2^k / 16, so above it the look mostly misses (measured on the aligned
- * trace, before the gap rule's final form: 206.41 instructions per operation with no limit,
- * 201.38 with 128).
+ * by chance once in 2^k / 16, so above it the look mostly misses (on the aligned trace a limit
+ * of 128 beat no limit).
  */
 export const CACHE_ALIGN_LIMIT: u32 = 128;
 
@@ -45,7 +44,7 @@ export const CACHE_NEXT: u32 = 4;   // offset from the block (its header)
   const first = heap.cache + (classOf(need) << 2);
   let block = load<usize>(first);
   if (block != 0 && blockSize(block) >= need && cachedAligned(block, align)) return first;
-  // The next CACHE_REACH classes, written out (a loop here cost 7 instructions a pair):
+  // The next CACHE_REACH classes, written out (a loop here was measurably slower):
   // their blocks all fit.
   block = load<usize>(first + 4);
   if (block != 0 && cachedAligned(block, align)) return first + 4;

@@ -11,7 +11,7 @@
 // also re-exports what the heap's users need.
 import { PageProvider, RunVisitor, PROVIDER_PAGE_SIZE } from "../pages";
 import {
-  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd,
+  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
 } from "../report";
 import { AllocError, allocErrorText } from "../alloc-error";
 import { Invariant } from "../invariant";
@@ -85,7 +85,7 @@ function allocSlow(heap: Heap, size: u32, align: u32): usize {
     if (reportBegin(ReportLevel.Error, "heap")) {
       reportText("alloc("); reportDec(size); reportText(", "); reportDec(align); reportText("): ");
       reportText(size == 0 ? "size 0" : size > MAX_REQUEST ? "size too large" : "alignment not a power of two up to 4096");
-      reportText("; returns 0"); reportEnd();
+      reportLast("; returns 0");
     }
     return 0;
   }
@@ -203,7 +203,7 @@ function freeUncached(heap: Heap, ptr: usize): AllocError {
 function reportBadPointer(heap: Heap, what: string, ptr: usize, error: AllocError): void {
   heap.errors++;
   if (!reportBegin(ReportLevel.Error, "heap")) return;
-  reportText(what); reportText("("); reportAddress(<u32>ptr); reportText("): "); reportText(allocErrorText(error)); reportText("; heap unchanged"); reportEnd();
+  reportText(what); reportText("("); reportAddress(<u32>ptr); reportText("): "); reportText(allocErrorText(error)); reportLast("; heap unchanged");
 }
 
 /**

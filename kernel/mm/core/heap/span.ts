@@ -47,8 +47,8 @@ export function removeSpan(heap: Heap, block: usize): void {
 /**
  * Sets up the start and valid bitmaps of new `span` with the first block's start and, unless
  * `restBit` is 0, start bit `restBit` (above the first block's): markStart twice, written for
- * bitmaps known to be empty, so without the valid tests and read-modify-writes (42
- * instructions less per span taken: heap.span_take 429 before, 387 after).
+ * bitmaps known to be empty, so without the valid tests and read-modify-writes (taking a span
+ * is heap.span_take's figure).
  */
 @inline function freshStarts(span: usize, restBit: u32): void {
   const firstBit = FIRST_PAYLOAD >> 4;

@@ -23,7 +23,7 @@
 // checks that the object belongs to this cache, starts an object and is not the slab's newest
 // free object (the cheapest double-free check) without searching or trusting the pointer.
 import {
-  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportEnd,
+  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
 } from "../report";
 import {
   SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, slabEntry,
@@ -106,7 +106,7 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
     if (reportBegin(ReportLevel.Error, "slab")) {
       reportText("cacheCreate("); reportText(name); reportText(", "); reportDec(objectSize); reportText(", "); reportDec(align);
       reportText("): size must be 1.."); reportDec(MAX_OBJECT); reportText(" (with room for the link, given a constructor)");
-      reportText(" and alignment a power of two up to 4096"); reportEnd();
+      reportLast(" and alignment a power of two up to 4096");
     }
     return null;
   }
@@ -366,7 +366,7 @@ function refuseFree(cache: SlabCache, object: usize, error: AllocError): AllocEr
   cache.debugErrors += cache.debug;
   if (reportBegin(ReportLevel.Error, "slab")) {
     reportText("cacheFree("); reportText(changetype<string>(cache.name)); reportText(", "); reportAddress(<u32>object); reportText("): ");
-    reportText(allocErrorText(error)); reportText("; cache unchanged"); reportEnd();
+    reportText(allocErrorText(error)); reportLast("; cache unchanged");
   }
   return error;
 }
@@ -413,7 +413,7 @@ export function cacheDestroy(cache: SlabCache): bool {
     cache.regions.errors++;
     if (reportBegin(ReportLevel.Error, "slab")) {
       reportText("cacheDestroy("); reportText(changetype<string>(cache.name)); reportText("): "); reportDec(active);
-      reportText(" objects still in use; cache kept"); reportEnd();
+      reportLast(" objects still in use; cache kept");
     }
     return false;
   }
