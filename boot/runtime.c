@@ -73,16 +73,16 @@ __attribute__((noreturn)) void askern_assert_failed(const char *expr, const char
 
 /* ---- the cores' reports (kernel/mm/core/report.ts) -------------------------------------- */
 
-/* The hardware-independent cores import "report.wanted" and "report.write" (an import is a call
+/* The hardware-independent cores import "report.begin" and "report.write" (an import is a call
  * that is never inlined, so a report costs the code around it only its calls); the kernel sends
  * them to its console (kernel/console/report-sink.ts). */
-u32 Z_reportZ_wanted(struct Z_report_instance_t *r, u32 level) {
+u32 Z_reportZ_begin(struct Z_report_instance_t *r, u32 level, u32 subsystem) {
   (void)r;
-  return Z_kernelZ_reportWanted(&kernel_instance, level);
+  return Z_kernelZ_reportBegin(&kernel_instance, level, subsystem);
 }
-void Z_reportZ_write(struct Z_report_instance_t *r, u32 level, u32 subsystem, u32 bytes, u32 length, u32 part) {
+void Z_reportZ_write(struct Z_report_instance_t *r, u32 bytes, u32 length, u32 part) {
   (void)r;
-  Z_kernelZ_reportWrite(&kernel_instance, level, subsystem, bytes, length, part);
+  Z_kernelZ_reportWrite(&kernel_instance, bytes, length, part);
 }
 
 /* ---- native entry points -------------------------------------------------------------- */

@@ -38,7 +38,7 @@ import { bootModulesInit } from "./boot/modules";
 
 export { isrDispatch } from "./arch/idt";
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
-export { reportWanted, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)
+export { reportBegin, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)
 
 const TIMER_HZ: u32 = 100;
 const CMDLINE_LIMIT: u32 = 4096;

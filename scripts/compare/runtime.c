@@ -78,13 +78,19 @@ __attribute__((noreturn)) void wasm_rt_trap(wasm_rt_trap_t trap) {
 #define REPORT_INFO 2
 #define REPORT_FIRST 1
 #define REPORT_LAST 2
-u32 Z_reportZ_wanted(struct Z_report_instance_t *r, u32 level) {
+static int32_t report_level;
+static u32 report_subsystem;
+u32 Z_reportZ_begin(struct Z_report_instance_t *r, u32 level, u32 subsystem) {
   (void)r;
-  return (int32_t)level <= REPORT_INFO;
+  if ((int32_t)level != REPORT_PLAIN && (int32_t)level > REPORT_INFO) return 0;
+  report_level = (int32_t)level;
+  report_subsystem = subsystem;
+  return 1;
 }
-void Z_reportZ_write(struct Z_report_instance_t *r, u32 level, u32 subsystem, u32 bytes, u32 length, u32 part) {
+void Z_reportZ_write(struct Z_report_instance_t *r, u32 bytes, u32 length, u32 part) {
   (void)r;
-  if ((part & REPORT_FIRST) && (int32_t)level != REPORT_PLAIN) {
+  u32 subsystem = report_subsystem;
+  if ((part & REPORT_FIRST) && report_level != REPORT_PLAIN) {
     /* an AssemblyScript string: UTF-16, its byte length in the 4 bytes before it (memory base 0) */
     const uint16_t *name = (const uint16_t *)(uintptr_t)subsystem;
     uint32_t units = *(const uint32_t *)(uintptr_t)(subsystem - 4) / 2;

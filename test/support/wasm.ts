@@ -50,10 +50,15 @@ export function loadHostModule(name: string, archOverrides: Record<string, (...a
       throw new Error(`abort: ${readAsString(memory!, msg)} at ${readAsString(memory!, file)}:${line}:${column}`);
     },
   };
+  let reportLevel = 0, reportSubsystem = "";
   const report = {
-    wanted: (level: number) => level <= 3,
-    write(level: number, subsystem: number, bytes: number, length: number, part: number) {
-      if (part & REPORT_FIRST && level !== REPORT_PLAIN) serial += `${REPORT_LEVELS[level] ?? level} ${readAsString(memory!, subsystem)}: `;
+    begin(level: number, subsystem: number) {
+      reportLevel = level;
+      reportSubsystem = readAsString(memory!, subsystem);
+      return 1;   // every level: the tests read everything
+    },
+    write(bytes: number, length: number, part: number) {
+      if (part & REPORT_FIRST && reportLevel !== REPORT_PLAIN) serial += `${REPORT_LEVELS[reportLevel] ?? reportLevel} ${reportSubsystem}: `;
       const text = Buffer.from(new Uint8Array(memory!.buffer, bytes, length)).toString("latin1");
       serial += text;
       if (part & REPORT_LAST && !text.endsWith("\n")) serial += "\n";

@@ -21,36 +21,32 @@ export const enum ReportLevel { Plain = -1, Error = 0, Warn = 1, Info = 2, Debug
 /** Flags of a part handed to the sink. */
 export const enum ReportPart { First = 1, Last = 2 }
 
-/** The sink: whether a report at `level` is wanted now. */
-@external("report", "wanted")
-declare function sinkWanted(level: i32): bool;
+/**
+ * Begins a report at `level` from `subsystem`: false (write nothing more) when it is not wanted.
+ * The sink remembers the level and the subsystem for the report's parts. Plain is always wanted.
+ */
+@external("report", "begin")
+export declare function reportBegin(level: ReportLevel, subsystem: string): bool;
 
 /**
- * The sink: writes one part of a report, `length` bytes at `bytes`. With ReportPart.First it
- * writes the log prefix first (level and subsystem); with ReportPart.Last it ends the line
- * (unless the report ended with a newline of its own).
+ * The sink: writes one part of the report begun last, `length` bytes at `bytes`. With
+ * ReportPart.First it writes the log prefix first (level and subsystem); with ReportPart.Last it
+ * ends the line (unless the report ended with a newline of its own).
  */
 @external("report", "write")
-declare function sinkWrite(level: i32, subsystem: string, bytes: usize, length: u32, part: u32): void;
+declare function sinkWrite(bytes: usize, length: u32, part: u32): void;
 
 const BUFFER_BYTES: u32 = 256;
 const NUMBER_BYTES: u32 = 32;   // the longest number a piece writes (a u64 in decimal is 20)
 const buffer = memory.data(BUFFER_BYTES + NUMBER_BYTES);
 let used: u32 = 0;
-let level: i32 = 0;
-let subsystem: string = "";
 let nextPart: u32 = ReportPart.First;
 
-/** Begins a report at `at` from `name`; false (write nothing more) when it is not wanted. */
-export function reportBegin(at: ReportLevel, name: string): bool {
-  if (at != ReportLevel.Plain && !sinkWanted(at)) return false;
-  level = at; subsystem = name; used = 0; nextPart = ReportPart.First;
-  return true;
-}
-
+/** Hands the buffer to the sink; after the last part, the next report starts afresh. */
 function handOver(part: u32): void {
-  sinkWrite(level, subsystem, buffer, used, nextPart | part);
-  used = 0; nextPart = 0;
+  sinkWrite(buffer, used, nextPart | part);
+  used = 0;
+  nextPart = (part & ReportPart.Last) != 0 ? ReportPart.First : 0;
 }
 
 /** Makes room for `bytes` more (handing a full buffer over as a part). */
