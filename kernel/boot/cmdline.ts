@@ -18,8 +18,7 @@
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
 // report: nothing is ignored silently. Pure: runs on the host in tests.
-import { bytesEqual, nameListContains } from "../lib/names";
-export { bytesEqual, nameListContains };
+import { bytesEqual } from "../lib/names";
 
 export const enum TestSelection { None = 0, All = 1, List = 2, Named = 3 }
 export const enum ProblemKind { UnknownOption = 1, BadValue = 2, TooMany = 3 }

@@ -1,7 +1,8 @@
 // Host build of the foundation's hardware-independent modules (format, cmdline, symbols,
 // random), exported for test/lib/foundation.test.ts.
 import { formatDecimal, formatHex, formatFixed2 } from "../../../kernel/lib/format";
-import { parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, nameListContains, parseNumber, problemKind, problemStart, problemLength } from "../../../kernel/boot/cmdline";
+import { parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, parseNumber, problemKind, problemStart, problemLength } from "../../../kernel/boot/cmdline";
+import { nameListContains } from "../../../kernel/lib/names";
 import { symbolLookup, symbolCount } from "../../../kernel/diag/symbols";
 import { Random, randomSeed, randomNext, randomBelow } from "../../../kernel/lib/random";
 
