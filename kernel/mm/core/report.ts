@@ -6,11 +6,11 @@
 // host tests implement them in JavaScript (test/support/wasm.ts), make compare in C.
 //
 //   if (reportBegin(ReportLevel.Error, "heap")) {      false: the level is filtered out
-//     reportText("free("); reportAddress(ptr); reportText("): not a block"); reportEnd();
+//     reportText("free("); reportAddress(ptr); reportLast("): not a block");
 //   }
 //
-// Every piece is a call, never inlined (each calls the sink or a formatter), so a report costs
-// the code around it only its calls. A report longer than the buffer goes out in parts, the
+// reportBegin is the sink's import, and every piece calls a formatter or the sink, so binaryen
+// leaves each a call: a report adds to the function around it about what puts and putDec did. A report longer than the buffer goes out in parts, the
 // first with the log prefix. Cold paths only. Not re-entrant: one report at a time (code that
 // may run in an interrupt must not report while the code it interrupted is reporting).
 import { formatDecimal, formatHex, formatFixed2, formatAscii } from "../../lib/format";
