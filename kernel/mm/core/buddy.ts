@@ -51,6 +51,13 @@ export const DMA_POOL_BYTES: u32 = FIELDS_BYTES + ORDER_COUNT * 4;
 /** Bytes of the unit map for a run of `pages` pages. */
 export function dmaMapBytes(pages: u32): u32 { return (pages << PAGE_ORDER) >> MIN_ORDER; }
 
+/** A free chunk's first 8 bytes: its links on the free list of its order. */
+@unmanaged class FreeChunk {
+  next: usize;
+  prev: usize;
+}
+@inline function freeChunk(chunk: usize): FreeChunk { return changetype<FreeChunk>(chunk); }
+
 @inline function headAt(pool: DmaPool, order: u32): usize { return changetype<usize>(pool) + FIELDS_BYTES + (order << 2); }
 @inline function unitOf(pool: DmaPool, virt: usize): u32 { return <u32>(virt - pool.virtBase) >> MIN_ORDER; }
 @inline function mark(pool: DmaPool, virt: usize): u8 { return load<u8>(pool.map + unitOf(pool, virt)); }
@@ -58,18 +65,18 @@ export function dmaMapBytes(pages: u32): u32 { return (pages << PAGE_ORDER) >> M
 
 function pushFree(pool: DmaPool, chunk: usize, order: u32): void {
   const at = headAt(pool, order), head = load<usize>(at);
-  store<usize>(chunk, head);          // next
-  store<usize>(chunk, 0, 4);          // previous
-  if (head != 0) store<usize>(head, chunk, 4);
+  freeChunk(chunk).next = head;
+  freeChunk(chunk).prev = 0;
+  if (head != 0) freeChunk(head).prev = chunk;
   store<usize>(at, chunk);
   pool.nonEmpty |= 1 << order;
   setMark(pool, chunk, FREE_MARK | <u8>order);
 }
 
 function removeFree(pool: DmaPool, chunk: usize, order: u32): void {
-  const next = load<usize>(chunk), prev = load<usize>(chunk, 4);
-  if (next != 0) store<usize>(next, prev, 4);
-  if (prev != 0) store<usize>(prev, next); else {
+  const next = freeChunk(chunk).next, prev = freeChunk(chunk).prev;
+  if (next != 0) freeChunk(next).prev = prev;
+  if (prev != 0) freeChunk(prev).next = next; else {
     store<usize>(headAt(pool, order), next);
     if (next == 0) pool.nonEmpty &= ~(1 << order);
   }
@@ -205,12 +212,12 @@ export function dmaPoolCheck(pool: DmaPool): Invariant {
     let chunk = load<usize>(headAt(pool, order)), prev: usize = 0;
     if ((chunk != 0) != ((pool.nonEmpty & (1 << order)) != 0)) return Invariant.BuddyFreeLists;
     while (chunk != 0) {
-      if (load<usize>(chunk, 4) != prev || !inPool(pool, chunk)) return Invariant.BuddyFreeLists;
+      if (freeChunk(chunk).prev != prev || !inPool(pool, chunk)) return Invariant.BuddyFreeLists;
       if (((chunk - pool.virtBase) & ((1 << order) - 1)) != 0 || mark(pool, chunk) != (FREE_MARK | <u8>order)) return Invariant.BuddyFreeLists;
       freeChunks++; freeBytes += 1 << order;
       if (freeChunks > (pool.bytes >> MIN_ORDER)) return Invariant.BuddyFreeLists;
       prev = chunk;
-      chunk = load<usize>(chunk);
+      chunk = freeChunk(chunk).next;
     }
   }
   let marks: u32 = 0, usedBytes: u32 = 0, usedChunks: u32 = 0;
