@@ -20,6 +20,7 @@
 import { ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast } from "./report";
 import { AllocError } from "./alloc-error";
 import { Invariant } from "./invariant";
+import { listPush, listUnlink } from "../../lib/list";
 
 /** The smallest chunk: 16 bytes (order 4). */
 export const MIN_ORDER: u32 = 4;
@@ -64,22 +65,13 @@ export function dmaMapBytes(pages: u32): u32 { return (pages << PAGE_ORDER) >> M
 @inline function setMark(pool: DmaPool, virt: usize, value: u8): void { store<u8>(pool.map + unitOf(pool, virt), value); }
 
 function pushFree(pool: DmaPool, chunk: usize, order: u32): void {
-  const at = headAt(pool, order), head = load<usize>(at);
-  freeChunk(chunk).next = head;
-  freeChunk(chunk).prev = 0;
-  if (head != 0) freeChunk(head).prev = chunk;
-  store<usize>(at, chunk);
+  listPush<FreeChunk>(chunk, headAt(pool, order));
   pool.nonEmpty |= 1 << order;
   setMark(pool, chunk, FREE_MARK | <u8>order);
 }
 
 function removeFree(pool: DmaPool, chunk: usize, order: u32): void {
-  const next = freeChunk(chunk).next, prev = freeChunk(chunk).prev;
-  if (next != 0) freeChunk(next).prev = prev;
-  if (prev != 0) freeChunk(prev).next = next; else {
-    store<usize>(headAt(pool, order), next);
-    if (next == 0) pool.nonEmpty &= ~(1 << order);
-  }
+  if (listUnlink<FreeChunk>(chunk, headAt(pool, order))) pool.nonEmpty &= ~(1 << order);
   setMark(pool, chunk, 0);
 }
 

@@ -52,8 +52,9 @@ for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) {
   setPrevFree(block, 0);
   if (head != 0) setPrevFree(head, block);
   store<usize>(headAt, block);
-  // segMarkList<Heap>, written out: through the generic, binaryen schedules carve's LEFT_FREE
-  // select differently, and heap.alloc_free_pair measured worse
+  // lib/list.ts's listPush and seg-fit.ts's segMarkList, written out here and in listRemoveAt:
+  // through the generics, binaryen schedules carve's code differently and heap.alloc_free_pair
+  // measured worse (the figures are in the commit that says so)
   const fl = index >> SL_BITS;
   const slAt = heap.slBitmaps + (fl << 2);
   store<u32>(slAt, load<u32>(slAt) | (1 << (index & (SL_COUNT - 1))));

@@ -3,7 +3,7 @@
 import { providerGet, providerGrow, PROVIDER_PAGE_SIZE } from "../pages";
 import { LARGE_HEADER, LARGE_MAGIC, SPAN_PAGES, runHeader } from "./block";
 import { CHUNK_LARGE, Heap, countAllocated, countFreed, countHeld } from "./control";
-import { claimRun, releaseRun } from "./span";
+import { claimRun, releaseRun, largesAt } from "./span";
 import { heapTrim } from "./front-cache";
 import { usableSize } from "./heap";
 
@@ -23,7 +23,7 @@ export function largeAlloc(heap: Heap, size: u32, align: u32): usize {
     run = providerGet(heap.provider, pages, SPAN_PAGES);
     if (run == 0) return 0;
   }
-  heap.larges = claimRun(heap, run, LARGE_MAGIC, CHUNK_LARGE, pages, heap.larges);
+  claimRun(heap, run, LARGE_MAGIC, CHUNK_LARGE, pages, largesAt(heap));
   runHeader(run).payload = offset;
   heap.largeCount++;
   countAllocated(heap, pages * PROVIDER_PAGE_SIZE - offset);
@@ -32,7 +32,7 @@ export function largeAlloc(heap: Heap, size: u32, align: u32): usize {
 
 export function largeFree(heap: Heap, run: usize): void {
   countFreed(heap, usableSize(run + runHeader(run).payload, CHUNK_LARGE));
-  heap.larges = releaseRun(heap, run, heap.larges);
+  releaseRun(heap, run, largesAt(heap));
   heap.largeCount--;
 }
 

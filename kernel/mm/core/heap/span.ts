@@ -5,10 +5,11 @@ import { providerGet, providerPut, PROVIDER_PAGE_SIZE } from "../pages";
 import {
   ALIGN, ALIGNED, END_BLOCK, FIRST_BLOCK, FIRST_PAYLOAD, LEFT_FREE, SPAN_BLOCK_BYTES, SPAN_MAGIC,
   SPAN_PAGES, SPAN_VALID, VALID_SHIFT, blockSize, clearStart, header, isFree, payloadOf, setHeader,
-  spanOf, startBit, startWordAt, validBit, validWordAt, writeFreeBlock, zeroGroup, runHeader,
+  spanOf, startBit, startWordAt, validBit, validWordAt, writeFreeBlock, zeroGroup, RunHeader, runHeader,
 } from "./block";
 import { CHUNK_NONE, CHUNK_SPAN, Heap, countAllocated, countHeld, setChunkKind } from "./control";
 import { carve, listInsert, listRemove } from "./classes";
+import { listPush, listUnlink } from "../../../lib/list";
 
 /**
  * Gets a new span from the provider and carves a block of `need` bytes aligned to `align` from
@@ -19,7 +20,7 @@ import { carve, listInsert, listRemove } from "./classes";
 export function carveSpan(heap: Heap, need: u32, align: u32): usize {
   const span = providerGet(heap.provider, SPAN_PAGES, SPAN_PAGES);
   if (span == 0) return 0;
-  heap.spans = claimRun(heap, span, SPAN_MAGIC, CHUNK_SPAN, SPAN_PAGES, heap.spans);
+  claimRun(heap, span, SPAN_MAGIC, CHUNK_SPAN, SPAN_PAGES, spansAt(heap));
   heap.spanCount++;
   setHeader(span + END_BLOCK, 0);                    // the end marker: used, size 0
   const block = span + FIRST_BLOCK;
@@ -40,7 +41,7 @@ export function carveSpan(heap: Heap, need: u32, align: u32): usize {
 
 /** Returns the span holding `block` to the provider: the caller has taken every block in it off the lists. */
 export function removeSpan(heap: Heap, block: usize): void {
-  heap.spans = releaseRun(heap, spanOf(block), heap.spans);
+  releaseRun(heap, spanOf(block), spansAt(heap));
   heap.spanCount--;
 }
 
@@ -68,34 +69,33 @@ export function removeSpan(heap: Heap, block: usize): void {
 
 /**
  * Writes the run header of `run` (fresh from the provider, `pages` long), marks it in the chunk
- * map as `kind`, counts it as held and links it first on the list starting at `head`.
- * Returns the new first element.
+ * map as `kind`, counts it as held and links it first on the list whose head word is at `headAt`
+ * (spansAt or largesAt).
  */
-@inline export function claimRun(heap: Heap, run: usize, magic: u32, kind: u32, pages: u32, head: usize): usize {
+@inline export function claimRun(heap: Heap, run: usize, magic: u32, kind: u32, pages: u32, headAt: usize): void {
   runHeader(run).magic = magic;
   runHeader(run).heap = changetype<usize>(heap);
-  runHeader(run).next = head;
-  runHeader(run).prev = 0;
+  listPush<RunHeader>(run, headAt);
   runHeader(run).pages = pages;
-  if (head != 0) runHeader(head).prev = run;
   setChunkKind(heap, run, kind);
   countHeld(heap, pages * PROVIDER_PAGE_SIZE);
-  return run;
 }
 
+/** The heap's list of spans and list of large blocks, as head words for lib/list.ts. */
+@inline export function spansAt(heap: Heap): usize { return changetype<usize>(heap) + offsetof<Heap>("spans"); }
+@inline export function largesAt(heap: Heap): usize { return changetype<usize>(heap) + offsetof<Heap>("larges"); }
+
 /**
- * Unlinks `run` from the list starting at `head`, forgets it and gives its pages back to the
- * provider. Returns the list's new first element.
+ * Unlinks `run` from the list whose head word is at `headAt`, forgets it and gives its pages back
+ * to the provider.
  */
-export function releaseRun(heap: Heap, run: usize, head: usize): usize {
-  const next = runHeader(run).next, prev = runHeader(run).prev, pages = runHeader(run).pages;
-  if (next != 0) runHeader(next).prev = prev;
-  if (prev != 0) runHeader(prev).next = next; else head = next;
+export function releaseRun(heap: Heap, run: usize, headAt: usize): void {
+  const pages = runHeader(run).pages;
+  listUnlink<RunHeader>(run, headAt);
   setChunkKind(heap, run, CHUNK_NONE);
   runHeader(run).magic = 0;
   heap.heldBytes -= pages * PROVIDER_PAGE_SIZE;
   providerPut(heap.provider, run, pages);
-  return head;
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
 } from "../report";
 import {
-  SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, slabEntry,
+  SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, slabEntry, SlabEntry,
 } from "./regions";
 import { PROVIDER_PAGE_SIZE } from "../pages";
 import {
@@ -34,6 +34,7 @@ import {
   debugCheckPoison, debugMarkRounding, RED, RED_ZONE, POISON, SLOT_FREE, SLOT_ALLOCATED,
 } from "./debug";
 import { AllocError, allocErrorText } from "../alloc-error";
+import { listPush as linkFirst, listUnlink as unlink } from "../../../lib/list";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
 const MIN_OBJECT: u32 = 4;
@@ -139,20 +140,14 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
 }
 
 function listPush(cache: SlabCache, slab: usize, list: u32): void {
-  const at = listHeadAt(cache, list), head = load<usize>(at);
-  slabEntry(slab).next = head;
-  slabEntry(slab).prev = 0;
-  if (head != 0) slabEntry(head).prev = slab;
-  store<usize>(at, slab);
+  linkFirst<SlabEntry>(slab, listHeadAt(cache, list));
   slabEntry(slab).list = <u16>list;
   if (list == SlabList.Empty) cache.emptySlabs++;
 }
 
 function listRemove(cache: SlabCache, slab: usize): void {
   const list = <u32>slabEntry(slab).list;
-  const next = slabEntry(slab).next, prev = slabEntry(slab).prev;
-  if (next != 0) slabEntry(next).prev = prev;
-  if (prev != 0) slabEntry(prev).next = next; else store<usize>(listHeadAt(cache, list), next);
+  unlink<SlabEntry>(slab, listHeadAt(cache, list));
   if (list == SlabList.Empty) cache.emptySlabs--;
 }
 

@@ -30,6 +30,7 @@
 // the regions do not own. Regions with a free page are also on the "roomy" list.
 import { PageProvider, RunVisitor, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "../pages";
 import { Invariant } from "../invariant";
+import { listPush, listUnlink } from "../../../lib/list";
 
 export const REGION_SHIFT: u32 = 17;
 export const REGION_BYTES: u32 = 1 << REGION_SHIFT;   // 128 KiB
@@ -48,6 +49,17 @@ const REGION_MAGIC: u32 = 0x52414C53;                 // "SLAR"
   onRoomy: u32;        // 1 while on the roomy list
 }
 @inline function regionHeader(region: usize): RegionHeader { return changetype<RegionHeader>(region); }
+/** The same header as the roomy list sees it (lib/list.ts links through `next` and `prev`). */
+@unmanaged class RoomyNode {
+  magic: u32;
+  owner: usize;
+  allNext: usize;
+  allPrev: usize;
+  next: usize;         // RegionHeader.roomyNext
+  prev: usize;         // RegionHeader.roomyPrev
+}
+@inline function allAt(regions: SlabRegions): usize { return changetype<usize>(regions) + offsetof<SlabRegions>("all"); }
+@inline function roomyAt(regions: SlabRegions): usize { return changetype<usize>(regions) + offsetof<SlabRegions>("roomy"); }
 const REGION_HEADER: u32 = 64;
 /** Every page of a region but page 0 (the header and the slab table) is free. */
 const ALL_FREE: u32 = 0xFFFFFFFE;
@@ -167,10 +179,7 @@ function regionAdd(regions: SlabRegions): usize {
   if (region == 0) return 0;
   regionHeader(region).magic = REGION_MAGIC;
   regionHeader(region).owner = changetype<usize>(regions);
-  regionHeader(region).next = regions.all;
-  regionHeader(region).prev = 0;
-  if (regions.all != 0) regionHeader(regions.all).prev = region;
-  regions.all = region;
+  listPush<RegionHeader>(region, allAt(regions));
   regionHeader(region).freeMask = ALL_FREE;
   regionHeader(region).onRoomy = 0;
   memory.fill(region + REGION_HEADER, 0, REGION_PAGES * SLAB_ENTRY);   // every page free
@@ -185,9 +194,7 @@ function regionAdd(regions: SlabRegions): usize {
 
 function regionRelease(regions: SlabRegions, region: usize): void {
   if (regionHeader(region).onRoomy != 0) roomyRemove(regions, region);
-  const next = regionHeader(region).next, prev = regionHeader(region).prev;
-  if (next != 0) regionHeader(next).prev = prev;
-  if (prev != 0) regionHeader(prev).next = next; else regions.all = next;
+  listUnlink<RegionHeader>(region, allAt(regions));
   store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 0);
   regionHeader(region).magic = 0;
   regions.regionCount--;
@@ -197,17 +204,12 @@ function regionRelease(regions: SlabRegions, region: usize): void {
 }
 
 function roomyPush(regions: SlabRegions, region: usize): void {
-  regionHeader(region).roomyNext = regions.roomy;
-  regionHeader(region).roomyPrev = 0;
-  if (regions.roomy != 0) regionHeader(regions.roomy).roomyPrev = region;
-  regions.roomy = region;
+  listPush<RoomyNode>(region, roomyAt(regions));
   regionHeader(region).onRoomy = 1;
 }
 
 function roomyRemove(regions: SlabRegions, region: usize): void {
-  const next = regionHeader(region).roomyNext, prev = regionHeader(region).roomyPrev;
-  if (next != 0) regionHeader(next).roomyPrev = prev;
-  if (prev != 0) regionHeader(prev).roomyNext = next; else regions.roomy = next;
+  listUnlink<RoomyNode>(region, roomyAt(regions));
   regionHeader(region).onRoomy = 0;
 }
 
