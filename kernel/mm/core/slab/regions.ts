@@ -58,6 +58,10 @@ const REGION_MAGIC: u32 = 0x52414C53;                 // "SLAR"
   next: usize;         // RegionHeader.roomyNext
   prev: usize;         // RegionHeader.roomyPrev
 }
+// (the two views of one header must agree, or the roomy list would corrupt the other fields)
+if (offsetof<RoomyNode>("next") != offsetof<RegionHeader>("roomyNext") || offsetof<RoomyNode>("prev") != offsetof<RegionHeader>("roomyPrev")) {
+  ERROR("RoomyNode's next and prev must lie where RegionHeader's roomyNext and roomyPrev do");
+}
 @inline function allAt(regions: SlabRegions): usize { return changetype<usize>(regions) + offsetof<SlabRegions>("all"); }
 @inline function roomyAt(regions: SlabRegions): usize { return changetype<usize>(regions) + offsetof<SlabRegions>("roomy"); }
 const REGION_HEADER: u32 = 64;
