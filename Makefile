@@ -37,8 +37,9 @@ QUIET_OUT := $(if $(filter 1,$(V)),,>/dev/null)
 # RELEASE=1: the kernel without its self-tests and benchmarks (the entry is kernel/main.ts
 # alone), in build/release. Otherwise the entry is kernel/all.ts: the kernel with all of them.
 RELEASE ?= 0
+RELEASE_BUILD := build/release
 ifeq ($(RELEASE),1)
-BUILD ?= build/release
+BUILD ?= $(RELEASE_BUILD)
 KERNEL_ENTRY := kernel/main.ts
 else
 BUILD ?= build
@@ -88,7 +89,7 @@ iso: $(ISO)
 # make release: the kernel without its self-tests and benchmarks, in build/release
 release:
 	$(Q)$(MAKE) --no-print-directory RELEASE=1 kernel iso
-	@echo "  SIZE    build/release/askern.elf $$(stat -c %s build/release/askern.elf) B, .text+.rodata+.data $$(size -A build/release/askern.elf | awk '/^\.(text|rodata|data) / {s+=$$2} END {print s}') B; askern.iso $$(stat -c %s build/release/askern.iso) B"
+	@echo "  SIZE    $(RELEASE_BUILD)/askern.elf $$(stat -c %s $(RELEASE_BUILD)/askern.elf) B, .text+.rodata+.data $$(size -A $(RELEASE_BUILD)/askern.elf | awk '/^\.(text|rodata|data) / {s+=$$2} END {print s}') B; askern.iso $$(stat -c %s $(RELEASE_BUILD)/askern.iso) B"
 
 # What each target needs installed (scripts/setup.sh says what it installs): the kernel's tools
 # for building and booting, gdb for debug, valgrind/jemalloc/mimalloc for compare, and all of

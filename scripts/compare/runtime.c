@@ -89,11 +89,10 @@ u32 Z_reportZ_begin(struct Z_report_instance_t *r, u32 level, u32 subsystem) {
 }
 void Z_reportZ_write(struct Z_report_instance_t *r, u32 bytes, u32 length, u32 part) {
   (void)r;
-  u32 subsystem = report_subsystem;
   if ((part & REPORT_FIRST) && report_level != REPORT_PLAIN) {
     /* an AssemblyScript string: UTF-16, its byte length in the 4 bytes before it (memory base 0) */
-    const uint16_t *name = (const uint16_t *)(uintptr_t)subsystem;
-    uint32_t units = *(const uint32_t *)(uintptr_t)(subsystem - 4) / 2;
+    const uint16_t *name = (const uint16_t *)(uintptr_t)report_subsystem;
+    uint32_t units = *(const uint32_t *)(uintptr_t)(report_subsystem - 4) / 2;
     fputs("askern ", stderr);
     for (uint32_t i = 0; i < units; i++) fputc(name[i] & 0x7F, stderr);
     fputs(": ", stderr);

@@ -30,20 +30,14 @@ import { SummaryTree, summarySet, summaryClear, summaryFindFrom, SUMMARY_NONE } 
 import { bitsFrom, bitsBelow } from "../../lib/bits";
 
 export const FRAME_SHIFT: u32 = 12;
-
 export const FRAME_SIZE: u32 = 1 << FRAME_SHIFT;
-
 /** Every 32-bit physical address is below this. */
 export const PHYS_LIMIT: u64 = <u64>1 << 32;
-
 /** ISA DMA reaches only the first 16 MiB: the `maxPhysAddr` for such buffers. */
 export const ISA_DMA_LIMIT: u64 = 16 << 20;
-
 export const FULL: u32 = 0xFFFFFFFF;
-
 /** Frames one bitmap word covers. */
 export const FRAMES_PER_WORD: u32 = 32;
-
 /** Which frames `allocFrameFrom` may return. */
 export const enum FrameZone {
   /** Low memory only: reachable through the kernel's linear map (page tables, heap, slabs). */
@@ -87,7 +81,6 @@ export const enum FrameState { Free = 0, Allocated = 1, Reserved = 2 }
 
 /** Bytes of the state block: the FrameAllocator and its two tree headers. */
 export const FRAME_ALLOCATOR_BYTES: u32 = <u32>offsetof<FrameAllocator>() + 2 * <u32>offsetof<SummaryTree>();
-
 /** Lays out an empty allocator at `at` (FRAME_ALLOCATOR_BYTES, 8-aligned); frames-init fills it. */
 export function frameAllocatorAt(at: usize): FrameAllocator {
   memory.fill(at, 0, FRAME_ALLOCATOR_BYTES);
@@ -99,11 +92,8 @@ export function frameAllocatorAt(at: usize): FrameAllocator {
 
 /** Address of used word `w` (its reserved word follows at +4). */
 @inline export function usedWordAddress(pmm: FrameAllocator, w: u32): usize { return pmm.bitmap + (w << 3); }
-
 @inline export function usedWord(pmm: FrameAllocator, w: u32): u32 { return load<u32>(pmm.bitmap + (w << 3)); }
-
 @inline export function reservedWord(pmm: FrameAllocator, w: u32): u32 { return load<u32>(pmm.bitmap + (w << 3), 4); }
-
 /** The frames [f, end) that lie in f's word, as bits of that word (f < end). */
 @inline export function runBitsInWord(f: u32, end: u32): u32 {
   const base = f & ~31;

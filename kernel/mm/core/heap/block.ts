@@ -1,4 +1,6 @@
-// The layouts of a span, a block and a run. Spans: SPAN_BYTES, aligned to SPAN_BYTES, so the span of any pointer is `ptr & ~SPAN_MASK`.
+// The layouts of a span, a block and a run header, and their accessors.
+//
+// Spans: SPAN_BYTES, aligned to SPAN_BYTES, so the span of any pointer is `ptr & ~SPAN_MASK`.
 //
 //   +0     the run header (RunHeader, below; 24 bytes)
 //   +24    valid bitmap (16 bytes, 128 bits): bit g <=> group g of the start bitmap holds meaning
@@ -25,52 +27,34 @@
 //
 //   LEFT_FREE says the block just before is free, so its footer (the word before this header)
 //   gives its size: freeing merges with both neighbours in O(1). ALIGNED marks a used block
+//   that an aligned request (above 16) carved out (see front-cache.ts).
 //
 // The chunk map (in the heap's control block, control.ts) says which SPAN_BYTES chunks start a
 // span or a large block; a span's block-start bitmap says where its blocks start.
 import { PROVIDER_PAGE_SIZE } from "../pages";
 
 export const SPAN_SHIFT: u32 = 17;
-
 export const SPAN_BYTES: u32 = 1 << SPAN_SHIFT;   // 128 KiB
-
 export const SPAN_MASK: u32 = SPAN_BYTES - 1;
-
 export const SPAN_PAGES: u32 = SPAN_BYTES / PROVIDER_PAGE_SIZE;
-
 export const SPAN_MAGIC: u32 = 0x4E415053;    // "SPAN"
-
 export const LARGE_MAGIC: u32 = 0x4752414C;   // "LARG"
-
 const SPAN_HEADER: u32 = 32;
-
 export const SPAN_VALID: u32 = 24;                                     // the valid bitmap: 4 u32
-
 export const VALID_SHIFT: u32 = 6;                                     // start bits per valid bit: 64 (8 bytes)
-
 export const SPAN_BITMAP: u32 = SPAN_BYTES / 16 / 8;                   // 1024 bytes
-
 export const FIRST_PAYLOAD: u32 = SPAN_HEADER + SPAN_BITMAP + 16;      // 1072
-
 export const FIRST_BLOCK: u32 = FIRST_PAYLOAD - 4;                     // 1068
-
 export const END_BLOCK: u32 = SPAN_BYTES - 4;                          // the end marker's header
-
 /** The size of the one block an empty span holds. */
 export const SPAN_BLOCK_BYTES: u32 = END_BLOCK - FIRST_BLOCK;          // 130000
 
 export const ALIGN: u32 = 16;
-
 export const MIN_BLOCK: u32 = 16;
-
 export const FREE: u32 = 1;
-
 export const LEFT_FREE: u32 = 2;
-
 export const CACHED: u32 = 4;
-
 export const ALIGNED: u32 = 8;
-
 export const SIZE_MASK: u32 = ~(ALIGN - 1);
 
 // A run (a span or a large block) starts with this header; a large block's payload follows at
@@ -88,35 +72,20 @@ export const SIZE_MASK: u32 = ~(ALIGN - 1);
 }
 /** The header of the run (a span or a large block) at `run`. */
 @inline export function runHeader(run: usize): RunHeader { return changetype<RunHeader>(run); }
-
 export const LARGE_HEADER: u32 = 32;
-
 @inline export function header(block: usize): u32 { return load<u32>(block); }
-
 @inline export function setHeader(block: usize, value: u32): void { store<u32>(block, value); }
-
 @inline export function blockSize(block: usize): u32 { return header(block) & SIZE_MASK; }
-
 @inline export function isFree(block: usize): bool { return (header(block) & FREE) != 0; }
-
 @inline export function isCached(block: usize): bool { return (header(block) & CACHED) != 0; }
-
 @inline export function nextFree(block: usize): usize { return load<usize>(block, 4); }
-
 @inline export function prevFree(block: usize): usize { return load<usize>(block, 8); }
-
 @inline export function setNextFree(block: usize, next: usize): void { store<usize>(block, next, 4); }
-
 @inline export function setPrevFree(block: usize, prev: usize): void { store<usize>(block, prev, 8); }
-
 @inline export function payloadOf(block: usize): usize { return block + 4; }
-
 @inline export function blockOf(payload: usize): usize { return payload - 4; }
-
 @inline export function spanOf(address: usize): usize { return address & ~(<usize>SPAN_MASK); }
-
 @inline export function rightOf(block: usize): usize { return block + blockSize(block); }
-
 /** Sets block's LEFT_FREE bit to `leftFree`, keeping the rest. */
 @inline export function setLeftFree(block: usize, leftFree: bool): void {
   setHeader(block, leftFree ? header(block) | LEFT_FREE : header(block) & ~LEFT_FREE);
@@ -130,16 +99,12 @@ export const LARGE_HEADER: u32 = 32;
 }
 
 @inline export function startBit(payload: usize): u32 { return <u32>(payload & SPAN_MASK) >> 4; }
-
 /** The start-bitmap word that holds start bit `bit` of `span`. */
 @inline export function startWordAt(span: usize, bit: u32): usize { return span + SPAN_HEADER + ((bit >> 5) << 2); }
-
 /** The valid-bitmap word that holds the valid bit of start bit `bit`'s group. */
 @inline export function validWordAt(span: usize, bit: u32): usize { return span + SPAN_VALID + ((bit >> (VALID_SHIFT + 5)) << 2); }
-
 /** That valid bit, within its word. */
 @inline export function validBit(bit: u32): u32 { return 1 << ((bit >> VALID_SHIFT) & 31); }
-
 /** Zeroes the group (8 bytes) of the start bitmap that holds start bit `bit` (never group 0). */
 @inline export function zeroGroup(span: usize, bit: u32): void {
   store<u64>(span + SPAN_HEADER + ((bit >> VALID_SHIFT) << (VALID_SHIFT - 3)), 0);

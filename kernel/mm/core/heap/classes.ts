@@ -4,6 +4,7 @@
 // classes per power of two. An allocation rounds its size up to the next class start, so any
 // block on the first non-empty list at or above that class fits (two count-trailing-zeros).
 // The scheme is seg-fit.ts's, with a class unit of 16 bytes and 16 classes per power of two.
+// Requests above LARGE_THRESHOLD get their own run of pages (a "large" block, large.ts) instead.
 //
 // Carving: a block taken off a list is cut to the size and alignment asked for, and what is
 // left before and after it goes back on the lists.
@@ -39,7 +40,6 @@ for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) {
 
 /** The list a block of `size` bytes (a multiple of 16 below SPAN_BYTES) is filed under. */
 @inline export function classOf(size: u32): u32 { return load<u8>(classTable + (size >> 4)); }
-
 /** The lowest list whose blocks all hold `size` bytes (a multiple of 16 below SPAN_BYTES). */
 @inline function fitClassOf(size: u32): u32 { return load<u8>(fitTable + (size >> 4)); }
 
@@ -63,7 +63,6 @@ for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) {
 }
 
 @inline export function listRemove(heap: Heap, block: usize): void { listRemoveAt(heap, block, classOf(blockSize(block))); }
-
 /** Takes `block` off list `index` (its class, which the caller knows). */
 @inline function listRemoveAt(heap: Heap, block: usize, index: u32): void {
   const next = nextFree(block), prev = prevFree(block);

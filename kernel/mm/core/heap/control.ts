@@ -1,18 +1,16 @@
 // The heap's control block (Heap, HEAP_BYTES, in the caller's memory), its policy constants,
 // the chunk map and the statistics counters.
 //
-// by heapTrim and before the heap reports out of memory.
-//
 // The chunk map (in the control block): a byte per SPAN_BYTES of the address space saying
 // whether it starts a span or a large block of this heap (a byte, not two bits: one load on
 // every free instead of a load, two shifts and a mask). With the span's block-start bitmap it
 // validates every pointer without reading memory the heap does not own: a foreign, interior,
+// misaligned or already-freed pointer is reported, never trusted.
 import { PageProvider } from "../pages";
 import { SPAN_BYTES, SPAN_SHIFT } from "./block";
 
 /** The largest alignment heapAlloc accepts. */
 export const MAX_ALIGN: u32 = 4096;
-
 /** Requests above this get their own pages. */
 export const LARGE_THRESHOLD: u32 = 64 << 10;
 
@@ -24,24 +22,15 @@ export const LARGE_THRESHOLD: u32 = 64 << 10;
  * keeps its SPAN_BYTES chunk of address space to itself (see largeAlloc).
  */
 export const REALLOC_LARGE: u32 = 8 << 10;
-
 /** Requests above this are refused (no rounding can overflow below it). */
 export const MAX_REQUEST: u32 = 1 << 30;
-
 export const SL_BITS: u32 = 4;
-
 export const SL_COUNT: u32 = 1 << SL_BITS;
-
 export const SMALL_LIMIT: u32 = 256;          // sizes below: 16 exact classes of 16 bytes
-
 export const FL_COUNT: u32 = 10;              // up to 2^17 > SPAN_BLOCK_BYTES
-
 export const LIST_COUNT: u32 = FL_COUNT * SL_COUNT;
-
 const CHUNKS: u32 = <u32>((<u64>1 << 32) / SPAN_BYTES);         // 32768
-
 const CHUNK_MAP_BYTES: u32 = CHUNKS;                            // a byte each: 32 KiB
-
 export const CHUNK_NONE: u32 = 0, CHUNK_SPAN: u32 = 1, CHUNK_LARGE: u32 = 2;
 
 // The control block (HEAP_BYTES, caller's memory). Arrays follow the fields:
@@ -70,7 +59,6 @@ export const CHUNK_NONE: u32 = 0, CHUNK_SPAN: u32 = 1, CHUNK_LARGE: u32 = 2;
 }
 
 export const FIELDS_BYTES: u32 = (offsetof<Heap>() + 15) & ~15;
-
 /** Bytes of a heap's control block. */
 export const HEAP_BYTES: u32 = FIELDS_BYTES + ((FL_COUNT + LIST_COUNT + LIST_COUNT) << 2) + CHUNK_MAP_BYTES;
 

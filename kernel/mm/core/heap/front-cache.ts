@@ -1,7 +1,5 @@
 // The front cache, and giving memory back.
 //
-// Requests above LARGE_THRESHOLD get their own run of pages (a "large" block) instead.
-//
 // The front cache: a freed block first goes, unmerged and still "used" as far as its
 // neighbours know, onto a LIFO list of its class (while the cache holds at most liveBytes / 8 +
 // CACHE_SLACK bytes), and an allocation of default alignment first looks at the lists of its own
@@ -9,6 +7,7 @@
 // split or a merge. An ALIGNED block with a free block before it (most often the gap its
 // alignment left) is merged at once instead, so that the gap is not stranded. CACHED keeps a
 // double free of a cached block detectable. The cache is flushed into the free lists (merging)
+// by heapTrim and before the heap reports out of memory.
 import {
   ALIGN, CACHED, SIZE_MASK, SPAN_BLOCK_BYTES, blockSize, header, nextFree, payloadOf, setHeader,
 } from "./block";
@@ -18,9 +17,7 @@ import { mergeAndFile, removeSpan } from "./span";
 
 /** The cache holds at most liveBytes >> CACHE_SHARE_SHIFT plus CACHE_SLACK bytes. */
 export const CACHE_SHARE_SHIFT: u32 = 3;
-
 export const CACHE_SLACK: u32 = 16 << 10;
-
 /** How many classes above its own an allocation looks in the cache (cacheFind). */
 const CACHE_REACH: u32 = 3;
 

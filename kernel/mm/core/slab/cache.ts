@@ -34,20 +34,16 @@ import {
   debugCheckPoison, debugMarkRounding, RED, RED_ZONE, POISON, SLOT_FREE, SLOT_ALLOCATED,
 } from "./debug";
 import { AllocError, allocErrorText } from "../alloc-error";
-import { listPush as linkFirst, listUnlink as unlink } from "../../../lib/list";
+import { listPush, listUnlink } from "../../../lib/list";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
 const MIN_OBJECT: u32 = 4;
-
 /** The alignment of objects when the caller asks for none. */
 export const DEFAULT_ALIGN: u32 = 8;
-
 /** The largest object a cache takes (its slab: MAX_SLAB_PAGES pages). */
 export const MAX_OBJECT: u32 = MAX_SLAB_PAGES * PROVIDER_PAGE_SIZE;
-
 /** Empty slabs a cache keeps by default instead of giving their pages back. */
 export const DEFAULT_MAX_EMPTY: u32 = 1;
-
 /** Which list a slab is on. */
 export const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
 
@@ -139,21 +135,24 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
     list == SlabList.Partial ? offsetof<SlabCache>("partial") : offsetof<SlabCache>("full"));
 }
 
-function listPush(cache: SlabCache, slab: usize, list: u32): void {
-  linkFirst<SlabEntry>(slab, listHeadAt(cache, list));
+/** Puts `slab` first on the cache's list `list` (SlabList) and records which. */
+function fileSlab(cache: SlabCache, slab: usize, list: u32): void {
+  listPush<SlabEntry>(slab, listHeadAt(cache, list));
   slabEntry(slab).list = <u16>list;
   if (list == SlabList.Empty) cache.emptySlabs++;
 }
 
-function listRemove(cache: SlabCache, slab: usize): void {
+/** Takes `slab` off the cache's list it is on. */
+function unfileSlab(cache: SlabCache, slab: usize): void {
   const list = <u32>slabEntry(slab).list;
-  unlink<SlabEntry>(slab, listHeadAt(cache, list));
+  listUnlink<SlabEntry>(slab, listHeadAt(cache, list));
   if (list == SlabList.Empty) cache.emptySlabs--;
 }
 
-function listMove(cache: SlabCache, slab: usize, list: u32): void {
-  listRemove(cache, slab);
-  listPush(cache, slab, list);
+/** Moves `slab` to the cache's list `list`. */
+function refileSlab(cache: SlabCache, slab: usize, list: u32): void {
+  unfileSlab(cache, slab);
+  fileSlab(cache, slab, list);
 }
 
 /**
@@ -189,7 +188,7 @@ function takeSlab(cache: SlabCache): usize {
     if (slab == 0) return 0;
     fillSlab(cache, slab);
     cache.slabCount++;
-  } else listRemove(cache, slab);
+  } else unfileSlab(cache, slab);
   return slab;
 }
 
@@ -238,7 +237,7 @@ function deactivate(cache: SlabCache): void {
   cache.activeStart = 0;
   cache.activeBytes = 0;
   if (free == cache.capacity) keepOrRelease(cache, slab);
-  else listPush(cache, slab, free == 0 ? SlabList.Full : SlabList.Partial);
+  else fileSlab(cache, slab, free == 0 ? SlabList.Full : SlabList.Partial);
 }
 
 /**
@@ -282,8 +281,8 @@ function freeSlow(cache: SlabCache, object: usize): AllocError {
   slabEntry(slab).free = slot;
   const inUse = slabEntry(slab).inUse - 1;
   slabEntry(slab).inUse = inUse;
-  if (inUse == 0) { listRemove(cache, slab); keepOrRelease(cache, slab); }
-  else if (free == 0) listMove(cache, slab, SlabList.Partial);   // it was full
+  if (inUse == 0) { unfileSlab(cache, slab); keepOrRelease(cache, slab); }
+  else if (free == 0) refileSlab(cache, slab, SlabList.Partial);   // it was full
   return AllocError.Ok;
 }
 
@@ -295,7 +294,6 @@ function freeSlow(cache: SlabCache, object: usize): AllocError {
 
 /** The size of a debug slot's object part: the size asked for, rounded up to 4. */
 @inline function debugOwn(cache: SlabCache): u32 { return cache.linkOffset - cache.zone - RED_ZONE; }
-
 /** Counts `reports` slab_debug reports for `cache` (refused frees are counted by refuseFree). */
 function countDebug(cache: SlabCache, reports: u32): void {
   cache.debugErrors += reports;
@@ -308,13 +306,13 @@ function debugAlloc(cache: SlabCache): usize {
   if (slab == 0) {
     slab = takeSlab(cache);
     if (slab == 0) return 0;
-    listPush(cache, slab, SlabList.Partial);
+    fileSlab(cache, slab, SlabList.Partial);
   }
   const slot = slabEntry(slab).free, link = cache.linkOffset, object = slot + cache.zone;
   const next = load<usize>(slot + link);
   slabEntry(slab).free = next;
   slabEntry(slab).inUse = slabEntry(slab).inUse + 1;
-  if (next == 0) listMove(cache, slab, SlabList.Full);
+  if (next == 0) refileSlab(cache, slab, SlabList.Full);
   const name = changetype<string>(cache.name), own = debugOwn(cache);
   let reports = debugCheckZones(name, slot, cache.zone, slot + link - RED_ZONE, link);
   if (cache.ctor == 0) reports += debugCheckPoison(name, object, own);
@@ -350,7 +348,7 @@ export function cacheUsableSize(cache: SlabCache, slab: usize, pointer: usize): 
 
 /** `slab` (on no list) has no object in use: keep it on the empty list, or give its pages back. */
 function keepOrRelease(cache: SlabCache, slab: usize): void {
-  if (cache.emptySlabs < cache.maxEmpty) { listPush(cache, slab, SlabList.Empty); return; }
+  if (cache.emptySlabs < cache.maxEmpty) { fileSlab(cache, slab, SlabList.Empty); return; }
   cache.slabCount--;
   slabPagesGive(cache.regions, slab);
 }
@@ -389,7 +387,7 @@ export function cacheShrink(cache: SlabCache): u32 {
   deactivate(cache);
   let released: u32 = 0;
   for (let slab = cache.empty; slab != 0; slab = cache.empty) {
-    listRemove(cache, slab);
+    unfileSlab(cache, slab);
     cache.slabCount--;
     slabPagesGive(cache.regions, slab);
     released++;
