@@ -1,11 +1,11 @@
 // Benchmarks. Each registers in one line and reports instructions per operation, measured with
-// rdtsc under `qemu -icount shift=0` (one tick per guest instruction, so the figures repeat
-// exactly). Each record is one serial line that the launcher collects into build/bench.json:
+// the stopwatch (bench/stopwatch.ts: rdtsc under `qemu -icount shift=0`, one tick per guest
+// instruction, so the figures repeat exactly). Each record is one serial line that the launcher
+// collects into build/bench.json:
 //
 //   BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.00}
 import { puts, putRatio, putDec, putSigned, putBytes, newline } from "../console/console";
 import { nameListContains } from "../lib/names";
-import { rdtsc } from "../arch/x86";
 import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName } from "../lib/registry";
 
 export type BenchFn = () => void;
@@ -62,17 +62,6 @@ let failures: u32 = 0;
 
 /** A benchmark could not do its work (bad input, no memory): the boot ends with a failure. */
 export function benchFail(): void { failures++; }
-
-/** The cost of `rdtsc(); rdtsc();` with nothing between: subtracted from every timing. */
-export function rdtscOverhead(): u64 {
-  let best: u64 = <u64>-1;
-  for (let i = 0; i < 16; i++) {
-    const a = rdtsc();
-    const b = rdtsc();
-    if (b - a < best) best = b - a;
-  }
-  return best;
-}
 
 /** Runs the benchmarks whose names match (all when `namesLength` is 0); false if one failed. */
 export function runBenchmarks(names: usize, namesLength: u32): bool {

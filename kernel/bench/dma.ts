@@ -1,10 +1,10 @@
-// DMA pool benchmarks (instructions under -icount shift=0), each pair timed on its own (an rdtsc
-// pair, its cost subtracted), on a pool of 64 pages below 16 MiB with LIVE chunks of mixed sizes
+// DMA pool benchmarks (instructions under -icount shift=0), each pair timed on its own by the
+// stopwatch, on a pool of 64 pages below 16 MiB with LIVE chunks of mixed sizes
 // held throughout, so the buddies split and merge:
 //   dma.alloc_free_pair      dmaAlloc(64) then dmaFree of it
 //   dma.alloc_free_pair_4k   the same for a 4 KiB chunk (a page: more levels to split and merge)
-import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport, rdtscOverhead } from "./bench";
+import { registerBench, benchReport } from "./bench";
+import { stopwatchStart, stopwatchStop, stamp, lapEnd } from "./stopwatch";
 import { ISA_DMA_LIMIT } from "../mm/core/frames";
 import { dmaPoolCreate, dmaPoolDestroy } from "../mm/alloc/dma";
 import { DmaPool, dmaAlloc, dmaFree } from "../mm/core/buddy";
@@ -15,17 +15,15 @@ const LIVE: u32 = 200;
 const PAIRS: u32 = 10000;
 const held = memory.data(LIVE * 4, 4);
 
-function pairs(pool: DmaPool, size: u32, overhead: u64): u64 {
-  let total: u64 = 0;
-  cli();
+function pairs(pool: DmaPool, size: u32): u64 {
+  const watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     dmaFree(pool, dmaAlloc(pool, size));
-    const t1 = rdtsc();
-    total += t1 - t0 - overhead;
+    lapEnd(watch, t0);
   }
-  sti();
-  return total;
+  stopwatchStop();
+  return watch.total;
 }
 
 registerBench("dma", () => {
@@ -33,8 +31,7 @@ registerBench("dma", () => {
   if (made == null) panic("bench dma: no pool");
   const pool = made!;
   for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, dmaAlloc(pool, 16 << (i % 7)));   // 16 B .. 1 KiB
-  const overhead = rdtscOverhead();
-  const small = pairs(pool, 64, overhead), page = pairs(pool, 4096, overhead);
+  const small = pairs(pool, 64), page = pairs(pool, 4096);
   for (let i: u32 = 0; i < LIVE; i++) dmaFree(pool, load<usize>(held + i * 4));
   if (!dmaPoolDestroy(pool)) panic("bench dma: the pool did not empty");
   benchReport("dma.alloc_free_pair", small, PAIRS, "instr/pair");

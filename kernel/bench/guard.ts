@@ -1,5 +1,5 @@
 // Guard-page debug allocator benchmarks (instructions under -icount shift=0), each pair timed on
-// its own (an rdtsc pair, its cost subtracted), with LIVE objects of 64 bytes held throughout:
+// its own by the stopwatch, with LIVE objects of 64 bytes held throughout:
 //   kfence.kmalloc64_pair_unsampled  kfree(kmallocUnsampled(64)): kmalloc without the countdown
 //   kfence.kmalloc64_pair_off        kfree(kmalloc(64)), sampling off
 //   kfence.kmalloc64_pair_between    the same with sampling on (one in 2^30: never reached)
@@ -11,8 +11,8 @@
 //                                    and releasing the oldest there
 // The pair loops are written out, not shared through function references: an indirect call
 // costs more than the path being measured.
-import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport, benchReportSigned, rdtscOverhead } from "./bench";
+import { registerBench, benchReport, benchReportSigned } from "./bench";
+import { stopwatchStart, stopwatchStop, stamp, lapEnd } from "./stopwatch";
 import { kmalloc, kmallocUnsampled, kfree, kmallocSampling, kmallocSetSampling } from "../mm/alloc/kmalloc";
 import { guardAlloc, guardFree, guardDrainQuarantine } from "../mm/alloc/guard";
 import { MEASURING_TLSF } from "./allocator";
@@ -28,47 +28,42 @@ function holdLive(): void { for (let i: u32 = 0; i < LIVE; i++) store<usize>(hel
 function freeLive(): void { for (let i: u32 = 0; i < LIVE; i++) kfree(load<usize>(held + i * 4)); }
 
 /** Instructions for PAIRS kfree(kmalloc(64)), the countdown included. */
-function sampledPairs(overhead: u64): u64 {
-  let total: u64 = 0;
-  cli();
+function sampledPairs(): u64 {
+  const watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     kfree(kmalloc(OBJECT));
-    const t1 = rdtsc();
-    total += t1 - t0 - overhead;
+    lapEnd(watch, t0);
   }
-  sti();
-  return total;
+  stopwatchStop();
+  return watch.total;
 }
 
 /** The same loop without the countdown: the control. */
-function unsampledPairs(overhead: u64): u64 {
-  let total: u64 = 0;
-  cli();
+function unsampledPairs(): u64 {
+  const watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     kfree(kmallocUnsampled(OBJECT));
-    const t1 = rdtsc();
-    total += t1 - t0 - overhead;
+    lapEnd(watch, t0);
   }
-  sti();
-  return total;
+  stopwatchStop();
+  return watch.total;
 }
 
 registerBench("guard", () => {
   if (MEASURING_TLSF) return;
-  const overhead = rdtscOverhead();
   const sampling = kmallocSampling();
   holdLive();
   // (run twice, the lower kept: the two loops are then functions of the same shape, neither
   // inlined into this one, so their figures differ by the countdown alone)
-  const unsampled = min<u64>(unsampledPairs(overhead), unsampledPairs(overhead));
+  const unsampled = min<u64>(unsampledPairs(), unsampledPairs());
   kmallocSetSampling(0);
-  const off = sampledPairs(overhead);
+  const off = sampledPairs();
   kmallocSetSampling(1 << 30);
-  const between = sampledPairs(overhead);
+  const between = sampledPairs();
   kmallocSetSampling(100);
-  const kfence100 = sampledPairs(overhead);
+  const kfence100 = sampledPairs();
   kmallocSetSampling(sampling);
   freeLive();
   benchReport("kfence.kmalloc64_pair_unsampled", unsampled, PAIRS, "instr/pair");
@@ -80,17 +75,15 @@ registerBench("guard", () => {
   benchReportSigned("kfence.fastpath_cost", (worst - <i64>unsampled) / <i64>PAIRS, "instr/pair");
   benchReport("kfence100.kmalloc64_pair", kfence100, PAIRS, "instr/pair");
 
-  let total: u64 = 0;
-  cli();
+  const watch = stopwatchStart();
   for (let n: u32 = 0; n < GUARD_PAIRS; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     const p = guardAlloc(OBJECT, 16);
     guardFree(p);
-    const t1 = rdtsc();
+    lapEnd(watch, t0);
     if (p == 0) panic("bench guard: no guard allocation");
-    total += t1 - t0 - overhead;
   }
-  sti();
+  stopwatchStop();
   guardDrainQuarantine();
-  benchReport("guard.alloc_free_pair", total, GUARD_PAIRS, "instr/pair");
+  benchReport("guard.alloc_free_pair", watch.total, GUARD_PAIRS, "instr/pair");
 });

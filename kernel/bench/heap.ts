@@ -12,10 +12,10 @@
 //                                kernel's page provider: the slowest path of a span block
 //   heap.span_return             the free that gives that span back (no reserve): the slowest
 //                                free. Mean of SPAN_CYCLES, each on an otherwise empty heap.
-// Every operation is timed on its own (rdtsc pair, its cost subtracted); the random sizes and
-// slots are drawn before the measured phase. Interrupts are off while measuring.
-import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport, benchReportValue, rdtscOverhead } from "./bench";
+// Every operation is timed on its own by the stopwatch; the random sizes and slots are drawn
+// before the measured phase.
+import { registerBench, benchReport, benchReportValue } from "./bench";
+import { stopwatchStart, stopwatchStop, stamp, lap } from "./stopwatch";
 import {
   MEASURING_TLSF, allocatorBegin, allocatorEnd, allocatorAlloc, allocatorFree,
 } from "./allocator";
@@ -61,28 +61,24 @@ function steadyState(uniform: bool, pairName: string, worstName: string): void {
     store<u32>(plan + n * 8, randomBelow(rng, LIVE));
     store<u32>(plan + n * 8, randomSize(uniform), 4);
   }
-  const overhead = rdtscOverhead();
-  let total: u64 = 0, worst: u64 = 0;
-  cli();
+  const watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
     const at = slots + load<u32>(plan + n * 8) * 4;
     const size = load<u32>(plan + n * 8, 4);
     const old = load<usize>(at);
-    const t0 = rdtsc();
+    const t0 = stamp();
     allocatorFree(old);
-    const t1 = rdtsc();
+    const t1 = stamp();
     const block = allocatorAlloc(size, 0);
-    const t2 = rdtsc();
+    const t2 = stamp();
+    lap(watch, t0, t1);
+    lap(watch, t1, t2);
     if (block == 0) panic("bench heap: out of memory while measuring");
     store<usize>(at, block);
-    const freeCost = t1 - t0 - overhead, allocCost = t2 - t1 - overhead;
-    total += freeCost + allocCost;
-    if (freeCost > worst) worst = freeCost;
-    if (allocCost > worst) worst = allocCost;
   }
-  sti();
-  benchReport(pairName, total, PAIRS, "instr/pair");
-  benchReportValue(worstName, worst, "instr");
+  stopwatchStop();
+  benchReport(pairName, watch.total, PAIRS, "instr/pair");
+  benchReportValue(worstName, watch.worst, "instr");
   for (let i: u32 = 0; i < LIVE; i++) allocatorFree(load<usize>(slots + i * 4));
   if (allocatorEnd() != 0) panic("bench heap: the heap checker failed after the workload");
   kfree(plan);
@@ -102,24 +98,22 @@ registerBench("heap.span", () => {
   const control = kmalloc(HEAP_BYTES);
   if (control == 0) panic("bench heap.span: no memory for the control block");
   const heap = heapCreate(control, kernelPageProvider(), 0, true);
-  const overhead = rdtscOverhead();
-  let take: u64 = 0, give: u64 = 0;
-  cli();
+  const take = stopwatchStart(0), give = stopwatchStart(1);
   for (let n: u32 = 0; n < SPAN_CYCLES; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     const block = heapAlloc(heap, SPAN_REQUEST, 0);
-    const t1 = rdtsc();
+    const t1 = stamp();
     if (block == 0) panic("bench heap.span: out of memory");
     heapFree(heap, block);
-    const t2 = rdtsc();
-    take += t1 - t0 - overhead;
-    give += t2 - t1 - overhead;
+    const t2 = stamp();
+    lap(take, t0, t1);
+    lap(give, t1, t2);
   }
-  sti();
+  stopwatchStop();
   if (heap.heldBytes != 0 || heapCheck(heap) != 0) panic("bench heap.span: the span was not given back");
   kfree(control);
-  benchReport("heap.span_take", take, SPAN_CYCLES, "instr");
-  benchReport("heap.span_return", give, SPAN_CYCLES, "instr");
+  benchReport("heap.span_take", take.total, SPAN_CYCLES, "instr");
+  benchReport("heap.span_return", give.total, SPAN_CYCLES, "instr");
 });
 
 registerBench("heap.steady_uniform", () => {

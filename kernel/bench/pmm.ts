@@ -10,10 +10,10 @@
 //   pmm.alloc_contig16_isa allocFrames(16, 16, below 16 MiB): the worst of 8 calls
 //   pmm.init_<N>m          pmmInit at boot, for N MiB of RAM
 //
-// Each timing subtracts the cost of the rdtsc pair itself, measured first. Interrupts are off
-// while measuring, so that a timer tick landing inside a call does not count as its cost.
-import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport, benchReportValue, benchReportValueNumbered, rdtscOverhead } from "./bench";
+// Every call is timed on its own by the stopwatch (interrupts off throughout, so that a timer
+// tick landing inside a call does not count as its cost).
+import { registerBench, benchReport, benchReportValue, benchReportValueNumbered } from "./bench";
+import { stopwatchStart, stopwatchStop, stamp, lap, lapEnd } from "./stopwatch";
 import { puts, putDec } from "../console/console";
 import {
   allocFrame, allocLowFrame, freeFrame, allocFrames, freeFrames, pmmFreeFrames, pmmInitInstructions,
@@ -45,8 +45,7 @@ registerBench("pmm.init", () => {
 });
 
 registerBench("pmm.alloc", () => {
-  cli();
-  const overhead = rdtscOverhead();
+  const allocs = stopwatchStart(0), frees = stopwatchStart(1);
   randomSeed(rng, 0x9E3779B97F4A7C15);
   const startFree = pmmFreeFrames();
   const target = startFree / 2;
@@ -54,7 +53,7 @@ registerBench("pmm.alloc", () => {
   const heldPhys = allocFrames(heldFrames, 1, LOW_MEMORY_END);
   if (heldPhys == 0) panic("bench pmm.alloc: no room for the list of held frames");
   const held = linearVirt(heldPhys);
-  let count: u32 = 0, worst: u64 = 0;
+  let count: u32 = 0;
 
   // Setup: a random mix until half of all free frames are held.
   while (count < target) {
@@ -66,10 +65,9 @@ registerBench("pmm.alloc", () => {
       store<u32>(held + (i << 2), load<u32>(held + (count << 2)));
       continue;
     }
-    const t0 = rdtsc();
+    const t0 = stamp();
     let phys = r == 1 ? allocLowFrame() : allocFrame();
-    const cost = rdtsc() - t0 - overhead;
-    if (cost > worst) worst = cost;
+    lapEnd(allocs, t0);
     if (phys == 0) phys = allocFrame();
     if (phys == 0) panic("bench pmm.alloc: out of memory during setup");
     store<u32>(held + (count << 2), phys);
@@ -77,65 +75,64 @@ registerBench("pmm.alloc", () => {
   }
 
   // Pairs, as the issue states them: allocFrame, then freeFrame of that frame.
-  let pairTotal: u64 = 0;
+  allocs.total = 0;
   for (let n: u32 = 0; n < PAIRS; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     const phys = allocFrame();
-    const t1 = rdtsc();
+    const t1 = stamp();
     freeFrame(phys);
-    const t2 = rdtsc();
-    pairTotal += (t2 - t0) - 2 * overhead;
-    if (t1 - t0 - overhead > worst) worst = t1 - t0 - overhead;
+    const t2 = stamp();
+    lap(allocs, t0, t1);
+    lap(frees, t1, t2);
   }
-  benchReport("pmm.alloc_free_pair", pairTotal, PAIRS);
+  benchReport("pmm.alloc_free_pair", allocs.total + frees.total, PAIRS);
 
   // Churn: free a random held frame, then allocFrame one in its place (harder: the freed
   // frame's word was usually full, so both calls update the summary trees).
-  let churnTotal: u64 = 0;
+  allocs.total = 0;
+  frees.total = 0;
   for (let n: u32 = 0; n < PAIRS; n++) {
     const at = held + (randomBelow(rng, count) << 2);
     const victim = load<u32>(at);
-    const t0 = rdtsc();
+    const t0 = stamp();
     freeFrame(victim);
-    const t1 = rdtsc();
+    const t1 = stamp();
     const phys = allocFrame();
-    const t2 = rdtsc();
-    churnTotal += (t2 - t0) - 2 * overhead;
-    if (t2 - t1 - overhead > worst) worst = t2 - t1 - overhead;
+    const t2 = stamp();
+    lap(frees, t0, t1);
+    lap(allocs, t1, t2);
     store<u32>(at, phys);
   }
-  benchReport("pmm.free_alloc_churn", churnTotal, PAIRS);
-  benchReportValue("pmm.alloc_worst", worst, "instr");
+  benchReport("pmm.free_alloc_churn", allocs.total + frees.total, PAIRS);
+  benchReportValue("pmm.alloc_worst", allocs.worst, "instr");
 
   // Contiguous runs in the same state.
   const runs = memory.data(CONTIG_CALLS * 4, 4);
-  let contigWorst: u64 = 0, contigTotal: u64 = 0, got: u32 = 0;
+  let contig = stopwatchStart(1), got: u32 = 0;
   for (let i: u32 = 0; i < CONTIG_CALLS; i++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     const phys = allocFrames(16, 16, PHYS_LIMIT);
-    const cost = rdtsc() - t0 - overhead;
-    contigTotal += cost;
-    if (cost > contigWorst) contigWorst = cost;
+    lapEnd(contig, t0);
     store<u32>(runs + (i << 2), phys);
     if (phys != 0) got++;
   }
-  benchReportValue("pmm.alloc_contig16", contigWorst, "instr");
+  benchReportValue("pmm.alloc_contig16", contig.worst, "instr");
   puts("# pmm.alloc_contig16: "); putDec(got); puts(" of "); putDec(CONTIG_CALLS); puts(" calls succeeded, mean ");
-  putDec(contigTotal / CONTIG_CALLS); puts(" instr\n");
+  putDec(contig.total / CONTIG_CALLS); puts(" instr\n");
   for (let i: u32 = 0; i < CONTIG_CALLS; i++) {
     const phys = load<u32>(runs + (i << 2));
     if (phys != 0) freeFrames(phys, 16);
   }
-  let isaWorst: u64 = 0; got = 0;
+  contig = stopwatchStart(1);
+  got = 0;
   for (let i: u32 = 0; i < CONTIG_ISA_CALLS; i++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     const phys = allocFrames(16, 16, ISA_DMA_LIMIT);
-    const cost = rdtsc() - t0 - overhead;
-    if (cost > isaWorst) isaWorst = cost;
+    lapEnd(contig, t0);
     store<u32>(runs + (i << 2), phys);
     if (phys != 0) got++;
   }
-  benchReportValue("pmm.alloc_contig16_isa", isaWorst, "instr");
+  benchReportValue("pmm.alloc_contig16_isa", contig.worst, "instr");
   puts("# pmm.alloc_contig16_isa: "); putDec(got); puts(" of "); putDec(CONTIG_ISA_CALLS); puts(" calls succeeded\n");
   for (let i: u32 = 0; i < CONTIG_ISA_CALLS; i++) {
     const phys = load<u32>(runs + (i << 2));
@@ -148,6 +145,6 @@ registerBench("pmm.alloc", () => {
   }
   freeFrames(heldPhys, heldFrames);
   if (pmmFreeFrames() != startFree || pmmCheck() != 0) panic("bench pmm.alloc: the PMM did not return to its starting state");
-  sti();
+  stopwatchStop();
   puts("# pmm.alloc: "); putDec(target); puts(" of "); putDec(pmmUsableFrames()); puts(" usable frames held during the measurements\n");
 });

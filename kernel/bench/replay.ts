@@ -6,7 +6,7 @@
 // under -icount shift=0:
 //
 //   trace.T.instr_per_op         the allocator's instructions per operation (each call timed
-//                                on its own, the rdtsc pair's cost subtracted)
+//                                on its own by the stopwatch)
 //   trace.T.op_worst             the most expensive single operation
 //   trace.T.footprint_ratio      peak footprint / peak live
 //   trace.T.peak_live            the largest sum of requested sizes of live blocks (bytes)
@@ -20,8 +20,8 @@
 // from the PMM, so a bad line is reported with its line, column and text, and nothing runs.
 // Allocation failure stops the replay cleanly too: the live blocks are freed, the tables
 // returned. Both count as a failed benchmark (the boot ends with a failure status).
-import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReportNamed, benchFail, rdtscOverhead } from "./bench";
+import { registerBench, benchReportNamed, benchFail } from "./bench";
+import { stopwatchStart, stopwatchStop, stamp, lapEnd } from "./stopwatch";
 import {
   MEASURING_TLSF, allocatorBegin, allocatorEnd, allocatorAlloc, allocatorFree, allocatorRealloc,
   allocatorPeakFootprint, allocatorHeap,
@@ -130,48 +130,42 @@ export function replayTrace(text: usize, length: u32, name: usize, nameLength: u
 
 /** The timed loop. `ids` starts zeroed; it is left holding the live blocks. */
 function run(ops: usize, count: u32, ids: usize, stats: ReplayStats): ReplayOutcome {
-  const overhead = rdtscOverhead();
-  let total: u64 = 0, worst: u64 = 0;
-  cli();
+  const watch = stopwatchStart();
   for (let i: u32 = 0; i < count; i++) {
     const op = traceOpAddress(ops, i);
     const slot = ids + <usize>traceOpId(op) * ID_BYTES;
     const kind = traceOpKind(op);
     let block: usize = 0;
-    let cost: u64 = 0;
     if (kind == TraceOp.Alloc) {
       const size = traceOpSize(op), align = traceOpAlign(op);
-      const t0 = rdtsc();
+      const t0 = stamp();
       block = allocatorAlloc(size, align);
-      cost = rdtsc() - t0;
+      lapEnd(watch, t0);
       if (block != 0) { store<usize>(slot, block); store<u32>(slot, size, 4); store<u32>(slot, align, 8); }
     } else if (kind == TraceOp.Free) {
       block = load<usize>(slot);
-      const t0 = rdtsc();
+      const t0 = stamp();
       allocatorFree(block);
-      cost = rdtsc() - t0;
+      lapEnd(watch, t0);
       store<usize>(slot, 0);
     } else {
       const size = traceOpSize(op);
       const old = load<usize>(slot), align = load<u32>(slot, 8), oldSize = load<u32>(slot, 4);
-      const t0 = rdtsc();
+      const t0 = stamp();
       block = allocatorRealloc(old, align, oldSize, size);
-      cost = rdtsc() - t0;
+      lapEnd(watch, t0);
       if (block != 0) { store<usize>(slot, block); store<u32>(slot, size, 4); store<u32>(slot, 0, 8); }
     }
     if (block == 0) {
-      sti();
+      stopwatchStop();
       puts("replay: operation "); putDec(i + 1); puts(" of "); putDec(count); puts(": the allocator is out of memory; stopped\n");
       stats.ops = i;
       return ReplayOutcome.OutOfMemory;
     }
-    cost -= overhead;
-    total += cost;
-    if (cost > worst) worst = cost;
   }
-  sti();
-  stats.instructions = total;
-  stats.worst = worst;
+  stopwatchStop();
+  stats.instructions = watch.total;
+  stats.worst = watch.worst;
   return ReplayOutcome.Done;
 }
 

@@ -7,8 +7,8 @@
 //   kmalloc64.alloc_free_pair   the same pair through kmalloc(64) + kfree (the class caches)
 //   heap64.alloc_free_pair      ... through heapAlloc(64) + heapFree on a heap instance of its own
 //   tlsf64.alloc_free_pair      ... through AssemblyScript's TLSF (the benchmark variant only)
-import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport, rdtscOverhead } from "./bench";
+import { registerBench, benchReport } from "./bench";
+import { Stopwatch, stopwatchStart, stopwatchStop, stamp, lapEnd } from "./stopwatch";
 import { MEASURING_TLSF, allocatorBegin, allocatorAlloc, allocatorFree } from "./allocator";
 import { HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck, heapTrim } from "../mm/core/heap/heap";
 import { kmalloc, kfree, kernelPageProvider } from "../mm/alloc/kmalloc";
@@ -27,52 +27,47 @@ const OBJECT: u32 = 64;
 const held = memory.data(LIVE * 4, 4);
 
 registerBench("slab.kmalloc64", () => {
-  const overhead = rdtscOverhead();
-  let total: u64 = 0;
+  let watch: Stopwatch;
   if (MEASURING_TLSF) {
     if (!allocatorBegin()) panic("bench slab: no TLSF");
     for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, allocatorAlloc(OBJECT, 0));
-    cli();
+    watch = stopwatchStart();
     for (let n: u32 = 0; n < PAIRS; n++) {
-      const t0 = rdtsc();
+      const t0 = stamp();
       allocatorFree(allocatorAlloc(OBJECT, 0));
-      const t1 = rdtsc();
-      total += t1 - t0 - overhead;
+      lapEnd(watch, t0);
     }
-    sti();
+    stopwatchStop();
     for (let i: u32 = 0; i < LIVE; i++) allocatorFree(load<usize>(held + i * 4));
-    benchReport("tlsf64.alloc_free_pair", total, PAIRS, "instr/pair");
+    benchReport("tlsf64.alloc_free_pair", watch.total, PAIRS, "instr/pair");
     return;
   }
   for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, kmalloc(OBJECT));
-  cli();
+  watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     kfree(kmalloc(OBJECT));
-    const t1 = rdtsc();
-    total += t1 - t0 - overhead;
+    lapEnd(watch, t0);
   }
-  sti();
+  stopwatchStop();
   for (let i: u32 = 0; i < LIVE; i++) kfree(load<usize>(held + i * 4));
-  benchReport("kmalloc64.alloc_free_pair", total, PAIRS, "instr/pair");
+  benchReport("kmalloc64.alloc_free_pair", watch.total, PAIRS, "instr/pair");
   const control = kmalloc(HEAP_BYTES);
   if (control == 0) panic("bench slab: no memory for a heap");
   const heap = heapCreate(control, kernelPageProvider(), 0, true);
   for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, heapAlloc(heap, OBJECT, 0));
-  total = 0;
-  cli();
+  watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     heapFree(heap, heapAlloc(heap, OBJECT, 0));
-    const t1 = rdtsc();
-    total += t1 - t0 - overhead;
+    lapEnd(watch, t0);
   }
-  sti();
+  stopwatchStop();
   for (let i: u32 = 0; i < LIVE; i++) heapFree(heap, load<usize>(held + i * 4));
   if (heapCheck(heap) != 0) panic("bench slab: the heap checker failed");
   heapTrim(heap);
   kfree(control);
-  benchReport("heap64.alloc_free_pair", total, PAIRS, "instr/pair");
+  benchReport("heap64.alloc_free_pair", watch.total, PAIRS, "instr/pair");
 });
 
 registerBench("slab.pair", () => {
@@ -84,18 +79,15 @@ registerBench("slab.pair", () => {
   if (made == null) panic("bench slab: cacheCreate refused");
   const cache = made!;
   for (let i: u32 = 0; i < LIVE; i++) store<usize>(table + i * 4, cacheAlloc(cache));
-  const overhead = rdtscOverhead();
-  let total: u64 = 0;
-  cli();
+  const watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     const object = cacheAlloc(cache);
     cacheFree(cache, object);
-    const t1 = rdtsc();
-    total += t1 - t0 - overhead;
+    lapEnd(watch, t0);
   }
-  sti();
-  benchReport("slab.alloc_free_pair", total, PAIRS, "instr/pair");
+  stopwatchStop();
+  benchReport("slab.alloc_free_pair", watch.total, PAIRS, "instr/pair");
   // Footprint: 100,000 live objects.
   for (let i: u32 = LIVE; i < FOOTPRINT_OBJECTS; i++) {
     const object = cacheAlloc(cache);

@@ -8,8 +8,8 @@
 //   vmm.page_zeroing       zeroing one page (the memset the handler calls)
 //   vmm.range_pair_1000    reserveRange + releaseRange with 1,000 ranges live: each pair
 //                          reserves a range of 1..16 pages and releases a random live one
-import { rdtsc, cli, sti } from "../arch/x86";
-import { registerBench, benchReport, benchReportValue, rdtscOverhead } from "./bench";
+import { registerBench, benchReport, benchReportValue } from "./bench";
+import { stopwatchStart, stopwatchStop, stamp, lapEnd } from "./stopwatch";
 import { allocFrame, freeFrame, pmmFreeFrames } from "../mm/phys/pmm";
 import { kernelMap, kernelUnmap, reserveRange, releaseRange, rangeFaultAround, RANGE_WRITABLE } from "../mm/virt/vmm";
 import { PAGE_WRITABLE } from "../mm/virt/paging";
@@ -27,16 +27,16 @@ const rng = changetype<Random>(memory.data(8, 8));
 registerBench("vmm.map_unmap_pair", () => {
   const frame = allocFrame();
   if (frame == 0) panic("bench vmm.map_unmap_pair: no frame");
-  cli();   // no timer tick inside the measurement
-  const start = rdtsc();
+  const watch = stopwatchStart();
+  const start = stamp();
   for (let i: u32 = 0; i < PAIRS; i++) {
     kernelMap(BENCH_PAGE, frame, PAGE_WRITABLE);
     kernelUnmap(BENCH_PAGE);
   }
-  const total = rdtsc() - start;
-  sti();
+  lapEnd(watch, start);
+  stopwatchStop();
   freeFrame(frame);
-  benchReport("vmm.map_unmap_pair", total, PAIRS);
+  benchReport("vmm.map_unmap_pair", watch.total, PAIRS);
 });
 
 /**
@@ -50,41 +50,38 @@ function meanFault(around: u32, stride: u32): u64 {
   if (faults < 16) panic("bench vmm.fault: too few free frames");
   const range = reserveRange(faults * stride * PAGE, RANGE_WRITABLE | rangeFaultAround(around), "bench.fault");
   if (range == 0) panic("bench vmm.fault: no range");
-  cli();
+  const baseline = stopwatchStart(1), watch = stopwatchStart(0);
   store<u32>(range, 1);                        // the first fault, outside the timing
-  let baseline: u64 = <u64>-1;
+  baseline.overhead = 0;
   for (let i = 0; i < 16; i++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     store<u32>(range + 8, 1);
-    const cost = rdtsc() - t0;
-    if (cost < baseline) baseline = cost;
+    lapEnd(baseline, t0);
   }
-  let total: u64 = 0;
+  watch.overhead = baseline.best;
   for (let n: u32 = 1; n < faults; n++) {
     const at = range + n * stride * PAGE;
-    const t0 = rdtsc();
+    const t0 = stamp();
     store<u32>(at, n);
-    total += rdtsc() - t0 - baseline;
+    lapEnd(watch, t0);
   }
-  sti();
+  stopwatchStop();
   if (releaseRange(range) != 0) panic("bench vmm.fault: release failed");
-  return total / (faults - 1);
+  return watch.total / (faults - 1);
 }
 
 registerBench("vmm.fault_lazy", () => {
   // Zeroing one page, as the handler does it (memory.fill -> memset on a mapped page).
   const range = reserveRange(PAGE, RANGE_WRITABLE, "bench.zero");
   store<u32>(range, 1);
-  cli();
-  const overhead = rdtscOverhead();
-  let zeroing: u64 = <u64>-1;
+  const watch = stopwatchStart();
   for (let i = 0; i < 16; i++) {
-    const t0 = rdtsc();
+    const t0 = stamp();
     memory.fill(range, 0, PAGE);
-    const cost = rdtsc() - t0 - overhead;
-    if (cost < zeroing) zeroing = cost;
+    lapEnd(watch, t0);
   }
-  sti();
+  stopwatchStop();
+  const zeroing = watch.best;
   releaseRange(range);
   const fa0 = meanFault(0, 1), fa4 = meanFault(4, 5), fa16 = meanFault(16, 17);
   benchReportValue("vmm.page_zeroing", zeroing, "instr");
@@ -104,23 +101,19 @@ registerBench("vmm.range_pair_1000", () => {
     if (range == 0) panic("bench vmm.range_pair_1000: setup failed");
     store<u32>(live + i * 4, range);
   }
-  cli();
-  const overhead = rdtscOverhead();
-  let total: u64 = 0, worst: u64 = 0;
+  const watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
     const pages = 1 + randomBelow(rng, 16), slot = live + randomBelow(rng, LIVE_RANGES) * 4;
     const victim = load<u32>(slot);
-    const t0 = rdtsc();
+    const t0 = stamp();
     const range = reserveRange(pages * PAGE, RANGE_WRITABLE, "bench.live");
     const error = releaseRange(victim);
-    const cost = rdtsc() - t0 - overhead;
-    total += cost;
-    if (cost > worst) worst = cost;
+    lapEnd(watch, t0);
     if (range == 0 || error != 0) panic("bench vmm.range_pair_1000: reserve or release failed");
     store<u32>(slot, range);
   }
-  sti();
+  stopwatchStop();
   for (let i: u32 = 0; i < LIVE_RANGES; i++) releaseRange(load<u32>(live + i * 4));
-  benchReport("vmm.range_pair_1000", total, PAIRS, "instr/pair");
-  benchReportValue("vmm.range_pair_1000_worst", worst, "instr");
+  benchReport("vmm.range_pair_1000", watch.total, PAIRS, "instr/pair");
+  benchReportValue("vmm.range_pair_1000_worst", watch.worst, "instr");
 });
