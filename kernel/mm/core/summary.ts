@@ -1,7 +1,9 @@
 // A summary tree over the words of a bitmap: one bit per bitmap word that has some property
 // ("has a free frame", "is entirely free"), summarised twice more, so that the first word with
-// the property at or after any index is found with at most three masked loads and three
-// count-trailing-zeros, never by scanning the bitmap.
+// the property at or after any index (or the last at or before it) is found with at most three
+// masked loads and three bit scans, never by scanning the bitmap. The PMM keeps two over its
+// frame bitmap; the range allocator keeps one whose "words" are pages (property: a block
+// starts here), so that l1 is its starts bitmap itself.
 //
 //   top      one u32 (in the tree header)       bit k  = l2 word k is non-zero
 //   l2       up to 32 u32                       bit j of word k  = l1 word 32k+j is non-zero
@@ -19,7 +21,7 @@
 // search clears the stale top bits it meets; there are at most 32.
 // So: l1 bit <=> the word has the property; l2 bit <=> the l1 word is non-zero;
 // l2 word non-zero => its top bit is set.
-import { bitsFrom } from "../../lib/bits";
+import { bitsFrom, bitsBelow, bitsUpTo, highestBit } from "../../lib/bits";
 
 /** The most bitmap words one tree can index. */
 export const SUMMARY_MAX_WORDS: u32 = 32 * 32 * 32;
@@ -146,4 +148,48 @@ export function summaryFirst(tree: SummaryTree): u32 {
     tree.top = top;
   }
   return SUMMARY_NONE;
+}
+
+/**
+ * The highest bitmap word at or before `from` (below tree.words) that has the property, or
+ * SUMMARY_NONE: summaryFindFrom mirrored, at the same cost.
+ */
+export function summaryFindAtOrBefore(tree: SummaryTree, from: u32): u32 {
+  // (one return, after the branches meet: with an early return clang folds `j << 5` into
+  // `from & ~31` and highestBit into bsr and two xors, five instructions more on the fast path)
+  let j = from >> 5;
+  let word = load<u32>(tree.l1 + (j << 2)) & bitsUpTo(from & 31);
+  if (word == 0) {
+    // The l1 words before j in its group of 32, then the groups before it through `top`.
+    let k = j >> 5;
+    let near = load<u32>(tree.l2 + (k << 2)) & bitsBelow(j & 31);
+    while (near == 0) {
+      const far = tree.top & bitsBelow(k);
+      if (far == 0) return SUMMARY_NONE;
+      k = highestBit(far);
+      near = load<u32>(tree.l2 + (k << 2));
+      if (near == 0) tree.top &= ~(1 << k);   // a stale top bit: clear it and look further
+    }
+    j = (k << 5) + highestBit(near);
+    word = load<u32>(tree.l1 + (j << 2));
+  }
+  return (j << 5) + highestBit(word);
+}
+
+/**
+ * Whether the upper levels agree with l1: l2 exactly, and top over every non-zero l2 word (a
+ * stale top bit is allowed). O(words / 32): for checkers.
+ */
+export function summaryUpperHolds(tree: SummaryTree): bool {
+  const l1Words = (tree.words + 31) >> 5;
+  const l2Words = (l1Words + 31) >> 5;
+  for (let k: u32 = 0; k < l2Words; k++) {
+    let expect: u32 = 0;
+    for (let b: u32 = 0; b < 32 && (k << 5) + b < l1Words; b++) {
+      if (load<u32>(tree.l1 + (((k << 5) + b) << 2)) != 0) expect |= 1 << b;
+    }
+    if (load<u32>(tree.l2 + (k << 2)) != expect) return false;
+    if (expect != 0 && (tree.top & (1 << k)) == 0) return false;
+  }
+  return true;
 }

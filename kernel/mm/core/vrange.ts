@@ -9,8 +9,9 @@
 //
 //   records   pages x 16 bytes: the record of the block that starts at page p is records[p]
 //             (only blocks' first pages have meaningful records)
-//   starts    a bitmap, bit p set <=> a block starts at page p, with two summary levels so the
-//             block containing any page is found in O(1): the last start at or below it
+//   starts    a bitmap, bit p set <=> a block starts at page p: the l1 of a summary tree
+//             (summary.ts) whose two upper levels find the block containing any page in O(1),
+//             the last start at or below it
 //
 // A record, at its block's first page:
 //
@@ -26,14 +27,16 @@
 // release are O(1): no list is walked, no block scanned. Release finds its neighbours through
 // the starts bitmap (left) and the span (right) and merges them.
 //
-// Limits: at most VRANGE_MAX_PAGES pages (the three-level starts bitmap: 32 * 32 * 32 bits).
+// Limits: at most VRANGE_MAX_PAGES pages (what one summary tree indexes: 32 * 32 * 32 bits).
+import { Invariant } from "./invariant";
+import { segClass, segRoundUp, segMarkList, segUnmarkList, segFindList } from "./seg-fit";
+import {
+  SummaryTree, SUMMARY_MAX_WORDS, SUMMARY_NONE, summaryInit, summarySet, summaryClear, summaryTest,
+  summaryFindAtOrBefore, summaryUpperHolds, summaryL1Bytes, summaryL2Bytes,
+} from "./summary";
 
 /** The most pages an area may have. */
-import { Invariant } from "./invariant";
-import { bitsUpTo, bitsBelow, highestBit, wordsFor } from "../../lib/bits";
-import { segClass, segRoundUp, segMarkList, segUnmarkList, segFindList } from "./seg-fit";
-
-export const VRANGE_MAX_PAGES: u32 = 32 * 32 * 32;
+export const VRANGE_MAX_PAGES: u32 = SUMMARY_MAX_WORDS;
 /** "No page": an empty list, a failed reservation, a failed lookup. */
 export const NONE: u32 = 0xFFFFFFFF;
 /** The flag in `span` that marks a free block. */
@@ -58,17 +61,19 @@ export const enum VRangeError {
 }
 
 // The area header. Its arrays follow it in the same bookkeeping block:
-//   +0 base (virtual address of page 0)   +4 pages   +8 records   +12 starts   +16 starts1
-//   +20 startsTop   +24 flBitmap   +28 slBitmaps (FL_COUNT u32)   +32 lists (LIST_COUNT u32, then
+//   +0 base (virtual address of page 0)   +4 records
+//   +8 startsTop  +12 starts  +16 starts1  +20 pages   the starts summary tree (a SummaryTree
+//      in place: top, l1, l2, words), read through startsTree()
+//   +24 flBitmap   +28 slBitmaps (FL_COUNT u32)   +32 lists (LIST_COUNT u32, then
 //   a sentinel list that is always NONE: what segFindList names when no list fits)
 //   +36 freePages   +40 freeBlocks   +44 liveBlocks
 @unmanaged export class VRangeArea {
   base: u32;
-  pages: u32;
   records: usize;
-  starts: usize;      // level 0: one bit per page
-  starts1: usize;     // level 1: one bit per non-zero level-0 word
-  startsTop: u32;     // level 2: one bit per non-zero level-1 word
+  startsTop: u32;     // level 2: one bit per non-zero level-1 word (may hold stale bits)
+  starts: usize;      // level 1 (l1): one bit per page
+  starts1: usize;     // level 2 (l2): one bit per non-zero l1 word
+  pages: u32;         // the area's size, and the tree's number of indexed "words"
   flBitmap: u32;      // bit fl <=> slBitmaps[fl] != 0
   slBitmaps: usize;   // bit sl of word fl <=> list (fl, sl) is non-empty
   lists: usize;       // first free block of each list, or NONE
@@ -78,12 +83,22 @@ export const enum VRangeError {
 }
 
 const HEADER_BYTES: u32 = (offsetof<VRangeArea>() + 15) & ~15;
+// (the four fields from startsTop must lie as a SummaryTree's do: top, l1, l2, words)
+if (offsetof<VRangeArea>("starts") - offsetof<VRangeArea>("startsTop") != offsetof<SummaryTree>("l1") ||
+    offsetof<VRangeArea>("starts1") - offsetof<VRangeArea>("startsTop") != offsetof<SummaryTree>("l2") ||
+    offsetof<VRangeArea>("pages") - offsetof<VRangeArea>("startsTop") != offsetof<SummaryTree>("words") ||
+    offsetof<SummaryTree>("top") != 0) {
+  ERROR("VRangeArea's startsTop, starts, starts1 and pages must lie as SummaryTree's top, l1, l2 and words");
+}
+/** The starts bitmap and its summary, as the summary tree they are (no load: an address). */
+@inline function startsTree(area: VRangeArea): SummaryTree {
+  return changetype<SummaryTree>(changetype<usize>(area) + offsetof<VRangeArea>("startsTop"));
+}
 
 
 /** Bytes of bookkeeping an area of `pages` pages needs (header, records, bitmaps, lists). */
 export function vrangeBookkeepingBytes(pages: u32): u32 {
-  const level0 = wordsFor(pages), level1 = wordsFor(level0);
-  return HEADER_BYTES + pages * RECORD_BYTES + ((level0 + level1 + FL_COUNT + LIST_COUNT + 1) << 2);
+  return HEADER_BYTES + pages * RECORD_BYTES + summaryL1Bytes(pages) + summaryL2Bytes(pages) + ((FL_COUNT + LIST_COUNT + 1) << 2);
 }
 
 // --- records --------------------------------------------------------------------------------
@@ -96,50 +111,17 @@ export function vrangeBookkeepingBytes(pages: u32): u32 {
 @inline function setNextFree(area: VRangeArea, page: u32, next: u32): void { store<u32>(recordAt(area, page), next, RECORD_A); }
 @inline function setPrevFree(area: VRangeArea, page: u32, prev: u32): void { store<u32>(recordAt(area, page), prev, RECORD_B); }
 
-// --- the starts bitmap ----------------------------------------------------------------------
+// --- the starts bitmap (summary.ts) ---------------------------------------------------------
 
-function setStart(area: VRangeArea, page: u32): void {
-  const w = page >> 5, at = area.starts + (w << 2);
-  store<u32>(at, load<u32>(at) | (1 << (page & 31)));
-  const at1 = area.starts1 + ((w >> 5) << 2);
-  store<u32>(at1, load<u32>(at1) | (1 << (w & 31)));
-  area.startsTop |= 1 << (w >> 5);
+@inline function setStart(area: VRangeArea, page: u32): void { summarySet(startsTree(area), page); }
+@inline function clearStart(area: VRangeArea, page: u32): void { summaryClear(startsTree(area), page); }
+@inline function isStart(area: VRangeArea, page: u32): bool { return summaryTest(startsTree(area), page); }
+
+/** The last block start at or below `page` (so the first page of the block containing it), or NONE. */
+@inline function startAtOrBelow(area: VRangeArea, page: u32): u32 {
+  return summaryFindAtOrBefore(startsTree(area), page);
 }
-
-function clearStart(area: VRangeArea, page: u32): void {
-  const w = page >> 5, at = area.starts + (w << 2);
-  const word = load<u32>(at) & ~(1 << (page & 31));
-  store<u32>(at, word);
-  if (word != 0) return;
-  const at1 = area.starts1 + ((w >> 5) << 2);
-  const word1 = load<u32>(at1) & ~(1 << (w & 31));
-  store<u32>(at1, word1);
-  if (word1 == 0) area.startsTop &= ~(1 << (w >> 5));
-}
-
-@inline function isStart(area: VRangeArea, page: u32): bool {
-  return (load<u32>(area.starts + ((page >> 5) << 2)) & (1 << (page & 31))) != 0;
-}
-
-
-/** The last block start at or below `page` (so the first page of the block containing it). */
-function startAtOrBelow(area: VRangeArea, page: u32): u32 {
-  let w = page >> 5;
-  let word = load<u32>(area.starts + (w << 2)) & bitsUpTo(page & 31);
-  if (word == 0) {
-    let w1 = w >> 5;
-    let word1 = load<u32>(area.starts1 + (w1 << 2)) & bitsBelow(w & 31);
-    if (word1 == 0) {
-      const top = area.startsTop & bitsBelow(w1 & 31);   // (w1 < 32: an area has at most 32 level-1 words)
-      if (top == 0) return NONE;
-      w1 = highestBit(top);
-      word1 = load<u32>(area.starts1 + (w1 << 2));
-    }
-    w = (w1 << 5) + highestBit(word1);
-    word = load<u32>(area.starts + (w << 2));
-  }
-  return (w << 5) + highestBit(word);
-}
+if (SUMMARY_NONE != NONE) ERROR("startAtOrBelow returns the tree's SUMMARY_NONE as NONE");
 
 // --- size classes and free lists ------------------------------------------------------------
 
@@ -192,17 +174,15 @@ function firstFreeFrom(area: VRangeArea, index: u32): u32 {
  * first: the returned area is at `block`). The whole area starts as one free block.
  */
 export function vrangeInit(block: usize, base: u32, pages: u32): VRangeArea {
-  const level0 = wordsFor(pages), level1 = wordsFor(level0);
   const area = changetype<VRangeArea>(block);
   memory.fill(block, 0, HEADER_BYTES);
   area.base = base;
-  area.pages = pages;
   area.records = block + HEADER_BYTES;
-  area.starts = area.records + pages * RECORD_BYTES;
-  area.starts1 = area.starts + (level0 << 2);
-  area.slBitmaps = area.starts1 + (level1 << 2);
+  const starts = area.records + pages * RECORD_BYTES, starts1 = starts + summaryL1Bytes(pages);
+  summaryInit(startsTree(area), starts, starts1, pages);   // (sets starts, starts1 and pages)
+  area.slBitmaps = starts1 + summaryL2Bytes(pages);
   area.lists = area.slBitmaps + (FL_COUNT << 2);
-  memory.fill(area.starts, 0, (level0 + level1 + FL_COUNT) << 2);
+  memory.fill(area.slBitmaps, 0, FL_COUNT << 2);
   memory.fill(area.lists, 0xFF, (LIST_COUNT + 1) << 2);   // every list NONE, and the sentinel after them
   setStart(area, 0);
   listInsert(area, 0, pages);
@@ -304,7 +284,7 @@ export function vrangeIsFree(area: VRangeArea, page: u32): bool { return (spanWo
 /**
  * Verifies every invariant; returns Invariant.Holds, or the first one broken (invariant.ts):
  *   1 the blocks, walked by span from page 0, tile the area exactly (no zero span, no overrun)
- *   2 a start bit is set exactly at each block's first page, and the summary levels match
+ *   2 a start bit is set exactly at each block's first page, and the summary levels agree
  *   3 no two free blocks are adjacent (merging is complete)
  *   4 every free block is on the list of its class, the lists are doubly linked and hold
  *     nothing else, and the class bitmaps say exactly which lists are non-empty
@@ -326,17 +306,7 @@ export function vrangeCheck(area: VRangeArea): Invariant {
     page += span;
   }
   if (page != area.pages) return Invariant.RangesTiling;
-  const level0 = wordsFor(area.pages), level1 = wordsFor(level0);
-  let top: u32 = 0;
-  for (let w1: u32 = 0; w1 < level1; w1++) {
-    let expect: u32 = 0;
-    for (let b: u32 = 0; b < 32 && (w1 << 5) + b < level0; b++) {
-      if (load<u32>(area.starts + (((w1 << 5) + b) << 2)) != 0) expect |= 1 << b;
-    }
-    if (load<u32>(area.starts1 + (w1 << 2)) != expect) return Invariant.RangesStarts;
-    if (expect != 0) top |= 1 << w1;
-  }
-  if (top != area.startsTop) return Invariant.RangesStarts;
+  if (!summaryUpperHolds(startsTree(area))) return Invariant.RangesStarts;
   let listed: u32 = 0, fl: u32 = 0;
   for (let index: u32 = 0; index < LIST_COUNT; index++) {
     let block = load<u32>(area.lists + (index << 2)), prev = NONE;
