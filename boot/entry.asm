@@ -38,6 +38,15 @@ CR0_PG       equ 1 << 31
 CR4_PSE      equ 1 << 4
 
 COM1 equ 0x3F8
+VGA_TEXT        equ 0xB8000
+DEBUG_EXIT_PORT equ 0xF4              ; QEMU's isa-debug-exit (kernel/arch/qemu.ts)
+EXIT_FAIL       equ 0x11              ; ExitCode.Fail: QEMU exits with status 35
+
+; The least RAM askern runs with (README "Requirements"): every self-test passes or skips from
+; here up. Checked first of all, before paging and before the AssemblyScript data is touched.
+MIN_RAM_MIB     equ 8
+MB_INFO_MEM     equ 1 << 0            ; multiboot info flags: mem_lower/mem_upper valid
+MB_INFO_CMDLINE equ 1 << 2            ; cmdline valid
 
 section .multiboot
 align 4
@@ -54,6 +63,19 @@ _start:
     cmp eax, MB_BOOT_MAGIC
     jne not_multiboot
     mov esi, ebx                                   ; keep the multiboot info address
+    mov esp, boot_stack_top - KERNEL_VMA_OFFSET    ; (physical until paging is on)
+
+    ; --- enough RAM? RAM = 1 MiB + mem_upper KiB, in MiB rounded up (GRUB's mem_upper stops
+    ; below the ACPI tables QEMU puts at the top of RAM, a little under the -m size). A loader
+    ; that gives no mem_upper is left to the PMM, which reads the memory map and says what it finds.
+    test dword [esi], MB_INFO_MEM
+    jz .ram_checked
+    mov eax, [esi + 8]
+    add eax, 1024 + 1023
+    shr eax, 10
+    cmp eax, MIN_RAM_MIB
+    jb too_little_ram
+.ram_checked:
 
     rdtsc                                          ; instruction count at entry (under -icount)
     mov [boot_entry_tsc - KERNEL_VMA_OFFSET], eax
@@ -116,33 +138,132 @@ higher_half:
     jmp .halt
 
 section .boot
-; Booted without a multiboot loader: say so on COM1 and on the VGA text screen, then halt.
+; --- the refusals before paging: a line on COM1 and on the VGA text screen, then halt ---------
+; (these run at physical addresses, with the boot stack's physical address in ESP when set)
+
+; Booted without a multiboot loader.
 not_multiboot:
+    mov esp, boot_stack_top - KERNEL_VMA_OFFSET
+    mov edi, VGA_TEXT
     mov esi, not_multiboot_msg
-    mov edi, 0xB8000
+    call early_puts
+    jmp early_halt
+
+; Less RAM than MIN_RAM_MIB (EAX: what was found, in MiB). One line; then, in test mode (the
+; command line asks for test= or bench), QEMU exits with the failure status; otherwise halt.
+; Below 5 MiB QEMU's loader puts the command line past the end of RAM (after the image, whose
+; AssemblyScript data ends at 5 MiB), so it cannot be read: then the kernel exits as in test
+; mode (under the launcher, the only place with the debug-exit device, that is what a test
+; needs; a person has read the line).
+too_little_ram:
+    mov edi, VGA_TEXT
+    push eax
+    mov esi, ram_msg_1
+    call early_puts
+    pop eax
+    call early_putdec
+    mov esi, ram_msg_2
+    call early_puts
+    mov eax, MIN_RAM_MIB
+    call early_putdec
+    mov esi, ram_msg_3
+    call early_puts
+    test dword [ebx], MB_INFO_CMDLINE
+    jz early_halt
+    mov esi, [ebx + 16]
+    mov eax, [ebx + 8]                              ; the command line must lie in RAM
+    add eax, 1024
+    shl eax, 10
+    cmp esi, eax
+    jae .test_mode
+.scan:
+    mov eax, [esi]                                  ; (may read 3 bytes past the NUL: in RAM or harmless)
+    test al, al
+    jz early_halt
+    cmp eax, 'test'
+    jne .not_test
+    cmp byte [esi + 4], '='
+    je .test_mode
+.not_test:
+    cmp eax, 'benc'
+    jne .next
+    cmp byte [esi + 4], 'h'
+    je .test_mode
 .next:
+    inc esi
+    jmp .scan
+.test_mode:
+    mov al, EXIT_FAIL
+    out DEBUG_EXIT_PORT, al
+    ; (no debug-exit device: fall through and halt)
+
+early_halt:
+    cli
+    hlt
+    jmp early_halt
+
+; Prints the NUL-terminated string at ESI on COM1 and at EDI on the VGA screen (advanced).
+; A newline moves EDI to the start of the next screen row.
+early_puts:
     lodsb
     test al, al
-    jz .halt
+    jz .done
+    call early_putc
+    jmp early_puts
+.done:
+    ret
+
+; Prints EAX in decimal (a `div` per digit: this path runs once, to refuse the boot).
+early_putdec:
+    mov ecx, 10
+    push 0                                          ; the end marker
+.divide:
+    xor edx, edx
+    div ecx
+    add dl, '0'
+    push edx
+    test eax, eax
+    jnz .divide
+.print:
+    pop eax
+    test eax, eax
+    jz .done
+    call early_putc
+    jmp .print
+.done:
+    ret
+
+; Prints the character in AL on COM1 (waiting for the transmitter) and on the VGA screen at EDI.
+early_putc:
+    push edx
     mov ah, 0x4F                                    ; white on red
-    stosw
-    mov bl, al
+    cmp al, 10
+    je .serial
+    cmp al, 13
+    je .serial
+    mov [edi], ax
+    add edi, 2
+.serial:
+    push eax
     mov dx, COM1 + 5
 .wait_tx:
     in al, dx
     test al, 0x20
     jz .wait_tx
-    mov al, bl
+    pop eax
     mov dx, COM1
     out dx, al
-    jmp .next
-.halt:
-    cli
-    hlt
-    jmp .halt
+    pop edx
+    ret
 
 not_multiboot_msg:
     db "askern: not started by a multiboot loader (EAX != 0x2BADB002); halting.", 13, 10, 0
+ram_msg_1:
+    db "askern: ", 0
+ram_msg_2:
+    db " MiB of RAM found; askern needs at least ", 0
+ram_msg_3:
+    db " MiB. Halting.", 13, 10, 0
 
 section .data
 global boot_entry_tsc

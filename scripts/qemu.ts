@@ -30,7 +30,7 @@ export interface BootResult {
   exitCode: number | null;
   serial: string;
   tap: TapResult[];
-  summary: { passed: number; failed: number } | null;
+  summary: { passed: number; failed: number; skipped: number } | null;
   benches: BenchRecord[];
   panicText: string | null;
   bootInstructions: number | null;
@@ -73,8 +73,8 @@ export function parseSerial(serial: string): Pick<BootResult, "tap" | "summary" 
       continue;
     }
     if (line.startsWith("# ")) { pending.push(line.slice(2)); continue; }
-    const s = line.match(/^selftest: (\d+) passed, (\d+) failed$/);
-    if (s) { summary = { passed: Number(s[1]), failed: Number(s[2]) }; continue; }
+    const s = line.match(/^selftest: (\d+) passed, (\d+) failed, (\d+) skipped$/);
+    if (s) { summary = { passed: Number(s[1]), failed: Number(s[2]), skipped: Number(s[3]) }; continue; }
     const b = line.match(/^BENCH (\{.*\})$/);
     if (b) { benches.push(JSON.parse(b[1]) as BenchRecord); continue; }
     const i = line.match(/^boot: (\d+) instructions from kernel entry/);

@@ -20,7 +20,7 @@ registerTest("dma.isa_pool", () => {
   checkEqual(dmaVirtToPhys(pool, pool.virtBase) & (16 * 4096 - 1), 0, "aligned to its size");
   const rng = testRng();
   const held = kmalloc(200 * 4);
-  let count: u32 = 0, wrong: u32 = 0;
+  let count: u32 = 0, wrong: u32 = 0, servedBytes: u32 = 0;
   for (let i: u32 = 0; i < 200; i++) {
     const size: u32 = 1 + randomBelow(rng, randomBelow(rng, 8) == 0 ? 16384 : 1024);
     const v = dmaAlloc(pool, size);
@@ -33,9 +33,11 @@ registerTest("dma.isa_pool", () => {
     if (dmaPhysToVirt(pool, phys) != v || linearVirt(<u32>phys) != v) wrong++;   // the same memory
     store<u8>(v, <u8>i); store<u8>(v + size - 1, <u8>i);
     store<usize>(held + (count++) * 4, v);
+    servedBytes += chunk;
   }
   checkEqual(wrong, 0, "every chunk below the limit, aligned, within a page if it fits, translating both ways");
-  check(count > 20, "the pool served many requests");
+  // (200 requests of up to 16 KiB overfill the 64 KiB pool; how many fit depends on the seed)
+  check(servedBytes >= 8 * 4096, "the pool served requests until at least half of it was handed out");
   checkEqual(dmaPoolCheck(pool), 0, "the pool's checker");
   checkEqual(dmaPoolDestroy(pool), 0, "destroy refuses while chunks are in use");
   for (let i: u32 = 0; i < count; i++) if (dmaFree(pool, load<usize>(held + i * 4)) != AllocError.Ok) wrong++;

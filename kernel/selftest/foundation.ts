@@ -1,6 +1,6 @@
 // Self-tests of the foundation: native formatting, interrupts, the timer, the boot page
 // tables, the symbol table, the command-line parser and the seeded generator.
-import { registerTest, registerOnDemandTest, check, checkEqual, testRng } from "./harness";
+import { registerTest, registerOnDemandTest, check, checkEqual, testRng, skipTest } from "./harness";
 import { formatDecimal, formatHex, formatFixed2 } from "../lib/format";
 import { softInterruptBench, waitForInterrupt, linkerAddress, LinkerSymbol, KERNEL_VMA_OFFSET, framePointer } from "../arch/x86";
 import { setInterruptHandler, clearInterruptHandler, VECTOR_BENCH } from "../arch/idt";
@@ -144,4 +144,10 @@ registerTest("libc.copy_fill", () => {
 // Never returns: the watchdog must fail the run (judged by the host, test/boot/boot.qemu.test.ts).
 registerOnDemandTest("harness.watchdog_fires", () => {
   while (true) waitForInterrupt();
+});
+
+// Skips itself: the harness must print TAP's `# SKIP` with the reason and count it apart
+// (judged by the host, test/boot/ram.qemu.test.ts).
+registerOnDemandTest("harness.skip_reports", () => {
+  skipTest("a demonstration: the machine lacks nothing");
 });

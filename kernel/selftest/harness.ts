@@ -4,7 +4,8 @@
 //   registerPanicTest("panic.null_deref", "null pointer dereference", () => { ... });
 //
 // `test=all` (or a name list) runs them at boot and prints a TAP stream on serial, ending with
-// "selftest: N passed, M failed", then leaves QEMU with ExitCode.Pass or ExitCode.Fail. A panic
+// "selftest: N passed, M failed, K skipped", then leaves QEMU with ExitCode.Pass or ExitCode.Fail.
+// A test the machine is too small for calls skipTest(reason) and returns: TAP's `# SKIP`. A panic
 // test must end in a panic whose text contains every '|'-separated part of its expectation; it
 // runs alone, in its own boot (`test=panic.null_deref`), judged by the host (the QEMU tests, test/**/*.qemu.test.ts).
 // Each test runs under a PIT watchdog. An on-demand test (registerOnDemandTest) runs only when
@@ -42,7 +43,8 @@ export function registeredTestCount(): u32 { return tests.count; }
 let currentName: string | null = null;
 let currentNumber: u32 = 0;
 let currentFailures: u32 = 0;
-let passed: u32 = 0, failed: u32 = 0;
+let currentSkip: string | null = null;
+let passed: u32 = 0, failed: u32 = 0, skipped: u32 = 0;
 let deadlineTick: u64 = 0;
 let baseSeed: u64 = 0;
 const testRandom = changetype<Random>(memory.data(offsetof<Random>(), 8));
@@ -78,6 +80,13 @@ function failHeader(what: string): void {
   puts("# check failed: "); puts(what);
 }
 
+/**
+ * Marks the running test as skipped, with `reason` (say what the machine lacks: "needs 16 MiB
+ * of RAM, has 8"); the test then returns. A skipped test that also failed a check fails.
+ * Thread context, from a test only.
+ */
+export function skipTest(reason: string): void { currentSkip = reason; }
+
 /** Records a failure unless `condition` holds. Returns `condition`. */
 export function check(condition: bool, what: string): bool {
   if (!condition) { failHeader(what); newline(); }
@@ -104,6 +113,7 @@ function runOne(i: u32): void {
   currentName = name;
   currentNumber++;
   currentFailures = 0;
+  currentSkip = null;
   randomSeed(testRandom, baseSeed ^ nameHash(name));
   deadlineTick = pitTicks() + <u64>timeoutSeconds * pitHz();
   const scope = arenaMark();   // the test's transient allocations end with it
@@ -111,10 +121,13 @@ function runOne(i: u32): void {
   arenaRelease(scope);
   deadlineTick = 0;
   runAfterTestChecks();
-  if (currentFailures == 0) { passed++; puts("ok "); }
-  else { failed++; puts("not ok "); }
+  const skip = currentSkip;
+  if (currentFailures != 0) { failed++; puts("not ok "); }
+  else if (skip) { skipped++; puts("ok "); }
+  else { passed++; puts("ok "); }
   putDec(currentNumber); puts(" - "); puts(name);
   if (currentFailures != 0) { puts(" # "); putDec(currentFailures); puts(" check(s) failed"); }
+  else if (skip) { puts(" # SKIP "); puts(skip); }
   newline();
   currentName = null;
 }
@@ -148,7 +161,7 @@ function selected(i: u32, selection: TestSelection, names: usize, namesLength: u
 }
 
 function printSummary(): void {
-  puts("selftest: "); putDec(passed); puts(" passed, "); putDec(failed); puts(" failed\n");
+  puts("selftest: "); putDec(passed); puts(" passed, "); putDec(failed); puts(" failed, "); putDec(skipped); puts(" skipped\n");
 }
 
 /** Prints every registered test, one a line ("test: name" or "panictest: name expects ..."). */
@@ -186,7 +199,7 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
     runOne(i);
     if (mustPanic) {
       puts("# "); puts(recordName(i)); puts(": returned without the expected panic\n");
-      if (currentFailures == 0) { passed--; failed++; }
+      if (currentFailures == 0 && currentSkip == null) { passed--; failed++; }
     }
   }
   printSummary();

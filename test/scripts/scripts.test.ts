@@ -32,16 +32,17 @@ describe("gensyms", () => {
 describe("launcher", () => {
   it("parses TAP, the summary, BENCH records and the panic", () => {
     const serial = [
-      "TAP version 13", "1..2", "ok 1 - a.b", "# check failed: x", "not ok 2 - c.d # 1 check(s) failed",
-      "selftest: 1 passed, 1 failed", "boot: 1234 instructions from kernel entry to the end of the self-tests",
+      "TAP version 13", "1..3", "ok 1 - a.b", "# check failed: x", "not ok 2 - c.d # 1 check(s) failed",
+      "ok 3 - e.f # SKIP needs 16 MiB of RAM", "selftest: 1 passed, 1 failed, 1 skipped", "boot: 1234 instructions from kernel entry to the end of the self-tests",
       'BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.5}', "*** KERNEL PANIC: boom", "*** end of panic",
     ].join("\r\n");
     const r = parseSerial(serial);
     expect(r.tap).toEqual([
       { ok: true, number: 1, name: "a.b", comment: "", diagnostics: [] },
       { ok: false, number: 2, name: "c.d", comment: "1 check(s) failed", diagnostics: ["check failed: x"] },
+      { ok: true, number: 3, name: "e.f", comment: "SKIP needs 16 MiB of RAM", diagnostics: [] },
     ]);
-    expect(r.summary).toEqual({ passed: 1, failed: 1 });
+    expect(r.summary).toEqual({ passed: 1, failed: 1, skipped: 1 });
     expect(r.benches).toEqual([{ name: "log.filtered_call", unit: "instr/op", value: 12.5 }]);
     expect(r.bootInstructions).toBe(1234);
     expect(r.panicText).toMatch(/^\*\*\* KERNEL PANIC: boom/);
