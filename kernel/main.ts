@@ -35,13 +35,18 @@ import { slabPrintInfo } from "./mm/debug/slabinfo";
 import { slabDebugSelect } from "./mm/core/slab/debug";
 import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
+import { loaderRangeUsable } from "./boot/loader-data";
+import { LOW_MEMORY_END, linearVirt } from "./mm/layout";
 
 export { isrDispatch } from "./arch/idt";
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
 export { reportBegin, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)
 
 const TIMER_HZ: u32 = 100;
+/** The longest command line taken (a longer one is refused whole: options past a cut would vanish). */
 const CMDLINE_LIMIT: u32 = 4096;
+/** How far a command line is read to say how long a refused one is. */
+const CMDLINE_SCAN_LIMIT: u32 = 65536;
 const options = changetype<BootOptions>(memory.data(BOOT_OPTIONS_BYTES, 8));
 
 function onTimer(frame: InterruptFrame): void {
@@ -53,21 +58,23 @@ function reportOptionProblems(): void {
   const count = options.problemCount;
   for (let i: u32 = 0; i < count && i < MAX_PROBLEMS; i++) {
     logBegin(LogLevel.Warn, "cmdline");
-    puts(problemKind(options, i) == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
+    const kind = problemKind(options, i);
+    if (kind == ProblemKind.Repeated) {
+      puts("'"); putBytes(problemStart(options, i), problemLength(options, i)); puts("' repeats an earlier option: the last one given wins\n");
+      continue;
+    }
+    puts(kind == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts("' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence= physmap)");
+    puts(kind == ProblemKind.UnknownOption ? "' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence= physmap)" : "': not applied");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
 }
 
-function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32): void {
+function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32, loaderName: usize): void {
   if (logBegin(LogLevel.Info, "boot")) {
     puts("multiboot info at "); putHex(changetype<usize>(info) - 0xC0000000); puts(", flags "); putHex(info.flags);
-    if ((info.flags & MB_INFO_LOADER_NAME) != 0) {
-      const name = bootPhysToVirt(info.loaderNamePhys);
-      if (name != 0) { puts(", loader '"); putCString(name, 64); puts("'"); }
-    }
+    if (loaderName != 0) { puts(", loader '"); putCString(loaderName, 64); puts("'"); }
     newline();
   }
   if (logBegin(LogLevel.Info, "boot")) { puts("command line '"); putBytes(cmdline, cmdlineLength); puts("'\n"); }
@@ -81,6 +88,19 @@ function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32):
     puts(", AssemblyScript data "); putHex(linkerAddress(LinkerSymbol.AsDataStart)); puts("-"); putHex(linkerAddress(LinkerSymbol.AsDataEnd));
     newline();
   }
+}
+
+/**
+ * The loader's NUL-terminated string at `phys` (virtual), or 0 when it does not lie in RAM and
+ * the linear map (reported as `what`). At most `limit` bytes are checked.
+ */
+function loaderString(info: MultibootInfo, phys: u32, what: string, limit: u32): usize {
+  if (!loaderRangeUsable(info, what, phys, <u64>phys + 1)) return 0;
+  // (read no further than the boot linear map reaches; loaderRangeUsable then checks RAM)
+  const reach = <u32>min<u64>(limit, <u64>LOW_MEMORY_END - phys);
+  const length = cStringLength(linearVirt(phys), reach);
+  if (!loaderRangeUsable(info, what, phys, <u64>phys + min<u32>(length + 1, reach))) return 0;
+  return linearVirt(phys);
 }
 
 /**
@@ -111,19 +131,25 @@ export function kmain(multibootInfoPhys: u32): void {
   const infoVirt = bootPhysToVirt(multibootInfoPhys);
   if (infoVirt == 0) panic("multiboot info above the boot linear map");
   const info = changetype<MultibootInfo>(infoVirt);
-  let cmdline: usize = 0, cmdlineLength: u32 = 0;
-  if ((info.flags & MB_INFO_CMDLINE) != 0) {
-    cmdline = bootPhysToVirt(info.cmdlinePhys);
-    if (cmdline != 0) cmdlineLength = cStringLength(cmdline, CMDLINE_LIMIT);
+  const cmdline = (info.flags & MB_INFO_CMDLINE) != 0 ? loaderString(info, info.cmdlinePhys, "the command line", CMDLINE_SCAN_LIMIT) : 0;
+  let cmdlineLength = cmdline != 0 ? cStringLength(cmdline, CMDLINE_SCAN_LIMIT) : 0;
+  if (cmdlineLength > CMDLINE_LIMIT) {
+    if (logBegin(LogLevel.Error, "boot")) {
+      puts("the command line is "); putDec(cmdlineLength); puts(" bytes"); if (cmdlineLength == CMDLINE_SCAN_LIMIT) puts(" or more");
+      puts(", over the limit of "); putDec(CMDLINE_LIMIT); puts(": refused, no option applies\n");
+    }
+    cmdlineLength = 0;
   }
   parseCommandLine(cmdline, cmdlineLength, options);
+  const loaderName = (info.flags & MB_INFO_LOADER_NAME) != 0 ? loaderString(info, info.loaderNamePhys, "the loader's name", 256) : 0;
   if (options.logLevel >= 0) setLogLevel(<LogLevel>options.logLevel);
   if (options.watchdogSeconds != 0) setTestTimeout(options.watchdogSeconds);
-  printBootInfo(info, cmdline, cmdlineLength);
+  printBootInfo(info, cmdline, cmdlineLength, loaderName);
   reportOptionProblems();
   logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(logLevel())); newline();
   const selection = <TestSelection>options.testSelection;
   if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
+  bootModulesInit(info);   // (before the PMM, which reserves the modules it accepts)
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
   vmmInit();
   faultInit();
@@ -144,7 +170,6 @@ export function kmain(multibootInfoPhys: u32): void {
     }
   }
   setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabRegions()));
-  bootModulesInit(info);
 
   sti();
 

@@ -1,4 +1,4 @@
-// The kernel command line: space-separated `name` or `name=value` options.
+// The kernel command line: `name` or `name=value` options separated by any whitespace.
 //
 //   test=all | test=list | test=name1,name2,prefix.*   run self-tests (or list them)
 //   seed=N                                              seed for random tests (decimal or 0x hex)
@@ -15,13 +15,18 @@
 //   kfence=N                                            one kmalloc in N through it (0: off)
 //   physmap                                             print the physical-memory map at the end
 //
+// Name lists (test=, bench=, slab_debug=) are comma-separated; an entry ending in '*' is a
+// prefix, and "all" or a prefix selects only the normal self-tests: a panic or on-demand test
+// runs only when named exactly (lib/names.ts, selftest/harness.ts).
+//
 // A first word without "=" that looks like a path (GRUB and QEMU put the image path there) is
 // skipped. Anything else unknown, and any bad value, is recorded as a problem for the caller to
-// report: nothing is ignored silently. Pure: runs on the host in tests.
+// report, and a bad value is not applied; an option given twice is recorded too (the last one
+// wins): nothing is ignored silently. Pure: runs on the host in tests.
 import { bytesEqual } from "../lib/names";
 
 export const enum TestSelection { None = 0, All = 1, List = 2, Named = 3 }
-export const enum ProblemKind { UnknownOption = 1, BadValue = 2, TooMany = 3 }
+export const enum ProblemKind { UnknownOption = 1, BadValue = 2, TooMany = 3, Repeated = 4 }
 
 export const MAX_PROBLEMS: u32 = 8;
 const PROBLEM_BYTES: u32 = 12;
@@ -41,6 +46,7 @@ const PROBLEM_BYTES: u32 = 12;
   kmallocGuard: u32;      // 1: kmalloc=guard
   kfenceInterval: u32;    // N of kfence=N (0: not given, or off)
   physmap: u32;           // 1: print the physical-memory map at the end
+  seen: u32;              // bit per Option given so far (to report repeats)
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
 
@@ -93,6 +99,21 @@ function parseLogLevel(start: usize, length: u32): i32 {
   return n >= 0 && n <= 4 ? <i32>n : -1;
 }
 
+/** The options, as bits of BootOptions.seen. */
+const enum Option {
+  Test = 1 << 0, Seed = 1 << 1, Bench = 1 << 2, LogLevel = 1 << 3, Watchdog = 1 << 4, Memmap = 1 << 5,
+  Slabinfo = 1 << 6, SlabDebug = 1 << 7, Physmap = 1 << 8, Kmalloc = 1 << 9, Kfence = 1 << 10,
+}
+
+/** Notes that `option` was given (token [start, start+length)); a second time is a problem. */
+function given(out: BootOptions, option: Option, start: usize, length: u32): void {
+  if ((out.seen & option) != 0) addProblem(out, ProblemKind.Repeated, start, length);
+  out.seen |= option;
+}
+
+/** Space, tab, newline, vertical tab, form feed or carriage return. */
+@inline function isSpace(c: u32): bool { return c == 32 || (c >= 9 && c <= 13); }
+
 function looksLikePath(start: usize, length: u32): bool {
   for (let i: u32 = 0; i < length; i++) if (load<u8>(start + i) == 47) return true;
   return length > 4 && bytesEqual(start + length - 4, 4, ".elf");
@@ -106,11 +127,11 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
   const end = text + length;
   let first = true;
   while (position < end) {
-    while (position < end && load<u8>(position) == 32) position++;
+    while (position < end && isSpace(load<u8>(position))) position++;
     if (position >= end) break;
     const start = position;
     let equals: usize = 0;
-    while (position < end && load<u8>(position) != 32) {
+    while (position < end && !isSpace(load<u8>(position))) {
       if (equals == 0 && load<u8>(position) == 61) equals = position;
       position++;
     }
@@ -122,46 +143,51 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
     first = false;
 
     if (bytesEqual(start, nameLength, "test") && equals != 0) {
+      given(out, Option.Test, start, tokenLength);
       if (bytesEqual(value, valueLength, "all")) out.testSelection = TestSelection.All;
       else if (bytesEqual(value, valueLength, "list")) out.testSelection = TestSelection.List;
       else if (valueLength > 0) { out.testSelection = TestSelection.Named; out.testNames = value; out.testNamesLength = valueLength; }
       else addProblem(out, ProblemKind.BadValue, start, tokenLength);
     } else if (bytesEqual(start, nameLength, "seed") && equals != 0) {
+      given(out, Option.Seed, start, tokenLength);
       const n = parseNumber(value, valueLength);
       if (n < 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
       else { out.seed = <u64>n; out.seedGiven = 1; }
     } else if (bytesEqual(start, nameLength, "bench")) {
-      out.bench = 1;
-      if (equals != 0) {
-        if (valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
-        else { out.benchNames = value; out.benchNamesLength = valueLength; }
-      }
+      given(out, Option.Bench, start, tokenLength);
+      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+      else { out.bench = 1; out.benchNames = equals != 0 ? value : 0; out.benchNamesLength = valueLength; }
     } else if (bytesEqual(start, nameLength, "loglevel") && equals != 0) {
+      given(out, Option.LogLevel, start, tokenLength);
       const level = parseLogLevel(value, valueLength);
       if (level < 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
       else out.logLevel = level;
     } else if (bytesEqual(start, nameLength, "watchdog") && equals != 0) {
+      given(out, Option.Watchdog, start, tokenLength);
       const n = parseNumber(value, valueLength);
       if (n <= 0 || n > 3600) addProblem(out, ProblemKind.BadValue, start, tokenLength);
       else out.watchdogSeconds = <u32>n;
     } else if (bytesEqual(start, nameLength, "memmap") && equals != 0) {
+      given(out, Option.Memmap, start, tokenLength);
       if (bytesEqual(value, valueLength, "loader")) out.memmapFromMemFields = 0;
       else if (bytesEqual(value, valueLength, "memfields")) out.memmapFromMemFields = 1;
       else addProblem(out, ProblemKind.BadValue, start, tokenLength);
     } else if (bytesEqual(start, nameLength, "slabinfo") && equals == 0) {
+      given(out, Option.Slabinfo, start, tokenLength);
       out.slabinfo = 1;
     } else if (bytesEqual(start, nameLength, "slab_debug")) {
-      out.slabDebug = 1;
-      if (equals != 0) {
-        if (valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
-        else { out.slabDebugNames = value; out.slabDebugNamesLength = valueLength; }
-      }
+      given(out, Option.SlabDebug, start, tokenLength);
+      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+      else { out.slabDebug = 1; out.slabDebugNames = equals != 0 ? value : 0; out.slabDebugNamesLength = valueLength; }
     } else if (bytesEqual(start, nameLength, "physmap") && equals == 0) {
+      given(out, Option.Physmap, start, tokenLength);
       out.physmap = 1;
     } else if (bytesEqual(start, nameLength, "kmalloc") && equals != 0) {
+      given(out, Option.Kmalloc, start, tokenLength);
       if (bytesEqual(value, valueLength, "guard")) out.kmallocGuard = 1;
       else addProblem(out, ProblemKind.BadValue, start, tokenLength);
     } else if (bytesEqual(start, nameLength, "kfence") && equals != 0) {
+      given(out, Option.Kfence, start, tokenLength);
       const n = parseNumber(value, valueLength);
       if (n < 0 || n > 0xFFFFFFFF) addProblem(out, ProblemKind.BadValue, start, tokenLength);
       else out.kfenceInterval = <u32>n;

@@ -11,27 +11,46 @@ export function bytesEqual(start: usize, length: u32, text: string): bool {
   return true;
 }
 
-/**
- * True when `name` is in the comma-separated list at [list, list+length). An entry ending in
- * '*' matches every name with that prefix; "all" matches everything.
- */
-export function nameListContains(list: usize, length: u32, name: string): bool {
-  let entry = list;
+/** How a list entry selects a name: not at all, by a pattern ("all", "prefix.*"), or exactly. */
+export const enum NameMatch { None = 0, Pattern = 1, Exact = 2 }
+
+/** The end of the list entry that starts at `entry`: the next comma, or `end`. */
+export function nameEntryEnd(entry: usize, end: usize): usize {
+  let at = entry;
+  while (at < end && load<u8>(at) != 44) at++;
+  return at;
+}
+
+/** How the one entry [entry, entry+length) selects `name`. */
+export function nameEntryMatch(entry: usize, length: u32, name: string): NameMatch {
+  if (bytesEqual(entry, length, name)) return NameMatch.Exact;
+  if (bytesEqual(entry, length, "all")) return NameMatch.Pattern;
+  if (length > 0 && load<u8>(entry + length - 1) == 42) {   // '*'
+    const prefix = length - 1;
+    if (<u32>name.length < prefix) return NameMatch.None;
+    for (let i: u32 = 0; i < prefix; i++) if (<u32>load<u8>(entry + i) != <u32>name.charCodeAt(i)) return NameMatch.None;
+    return NameMatch.Pattern;
+  }
+  return NameMatch.None;
+}
+
+/** The best way any entry of the comma-separated list at [list, list+length) selects `name`. */
+export function nameListMatch(list: usize, length: u32, name: string): NameMatch {
   const end = list + length;
-  while (entry <= end) {
-    let entryEnd = entry;
-    while (entryEnd < end && load<u8>(entryEnd) != 44) entryEnd++;
-    const n = <u32>(entryEnd - entry);
-    if (bytesEqual(entry, n, "all")) return true;
-    if (n > 0 && load<u8>(entryEnd - 1) == 42) {
-      const prefix = n - 1;
-      if (<u32>name.length >= prefix) {
-        let same = true;
-        for (let i: u32 = 0; i < prefix; i++) if (<u32>load<u8>(entry + i) != <u32>name.charCodeAt(i)) { same = false; break; }
-        if (same) return true;
-      }
-    } else if (bytesEqual(entry, n, name)) return true;
+  let best = NameMatch.None;
+  for (let entry = list; entry <= end; ) {
+    const entryEnd = nameEntryEnd(entry, end);
+    const match = nameEntryMatch(entry, <u32>(entryEnd - entry), name);
+    if (match > best) best = match;
     entry = entryEnd + 1;
   }
-  return false;
+  return best;
+}
+
+/**
+ * True when `name` is in the list: an entry equal to it, an entry ending in '*' that is a
+ * prefix of it, or "all".
+ */
+export function nameListContains(list: usize, length: u32, name: string): bool {
+  return nameListMatch(list, length, name) != NameMatch.None;
 }

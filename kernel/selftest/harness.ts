@@ -16,7 +16,7 @@ import { qemuExit, ExitCode } from "../arch/qemu";
 import { pitTicks, pitHz } from "../arch/pit";
 import { Random, randomSeed } from "../lib/random";
 import { TestSelection } from "../boot/cmdline";
-import { nameListContains } from "../lib/names";
+import { NameMatch, nameListMatch, nameEntryEnd, nameEntryMatch } from "../lib/names";
 import { isPanicking } from "../diag/panic";
 import { Invariant, invariantText } from "../mm/core/invariant";
 import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName } from "../lib/registry";
@@ -155,9 +155,32 @@ function runAfterTestChecks(): void {
   }
 }
 
+/** Whether a name list's `match` of test `i` selects it: a pattern selects only normal tests. */
+@inline function matchSelects(i: u32, match: NameMatch): bool {
+  return match == NameMatch.Exact || (match == NameMatch.Pattern && recordKind(i) == TestKind.Normal);
+}
+
 function selected(i: u32, selection: TestSelection, names: usize, namesLength: u32): bool {
   if (selection == TestSelection.All) return recordKind(i) == TestKind.Normal;
-  return nameListContains(names, namesLength, recordName(i));
+  return matchSelects(i, nameListMatch(names, namesLength, recordName(i)));
+}
+
+/** Prints "# no test matches 'entry'" for every entry of the list that selects no test; returns how many. */
+function reportUnmatchedEntries(names: usize, namesLength: u32): u32 {
+  const end = names + namesLength;
+  let unmatched: u32 = 0;
+  for (let entry = names; entry <= end; ) {
+    const entryEnd = nameEntryEnd(entry, end), length = <u32>(entryEnd - entry);
+    let any = false;
+    for (let i: u32 = 0; i < tests.count && !any; i++) any = matchSelects(i, nameEntryMatch(entry, length, recordName(i)));
+    if (!any) {
+      puts("# no test matches '"); putBytes(entry, length); puts("'");
+      puts(length > 0 && load<u8>(entryEnd - 1) == 42 ? " (a pattern selects only the normal tests: name a panic or on-demand test in full)\n" : "\n");
+      unmatched++;
+    }
+    entry = entryEnd + 1;
+  }
+  return unmatched;
 }
 
 function printSummary(): void {
@@ -186,10 +209,7 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
   puts("TAP version 13\n");
   puts("# seed="); putDec(seed); puts(" (replay with seed="); putDec(seed); puts(")\n");
   puts("1.."); putDec(total); newline();
-  if (total == 0 && selection == TestSelection.Named) {
-    puts("# no test matches '"); putBytes(names, namesLength); puts("'\n");
-    failed++;
-  }
+  if (selection == TestSelection.Named) failed += reportUnmatchedEntries(names, namesLength);
   for (let i: u32 = 0; i < tests.count; i++) {
     if (!selected(i, selection, names, namesLength)) continue;
     const mustPanic = recordKind(i) == TestKind.Panic;

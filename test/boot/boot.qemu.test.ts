@@ -67,6 +67,27 @@ describe("command line", () => {
   });
 });
 
+describe("selectors", () => {
+  it("a pattern selects only normal tests; a panic or on-demand test runs when named in full", async () => {
+    const r = await bootKernel("test=idt.*,harness.skip_reports");
+    expect(r.status, tail(r)).toBe("pass");
+    expect(r.tap.map((t) => t.name)).toContain("harness.skip_reports");
+    expect(r.tap.every((t) => t.name.startsWith("idt.") || t.name === "harness.skip_reports")).toBe(true);
+  });
+  it("every entry that matches nothing is named, and the boot fails", async () => {
+    const r = await bootKernel("test=idt.*,panic.*,nosuch");
+    expect(r.status, tail(r)).toBe("fail");
+    expect(r.serial).toContain("# no test matches 'panic.*' (a pattern selects only the normal tests: name a panic or on-demand test in full)");
+    expect(r.serial).toContain("# no test matches 'nosuch'");
+  });
+  it("a benchmark selector that matches nothing fails the boot, and nothing runs", async () => {
+    const r = await bootKernel("bench=log.*,nosuch");
+    expect(r.status, tail(r)).toBe("fail");
+    expect(r.serial).toContain("bench: no benchmark matches 'nosuch'");
+    expect(r.benches).toEqual([]);
+  });
+});
+
 describe("watchdog", () => {
   it("fails a test that never returns, naming it", async () => {
     const r = await bootKernel("test=harness.watchdog_fires watchdog=1");

@@ -66,7 +66,7 @@ describe("command line", () => {
     expect(m.exports.optMemmapFromMemFields()).toBe(0);
     parse("memmap=memfields");
     expect(m.exports.optMemmapFromMemFields()).toBe(1);
-    expect(parse("memmap=loader memmap=e820").problems).toEqual([{ kind: 2, text: "memmap=e820" }]);
+    expect(parse("memmap=loader memmap=e820").problems).toEqual([{ kind: 4, text: "memmap=e820" }, { kind: 2, text: "memmap=e820" }]);
     expect(m.exports.optSlabinfo()).toBe(0);
     expect(parse("test=all slabinfo").problemCount).toBe(0);
     expect(m.exports.optSlabinfo()).toBe(1);
@@ -77,7 +77,8 @@ describe("command line", () => {
     expect([m.exports.optKmallocGuard(), m.exports.optKfence(), m.exports.optPhysmap()]).toEqual([0, 16, 1]);
     expect(parse("physmap=yes").problems).toEqual([{ kind: 1, text: "physmap=yes" }]);
     expect(parse("kmalloc=slab kfence=-1 kfence=4294967296 kfence").problems).toEqual([
-      { kind: 2, text: "kmalloc=slab" }, { kind: 2, text: "kfence=-1" }, { kind: 2, text: "kfence=4294967296" }, { kind: 1, text: "kfence" }]);
+      { kind: 2, text: "kmalloc=slab" }, { kind: 2, text: "kfence=-1" }, { kind: 4, text: "kfence=4294967296" },
+      { kind: 2, text: "kfence=4294967296" }, { kind: 1, text: "kfence" }]);
     expect(parse("   ").problemCount).toBe(0);
   });
   it("reports unknown options and bad values, not silently", () => {
@@ -88,6 +89,23 @@ describe("command line", () => {
     ]);
     expect(o.seedGiven).toBe(0);
     expect(o.logLevel).toBe(-1);
+    expect(o.test).toBe(0);
+    expect(o.bench).toBe(0);   // a bad value is not applied: `bench=` does not run every benchmark
+    expect(parse("slab_debug=").problems).toEqual([{ kind: 2, text: "slab_debug=" }]);
+    expect(m.exports.optSlabDebug()).toBe(0);
+    expect(parse("bench slab_debug").bench).toBe(1);
+    expect(m.exports.optSlabDebug()).toBe(1);
+  });
+  it("separates options by any whitespace", () => {
+    const o = parse("seed=5\ttest=all\nloglevel=warn\r\x0bbench\x0cphysmap");
+    expect(o).toMatchObject({ seed: 5n, test: 1, logLevel: 1, bench: 1, problemCount: 0 });
+    expect(m.exports.optPhysmap()).toBe(1);
+  });
+  it("reports an option given twice; the last one wins", () => {
+    const o = parse("seed=1 test=all seed=2 loglevel=warn loglevel=bogus");
+    expect(o.problems).toEqual([{ kind: 4, text: "seed=2" }, { kind: 4, text: "loglevel=bogus" }, { kind: 2, text: "loglevel=bogus" }]);
+    expect(o.seed).toBe(2n);
+    expect(o.logLevel).toBe(1);   // the bad second value is not applied
   });
   it("skips a path only as the first word", () => {
     expect(parse("/boot/askern.elf").problemCount).toBe(0);
@@ -109,10 +127,11 @@ describe("command line", () => {
       const seeds = opts.filter((x) => "seed" in x);
       const levels = opts.filter((x) => "level" in x);
       const unknown = opts.filter((x) => "unknown" in x);
+      const repeats = Math.max(0, seeds.length - 1) + Math.max(0, levels.length - 1);
       expect(o.seedGiven).toBe(seeds.length ? 1 : 0);
       if (seeds.length) expect(o.seed).toBe((seeds[seeds.length - 1] as { seed: bigint }).seed);
       expect(o.logLevel).toBe(levels.length ? (levels[levels.length - 1] as { level: number }).level : -1);
-      expect(o.problemCount).toBe(unknown.length);
+      expect(o.problemCount).toBe(unknown.length + repeats);
     }), propertyParams());
   });
   it("parses numbers and rejects overflow", () => {
@@ -136,6 +155,14 @@ describe("command line", () => {
     expect(has("x")).toBe(1);
     writeBytes(listAt, "all");
     expect(m.exports.listContains(listAt, 3, writeAsString(nameAt, "anything"))).toBe(1);
+    // how: exactly (2) beats a pattern (1); "all" and prefixes are patterns
+    const how = (l: string, name: string) => { writeBytes(listAt, l); return m.exports.listMatch(listAt, l.length, writeAsString(nameAt, name)); };
+    expect(how("all", "panic.x")).toBe(1);
+    expect(how("panic.*", "panic.x")).toBe(1);
+    expect(how("*", "panic.x")).toBe(1);
+    expect(how("all,panic.x", "panic.x")).toBe(2);
+    expect(how("pmm.*,heap.chaos", "heap.chaos")).toBe(2);
+    expect(how("pmm.*", "heap.chaos")).toBe(0);
   });
 });
 

@@ -10,9 +10,11 @@ import { LogLevel, logBegin, logLine } from "../../console/log";
 import { puts, putHex, putDec, putSize, padTo, newline } from "../../console/console";
 import { panic } from "../../diag/panic";
 import {
-  MultibootInfo, MultibootModule, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_MODULES,
-  MB_INFO_LOADER_NAME, MB_INFO_BYTES, MB_INFO_FULL_BYTES, cStringLength,
+  MultibootInfo, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_LOADER_NAME, MB_INFO_BYTES,
+  MB_INFO_FULL_BYTES, cStringLength,
 } from "../../boot/multiboot";
+import { LoaderProblem, loaderRangeProblem, loaderRangeUsable } from "../../boot/loader-data";
+import { MAX_MODULES, bootModuleCount, bootModuleStartPhys, bootModuleEndPhys, bootModuleNamePhys, bootModuleNameLength } from "../../boot/modules";
 import {
   MemoryMap, memoryMapCheck, memoryMapFromMemFields, mapProblemText, memoryMapProblemOffset, MapProblem,
 } from "../core/memory-map";
@@ -33,8 +35,6 @@ import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "../layout";
 import { MmPart, mmEnter, mmLeave } from "../busy";
 import { Invariant } from "../core/invariant";
 
-/** Most modules the loader may pass (each takes two reserved ranges: its data and its name). */
-const MAX_MODULES: u32 = 32;
 const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
 
 // The allocator's state at a fixed address, so the compiled fast paths address its fields
@@ -66,33 +66,33 @@ function collectReserved(info: MultibootInfo, infoPhys: u32): void {
   reserveOrPanic(imagePhys(linkerAddress(LinkerSymbol.KernelStart)), imagePhys(linkerAddress(LinkerSymbol.KernelEnd)), "kernel image");
   reserveOrPanic(imagePhys(linkerAddress(LinkerSymbol.AsDataStart)), imagePhys(linkerAddress(LinkerSymbol.AsDataEnd)), "AssemblyScript data");
   reserveOrPanic(infoPhys, <u64>infoPhys + MB_INFO_FULL_BYTES, "multiboot info");
-  if ((info.flags & MB_INFO_CMDLINE) != 0 && reachable(info.cmdlinePhys, 1)) {
-    const length = cStringLength(linearVirt(info.cmdlinePhys), 4096);
-    reserveOrPanic(info.cmdlinePhys, <u64>info.cmdlinePhys + length + 1, "command line");
-  }
-  if ((info.flags & MB_INFO_LOADER_NAME) != 0 && reachable(info.loaderNamePhys, 1)) {
-    const length = cStringLength(linearVirt(info.loaderNamePhys), 256);
-    reserveOrPanic(info.loaderNamePhys, <u64>info.loaderNamePhys + length + 1, "loader name");
-  }
+  // The loader's strings and lists, where they lie in RAM (main.ts and boot/modules.ts have
+  // reported and dropped those that do not).
+  if ((info.flags & MB_INFO_CMDLINE) != 0) reserveLoaderString(info, info.cmdlinePhys, CMDLINE_RESERVE_LIMIT, "command line");
+  if ((info.flags & MB_INFO_LOADER_NAME) != 0) reserveLoaderString(info, info.loaderNamePhys, 256, "loader name");
   if ((info.flags & MB_INFO_MEMORY_MAP) != 0) {
-    reserveOrPanic(info.memoryMapPhys, <u64>info.memoryMapPhys + info.memoryMapBytes, "memory map");
+    const end = <u64>info.memoryMapPhys + info.memoryMapBytes;
+    if (loaderRangeProblem(info, info.memoryMapPhys, end) == LoaderProblem.None) reserveOrPanic(info.memoryMapPhys, end, "memory map");
   }
-  if ((info.flags & MB_INFO_MODULES) != 0 && info.moduleCount != 0) {
-    const count = info.moduleCount;
-    if (count > MAX_MODULES || !reachable(info.modulesPhys, count * 16)) {
-      panic("pmm: the multiboot module list is too long or out of reach (at most 32 modules below 896 MiB)");
-    }
-    reserveOrPanic(info.modulesPhys, <u64>info.modulesPhys + count * 16, "module list");
-    for (let i: u32 = 0; i < count; i++) {
-      const module = changetype<MultibootModule>(linearVirt(info.modulesPhys + i * 16));
-      if (module.endPhys < module.startPhys) panic("pmm: a multiboot module ends before it starts");
-      reserveOrPanic(module.startPhys, module.endPhys, "module");
-      if (module.stringPhys != 0 && reachable(module.stringPhys, 1)) {
-        const length = cStringLength(linearVirt(module.stringPhys), 4096);
-        reserveOrPanic(module.stringPhys, <u64>module.stringPhys + length + 1, "module name");
-      }
+  const modules = bootModuleCount();
+  if (modules != 0) {
+    reserveOrPanic(info.modulesPhys, <u64>info.modulesPhys + <u64>info.moduleCount * 16, "module list");
+    for (let i: u32 = 0; i < modules; i++) {
+      reserveOrPanic(bootModuleStartPhys(i), bootModuleEndPhys(i), "module");
+      const name = bootModuleNamePhys(i);
+      if (name != 0) reserveOrPanic(name, <u64>name + bootModuleNameLength(i) + 1, "module name");
     }
   }
+}
+
+/** The longest command line reserved (the kernel refuses longer ones: main.ts). */
+const CMDLINE_RESERVE_LIMIT: u32 = 4096;
+
+/** Reserves the loader's NUL-terminated string at `phys` (at most `limit` bytes) if it lies in RAM. */
+function reserveLoaderString(info: MultibootInfo, phys: u32, limit: u32, name: string): void {
+  if (loaderRangeProblem(info, phys, <u64>phys + 1) != LoaderProblem.None) return;
+  const end = <u64>phys + cStringLength(linearVirt(phys), limit) + 1;
+  if (loaderRangeProblem(info, phys, end) == LoaderProblem.None) reserveOrPanic(phys, end, name);
 }
 
 /**
@@ -103,8 +103,8 @@ function chooseMap(info: MultibootInfo, ignoreLoaderMap: bool): string {
   if (ignoreLoaderMap) {
     logLine(LogLevel.Warn, "pmm", "memmap=memfields: the loader's memory map is not used");
   } else if ((info.flags & MB_INFO_MEMORY_MAP) != 0) {
-    if (!reachable(info.memoryMapPhys, info.memoryMapBytes)) {
-      logLine(LogLevel.Warn, "pmm", "the memory map lies above the linear map: ignored");
+    if (!loaderRangeUsable(info, "the memory map", info.memoryMapPhys, <u64>info.memoryMapPhys + info.memoryMapBytes)) {
+      logLine(LogLevel.Warn, "pmm", "the loader's memory map is not used");
     } else {
       map.addr = linearVirt(info.memoryMapPhys);
       map.bytes = info.memoryMapBytes;

@@ -2,7 +2,7 @@
 // random), exported for test/lib/foundation.test.ts.
 import { formatDecimal, formatHex, formatFixed2 } from "../../../kernel/lib/format";
 import { parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, parseNumber, problemKind, problemStart, problemLength } from "../../../kernel/boot/cmdline";
-import { nameListContains } from "../../../kernel/lib/names";
+import { nameListContains, nameListMatch } from "../../../kernel/lib/names";
 import { symbolLookup, symbolCount } from "../../../kernel/diag/symbols";
 import { Random, randomSeed, randomNext, randomBelow } from "../../../kernel/lib/random";
 
@@ -39,6 +39,9 @@ export function optProblemStart(i: u32): usize { return problemStart(options, i)
 export function optProblemLength(i: u32): u32 { return problemLength(options, i); }
 export function number(text: usize, length: u32): i64 { return parseNumber(text, length); }
 export function listContains(list: usize, length: u32, name: string): bool { return nameListContains(list, length, name); }
+/** 0 none, 1 by a pattern ("all", "prefix*"), 2 exactly. */
+export function listMatch(list: usize, length: u32, name: string): u32 { return nameListMatch(list, length, name); }
+export function optSlabDebug(): u32 { return options.slabDebug; }
 
 export function symLookup(table: usize, address: usize): i32 { return symbolLookup(table, address); }
 export function symCount(table: usize): u32 { return symbolCount(table); }
