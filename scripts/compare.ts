@@ -16,7 +16,7 @@
 // and the ratios of each to the best of the peers (glibc, jemalloc, mimalloc, TLSF). Prints a
 // table per trace and writes everything, with the footprint over time, to the JSON file.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -39,15 +39,18 @@ export interface Result {
   allocator: string;
   ours: boolean;
   ops: number;
+  failed: number;              // operations the allocator refused (the replay went on without them)
+  crashed?: string;            // the program stopped (the TLSF traps when its memory cannot grow): no figures
+  firstFailure: number | null; // the first of them (0-based), or null
   instructions: number;
-  instrPerOp: number;
+  instrPerOp: number | null;   // null: not applicable (no operations)
   peakLive: number;
   peakFootprint: number;
-  footprintRatio: number;
+  footprintRatio: number | null;   // null: not applicable (nothing was ever live)
   footprintMeans: string;
   series: Array<[number, number, number]>;   // [operations done, footprint, live bytes]
-  instrVsBestPeer?: number;
-  footprintVsBestPeer?: number;
+  instrVsBestPeer?: number | null;       // null: not applicable (this allocator or every peer failed, or over zero)
+  footprintVsBestPeer?: number | null;
 }
 
 function option(name: string, fallback = ""): string {
@@ -62,6 +65,9 @@ function options(name: string): string[] {
 export function traceName(file: string): string { return file.replace(/^.*\//, "").replace(/\.[^.]*$/, ""); }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+/** a / b to two decimals, or null ("not applicable") over zero or when either is. */
+export const over = (a: number | null, b: number | null): number | null => (a === null || b === null || b <= 0 ? null : round2(a / b));
+const shown = (v: number | null | undefined, digits: number) => (v === undefined ? "-" : v === null ? "n/a" : v.toFixed(digits));
 
 /** Checks a trace with the kernel's decoder: null, or the program's message (file:line:column: what). */
 export async function validate(programs: string, trace: string): Promise<string | null> {
@@ -75,7 +81,7 @@ export async function validate(programs: string, trace: string): Promise<string 
 }
 
 /** Instructions callgrind counts in compare_replay for one allocator over one trace. */
-export async function countInstructions(programs: string, program: string, allocator: string, trace: string, scratch: string): Promise<{ ops: number; instructions: number }> {
+export async function countInstructions(programs: string, program: string, allocator: string, trace: string, scratch: string): Promise<{ ops: number; failed: number; instructions: number }> {
   const out = join(scratch, `callgrind.${allocator}.${traceName(trace)}.out`);
   const { stdout } = await run("valgrind", [
     "--tool=callgrind", `--callgrind-out-file=${out}`, "--collect-atstart=no", "--toggle-collect=compare_replay",
@@ -83,32 +89,56 @@ export async function countInstructions(programs: string, program: string, alloc
   ], { maxBuffer: 1 << 26 });
   const totals = readFileSync(out, "utf8").match(/^totals:\s+(\d+)/m);
   if (!totals) throw new Error(`compare: no callgrind totals for ${allocator} on ${trace}`);
-  return { ops: JSON.parse(stdout).ops, instructions: Number(totals[1]) };
+  const report = JSON.parse(stdout);
+  return { ops: report.ops, failed: report.failed, instructions: Number(totals[1]) };
 }
 
+/**
+ * One allocator over one trace. A program that stops (a trap, a crash) gives a result with no
+ * figures and the reason, so that the other allocators are still compared.
+ */
 export async function measure(programs: string, a: (typeof ALLOCATORS)[number], trace: string, scratch: string): Promise<Result> {
+  try {
+    return await measureOrThrow(programs, a, trace, scratch);
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    const why = (err.stderr || err.message).trim().split("\n").slice(-1)[0];
+    return {
+      trace: traceName(trace), allocator: a.name, ours: a.ours, ops: 0, failed: 0, crashed: why, firstFailure: null,
+      instructions: 0, instrPerOp: null, peakLive: 0, peakFootprint: 0, footprintRatio: null, footprintMeans: "", series: [],
+    };
+  }
+}
+
+async function measureOrThrow(programs: string, a: (typeof ALLOCATORS)[number], trace: string, scratch: string): Promise<Result> {
   const [count, footprint] = await Promise.all([
     countInstructions(programs, a.program, a.name, trace, scratch),
     run(join(programs, a.program), ["--allocator", a.name, "--mode", "footprint", trace], { maxBuffer: 1 << 26 }),
   ]);
   const f = JSON.parse(footprint.stdout);
   return {
-    trace: traceName(trace), allocator: a.name, ours: a.ours, ops: count.ops, instructions: count.instructions,
-    instrPerOp: round2(count.instructions / count.ops), peakLive: f.peak_live, peakFootprint: f.peak_footprint,
-    footprintRatio: round2(f.peak_footprint / f.peak_live), footprintMeans: f.footprint_means, series: f.series,
+    trace: traceName(trace), allocator: a.name, ours: a.ours, ops: count.ops, failed: f.failed,
+    firstFailure: f.first_failure ?? null, instructions: count.instructions,
+    instrPerOp: over(count.instructions, count.ops), peakLive: f.peak_live, peakFootprint: f.peak_footprint,
+    footprintRatio: over(f.peak_footprint, f.peak_live), footprintMeans: f.footprint_means, series: f.series,
   };
 }
 
-/** Adds each result's ratios to the best peer on its trace (lower is better for both figures). */
+/**
+ * Adds each result's ratios to the best peer on its trace (lower is better for both figures).
+ * Only complete runs count: an allocator that refused an operation is no peer, and its own
+ * ratios are not applicable (null); so is any ratio over zero.
+ */
 export function addRatios(results: Result[]): void {
   for (const trace of new Set(results.map((r) => r.trace))) {
-    const peers = results.filter((r) => r.trace === trace && !r.ours);
-    if (!peers.length) continue;
-    const bestInstr = Math.min(...peers.map((p) => p.instrPerOp));
-    const bestFootprint = Math.min(...peers.map((p) => p.peakFootprint));
+    const complete = (r: Result) => r.failed === 0 && r.crashed === undefined;
+    const peers = results.filter((r) => r.trace === trace && !r.ours && complete(r));
+    const instrs = peers.flatMap((p) => (p.instrPerOp === null ? [] : [p.instrPerOp]));
+    const bestInstr = instrs.length ? Math.min(...instrs) : null;
+    const bestFootprint = peers.length ? Math.min(...peers.map((p) => p.peakFootprint)) : null;
     for (const r of results.filter((x) => x.trace === trace)) {
-      r.instrVsBestPeer = round2(r.instrPerOp / bestInstr);
-      r.footprintVsBestPeer = round2(r.peakFootprint / bestFootprint);
+      r.instrVsBestPeer = complete(r) ? over(r.instrPerOp, bestInstr) : null;
+      r.footprintVsBestPeer = complete(r) ? over(r.peakFootprint, bestFootprint) : null;
     }
   }
 }
@@ -116,14 +146,16 @@ export function addRatios(results: Result[]): void {
 /** The table for one trace, as text. */
 export function traceTable(results: Result[], trace: string): string {
   const rows = results.filter((r) => r.trace === trace);
-  const head = ["allocator", "instr/op", "vs best peer", "peak footprint", "footprint/live", "vs best peer"];
+  const head = ["allocator", "instr/op", "vs best peer", "peak footprint", "footprint/live", "vs best peer", "refused"];
   const body = rows.map((r) => [
-    r.allocator, r.instrPerOp.toFixed(1), r.instrVsBestPeer?.toFixed(2) ?? "-", String(r.peakFootprint),
-    r.footprintRatio.toFixed(2), r.footprintVsBestPeer?.toFixed(2) ?? "-",
+    r.allocator, shown(r.instrPerOp, 1), shown(r.instrVsBestPeer, 2), String(r.peakFootprint),
+    shown(r.footprintRatio, 2), shown(r.footprintVsBestPeer, 2),
+    r.crashed !== undefined ? `stopped: ${r.crashed}` : r.failed === 0 ? "0" : `${r.failed} (first: op ${r.firstFailure})`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  const live = rows[0] ? `, ${rows[0].ops} operations, peak live ${rows[0].peakLive} B` : "";
+  const full = rows.find((r) => r.crashed === undefined);
+  const live = full ? `, ${full.ops} operations, peak live ${full.peakLive} B` : "";
   return [`compare: ${trace}${live}`, line(head), ...body.map(line)].join("\n");
 }
 
@@ -132,6 +164,8 @@ async function main(): Promise<void> {
   const out = option("--out", "build/compare.json");
   const traces = [...new Set(options("--trace"))];
   if (!traces.length) throw new Error("compare: no --trace given");
+  const missing = traces.filter((t) => !existsSync(t));
+  if (missing.length) throw new Error(`compare: no such trace file: ${missing.join(", ")}`);
   const bad = (await Promise.all(traces.map((t) => validate(programs, t)))).filter((m): m is string => m !== null);
   for (const message of bad) console.error(`compare: malformed trace: ${message}`);
   if (bad.length) process.exit(1);

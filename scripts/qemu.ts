@@ -22,7 +22,8 @@ export interface LaunchOptions {
 }
 
 export interface TapResult { number: number; name: string; ok: boolean; comment: string; diagnostics: string[] }
-export interface BenchRecord { name: string; unit: string; value: number }
+/** One benchmark figure; a value of null is "not applicable" (a ratio over zero). */
+export interface BenchRecord { name: string; unit: string; value: number | null }
 export type BootStatus = "pass" | "fail" | "panic" | "timeout" | "crashed";
 
 export interface BootResult {

@@ -139,7 +139,7 @@ export function tlsfPeerName(name: string): string | null {
 }
 
 /** A record's value as recorded (every decimal kept), thousands grouped. */
-const figure = (v: number) => v.toLocaleString("en", { maximumFractionDigits: 2 });
+const figure = (v: number | null) => (v === null ? "n/a" : v.toLocaleString("en", { maximumFractionDigits: 2 }));
 
 /** The benchmark records as an HTML table, with the TLSF's figure and ours / TLSF beside each that has them. */
 export function benchTableHtml(records: BenchRecord[]): string {
@@ -150,7 +150,7 @@ export function benchTableHtml(records: BenchRecord[]): string {
     const tlsf = peerName ? value.get(peerName) : undefined;
     const ratio = value.get(`${r.name.replace(/\.peak_footprint$/, ".footprint")}_vs_tlsf`);
     return `<tr><td>${escape(r.name)}</td><td class="n">${figure(r.value)}</td><td>${escape(r.unit)}</td>` +
-      `<td class="n">${tlsf ? figure(tlsf.value) : ""}</td><td class="n">${ratio ? ratio.value.toFixed(2) : ""}</td></tr>`;
+      `<td class="n">${tlsf ? figure(tlsf.value) : ""}</td><td class="n">${ratio ? (ratio.value === null ? "n/a" : ratio.value.toFixed(2)) : ""}</td></tr>`;
   });
   return `<table><tr><th>record</th><th>value</th><th>unit</th><th>TLSF</th><th>ours / TLSF</th></tr>${rows.join("")}</table>`;
 }
@@ -164,8 +164,8 @@ export function writeReport(dir: string, inputs: ReportInputs): string[] {
   const traces = [...new Set(inputs.compare.map((r) => r.trace))];
   for (const t of traces) {
     const rows = inputs.compare.filter((r) => r.trace === t);
-    files.push([`instr-${t}.svg`, barChart(`${t}: instructions per operation`, "callgrind", rows.map((r) => ({ label: r.allocator, value: r.instrPerOp, ours: r.ours })))]);
-    files.push([`footprint-${t}.svg`, barChart(`${t}: peak footprint / peak live`, "ratio", rows.map((r) => ({ label: r.allocator, value: r.footprintRatio, ours: r.ours })))]);
+    files.push([`instr-${t}.svg`, barChart(`${t}: instructions per operation`, "callgrind", rows.flatMap((r) => (r.instrPerOp === null ? [] : [{ label: r.allocator, value: r.instrPerOp, ours: r.ours }])))]);
+    files.push([`footprint-${t}.svg`, barChart(`${t}: peak footprint / peak live`, "ratio", rows.flatMap((r) => (r.footprintRatio === null ? [] : [{ label: r.allocator, value: r.footprintRatio, ours: r.ours }])))]);
     const series: Series[] = rows.map((r) => ({ name: r.allocator, colour: ALLOCATOR_COLOURS[r.allocator] ?? "#000", points: r.series.map((p) => [p[0], p[1] / 1048576] as [number, number]) }));
     if (rows[0]) series.push({ name: "live bytes", colour: "#333", dashed: true, points: rows[0].series.map((p) => [p[0], p[2] / 1048576] as [number, number]) });
     files.push([`over-time-${t}.svg`, lineChart(`${t}: footprint over the replay`, "operations", "MiB", series)]);
@@ -180,8 +180,8 @@ export function writeReport(dir: string, inputs: ReportInputs): string[] {
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
 
   const img = (name: string, alt: string) => `<img src="${name}" alt="${escape(alt)}">`;
-  const compareRows = inputs.compare.map((r) => `<tr><td>${r.trace}</td><td>${r.allocator}</td><td class="n">${figure(r.instrPerOp)}</td><td class="n">${r.instrVsBestPeer?.toFixed(2) ?? ""}</td>` +
-    `<td class="n">${figure(r.peakFootprint)}</td><td class="n">${r.footprintRatio.toFixed(2)}</td><td class="n">${r.footprintVsBestPeer?.toFixed(2) ?? ""}</td></tr>`).join("");
+  const compareRows = inputs.compare.map((r) => `<tr><td>${r.trace}</td><td>${r.allocator}</td><td class="n">${figure(r.instrPerOp)}</td><td class="n">${r.instrVsBestPeer === null ? "n/a" : r.instrVsBestPeer?.toFixed(2) ?? ""}</td>` +
+    `<td class="n">${figure(r.peakFootprint)}</td><td class="n">${r.footprintRatio === null ? "n/a" : r.footprintRatio.toFixed(2)}</td><td class="n">${r.footprintVsBestPeer === null ? "n/a" : r.footprintVsBestPeer?.toFixed(2) ?? ""}</td></tr>`).join("");
   const sweepRows = inputs.sweep.perOperation.map((r) => `<tr><td>${r.name}</td>${r.values.map((v) => `<td class="n">${v === null ? "-" : figure(v)}</td>`).join("")}<td class="n">${r.spread.toFixed(2)}</td></tr>`).join("");
   const initRow = `<tr><td>pmm.init</td>${sizes.map((m) => `<td class="n">${figure(inputs.sweep.init.find((i) => i.memoryMiB === m)?.instructions ?? 0)}</td>`).join("")}<td></td></tr>`;
   const html = `<!doctype html>

@@ -39,7 +39,7 @@ export function summarize(points: SweepPoint[]): SweepSummary {
   const sizes = points.map((p) => p.memoryMiB);
   const init = points.flatMap((p) => {
     const r = p.records.find((x) => x.name === `pmm.init_${p.memoryMiB}m`);
-    return r ? [{ memoryMiB: p.memoryMiB, instructions: r.value, perMiB: Math.round(r.value / p.memoryMiB) }] : [];
+    return r && r.value !== null ? [{ memoryMiB: p.memoryMiB, instructions: r.value, perMiB: Math.round(r.value / p.memoryMiB) }] : [];
   });
   const perOperation = PER_OPERATION.map((name) => {
     const values = points.map((p) => p.records.find((x) => x.name === name)?.value ?? null);

@@ -4,8 +4,10 @@
 // collects into build/bench.json:
 //
 //   BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.00}
+//
+// (a value of null means "not applicable": a ratio over zero)
 import { puts, putRatio, putDec, putSigned, putBytes, newline } from "../console/console";
-import { nameListContains } from "../lib/names";
+import { NameMatch, nameListContains, nameEntryEnd, nameEntryMatch } from "../lib/names";
 import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName } from "../lib/registry";
 
 export type BenchFn = () => void;
@@ -48,13 +50,21 @@ export function benchReportValueNumbered(prefix: string, number: u64, suffix: st
 }
 
 /**
- * As benchReport / benchReportValue, for a name made of `prefix`, the bytes [name, name +
- * nameLength) and `suffix` (a trace's name, say). With `denominator` 0 the value is the
- * integer `value`; otherwise value / denominator with two decimals.
+ * As benchReportValue, for a name made of `prefix`, the bytes [name, name + nameLength) and
+ * `suffix` (a trace's name, say).
  */
-export function benchReportNamed(prefix: string, name: usize, nameLength: u32, suffix: string, value: u64, denominator: u64, unit: string): void {
+export function benchReportNamed(prefix: string, name: usize, nameLength: u32, suffix: string, value: u64, unit: string): void {
+  recordStart(); puts(prefix); putBytes(name, nameLength); puts(suffix); recordValueStart(unit); putDec(value); recordEnd();
+}
+
+/**
+ * As benchReportNamed, for the ratio numerator / denominator with two decimals. Over zero (an
+ * empty trace, say) there is no ratio: the value is `null`, "not applicable", which the
+ * launcher never counts as a met target.
+ */
+export function benchReportNamedRatio(prefix: string, name: usize, nameLength: u32, suffix: string, numerator: u64, denominator: u64, unit: string): void {
   recordStart(); puts(prefix); putBytes(name, nameLength); puts(suffix); recordValueStart(unit);
-  if (denominator == 0) putDec(value); else putRatio(value, denominator);
+  if (denominator == 0) puts("null"); else putRatio(numerator, denominator);
   recordEnd();
 }
 
@@ -63,8 +73,20 @@ let failures: u32 = 0;
 /** A benchmark could not do its work (bad input, no memory): the boot ends with a failure. */
 export function benchFail(): void { failures++; }
 
-/** Runs the benchmarks whose names match (all when `namesLength` is 0); false if one failed. */
+/**
+ * Runs the benchmarks whose names match (all when `namesLength` is 0); false if one failed or
+ * an entry of the list matches no benchmark (each such entry is named, and nothing runs).
+ */
 export function runBenchmarks(names: usize, namesLength: u32): bool {
+  const end = names + namesLength;
+  for (let entry = names; namesLength != 0 && entry <= end; ) {
+    const entryEnd = nameEntryEnd(entry, end), length = <u32>(entryEnd - entry);
+    let any = false;
+    for (let i: u32 = 0; i < benches.count && !any; i++) any = nameEntryMatch(entry, length, registryName(benches, i)) != NameMatch.None;
+    if (!any) { puts("bench: no benchmark matches '"); putBytes(entry, length); puts("'\n"); failures++; }
+    entry = entryEnd + 1;
+  }
+  if (failures != 0) { puts("bench: nothing run\n"); return false; }
   for (let i: u32 = 0; i < benches.count; i++) {
     if (namesLength != 0 && !nameListContains(names, namesLength, registryName(benches, i))) continue;
     changetype<BenchFn>(registryEntry(benches, i).fn)();

@@ -20,7 +20,7 @@
 // from the PMM, so a bad line is reported with its line, column and text, and nothing runs.
 // Allocation failure stops the replay cleanly too: the live blocks are freed, the tables
 // returned. Both count as a failed benchmark (the boot ends with a failure status).
-import { registerBench, benchReportNamed, benchFail } from "./bench";
+import { registerBench, benchReportNamed, benchReportNamedRatio, benchFail } from "./bench";
 import { stopwatchStart, stopwatchStop, stamp, lapEnd } from "./stopwatch";
 import {
   MEASURING_TLSF, allocatorBegin, allocatorEnd, allocatorAlloc, allocatorFree, allocatorRealloc,
@@ -30,7 +30,7 @@ import {
   TraceResult, TraceOp, traceScan, traceDecode, traceErrorText, traceOpAddress, traceOpId, traceOpSize,
   traceOpKind, traceOpAlign, TRACE_OP_BYTES, TRACE_LIVE_BYTES_PER_ID, TraceError,
 } from "../lib/trace";
-import { bootModuleCount, bootModuleStart, bootModuleBytes, bootModuleName, bootModuleNameLength } from "../boot/modules";
+import { bootModuleCount, bootModulesRefused, bootModuleStart, bootModuleBytes, bootModuleName, bootModuleNameLength } from "../boot/modules";
 import { allocFrames, freeFrames } from "../mm/phys/pmm";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
 import { heapPrintStats } from "../mm/core/heap/heap";
@@ -186,16 +186,23 @@ function baseNameLength(name: usize, length: u32): u32 {
 
 function report(name: usize, length: u32, stats: ReplayStats): void {
   const tlsf = MEASURING_TLSF;
-  benchReportNamed("trace.", name, length, tlsf ? ".tlsf_instr_per_op" : ".instr_per_op", stats.instructions, stats.ops, "instr/op");
-  benchReportNamed("trace.", name, length, tlsf ? ".tlsf_op_worst" : ".op_worst", stats.worst, 0, "instr");
-  benchReportNamed("trace.", name, length, tlsf ? ".tlsf_footprint_ratio" : ".footprint_ratio", stats.peakFootprint, stats.peakLive, "ratio");
-  if (!tlsf) benchReportNamed("trace.", name, length, ".peak_live", stats.peakLive, 0, "B");   // the same in both builds
-  benchReportNamed("trace.", name, length, tlsf ? ".tlsf_peak_footprint" : ".peak_footprint", stats.peakFootprint, 0, "B");
+  if (stats.ops == 0) { puts("# trace."); putBytes(name, length); puts(": no operations: the ratios are not applicable\n"); }
+  benchReportNamedRatio("trace.", name, length, tlsf ? ".tlsf_instr_per_op" : ".instr_per_op", stats.instructions, stats.ops, "instr/op");
+  benchReportNamed("trace.", name, length, tlsf ? ".tlsf_op_worst" : ".op_worst", stats.worst, "instr");
+  benchReportNamedRatio("trace.", name, length, tlsf ? ".tlsf_footprint_ratio" : ".footprint_ratio", stats.peakFootprint, stats.peakLive, "ratio");
+  if (!tlsf) benchReportNamed("trace.", name, length, ".peak_live", stats.peakLive, "B");   // the same in both builds
+  benchReportNamed("trace.", name, length, tlsf ? ".tlsf_peak_footprint" : ".peak_footprint", stats.peakFootprint, "B");
 }
 
 registerBench("trace", () => {
   const stats = changetype<ReplayStats>(memory.data(offsetof<ReplayStats>(), 8));
-  const count = bootModuleCount();
+  const count = bootModuleCount(), refused = bootModulesRefused();
+  if (refused != 0) {
+    // (each was named at boot; replaying the rest would report a run that is not the one asked for)
+    puts("replay: "); putDec(refused); puts(" module(s) refused at boot (see the boot log: outside RAM or out of reach): nothing replayed\n");
+    benchFail();
+    return;
+  }
   if (count == 0) { puts("replay: no trace given (boot with the trace as a multiboot module: make replay TRACE=file)\n"); return; }
   for (let i: u32 = 0; i < count; i++) {
     const full = bootModuleName(i), fullLength = bootModuleNameLength(i);

@@ -17,7 +17,10 @@
  *   check      writes every block's first and last bytes and checks them before it is freed or
  *              moved, and the contents a realloc keeps (a correctness check, for the tests)
  *
- * and prints one JSON object. The tables it needs are mapped directly (mmap), not allocated, so
+ * and prints one JSON object. An allocation or realloc the allocator refuses (out of memory, or
+ * a size it does not take) is counted ("failed", and "first_failure", the operation's index)
+ * and the replay goes on without that block: a comparison of allocators that fail differently
+ * still measures the others. The tables it needs are mapped directly (mmap), not allocated, so
  * they do not count in the footprint of the malloc being measured. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,10 +92,11 @@ static uintptr_t *blocks;    /* by id: the handle of the live block */
 static uint32_t *sizes;      /* by id: its size */
 static uint32_t *aligns;     /* by id: its alignment (for the TLSF's rounding) */
 
-static void out_of_memory(const Allocator *a, uint32_t i) {
-  fprintf(stderr, "compare: %s: out of memory at operation %u\n", a->name, i);
-  exit(3);
-}
+/* An allocation the allocator refused (out of memory, or a size it does not take): counted,
+ * and the replay goes on; the block is absent (a free of it is skipped, a realloc of it keeps
+ * the old block). The comparison of the other allocators is not affected. */
+static uint32_t failed_ops, first_failure;
+static void refused(uint32_t i) { if (failed_ops++ == 0) first_failure = i; }
 
 /* The measured loop: nothing but the operations. Not inlined, so callgrind can count it. */
 __attribute__((noinline)) void compare_replay(const Allocator *a, const Op *ops, uint32_t count) {
@@ -100,14 +104,13 @@ __attribute__((noinline)) void compare_replay(const Allocator *a, const Op *ops,
     const Op *op = &ops[i];
     if (op->kind == OP_ALLOC) {
       uintptr_t b = a->alloc(op->size, op->align);
-      if (b == 0) out_of_memory(a, i);
+      if (b == 0) refused(i);
       blocks[op->id] = b;
     } else if (op->kind == OP_FREE) {
-      a->free(blocks[op->id]);
+      if (blocks[op->id]) a->free(blocks[op->id]);
     } else {
-      uintptr_t b = a->realloc(blocks[op->id], op->size);
-      if (b == 0) out_of_memory(a, i);
-      blocks[op->id] = b;
+      uintptr_t b = blocks[op->id] ? a->realloc(blocks[op->id], op->size) : 0;
+      if (b == 0) refused(i); else blocks[op->id] = b;
     }
   }
 }
@@ -123,15 +126,19 @@ static double replay_footprint(const Allocator *a, const Op *ops, uint32_t count
   for (uint32_t i = 0; i < count; i++) {
     const Op *op = &ops[i];
     if (op->kind == OP_ALLOC) {
-      if ((blocks[op->id] = a->alloc(op->size, op->align)) == 0) out_of_memory(a, i);
-      memset((void *)a->user(blocks[op->id], op->align), 0x5A, op->size);   /* used, as a program would */
-      sizes[op->id] = op->size; live += op->size;
+      if ((blocks[op->id] = a->alloc(op->size, op->align)) == 0) { refused(i); sizes[op->id] = 0; }
+      else memset((void *)a->user(blocks[op->id], op->align), 0x5A, op->size);   /* used, as a program would */
+      if (blocks[op->id]) { sizes[op->id] = op->size; live += op->size; }
     } else if (op->kind == OP_FREE) {
-      a->free(blocks[op->id]); live -= sizes[op->id];
+      if (blocks[op->id]) { a->free(blocks[op->id]); live -= sizes[op->id]; }
     } else {
-      if ((blocks[op->id] = a->realloc(blocks[op->id], op->size)) == 0) out_of_memory(a, i);
-      memset((void *)blocks[op->id], 0x5A, op->size);
-      live += (double)op->size - sizes[op->id]; sizes[op->id] = op->size;
+      uintptr_t b = blocks[op->id] ? a->realloc(blocks[op->id], op->size) : 0;
+      if (b == 0) refused(i);
+      else {
+        blocks[op->id] = b;
+        memset((void *)b, 0x5A, op->size);
+        live += (double)op->size - sizes[op->id]; sizes[op->id] = op->size;
+      }
     }
     double now = a->held();
     if (now > peak) peak = now;
@@ -153,6 +160,7 @@ static uint32_t replay_check(const Allocator *a, const Op *ops, uint32_t count) 
   for (uint32_t i = 0; i < count; i++) {
     const Op *op = &ops[i];
     uint32_t id = op->id;
+    if (op->kind != OP_ALLOC && blocks[id] == 0) { if (op->kind == OP_REALLOC) refused(i); continue; }   /* its allocation was refused */
     if (op->kind != OP_ALLOC) {
       uint8_t *p = (uint8_t *)a->user(blocks[id], aligns[id]);
       if (p[0] != mark_of(id, sizes[id]) || p[sizes[id] - 1] != mark_of(id, sizes[id] + 1)) wrong++;
@@ -160,7 +168,7 @@ static uint32_t replay_check(const Allocator *a, const Op *ops, uint32_t count) 
     if (op->kind == OP_FREE) { a->free(blocks[id]); continue; }
     uint32_t old = op->kind == OP_REALLOC ? sizes[id] : 0;
     uintptr_t b = op->kind == OP_ALLOC ? a->alloc(op->size, op->align) : a->realloc(blocks[id], op->size);
-    if (b == 0) out_of_memory(a, i);
+    if (b == 0) { refused(i); if (op->kind == OP_ALLOC) blocks[id] = 0; continue; }
     uint32_t align = op->kind == OP_ALLOC ? op->align : 0;
     uint8_t *p = (uint8_t *)a->user(b, align);
     if (align > 1 && ((uintptr_t)p & (align - 1)) != 0) wrong++;
@@ -212,7 +220,7 @@ int main(int argc, char **argv) {
   /* blocks still live at the end of the trace are freed (not measured), then the allocator's own check */
   uint8_t *seen = map_table((size_t)max_id + 1);
   for (uint32_t i = 0; i < count; i++) seen[ops[i].id] = ops[i].kind != OP_FREE;
-  for (uint32_t id = 0; id <= max_id; id++) if (seen[id]) a->free(blocks[id]);
+  for (uint32_t id = 0; id <= max_id; id++) if (seen[id] && blocks[id]) a->free(blocks[id]);
   int end = a->end();
   printf("{\"allocator\":\"%s\",\"trace\":\"%s\",\"mode\":\"%s\",\"ops\":%u,\"peak_live\":%.0f", a->name, path, mode, count, peak_live);
   if (footprint >= 0) {
@@ -221,6 +229,8 @@ int main(int argc, char **argv) {
     printf("]");
   }
   if (!strcmp(mode, "check")) printf(",\"wrong\":%u", wrong);
+  printf(",\"failed\":%u", failed_ops);
+  if (failed_ops) printf(",\"first_failure\":%u", first_failure);
   printf(",\"end\":%d}\n", end);
   return end != 0 || wrong != 0 ? 4 : 0;
 }

@@ -3,6 +3,8 @@
 // and the boot ends with a failure, having replayed nothing.
 import { describe, it, expect, beforeAll } from "vitest";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { bootKernel, tail } from "../support/qemu-helpers";
 import { generateTrace } from "../../scripts/gentrace";
 
@@ -34,5 +36,24 @@ describe("trace replay (bench=trace, the trace as a module)", () => {
     expect(r.serial).toContain("nothing was replayed");
     expect(r.benches.filter((b) => b.name.startsWith("trace."))).toEqual([]);
     expect(r.panicText).toBeNull();
+  });
+
+  it("an empty trace has no ratio over zero: its records say not applicable (null)", async () => {
+    const file = `${DIR}/empty.trace`;
+    writeFileSync(file, "# no operations\n");
+    const r = await bootKernel("bench=trace", { modules: [file] });
+    expect(r.status, tail(r)).toBe("pass");
+    const value = (suffix: string) => r.benches.find((b) => b.name === `trace.empty.${suffix}`)?.value;
+    expect([value("instr_per_op"), value("footprint_ratio")]).toEqual([null, null]);
+    expect([value("peak_live"), value("op_worst")]).toEqual([0, 0]);
+    expect(r.serial).toContain("# trace.empty: no operations: the ratios are not applicable");
+  });
+});
+
+describe("make replay", () => {
+  it("names a trace file that does not exist, and fails", async () => {
+    const run = promisify(execFile);
+    const replay = run("node_modules/.bin/tsx", ["scripts/bench.ts", "--replay", "--trace", `${DIR}/no-such.trace`]);
+    await expect(replay).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining(`replay: no such trace file: ${DIR}/no-such.trace`) });
   });
 });

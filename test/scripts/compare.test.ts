@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { generateTrace, WORKLOADS } from "../../scripts/gentrace";
-import { ALLOCATORS, validate, countInstructions, addRatios, traceTable, Result } from "../../scripts/compare";
+import { ALLOCATORS, validate, countInstructions, addRatios, traceTable, traceName, measure, Result } from "../../scripts/compare";
 
 const run = promisify(execFile);
 const PROGRAMS = "build/compare";
@@ -50,6 +50,29 @@ describe("the comparison program", () => {
     await expect(run(join(PROGRAMS, "compare-main"), ["--allocator", "glibc", "--mode", "count", notLive])).rejects.toMatchObject({ code: 2 });
     expect(await validate(PROGRAMS, traceFile("good.trace", "a 0 16 64\nr 0 100\nf 0\n"))).toBeNull();
   });
+  it("an allocation one allocator refuses is counted for it, and the others are still compared", async () => {
+    // legal by the format (at most 1 GiB) but more than askern's heap takes and than the TLSF can grow to
+    const huge = traceFile("huge.trace", "a 0 16\na 1 1073741824\nr 0 32\nf 1\nf 0\n");
+    const results = await Promise.all(ALLOCATORS.filter((a) => a.program === "compare-main").map((a) => measure(PROGRAMS, a, huge, dir)));
+    const by = Object.fromEntries(results.map((r) => [r.allocator, r]));
+    expect([by["askern-heap"].failed, by["askern-heap"].firstFailure]).toEqual([1, 1]);
+    expect(by["askern-heap"].crashed).toBeUndefined();
+    expect(by["glibc"]).toMatchObject({ failed: 0, ops: 5 });
+    expect(by["tlsf"].crashed ?? `${by["tlsf"].failed} refused`).toMatch(/wasm trap|refused/);
+    addRatios(results);
+    expect(by["askern-heap"].instrVsBestPeer).toBeNull();   // an incomplete run has no ratio
+    expect(by["glibc"].instrVsBestPeer).toBe(1);
+    expect(traceTable(results, traceName(huge))).toMatch(/askern-heap .* 1 \(first: op 1\)/);
+  }, 60_000);
+  it("an empty trace gives no ratio over zero: not applicable", async () => {
+    const empty = traceFile("empty.trace", "# nothing\n");
+    const results = await Promise.all(ALLOCATORS.filter((a) => a.program === "compare-main").map((a) => measure(PROGRAMS, a, empty, dir)));
+    addRatios(results);
+    for (const r of results) {
+      expect([r.allocator, r.instrPerOp, r.footprintRatio, r.instrVsBestPeer]).toEqual([r.allocator, null, null, null]);
+    }
+    expect(traceTable(results, traceName(empty))).not.toMatch(/NaN|Infinity/);
+  }, 60_000);
   it("callgrind counts the same instructions twice, and only the replay's", async () => {
     const file = traceFile("count.trace", generateTrace("lifetimes", 3, 2000));
     const first = await countInstructions(PROGRAMS, "compare-main", "askern-kmalloc", file, dir);
@@ -62,7 +85,7 @@ describe("the comparison program", () => {
 
 describe("ratios to the best peer", () => {
   const result = (allocator: string, ours: boolean, instrPerOp: number, peakFootprint: number): Result => ({
-    trace: "t", allocator, ours, ops: 10, instructions: instrPerOp * 10, instrPerOp, peakLive: 100, peakFootprint,
+    trace: "t", allocator, ours, ops: 10, failed: 0, firstFailure: null, instructions: instrPerOp * 10, instrPerOp, peakLive: 100, peakFootprint,
     footprintRatio: peakFootprint / 100, footprintMeans: "", series: [],
   });
   it("divides by the lowest peer figure, each column on its own", () => {

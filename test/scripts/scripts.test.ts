@@ -112,5 +112,27 @@ describe("bench comparisons", () => {
     expect(report).toContain("met     <= 200: heap.alloc_free_pair = 150");
     expect(report).toContain("MISSED  <= 1.25: trace.q.footprint_ratio = 1.3");
     expect(report).toContain("MISSED  <= 1 (no more footprint than the TLSF): trace.q.footprint_vs_tlsf = 1.25");
+    expect(report).toContain("MISSED  <= 100: pmm.alloc_free_pair is absent");
+    expect(targetReport(records, true).join("\n")).not.toContain("is absent");   // a filtered run left it out
+  });
+  it("never computes a ratio over zero: an empty trace's ratios are not applicable, and never met", () => {
+    const records = [
+      { name: "trace.e.instr_per_op", unit: "instr/op", value: null },
+      { name: "trace.e.tlsf_instr_per_op", unit: "instr/op", value: null },
+      { name: "trace.e.footprint_ratio", unit: "ratio", value: null },
+      { name: "trace.e.peak_footprint", unit: "B", value: 0 },
+      { name: "trace.e.tlsf_peak_footprint", unit: "B", value: 0 },
+    ];
+    const c = comparisons(records);
+    expect(c).toEqual([
+      { name: "trace.e.instr_per_op_vs_tlsf", unit: "ratio", value: null },
+      { name: "trace.e.footprint_vs_tlsf", unit: "ratio", value: null },
+    ]);
+    const report = targetReport([...records, ...c], true);
+    expect(report).toEqual([
+      "MISSED  <= 1.25: trace.e.footprint_ratio is not applicable",
+      "MISSED  < 1 (fewer instructions than the TLSF): trace.e.instr_per_op_vs_tlsf is not applicable",
+      "MISSED  <= 1 (no more footprint than the TLSF): trace.e.footprint_vs_tlsf is not applicable",
+    ]);
   });
 });

@@ -20,12 +20,16 @@ const BASE = 0xc0000000;
 const LARGE_INDEX = 770;
 const pageArb = fc.integer({ min: 0, max: 4 * 1024 - 1 }).map((i) => (BASE + i * 4096) >>> 0);
 const flagsArb = fc.constantFrom(0, W, W | G, U, W | U, WT | CD, W | CD);
-type Op = { kind: "map"; virt: number; frame: number; flags: number } | { kind: "unmap" | "translate"; virt: number } | { kind: "protect"; virt: number; flags: number };
+// unmap, protect and translate mostly aim at a page that is mapped (`mapped`: the pick-th of
+// them), so that the flushes they owe are exercised, not only their refusals
+type Aim = { virt: number; mapped: boolean; pick: number };
+type Op = { kind: "map"; virt: number; frame: number; flags: number } | ({ kind: "unmap" | "translate" } & Aim) | ({ kind: "protect"; flags: number } & Aim);
+const mappedArb = fc.integer({ min: 0, max: 3 }).map((n) => n > 0);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("map" as const), virt: pageArb, frame: fc.integer({ min: 1, max: 0xfffff }), flags: flagsArb }),
-  fc.record({ kind: fc.constant("unmap" as const), virt: pageArb }),
-  fc.record({ kind: fc.constant("translate" as const), virt: pageArb }),
-  fc.record({ kind: fc.constant("protect" as const), virt: pageArb, flags: flagsArb }),
+  fc.record({ kind: fc.constant("unmap" as const), virt: pageArb, mapped: mappedArb, pick: fc.nat() }),
+  fc.record({ kind: fc.constant("translate" as const), virt: pageArb, mapped: mappedArb, pick: fc.nat() }),
+  fc.record({ kind: fc.constant("protect" as const), virt: pageArb, flags: flagsArb, mapped: mappedArb, pick: fc.nat() }),
 );
 const inLarge = (virt: number) => virt >>> 22 === LARGE_INDEX;
 
@@ -37,7 +41,8 @@ describe("page tables against a model", () => {
       flushed.length = 0;
       const model = new Map<number, { phys: number; flags: number }>();
       const tablesPresent = new Set<number>();
-      for (const op of ops) {
+      for (const drawn of ops) {
+        const op = drawn.kind !== "map" && drawn.mapped && model.size ? { ...drawn, virt: [...model.keys()][drawn.pick % model.size] } : drawn;
         const dir = op.virt >>> 22;
         if (op.kind === "map") {
           const phys = op.frame * 4096;
