@@ -81,7 +81,7 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
 	$(BUILD)/arch.o $(BUILD)/libc.o $(BUILD)/kernel.o
 
-.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs sweep report
+.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs sweep report mutate
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
@@ -238,6 +238,11 @@ compare: $(COMPARE_PROGRAMS) | deps-compare
 # make sweep: the PMM, VMM, heap and slab benchmarks at 16, 128, 1024 and 3584 MiB (-icount)
 sweep: $(ELF) | deps
 	$(Q)$(TSX) scripts/sweep.ts --kernel $(ELF) --out $(BUILD)/sweep.json
+
+# make mutate: the deliberate bugs of scripts/mutate.ts, one at a time, and the kill rate (a few
+# minutes; not part of make test). ONLY=name,prefix* picks some.
+mutate: | deps-test
+	$(Q)$(TSX) scripts/mutate.ts $(if $(ONLY),--only $(ONLY)) --out $(BUILD)/mutate.json
 
 # make report: build/report/index.html from make bench, make compare and make sweep (each run
 # first if its JSON is missing) and a physmap boot

@@ -6,7 +6,7 @@
 //   BENCH {"name":"log.filtered_call","unit":"instr/op","value":12.00}
 //
 // (a value of null means "not applicable": a ratio over zero)
-import { puts, putRatio, putDec, putSigned, putBytes, newline } from "../console/console";
+import { puts, putRatio, putDec, putBytes, newline } from "../console/console";
 import { NameMatch, nameListContains, nameEntryEnd, nameEntryMatch } from "../lib/names";
 import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName } from "../lib/registry";
 
@@ -37,11 +37,6 @@ export function benchReport(name: string, totalInstructions: u64, operations: u6
 /** Prints one record with an integer value (a maximum, a total). */
 export function benchReportValue(name: string, value: u64, unit: string): void {
   recordStart(); puts(name); recordValueStart(unit); putDec(value); recordEnd();
-}
-
-/** Prints one record with a signed integer value (a difference). */
-export function benchReportSigned(name: string, value: i64, unit: string): void {
-  recordStart(); puts(name); recordValueStart(unit); putSigned(value); recordEnd();
 }
 
 /** As benchReportValue, for a name with a number in it: `prefix` + decimal `number` + `suffix`. */

@@ -310,6 +310,9 @@ describe("allocation against the model", () => {
     expect(m.exports.free(frame)).toBe(0);
     expect(m.exports.free(frame)).toBe(4);
     expect(m.exports.freeRun(0x1ff000, 2)).toBe(3);
+    // a whole bitmap word of reserved frames (they read as used): the one-word fast path must refuse it too
+    expect(m.exports.freeRun(0x100000, 32)).toBe(3);
+    expect(m.exports.freeRun(0x1e0000, 32)).toBe(3);
     expect(m.exports.allocRun(0, 1, PHYS_LIMIT)).toBe(0);
     expect(m.exports.allocRun(4, 3, PHYS_LIMIT)).toBe(0);
     expect(m.exports.freeCount()).toBe(before + 1);
@@ -318,6 +321,7 @@ describe("allocation against the model", () => {
     expect(m.serial()).toContain("freeFrame(0x00100000): frame is reserved");
     expect(m.serial()).toContain(`freeFrame(0x${frame.toString(16).padStart(8, "0")}): frame is already free (double free)`);
     expect(m.serial()).toContain("freeFrames(0x001ff000, 2): frame is reserved");
+    expect(m.serial()).toContain("freeFrames(0x00100000, 32): frame is reserved");
     expect(m.serial()).toContain("allocFrames(4, 3, 0x100000000): impossible request");
     expect(m.exports.check()).toBe(0);
   });

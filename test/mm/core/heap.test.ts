@@ -278,6 +278,24 @@ describe("heap against a model", () => {
     expect(m.exports.check()).toBe(0);
     expect(m.exports.providerPagesOut()).toBe(0);   // the grown run went back whole
   });
+  it("realloc copies only the old block's bytes when it moves one (no over-read of its neighbour)", () => {
+    m.exports.reset(0, 2048, 0);
+    const a = m.exports.alloc(100, 0) >>> 0;
+    m.exports.fill(a, 0x11, 100);
+    // the right neighbour, full of a pattern that must not travel with a
+    let b = 0;
+    for (let i = 0; i < 2000 && b !== a + m.exports.size(a) + 4; i++) b = m.exports.alloc(1000, 0) >>> 0;
+    expect(b, "a block right after a").toBe(a + m.exports.size(a) + 4);
+    m.exports.fill(b, 0xb7, 1000);
+    const have = m.exports.size(a);
+    const moved = m.exports.realloc(a, 6000) >>> 0;
+    expect(moved).not.toBe(a);
+    const bytes = new Uint8Array(m.memory.buffer, moved, 6000);
+    expect(bytes.subarray(0, 100).every((x) => x === 0x11), "the old contents came along").toBe(true);
+    expect(bytes.subarray(have).filter((x) => x === 0xb7).length, "bytes of the neighbour copied past the old block's end").toBe(0);
+    expect(m.exports.check()).toBe(0);
+  });
+
   it("realloc moves a block it grows past 8 KiB to its own pages, and one shrunk to 8 KiB back into a span", () => {
     m.exports.reset(0, 2048, 0);
     const inSpan = (p: number) => (p & 0x1ffff) !== 32;   // a large block's payload sits 32 B into its chunk

@@ -1,0 +1,152 @@
+// `make mutate`: are the tests able to fail? Applies a list of named, deliberate bugs to the
+// allocators one at a time, rebuilds what they touch, runs the tests that should catch each,
+// and prints which were caught ("killed") and the kill rate. Not part of `make test` (a few
+// minutes); run it after changing an allocator or its tests.
+//
+//   mutate.ts [--only name,prefix*] [--seed N] [--out build/mutate.json]
+//
+// Every mutant is a literal replacement that must match exactly once in its file (so a change
+// to the code that moves the line is noticed: the run says the mutant no longer applies). The
+// file is restored after each mutant, whatever happens. The property tests run with one fixed
+// seed (--seed, default 1), so a run repeats.
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+export interface Mutant {
+  name: string;
+  file: string;
+  from: string;
+  to: string;
+  /** The test files that should catch it. */
+  tests: string[];
+  /** The kernel must be rebuilt (the tests boot it); otherwise the host modules only. */
+  kernel?: boolean;
+}
+
+const HEAP = "test/mm/core/heap.test.ts", SLAB = "test/mm/core/slab.test.ts", FRAMES = "test/mm/core/frames.test.ts";
+const VRANGE = "test/mm/core/vrange.test.ts", SUMMARY = "test/mm/core/summary.test.ts", BUDDY = "test/mm/core/buddy.test.ts";
+const BUMP = "test/mm/core/bump.test.ts", GUARD = "test/mm/core/guard-layout.test.ts", SEGFIT = "test/mm/core/seg-fit.test.ts";
+const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", FOUNDATION = "test/lib/foundation.test.ts";
+
+export const MUTANTS: Mutant[] = [
+  // the heap
+  { name: "heap.realloc_overread", file: "kernel/mm/core/heap/heap.ts", from: "memory.copy(moved, ptr, min<u32>(have, size));", to: "memory.copy(moved, ptr, size);", tests: [HEAP] },
+  { name: "heap.realloc_no_free", file: "kernel/mm/core/heap/heap.ts", from: "  memory.copy(moved, ptr, min<u32>(have, size));\n  heapFree(heap, ptr);", to: "  memory.copy(moved, ptr, min<u32>(have, size));", tests: [HEAP] },
+  { name: "heap.grow_in_place_ignores_size", file: "kernel/mm/core/heap/heap.ts", from: "if (!isFree(right) || have + blockSize(right) < need) return false;", to: "if (!isFree(right)) return false;", tests: [HEAP] },
+  { name: "heap.valid_bit_ignored", file: "kernel/mm/core/heap/block.ts", from: "  return (load<u32>(validWordAt(span, bit)) & validBit(bit)) != 0 &&", to: "  return true &&", tests: [HEAP] },
+  { name: "heap.span_of_wrong_mask", file: "kernel/mm/core/heap/block.ts", from: "@inline export function spanOf(address: usize): usize { return address & ~(<usize>SPAN_MASK); }", to: "@inline export function spanOf(address: usize): usize { return address & ~(<usize>SPAN_MASK >> 1); }", tests: [HEAP] },
+  // the slab caches
+  { name: "slab.free_fast_path_no_bounds", file: "kernel/mm/core/slab/cache.ts", from: "if (offset < cache.activeBytes && offset % cache.objectSize == 0 && object != free) {", to: "if (offset % cache.objectSize == 0 && object != free) {", tests: [SLAB] },
+  { name: "slab.wrong_cache_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (slabEntry(slab).cache != changetype<usize>(cache)) return refuseFree(cache, object, AllocError.WrongCache);\n", to: "", tests: [SLAB] },
+  { name: "slab.interior_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (!isObjectStart(cache, slab, object)) return refuseFree(cache, object, AllocError.Interior);\n", to: "", tests: [SLAB] },
+  { name: "slab.empty_slab_not_released", file: "kernel/mm/core/slab/cache.ts", from: "  if (inUse == 0) { unfileSlab(cache, slab); keepOrRelease(cache, slab); }\n  else if", to: "  if", tests: [SLAB] },
+  // the frame allocator and its summary trees
+  { name: "frames.word_free_skips_reserved_check", file: "kernel/mm/core/frame-runs.ts", from: "if (load<u32>(at) == FULL && load<u32>(at, 4) == 0) {", to: "if (load<u32>(at) == FULL) {", tests: [FRAMES] },
+  { name: "frames.run_free_skips_reserved", file: "kernel/mm/core/frame-runs.ts", from: "const reserved = reservedWord(pmm, w) & mask, notUsed = ~usedWord(pmm, w) & mask;", to: "const reserved: u32 = 0, notUsed = ~usedWord(pmm, w) & mask;", tests: [FRAMES] },
+  { name: "summary.find_from_off_by_one", file: "kernel/mm/core/summary.ts", from: "  let near = load<u32>(l2 + (k << 2)) & bitsFrom((j & 31) + 1);", to: "  let near = load<u32>(l2 + (k << 2)) & bitsFrom((j & 31) + 2);", tests: [SUMMARY, FRAMES] },
+  { name: "summary.find_before_includes_k", file: "kernel/mm/core/summary.ts", from: "    const far = tree.top & bitsBelow(k);", to: "    const far = tree.top & bitsBelow(k + 1);", tests: [SUMMARY, VRANGE] },
+  { name: "summary.clear_leaves_l2", file: "kernel/mm/core/summary.ts", from: "    store<u32>(at2, load<u32>(at2) & ~(1 << (j & 31)));\n  }\n}", to: "  }\n}", tests: [SUMMARY, FRAMES] },
+  // the range allocator and the class scheme
+  { name: "vrange.release_no_left_merge", file: "kernel/mm/core/vrange.ts", from: "    const left = startAtOrBelow(area, page - 1);", to: "    const left = NONE;", tests: [VRANGE] },
+  { name: "vrange.reserve_no_round", file: "kernel/mm/core/vrange.ts", from: "@inline function roundToClass(span: u32): u32 { return segRoundUp(span, SL_BITS); }", to: "@inline function roundToClass(span: u32): u32 { return span; }", tests: [VRANGE] },
+  { name: "segfit.class_off_by_one", file: "kernel/mm/core/seg-fit.ts", from: "  return ((high - 1) << slBits) +", to: "  return ((high - 2) << slBits) +", tests: [SEGFIT, HEAP, VRANGE] },
+  { name: "bits.bits_below_32", file: "kernel/lib/bits.ts", from: "return b >= 32 ? 0xFFFFFFFF : (<u32>1 << b) - 1;", to: "return (<u32>1 << b) - 1;", tests: [SEGFIT, SUMMARY] },
+  // the DMA buddy pools
+  { name: "buddy.double_free_accepted", file: "kernel/mm/core/buddy.ts", from: "    if ((m & FREE_MARK) != 0) error = AllocError.DoubleFree;\n    else if", to: "    if", tests: [BUDDY] },
+  { name: "buddy.no_merge", file: "kernel/mm/core/buddy.ts", from: "    if (mark(pool, buddy) != (FREE_MARK | <u8>order)) break;", to: "    break;", tests: [BUDDY] },
+  { name: "buddy.size_limit", file: "kernel/mm/core/buddy.ts", from: "  if (size == 0 || size > (1 << MAX_ORDER)) return 0;", to: "  if (size == 0) return 0;", tests: [BUDDY] },
+  // the bump arena
+  { name: "bump.no_limit", file: "kernel/mm/core/bump.ts", from: "  if (end > arena.limit || end < start) return bumpRefuse(arena, size, align);", to: "  if (end < start) return bumpRefuse(arena, size, align);", tests: [BUMP] },
+  { name: "bump.release_any_mark", file: "kernel/mm/core/bump.ts", from: "  if (mark - arena.base > arena.top - arena.base) { bumpRefuseRelease(arena, mark); return; }", to: "", tests: [BUMP] },
+  // the guard layout
+  { name: "guard.pattern_check_skips_tail", file: "kernel/mm/core/guard-layout.ts", from: "  while (at < to) { if (<u32>load<u8>(at) != guardPatternByte(at)) return at; at++; }", to: "", tests: [GUARD] },
+  { name: "guard.ring_no_wrap", file: "kernel/mm/core/guard-layout.ts", from: "  let slot = ring.oldest + ring.count;\n  if (slot >= ring.capacity) slot -= ring.capacity;", to: "  let slot = ring.oldest + ring.count;", tests: [GUARD] },
+  // page tables
+  { name: "paging.unmap_no_flush", file: "kernel/mm/virt/paging.ts", from: "  store<u32>(foundPte, 0);\n  invlpg(virt);", to: "  store<u32>(foundPte, 0);", tests: [PAGING] },
+  { name: "paging.protect_no_flush", file: "kernel/mm/virt/paging.ts", from: "| flags | PAGE_PRESENT);\n  invlpg(virt);", to: "| flags | PAGE_PRESENT);", tests: [PAGING] },
+  // the trace decoder and the command line
+  { name: "trace.size_limit", file: "kernel/lib/trace.ts", from: "if (<u64>size > TRACE_MAX_SIZE) return fail(result, TraceError.SizeTooLarge, start, sizeAt);", to: "", tests: [TRACE] },
+  { name: "cmdline.bad_value_applied", file: "kernel/boot/cmdline.ts", from: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      else { out.bench = 1;", to: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      { out.bench = 1;", tests: [FOUNDATION] },
+  { name: "cmdline.repeat_silent", file: "kernel/boot/cmdline.ts", from: "  if ((out.seen & option) != 0) addProblem(out, ProblemKind.Repeated, start, length);", to: "", tests: [FOUNDATION] },
+  { name: "names.pattern_is_exact", file: "kernel/lib/names.ts", from: "  if (bytesEqual(entry, length, name)) return NameMatch.Exact;", to: "  if (bytesEqual(entry, length, name)) return NameMatch.Pattern;", tests: [FOUNDATION] },
+];
+
+function option(name: string, fallback = ""): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+function selected(name: string, only: string): boolean {
+  if (!only) return true;
+  return only.split(",").some((p) => (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : name === p));
+}
+
+/** The host modules the test files load (loadHostModule("x") -> build/host/x.wasm): all a host mutant needs rebuilt. */
+function hostModules(tests: string[]): string[] {
+  const names = tests.flatMap((t) => [...readFileSync(t, "utf8").matchAll(/loadHostModule\("([\w-]+)"/g)].map((x) => x[1]));
+  return [...new Set(names)].map((n) => `build/host/${n}.wasm`);
+}
+
+type Outcome = "killed" | "survived" | "no longer applies" | "build failed";
+
+// The file under mutation and its text, put back if the run is interrupted (Ctrl-C, a kill).
+let pending: { file: string; text: string } | null = null;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => { if (pending) writeFileSync(pending.file, pending.text); process.exit(130); });
+}
+
+async function tryMutant(m: Mutant, seed: string): Promise<Outcome> {
+  const original = readFileSync(m.file, "utf8");
+  const at = original.indexOf(m.from);
+  if (at < 0 || original.indexOf(m.from, at + 1) >= 0) return "no longer applies";
+  pending = { file: m.file, text: original };
+  writeFileSync(m.file, original.slice(0, at) + m.to + original.slice(at + m.from.length));
+  try {
+    try {
+      await run("make", ["-s", ...(m.kernel ? ["kernel"] : []), ...hostModules(m.tests)], { maxBuffer: 1 << 26 });
+    } catch {
+      return "build failed";   // a mutant asc rejects is caught by the compiler: counted apart
+    }
+    try {
+      await run("node_modules/.bin/vitest", ["run", ...m.tests], { env: { ...process.env, ASKERN_SEED: seed, ASKERN_PREBUILT: "1" }, maxBuffer: 1 << 26 });
+      return "survived";
+    } catch {
+      return "killed";
+    }
+  } finally {
+    writeFileSync(m.file, original);
+    pending = null;
+  }
+}
+
+async function main(): Promise<void> {
+  const only = option("--only"), seed = option("--seed", "1"), out = option("--out", "build/mutate.json");
+  const mutants = MUTANTS.filter((m) => selected(m.name, only));
+  console.log(`mutate: ${mutants.length} mutants, one at a time; property tests with seed ${seed}`);
+  const results: Array<{ name: string; outcome: Outcome; seconds: number }> = [];
+  try {
+    for (const m of mutants) {
+      const start = Date.now();
+      const outcome = await tryMutant(m, seed);
+      const seconds = Math.round((Date.now() - start) / 100) / 10;
+      results.push({ name: m.name, outcome, seconds });
+      console.log(`  ${outcome.padEnd(17)} ${m.name} (${m.tests.map((t) => t.replace(/^.*\//, "")).join(", ")}; ${seconds} s)`);
+    }
+  } finally {
+    await run("make", ["-s", "host-wasm", "kernel"], { maxBuffer: 1 << 26 }).catch(() => undefined);   // the unmutated builds back
+  }
+  const counted = results.filter((r) => r.outcome === "killed" || r.outcome === "survived");
+  const killed = counted.filter((r) => r.outcome === "killed").length;
+  const stale = results.filter((r) => r.outcome === "no longer applies").map((r) => r.name);
+  console.log(`mutate: ${killed} of ${counted.length} killed (${counted.length ? Math.round((killed / counted.length) * 100) : 0}%)` +
+    (results.length > counted.length ? `; ${results.length - counted.length} not counted (build failed or no longer applies)` : ""));
+  for (const r of results.filter((x) => x.outcome === "survived")) console.log(`mutate: SURVIVED ${r.name}: no test caught it`);
+  if (stale.length) console.log(`mutate: update scripts/mutate.ts, these no longer apply: ${stale.join(", ")}`);
+  writeFileSync(out, JSON.stringify({ seed, results }, null, 2) + "\n");
+  if (stale.length) process.exitCode = 1;
+}
+
+if (process.argv[1]?.endsWith("mutate.ts")) await main();
