@@ -70,16 +70,27 @@ __attribute__((noinline)) void Z_archZ_panicHook(arch_t *a) { (void)a; __asm__ v
 
 /* Where a debugger finds the kernel's allocators by name (scripts/gdb/askern.py):
  *   +0 magic "ROOT"  +4 the PMM's state  +8 the kernel heap  +12 the kernel slab arena */
-volatile struct { u32 magic, pmm, heap, arena; } askern_debug_roots;
-void Z_archZ_setDebugRoots(arch_t *a, u32 pmm, u32 heap, u32 arena) {
+volatile struct { u32 magic, pmm, heap, arena, threads; } askern_debug_roots;
+void Z_archZ_setDebugRoots(arch_t *a, u32 pmm, u32 heap, u32 arena, u32 threads) {
   (void)a;
   askern_debug_roots.pmm = pmm;
   askern_debug_roots.heap = heap;
   askern_debug_roots.arena = arena;
+  askern_debug_roots.threads = threads;
   askern_debug_roots.magic = 0x544F4F52;   /* "ROOT" */
 }
 
 /* The round trip through the full interrupt path (stub, dispatcher, empty handler, iret). */
+/* Kernel threads (boot/switch.asm): the stack switch, where a new thread starts, and the
+ * interrupt flag saved and restored around short sections. */
+extern void switch_context(u32 *save_sp, u32 new_sp);
+extern void thread_start(void);
+void Z_archZ_switchContext(arch_t *a, u32 save_slot, u32 new_sp) { (void)a; switch_context((u32 *)(uintptr_t)save_slot, new_sp); }
+u32 Z_archZ_threadStartAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)thread_start; }
+void Z_archZ_cpuRelax(arch_t *a) { (void)a; __asm__ volatile("pause" ::: "memory"); }
+u32 Z_archZ_saveFlagsAndCli(arch_t *a) { (void)a; u32 f; __asm__ volatile("pushfl; popl %0; cli" : "=r"(f) : : "memory"); return f; }
+void Z_archZ_restoreFlags(arch_t *a, u32 f) { (void)a; __asm__ volatile("pushl %0; popfl" : : "r"(f) : "memory", "cc"); }
+
 void Z_archZ_softInterruptBench(arch_t *a) { (void)a; __asm__ volatile("int $0x81" ::: "memory"); }
 
 /* A divide error raised by the CPU itself (#DE, vector 0), for the panic-path self-test.

@@ -98,6 +98,13 @@ __attribute__((noreturn)) void kernel_entry(uint32_t multiboot_info_phys) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
+/* From thread_start (boot/switch.asm), on a new kernel thread's own stack: runs its entry and
+ * exits it (kernel/sched/thread.ts); never returns. */
+__attribute__((noreturn)) void thread_start_c(void) {
+  Z_kernelZ_threadStart(&kernel_instance);
+  for (;;) __asm__ volatile("cli; hlt");
+}
+
 /* From isr_common (boot/interrupts.asm) with a pointer to the saved frame. */
 void isr_dispatch_c(uint32_t frame) { Z_kernelZ_isrDispatch(&kernel_instance, frame); }
 

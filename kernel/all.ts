@@ -14,6 +14,7 @@ import "./selftest/slab";
 import "./selftest/dma";
 import "./selftest/arena";
 import "./selftest/guard";
+import "./selftest/sched";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";
@@ -23,4 +24,5 @@ import "./bench/arena";
 import "./bench/guard";
 import "./bench/dma";
 import "./bench/replay";
+import "./bench/sched";
 

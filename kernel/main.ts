@@ -5,7 +5,7 @@
 // and benchmark) or, in a release build (make RELEASE=1), this file alone.
 import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol, setDebugRoots } from "./arch/x86";
 import { gdtInit } from "./arch/gdt";
-import { idtInit, setInterruptHandler } from "./arch/idt";
+import { idtInit, setInterruptHandler, setInterruptExitHook } from "./arch/idt";
 import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
 import { pitInit, pitTick, pitTicks } from "./arch/pit";
 import { qemuExit, ExitCode, haltForever } from "./arch/qemu";
@@ -35,10 +35,12 @@ import { slabPrintInfo } from "./mm/debug/slabinfo";
 import { slabDebugSelect } from "./mm/core/slab/debug";
 import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
+import { schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint } from "./sched/scheduler";
 import { loaderRangeUsable } from "./boot/loader-data";
 import { LOW_MEMORY_END, linearVirt } from "./mm/layout";
 
 export { isrDispatch } from "./arch/idt";
+export { threadStart } from "./sched/scheduler";   // a new thread's first code (boot/runtime.c)
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
 export { reportBegin, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)
 
@@ -52,6 +54,7 @@ const options = changetype<BootOptions>(memory.data(BOOT_OPTIONS_BYTES, 8));
 function onTimer(frame: InterruptFrame): void {
   pitTick();
   watchdogTick(pitTicks());
+  schedTimerTick();
 }
 
 function reportOptionProblems(): void {
@@ -109,6 +112,7 @@ function loaderString(info: MultibootInfo, phys: u32, what: string, limit: u32):
  * docs/debugging.md) and the guard allocator's counters.
  */
 function printAllocatorSummary(): void {
+  threadsPrint();
   pmmPrintTotals();
   heapPrintStats(kernelHeapInstance(), "kernel heap");
   slabPrintInfo(kernelSlabRegions());
@@ -169,7 +173,9 @@ export function kmain(multibootInfoPhys: u32): void {
       else { puts("one allocation in "); putDec(options.kfenceInterval); puts(" through the guard allocator (kfence)\n"); }
     }
   }
-  setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabRegions()));
+  schedInit();   // the boot flow becomes thread 'main'; threads preempt at the end of each IRQ
+  setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabRegions()), threadListAddress());
+  setInterruptExitHook(schedPreempt);
 
   sti();
 

@@ -101,5 +101,19 @@ export function isrDispatch(framePtr: usize): void {
   const reached = unwind.current;
   if (reached > unwind.high) unwind.high = reached;
   unwind.current = saved;
-  if (isIrq) picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
+  if (isIrq) {
+    picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
+    // (after the EOI: the hook may switch to another thread, which must get its interrupts)
+    if (exitHook != 0) changetype<InterruptExitHook>(exitHook)();
+  }
 }
+
+/** Called after every IRQ is acknowledged, interrupts still off (the scheduler's preemption point). */
+export type InterruptExitHook = () => void;
+let exitHook: usize = 0;
+
+/**
+ * Installs `hook` to run at the end of every IRQ, after its EOI, with interrupts off; it may
+ * switch threads (the interrupted one resumes here later and returns through iret). Boot only.
+ */
+export function setInterruptExitHook(hook: InterruptExitHook): void { exitHook = changetype<usize>(hook); }

@@ -35,8 +35,24 @@
 @external("arch", "captureRegisters") export declare function captureRegisters(out: usize): void;
 /** Does nothing: the debugger's breakpoint on panic (.gdbinit breaks on Z_archZ_panicHook). */
 @external("arch", "panicHook") export declare function panicHook(): void;
-/** Records where the PMM's state, the kernel heap and the kernel slab arena are, for the gdb commands. */
-@external("arch", "setDebugRoots") export declare function setDebugRoots(pmm: usize, heap: usize, arena: usize): void;
+/**
+ * Records where the PMM's state, the kernel heap, the kernel slab regions and the list of
+ * threads (a word holding its first record) are, for the gdb commands.
+ */
+@external("arch", "setDebugRoots") export declare function setDebugRoots(pmm: usize, heap: usize, arena: usize, threads: usize): void;
+/** Kernel threads: saves the callee-saved registers and ESP at `saveSlot`, loads `newSp` (boot/switch.asm). */
+@external("arch", "switchContext") export declare function switchContext(saveSlot: usize, newSp: u32): void;
+/** Where a new thread's first switch returns to (boot/switch.asm's thread_start). */
+@external("arch", "threadStartAddress") export declare function threadStartAddress(): u32;
+/**
+ * `pause`, and a compiler barrier: in a loop that waits for memory an interrupt handler or another
+ * thread changes (the PIT's tick count, a flag), it makes the compiled code read it again.
+ */
+@external("arch", "cpuRelax") export declare function cpuRelax(): void;
+/** EFLAGS, then interrupts off: pass the result to restoreFlags. */
+@external("arch", "saveFlagsAndCli") export declare function saveFlagsAndCli(): u32;
+/** Restores EFLAGS (and so the interrupt flag) saved by saveFlagsAndCli. */
+@external("arch", "restoreFlags") export declare function restoreFlags(flags: u32): void;
 /** `int 0x81`: one round trip through the interrupt path (benchmark). */
 @external("arch", "softInterruptBench") export declare function softInterruptBench(): void;
 /** A native `div`: divisor 0 raises the CPU's #DE (self-test of the exception path). */

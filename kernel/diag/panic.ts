@@ -37,6 +37,20 @@ export function panicBegin(what: string): void {
   puts("\n*** KERNEL PANIC: ");
   puts(what);
   newline();
+  if (threadName != 0) { puts("in thread '"); puts(changetype<string>(threadName)); puts("', stack "); putHex(stackLow); puts("-"); putHex(stackHigh); newline(); }
+}
+
+// The running thread, as the scheduler last said (kernel/sched/scheduler.ts): a panic names it,
+// and a double fault with ESP just above its stack's low end is that thread's stack overflow.
+let threadName: usize = 0;
+let stackLow: usize = 0, stackHigh: usize = 0;
+
+/**
+ * The scheduler tells the panic code which thread runs now: its name and stack [low, high).
+ * Any context, interrupts off (on every switch).
+ */
+@inline export function panicSetThread(name: string, low: usize, high: usize): void {
+  threadName = changetype<usize>(name); stackLow = low; stackHigh = high;
 }
 
 function finish(): void {
@@ -119,7 +133,10 @@ export function onDoubleFault(): void {
   const guard = linkerAddress(LinkerSymbol.BootStackGuard);
   const bottom = linkerAddress(LinkerSymbol.BootStackBottom);
   const cr2 = <usize>readCr2();
-  const overflow = (savedEsp >= guard && savedEsp < bottom + 512) || (cr2 >= guard && cr2 < bottom);
+  const bootOverflow = (savedEsp >= guard && savedEsp < bottom + 512) || (cr2 >= guard && cr2 < bottom);
+  // a thread's stack: its guard page is the unmapped page just below stackLow
+  const threadOverflow = threadName != 0 && ((savedEsp >= stackLow - 4096 && savedEsp < stackLow + 512) || (cr2 >= stackLow - 4096 && cr2 < stackLow));
+  const overflow = bootOverflow || threadOverflow;
   panicBegin(overflow ? "double fault: kernel stack overflow" : "double fault");
   puts("vector 8 (#DF double fault) handled by its own task; state at the fault:\n");
   putRegister("eax", load<u32>(mainTss + TSS_EAX)); putRegister("ebx", load<u32>(mainTss + TSS_EBX));
@@ -129,7 +146,10 @@ export function onDoubleFault(): void {
   putRegister("eip", load<u32>(mainTss + TSS_EIP)); putRegister("cs", load<u32>(mainTss + TSS_CS));
   putRegister("ss", load<u32>(mainTss + TSS_SS)); putRegister("eflags", load<u32>(mainTss + TSS_EFLAGS)); newline();
   putControlRegisters();
-  if (overflow) {
+  if (threadOverflow) {
+    puts("stack overflow in thread '"); puts(changetype<string>(threadName)); puts("': stack "); putHex(stackLow); puts("-"); putHex(stackHigh);
+    puts(", guard page "); putHex(stackLow - 4096); puts(", cr2 "); putHex(cr2); newline();
+  } else if (overflow) {
     puts("stack: boot stack "); putHex(bottom); puts("-"); putHex(linkerAddress(LinkerSymbol.BootStackTop));
     puts(", guard page "); putHex(guard); puts(", cr2 "); putHex(cr2); newline();
   }

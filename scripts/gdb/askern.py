@@ -4,9 +4,11 @@
 #   askern-pmm        the PMM's totals             (kernel: pmmPrintTotals, kernel/mm/phys/pmm.ts)
 #   askern-heap       the kernel heap's statistics (kernel: heapPrintStats, kernel/mm/core/heap/heap.ts)
 #   askern-slabinfo   the kmalloc class caches     (kernel: slabPrintInfo, kernel/mm/debug/slabinfo.ts)
+#   askern-threads    the kernel threads            (kernel: threadsPrint, kernel/sched/scheduler.ts)
 #
 # The kernel records where its allocators are in the C symbol `askern_debug_roots`
-# (boot/arch.c): magic "ROOT", then the PMM's state, the kernel heap, the kernel slab regions. The
+# (boot/arch.c): magic "ROOT", then the PMM's state, the kernel heap, the kernel slab regions and
+# the word holding the first thread record. The
 # field offsets below are those of the AssemblyScript classes (4 bytes a field on i386, in source
 # order); test/scripts/gdb.qemu.test.ts compares these commands' output with the kernel's own.
 # Loaded by `make debug` (.gdbinit). Written for gdb's Python API; reads memory only.
@@ -27,6 +29,9 @@ CACHE_NAME, CACHE_REQUESTED, CACHE_OBJECT_SIZE, CACHE_LINK, CACHE_SLAB_PAGES, CA
 CACHE_FREELIST, CACHE_ACTIVE, CACHE_PARTIAL, CACHE_FULL, CACHE_SLAB_COUNT, CACHE_NEXT = 36, 48, 52, 56, 72, 76
 # SlabEntry, a slab table entry (kernel/mm/core/slab/regions.ts)
 SLAB_INUSE, SLAB_NEXT = 12, 16
+# Thread (kernel/sched/thread.ts)
+THREAD_ID, THREAD_STATE, THREAD_NAME, THREAD_STACK_LOW, THREAD_STACK_HIGH, THREAD_ALL_NEXT = 4, 8, 12, 24, 28, 48
+THREAD_STATES = {1: "running", 2: "ready", 3: "blocked", 4: "sleeping", 5: "dead"}
 PAGE = 4096
 
 
@@ -45,6 +50,19 @@ def roots():
     if u32(address) != ROOT_MAGIC:
         raise gdb.GdbError("askern: the kernel has not recorded its allocators yet (stop after kmallocInit)")
     return u32(address + 4), u32(address + 8), u32(address + 12)
+
+
+def threads_lines():
+    address = int(gdb.parse_and_eval("(unsigned)&askern_debug_roots"))
+    if u32(address) != ROOT_MAGIC or u32(address + 16) == 0:
+        raise gdb.GdbError("askern: the kernel has not started its scheduler yet (stop after schedInit)")
+    lines, thread, steps = [], u32(u32(address + 16)), 0
+    while thread != 0 and steps < 1 << 16:
+        lines.append("# threads: %d %s %s stack 0x%08x-0x%08x" % (
+            u32(thread + THREAD_ID), as_string(u32(thread + THREAD_NAME)), THREAD_STATES.get(u32(thread + THREAD_STATE), "?"),
+            u32(thread + THREAD_STACK_LOW), u32(thread + THREAD_STACK_HIGH)))
+        thread, steps = u32(thread + THREAD_ALL_NEXT), steps + 1
+    return lines
 
 
 def ratio(numerator, denominator):
@@ -125,3 +143,4 @@ class AskernCommand(gdb.Command):
 AskernCommand("askern-pmm", "The PMM's totals: frames, free (low), reserved, usable.", pmm_lines)
 AskernCommand("askern-heap", "The kernel heap's statistics (live, peak, held, spans, cache, errors).", heap_lines)
 AskernCommand("askern-slabinfo", "The slabinfo table of the kmalloc class caches.", slabinfo_lines)
+AskernCommand("askern-threads", "The kernel threads: id, name, state, stack range.", threads_lines)

@@ -29,12 +29,12 @@ async function compare(cmdline: string): Promise<{ fromGdb: string[]; fromKernel
     const gdb = spawnSync("gdb", ["-q", "-nx", "-batch",
       "-ex", "source scripts/gdb/askern.py", "-ex", `target remote 127.0.0.1:${port}`,
       "-ex", "break w2c_kernel_mm_debug_slabinfo_slabPrintInfo", "-ex", "continue",
-      "-ex", "askern-pmm", "-ex", "askern-heap", "-ex", "askern-slabinfo", "-ex", "continue", KERNEL],
+      "-ex", "askern-threads", "-ex", "askern-pmm", "-ex", "askern-heap", "-ex", "askern-slabinfo", "-ex", "continue", KERNEL],
     { encoding: "utf8", timeout: 240_000 });
     const out = gdb.stdout + gdb.stderr;
     await exited;
     expect(out).toContain("Breakpoint 1, w2c_kernel_mm_debug_slabinfo_slabPrintInfo");
-    const summary = (text: string) => text.split(/\r?\n/).filter((l) => /^# (pmm|kernel heap|slabinfo):/.test(l));
+    const summary = (text: string) => text.split(/\r?\n/).filter((l) => /^# (threads|pmm|kernel heap|slabinfo):/.test(l));
     return { fromGdb: summary(out), fromKernel: summary(readFileSync(serialFile, "utf8")) };
   } finally {
     qemu.kill("SIGKILL");
@@ -42,9 +42,10 @@ async function compare(cmdline: string): Promise<{ fromGdb: string[]; fromKernel
 }
 
 describe("gdb commands on a halted kernel", () => {
-  it("askern-pmm, askern-heap and askern-slabinfo print what the kernel prints after test=all", async () => {
+  it("askern-threads, askern-pmm, askern-heap and askern-slabinfo print what the kernel prints after test=all", async () => {
     const { fromGdb, fromKernel } = await compare(`test=all seed=${seed}`);
-    expect(fromGdb.length).toBe(15);   // pmm, two heap lines, the header, 10 classes, the regions
+    expect(fromGdb.length).toBe(17);   // two threads (idle, main), pmm, two heap lines, the header, 10 classes, the regions
+    expect(fromGdb.slice(0, 2).map((l) => l.replace(/ stack .*/, ""))).toEqual(["# threads: 1 idle ready", "# threads: 0 main running"]);
     expect(fromGdb).toEqual(fromKernel);
   }, 300_000);
   it("askern-slabinfo counts live objects in full, partial and active slabs as the kernel does", async () => {

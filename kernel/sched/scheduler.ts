@@ -1,0 +1,310 @@
+// Kernel threads and a preemptive round-robin scheduler on one CPU. See docs/threads.md.
+//
+//   threadCreate(name, entry, arg)   a thread with a stack of its own, ready to run
+//   threadYield()                    to the back of the run queue
+//   threadSleep(ms)                  off the CPU for at least ms (PIT ticks, rounded up)
+//   threadExit()                     ends the running thread (returning from entry does too)
+//   threadJoin(t)                    waits for t to end, then gives back its stack and record
+//
+// The boot flow becomes thread 0, "main", on the boot stack; an idle thread runs when nothing
+// else can. The run queue is FIFO. The PIT's tick (schedTimerTick) wakes sleepers and ends a
+// running thread's slice; at the end of that interrupt (schedPreempt, the IRQ exit hook) a
+// thread whose slice is over goes to the back of the queue, unless preemption is off
+// (preemptDisable). Everything that touches the queues runs with interrupts off: they are
+// shared with the timer interrupt.
+//
+// A thread's stack: STACK_BYTES from the range allocator, every page committed when the thread
+// is created (a stack must never need a lazy fault: the fault would run on it), with the
+// unmapped page below it as its guard (the range allocator never maps the page below a range:
+// it is free space or the previous range's own guard). An overflow double-faults onto the
+// double-fault task, which names the thread (diag/panic.ts).
+import { switchContext, threadStartAddress, saveFlagsAndCli, restoreFlags, waitForInterrupt, linkerAddress, LinkerSymbol } from "../arch/x86";
+import { pitTicks, pitHz } from "../arch/pit";
+import { panic, panicSetThread } from "../diag/panic";
+import { LogLevel, logBegin } from "../console/log";
+import { puts, putDec, putHex, newline } from "../console/console";
+import { kzalloc, kfree } from "../mm/alloc/kmalloc";
+import { reserveRange, releaseRange, RANGE_WRITABLE } from "../mm/virt/vmm";
+import { pmmFreeFrames } from "../mm/phys/pmm";
+import { guardHeldFrames } from "../mm/alloc/guard";
+import { Thread, ThreadState, ThreadEntry, ThreadQueue, threadAt, queuePush, queuePop, threadStateName } from "./thread";
+
+/** Each thread's stack. */
+export const STACK_BYTES: u32 = 16 << 10;
+const PAGE: u32 = 4096;
+/** A running thread's time slice, in PIT ticks. */
+const SLICE_TICKS: u32 = 2;
+
+const runQueue = changetype<ThreadQueue>(memory.data(offsetof<ThreadQueue>(), 4));
+let current: Thread = changetype<Thread>(0);
+let idle: Thread = changetype<Thread>(0);
+let bootThread: Thread = changetype<Thread>(0);
+let sleepers: usize = 0;         // sleeping threads, linked through next
+// every live thread, linked through allNext: its first record, in a word gdb can find (askern-threads)
+const allThreadsCell = memory.data(4, 4);
+let nextId: u32 = 1;
+let sliceLeft: u32 = SLICE_TICKS;
+let needResched = false;
+let preemptCount: u32 = 0;
+let switches: u64 = 0;
+let bootFrames: u32 = 0;
+
+/** Frames schedInit took (the idle thread's stack and page table, the records' slab), less any the guard allocator counts. */
+export function schedBootFrames(): u32 { return bootFrames; }
+
+/** The running thread (the boot thread before schedInit has made any other). Any context. */
+@inline export function currentThread(): Thread { return current; }
+/** Whether schedInit has run. */
+export function schedReady(): bool { return changetype<usize>(current) != 0; }
+/** Context switches so far. */
+export function schedSwitches(): u64 { return switches; }
+
+/**
+ * Makes the boot flow thread 0 ("main", on the boot stack) and starts the idle thread. Call once,
+ * after kmalloc and the VMM, before any other thread function. Boot only.
+ */
+export function schedInit(): void {
+  const freeBefore = pmmFreeFrames(), guardBefore = guardHeldFrames();
+  // (the boot and idle threads live for ever: their records are static, not kmalloc'd)
+  const main = changetype<Thread>(memory.data(offsetof<Thread>(), 8));
+  main.id = 0;
+  main.name = changetype<usize>("main");
+  main.state = ThreadState.Running;
+  main.stackLow = linkerAddress(LinkerSymbol.BootStackBottom);
+  main.stackHigh = linkerAddress(LinkerSymbol.BootStackTop);
+  main.allNext = 0;
+  store<usize>(allThreadsCell, changetype<usize>(main));
+  bootThread = main;
+  current = main;
+  panicSetThread("main", main.stackLow, main.stackHigh);
+  const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0);
+  if (made == null) panic("sched: no memory for the idle thread's stack");
+  idle = made!;
+  // the idle thread runs only when nothing else can: off the run queue
+  const flags = saveFlagsAndCli();
+  removeFromRunQueue(idle);
+  restoreFlags(flags);
+  // (with kmalloc=guard the records are guard objects, which the guard allocator counts itself)
+  bootFrames = freeBefore - pmmFreeFrames() - (guardHeldFrames() - guardBefore);
+}
+
+function idleLoop(arg: usize): void {
+  while (true) waitForInterrupt();   // sti; hlt: the next tick's schedPreempt switches away when work arrives
+}
+
+/**
+ * A new thread that will run `entry(arg)`, ready to run (it starts at the back of the run
+ * queue), or null when no memory is left for its record or its stack (reported). `name` must be
+ * a literal. Thread context (it commits the stack's pages); may sleep in the VMM later.
+ */
+export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thread | null {
+  const record = kzalloc(offsetof<Thread>());
+  if (record == 0) return reportNoMemory(name);
+  const t = threadSetup(record, name, entry, arg);
+  if (t == null) kfree(record);
+  return t;
+}
+
+/** threadCreate on the zeroed record at `record`; null (reported) when no stack could be had. */
+function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize): Thread | null {
+  const stack = reserveRange(STACK_BYTES, RANGE_WRITABLE, "thread stack");
+  if (stack == 0) return reportNoMemory(name);
+  for (let page = stack + STACK_BYTES - PAGE; page >= stack; page -= PAGE) store<u32>(page, 0);   // commit now
+  const t = changetype<Thread>(record);
+  t.stackLow = stack;
+  t.stackHigh = stack + STACK_BYTES;
+  // The first switch to it pops four zeroed registers and returns into thread_start.
+  const sp = t.stackHigh - 20;
+  store<u32>(sp, 0); store<u32>(sp, 0, 4); store<u32>(sp, 0, 8); store<u32>(sp, 0, 12);
+  store<u32>(sp, threadStartAddress(), 16);
+  t.savedSp = <u32>sp;
+  t.id = nextId++;
+  t.name = changetype<usize>(name);
+  t.entry = changetype<usize>(entry);
+  t.arg = arg;
+  const flags = saveFlagsAndCli();
+  t.allNext = load<usize>(allThreadsCell);
+  store<usize>(allThreadsCell, record);
+  t.state = ThreadState.Ready;
+  queuePush(runQueue, t);
+  restoreFlags(flags);
+  return t;
+}
+
+function reportNoMemory(name: string): Thread | null {
+  if (logBegin(LogLevel.Error, "sched")) { puts("threadCreate('"); puts(name); puts("'): no memory for its record or stack\n"); }
+  return null;
+}
+
+/** Where a new thread begins (boot/runtime.c's thread_start_c): its entry, then its exit. */
+export function threadStart(): void {
+  changetype<ThreadEntry>(current.entry)(current.arg);
+  threadExit();
+}
+
+/** Takes `t` out of the run queue if it is there. Interrupts off. */
+function removeFromRunQueue(t: Thread): void {
+  let prev: usize = 0;
+  for (let at = runQueue.head; at != 0; at = threadAt(at).next) {
+    if (at == changetype<usize>(t)) {
+      if (prev == 0) runQueue.head = t.next; else threadAt(prev).next = t.next;
+      if (runQueue.tail == at) runQueue.tail = prev;
+      t.next = 0;
+      return;
+    }
+    prev = at;
+  }
+}
+
+/**
+ * Gives the CPU to the next ready thread (the idle thread if none). The running thread must
+ * already be queued (yield), blocked or sleeping. Interrupts off; returns when this thread
+ * runs again.
+ */
+export function schedule(): void {
+  const prev = current;
+  const head = queuePop(runQueue);
+  const next = head != 0 ? threadAt(head) : idle;
+  if (next === prev) { prev.state = ThreadState.Running; return; }
+  if (prev.state == ThreadState.Running) prev.state = ThreadState.Ready;   // (the idle thread, preempted)
+  next.state = ThreadState.Running;
+  next.switches++;
+  switches++;
+  current = next;
+  sliceLeft = SLICE_TICKS;
+  needResched = false;
+  panicSetThread(changetype<string>(next.name), next.stackLow, next.stackHigh);
+  switchContext(changetype<usize>(prev), next.savedSp);
+}
+
+/** To the back of the run queue, and the next ready thread runs. Thread context. */
+export function threadYield(): void {
+  const flags = saveFlagsAndCli();
+  if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
+  schedule();
+  restoreFlags(flags);
+}
+
+/** Off the CPU for at least `ms` milliseconds (whole PIT ticks, at least one). Thread context. */
+export function threadSleep(ms: u32): void {
+  const hz = <u64>pitHz();
+  const ticks = max<u64>(1, (<u64>ms * hz + 999) / 1000);
+  const flags = saveFlagsAndCli();
+  current.wakeTick = pitTicks() + ticks;
+  current.state = ThreadState.Sleeping;
+  current.next = sleepers;
+  sleepers = changetype<usize>(current);
+  schedule();
+  restoreFlags(flags);
+}
+
+/** Makes blocked or sleeping `t` ready (to the back of the run queue). Interrupts off; any context. */
+export function threadWake(t: Thread): void {
+  t.state = ThreadState.Ready;
+  queuePush(runQueue, t);
+}
+
+/** Blocks the running thread (it must be in some wait queue first). Interrupts off, thread context. */
+export function threadBlock(): void {
+  current.state = ThreadState.Blocked;
+  schedule();
+}
+
+/**
+ * Ends the running thread: its joiner wakes, and the scheduler never runs it again. Its stack
+ * and record go when it is joined. Thread context; never returns.
+ */
+export function threadExit(): void {
+  saveFlagsAndCli();
+  const me = current;
+  if (me === bootThread || me === idle) panic("threadExit: the boot thread and the idle thread cannot exit");
+  me.state = ThreadState.Dead;
+  if (me.joiner != 0) threadWake(threadAt(me.joiner));
+  schedule();
+  panic("threadExit: a dead thread was scheduled again");
+}
+
+/**
+ * Waits until `t` has exited, then gives back its stack and its record (t is gone afterwards).
+ * Returns false, reported, for the running thread itself or a thread someone else joins.
+ * Thread context; sleeps.
+ */
+export function threadJoin(t: Thread): bool {
+  const flags = saveFlagsAndCli();
+  if (t === current || (t.joiner != 0 && t.joiner != changetype<usize>(current))) {
+    restoreFlags(flags);
+    if (logBegin(LogLevel.Error, "sched")) { puts("threadJoin('"); puts(changetype<string>(t.name)); puts("'): the running thread itself, or joined by another; refused\n"); }
+    return false;
+  }
+  while (t.state != ThreadState.Dead) {
+    t.joiner = changetype<usize>(current);
+    threadBlock();
+  }
+  // unlink from the list of all threads
+  if (load<usize>(allThreadsCell) == changetype<usize>(t)) store<usize>(allThreadsCell, t.allNext);
+  else for (let at = load<usize>(allThreadsCell); at != 0; at = threadAt(at).allNext) {
+    if (threadAt(at).allNext == changetype<usize>(t)) { threadAt(at).allNext = t.allNext; break; }
+  }
+  restoreFlags(flags);
+  releaseRange(<u32>t.stackLow);
+  kfree(changetype<usize>(t));
+  return true;
+}
+
+/** Calls visit(thread, context) for every live thread (boot, idle and unjoined dead ones included). */
+export function threadEach(visit: (t: Thread, context: usize) => void, context: usize): void {
+  for (let at = load<usize>(allThreadsCell); at != 0; at = threadAt(at).allNext) visit(threadAt(at), context);
+}
+
+/** The word that holds the first thread record (for the debugger: boot/arch.c's debug roots). */
+export function threadListAddress(): usize { return allThreadsCell; }
+
+/**
+ * Prints every live thread, newest first, as `# ` lines (gdb's askern-threads prints the same):
+ *   # threads: 2 idle ready stack 0xf8401000-0xf8405000
+ * Thread context.
+ */
+export function threadsPrint(): void {
+  for (let at = load<usize>(allThreadsCell); at != 0; at = threadAt(at).allNext) {
+    const t = threadAt(at);
+    puts("# threads: "); putDec(t.id); puts(" "); puts(changetype<string>(t.name)); puts(" "); puts(threadStateName(t.state));
+    puts(" stack "); putHex(t.stackLow); puts("-"); putHex(t.stackHigh); newline();
+  }
+}
+
+// --- preemption ---------------------------------------------------------------------------
+
+/** Preemption off until the matching preemptEnable (they nest). Any context. */
+@inline export function preemptDisable(): void { preemptCount++; }
+/** Undoes one preemptDisable. Any context. */
+@inline export function preemptEnable(): void { preemptCount--; }
+/** Whether preemption is off. */
+@inline export function preemptDisabled(): bool { return preemptCount != 0; }
+
+/**
+ * On every PIT tick (the timer handler, interrupts off): wakes the sleepers that are due and
+ * counts down the running thread's slice.
+ */
+export function schedTimerTick(): void {
+  if (changetype<usize>(current) == 0) return;
+  const now = pitTicks();
+  let prev: usize = 0;
+  for (let at = sleepers; at != 0; ) {
+    const t = threadAt(at), next = t.next;
+    if (t.wakeTick <= now) {
+      if (prev == 0) sleepers = next; else threadAt(prev).next = next;
+      threadWake(t);
+    } else prev = at;
+    at = next;
+  }
+  if (current === idle) { if (runQueue.head != 0) needResched = true; }
+  else if (--sliceLeft == 0) needResched = true;
+}
+
+/** The IRQ exit hook (arch/idt.ts): a thread whose slice is over gives way. Interrupts off. */
+export function schedPreempt(): void {
+  if (!needResched || preemptCount != 0 || changetype<usize>(current) == 0) return;
+  needResched = false;
+  if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
+  schedule();
+}

@@ -1,0 +1,85 @@
+// A kernel thread's record, and the intrusive queues threads wait in (the run queue, a wait
+// queue, the sleepers). One record per thread, from kmalloc; its stack is a range of its own
+// (scheduler.ts). See docs/threads.md.
+//
+//   +0  savedSp     ESP while the thread is not running (boot/switch.asm stores it here)
+//   +4  id          1, 2, ... in creation order; the boot thread is 0
+//   +8  state       ThreadState
+//   +12 name        a string literal
+//   +16 entry       the ThreadEntry it runs, +20 arg its argument
+//   +24 stackLow    the lowest address of its stack (the page below is the unmapped guard page)
+//   +28 stackHigh   one past its highest address (the stack grows down from here)
+//   +32 next        the next thread in whichever queue it waits in (run, wait, sleep), or 0
+//   +36 joiner      the thread waiting in threadJoin for this one, or 0
+//   +40 wakeTick    the PIT tick at which a sleeping thread becomes ready (u64)
+//   +48 allNext     every live thread, for listings and the debugger
+//   +52 switches    how many times it was switched in
+@unmanaged export class Thread {
+  savedSp: u32;
+  id: u32;
+  state: u32;
+  name: usize;
+  entry: usize;
+  arg: usize;
+  stackLow: usize;
+  stackHigh: usize;
+  next: usize;
+  joiner: usize;
+  wakeTick: u64;
+  allNext: usize;
+  switches: u32;
+}
+if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
+
+export const enum ThreadState {
+  Running = 1,    // on the CPU
+  Ready = 2,      // on the run queue
+  Blocked = 3,    // in a wait queue (a mutex, a semaphore, a join)
+  Sleeping = 4,   // on the sleep list until wakeTick
+  Dead = 5,       // exited; its stack and record go when it is joined
+}
+
+/** What a thread runs: `entry(arg)`; returning ends the thread as threadExit does. */
+export type ThreadEntry = (arg: usize) => void;
+
+@inline export function threadAt(address: usize): Thread { return changetype<Thread>(address); }
+
+/** The state's name, for listings and panics. */
+export function threadStateName(state: u32): string {
+  switch (state) {
+    case ThreadState.Running: return "running";
+    case ThreadState.Ready: return "ready";
+    case ThreadState.Blocked: return "blocked";
+    case ThreadState.Sleeping: return "sleeping";
+    case ThreadState.Dead: return "dead";
+    default: return "?";
+  }
+}
+
+/**
+ * A FIFO of threads linked through Thread.next (the run queue, a wait queue). Interrupts off
+ * around every use: the queues are shared with the timer interrupt.
+ */
+@unmanaged export class ThreadQueue {
+  head: usize;
+  tail: usize;
+}
+
+/** Appends `thread` at the tail. */
+@inline export function queuePush(queue: ThreadQueue, thread: Thread): void {
+  thread.next = 0;
+  if (queue.tail != 0) threadAt(queue.tail).next = changetype<usize>(thread);
+  else queue.head = changetype<usize>(thread);
+  queue.tail = changetype<usize>(thread);
+}
+
+/** Takes the head, or returns 0 when empty. */
+@inline export function queuePop(queue: ThreadQueue): usize {
+  const head = queue.head;
+  if (head != 0) {
+    queue.head = threadAt(head).next;
+    if (queue.head == 0) queue.tail = 0;
+    threadAt(head).next = 0;
+  }
+  return head;
+}

@@ -1,0 +1,152 @@
+// Self-tests of kernel threads, the scheduler and the locks (kernel/sched/).
+import { registerTest, registerPanicTest, check, checkEqual } from "./harness";
+import { pitTicks, pitHz } from "../arch/pit";
+import { cpuRelax } from "../arch/x86";
+import { pmmFreeFrames } from "../mm/phys/pmm";
+import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
+import { Thread } from "../sched/thread";
+import { threadCreate, threadJoin, threadYield, threadSleep, currentThread, schedSwitches, STACK_BYTES } from "../sched/scheduler";
+import {
+  Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexTryLock, Semaphore, SEMAPHORE_BYTES, semaphoreInit,
+  semaphoreDown, semaphoreUp, Spinlock, SPINLOCK_BYTES, spinlockInit, spinLockIrqSave, spinUnlockIrqRestore,
+} from "../sched/sync";
+
+/** Creates a thread or fails the test; returns null on failure. */
+function start(name: string, entry: (arg: usize) => void, arg: usize): Thread | null {
+  const t = threadCreate(name, entry, arg);
+  check(t != null, "a thread could be created");
+  return t;
+}
+
+// A log the threads write to: up to 64 u32 entries.
+const log = memory.data(64 * 4, 4);
+let logged: u32 = 0;
+function note(value: u32): void { if (logged < 64) store<u32>(log + (logged++) * 4, value); }
+
+registerTest("sched.create_join", () => {
+  const freeBefore = pmmFreeFrames() + kmallocHeldFrames();
+  logged = 0;
+  const t = start("writer", (arg: usize): void => { note(<u32>arg); note(currentThread().id); }, 42);
+  if (t == null) return;
+  const id = t.id;
+  check(id > 1, "a new thread has an id past the boot (0) and idle threads");
+  checkEqual(<u64>t.stackHigh - t.stackLow, STACK_BYTES, "its stack");
+  check(threadJoin(t), "joined");
+  checkEqual(logged, 2, "the thread ran once");
+  checkEqual(load<u32>(log), 42, "with its argument");
+  checkEqual(load<u32>(log, 4), id, "as itself (currentThread)");
+  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore, "join gave back its stack and record");
+});
+
+registerTest("sched.yield_round_robin", () => {
+  logged = 0;
+  const a = start("a", (arg: usize): void => { note(1); threadYield(); note(3); threadYield(); note(5); }, 0);
+  const b = start("b", (arg: usize): void => { note(2); threadYield(); note(4); threadYield(); note(6); }, 0);
+  if (a == null || b == null) return;
+  threadJoin(a); threadJoin(b);
+  checkEqual(logged, 6, "both threads ran to the end");
+  let inOrder = true;
+  for (let i: u32 = 0; i < 6; i++) if (load<u32>(log + i * 4) != i + 1) inOrder = false;
+  check(inOrder, "they took turns in FIFO order: 1 2 3 4 5 6");
+});
+
+registerTest("sched.sleep", () => {
+  const before = pitTicks();
+  threadSleep(50);
+  const slept = pitTicks() - before;
+  const hz = <u64>pitHz();
+  check(slept * 1000 >= 50 * hz, "slept at least 50 ms");
+  check(slept * 1000 <= 200 * hz, "and woke within 200 ms");
+});
+
+// Two threads that never yield both make progress: the timer preempts them.
+let spinA: u32 = 0, spinB: u32 = 0;
+let stopAt: u64 = 0;
+registerTest("sched.preemption", () => {
+  spinA = 0; spinB = 0;
+  stopAt = pitTicks() + 20;   // 200 ms at 100 Hz
+  // (cpuRelax makes the compiled loop read the tick count again; it never yields)
+  const a = start("spin-a", (arg: usize): void => { while (pitTicks() < stopAt) { spinA++; cpuRelax(); } }, 0);
+  const b = start("spin-b", (arg: usize): void => { while (pitTicks() < stopAt) { spinB++; cpuRelax(); } }, 0);
+  if (a == null || b == null) return;
+  const switchesBefore = schedSwitches();
+  threadJoin(a); threadJoin(b);
+  check(spinA > 0 && spinB > 0, "both spinning threads ran");
+  check(schedSwitches() - switchesBefore >= 4, "the timer switched between them");
+});
+
+const mutexAt = memory.data(MUTEX_BYTES, 4);
+let shared: u32 = 0;
+const MUTEX_THREADS: u32 = 4, MUTEX_ROUNDS: u32 = 200;
+registerTest("sync.mutex", () => {
+  const m = mutexInit(mutexAt, "test");
+  shared = 0;
+  const threads = memory.data(MUTEX_THREADS * 4, 4);
+  for (let i: u32 = 0; i < MUTEX_THREADS; i++) {
+    const t = start("locker", (arg: usize): void => {
+      const m = changetype<Mutex>(arg);
+      for (let r: u32 = 0; r < MUTEX_ROUNDS; r++) {
+        mutexLock(m);
+        const seen = shared;
+        threadYield();               // the others must wait for the mutex, not overwrite
+        shared = seen + 1;
+        mutexUnlock(m);
+      }
+    }, changetype<usize>(m));
+    store<usize>(threads + i * 4, t == null ? 0 : changetype<usize>(t));
+  }
+  for (let i: u32 = 0; i < MUTEX_THREADS; i++) {
+    const t = load<usize>(threads + i * 4);
+    if (t != 0) threadJoin(changetype<Thread>(t));
+  }
+  checkEqual(shared, MUTEX_THREADS * MUTEX_ROUNDS, "no update lost under the mutex");
+  check(mutexTryLock(m), "a free mutex can be taken");
+  check(!mutexUnlock(changetype<Mutex>(mutexInit(memory.data(MUTEX_BYTES, 4), "other"))), "unlocking a mutex one does not hold is refused");
+  check(mutexUnlock(m), "and released");
+});
+
+const semAt = memory.data(SEMAPHORE_BYTES, 4);
+let consumed: u32 = 0;
+registerTest("sync.semaphore", () => {
+  const s = semaphoreInit(semAt, 0);
+  consumed = 0;
+  const consumer = start("consumer", (arg: usize): void => {
+    for (let i: u32 = 0; i < 100; i++) { semaphoreDown(changetype<Semaphore>(arg)); consumed++; }
+  }, changetype<usize>(s));
+  if (consumer == null) return;
+  threadYield();
+  checkEqual(consumed, 0, "the consumer waits for the first post");
+  for (let i: u32 = 0; i < 100; i++) { semaphoreUp(s); if ((i & 7) == 0) threadYield(); }
+  threadJoin(consumer);
+  checkEqual(consumed, 100, "one take per post");
+  checkEqual(s.count, 0, "nothing left over");
+});
+
+const spinAt = memory.data(SPINLOCK_BYTES, 4);
+registerTest("sync.spinlock_irqsave", () => {
+  const lock = spinlockInit(spinAt, "test");
+  spinLockIrqSave(lock);
+  check(lock.locked != 0 && lock.owner == changetype<usize>(currentThread()), "held by the running thread");
+  spinUnlockIrqRestore(lock);
+  checkEqual(lock.locked, 0, "released");
+});
+
+// A thread that recurses until its stack overflows: the double-fault task names it.
+type Recurse = (depth: u32) => u32;
+let recurseRef: usize = 0;
+function recurse(depth: u32): u32 {
+  const pad = memory.data(4, 4);
+  store<u32>(pad, depth);
+  return changetype<Recurse>(recurseRef)(depth + 1) + 1;   // (an indirect call: never a loop)
+}
+registerPanicTest("panic.thread_stack_overflow", "double fault: kernel stack overflow|stack overflow in thread 'deep'", () => {
+  recurseRef = changetype<usize>(recurse);
+  const t = threadCreate("deep", (arg: usize): void => { changetype<Recurse>(recurseRef)(0); }, 0);
+  if (t != null) threadJoin(t);
+});
+
+registerPanicTest("panic.spinlock_recursion", "spinlock: taken while already held|lock 'twice'", () => {
+  const lock = spinlockInit(memory.data(SPINLOCK_BYTES, 4), "twice");
+  spinLockIrqSave(lock);
+  spinLockIrqSave(lock);
+});
