@@ -47,6 +47,7 @@ KERNEL_ENTRY := kernel/all.ts
 endif
 ELF := $(BUILD)/askern.elf
 ISO := $(BUILD)/askern.iso
+BOOT_ELF := $(BUILD)/askern.boot.elf
 MEM ?= 128
 APPEND ?=
 TSX := node_modules/.bin/tsx
@@ -139,9 +140,9 @@ $(BUILD)/include/wasm-rt.h: /usr/include/wasm-rt.h
 	$(Q)cp $< $@
 
 # --- native objects ---------------------------------------------------------------------------
-$(BUILD)/kernel.o: $(BUILD)/kernel.c $(BUILD)/include/wasm-rt.h $(wildcard boot/include/*.h)
+$(BUILD)/kernel.o: $(BUILD)/kernel.c $(BUILD)/include/wasm-rt.h $(wildcard boot/include/*.h) boot/arch-inline.h
 	@echo "  CC      $@"
-	$(Q)clang $(CFLAGS) -c $< -o $@
+	$(Q)clang $(CFLAGS) -include boot/arch-inline.h -c $< -o $@
 $(BUILD)/%.o: boot/%.c $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h $(wildcard boot/include/*.h) | deps
 	@echo "  CC      $@"
 	$(Q)clang $(CFLAGS) -c $< -o $@
@@ -170,6 +171,12 @@ $(ELF): $(NATIVE_OBJS) $(BUILD)/ksyms.o linker.ld
 	$(Q)$(TSX) scripts/gensyms.ts --verify $(BUILD)/askern.pass1.elf $@
 	$(Q)grub-file --is-x86-multiboot $@ || { echo "$@ is not a multiboot kernel" >&2; exit 1; }
 
+# The kernel that goes on the ISO: the same link without the debug sections (2.3 MB of them),
+# which GRUB would otherwise read into memory: at 8 MiB of RAM it then runs out (gdb uses $(ELF)).
+$(BOOT_ELF): $(NATIVE_OBJS) $(BUILD)/ksyms.o linker.ld
+	@echo "  LD      $@"
+	$(Q)ld.lld $(LDFLAGS) --strip-debug $(NATIVE_OBJS) $(BUILD)/ksyms.o -o $@
+
 # --- the TLSF benchmark variant: this Makefile again, in build/tlsf ----------------------------
 tlsf-kernel: $(TLSF_ELF)
 $(TLSF_ELF): | deps
@@ -178,9 +185,9 @@ $(TLSF_ELF): | deps
 	  CHECK_FLAGS=--allow-tlsf $(TLSF_ELF)
 
 # --- GRUB ISO -------------------------------------------------------------------------------
-$(ISO): $(ELF) scripts/mkiso.ts
+$(ISO): $(BOOT_ELF) scripts/mkiso.ts
 	@echo "  ISO     $@"
-	$(Q)$(TSX) scripts/mkiso.ts $(ELF) $@
+	$(Q)$(TSX) scripts/mkiso.ts $(BOOT_ELF) $@
 
 # --- host builds of the hardware-independent modules (test/support/entry) -------------------
 HOST_ENTRIES := $(wildcard test/support/entry/*.ts)
@@ -257,7 +264,7 @@ report: $(ELF) $(BUILD)/bench.json $(BUILD)/compare.json $(BUILD)/sweep.json | d
 	  --sweep $(BUILD)/sweep.json --kernel $(ELF)
 
 # everything the vitest suites need (test/support/global-setup.ts calls this)
-test-artifacts: $(ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS)
+test-artifacts: $(ELF) $(BOOT_ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS)
 	$(Q)$(MAKE) --no-print-directory RELEASE=1 kernel
 
 # --- the verbs --------------------------------------------------------------------------------

@@ -81,15 +81,12 @@ void Z_archZ_setDebugRoots(arch_t *a, u32 pmm, u32 heap, u32 arena, u32 threads)
 }
 
 /* The round trip through the full interrupt path (stub, dispatcher, empty handler, iret). */
-/* Kernel threads (boot/switch.asm): the stack switch, where a new thread starts, and the
- * interrupt flag saved and restored around short sections. */
+/* Kernel threads (boot/switch.asm): the stack switch and where a new thread starts. */
 extern void switch_context(u32 *save_sp, u32 new_sp);
 extern void thread_start(void);
 void Z_archZ_switchContext(arch_t *a, u32 save_slot, u32 new_sp) { (void)a; switch_context((u32 *)(uintptr_t)save_slot, new_sp); }
 u32 Z_archZ_threadStartAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)thread_start; }
-void Z_archZ_cpuRelax(arch_t *a) { (void)a; __asm__ volatile("pause" ::: "memory"); }
-u32 Z_archZ_saveFlagsAndCli(arch_t *a) { (void)a; u32 f; __asm__ volatile("pushfl; popl %0; cli" : "=r"(f) : : "memory"); return f; }
-void Z_archZ_restoreFlags(arch_t *a, u32 f) { (void)a; __asm__ volatile("pushl %0; popfl" : : "r"(f) : "memory", "cc"); }
+/* (saveFlagsAndCli, restoreFlags and cpuRelax are in boot/arch-inline.h: inlined into kernel.c) */
 
 void Z_archZ_softInterruptBench(arch_t *a) { (void)a; __asm__ volatile("int $0x81" ::: "memory"); }
 

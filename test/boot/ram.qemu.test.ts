@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { boot } from "../../scripts/qemu";
 import { buildIso } from "../../scripts/mkiso";
-import { bootKernel, tail, KERNEL } from "../support/qemu-helpers";
+import { bootKernel, tail, BOOT_KERNEL } from "../support/qemu-helpers";
 
 /** The least RAM, as README's Requirements and boot/entry.asm's MIN_RAM_MIB say. */
 const MIN_RAM_MIB = 8;
@@ -39,7 +39,7 @@ describe("at the minimum RAM", () => {
   });
   it(`${MIN_RAM_MIB} MiB through GRUB (whose mem_upper stops below QEMU's ACPI tables): it boots`, async () => {
     const iso = join(mkdtempSync(join(tmpdir(), "askern-test-")), "ram.iso");
-    buildIso(KERNEL, iso, "test=pmm.invariants,vmm.kernel_image_readonly,vmm.map_unmap,dma.isa_pool seed=11");
+    buildIso(BOOT_KERNEL, iso, "test=pmm.invariants,vmm.kernel_image_readonly,vmm.map_unmap,dma.isa_pool seed=11");
     const r = await boot({ iso, memoryMiB: MIN_RAM_MIB, timeoutMs: 120_000 });
     expect(r.status, tail(r)).toBe("pass");
     expect(r.summary).toEqual({ passed: 4, failed: 0, skipped: 0 });

@@ -2,6 +2,8 @@
 import { boot, BootResult, LaunchOptions } from "../../scripts/qemu";
 
 export const KERNEL = "build/askern.elf";
+/** The same kernel without debug sections: what goes on an ISO (GRUB reads the whole file into memory). */
+export const BOOT_KERNEL = "build/askern.boot.elf";
 /** The release build (make RELEASE=1): no self-tests, no benchmarks. */
 export const RELEASE_KERNEL = "build/release/askern.elf";
 

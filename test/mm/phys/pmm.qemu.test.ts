@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { boot, BootResult } from "../../../scripts/qemu";
 import { buildIso } from "../../../scripts/mkiso";
-import { bootKernel, tail, KERNEL } from "../../support/qemu-helpers";
+import { bootKernel, tail, BOOT_KERNEL } from "../../support/qemu-helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "askern-pmm-"));
 const MODULE_BYTES = 300_000 + 123;   // not a whole number of frames
@@ -41,7 +41,7 @@ describe("PMM with a multiboot module", () => {
   });
   it("GRUB with a module line: the same, on GRUB's memory map", async () => {
     const iso = join(dir, "module.iso");
-    buildIso(KERNEL, iso, `${TESTS} seed=3`, [modulePath]);
+    buildIso(BOOT_KERNEL, iso, `${TESTS} seed=3`, [modulePath]);
     checkModuleRun(await boot({ iso, timeoutMs: 150_000 }));
   });
 });

@@ -1,0 +1,28 @@
+/* The arch imports on hot paths, defined where the generated C can inline them. kernel.c is
+ * compiled with `-include boot/arch-inline.h` (Makefile), so a spinlock's or a mutex's save and
+ * restore of the interrupt flag are two instructions each where they are used, not a call into
+ * arch.c. Same names and signatures as the wasm2c declarations in kernel.h (whose prototypes
+ * then make these the functions' one external definition). */
+#include <stdint.h>
+
+struct Z_arch_instance_t;
+
+/* EFLAGS, then interrupts off (kernel/arch/x86.ts: saveFlagsAndCli). */
+__attribute__((always_inline)) inline uint32_t Z_archZ_saveFlagsAndCli(struct Z_arch_instance_t *a) {
+  (void)a;
+  uint32_t flags;
+  __asm__ volatile("pushfl; popl %0; cli" : "=r"(flags) : : "memory");
+  return flags;
+}
+
+/* Restores EFLAGS saved by saveFlagsAndCli. */
+__attribute__((always_inline)) inline void Z_archZ_restoreFlags(struct Z_arch_instance_t *a, uint32_t flags) {
+  (void)a;
+  __asm__ volatile("pushl %0; popfl" : : "r"(flags) : "memory", "cc");
+}
+
+/* `pause`, and a compiler barrier (a wait loop reads memory again). */
+__attribute__((always_inline)) inline void Z_archZ_cpuRelax(struct Z_arch_instance_t *a) {
+  (void)a;
+  __asm__ volatile("pause" ::: "memory");
+}
