@@ -4,6 +4,7 @@
 //   63..48 handler offset 31..16 | 47 P | 46..45 DPL | 44..40 type (0b01110: 32-bit interrupt
 //   gate; 0b00101: task gate) | 39..32 zero | 31..16 code selector (or TSS selector) |
 //   15..0 handler offset 15..0
+import { irqEnter, irqLeave } from "./context";
 import { lidt, linkerAddress, LinkerSymbol } from "./x86";
 import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
 import { InterruptFrame } from "./frame";
@@ -91,6 +92,7 @@ export function isrDispatch(framePtr: usize): void {
   const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 16;
   if (isIrq && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
   const handler = load<usize>(handlers + vector * 4);
+  irqEnter();
   const unwind = scope;
   const saved = unwind.current;   // the handler's scoped allocations end with it
   if (handler != 0) {
@@ -101,6 +103,7 @@ export function isrDispatch(framePtr: usize): void {
   const reached = unwind.current;
   if (reached > unwind.high) unwind.high = reached;
   unwind.current = saved;
+  irqLeave();
   if (isIrq) {
     picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
     // (after the EOI: the hook may switch to another thread, which must get its interrupts)

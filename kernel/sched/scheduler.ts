@@ -20,6 +20,8 @@
 // double-fault task, which names the thread (diag/panic.ts).
 import { switchContext, threadStartAddress, saveFlagsAndCli, restoreFlags, waitForInterrupt, linkerAddress, LinkerSymbol } from "../arch/x86";
 import { pitTicks, pitHz } from "../arch/pit";
+import { preemptDisabled } from "../arch/context";
+import { mightSleep } from "../diag/context";
 import { panic, panicSetThread } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, putHex, newline } from "../console/console";
@@ -45,7 +47,6 @@ const allThreadsCell = memory.data(4, 4);
 let nextId: u32 = 1;
 let sliceLeft: u32 = SLICE_TICKS;
 let needResched = false;
-let preemptCount: u32 = 0;
 let switches: u64 = 0;
 let bootFrames: u32 = 0;
 
@@ -98,6 +99,7 @@ function idleLoop(arg: usize): void {
  * a literal. Thread context (it commits the stack's pages); may sleep in the VMM later.
  */
 export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thread | null {
+  if (!mightSleep("threadCreate")) return null;
   const record = kzalloc(offsetof<Thread>());
   if (record == 0) return reportNoMemory(name);
   const t = threadSetup(record, name, entry, arg);
@@ -179,6 +181,7 @@ export function schedule(): void {
 
 /** To the back of the run queue, and the next ready thread runs. Thread context. */
 export function threadYield(): void {
+  if (!mightSleep("threadYield")) return;
   const flags = saveFlagsAndCli();
   if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
   schedule();
@@ -187,6 +190,7 @@ export function threadYield(): void {
 
 /** Off the CPU for at least `ms` milliseconds (whole PIT ticks, at least one). Thread context. */
 export function threadSleep(ms: u32): void {
+  if (!mightSleep("threadSleep")) return;
   const hz = <u64>pitHz();
   const ticks = max<u64>(1, (<u64>ms * hz + 999) / 1000);
   const flags = saveFlagsAndCli();
@@ -230,6 +234,7 @@ export function threadExit(): void {
  * Thread context; sleeps.
  */
 export function threadJoin(t: Thread): bool {
+  if (!mightSleep("threadJoin")) return false;
   const flags = saveFlagsAndCli();
   if (t === current || (t.joiner != 0 && t.joiner != changetype<usize>(current))) {
     restoreFlags(flags);
@@ -272,14 +277,7 @@ export function threadsPrint(): void {
   }
 }
 
-// --- preemption ---------------------------------------------------------------------------
-
-/** Preemption off until the matching preemptEnable (they nest). Any context. */
-@inline export function preemptDisable(): void { preemptCount++; }
-/** Undoes one preemptDisable. Any context. */
-@inline export function preemptEnable(): void { preemptCount--; }
-/** Whether preemption is off. */
-@inline export function preemptDisabled(): bool { return preemptCount != 0; }
+// --- preemption (preemptDisable/Enable: arch/context.ts) -------------------------------------
 
 /**
  * On every PIT tick (the timer handler, interrupts off): wakes the sleepers that are due and
@@ -303,7 +301,7 @@ export function schedTimerTick(): void {
 
 /** The IRQ exit hook (arch/idt.ts): a thread whose slice is over gives way. Interrupts off. */
 export function schedPreempt(): void {
-  if (!needResched || preemptCount != 0 || changetype<usize>(current) == 0) return;
+  if (!needResched || preemptDisabled() || changetype<usize>(current) == 0) return;
   needResched = false;
   if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
   schedule();

@@ -11,7 +11,9 @@ import { panic, panicBegin, panicEnd } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
 import { puts } from "../console/console";
 import { Thread, ThreadQueue, threadAt, queuePush, queuePop } from "./thread";
-import { currentThread, threadBlock, threadWake, preemptDisable, preemptEnable, schedule } from "./scheduler";
+import { currentThread, threadBlock, threadWake } from "./scheduler";
+import { preemptDisable, preemptEnable } from "../arch/context";
+import { mightSleep } from "../diag/context";
 
 // --- spinlocks ------------------------------------------------------------------------------
 
@@ -59,6 +61,7 @@ export function spinUnlock(lock: Spinlock): void {
  */
 @inline export function spinLockIrqSave(lock: Spinlock): void {
   const flags = saveFlagsAndCli();
+  preemptDisable();   // (holding it is atomic context: arch/context.ts)
   if (lock.locked != 0) spinTakenTwice(lock);
   lock.locked = 1;
   lock.flags = flags;
@@ -71,6 +74,7 @@ export function spinUnlock(lock: Spinlock): void {
   const flags = lock.flags;
   lock.locked = 0;
   lock.owner = 0;
+  preemptEnable();
   restoreFlags(flags);
 }
 
@@ -140,6 +144,7 @@ export function mutexInit(at: usize, name: string): Mutex {
 
 function mutexLockSlow(m: Mutex, flags: u32): void {
   const me = changetype<usize>(currentThread());
+  if (!mightSleep("mutexLock")) { restoreFlags(flags); panic("mutexLock: would sleep in atomic context (see the line above)"); }
   while (m.owner != 0) {
     if (m.owner == me) { restoreFlags(flags); panic("mutex: locked again by the thread that holds it"); }
     waitQueueWait(waitersOf(m));
@@ -200,6 +205,7 @@ export function semaphoreInit(at: usize, count: u32): Semaphore {
 /** Takes one, sleeping while none is available. Thread context only. */
 export function semaphoreDown(s: Semaphore): void {
   const flags = saveFlagsAndCli();
+  if (s.count == 0 && !mightSleep("semaphoreDown")) { restoreFlags(flags); panic("semaphoreDown: would sleep in atomic context (see the line above)"); }
   while (s.count == 0) waitQueueWait(semWaiters(s));
   s.count--;
   restoreFlags(flags);

@@ -1,7 +1,12 @@
 // Self-tests of kernel threads, the scheduler and the locks (kernel/sched/).
 import { registerTest, registerPanicTest, check, checkEqual } from "./harness";
 import { pitTicks, pitHz } from "../arch/pit";
-import { cpuRelax } from "../arch/x86";
+import { cpuRelax, softInterruptBench } from "../arch/x86";
+import { inThreadContext } from "../arch/context";
+import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
+import { InterruptFrame } from "../arch/frame";
+import { contextRefusals } from "../diag/context";
+import { reserveRange, RANGE_WRITABLE } from "../mm/virt/vmm";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { Thread } from "../sched/thread";
@@ -149,4 +154,36 @@ registerPanicTest("panic.spinlock_recursion", "spinlock: taken while already hel
   const lock = spinlockInit(memory.data(SPINLOCK_BYTES, 4), "twice");
   spinLockIrqSave(lock);
   spinLockIrqSave(lock);
+});
+
+// Thread-only functions called in atomic context are refused with a report (diag/context.ts).
+let fromHandlerRange: u32 = 1, fromHandlerCreated = true;
+function threadOnlyCallsFromHandler(frame: InterruptFrame): void {
+  fromHandlerRange = reserveRange(4096, RANGE_WRITABLE, "from an interrupt");
+  fromHandlerCreated = threadCreate("from-irq", (arg: usize): void => {}, 0) != null;
+  threadYield();   // refused: returns at once
+}
+registerTest("sched.context_checks", () => {
+  const before = contextRefusals();
+  check(inThreadContext(), "a test runs in thread context");
+  const lock = spinlockInit(memory.data(SPINLOCK_BYTES, 4), "context");
+  spinLockIrqSave(lock);
+  const inLock = inThreadContext();
+  const range = reserveRange(4096, RANGE_WRITABLE, "under a spinlock");
+  const t = threadCreate("under-lock", (arg: usize): void => {}, 0);
+  const ticks = pitTicks();
+  threadSleep(100);   // refused: does not sleep
+  const slept = pitTicks() != ticks;
+  spinUnlockIrqRestore(lock);
+  check(!inLock, "holding an irqsave spinlock is atomic context");
+  checkEqual(range, 0, "reserveRange under a spinlock is refused");
+  check(t == null, "threadCreate under a spinlock is refused");
+  check(!slept, "threadSleep under a spinlock returns without sleeping");
+  setInterruptHandler(VECTOR_BENCH, threadOnlyCallsFromHandler);
+  softInterruptBench();
+  setInterruptHandler(VECTOR_BENCH, emptyHandler);
+  checkEqual(fromHandlerRange, 0, "reserveRange in an interrupt handler is refused");
+  check(!fromHandlerCreated, "threadCreate in an interrupt handler is refused");
+  checkEqual(contextRefusals() - before, 6, "six refusals, each reported");
+  check(inThreadContext(), "and thread context again after the handler");
 });

@@ -2,6 +2,7 @@
 // the caller's physical limit and in low memory (so that the linear map reaches it), aligned to
 // its largest power-of-two part as buddy.ts requires; its control block and unit map come
 // from kmalloc. See docs/dma.md. Not re-entrant (thread context only, like kmalloc).
+import { mightSleep } from "../../diag/context";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putDec, putHex, newline } from "../../console/console";
 import { allocFrames, freeFrames } from "../phys/pmm";
@@ -18,6 +19,7 @@ export const DMA_POOL_MAX_PAGES: u32 = 16384;
  * such run or kmalloc no memory for the bookkeeping. Destroy it with dmaPoolDestroy.
  */
 export function dmaPoolCreate(pages: u32, maxPhysAddr: u64): DmaPool | null {
+  if (!mightSleep("dmaPoolCreate")) return null;
   if (pages == 0 || pages > DMA_POOL_MAX_PAGES) {
     if (logBegin(LogLevel.Error, "dma")) { puts("dmaPoolCreate("); putDec(pages); puts("): 1 to "); putDec(DMA_POOL_MAX_PAGES); puts(" pages; returns null"); newline(); }
     return null;
@@ -44,6 +46,7 @@ export function dmaPoolCreate(pages: u32, maxPhysAddr: u64): DmaPool | null {
  * while any chunk is in use.
  */
 export function dmaPoolDestroy(pool: DmaPool): bool {
+  if (!mightSleep("dmaPoolDestroy")) return false;
   if (pool.usedChunks != 0) {
     if (logBegin(LogLevel.Error, "dma")) { puts("dmaPoolDestroy: "); putDec(pool.usedChunks); puts(" chunks still in use; pool kept"); newline(); }
     return false;

@@ -5,6 +5,7 @@
 // page-fault handler (fault.ts). See docs/vmm.md and docs/memory-layout.md.
 //
 // Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
+import { mightSleep } from "../../diag/context";
 import { linkerAddress, LinkerSymbol } from "../../arch/x86";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putHex, putDec, putSize, newline } from "../../console/console";
@@ -70,6 +71,7 @@ export const enum RangeError {
   NoFrames = 4,       // promised: the PMM cannot supply that many frames now
   NotARange = 5,      // release: the address is not the start of a live range
   Retired = 6,        // retire: the range is retired already
+  WrongContext = 7,   // called in an interrupt handler or with preemption off (reported by diag/context.ts)
 }
 
 const kernelSpace = changetype<AddressSpace>(memory.data(offsetof<AddressSpace>(), 8));
@@ -192,8 +194,11 @@ export function kernelEntry(virt: u32): u32 { return entryFor(kernelSpace, virt)
  * RANGE_PROMISED range, the PMM cannot supply every frame now (nothing is kept then). Nothing is
  * mapped: the fault handler commits each page, zeroed, on first touch. `name` (a literal) names
  * the range in messages. O(1) in the number of ranges (plus O(pages) when promised).
+ * Thread context only: in an interrupt handler or with preemption off it is refused and
+ * reported (diag/context.ts), and returns 0.
  */
 export function reserveRange(bytes: u32, flags: u32, name: string = "range"): u32 {
+  if (!mightSleep("reserveRange")) return 0;
   let error = RangeError.Ok;
   const pages = (<u64>bytes + PAGE_SIZE - 1) >> 12;
   let start: u32 = NONE;
@@ -241,9 +246,11 @@ function parkFrames(virt: u32, pages: u32): bool {
  * space (merging with free neighbours). A retired range has no pages left: only its space goes.
  * Returns RangeError.Ok, or NotARange (logged with the reason: outside the area, not reserved
  * or already released, inside a range) and changes nothing. O(pages of the range), skipping
- * 4 MiB at a time where nothing was ever committed.
+ * 4 MiB at a time where nothing was ever committed. Thread context only: otherwise refused,
+ * reported, RangeError.WrongContext.
  */
 export function releaseRange(virt: u32): RangeError {
+  if (!mightSleep("releaseRange")) return RangeError.WrongContext;
   mmEnter(MmPart.Vmm);
   const why = rangeStartCheck(virt);
   if (why == VRangeError.Ok) {
@@ -339,6 +346,7 @@ export function rangeErrorText(error: RangeError): string {
     case RangeError.NoSpace: return "no free virtual run that long";
     case RangeError.NoFrames: return "not enough free frames to promise";
     case RangeError.Retired: return "retired already";
+    case RangeError.WrongContext: return "called in atomic context";
     default: return "not the start of a live range";
   }
 }
