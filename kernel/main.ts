@@ -68,7 +68,7 @@ function reportOptionProblems(): void {
     }
     puts(kind == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts(kind == ProblemKind.UnknownOption ? "' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence= physmap)" : "': not applied");
+    puts(kind == ProblemKind.UnknownOption ? "' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence= physmap hz=)" : "': not applied");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
@@ -127,7 +127,7 @@ export function kmain(multibootInfoPhys: u32): void {
   gdtInit();
   idtInit(panicOnException);   // an exception nobody handles panics
   picInit();
-  pitInit(TIMER_HZ);
+  pitInit(TIMER_HZ);   // (hz= sets another rate once the command line is read)
   setInterruptHandler(IRQ_BASE_VECTOR + 0, onTimer);
   picUnmask(0);
 
@@ -148,6 +148,7 @@ export function kmain(multibootInfoPhys: u32): void {
   const loaderName = (info.flags & MB_INFO_LOADER_NAME) != 0 ? loaderString(info, info.loaderNamePhys, "the loader's name", 256) : 0;
   if (options.logLevel >= 0) setLogLevel(<LogLevel>options.logLevel);
   if (options.watchdogSeconds != 0) setTestTimeout(options.watchdogSeconds);
+  if (options.hz != 0) pitInit(options.hz);
   printBootInfo(info, cmdline, cmdlineLength, loaderName);
   reportOptionProblems();
   logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(logLevel())); newline();

@@ -12,8 +12,11 @@ let refused: u32 = 0;
  *   error context: reserveRange: thread context only, called in an interrupt handler; refused
  * and returns false: the caller then fails as it would for any refusal. Any context.
  */
-export function mightSleep(what: string): bool {
-  if (inThreadContext()) return true;
+@inline export function mightSleep(what: string): bool {
+  return inThreadContext() || refuse(what);   // (inlined: two loads and a test on the way through)
+}
+
+function refuse(what: string): bool {
   refused++;
   if (logBegin(LogLevel.Error, "context")) {
     puts(what); puts(": thread context only, called ");

@@ -88,6 +88,14 @@ describe("selectors", () => {
   });
 });
 
+describe("hz=", () => {
+  it("sets the PIT's rate: sleeps and preemption follow it", async () => {
+    const r = await bootKernel("test=sched.sleep,sched.preemption,pit.* hz=1000");
+    expect(r.status, tail(r)).toBe("pass");
+    expect(r.summary!.failed).toBe(0);
+  });
+});
+
 describe("watchdog", () => {
   it("fails a test that never returns, naming it", async () => {
     const r = await bootKernel("test=harness.watchdog_fires watchdog=1");

@@ -96,6 +96,12 @@ describe("command line", () => {
     expect(parse("bench slab_debug").bench).toBe(1);
     expect(m.exports.optSlabDebug()).toBe(1);
   });
+  it("takes hz= from 20 to 1000 and refuses the rest", () => {
+    expect(parse("hz=250").problemCount).toBe(0);
+    expect(m.exports.optHz()).toBe(250);
+    expect(parse("hz=19 hz=1001 hz=fast").problems.filter((p) => p.kind === 2).map((p) => p.text)).toEqual(["hz=19", "hz=1001", "hz=fast"]);
+    expect(m.exports.optHz()).toBe(0);
+  });
   it("separates options by any whitespace", () => {
     const o = parse("seed=5\ttest=all\nloglevel=warn\r\x0bbench\x0cphysmap");
     expect(o).toMatchObject({ seed: 5n, test: 1, logLevel: 1, bench: 1, problemCount: 0 });
