@@ -10,7 +10,7 @@ import { saveFlagsAndCli, restoreFlags } from "../arch/x86";
 import { panic, panicBegin, panicEnd } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
 import { puts } from "../console/console";
-import { Thread, ThreadQueue, threadAt, queuePush, queuePop } from "./thread";
+import { ThreadQueue, threadAt, queuePush, queuePop } from "./thread";
 import { currentThread, threadBlock, threadWake } from "./scheduler";
 import { preemptDisable, preemptEnable } from "../arch/context";
 import { mightSleep } from "../diag/context";
