@@ -30,6 +30,8 @@ const FLAGS_4K_32BIT: u32 = 0xC;                // granularity 4 KiB, 32-bit
 //   0 link  4 esp0  8 ss0  28 cr3  32 eip  36 eflags  40 eax 44 ecx 48 edx 52 ebx
 //   56 esp  60 ebp  64 esi  68 edi  72 es  76 cs  80 ss  84 ds  88 fs  92 gs  102 iomap base
 export const TSS_SIZE: u32 = 104;
+/** The ring-0 stack the CPU switches to on an interrupt from ring 3: the running thread's (sched). */
+export const TSS_ESP0 = 4, TSS_SS0 = 8;
 export const TSS_CR3 = 28, TSS_EIP = 32, TSS_EFLAGS = 36, TSS_EAX = 40, TSS_ECX = 44, TSS_EDX = 48,
   TSS_EBX = 52, TSS_ESP = 56, TSS_EBP = 60, TSS_ESI = 64, TSS_EDI = 68, TSS_ES = 72, TSS_CS = 76,
   TSS_SS = 80, TSS_DS = 84, TSS_FS = 88, TSS_GS = 92, TSS_IOMAP = 102;
@@ -58,6 +60,8 @@ export function gdtInit(): void {
 
   memory.fill(mainTss, 0, TSS_SIZE);
   store<u16>(mainTss + TSS_IOMAP, <u16>TSS_SIZE);
+  store<u32>(mainTss + TSS_SS0, KERNEL_DATA_SELECTOR);
+  store<u32>(mainTss + TSS_ESP0, <u32>linkerAddress(LinkerSymbol.BootStackTop));
 
   const t = doubleFaultTss;
   memory.fill(t, 0, TSS_SIZE);
@@ -79,3 +83,12 @@ export function gdtInit(): void {
   reloadSegments(KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR);
   ltr(MAIN_TSS_SELECTOR);
 }
+
+/**
+ * Makes `top` the ring-0 stack an interrupt from user mode lands on (the TSS's esp0): the
+ * scheduler sets the running thread's stack top on every switch. Interrupts off.
+ */
+@inline export function tssSetKernelStack(top: usize): void { store<u32>(mainTss + TSS_ESP0, <u32>top); }
+
+/** The TSS's esp0 now (for tests). */
+export function tssKernelStack(): usize { return load<u32>(mainTss + TSS_ESP0); }

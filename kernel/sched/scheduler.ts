@@ -21,6 +21,7 @@
 import { switchContext, threadStartAddress, saveFlagsAndCli, restoreFlags, waitForInterrupt, linkerAddress, LinkerSymbol } from "../arch/x86";
 import { pitTicks, pitHz } from "../arch/pit";
 import { preemptDisabled } from "../arch/context";
+import { tssSetKernelStack } from "../arch/gdt";
 import { mightSleep } from "../diag/context";
 import { panic, panicSetThread } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
@@ -78,6 +79,7 @@ export function schedInit(): void {
   bootThread = main;
   current = main;
   panicSetThread("main", main.stackLow, main.stackHigh);
+  tssSetKernelStack(main.stackHigh);
   const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0);
   if (made == null) panic("sched: no memory for the idle thread's stack");
   idle = made!;
@@ -176,6 +178,7 @@ export function schedule(): void {
   sliceLeft = SLICE_TICKS;
   needResched = false;
   panicSetThread(changetype<string>(next.name), next.stackLow, next.stackHigh);
+  tssSetKernelStack(next.stackHigh);   // (the ring-0 stack for interrupts from user mode: the processes issue)
   switchContext(changetype<usize>(prev), next.savedSp);
 }
 

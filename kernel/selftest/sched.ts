@@ -2,6 +2,7 @@
 import { registerTest, registerPanicTest, check, checkEqual } from "./harness";
 import { pitTicks, pitHz } from "../arch/pit";
 import { cpuRelax, softInterruptBench } from "../arch/x86";
+import { tssKernelStack } from "../arch/gdt";
 import { inThreadContext } from "../arch/context";
 import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
@@ -31,13 +32,18 @@ function note(value: u32): void { if (logged < 64) store<u32>(log + (logged++) *
 registerTest("sched.create_join", () => {
   const freeBefore = pmmFreeFrames() + kmallocHeldFrames();
   logged = 0;
-  const t = start("writer", (arg: usize): void => { note(<u32>arg); note(currentThread().id); }, 42);
+  const t = start("writer", (arg: usize): void => {
+    note(<u32>arg); note(currentThread().id);
+    note(tssKernelStack() == currentThread().stackHigh ? 1 : 0);   // the TSS's ring-0 stack is this thread's
+  }, 42);
   if (t == null) return;
   const id = t.id;
   check(id > 1, "a new thread has an id past the boot (0) and idle threads");
   checkEqual(<u64>t.stackHigh - t.stackLow, STACK_BYTES, "its stack");
   check(threadJoin(t), "joined");
-  checkEqual(logged, 2, "the thread ran once");
+  checkEqual(logged, 3, "the thread ran once");
+  checkEqual(load<u32>(log, 8), 1, "while it ran, the TSS's esp0 was its stack top");
+  checkEqual(tssKernelStack(), currentThread().stackHigh, "and back here, main's");
   checkEqual(load<u32>(log), 42, "with its argument");
   checkEqual(load<u32>(log, 4), id, "as itself (currentThread)");
   checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore, "join gave back its stack and record");
