@@ -16,7 +16,7 @@ import { LogLevel, logBegin, logLine, setLogLevel, logLevel, logLevelName } from
 import { setExitOnPanic, panic, panicOnException } from "./diag/panic";
 import {
   MultibootInfo, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_MODULES, MB_INFO_LOADER_NAME,
-  bootPhysToVirt, cStringLength,
+  bootPhysToVirt,
 } from "./boot/multiboot";
 import {
   parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, TestSelection, ProblemKind, MAX_PROBLEMS,
@@ -36,8 +36,8 @@ import { slabDebugSelect } from "./mm/core/slab/debug";
 import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
 import { schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint } from "./sched/scheduler";
-import { loaderRangeUsable } from "./boot/loader-data";
-import { LOW_MEMORY_END, linearVirt } from "./mm/layout";
+import { LoaderProblem, loaderStringLength, reportLoaderProblem } from "./boot/loader-data";
+import { linearVirt } from "./mm/layout";
 
 export { isrDispatch } from "./arch/idt";
 export { threadStart } from "./sched/scheduler";   // a new thread's first code (boot/runtime.c)
@@ -94,19 +94,6 @@ function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32, 
 }
 
 /**
- * The loader's NUL-terminated string at `phys` (virtual), or 0 when it does not lie in RAM and
- * the linear map (reported as `what`). At most `limit` bytes are checked.
- */
-function loaderString(info: MultibootInfo, phys: u32, what: string, limit: u32): usize {
-  if (!loaderRangeUsable(info, what, phys, <u64>phys + 1)) return 0;
-  // (read no further than the boot linear map reaches; loaderRangeUsable then checks RAM)
-  const reach = <u32>min<u64>(limit, <u64>LOW_MEMORY_END - phys);
-  const length = cStringLength(linearVirt(phys), reach);
-  if (!loaderRangeUsable(info, what, phys, <u64>phys + min<u32>(length + 1, reach))) return 0;
-  return linearVirt(phys);
-}
-
-/**
  * The allocators' state after `test=all`, as `# ` lines: the PMM's totals, the kernel heap's
  * statistics, the slabinfo table (the gdb commands print the same lines; see
  * docs/debugging.md) and the guard allocator's counters.
@@ -135,8 +122,12 @@ export function kmain(multibootInfoPhys: u32): void {
   const infoVirt = bootPhysToVirt(multibootInfoPhys);
   if (infoVirt == 0) panic("multiboot info above the boot linear map");
   const info = changetype<MultibootInfo>(infoVirt);
-  const cmdline = (info.flags & MB_INFO_CMDLINE) != 0 ? loaderString(info, info.cmdlinePhys, "the command line", CMDLINE_SCAN_LIMIT) : 0;
-  let cmdlineLength = cmdline != 0 ? cStringLength(cmdline, CMDLINE_SCAN_LIMIT) : 0;
+  let cmdline: usize = 0, cmdlineLength: u32 = 0;
+  if ((info.flags & MB_INFO_CMDLINE) != 0) {
+    const length = loaderStringLength(info, info.cmdlinePhys, CMDLINE_SCAN_LIMIT);
+    if (length < 0) reportLoaderProblem("the command line", info.cmdlinePhys, <u64>info.cmdlinePhys + 1, <LoaderProblem>(<u32>-length));
+    else { cmdline = linearVirt(info.cmdlinePhys); cmdlineLength = <u32>length; }
+  }
   if (cmdlineLength > CMDLINE_LIMIT) {
     if (logBegin(LogLevel.Error, "boot")) {
       puts("the command line is "); putDec(cmdlineLength); puts(" bytes"); if (cmdlineLength == CMDLINE_SCAN_LIMIT) puts(" or more");
@@ -145,7 +136,12 @@ export function kmain(multibootInfoPhys: u32): void {
     cmdlineLength = 0;
   }
   parseCommandLine(cmdline, cmdlineLength, options);
-  const loaderName = (info.flags & MB_INFO_LOADER_NAME) != 0 ? loaderString(info, info.loaderNamePhys, "the loader's name", 256) : 0;
+  let loaderName: usize = 0;
+  if ((info.flags & MB_INFO_LOADER_NAME) != 0) {
+    const length = loaderStringLength(info, info.loaderNamePhys, 256);
+    if (length < 0) reportLoaderProblem("the loader's name", info.loaderNamePhys, <u64>info.loaderNamePhys + 1, <LoaderProblem>(<u32>-length));
+    else loaderName = linearVirt(info.loaderNamePhys);
+  }
   if (options.logLevel >= 0) setLogLevel(<LogLevel>options.logLevel);
   if (options.watchdogSeconds != 0) setTestTimeout(options.watchdogSeconds);
   if (options.hz != 0) pitInit(options.hz);

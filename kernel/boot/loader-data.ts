@@ -7,7 +7,7 @@
 // RAM, for these checks, is what the loader itself says: an available (or ACPI-reclaimable)
 // entry of its memory map when it gave a sound one, or mem_lower/mem_upper. A range must lie in
 // one entry (or one of the two mem ranges); loaders never split their own data across entries.
-import { MultibootInfo, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP } from "./multiboot";
+import { MultibootInfo, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, cStringLength } from "./multiboot";
 import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
 import {
   MemoryMap, MemoryType, MapProblem, memoryMapCheck, entryBase, entryLength, entryType, entryNext,
@@ -79,6 +79,21 @@ export function reportLoaderProblem(what: string, start: u64, end: u64, problem:
   puts(" ("); putSize(end > start ? end - start : 0); puts(") ");
   puts(problem == LoaderProblem.Wraps ? "" : "lies "); puts(loaderProblemText(problem)); puts(": not used");
   newline();
+}
+
+/**
+ * The length of the loader's NUL-terminated string at `phys` (at most `limit` bytes, never read
+ * past the linear map), or minus the LoaderProblem when the string, its NUL included, does not
+ * lie in RAM and the linear map. The command line, the loader's name and the modules' names all
+ * go through here. Boot only.
+ */
+export function loaderStringLength(info: MultibootInfo, phys: u32, limit: u32): i64 {
+  let problem = loaderRangeProblem(info, phys, <u64>phys + 1);
+  if (problem != LoaderProblem.None) return -<i64>problem;
+  const reach = <u32>min<u64>(limit, <u64>LOW_MEMORY_END - phys);
+  const length = cStringLength(linearVirt(phys), reach);
+  problem = loaderRangeProblem(info, phys, <u64>phys + min<u32>(length + 1, reach));
+  return problem != LoaderProblem.None ? -<i64>problem : <i64>length;
 }
 
 /** loaderRangeProblem, reporting a problem as `what`; true when the range can be used. */

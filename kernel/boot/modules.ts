@@ -3,8 +3,8 @@
 // its name lie in RAM and in the linear map (loader-data.ts); one that does not is refused with
 // a line (its name when that can be read, its range, why) and is never read again. The PMM
 // reserves the accepted modules' memory for good, so they are read through the linear map.
-import { MultibootInfo, MultibootModule, MB_INFO_MODULES, cStringLength } from "./multiboot";
-import { LoaderProblem, loaderRangeProblem, loaderProblemText, loaderRangeUsable } from "./loader-data";
+import { MultibootInfo, MultibootModule, MB_INFO_MODULES } from "./multiboot";
+import { LoaderProblem, loaderRangeProblem, loaderProblemText, loaderRangeUsable, loaderStringLength } from "./loader-data";
 import { linearVirt } from "../mm/layout";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putHex, putDec, putBytes, putSize, newline } from "../console/console";
@@ -51,13 +51,9 @@ export function bootModulesInit(info: MultibootInfo): void {
     // The name first (to say which module a refusal is about), when it can be read.
     let name: usize = 0, nameLength: u32 = 0, nameProblem = LoaderProblem.None;
     if (module.stringPhys != 0) {
-      nameProblem = loaderRangeProblem(info, module.stringPhys, <u64>module.stringPhys + 1);
-      if (nameProblem == LoaderProblem.None) {
-        name = linearVirt(module.stringPhys);
-        nameLength = cStringLength(name, NAME_LIMIT);
-        nameProblem = loaderRangeProblem(info, module.stringPhys, <u64>module.stringPhys + nameLength + 1);
-        if (nameProblem != LoaderProblem.None) { name = 0; nameLength = 0; }
-      }
+      const length = loaderStringLength(info, module.stringPhys, NAME_LIMIT);
+      if (length < 0) nameProblem = <LoaderProblem>(<u32>-length);
+      else { name = linearVirt(module.stringPhys); nameLength = <u32>length; }
     }
     const dataProblem = loaderRangeProblem(info, module.startPhys, module.endPhys);
     if (dataProblem != LoaderProblem.None) {

@@ -11,9 +11,9 @@ import { puts, putHex, putDec, putSize, padTo, newline } from "../../console/con
 import { panic } from "../../diag/panic";
 import {
   MultibootInfo, MB_INFO_CMDLINE, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, MB_INFO_LOADER_NAME, MB_INFO_BYTES,
-  MB_INFO_FULL_BYTES, cStringLength,
+  MB_INFO_FULL_BYTES,
 } from "../../boot/multiboot";
-import { LoaderProblem, loaderRangeProblem, loaderRangeUsable } from "../../boot/loader-data";
+import { LoaderProblem, loaderRangeProblem, loaderRangeUsable, loaderStringLength } from "../../boot/loader-data";
 import { MAX_MODULES, bootModuleCount, bootModuleStartPhys, bootModuleEndPhys, bootModuleNamePhys, bootModuleNameLength } from "../../boot/modules";
 import {
   MemoryMap, memoryMapCheck, memoryMapFromMemFields, mapProblemText, memoryMapProblemOffset, MapProblem,
@@ -90,9 +90,8 @@ const CMDLINE_RESERVE_LIMIT: u32 = 4096;
 
 /** Reserves the loader's NUL-terminated string at `phys` (at most `limit` bytes) if it lies in RAM. */
 function reserveLoaderString(info: MultibootInfo, phys: u32, limit: u32, name: string): void {
-  if (loaderRangeProblem(info, phys, <u64>phys + 1) != LoaderProblem.None) return;
-  const end = <u64>phys + cStringLength(linearVirt(phys), limit) + 1;
-  if (loaderRangeProblem(info, phys, end) == LoaderProblem.None) reserveOrPanic(phys, end, name);
+  const length = loaderStringLength(info, phys, limit);
+  if (length >= 0) reserveOrPanic(phys, <u64>phys + length + 1, name);
 }
 
 /**
