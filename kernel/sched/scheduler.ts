@@ -29,7 +29,6 @@ import { puts, putDec, putHex, newline } from "../console/console";
 import { kzalloc, kfree } from "../mm/alloc/kmalloc";
 import { reserveRange, releaseRange, RANGE_WRITABLE } from "../mm/virt/vmm";
 import { pmmFreeFrames } from "../mm/phys/pmm";
-import { guardHeldFrames } from "../mm/alloc/guard";
 import { Thread, ThreadState, ThreadEntry, ThreadQueue, threadAt, queuePush, queuePop, threadStateName } from "./thread";
 
 /** Each thread's stack. */
@@ -51,13 +50,11 @@ let needResched = false;
 let switches: u64 = 0;
 let bootFrames: u32 = 0;
 
-/** Frames schedInit took (the idle thread's stack and page table, the records' slab), less any the guard allocator counts. */
+/** Frames schedInit took: the idle thread's stack and any page table it needed. */
 export function schedBootFrames(): u32 { return bootFrames; }
 
 /** The running thread (the boot thread before schedInit has made any other). Any context. */
 @inline export function currentThread(): Thread { return current; }
-/** Whether schedInit has run. */
-export function schedReady(): bool { return changetype<usize>(current) != 0; }
 /** Context switches so far. */
 export function schedSwitches(): u64 { return switches; }
 
@@ -66,7 +63,7 @@ export function schedSwitches(): u64 { return switches; }
  * after kmalloc and the VMM, before any other thread function. Boot only.
  */
 export function schedInit(): void {
-  const freeBefore = pmmFreeFrames(), guardBefore = guardHeldFrames();
+  const freeBefore = pmmFreeFrames();
   // (the boot and idle threads live for ever: their records are static, not kmalloc'd)
   const main = changetype<Thread>(memory.data(offsetof<Thread>(), 8));
   main.id = 0;
@@ -80,15 +77,11 @@ export function schedInit(): void {
   current = main;
   panicSetThread("main", main.stackLow, main.stackHigh);
   tssSetKernelStack(main.stackHigh);
-  const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0);
+  // the idle thread runs only when nothing else can: never on the run queue
+  const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0, false);
   if (made == null) panic("sched: no memory for the idle thread's stack");
   idle = made!;
-  // the idle thread runs only when nothing else can: off the run queue
-  const flags = saveFlagsAndCli();
-  removeFromRunQueue(idle);
-  restoreFlags(flags);
-  // (with kmalloc=guard the records are guard objects, which the guard allocator counts itself)
-  bootFrames = freeBefore - pmmFreeFrames() - (guardHeldFrames() - guardBefore);
+  bootFrames = freeBefore - pmmFreeFrames();
 }
 
 function idleLoop(arg: usize): void {
@@ -104,13 +97,16 @@ export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thre
   if (!mightSleep("threadCreate")) return null;
   const record = kzalloc(offsetof<Thread>());
   if (record == 0) return reportNoMemory(name);
-  const t = threadSetup(record, name, entry, arg);
+  const t = threadSetup(record, name, entry, arg, true);
   if (t == null) kfree(record);
   return t;
 }
 
-/** threadCreate on the zeroed record at `record`; null (reported) when no stack could be had. */
-function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize): Thread | null {
+/**
+ * threadCreate on the zeroed record at `record`, ready to run (on the run queue) when `ready`;
+ * null (reported) when no stack could be had.
+ */
+function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize, ready: bool): Thread | null {
   const stack = reserveRange(STACK_BYTES, RANGE_WRITABLE, "thread stack");
   if (stack == 0) return reportNoMemory(name);
   for (let page = stack + STACK_BYTES - PAGE; page >= stack; page -= PAGE) store<u32>(page, 0);   // commit now
@@ -130,7 +126,7 @@ function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize
   t.allNext = load<usize>(allThreadsCell);
   store<usize>(allThreadsCell, record);
   t.state = ThreadState.Ready;
-  queuePush(runQueue, t);
+  if (ready) queuePush(runQueue, t);
   restoreFlags(flags);
   return t;
 }
@@ -146,20 +142,6 @@ export function threadStart(): void {
   threadExit();
 }
 
-/** Takes `t` out of the run queue if it is there. Interrupts off. */
-function removeFromRunQueue(t: Thread): void {
-  let prev: usize = 0;
-  for (let at = runQueue.head; at != 0; at = threadAt(at).next) {
-    if (at == changetype<usize>(t)) {
-      if (prev == 0) runQueue.head = t.next; else threadAt(prev).next = t.next;
-      if (runQueue.tail == at) runQueue.tail = prev;
-      t.next = 0;
-      return;
-    }
-    prev = at;
-  }
-}
-
 /**
  * Gives the CPU to the next ready thread (the idle thread if none). The running thread must
  * already be queued (yield), blocked or sleeping. Interrupts off; returns when this thread
@@ -172,7 +154,6 @@ export function schedule(): void {
   if (next === prev) { prev.state = ThreadState.Running; return; }
   if (prev.state == ThreadState.Running) prev.state = ThreadState.Ready;   // (the idle thread, preempted)
   next.state = ThreadState.Running;
-  next.switches++;
   switches++;
   current = next;
   sliceLeft = SLICE_TICKS;
@@ -259,11 +240,6 @@ export function threadJoin(t: Thread): bool {
   return true;
 }
 
-/** Calls visit(thread, context) for every live thread (boot, idle and unjoined dead ones included). */
-export function threadEach(visit: (t: Thread, context: usize) => void, context: usize): void {
-  for (let at = load<usize>(allThreadsCell); at != 0; at = threadAt(at).allNext) visit(threadAt(at), context);
-}
-
 /** The word that holds the first thread record (for the debugger: boot/arch.c's debug roots). */
 export function threadListAddress(): usize { return allThreadsCell; }
 
@@ -305,7 +281,6 @@ export function schedTimerTick(): void {
 /** The IRQ exit hook (arch/idt.ts): a thread whose slice is over gives way. Interrupts off. */
 export function schedPreempt(): void {
   if (!needResched || preemptDisabled() || changetype<usize>(current) == 0) return;
-  needResched = false;
   if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
   schedule();
 }

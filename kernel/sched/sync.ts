@@ -85,13 +85,6 @@ function spinReleasedFree(lock: Spinlock): void { spinlockReport(lock, "spinlock
 
 // --- wait queues ----------------------------------------------------------------------------
 
-/** Sets up the (empty) wait queue at `at` (offsetof<ThreadQueue>() bytes). */
-export function waitQueueInit(at: usize): ThreadQueue {
-  const queue = changetype<ThreadQueue>(at);
-  queue.head = 0; queue.tail = 0;
-  return queue;
-}
-
 /** The running thread waits in `queue` until woken. Interrupts off (the caller's check and the wait are one step); thread context. */
 export function waitQueueWait(queue: ThreadQueue): void {
   queuePush(queue, currentThread());
@@ -106,12 +99,6 @@ export function waitQueueWakeOne(queue: ThreadQueue): bool {
   return true;
 }
 
-/** Wakes every waiter; returns how many. Interrupts off; any context. */
-export function waitQueueWakeAll(queue: ThreadQueue): u32 {
-  let n: u32 = 0;
-  while (waitQueueWakeOne(queue)) n++;
-  return n;
-}
 
 // --- mutex ----------------------------------------------------------------------------------
 

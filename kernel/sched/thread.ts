@@ -13,7 +13,6 @@
 //   +36 joiner      the thread waiting in threadJoin for this one, or 0
 //   +40 wakeTick    the PIT tick at which a sleeping thread becomes ready (u64)
 //   +48 allNext     every live thread, for listings and the debugger
-//   +52 switches    how many times it was switched in
 @unmanaged export class Thread {
   savedSp: u32;
   id: u32;
@@ -27,7 +26,6 @@
   joiner: usize;
   wakeTick: u64;
   allNext: usize;
-  switches: u32;
 }
 if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
 

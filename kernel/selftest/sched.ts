@@ -14,7 +14,7 @@ import { Thread } from "../sched/thread";
 import { threadCreate, threadJoin, threadYield, threadSleep, currentThread, schedSwitches, STACK_BYTES } from "../sched/scheduler";
 import {
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexTryLock, Semaphore, SEMAPHORE_BYTES, semaphoreInit,
-  semaphoreDown, semaphoreUp, Spinlock, SPINLOCK_BYTES, spinlockInit, spinLockIrqSave, spinUnlockIrqRestore,
+  semaphoreDown, semaphoreUp, Spinlock, SPINLOCK_BYTES, spinlockInit, spinLockIrqSave, spinUnlockIrqRestore, spinLock, spinUnlock,
 } from "../sched/sync";
 
 /** Creates a thread or fails the test; returns null on failure. */
@@ -140,6 +140,12 @@ registerTest("sync.spinlock_irqsave", () => {
   check(lock.locked != 0 && lock.owner == changetype<usize>(currentThread()), "held by the running thread");
   spinUnlockIrqRestore(lock);
   checkEqual(lock.locked, 0, "released");
+  // the plain variant: preemption off (atomic context), interrupts as they were
+  spinLock(lock);
+  const atomic = !inThreadContext(), held = lock.locked != 0;
+  spinUnlock(lock);
+  check(atomic && held, "spinLock holds the lock with preemption off");
+  check(inThreadContext() && lock.locked == 0, "spinUnlock lets go of both");
 });
 
 // A thread that recurses until its stack overflows: the double-fault task names it.
