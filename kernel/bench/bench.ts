@@ -7,8 +7,8 @@
 //
 // (a value of null means "not applicable": a ratio over zero)
 import { puts, putRatio, putDec, putBytes, newline } from "../console/console";
-import { NameMatch, nameListContains, nameEntryEnd, nameEntryMatch } from "../lib/names";
-import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName } from "../lib/registry";
+import { NameMatch, nameListContains } from "../lib/names";
+import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName, registryUnmatched } from "../lib/registry";
 
 export type BenchFn = () => void;
 
@@ -73,13 +73,10 @@ export function benchFail(): void { failures++; }
  * an entry of the list matches no benchmark (each such entry is named, and nothing runs).
  */
 export function runBenchmarks(names: usize, namesLength: u32): bool {
-  const end = names + namesLength;
-  for (let entry = names; namesLength != 0 && entry <= end; ) {
-    const entryEnd = nameEntryEnd(entry, end), length = <u32>(entryEnd - entry);
-    let any = false;
-    for (let i: u32 = 0; i < benches.count && !any; i++) any = nameEntryMatch(entry, length, registryName(benches, i)) != NameMatch.None;
-    if (!any) { puts("bench: no benchmark matches '"); putBytes(entry, length); puts("'\n"); failures++; }
-    entry = entryEnd + 1;
+  if (namesLength != 0) {
+    failures += registryUnmatched(benches, names, namesLength,
+      (registry: Registry, i: u32, match: NameMatch): bool => match != NameMatch.None,
+      (entry: usize, length: u32): void => { puts("bench: no benchmark matches '"); putBytes(entry, length); puts("'\n"); });
   }
   if (failures != 0) { puts("bench: nothing run\n"); return false; }
   for (let i: u32 = 0; i < benches.count; i++) {

@@ -6,6 +6,7 @@
 //   Registry        +0 entries (address of the entry array)   +4 capacity   +8 count
 //   RegistryEntry   +0 name: string   +4 fn: a function reference   +8 kind: u32   +12 detail: usize
 //                   (kind and detail are the owner's: the harness's test kind and expected panic)
+import { NameMatch, nameEntryEnd, nameEntryMatch } from "./names";
 
 @unmanaged export class RegistryEntry {
   name: usize;
@@ -53,4 +54,27 @@ export function registryAdd(registry: Registry, name: string, fn: usize, kind: u
 /** Entry `index`'s name. */
 @inline export function registryName(registry: Registry, index: u32): string {
   return changetype<string>(registryEntry(registry, index).name);
+}
+
+/** Whether a list entry that names entry `index` of `registry` as `match` selects it. */
+export type RegistrySelects = (registry: Registry, index: u32, match: NameMatch) => bool;
+/** Told about a list entry [entry, entry + length) that selects nothing. */
+export type UnmatchedEntry = (entry: usize, length: u32) => void;
+
+/**
+ * Checks every entry of the comma-separated name list [list, list + length) (`test=`, `bench=`)
+ * against `registry`: each entry that `selects` finds no registry entry for goes to `report`.
+ * Returns how many did. O(list entries x registry entries).
+ */
+export function registryUnmatched(registry: Registry, list: usize, length: u32, selects: RegistrySelects, report: UnmatchedEntry): u32 {
+  const end = list + length;
+  let unmatched: u32 = 0;
+  for (let entry = list; entry <= end; ) {
+    const entryEnd = nameEntryEnd(entry, end), entryLength = <u32>(entryEnd - entry);
+    let any = false;
+    for (let i: u32 = 0; i < registry.count && !any; i++) any = selects(registry, i, nameEntryMatch(entry, entryLength, registryName(registry, i)));
+    if (!any) { report(entry, entryLength); unmatched++; }
+    entry = entryEnd + 1;
+  }
+  return unmatched;
 }

@@ -16,10 +16,10 @@ import { qemuExit, ExitCode } from "../arch/qemu";
 import { pitTicks, pitHz } from "../arch/pit";
 import { Random, randomSeed } from "../lib/random";
 import { TestSelection } from "../boot/cmdline";
-import { NameMatch, nameListMatch, nameEntryEnd, nameEntryMatch } from "../lib/names";
+import { NameMatch, nameListMatch } from "../lib/names";
 import { isPanicking } from "../diag/panic";
 import { Invariant, invariantText } from "../mm/core/invariant";
-import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName } from "../lib/registry";
+import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName, registryUnmatched } from "../lib/registry";
 
 export type TestFn = () => void;
 
@@ -165,22 +165,10 @@ function selected(i: u32, selection: TestSelection, names: usize, namesLength: u
   return matchSelects(i, nameListMatch(names, namesLength, recordName(i)));
 }
 
-/** Prints "# no test matches 'entry'" for every entry of the list that selects no test; returns how many. */
-function reportUnmatchedEntries(names: usize, namesLength: u32): u32 {
-  const end = names + namesLength;
-  let unmatched: u32 = 0;
-  for (let entry = names; entry <= end; ) {
-    const entryEnd = nameEntryEnd(entry, end), length = <u32>(entryEnd - entry);
-    let any = false;
-    for (let i: u32 = 0; i < tests.count && !any; i++) any = matchSelects(i, nameEntryMatch(entry, length, recordName(i)));
-    if (!any) {
-      puts("# no test matches '"); putBytes(entry, length); puts("'");
-      puts(length > 0 && load<u8>(entryEnd - 1) == 42 ? " (a pattern selects only the normal tests: name a panic or on-demand test in full)\n" : "\n");
-      unmatched++;
-    }
-    entry = entryEnd + 1;
-  }
-  return unmatched;
+/** "# no test matches 'entry'", for a list entry that selects no test (registryUnmatched). */
+function reportNoTest(entry: usize, length: u32): void {
+  puts("# no test matches '"); putBytes(entry, length); puts("'");
+  puts(length > 0 && load<u8>(entry + length - 1) == 42 ? " (a pattern selects only the normal tests: name a panic or on-demand test in full)\n" : "\n");
 }
 
 function printSummary(): void {
@@ -209,7 +197,9 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
   puts("TAP version 13\n");
   puts("# seed="); putDec(seed); puts(" (replay with seed="); putDec(seed); puts(")\n");
   puts("1.."); putDec(total); newline();
-  if (selection == TestSelection.Named) failed += reportUnmatchedEntries(names, namesLength);
+  if (selection == TestSelection.Named) {
+    failed += registryUnmatched(tests, names, namesLength, (registry: Registry, i: u32, match: NameMatch): bool => matchSelects(i, match), reportNoTest);
+  }
   for (let i: u32 = 0; i < tests.count; i++) {
     if (!selected(i, selection, names, namesLength)) continue;
     const mustPanic = recordKind(i) == TestKind.Panic;
