@@ -21,6 +21,28 @@ __attribute__((always_inline)) inline void Z_archZ_restoreFlags(struct Z_arch_in
   __asm__ volatile("pushl %0; popfl" : : "r"(flags) : "memory", "cc");
 }
 
+/* EFLAGS into the word at `cell`, then interrupts off (kernel/arch/x86.ts: irqSaveTo). The word is
+ * written after the cli, so an interrupt cannot come between the two and leave its own flags
+ * there; and no register is held across the critical section. */
+__attribute__((always_inline)) inline void Z_archZ_irqSaveTo(struct Z_arch_instance_t *a, uint32_t cell) {
+  (void)a;
+  __asm__ volatile("pushfl; cli; popl %0" : "=m"(*(uint32_t *)(uintptr_t)cell) : : "memory");
+}
+
+/* Restores EFLAGS from the word irqSaveTo wrote. */
+__attribute__((always_inline)) inline void Z_archZ_irqRestoreFrom(struct Z_arch_instance_t *a, uint32_t cell) {
+  (void)a;
+  __asm__ volatile("pushl %0; popfl" : : "m"(*(uint32_t *)(uintptr_t)cell) : "memory", "cc");
+}
+
+/* EFLAGS (kernel/arch/x86.ts: readEflags): the context checks read the interrupt flag. */
+__attribute__((always_inline)) inline uint32_t Z_archZ_readEflags(struct Z_arch_instance_t *a) {
+  (void)a;
+  uint32_t flags;
+  __asm__ volatile("pushfl; popl %0" : "=r"(flags));
+  return flags;
+}
+
 /* `pause`, and a compiler barrier (a wait loop reads memory again). */
 __attribute__((always_inline)) inline void Z_archZ_cpuRelax(struct Z_arch_instance_t *a) {
   (void)a;

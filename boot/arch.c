@@ -19,7 +19,6 @@ void Z_archZ_sti(arch_t *a) { (void)a; __asm__ volatile("sti" ::: "memory"); }
 void Z_archZ_hlt(arch_t *a) { (void)a; __asm__ volatile("hlt" ::: "memory"); }
 /* Wait for the next interrupt with interrupts enabled, atomically (sti's one-instruction shadow). */
 void Z_archZ_waitForInterrupt(arch_t *a) { (void)a; __asm__ volatile("sti; hlt" ::: "memory"); }
-u32 Z_archZ_readEflags(arch_t *a) { (void)a; u32 f; __asm__ volatile("pushfl; popl %0" : "=r"(f)); return f; }
 u64 Z_archZ_rdtsc(arch_t *a) { (void)a; uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((u64)hi << 32) | lo; }
 
 u32 Z_archZ_readCr0(arch_t *a) { (void)a; u32 v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }

@@ -10,6 +10,7 @@ import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
 import { pitInit, pitTick, pitTicks } from "./arch/pit";
 import { qemuExit, ExitCode, haltForever } from "./arch/qemu";
 import { InterruptFrame } from "./arch/frame";
+import { contextGoLive } from "./arch/context";
 import { serialInit } from "./console/serial";
 import { puts, putDec, putHex, newline, putBytes, consoleEnableVga, putCString } from "./console/console";
 import { LogLevel, logBegin, logLine, setLogLevel, logLevel, logLevelName } from "./console/log";
@@ -174,6 +175,7 @@ export function kmain(multibootInfoPhys: u32): void {
   setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabRegions()), threadListAddress());
   setInterruptExitHook(schedPreempt);
 
+  contextGoLive();   // from here on, interrupts off is atomic context (arch/context.ts)
   sti();
 
   if ((selection != TestSelection.None && registeredTestCount() == 0) || (options.bench != 0 && registeredBenchCount() == 0)) {

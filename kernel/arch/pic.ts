@@ -35,6 +35,20 @@ export function picUnmask(irq: u32): void {
   }
 }
 
+/** Masks every IRQ line and returns the masks as they were (master in bits 0-7, slave in 8-15). */
+export function picMaskAll(): u32 {
+  const masks = inb(MASTER_DATA) | (inb(SLAVE_DATA) << 8);
+  outb(MASTER_DATA, 0xFF);
+  outb(SLAVE_DATA, 0xFF);
+  return masks;
+}
+
+/** Restores the masks picMaskAll returned (a request that came meanwhile is delivered then). */
+export function picRestoreMasks(masks: u32): void {
+  outb(SLAVE_DATA, (masks >> 8) & 0xFF);
+  outb(MASTER_DATA, masks & 0xFF);
+}
+
 /** True when IRQ 7 or 15 is spurious (its in-service bit is clear): then no EOI is owed
  *  to that PIC, though a spurious IRQ 15 still owes one to the master. */
 export function picIsSpurious(irq: u32): bool {

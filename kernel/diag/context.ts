@@ -1,7 +1,8 @@
 // Thread-only functions ask mightSleep first: one called in an interrupt handler or with
-// preemption off (a spinlock held) is reported with its name and the context, and refused, so
+// preemption or interrupts off (a lock held) is reported with its name and the context, and refused, so
 // it never deadlocks or corrupts silently. See docs/threads.md.
-import { inInterrupt, inThreadContext } from "../arch/context";
+import { inThreadContextWith, atomicReason } from "../arch/context";
+import { readEflags } from "../arch/x86";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, newline } from "../console/console";
 
@@ -12,15 +13,21 @@ let refused: u32 = 0;
  *   error context: reserveRange: thread context only, called in an interrupt handler; refused
  * and returns false: the caller then fails as it would for any refusal. Any context.
  */
-@inline export function mightSleep(what: string): bool {
-  return inThreadContext() || refuse(what);   // (inlined: two loads and a test on the way through)
+@inline export function mightSleep(what: string): bool { return mightSleepWith(what, readEflags()); }
+
+/**
+ * As mightSleep, for a caller that has turned interrupts off itself: `eflags` is what its
+ * saveFlagsAndCli returned (the context it was called in).
+ */
+@inline export function mightSleepWith(what: string, eflags: u32): bool {
+  return inThreadContextWith(eflags) || refuse(what, eflags);   // (inlined: two loads, EFLAGS and two tests on the way through)
 }
 
-function refuse(what: string): bool {
+function refuse(what: string, eflags: u32): bool {
   refused++;
   if (logBegin(LogLevel.Error, "context")) {
     puts(what); puts(": thread context only, called ");
-    puts(inInterrupt() ? "in an interrupt handler" : "with preemption off (a spinlock held?)");
+    puts(atomicReason(eflags));
     puts("; refused"); newline();
   }
   return false;

@@ -13,7 +13,7 @@ import { puts } from "../console/console";
 import { ThreadQueue, threadAt, queuePush, queuePop } from "./thread";
 import { currentThread, threadBlock, threadWake } from "./scheduler";
 import { preemptDisable, preemptEnable } from "../arch/context";
-import { mightSleep } from "../diag/context";
+import { mightSleepWith } from "../diag/context";
 
 // --- spinlocks ------------------------------------------------------------------------------
 
@@ -131,7 +131,7 @@ export function mutexInit(at: usize, name: string): Mutex {
 
 function mutexLockSlow(m: Mutex, flags: u32): void {
   const me = changetype<usize>(currentThread());
-  if (!mightSleep("mutexLock")) { restoreFlags(flags); panic("mutexLock: would sleep in atomic context (see the line above)"); }
+  if (!mightSleepWith("mutexLock", flags)) { restoreFlags(flags); panic("mutexLock: would sleep in atomic context (see the line above)"); }
   while (m.owner != 0) {
     if (m.owner == me) { restoreFlags(flags); panic("mutex: locked again by the thread that holds it"); }
     waitQueueWait(waitersOf(m));
@@ -192,7 +192,7 @@ export function semaphoreInit(at: usize, count: u32): Semaphore {
 /** Takes one, sleeping while none is available. Thread context only. */
 export function semaphoreDown(s: Semaphore): void {
   const flags = saveFlagsAndCli();
-  if (s.count == 0 && !mightSleep("semaphoreDown")) { restoreFlags(flags); panic("semaphoreDown: would sleep in atomic context (see the line above)"); }
+  if (s.count == 0 && !mightSleepWith("semaphoreDown", flags)) { restoreFlags(flags); panic("semaphoreDown: would sleep in atomic context (see the line above)"); }
   while (s.count == 0) waitQueueWait(semWaiters(s));
   s.count--;
   restoreFlags(flags);

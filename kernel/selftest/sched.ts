@@ -1,7 +1,7 @@
 // Self-tests of kernel threads, the scheduler and the locks (kernel/sched/).
 import { registerTest, registerPanicTest, check, checkEqual } from "./harness";
 import { pitTicks, pitHz } from "../arch/pit";
-import { cpuRelax, softInterruptBench } from "../arch/x86";
+import { cpuRelax, softInterruptBench, saveFlagsAndCli, restoreFlags } from "../arch/x86";
 import { tssKernelStack } from "../arch/gdt";
 import { inThreadContext } from "../arch/context";
 import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
@@ -191,11 +191,17 @@ registerTest("sched.context_checks", () => {
   checkEqual(range, 0, "reserveRange under a spinlock is refused");
   check(t == null, "threadCreate under a spinlock is refused");
   check(!slept, "threadSleep under a spinlock returns without sleeping");
+  const flags = saveFlagsAndCli();
+  const irqsOff = inThreadContext();
+  const rangeIrqsOff = reserveRange(4096, RANGE_WRITABLE, "interrupts off");
+  restoreFlags(flags);
+  check(!irqsOff, "interrupts off is atomic context");
+  checkEqual(rangeIrqsOff, 0, "reserveRange with interrupts off is refused");
   setInterruptHandler(VECTOR_BENCH, threadOnlyCallsFromHandler);
   softInterruptBench();
   setInterruptHandler(VECTOR_BENCH, emptyHandler);
   checkEqual(fromHandlerRange, 0, "reserveRange in an interrupt handler is refused");
   check(!fromHandlerCreated, "threadCreate in an interrupt handler is refused");
-  checkEqual(contextRefusals() - before, 6, "six refusals, each reported");
+  checkEqual(contextRefusals() - before, 7, "seven refusals, each reported");
   check(inThreadContext(), "and thread context again after the handler");
 });
