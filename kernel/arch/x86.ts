@@ -53,6 +53,15 @@
 @external("arch", "saveFlagsAndCli") export declare function saveFlagsAndCli(): u32;
 /** Restores EFLAGS (and so the interrupt flag) saved by saveFlagsAndCli. */
 @external("arch", "restoreFlags") export declare function restoreFlags(flags: u32): void;
+/**
+ * EFLAGS into the word at `cell`, then interrupts off: a critical section whose saved flags live
+ * in its lock's own word (no register held across it). The word must belong to one lock that is
+ * never taken twice at once (an interrupt handler can only take it while it is free, since the
+ * section runs with interrupts off). Restore with irqRestoreFrom(cell).
+ */
+@external("arch", "irqSaveTo") export declare function irqSaveTo(cell: usize): void;
+/** Restores EFLAGS from the word irqSaveTo wrote. */
+@external("arch", "irqRestoreFrom") export declare function irqRestoreFrom(cell: usize): void;
 /** `int 0x81`: one round trip through the interrupt path (benchmark). */
 @external("arch", "softInterruptBench") export declare function softInterruptBench(): void;
 /** A native `div`: divisor 0 raises the CPU's #DE (self-test of the exception path). */

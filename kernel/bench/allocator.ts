@@ -2,7 +2,9 @@
 // measure, chosen when the kernel is built:
 //
 //   the kernel (--runtime stub)          our heap (mm/heap.ts): a fresh instance over the
-//                                        kernel's page provider for every workload
+//                                        kernel's page provider for every workload, each call
+//                                        under the kmalloc lock as the kernel heap's are
+//                                        (interrupts off: the cost of being safe in any context)
 //   the TLSF variant (--runtime minimal) AssemblyScript's own allocator (std/assembly/rt/tlsf.ts)
 //                                        through heap.alloc/heap.realloc/heap.free; it grows the
 //                                        wasm memory inside .asdata (boot/runtime.c)
@@ -14,7 +16,7 @@
 // and cannot be reset, so its footprint is the memory grown since the first workload began: the
 // variant is booted once per workload (scripts/bench.ts).
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapRealloc, heapEndCheck } from "../mm/core/heap/heap";
-import { kmalloc, kfree, kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS } from "../mm/alloc/kmalloc";
+import { kmalloc, kfree, kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS, kmallocLock, kmallocUnlock } from "../mm/alloc/kmalloc";
 
 /** True in the TLSF benchmark variant. */
 export const MEASURING_TLSF: bool = ASC_RUNTIME != 0;   // 0: the stub runtime (no allocator)
@@ -61,7 +63,10 @@ export function allocatorHeap(): Heap { return ours; }
 /** A block of `size` bytes aligned to `align` (0: default); the value to free it with, or 0. */
 @inline export function allocatorAlloc(size: u32, align: u32): usize {
   if (MEASURING_TLSF) return heap.alloc(align > TLSF_ALIGN ? size + align - TLSF_ALIGN : size);
-  return heapAlloc(ours, size, align);
+  kmallocLock();
+  const block = heapAlloc(ours, size, align);
+  kmallocUnlock();
+  return block;
 }
 
 /** Where the caller may use the block `allocatorAlloc(size, align)` returned. */
@@ -73,7 +78,7 @@ export function allocatorHeap(): Heap { return ours; }
 /** Frees a block from allocatorAlloc or allocatorRealloc. */
 @inline export function allocatorFree(block: usize): void {
   if (MEASURING_TLSF) heap.free(block);
-  else heapFree(ours, block);
+  else { kmallocLock(); heapFree(ours, block); kmallocUnlock(); }
 }
 
 /**
@@ -88,7 +93,10 @@ export function allocatorHeap(): Heap { return ours; }
     heap.free(block);
     return moved;
   }
-  return heapRealloc(ours, block, size);
+  kmallocLock();
+  const moved = heapRealloc(ours, block, size);
+  kmallocUnlock();
+  return moved;
 }
 
 /** Bytes the allocator holds at its peak: ours from its provider; the TLSF's grown memory. */

@@ -1,9 +1,10 @@
 // Object-cache benchmarks (instructions under -icount shift=0):
-//   slab.alloc_free_pair        a hot cacheAlloc + cacheFree pair on a cache of 64-byte objects
-//                               with LIVE objects in use (mean of PAIRS), on a set of slab regions of its own
-//                               over the kernel's page provider
-//   slab.footprint_ratio_100k_64  memory that the regions take from the PMM for 100,000 live 64-byte
-//                               objects, over their bytes
+//   irq.kmalloc64_pair          kmalloc(64) + kfree inside an interrupt handler (int 0x81)
+//   slab.alloc_free_pair        a hot kmemCacheAlloc + kmemCacheFree pair (the kernel's cache API, any
+//                               context: under the kmalloc lock) on a cache of 64-byte objects with
+//                               LIVE objects in use (mean of PAIRS)
+//   slab.footprint_ratio_100k_64  memory that slab regions of the benchmark's own (over the kernel's page
+//                               provider) take from the PMM for 100,000 live 64-byte objects, over their bytes
 //   kmalloc64.alloc_free_pair   the same pair through kmalloc(64) + kfree (the class caches)
 //   heap64.alloc_free_pair      ... through heapAlloc(64) + heapFree on a heap instance of its own
 //   tlsf64.alloc_free_pair      ... through AssemblyScript's TLSF (the benchmark variant only)
@@ -15,7 +16,11 @@ import { kmalloc, kfree, kernelPageProvider } from "../mm/alloc/kmalloc";
 import { SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck } from "../mm/core/slab/regions";
 import { CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy } from "../mm/core/slab/cache";
 import { slabCheckAll } from "../mm/core/slab/check";
+import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
 import { panic } from "../diag/panic";
+import { softInterruptBench } from "../arch/x86";
+import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
+import { InterruptFrame } from "../arch/frame";
 
 const LIVE: u32 = 1000;
 const PAIRS: u32 = 20000;
@@ -70,6 +75,26 @@ registerBench("slab.kmalloc64", () => {
   benchReport("heap64.alloc_free_pair", watch.total, PAIRS, "instr/pair");
 });
 
+// kmalloc(64) and kfree inside an interrupt handler (int 0x81): the pair alone is timed, in the
+// handler; the class cache holds LIVE objects as for kmalloc64.alloc_free_pair.
+let handlerWatch: Stopwatch = changetype<Stopwatch>(0);
+function kmallocInHandler(frame: InterruptFrame): void {
+  const t0 = stamp();
+  kfree(kmalloc(OBJECT));
+  lapEnd(handlerWatch, t0);
+}
+registerBench("irq.kmalloc64", () => {
+  if (MEASURING_TLSF) return;
+  for (let i: u32 = 0; i < LIVE; i++) store<usize>(held + i * 4, kmalloc(OBJECT));
+  setInterruptHandler(VECTOR_BENCH, kmallocInHandler);
+  handlerWatch = stopwatchStart();
+  for (let n: u32 = 0; n < PAIRS; n++) softInterruptBench();
+  stopwatchStop();
+  setInterruptHandler(VECTOR_BENCH, emptyHandler);
+  for (let i: u32 = 0; i < LIVE; i++) kfree(load<usize>(held + i * 4));
+  benchReport("irq.kmalloc64_pair", handlerWatch.total, PAIRS, "instr/pair");
+});
+
 registerBench("slab.pair", () => {
   if (MEASURING_TLSF) return;
   const regionsAt = kmalloc(SLAB_REGIONS_BYTES), cacheAt = kmalloc(CACHE_BYTES), table = kmalloc(FOOTPRINT_OBJECTS * 4);
@@ -78,18 +103,24 @@ registerBench("slab.pair", () => {
   const made = cacheCreate(cacheAt, regions, "bench64", OBJECT, 0, 0);
   if (made == null) panic("bench slab: cacheCreate refused");
   const cache = made!;
-  for (let i: u32 = 0; i < LIVE; i++) store<usize>(table + i * 4, cacheAlloc(cache));
+  // The pair through the kernel's API (any context: the kmalloc lock around each call).
+  const kernelCache = kmemCacheCreate("bench64", OBJECT, 0, 0);
+  if (kernelCache == null) panic("bench slab: kmemCacheCreate refused");
+  const live = kernelCache!;
+  for (let i: u32 = 0; i < LIVE; i++) store<usize>(table + i * 4, kmemCacheAlloc(live));
   const watch = stopwatchStart();
   for (let n: u32 = 0; n < PAIRS; n++) {
     const t0 = stamp();
-    const object = cacheAlloc(cache);
-    cacheFree(cache, object);
+    const object = kmemCacheAlloc(live);
+    kmemCacheFree(live, object);
     lapEnd(watch, t0);
   }
   stopwatchStop();
   benchReport("slab.alloc_free_pair", watch.total, PAIRS, "instr/pair");
-  // Footprint: 100,000 live objects.
-  for (let i: u32 = LIVE; i < FOOTPRINT_OBJECTS; i++) {
+  for (let i: u32 = 0; i < LIVE; i++) kmemCacheFree(live, load<usize>(table + i * 4));
+  if (!kmemCacheDestroy(live)) panic("bench slab: kmemCacheDestroy refused");
+  // Footprint: 100,000 live objects, in regions of the benchmark's own.
+  for (let i: u32 = 0; i < FOOTPRINT_OBJECTS; i++) {
     const object = cacheAlloc(cache);
     if (object == 0) panic("bench slab: out of memory for 100,000 objects");
     store<usize>(table + i * 4, object);

@@ -1,18 +1,18 @@
 // Which memory-manager code is running: the page-fault handler's recursion guard.
 //
-// The PMM and the VMM are not re-entrant. If one of them faulted and the fault handler went on
-// to commit a page, it would call into the half-updated allocator again. So each public entry
-// point marks its own byte while it runs, and the fault handler refuses (panics) to do anything
-// but report when a byte is set:
+// The VMM is not re-entrant. If it faulted and the fault handler went on to commit a page, it
+// would call into the half-updated VMM again. So each public entry point marks its byte while
+// it runs, and the fault handler refuses (panics) to do anything but report when a byte is set:
 //
-//   +0 u8  PMM           allocFrame, freeFrame, allocFrames, ... (kernel/mm/phys/pmm.ts)
+//   +0 u8  (free: the PMM's entry points turn interrupts off instead, and a fault there is a
+//          fault in atomic context)
 //   +1 u8  VMM           reserveRange, releaseRange, kernelMap, ... (kernel/mm/virt/vmm.ts)
 //   +2 u8  fault handler onPageFault (kernel/mm/virt/fault.ts)
 //
-// One byte each, so marking is a single store and nesting (the fault handler calling the PMM)
-// needs no counting. Interrupt handlers never call these, so a flag is never seen half-set.
+// One byte each, so marking is a single store and nesting (the fault handler calling the VMM)
+// needs no counting.
 
-export const enum MmPart { Pmm = 0, Vmm = 1, FaultHandler = 2 }
+export const enum MmPart { Vmm = 1, FaultHandler = 2 }
 
 const busy = memory.data(4, 4);
 

@@ -6,8 +6,8 @@ import { pmmFreeFrames } from "../mm/phys/pmm";
 import { ISA_DMA_LIMIT } from "../mm/core/frames";
 import { linearVirt } from "../mm/layout";
 import { kmalloc, kfree, kmallocHeldFrames } from "../mm/alloc/kmalloc";
-import { dmaPoolCreate, dmaPoolDestroy } from "../mm/alloc/dma";
-import { dmaAlloc, dmaFree, dmaVirtToPhys, dmaPhysToVirt, dmaPoolCheck } from "../mm/core/buddy";
+import { dmaPoolCreate, dmaPoolDestroy, dmaPoolAlloc, dmaPoolFree } from "../mm/alloc/dma";
+import { dmaVirtToPhys, dmaPhysToVirt, dmaPoolCheck } from "../mm/core/buddy";
 import { AllocError } from "../mm/core/alloc-error";
 
 registerTest("dma.isa_pool", () => {
@@ -23,7 +23,7 @@ registerTest("dma.isa_pool", () => {
   let count: u32 = 0, wrong: u32 = 0, servedBytes: u32 = 0;
   for (let i: u32 = 0; i < 200; i++) {
     const size: u32 = 1 + randomBelow(rng, randomBelow(rng, 8) == 0 ? 16384 : 1024);
-    const v = dmaAlloc(pool, size);
+    const v = dmaPoolAlloc(pool, size);
     if (v == 0) continue;
     const phys = dmaVirtToPhys(pool, v);
     let chunk: u32 = 16;
@@ -40,10 +40,10 @@ registerTest("dma.isa_pool", () => {
   check(servedBytes >= 8 * 4096, "the pool served requests until at least half of it was handed out");
   checkEqual(dmaPoolCheck(pool), 0, "the pool's checker");
   checkEqual(dmaPoolDestroy(pool), 0, "destroy refuses while chunks are in use");
-  for (let i: u32 = 0; i < count; i++) if (dmaFree(pool, load<usize>(held + i * 4)) != AllocError.Ok) wrong++;
+  for (let i: u32 = 0; i < count; i++) if (dmaPoolFree(pool, load<usize>(held + i * 4)) != AllocError.Ok) wrong++;
   checkEqual(wrong, 0, "every chunk freed");
-  checkEqual(dmaAlloc(pool, 16 * 4096), pool.virtBase, "merged back: the whole run is one chunk again");
-  dmaFree(pool, pool.virtBase);
+  checkEqual(dmaPoolAlloc(pool, 16 * 4096), pool.virtBase, "merged back: the whole run is one chunk again");
+  dmaPoolFree(pool, pool.virtBase);
   kfree(held);
   check(dmaPoolDestroy(pool), "destroyed");
   checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore, "the frames went back to the PMM");

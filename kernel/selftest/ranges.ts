@@ -12,6 +12,9 @@ import {
 import { vrangeCheck } from "../mm/core/vrange";
 import { setFaultTestHook } from "../mm/virt/fault";
 import { MmPart, mmEnter } from "../mm/busy";
+import { saveFlagsAndCli, softInterruptBench } from "../arch/x86";
+import { setInterruptHandler, VECTOR_BENCH } from "../arch/idt";
+import { InterruptFrame } from "../arch/frame";
 import { PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, NOT_MAPPED } from "../mm/virt/paging";
 import { VRANGE_AREA_START, VRANGE_AREA_PAGES } from "../mm/layout";
 
@@ -236,10 +239,24 @@ registerPanicTest("panic.range_outside", "page fault: outside every range|range:
   sink = load<u32>(VRANGE_AREA_START + (VRANGE_AREA_PAGES - 8) * PAGE);   // free virtual space
 });
 
-registerPanicTest("panic.fault_inside_mm", "page fault: inside the PMM/VMM (recursion guard)", () => {
+registerPanicTest("panic.fault_inside_mm", "page fault: inside the VMM (recursion guard)", () => {
   const range = reserveRange(PAGE, RANGE_WRITABLE, "test.busy");
-  mmEnter(MmPart.Pmm);              // as if the PMM were running when the fault came
+  mmEnter(MmPart.Vmm);              // as if the VMM were running when the fault came
   store<u32>(range, 1);
+});
+
+// A fault on an uncommitted page in atomic context is reported, never served (it could deadlock).
+registerPanicTest("panic.fault_atomic_irqs_off", "page fault: in atomic context|'test.atomic'|the fault came with interrupts off", () => {
+  const range = reserveRange(PAGE, RANGE_WRITABLE, "test.atomic");
+  saveFlagsAndCli();                // as a critical section would
+  store<u32>(range, 1);
+});
+
+let atomicTarget: u32 = 0;
+registerPanicTest("panic.fault_atomic_in_handler", "page fault: in atomic context|'test.atomic_irq'|the fault came in an interrupt handler", () => {
+  atomicTarget = reserveRange(PAGE, RANGE_WRITABLE, "test.atomic_irq");
+  setInterruptHandler(VECTOR_BENCH, (frame: InterruptFrame): void => { store<u32>(atomicTarget, 1); });
+  softInterruptBench();
 });
 
 registerPanicTest("panic.fault_in_handler", "page fault: in the page-fault handler itself|null pointer dereference", () => {

@@ -1,14 +1,23 @@
 // DMA pools in the kernel: a pool's run of pages comes from the PMM, physically contiguous, below
 // the caller's physical limit and in low memory (so that the linear map reaches it), aligned to
 // its largest power-of-two part as buddy.ts requires; its control block and unit map come
-// from kmalloc. See docs/dma.md. Not re-entrant (thread context only, like kmalloc).
+// from kmalloc. See docs/dma.md.
+//
+// Contexts (docs/threads.md): dmaPoolAlloc, dmaPoolFree and dmaPoolChunkSize may be called from
+// any context (a driver's interrupt handler): they work with interrupts off (the saved flags in
+// `lock`). Creating and destroying a pool is thread context only (refused and reported otherwise).
 import { mightSleep } from "../../diag/context";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putDec, putHex, newline } from "../../console/console";
 import { allocFrames, freeFrames } from "../phys/pmm";
 import { LOW_MEMORY_END, linearVirt, LINEAR_MAP_BASE } from "../layout";
 import { kmalloc, kfree } from "./kmalloc";
-import { DmaPool, DMA_POOL_BYTES, MAX_ORDER, dmaMapBytes, dmaPoolInit } from "../core/buddy";
+import { DmaPool, DMA_POOL_BYTES, MAX_ORDER, dmaMapBytes, dmaPoolInit, dmaAlloc, dmaFree, dmaChunkSize } from "../core/buddy";
+import { AllocError } from "../core/alloc-error";
+import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+
+// The pools' lock on one CPU: interrupts off, the caller's EFLAGS saved here meanwhile.
+const lock = memory.data(4, 4);
 
 /** The most pages one pool may have (a run the pool's orders can describe: 64 MiB). */
 export const DMA_POOL_MAX_PAGES: u32 = 16384;
@@ -55,4 +64,31 @@ export function dmaPoolDestroy(pool: DmaPool): bool {
   kfree(pool.map);
   kfree(changetype<usize>(pool));
   return true;
+}
+
+/**
+ * A chunk of at least `size` bytes from `pool` (buddy.ts dmaAlloc: a power of two aligned to its
+ * size; its physical address is dmaVirtToPhys of it), or 0. Any context; never sleeps. O(orders).
+ */
+export function dmaPoolAlloc(pool: DmaPool, size: u32): usize {
+  irqSaveTo(lock);
+  const chunk = dmaAlloc(pool, size);
+  irqRestoreFrom(lock);
+  return chunk;
+}
+
+/** Frees a chunk of `pool` (a bad pointer is logged and refused, nothing changed). Any context. */
+export function dmaPoolFree(pool: DmaPool, virt: usize): AllocError {
+  irqSaveTo(lock);
+  const error = dmaFree(pool, virt);
+  irqRestoreFrom(lock);
+  return error;
+}
+
+/** The size of the chunk of `pool` handed out at `virt`, or 0. Any context. */
+export function dmaPoolChunkSize(pool: DmaPool, virt: usize): u32 {
+  irqSaveTo(lock);
+  const size = dmaChunkSize(pool, virt);
+  irqRestoreFrom(lock);
+  return size;
 }

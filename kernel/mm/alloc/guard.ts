@@ -13,7 +13,11 @@
 //
 //   records[page]   +0 object address   +4 size in bytes (the request, so ksize gives it back)
 //
-// Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
+// Contexts: guardAlloc is thread context only (it reserves a range and commits its pages);
+// guardFree from atomic context (an interrupt handler, a lock held) only queues the pointer, and
+// the next guard call in thread context frees it (DEFERRED_FREES may wait; more are logged and
+// leaked). The quarantine, the queue and the counters are changed with interrupts off (`lock`);
+// the VMM guards its own ranges.
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putHex, putDec, newline } from "../../console/console";
 import { panicBegin, panicEnd } from "../../diag/panic";
@@ -28,6 +32,10 @@ import {
   guardFirstBadByte, guardRingInit, guardRingPut, guardRingTake,
 } from "../core/guard-layout";
 import { AllocError } from "../core/alloc-error";
+import { mightSleep } from "../../diag/context";
+import { inThreadContext } from "../../arch/context";
+import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+import { MmPart, mmBusy } from "../busy";
 
 /** Freed allocations kept retired (unmapped, faulting) before their space is released. */
 export const GUARD_QUARANTINE: u32 = 256;
@@ -58,6 +66,14 @@ const ringBlock = memory.data(GUARD_RING_BYTES, 4);
 const ringSlots = memory.data(GUARD_QUARANTINE * 4, 4);
 const quarantine = changetype<GuardRing>(ringBlock);
 let records: usize = 0;   // 0 until the first use
+let initializing = false;
+const lock = memory.data(4, 4);
+/** Frees from atomic context that may wait for thread context. */
+export const DEFERRED_FREES: u32 = 64;
+const deferredBlock = memory.data(GUARD_RING_BYTES, 4);
+const deferredSlots = memory.data(DEFERRED_FREES * 4, 4);
+const deferred = changetype<GuardRing>(deferredBlock);
+let deferredLost: u32 = 0;
 
 /**
  * Makes the guard allocator ready: takes its record table (a promised range: 62 frames) and
@@ -66,9 +82,15 @@ let records: usize = 0;   // 0 until the first use
  */
 export function guardInit(): bool {
   if (records != 0) return true;
+  irqSaveTo(lock);
+  const first = !initializing;   // (another thread may be half-way through: this call fails then)
+  initializing = true;
+  irqRestoreFrom(lock);
+  if (!first) return false;
   const table = reserveRange(RECORD_TABLE_BYTES, RANGE_WRITABLE | RANGE_PROMISED | rangeFaultAround(RANGE_FAULT_AROUND_MAX), "guard allocator records");
-  if (table == 0) return false;
+  if (table == 0) { initializing = false; return false; }
   guardRingInit(ringBlock, ringSlots, GUARD_QUARANTINE);
+  guardRingInit(deferredBlock, deferredSlots, DEFERRED_FREES);
   setFaultExplainer(RANGE_NAME, guardExplain);
   records = table;
   if (logBegin(LogLevel.Info, "guard")) {
@@ -87,10 +109,12 @@ export function guardInit(): bool {
  * against an unmapped guard page (exactly, when `size` is a multiple of `align`), contents zero.
  * Returns 0 for size 0 or a bad alignment (logged), when the range area is down to its spare
  * pages with nothing left in quarantine to release (counted in `full`), or when the PMM has no
- * frames for it (logged by the VMM). O(pages) plus a page fault per 32 pages.
+ * frames for it (logged by the VMM). O(pages) plus a page fault per 32 pages. Thread context
+ * only (refused and reported otherwise, diag/context.ts).
  */
 export function guardAlloc(size: u32, align: u32): usize {
-  if (!guardInit()) return 0;
+  if (!mightSleep("guardAlloc") || !guardInit()) return 0;
+  guardFreeDeferred();
   const pages = guardPagesFor(size, align);
   if (pages == 0 || align == 0 || (align & (align - 1)) != 0 || align > GUARD_MAX_ALIGN) {
     stats.refused++;
@@ -100,7 +124,7 @@ export function guardAlloc(size: u32, align: u32): usize {
     return 0;
   }
   const area = kernelRanges();
-  while (area.freePages < pages + 1 + GUARD_AREA_SPARE_PAGES && quarantine.count > 0) releaseRange(guardRingTake(quarantine));
+  while (area.freePages < pages + 1 + GUARD_AREA_SPARE_PAGES && quarantine.count > 0) releaseRange(quarantineTake());
   if (area.freePages < pages + 1 + GUARD_AREA_SPARE_PAGES) { stats.full++; return 0; }
   const flags = RANGE_WRITABLE | RANGE_PROMISED | rangeFaultAround(pages - 1);
   const first = reserveRange(pages << 12, flags, RANGE_NAME);
@@ -111,11 +135,49 @@ export function guardAlloc(size: u32, align: u32): usize {
   guardFillPattern(object + size, end);
   store<u32>(recordAt(first), object, RECORD_OBJECT);
   store<u32>(recordAt(first), size, RECORD_SIZE);
+  irqSaveTo(lock);
   stats.allocations++;
   stats.live++;
   stats.livePages += pages;
+  irqRestoreFrom(lock);
   return object;
 }
+
+/** The oldest range in quarantine, taken out (0 if none). */
+function quarantineTake(): u32 {
+  irqSaveTo(lock);
+  const first = quarantine.count > 0 ? guardRingTake(quarantine) : 0;
+  irqRestoreFrom(lock);
+  return first;
+}
+
+/** Queues a free made in atomic context for guardFreeDeferred; logs and leaks it when the queue is full. */
+function guardFreeLater(ptr: usize): AllocError {
+  irqSaveTo(lock);
+  const queued = deferred.count < DEFERRED_FREES;
+  if (queued) guardRingPut(deferred, <u32>ptr); else deferredLost++;
+  irqRestoreFrom(lock);
+  if (!queued && logBegin(LogLevel.Error, "guard")) {
+    puts("guardFree("); putHex(ptr); puts(") in atomic context: "); putDec(DEFERRED_FREES); puts(" frees wait already; leaked\n");
+  }
+  return AllocError.Ok;
+}
+
+/** Frees what guardFreeLater queued. Thread context (guardAlloc and guardFree call it). */
+export function guardFreeDeferred(): void {
+  if (records == 0) return;
+  for (;;) {
+    irqSaveTo(lock);
+    const ptr = deferred.count > 0 ? guardRingTake(deferred) : 0;
+    irqRestoreFrom(lock);
+    if (ptr == 0) return;
+    guardFreeNow(ptr);
+  }
+}
+
+/** Frees made in atomic context that are waiting (see guardFreeLater), and those lost (the queue was full). */
+export function guardDeferredFrees(): u32 { return records == 0 ? 0 : deferred.count; }
+export function guardDeferredLost(): u32 { return deferredLost; }
 
 /** The first address of the guard allocation (live or in quarantine) holding `address`, or 0. */
 function guardRangeOf(address: usize): u32 {
@@ -131,6 +193,8 @@ export function guardOwns(address: usize): bool { return guardRangeOf(address) !
 
 /** The size asked for of the live guard allocation whose object starts at `ptr`, or 0. */
 export function guardSize(ptr: usize): u32 {
+  // (in atomic context the VMM may be half-way through changing the ranges: no answer then)
+  if (mmBusy(MmPart.Vmm) && !inThreadContext()) return 0;
   const first = guardRangeOf(ptr);
   if (first == 0 || isRetired(first) || load<u32>(recordAt(first), RECORD_OBJECT) != <u32>ptr) return 0;
   return load<u32>(recordAt(first), RECORD_SIZE);
@@ -142,9 +206,16 @@ export function guardSize(ptr: usize): u32 {
  * corrupted), returns its pages to the PMM and keeps its range retired in the quarantine, so a
  * later touch panics as a use after free; the oldest quarantined range is released when the
  * quarantine is full. A pointer that is not a live guard object is logged and refused
- * (AllocError), nothing changed.
+ * (AllocError), nothing changed. In atomic context the free only queues `ptr` (guardFreeLater):
+ * the next guard call in thread context checks and frees it.
  */
 export function guardFree(ptr: usize): AllocError {
+  if (!inThreadContext()) return guardFreeLater(ptr);
+  guardFreeDeferred();
+  return guardFreeNow(ptr);
+}
+
+function guardFreeNow(ptr: usize): AllocError {
   const first = guardRangeOf(ptr);
   let error = AllocError.Ok;
   if (first == 0) error = AllocError.Foreign;
@@ -158,11 +229,13 @@ export function guardFree(ptr: usize): AllocError {
   const gap = guardFirstBadByte(ptr + size, end);
   if (gap != 0) slackPanic("guard allocator: the gap after an object was overwritten (an overflow)", first, <u32>gap);
   if (retireRange(first) != RangeError.Ok) brokenInvariant(first);
+  irqSaveTo(lock);
   const evicted = guardRingPut(quarantine, first);
-  if (evicted != 0 && releaseRange(evicted) != RangeError.Ok) brokenInvariant(evicted);
   stats.frees++;
   stats.live--;
   stats.livePages -= pages;
+  irqRestoreFrom(lock);
+  if (evicted != 0 && releaseRange(evicted) != RangeError.Ok) brokenInvariant(evicted);
   return AllocError.Ok;
 }
 
@@ -175,7 +248,8 @@ function guardPagesOf(first: u32): u32 {
 /** Releases every quarantined range (tests, and anyone who needs the address space back). */
 export function guardDrainQuarantine(): void {
   if (records == 0) return;
-  while (quarantine.count > 0) releaseRange(guardRingTake(quarantine));
+  guardFreeDeferred();
+  for (let first = quarantineTake(); first != 0; first = quarantineTake()) releaseRange(first);
 }
 
 /** The guard allocator's counters. */
@@ -192,7 +266,9 @@ export function guardHeldFrames(): u32 { return stats.livePages + (records != 0 
 export function guardPrintStats(): void {
   puts("# guard allocator: "); putDec(stats.allocations); puts(" allocations, "); putDec(stats.frees); puts(" frees, ");
   putDec(stats.live); puts(" live ("); putDec(stats.livePages); puts(" pages), "); putDec(guardQuarantined());
-  puts(" in quarantine, "); putDec(stats.refused); puts(" refused, "); putDec(stats.full); puts(" turned away (area full)\n");
+  puts(" in quarantine, "); putDec(stats.refused); puts(" refused, "); putDec(stats.full); puts(" turned away (area full)");
+  if (deferredLost != 0) { puts(", "); putDec(deferredLost); puts(" atomic frees leaked (queue full)"); }
+  newline();
 }
 
 function refuseFree(ptr: usize, first: u32, error: AllocError): void {

@@ -11,7 +11,15 @@
 // that reaches zero only restarts it. kfree, ksize and krealloc know guard objects by address
 // (they lie in the range area, above the linear map where slabs and heap blocks are).
 //
-// Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
+// Contexts (docs/threads.md): kmalloc, kzalloc, kcalloc, kmallocAligned, krealloc, kfree and
+// ksize may be called from any context, thread or atomic (an interrupt handler, a lock held).
+// The class caches and the heap share one lock, on one CPU a critical section with interrupts
+// off whose saved flags live in `lock`: an interrupt handler that allocates waits for the
+// interrupted call to finish, so none ever sees a free list half-updated. The heap takes new
+// spans from the PMM inside it (the PMM's own section nests). In atomic context an allocation
+// never sleeps: it succeeds or returns 0. Sampling into the guard allocator (which needs the
+// VMM, thread context only) is skipped in atomic context, and a guard object freed there is
+// freed later (guard.ts).
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putDec, newline } from "../../console/console";
 import { allocFrames, freeFrames, claimFrames } from "../phys/pmm";
@@ -27,7 +35,17 @@ import {
 } from "../core/kmalloc-classes";
 import { guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
 import { AllocError } from "../core/alloc-error";
+import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+import { inThreadContext } from "../../arch/context";
 import { Invariant } from "../core/invariant";
+
+// The lock of the class caches, the slab regions and the heap (the saved EFLAGS while held).
+const lock = memory.data(4, 4);
+
+/** Takes the kmalloc lock (interrupts off). Any context; for code that works on the kernel's caches or heap directly. */
+@inline export function kmallocLock(): void { irqSaveTo(lock); }
+/** Releases it (the interrupt flag as it was). */
+@inline export function kmallocUnlock(): void { irqRestoreFrom(lock); }
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
@@ -119,7 +137,11 @@ export function kmallocSampling(): u32 { return sampleInterval; }
 /** Allocations served by the guard allocator through sampling, ever. */
 export function kmallocSampled(): u32 { return sampledCount; }
 
-/** Counts the countdown down; true when it reaches zero (this request is the sample). */
+/**
+ * Counts the countdown down; true when it reaches zero (this request is the sample). Outside the
+ * lock: an interrupt that allocates between the load and the store of the decrement can only
+ * move the next sample by one request.
+ */
 @inline function countDown(): bool { return --sampleCountdown == 0; }
 
 /**
@@ -129,11 +151,19 @@ export function kmallocSampled(): u32 { return sampledCount; }
  */
 function kmallocSample(size: u32, align: u32): usize {
   restartCountdown();
-  if (sampleInterval != 0 && size != 0) {
+  if (sampleInterval != 0 && size != 0 && inThreadContext()) {   // (the guard allocator needs the VMM)
     const ptr = guardAlloc(size, max<u32>(align, 16));
     if (ptr != 0) { sampledCount++; return ptr; }
   }
-  return align <= 16 ? kmallocUnsampled(size) : heapAlloc(kernelHeap, size, align);
+  return align <= 16 ? kmallocUnsampled(size) : heapAllocLocked(size, align);
+}
+
+/** The heap's allocation under the lock. */
+function heapAllocLocked(size: u32, align: u32): usize {
+  kmallocLock();
+  const ptr = heapAlloc(kernelHeap, size, align);
+  kmallocUnlock();
+  return ptr;
 }
 
 /** The kernel's slab regions (the class caches' pages; more caches may be created over it). */
@@ -157,14 +187,17 @@ export function kernelHeapInstance(): Heap { return kernelHeap; }
 
 /** kmalloc without the sampling countdown (its slow path, and the benchmark's control). */
 @inline export function kmallocUnsampled(size: u32): usize {
-  return size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(cacheForSize(size)) : heapAlloc(kernelHeap, size, 0);
+  kmallocLock();
+  const ptr = size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(cacheForSize(size)) : heapAlloc(kernelHeap, size, 0);
+  kmallocUnlock();
+  return ptr;
 }
 
 /** As kmalloc, aligned to `align` (a power of two up to 4096). */
 export function kmallocAligned(size: u32, align: u32): usize {
   if (align <= 16) return kmalloc(size);
   if (countDown()) return kmallocSample(size, align);
-  return heapAlloc(kernelHeap, size, align);
+  return heapAllocLocked(size, align);
 }
 
 /** `size` zeroed bytes, or 0 as kmalloc. */
@@ -197,9 +230,20 @@ export function kcalloc(count: u32, size: u32): usize {
 export function krealloc(ptr: usize, size: u32): usize {
   if (ptr == 0) return kmalloc(size);
   const guarded = ptr >= VRANGE_START;   // (the only kmalloc memory above the linear map, as in kfree)
-  const slab: usize = guarded ? 0 : slabOf(slabRegions, ptr);
-  if (!guarded && slab == 0) return heapRealloc(kernelHeap, ptr, size);   // a heap block, or refused there
-  const have = guarded ? guardSize(ptr) : kmallocObjectSize(slab, ptr);
+  let have: u32 = 0;
+  if (!guarded) {
+    kmallocLock();
+    const slab = slabOf(slabRegions, ptr);
+    if (slab == 0) {                     // a heap block, or refused there
+      const moved = heapRealloc(kernelHeap, ptr, size);
+      kmallocUnlock();
+      return moved;
+    }
+    have = kmallocObjectSize(slab, ptr);
+    kmallocUnlock();
+  } else {
+    have = guardSize(ptr);
+  }
   if (have == 0 || size == 0) { kfree(ptr); return 0; }     // (not an object: kfree logs it)
   if (size <= have && !guarded) return ptr;   // (a guard object always moves: a stale pointer then faults)
   const moved = kmalloc(size);
@@ -215,16 +259,22 @@ export function krealloc(ptr: usize, size: u32): usize {
  * and the reason (AllocError) is the refusing allocator's own. kfree(0) is a no-op.
  */
 @inline export function kfree(ptr: usize): AllocError {
+  kmallocLock();
   const slab = slabOf(slabRegions, ptr);
-  if (slab == 0) return kfreeNotSlab(ptr);
-  return kmallocFreeObject(slab, ptr);
+  if (slab == 0) { kmallocUnlock(); return kfreeNotSlab(ptr); }
+  const error = kmallocFreeObject(slab, ptr);
+  kmallocUnlock();
+  return error;
 }
 
 /** kfree of anything but a class object: 0, a guard object, or a heap block (or refused there). */
 function kfreeNotSlab(ptr: usize): AllocError {
   if (ptr == 0) return AllocError.Ok;
-  if (ptr < VRANGE_START) return heapFree(kernelHeap, ptr);
-  return guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
+  if (ptr >= VRANGE_START) return guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
+  kmallocLock();
+  const error = heapFree(kernelHeap, ptr);
+  kmallocUnlock();
+  return error;
 }
 
 /**
@@ -233,13 +283,22 @@ function kfreeNotSlab(ptr: usize): AllocError {
  * class object already freed still reports its size: only slab_debug can tell.)
  */
 export function ksize(ptr: usize): u32 {
+  if (ptr >= VRANGE_START) return guardSize(ptr);
+  kmallocLock();
   const slab = slabOf(slabRegions, ptr);
-  if (slab == 0) return ptr >= VRANGE_START ? guardSize(ptr) : heapSize(kernelHeap, ptr);
-  return kmallocObjectSize(slab, ptr);
+  const size = slab == 0 ? heapSize(kernelHeap, ptr) : kmallocObjectSize(slab, ptr);
+  kmallocUnlock();
+  return size;
 }
 
-/** The kernel heap's and the slab regions' checkers: Invariant.Holds, or the first broken invariant. */
+/**
+ * The kernel heap's and the slab regions' checkers: Invariant.Holds, or the first broken
+ * invariant. Runs under the lock (interrupts off throughout: for tests and debugging). Any context.
+ */
 export function kmallocCheck(): Invariant {
+  kmallocLock();
   const heap = heapCheck(kernelHeap);
-  return heap != Invariant.Holds ? heap : slabCheckAll(slabRegions);
+  const result = heap != Invariant.Holds ? heap : slabCheckAll(slabRegions);
+  kmallocUnlock();
+  return result;
 }

@@ -1,11 +1,13 @@
 // The kernel's physical memory manager: one FrameAllocator (frames.ts) built at boot from the
 // multiboot information, and the public API the rest of the kernel calls. See docs/pmm.md.
 //
-// Not re-entrant: call it from thread context only, never from an IRQ handler (the page-fault
-// path may call it: a fault is synchronous and the PMM itself never faults, because its bitmap
-// lives in the linear map). Each entry point marks the PMM busy (busy.ts) while it runs, so
-// that if it ever did fault, the fault handler would report it instead of re-entering it.
-import { rdtsc, linkerAddress, LinkerSymbol } from "../../arch/x86";
+// Any context: each entry point is a critical section with interrupts off (saved and restored,
+// so they nest), which on one CPU is the PMM's lock: an interrupt handler that allocates a
+// frame waits for the interrupted call to finish, and none ever sees the bitmaps half-updated.
+// The PMM never faults (its bitmap lives in the linear map); if it did, the fault would come
+// with interrupts off, and the fault handler reports a fault in atomic context rather than
+// re-enter it (mm/virt/fault.ts).
+import { rdtsc, linkerAddress, LinkerSymbol, irqSaveTo, irqRestoreFrom } from "../../arch/x86";
 import { LogLevel, logBegin, logLine } from "../../console/log";
 import { puts, putHex, putDec, putSize, padTo, newline } from "../../console/console";
 import { panic } from "../../diag/panic";
@@ -24,7 +26,7 @@ import {
   RESERVED_LIST_HEADER, RESERVED_RECORD,
 } from "../core/reserved";
 import {
-  FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom, freeFrameTo, FRAME_SHIFT,
+  FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom, freeFrameQuick, freeFrameRefused, FRAME_SHIFT,
 } from "../core/frames";
 import { allocFramesFrom, freeFramesTo, claimFramesFrom } from "../core/frame-runs";
 import {
@@ -32,7 +34,6 @@ import {
 } from "../core/frames-check";
 import { frameAllocatorPlan, frameAllocatorBuild, InitError, initErrorText } from "../core/frames-init";
 import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "../layout";
-import { MmPart, mmEnter, mmLeave } from "../busy";
 import { Invariant } from "../core/invariant";
 
 const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
@@ -42,6 +43,8 @@ const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
 const pmmState = memory.data(FRAME_ALLOCATOR_BYTES, 8);
 const pmm = changetype<FrameAllocator>(pmmState);
 frameAllocatorAt(pmmState);
+// The PMM's lock on one CPU: interrupts off, the caller's EFLAGS saved here meanwhile.
+const pmmLock = memory.data(4, 4);
 const reservedStorage = memory.data(RESERVED_LIST_HEADER + RESERVED_CAPACITY * RESERVED_RECORD, 8);
 let reserved: ReservedList = changetype<ReservedList>(reservedStorage);
 const map = changetype<MemoryMap>(memory.data(8, 4));
@@ -207,9 +210,9 @@ export function pmmInitInstructions(): u64 { return initInstructions; }
  * memory), so that low memory stays free for the linear map. Never panics. O(1).
  */
 export function allocFrame(): u32 {
-  mmEnter(MmPart.Pmm);
+  irqSaveTo(pmmLock);
   const phys = allocFrameFrom(pmm, FrameZone.HighFirst);
-  mmLeave(MmPart.Pmm);
+  irqRestoreFrom(pmmLock);
   return phys;
 }
 
@@ -218,9 +221,9 @@ export function allocFrame(): u32 {
  * mapping anything), or 0 when low memory is used up. For page tables, heap and slab pages.
  */
 export function allocLowFrame(): u32 {
-  mmEnter(MmPart.Pmm);
+  irqSaveTo(pmmLock);
   const phys = allocFrameFrom(pmm, FrameZone.Low);
-  mmLeave(MmPart.Pmm);
+  irqRestoreFrom(pmmLock);
   return phys;
 }
 
@@ -229,9 +232,17 @@ export function allocLowFrame(): u32 {
  * unaligned, outside managed memory, reserved or already free; the PMM is then unchanged.
  */
 export function freeFrame(phys: u32): FrameError {
-  mmEnter(MmPart.Pmm);
-  const error = freeFrameTo(pmm, phys);
-  mmLeave(MmPart.Pmm);
+  irqSaveTo(pmmLock);
+  const freed = freeFrameQuick(pmm, phys);
+  irqRestoreFrom(pmmLock);
+  return freed ? FrameError.Ok : freeFrameBad(phys);
+}
+
+/** freeFrame's refusal, out of the way of the fast path. */
+function freeFrameBad(phys: u32): FrameError {
+  irqSaveTo(pmmLock);
+  const error = freeFrameRefused(pmm, phys);
+  irqRestoreFrom(pmmLock);
   return error;
 }
 
@@ -241,9 +252,9 @@ export function freeFrame(phys: u32): FrameError {
  * linear-mapped memory; PHYS_LIMIT for anywhere). The first frame's address, or 0.
  */
 export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
-  mmEnter(MmPart.Pmm);
+  irqSaveTo(pmmLock);
   const phys = allocFramesFrom(pmm, count, alignFrames, maxPhysAddr);
-  mmLeave(MmPart.Pmm);
+  irqRestoreFrom(pmmLock);
   return phys;
 }
 
@@ -252,17 +263,17 @@ export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32
  * (to grow a run that allocFrames handed out in place). Refuses, without a log, what is not.
  */
 export function claimFrames(phys: u32, count: u32): bool {
-  mmEnter(MmPart.Pmm);
+  irqSaveTo(pmmLock);
   const done = claimFramesFrom(pmm, phys, count);
-  mmLeave(MmPart.Pmm);
+  irqRestoreFrom(pmmLock);
   return done;
 }
 
 /** Frees `count` frames from `phys`; all or nothing (errors as freeFrame, for the first bad frame). */
 export function freeFrames(phys: u32, count: u32): FrameError {
-  mmEnter(MmPart.Pmm);
+  irqSaveTo(pmmLock);
   const error = freeFramesTo(pmm, phys, count);
-  mmLeave(MmPart.Pmm);
+  irqRestoreFrom(pmmLock);
   return error;
 }
 

@@ -5,7 +5,7 @@
 // kernel bug and panics with a message that says which kind it was:
 //
 //   in the page-fault handler itself     the handler faulted (recursion)
-//   inside the PMM/VMM                   a fault while the PMM or VMM was running (busy.ts)
+//   inside the VMM                       a fault while the VMM was running (busy.ts)
 //   write to a read-only page            a write to a present read-only page, or to a page of
 //                                        a range reserved without RANGE_WRITABLE
 //   protection violation                 any other fault on a present page
@@ -13,6 +13,10 @@
 //   guard page                           the unmapped page after a range (an overflow)
 //   use after free                       any page of a retired range (vmm.ts retireRange)
 //   out of memory                        an overcommitted range, and the PMM has no frame
+//   in atomic context                    a fault on a page not committed yet, from an interrupt
+//                                        handler or with interrupts or preemption off: serving
+//                                        it could deadlock (a lock the handler needs may be
+//                                        held), so memory used there must be committed up front
 //
 // with the address, the decoded error code, EIP (symbolized), the range if any, registers and a
 // backtrace. The owner of a range may add its own lines (setFaultExplainer: the guard allocator
@@ -33,6 +37,7 @@ import {
 import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
 import { VRANGE_AREA_START } from "../layout";
 import { MmPart, mmEnter, mmLeave, mmBusy } from "../busy";
+import { atomicAt, atomicReason } from "../../arch/context";
 
 export const enum FaultKind {
   InHandler = 0,
@@ -43,13 +48,15 @@ export const enum FaultKind {
   GuardPage = 5,
   OutOfMemory = 6,
   UseAfterFree = 7,
+  InAtomic = 8,
 }
 
 /** The panic headline for each kind (whole literals: the kernel never builds strings). */
 export function faultHeadline(kind: FaultKind): string {
   switch (kind) {
     case FaultKind.InHandler: return "page fault: in the page-fault handler itself";
-    case FaultKind.InsideMm: return "page fault: inside the PMM/VMM (recursion guard)";
+    case FaultKind.InsideMm: return "page fault: inside the VMM (recursion guard)";
+    case FaultKind.InAtomic: return "page fault: in atomic context (on a page not committed yet)";
     case FaultKind.ReadOnlyWrite: return "page fault: write to a read-only page";
     case FaultKind.Protection: return "page fault: protection violation";
     case FaultKind.OutsideRanges: return "page fault: outside every range";
@@ -105,7 +112,7 @@ function onPageFault(frame: InterruptFrame): void {
   const address = readCr2();
   if (mmBusy(MmPart.FaultHandler)) faultPanic(FaultKind.InHandler, frame, address, NONE);
   mmEnter(MmPart.FaultHandler);
-  if (mmBusy(MmPart.Pmm) || mmBusy(MmPart.Vmm)) faultPanic(FaultKind.InsideMm, frame, address, NONE);
+  if (mmBusy(MmPart.Vmm)) faultPanic(FaultKind.InsideMm, frame, address, NONE);
   const area = kernelRanges();
   const page = (address - VRANGE_AREA_START) >> 12;
   const start = address >= VRANGE_AREA_START ? vrangeFind(area, page) : NONE;
@@ -119,6 +126,7 @@ function onPageFault(frame: InterruptFrame): void {
   const pages = rangePages(start);
   if (page - start >= pages) faultPanic(FaultKind.GuardPage, frame, address, start);
   if ((error & PF_WRITE) != 0 && (flags & RANGE_WRITABLE) == 0) faultPanic(FaultKind.ReadOnlyWrite, frame, address, start);
+  if (atomicAt(frame.eflags, 1)) faultPanic(FaultKind.InAtomic, frame, address, start);
   if (testHook != 0) changetype<() => void>(testHook)();
 
   const space = kernelAddressSpace();
@@ -177,6 +185,10 @@ function faultPanic(kind: FaultKind, frame: InterruptFrame, address: u32, start:
     puts(", fault-around "); putDec(faultAroundOf(flags)); newline();
     if (kind == FaultKind.GuardPage) {
       puts("the address is "); putDec(address - (first + (pages << 12))); puts(" bytes past the range's end, in its guard page\n");
+    }
+    if (kind == FaultKind.InAtomic) {
+      puts("the fault came "); puts(atomicReason(frame.eflags, 1));
+      puts(": memory used there must be committed before (docs/threads.md)\n");
     }
     if (kind == FaultKind.OutOfMemory) {
       puts("out of memory: no free frame to commit this page of an overcommitted range ("); putDec(vmmCommittedPages());

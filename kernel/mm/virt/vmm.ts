@@ -4,8 +4,13 @@
 // sets up the range allocator. Ranges are committed page by page on first touch by the
 // page-fault handler (fault.ts). See docs/vmm.md and docs/memory-layout.md.
 //
-// Not re-entrant, like the PMM: thread context only, never from an IRQ handler.
+// Thread context only. On one CPU the VMM's lock is preemption off: each entry point that
+// changes ranges or page tables runs with preemption off (so no other thread, and no other
+// thread's page fault, sees a range or a page table half-changed) and marks itself busy
+// (busy.ts) for the fault handler's recursion guard. The fault handler runs with interrupts off,
+// so it needs no more.
 import { mightSleep } from "../../diag/context";
+import { preemptDisable, preemptEnable } from "../../arch/context";
 import { linkerAddress, LinkerSymbol } from "../../arch/x86";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putHex, putDec, putSize, newline } from "../../console/console";
@@ -25,6 +30,11 @@ import {
   vrangeOwnerWord, vrangeSetOwnerWord, vrangeAddress, vrangeFind, VRangeError, NONE,
 } from "../core/vrange";
 import { MmPart, mmEnter, mmLeave } from "../busy";
+
+/** The VMM's critical section begins: preemption off, and the fault handler's guard up. */
+@inline function vmmEnter(): void { preemptDisable(); mmEnter(MmPart.Vmm); }
+/** ... and ends. */
+@inline function vmmLeave(): void { mmLeave(MmPart.Vmm); preemptEnable(); }
 
 // --- reserveRange flags ---------------------------------------------------------------------
 //
@@ -161,23 +171,23 @@ export function kernelRanges(): VRangeArea { return ranges; }
  * For the fixed-mapping area; range pages are mapped by the fault handler.
  */
 export function kernelMap(virt: u32, phys: u32, flags: u32): PagingError {
-  mmEnter(MmPart.Vmm);
+  vmmEnter();
   const error = map(kernelSpace, virt, phys, flags);
-  mmLeave(MmPart.Vmm);
+  vmmLeave();
   return error;
 }
 /** Unmaps kernel page `virt`, returning its frame (0, logged, if none). The caller frees it. */
 export function kernelUnmap(virt: u32): u32 {
-  mmEnter(MmPart.Vmm);
+  vmmEnter();
   const phys = unmap(kernelSpace, virt);
-  mmLeave(MmPart.Vmm);
+  vmmLeave();
   return phys;
 }
 /** Changes a kernel page's flags. */
 export function kernelProtect(virt: u32, flags: u32): PagingError {
-  mmEnter(MmPart.Vmm);
+  vmmEnter();
   const error = protect(kernelSpace, virt, flags);
-  mmLeave(MmPart.Vmm);
+  vmmLeave();
   return error;
 }
 /** The physical address of kernel virtual `virt`, or NOT_MAPPED. */
@@ -202,7 +212,7 @@ export function reserveRange(bytes: u32, flags: u32, name: string = "range"): u3
   let error = RangeError.Ok;
   const pages = (<u64>bytes + PAGE_SIZE - 1) >> 12;
   let start: u32 = NONE;
-  mmEnter(MmPart.Vmm);
+  vmmEnter();
   if (bytes == 0 || pages >= <u64>VRANGE_AREA_PAGES) error = RangeError.BadSize;
   else if ((flags & ~RANGE_FLAGS_ALLOWED) != 0) error = RangeError.BadFlags;
   else {
@@ -217,7 +227,7 @@ export function reserveRange(bytes: u32, flags: u32, name: string = "range"): u3
       }
     }
   }
-  mmLeave(MmPart.Vmm);
+  vmmLeave();
   if (error == RangeError.Ok) return vrangeAddress(ranges, start);
   if (logBegin(LogLevel.Error, "vmm")) {
     puts("reserveRange("); putDec(bytes); puts(", "); putHex(flags); puts(", '"); puts(name); puts("'): ");
@@ -251,14 +261,14 @@ function parkFrames(virt: u32, pages: u32): bool {
  */
 export function releaseRange(virt: u32): RangeError {
   if (!mightSleep("releaseRange")) return RangeError.WrongContext;
-  mmEnter(MmPart.Vmm);
+  vmmEnter();
   const why = rangeStartCheck(virt);
   if (why == VRangeError.Ok) {
     const page = (virt - VRANGE_AREA_START) >> 12;
     emptyRange(virt, page);
     vrangeRelease(ranges, page);
   }
-  mmLeave(MmPart.Vmm);
+  vmmLeave();
   if (why == VRangeError.Ok) return RangeError.Ok;
   logNotARange("releaseRange", virt, why);
   return RangeError.NotARange;
@@ -272,7 +282,7 @@ export function releaseRange(virt: u32): RangeError {
  * Nothing changes on a refusal. O(pages of the range).
  */
 export function retireRange(virt: u32): RangeError {
-  mmEnter(MmPart.Vmm);
+  vmmEnter();
   const why = rangeStartCheck(virt);
   const page = (virt - VRANGE_AREA_START) >> 12;
   const retired = why == VRangeError.Ok && (vrangeOwnerWord(ranges, page, OWNER_FLAGS) & RANGE_RETIRED) != 0;
@@ -282,7 +292,7 @@ export function retireRange(virt: u32): RangeError {
     vrangeSetOwnerWord(ranges, page, OWNER_FLAGS, (flags & ~RANGE_PROMISED) | RANGE_RETIRED);   // nothing parked any more
     vrangeSetOwnerWord(ranges, page, OWNER_COMMITTED, 0);
   }
-  mmLeave(MmPart.Vmm);
+  vmmLeave();
   if (why != VRangeError.Ok) { logNotARange("retireRange", virt, why); return RangeError.NotARange; }
   if (!retired) return RangeError.Ok;
   if (logBegin(LogLevel.Error, "vmm")) { puts("retireRange("); putHex(virt); puts("): retired already; nothing changed\n"); }

@@ -61,4 +61,19 @@ describe("bit helpers", () => {
     expect(m.exports.highest(0xffffffff)).toBe(31);
     expect([0, 1, 32, 33, 1024].map((n) => m.exports.words(n))).toEqual([0, 1, 1, 2, 32]);
   });
+
+  it("tells multiples of a divisor apart without dividing (lib/bits.ts isMultiple), as % does", () => {
+    const divisor = fc.oneof(fc.integer({ min: 1, max: 40000 }), fc.integer({ min: 1, max: 0xffffffff }));
+    fc.assert(fc.property(divisor, fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 2000 }), (d, x, n) => {
+      expect(Boolean(m.exports.multipleOf(x, d)), `${x} % ${d}`).toBe(x % d === 0);
+      const k = n * d;   // a multiple, and its neighbours
+      if (k <= 0xffffffff) {
+        expect(Boolean(m.exports.multipleOf(k, d)), `${k} % ${d}`).toBe(true);
+        if (k + 1 <= 0xffffffff) expect(Boolean(m.exports.multipleOf(k + 1, d)), `${k + 1} % ${d}`).toBe(d === 1);
+      }
+    }), propertyParams(2000));
+    for (const d of [1, 2, 3, 16, 24, 48, 96, 192, 4096, 0xffffffff]) {
+      for (let x = 0; x < 5000; x++) expect(Boolean(m.exports.multipleOf(x, d)), `${x} % ${d}`).toBe(x % d === 0);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 // Host build of kernel/mm/core/seg-fit.ts's class arithmetic and kernel/lib/bits.ts, exported for
 // test/mm/core/seg-fit.test.ts (the heap's and the ranges' tests drive the list bitmaps).
 import { segClass, segRoundUp } from "../../../kernel/mm/core/seg-fit";
-import { alignUp, alignUp64, bitsFrom, bitsBelow, bitsUpTo, highestBit, wordsFor } from "../../../kernel/lib/bits";
+import { alignUp, alignUp64, bitsFrom, bitsBelow, bitsUpTo, highestBit, wordsFor, DivisorTest, divisorTestInit, isMultiple } from "../../../kernel/lib/bits";
 
 export function classOf3(units: u32): u32 { return segClass(units, 3); }
 export function classOf4(units: u32): u32 { return segClass(units, 4); }
@@ -15,3 +15,11 @@ export function below(b: u32): u32 { return bitsBelow(b); }
 export function upTo(b: u32): u32 { return bitsUpTo(b); }
 export function highest(word: u32): u32 { return highestBit(word); }
 export function words(bits: u32): u32 { return wordsFor(bits); }
+
+const divisorBlock = memory.data(offsetof<DivisorTest>(), 4);
+/** isMultiple(x) for divisor d, through a DivisorTest made for d. */
+export function multipleOf(x: u32, d: u32): bool {
+  const test = changetype<DivisorTest>(divisorBlock);
+  divisorTestInit(test, d);
+  return isMultiple(test, x);
+}

@@ -35,6 +35,7 @@ import {
 } from "./debug";
 import { AllocError, allocErrorText } from "../alloc-error";
 import { listPush, listUnlink } from "../../../lib/list";
+import { DivisorTest, divisorTestInit, exactQuotient } from "../../../lib/bits";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
 const MIN_OBJECT: u32 = 4;
@@ -63,7 +64,7 @@ export type Constructor = (object: usize) => void;
   capacity: u32;          // objects per slab
   freelist: usize;        // the active slab's free objects (the fast paths' list), or 0
   activeStart: usize;     // the active slab's first object (0: none)
-  activeBytes: u32;       // and the bytes its objects span (0: none)
+  activeObjects: u32;     // and its objects (capacity; 0: none)
   active: usize;          // the active slab: on no list, its free objects on `freelist`
   partial: usize;         // list heads (slab headers, linked through SlabEntry.next / prev)
   full: usize;
@@ -77,6 +78,9 @@ export type Constructor = (object: usize) => void;
   debug: u32;             // 1: slab_debug (slab/debug.ts): red zones, poison, exact double frees
   zone: u32;              // slab_debug: the red zone before each object (0 otherwise)
   debugErrors: u32;       // slab_debug: reports made
+  divInverse: u32;        // a DivisorTest in place (lib/bits.ts): whether an offset is a multiple
+  divShift: u32;          // of objectSize, without a div on the fast path
+  divLimit: u32;
 }
 
 /** Bytes of a cache's control block. */
@@ -115,6 +119,7 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   cache.name = changetype<usize>(name);
   cache.requestedSize = objectSize;
   cache.objectSize = size;
+  divisorTestInit(divisorOf(cache), size);
   cache.align = align;
   cache.ctor = ctor;
   cache.linkOffset = linkOffset;
@@ -128,6 +133,17 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   if (regions.caches != 0) changetype<SlabCache>(regions.caches).prev = at;
   regions.caches = at;
   return cache;
+}
+
+/** The cache's divisibility test for its object size (its words lie in the control block). */
+@inline function divisorOf(cache: SlabCache): DivisorTest {
+  return changetype<DivisorTest>(changetype<usize>(cache) + offsetof<SlabCache>("divInverse"));
+}
+
+// (the three words must lie as DivisorTest's)
+if (offsetof<SlabCache>("divShift") - offsetof<SlabCache>("divInverse") != offsetof<DivisorTest>("shift")
+    || offsetof<SlabCache>("divLimit") - offsetof<SlabCache>("divInverse") != offsetof<DivisorTest>("limit")) {
+  ERROR("SlabCache's divInverse, divShift and divLimit must lie as a DivisorTest");
 }
 
 @inline export function listHeadAt(cache: SlabCache, list: u32): usize {
@@ -218,7 +234,7 @@ function activate(cache: SlabCache, slab: usize): void {
   slabEntry(slab).list = <u16>SlabList.Active;
   cache.active = slab;
   cache.activeStart = slabEntry(slab).start;
-  cache.activeBytes = cache.capacity * cache.objectSize;
+  cache.activeObjects = cache.capacity;
 }
 
 /**
@@ -235,7 +251,7 @@ function deactivate(cache: SlabCache): void {
   cache.freelist = 0;
   cache.active = 0;
   cache.activeStart = 0;
-  cache.activeBytes = 0;
+  cache.activeObjects = 0;
   if (free == cache.capacity) keepOrRelease(cache, slab);
   else fileSlab(cache, slab, free == 0 ? SlabList.Full : SlabList.Partial);
 }
@@ -248,12 +264,17 @@ function deactivate(cache: SlabCache): void {
  */
 @inline export function cacheFree(cache: SlabCache, object: usize): AllocError {
   // The fast path: an object of the active slab (its range alone proves it ours).
-  const offset = <u32>(object - cache.activeStart);
-  const free = cache.freelist;
-  if (offset < cache.activeBytes && offset % cache.objectSize == 0 && object != free) {
-    store<usize>(object + cache.linkOffset, free);
-    cache.freelist = object;
-    return AllocError.Ok;
+  // Its index in the active slab: exactQuotient is above every index unless the offset is a
+  // multiple of the object size, so one compare also refuses a pointer inside an object.
+  // (nested, each field read where it is needed: fewer registers live at once on i386)
+  const index = exactQuotient(divisorOf(cache), <u32>(object - cache.activeStart));
+  if (index < cache.activeObjects) {
+    const free = cache.freelist;
+    if (object != free) {
+      store<usize>(object + cache.linkOffset, free);
+      cache.freelist = object;
+      return AllocError.Ok;
+    }
   }
   return freeSlow(cache, object);
 }

@@ -19,13 +19,13 @@ export function cacheCheck(cache: SlabCache): Invariant {
     slabs++;
     if (slabEntry(active).cache != changetype<usize>(cache) || <u32>slabEntry(active).list != SlabList.Active) return Invariant.CacheSlab;
     if (slabEntry(active).inUse != cache.capacity || slabEntry(active).free != 0) return Invariant.CacheSlab;
-    if (cache.activeStart != slabEntry(active).start || cache.activeBytes != cache.capacity * cache.objectSize) return Invariant.CacheSlab;
+    if (cache.activeStart != slabEntry(active).start || cache.activeObjects != cache.capacity) return Invariant.CacheSlab;
     let free: u32 = 0;
     for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) {
       const offset = <u32>(object - cache.activeStart);
-      if (offset >= cache.activeBytes || offset % cache.objectSize != 0 || ++free > cache.capacity) return Invariant.CacheFreeList;
+      if (offset >= cache.activeObjects * cache.objectSize || offset % cache.objectSize != 0 || ++free > cache.capacity) return Invariant.CacheFreeList;
     }
-  } else if (cache.freelist != 0 || cache.activeStart != 0 || cache.activeBytes != 0) return Invariant.CacheSlab;
+  } else if (cache.freelist != 0 || cache.activeStart != 0 || cache.activeObjects != 0) return Invariant.CacheSlab;
   for (let list: u32 = 0; list < 3; list++) {
     let prev: usize = 0;
     for (let slab = load<usize>(listHeadAt(cache, list)); slab != 0; slab = slabEntry(slab).next) {
