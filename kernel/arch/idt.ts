@@ -20,8 +20,10 @@ const GATE_INTERRUPT32: u32 = 0x8E;   // present, DPL 0, 32-bit interrupt gate (
 const GATE_TASK: u32 = 0x85;          // present, DPL 0, task gate
 
 // An interrupt scope: two words of some stack-like allocator that the dispatcher unwinds around
-// every handler, so whatever a handler takes from it is given back on the way out. The transient
-// arena (mm/alloc/arena.ts) registers its top and peak; arch knows nothing else of it.
+// every handler, so whatever a handler takes from it is given back on the way out, and a context
+// word it sets to a value of its own meanwhile. The interrupt arena (mm/alloc/arena.ts)
+// registers its top and peak, and the word naming the running context's arena; arch knows
+// nothing else of them.
 //
 //   +0 current   saved on entry, put back on exit
 //   +4 high      raised to `current` on exit when the handler took it higher
@@ -35,6 +37,13 @@ const idtPointer = memory.data(8, 4);
 const handlers = memory.data(256 * 4, 4);   // function references, 0 = none
 const noScope = memory.data(offsetof<InterruptScope>(), 4);   // unwound for nothing until one is set
 let scope: InterruptScope = changetype<InterruptScope>(noScope);
+/**
+ * The interrupt context word, at a fixed address so that the compiled code reaches it directly:
+ * +0 holds whatever names the running context to the layer that registered (the running
+ * context's arena: mm/alloc/arena.ts), and the dispatcher sets it to +4's value while a handler
+ * runs, then puts it back.
+ */
+export const INTERRUPT_CONTEXT = memory.data(8, 4);
 let unhandled: usize = 0;   // what an exception with no handler calls (the panic, from idtInit)
 
 function setGate(vector: u32, offset: u32, selector: u32, type: u32): void {
@@ -72,10 +81,14 @@ export function setInterruptHandler(vector: u32, handler: InterruptHandler): voi
 }
 
 /**
- * Makes `at` (an InterruptScope) the words the dispatcher unwinds around every handler. Call once at
- * boot with interrupts off; thread context.
+ * Makes `at` (an InterruptScope) the words the dispatcher unwinds around every handler, and
+ * `value` what INTERRUPT_CONTEXT holds while a handler runs. Call once at boot with interrupts
+ * off; thread context.
  */
-export function setInterruptScope(at: usize): void { scope = changetype<InterruptScope>(at); }
+export function setInterruptScope(at: usize, value: usize): void {
+  scope = changetype<InterruptScope>(at);
+  store<usize>(INTERRUPT_CONTEXT, value, 4);
+}
 
 /** Removes the handler for `vector`; an exception there then goes to the unhandled-exception handler (the panic) again. */
 export function clearInterruptHandler(vector: u32): void {
@@ -95,6 +108,8 @@ export function isrDispatch(framePtr: usize): void {
   irqEnter();
   const unwind = scope;
   const saved = unwind.current;   // the handler's scoped allocations end with it
+  const savedContext = load<usize>(INTERRUPT_CONTEXT);
+  store<usize>(INTERRUPT_CONTEXT, load<usize>(INTERRUPT_CONTEXT, 4));
   if (handler != 0) {
     changetype<InterruptHandler>(handler)(frame);
   } else if (!isIrq) {
@@ -103,6 +118,7 @@ export function isrDispatch(framePtr: usize): void {
   const reached = unwind.current;
   if (reached > unwind.high) unwind.high = reached;
   unwind.current = saved;
+  store<usize>(INTERRUPT_CONTEXT, savedContext);
   irqLeave();
   if (isIrq) {
     picEndOfInterrupt(vector - IRQ_BASE_VECTOR);

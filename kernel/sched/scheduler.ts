@@ -29,6 +29,8 @@ import { puts, putDec, putHex, newline } from "../console/console";
 import { kzalloc, kfree } from "../mm/alloc/kmalloc";
 import { reserveRange, releaseRange, RANGE_WRITABLE } from "../mm/virt/vmm";
 import { pmmFreeFrames } from "../mm/phys/pmm";
+import { ARENA_BYTES, threadArenaCreate, threadArenaDestroy, arenaSwitch, bootArenaAddress } from "../mm/alloc/arena";
+import { BumpArena } from "../mm/core/bump";
 import { Thread, ThreadState, ThreadEntry, ThreadQueue, threadAt, queuePush, queuePop, threadStateName } from "./thread";
 
 /** Each thread's stack. */
@@ -72,13 +74,14 @@ export function schedInit(): void {
   main.stackLow = linkerAddress(LinkerSymbol.BootStackBottom);
   main.stackHigh = linkerAddress(LinkerSymbol.BootStackTop);
   main.allNext = 0;
+  main.arena = bootArenaAddress();   // (the boot flow keeps the transient arena)
   store<usize>(allThreadsCell, changetype<usize>(main));
   bootThread = main;
   current = main;
   panicSetThread("main", main.stackLow, main.stackHigh);
   tssSetKernelStack(main.stackHigh);
   // the idle thread runs only when nothing else can: never on the run queue
-  const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0, false);
+  const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0, false, bootArenaAddress());
   if (made == null) panic("sched: no memory for the idle thread's stack");
   idle = made!;
   bootFrames = freeBefore - pmmFreeFrames();
@@ -95,10 +98,13 @@ function idleLoop(arg: usize): void {
  */
 export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thread | null {
   if (!mightSleep("threadCreate")) return null;
-  const record = kzalloc(offsetof<Thread>());
+  // the record, and the thread's arena's control block right after it
+  const record = kzalloc(offsetof<Thread>() + ARENA_BYTES);
   if (record == 0) return reportNoMemory(name);
-  const t = threadSetup(record, name, entry, arg, true);
-  if (t == null) kfree(record);
+  const arena = record + offsetof<Thread>();
+  if (!threadArenaCreate(arena)) { kfree(record); return reportNoMemory(name); }
+  const t = threadSetup(record, name, entry, arg, true, arena);
+  if (t == null) { threadArenaDestroy(changetype<BumpArena>(arena)); kfree(record); }
   return t;
 }
 
@@ -106,7 +112,7 @@ export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thre
  * threadCreate on the zeroed record at `record`, ready to run (on the run queue) when `ready`;
  * null (reported) when no stack could be had.
  */
-function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize, ready: bool): Thread | null {
+function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize, ready: bool, arena: usize): Thread | null {
   const stack = reserveRange(STACK_BYTES, RANGE_WRITABLE, "thread stack");
   if (stack == 0) return reportNoMemory(name);
   for (let page = stack + STACK_BYTES - PAGE; page >= stack; page -= PAGE) store<u32>(page, 0);   // commit now
@@ -122,6 +128,7 @@ function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize
   t.name = changetype<usize>(name);
   t.entry = changetype<usize>(entry);
   t.arg = arg;
+  t.arena = arena;
   const flags = saveFlagsAndCli();
   t.allNext = load<usize>(allThreadsCell);
   store<usize>(allThreadsCell, record);
@@ -159,7 +166,8 @@ export function schedule(): void {
   sliceLeft = SLICE_TICKS;
   needResched = false;
   panicSetThread(changetype<string>(next.name), next.stackLow, next.stackHigh);
-  tssSetKernelStack(next.stackHigh);   // (the ring-0 stack for interrupts from user mode: the processes issue)
+  tssSetKernelStack(next.stackHigh);
+  arenaSwitch(next.arena);   // (the ring-0 stack for interrupts from user mode: the processes issue)
   switchContext(changetype<usize>(prev), next.savedSp);
 }
 
@@ -236,6 +244,7 @@ export function threadJoin(t: Thread): bool {
   }
   restoreFlags(flags);
   releaseRange(<u32>t.stackLow);
+  threadArenaDestroy(changetype<BumpArena>(t.arena));
   kfree(changetype<usize>(t));
   return true;
 }

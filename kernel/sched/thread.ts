@@ -26,6 +26,7 @@
   joiner: usize;
   wakeTick: u64;
   allNext: usize;
+  arena: usize;       // its transient arena (a BumpArena: for a new thread, right after this record)
 }
 if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
 

@@ -5,10 +5,18 @@ import { registerTest, registerPanicTest, check, checkEqual } from "./harness";
 import { softInterruptBench } from "../arch/x86";
 import { setInterruptHandler, VECTOR_BENCH, emptyHandler } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
-import { arenaMark, arenaAlloc, arenaRelease, transientArena, TRANSIENT_ARENA_BYTES } from "../mm/alloc/arena";
+import {
+  arenaMark, arenaAlloc, arenaRelease, transientArena, interruptArenaOf, currentArena, TRANSIENT_ARENA_BYTES, THREAD_ARENA_BYTES,
+} from "../mm/alloc/arena";
+import { threadCreate, threadJoin, threadYield } from "../sched/scheduler";
+import { BumpArena } from "../mm/core/bump";
 
-let fromInterrupt: usize = 0;
-function allocatingHandler(frame: InterruptFrame): void { fromInterrupt = arenaAlloc(100, 16); store<u8>(fromInterrupt, 1); }
+let fromInterrupt: usize = 0, interruptTop: usize = 0;
+function allocatingHandler(frame: InterruptFrame): void {
+  fromInterrupt = arenaAlloc(100, 16);
+  store<u8>(fromInterrupt, 1);   // (committed at boot: a fault here would panic as atomic)
+  interruptTop = interruptArenaOf().top;
+}
 
 registerTest("arena.scopes", () => {
   const arena = transientArena();
@@ -25,13 +33,17 @@ registerTest("arena.scopes", () => {
   check(d >= c + 100, "the inner scope allocates after");
   arenaRelease(inner);
   checkEqual(arenaAlloc(8, 8), (inner + 7) & ~(<usize>7), "the inner scope's memory is reused");
-  // an interrupt's allocations end with it
+  // an interrupt allocates from the interrupt arena, and its allocations end with it
   const before = arena.top;
+  const irq = interruptArenaOf(), irqBefore = irq.top;
   setInterruptHandler(VECTOR_BENCH, allocatingHandler);
   softInterruptBench();
   setInterruptHandler(VECTOR_BENCH, emptyHandler);
-  check(fromInterrupt >= before, "the handler allocated from the arena");
-  checkEqual(arena.top, before, "the interrupt's scope was released on the way out");
+  check(fromInterrupt >= irq.base && fromInterrupt + 100 <= irq.limit, "the handler allocated from the interrupt arena");
+  checkEqual(interruptTop, fromInterrupt + 100, "past its allocation while it ran");
+  checkEqual(irq.top, irqBefore, "the interrupt's scope was released on the way out");
+  checkEqual(arena.top, before, "the thread's arena was not touched");
+  checkEqual(changetype<usize>(currentArena()), changetype<usize>(arena), "and is the running context's arena again");
   // a stale mark is refused and changes nothing
   const errors = arena.errors, top = arena.top;
   arenaRelease(arena.top + 64);
@@ -41,6 +53,33 @@ registerTest("arena.scopes", () => {
   checkEqual(arenaAlloc(TRANSIENT_ARENA_BYTES, 8), 0, "more than the arena holds: 0");
   checkEqual(arena.top, top, "nothing taken");
   arenaRelease(start);
+});
+
+// Each thread has an arena of its own (committed when it is made), switched with the thread.
+let threadArenaSeen: usize = 0, threadAllocation: usize = 0, threadTopAfterYield: usize = 0;
+registerTest("arena.per_thread", () => {
+  const mine = currentArena(), myTop = mine.top;
+  const kept = arenaAlloc(64, 8);
+  const t = threadCreate("arena-user", (arg: usize): void => {
+    const arena = currentArena();
+    threadArenaSeen = changetype<usize>(arena);
+    threadAllocation = arenaAlloc(1000, 8);
+    memory.fill(threadAllocation, 0x5A, 1000);   // committed: no fault
+    threadYield();                                // the boot thread runs between
+    threadTopAfterYield = arena.top;
+  }, 0);
+  check(t != null, "a thread");
+  if (t == null) return;
+  threadYield();
+  check(changetype<usize>(currentArena()) == changetype<usize>(mine), "the boot thread's arena is its own again after a switch");
+  check(arenaAlloc(64, 8) == kept + 64, "and allocates on from where it was");
+  check(threadJoin(t), "joined");
+  const theirs = changetype<BumpArena>(threadArenaSeen);
+  check(threadArenaSeen != changetype<usize>(mine), "the thread had another arena");
+  checkEqual(threadAllocation, (theirs.base + 7) & ~(<usize>7), "its first allocation was its arena's first bytes");
+  checkEqual(threadTopAfterYield, threadAllocation + 1000, "its arena kept its top across the switch");
+  checkEqual(<u32>(theirs.limit - theirs.base), THREAD_ARENA_BYTES, "of THREAD_ARENA_BYTES");
+  check(myTop <= mine.top, "the boot thread's arena was not released under it");
 });
 
 registerTest("arena.leak_in_a_test", () => {

@@ -1,6 +1,7 @@
 // In-kernel self-tests of the PMM on the real memory map (host tests cover the logic against a
 // model; these cover what only the machine has: the loader's map, the kernel image, modules,
 // and frames that must really be RAM).
+import { arenaBootFrames } from "../mm/alloc/arena";
 import { guardHeldFrames } from "../mm/alloc/guard";
 import { schedBootFrames } from "../sched/scheduler";
 import { registerTest, check, checkEqual } from "./harness";
@@ -55,8 +56,8 @@ registerTest("pmm.invariants", () => {
   checkEqual(pmmCheck(), 0, "frame allocator invariants (0 = all hold)");
   check(pmmFreeFrames() <= pmmUsableFrames(), "free frames are a subset of usable RAM");
   check(pmmUsableFrames() <= pmmTotalFrames(), "usable RAM is within the managed frames");
-  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames() + guardHeldFrames() + schedBootFrames(), pmmTotalFrames(),
-    "free + reserved + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) + the scheduler's idle thread = total right after boot");
+  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames() + guardHeldFrames() + schedBootFrames() + arenaBootFrames(), pmmTotalFrames(),
+    "free + reserved + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) + the scheduler's idle thread + the interrupt arena = total right after boot");
 });
 
 registerTest("pmm.map_iteration", () => {

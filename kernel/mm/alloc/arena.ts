@@ -1,48 +1,114 @@
-// The kernel's transient arena: short-lived allocations that need no free. It is a bump
-// allocator (bump.ts) over its own lazily committed virtual range with a guard page after it
-// (vmm.ts reserveRange), so running past its end faults, and the panic names the range
-// ("transient arena"), rather than corrupting a stack.
+// The transient arenas: short-lived allocations that need no free. Each is a bump allocator
+// (bump.ts) over a virtual range of its own with a guard page after it (vmm.ts reserveRange), so
+// running past its end faults, and the panic names the range, rather than corrupting a stack.
 //
-// Every interrupt or exception entry and every self-test (selftest/harness.ts) runs in its own
-// scope: a mark taken on the way in and released on the way out (arch/idt.ts unwinds the words
-// this file registers with setInterruptScope, so arch never imports mm). Scopes nest like
-// the interrupts do, and an interrupt that comes during an allocation puts `top` back exactly
-// as it found it. Pages once touched stay committed (the range's size bounds them).
+// One arena per context (docs/arena.md, docs/threads.md):
+//
+//   the boot thread   "transient arena", TRANSIENT_ARENA_BYTES, committed page by page on first
+//                     touch (thread context)
+//   each new thread   "thread arena", THREAD_ARENA_BYTES, committed when the thread is made
+//                     (threadArenaCreate) and released when it is joined
+//   interrupts        "interrupt arena", INTERRUPT_ARENA_BYTES, committed at boot: a fault in a
+//                     handler could never be served (mm/virt/fault.ts)
+//
+// `current` names the running context's arena: the scheduler switches it with the thread
+// (arenaSwitch), and the interrupt dispatcher (arch/idt.ts) switches it to the interrupt arena
+// around every handler and unwinds that arena's top: every interrupt or exception runs in a scope
+// of its own, as every self-test does (selftest/harness.ts), and scopes nest like interrupts.
+// arenaAlloc, arenaMark and arenaRelease work on `current` and may be called from any context.
 import { BumpArena, bumpInit, bumpAlloc, bumpMark, bumpRelease } from "../core/bump";
-import { reserveRange, RANGE_WRITABLE } from "../virt/vmm";
+import { reserveRange, releaseRange, RANGE_WRITABLE } from "../virt/vmm";
 import { panic } from "../../diag/panic";
-import { InterruptScope, setInterruptScope } from "../../arch/idt";
+import { InterruptScope, setInterruptScope, INTERRUPT_CONTEXT } from "../../arch/idt";
 
-/** The arena's virtual size: committed page by page on first touch. */
+/** The boot thread's arena: committed page by page on first touch. */
 export const TRANSIENT_ARENA_BYTES: u32 = 4 << 20;
+/** Each new thread's arena, committed when the thread is made. */
+export const THREAD_ARENA_BYTES: u32 = 32 << 10;
+/** The interrupt handlers' arena, committed at boot. */
+export const INTERRUPT_ARENA_BYTES: u32 = 64 << 10;
+/** Bytes of an arena's control block (a thread record holds its own). */
+export const ARENA_BYTES: u32 = offsetof<BumpArena>();
 
-const state = memory.data(offsetof<BumpArena>(), 4);
-const arena = changetype<BumpArena>(state);
+const PAGE: u32 = 4096;
+const bootState = memory.data(ARENA_BYTES, 4);
+const bootArena = changetype<BumpArena>(bootState);
+const interruptState = memory.data(ARENA_BYTES, 4);
+const interruptArena = changetype<BumpArena>(interruptState);
+// The running context's arena (a BumpArena's address): arch/idt.ts's interrupt context word,
+// which the dispatcher swaps around handlers.
+const currentCell = INTERRUPT_CONTEXT;
+store<usize>(currentCell, bootState);
 
-/** Reserves the arena's range. Call once, after vmmInit and before interrupts are enabled. */
+@inline function current(): BumpArena { return changetype<BumpArena>(load<usize>(currentCell)); }
+
+/** Commits [base, base + bytes) by touching each page. Thread context. */
+function commitPages(base: usize, bytes: u32): void {
+  for (let page = base; page < base + bytes; page += PAGE) store<u32>(page, 0);
+}
+
+/**
+ * Reserves the boot thread's arena and the interrupt arena (committed now). Call once, after
+ * vmmInit and before interrupts are enabled.
+ */
 export function transientArenaInit(): void {
   const base = reserveRange(TRANSIENT_ARENA_BYTES, RANGE_WRITABLE, "transient arena");
   if (base == 0) panic("transient arena: no virtual range");
-  bumpInit(state, base, TRANSIENT_ARENA_BYTES, "transient arena");
-  // the dispatcher unwinds top (and raises peak) around every interrupt: a scope per handler
+  bumpInit(bootState, base, TRANSIENT_ARENA_BYTES, "transient arena");
+  const irq = reserveRange(INTERRUPT_ARENA_BYTES, RANGE_WRITABLE, "interrupt arena");
+  if (irq == 0) panic("interrupt arena: no virtual range");
+  commitPages(irq, INTERRUPT_ARENA_BYTES);
+  bumpInit(interruptState, irq, INTERRUPT_ARENA_BYTES, "interrupt arena");
+  // the dispatcher unwinds the interrupt arena's top (and raises its peak) around every handler
   if (offsetof<BumpArena>("peak") - offsetof<BumpArena>("top") != offsetof<InterruptScope>("high")) {
     ERROR("BumpArena's top and peak must lie as InterruptScope's current and high");
   }
-  setInterruptScope(state + offsetof<BumpArena>("top"));
+  setInterruptScope(interruptState + offsetof<BumpArena>("top"), interruptState);
 }
 
-/** The kernel's arena (statistics, tests). */
-export function transientArena(): BumpArena { return arena; }
+/** Frames the arenas committed at boot (the interrupt arena's). */
+export function arenaBootFrames(): u32 { return INTERRUPT_ARENA_BYTES >> 12; }
 
-/** A mark of the kernel's arena: arenaRelease(mark) frees everything allocated after it. */
-@inline export function arenaMark(): usize { return bumpMark(arena); }
+/** The boot thread's arena (statistics, tests). */
+export function transientArena(): BumpArena { return bootArena; }
+/** The interrupt handlers' arena (statistics, tests). */
+export function interruptArenaOf(): BumpArena { return interruptArena; }
+/** The running context's arena. Any context. */
+export function currentArena(): BumpArena { return current(); }
 
 /**
- * `size` bytes aligned to `align` (a power of two) from the kernel's arena, freed by the release
- * of the enclosing scope's mark; 0 (logged) when the arena is full. Any context (interrupts have
- * their own scopes).
+ * Makes a thread's arena in the control block at `at` (ARENA_BYTES): reserves and commits
+ * THREAD_ARENA_BYTES. False when no range or frames could be had (the VMM logs it). Thread context.
  */
-@inline export function arenaAlloc(size: u32, align: u32): usize { return bumpAlloc(arena, size, align); }
+export function threadArenaCreate(at: usize): bool {
+  const base = reserveRange(THREAD_ARENA_BYTES, RANGE_WRITABLE, "thread arena");
+  if (base == 0) return false;
+  commitPages(base, THREAD_ARENA_BYTES);
+  bumpInit(at, base, THREAD_ARENA_BYTES, "thread arena");
+  return true;
+}
 
-/** Frees everything allocated from the kernel's arena since `mark` (a bad mark is logged and ignored). */
-@inline export function arenaRelease(mark: usize): void { bumpRelease(arena, mark); }
+/** Gives a thread's arena (threadArenaCreate) back: its range and frames. Thread context. */
+export function threadArenaDestroy(arena: BumpArena): void { releaseRange(<u32>arena.base); }
+
+/**
+ * Makes `arena` (a BumpArena's address) the running context's. The scheduler, on every switch
+ * (interrupts off).
+ */
+@inline export function arenaSwitch(arena: usize): void { store<usize>(currentCell, arena); }
+
+/** The boot thread's arena's address, for the boot and idle threads' records. */
+export function bootArenaAddress(): usize { return bootState; }
+
+/** A mark of the running context's arena: arenaRelease(mark) frees everything allocated after it. Any context. */
+@inline export function arenaMark(): usize { return bumpMark(current()); }
+
+/**
+ * `size` bytes aligned to `align` (a power of two) from the running context's arena, freed by
+ * the release of the enclosing scope's mark; 0 (logged) when the arena is full. Any context
+ * (a thread's and the interrupt arena are committed: no page fault).
+ */
+@inline export function arenaAlloc(size: u32, align: u32): usize { return bumpAlloc(current(), size, align); }
+
+/** Frees everything allocated from the running context's arena since `mark` (a bad mark is logged and ignored). Any context. */
+@inline export function arenaRelease(mark: usize): void { bumpRelease(current(), mark); }
