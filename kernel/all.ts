@@ -15,6 +15,7 @@ import "./selftest/dma";
 import "./selftest/arena";
 import "./selftest/guard";
 import "./selftest/sched";
+import "./selftest/stress";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";

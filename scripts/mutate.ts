@@ -30,6 +30,7 @@ const HEAP = "test/mm/core/heap.test.ts", SLAB = "test/mm/core/slab.test.ts", FR
 const VRANGE = "test/mm/core/vrange.test.ts", SUMMARY = "test/mm/core/summary.test.ts", BUDDY = "test/mm/core/buddy.test.ts";
 const BUMP = "test/mm/core/bump.test.ts", GUARD = "test/mm/core/guard-layout.test.ts", SEGFIT = "test/mm/core/seg-fit.test.ts";
 const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", FOUNDATION = "test/lib/foundation.test.ts";
+const STRESS = "test/selftest/stress.qemu.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -68,6 +69,11 @@ export const MUTANTS: Mutant[] = [
   { name: "paging.unmap_no_flush", file: "kernel/mm/virt/paging.ts", from: "  store<u32>(foundPte, 0);\n  invlpg(virt);", to: "  store<u32>(foundPte, 0);", tests: [PAGING] },
   { name: "paging.protect_no_flush", file: "kernel/mm/virt/paging.ts", from: "| flags | PAGE_PRESENT);\n  invlpg(virt);", to: "| flags | PAGE_PRESENT);", tests: [PAGING] },
   // the trace decoder and the command line
+  // the locks that make the allocators safe in any context (kernel/selftest/stress.ts catches them)
+  { name: "kmalloc.no_lock", file: "kernel/mm/alloc/kmalloc.ts", from: "kmallocLock(): void { irqSaveTo(lock); }\n/** Releases it (the interrupt flag as it was). */\n@inline export function kmallocUnlock(): void { irqRestoreFrom(lock); }", to: "kmallocLock(): void { }\n@inline export function kmallocUnlock(): void { }", tests: [STRESS], kernel: true },
+  { name: "pmm.alloc_no_lock", file: "kernel/mm/phys/pmm.ts", from: "  irqSaveTo(pmmLock);\n  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);\n  irqRestoreFrom(pmmLock);", to: "  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);", tests: [STRESS], kernel: true },
+  { name: "dma.alloc_no_lock", file: "kernel/mm/alloc/dma.ts", from: "  irqSaveTo(lock);\n  const chunk = dmaAlloc(pool, size);\n  irqRestoreFrom(lock);", to: "  const chunk = dmaAlloc(pool, size);", tests: [STRESS], kernel: true },
+
   { name: "trace.size_limit", file: "kernel/lib/trace.ts", from: "if (<u64>size > TRACE_MAX_SIZE) return fail(result, TraceError.SizeTooLarge, start, sizeAt);", to: "", tests: [TRACE] },
   { name: "cmdline.bad_value_applied", file: "kernel/boot/cmdline.ts", from: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      else { out.bench = 1;", to: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      { out.bench = 1;", tests: [FOUNDATION] },
   { name: "cmdline.repeat_silent", file: "kernel/boot/cmdline.ts", from: "  if ((out.seen & option) != 0) addProblem(out, ProblemKind.Repeated, start, length);", to: "", tests: [FOUNDATION] },

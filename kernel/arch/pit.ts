@@ -7,9 +7,14 @@ const COMMAND_CH0_LOHI_RATE: u32 = 0x34;       // channel 0, lobyte/hibyte, mode
 
 let tickHz: u32 = 100;
 let ticks: u64 = 0;
+// Uptime before the last rate change, and the tick count then (a test may raise the rate).
+let baseMs: u64 = 0;
+let baseTicks: u64 = 0;
 
-/** Programs channel 0 to interrupt `hz` times a second (19..1193182). */
+/** Programs channel 0 to interrupt `hz` times a second (19..1193182); uptime carries on. */
 export function pitInit(hz: u32): void {
+  baseMs = uptimeMilliseconds();
+  baseTicks = ticks;
   tickHz = hz;
   const divisor = PIT_INPUT_HZ / hz;
   outb(PIT_COMMAND, COMMAND_CH0_LOHI_RATE);
@@ -22,4 +27,4 @@ export function pitTick(): void { ticks++; }
 
 export function pitTicks(): u64 { return ticks; }
 export function pitHz(): u32 { return tickHz; }
-export function uptimeMilliseconds(): u64 { return ticks * 1000 / tickHz; }
+export function uptimeMilliseconds(): u64 { return baseMs + (ticks - baseTicks) * 1000 / tickHz; }

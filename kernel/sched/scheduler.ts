@@ -272,6 +272,7 @@ export function threadsPrint(): void {
  * counts down the running thread's slice.
  */
 export function schedTimerTick(): void {
+  if (tickHook != 0) changetype<() => void>(tickHook)();
   if (changetype<usize>(current) == 0) return;
   const now = pitTicks();
   let prev: usize = 0;
@@ -286,6 +287,14 @@ export function schedTimerTick(): void {
   if (current === idle) { if (runQueue.head != 0) needResched = true; }
   else if (--sliceLeft == 0) needResched = true;
 }
+
+let tickHook: usize = 0;
+
+/**
+ * For tests: `hook` (a () => void, 0 for none) runs in every timer interrupt, before the
+ * scheduler's own work (interrupt context: it must not sleep). Thread context.
+ */
+export function schedSetTickHook(hook: usize): void { tickHook = hook; }
 
 /** The IRQ exit hook (arch/idt.ts): a thread whose slice is over gives way. Interrupts off. */
 export function schedPreempt(): void {

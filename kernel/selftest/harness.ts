@@ -13,7 +13,7 @@
 import { arenaMark, arenaRelease } from "../mm/alloc/arena";
 import { puts, putDec, putHex, newline, putBytes } from "../console/console";
 import { qemuExit, ExitCode } from "../arch/qemu";
-import { pitTicks, pitHz } from "../arch/pit";
+import { pitTicks, pitHz, pitInit } from "../arch/pit";
 import { Random, randomSeed } from "../lib/random";
 import { TestSelection } from "../boot/cmdline";
 import { NameMatch, nameListMatch } from "../lib/names";
@@ -214,6 +214,16 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
   }
   printSummary();
   return failed == 0;
+}
+
+/**
+ * Reprograms the timer to `hz` ticks a second for the running test (stress tests raise it), and
+ * rescales the watchdog's deadline to the new rate. The test puts the old rate (pitHz) back.
+ */
+export function testTimerRate(hz: u32): void {
+  const now = pitTicks(), old = pitHz();
+  if (deadlineTick > now) deadlineTick = now + (deadlineTick - now) * hz / old;
+  pitInit(hz);
 }
 
 /** Called on every timer tick: a test past its deadline fails the whole run. */

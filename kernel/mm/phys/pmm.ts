@@ -304,8 +304,13 @@ export function pmmLowLimitFrame(): u32 { return pmm.lowLimitFrame; }
 /** State of a frame, and the length of the run of frames sharing it: iterate the map with these. */
 export function pmmFrameState(frame: u32): FrameState { return frameState(pmm, frame); }
 export function pmmFrameRunLength(frame: u32): u32 { return frameRunLength(pmm, frame); }
-/** Invariant.Holds, or the frame allocator's first broken invariant (frames.ts). */
-export function pmmCheck(): Invariant { return frameAllocatorCheck(pmm); }
+/** Invariant.Holds, or the frame allocator's first broken invariant (frames-check.ts), under the PMM's lock (interrupts off throughout). Any context. */
+export function pmmCheck(): Invariant {
+  irqSaveTo(pmmLock);
+  const result = frameAllocatorCheck(pmm);
+  irqRestoreFrom(pmmLock);
+  return result;
+}
 /** The reserved ranges and the memory map the PMM was built from (for self-tests). */
 export function pmmReservedList(): ReservedList { return reserved; }
 export function pmmMemoryMap(): MemoryMap { return map; }

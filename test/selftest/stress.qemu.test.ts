@@ -1,0 +1,37 @@
+// concurrency.stress (kernel/selftest/stress.ts) under -icount: the timer ticks at the same
+// instructions every run, so the interleaving of the worker threads and the timer interrupt
+// follows from the seed, and so does the digest of every operation's result.
+import { describe, it, expect, beforeAll } from "vitest";
+import { bootKernel, tail } from "../support/qemu-helpers";
+import type { BootResult } from "../../scripts/qemu";
+
+const seed = process.env.ASKERN_SEED ?? "1";
+const digestOf = (r: BootResult) => r.serial.match(/# stress: digest (0x[0-9a-f]+) \(seed (\d+)\)/);
+const boot = (s: string) => bootKernel(`test=concurrency.stress seed=${s}`, { icount: true });
+
+describe("concurrency.stress under -icount", () => {
+  let first: BootResult, second: BootResult, other: BootResult;
+  beforeAll(async () => {
+    [first, second] = await Promise.all([boot(seed), boot(seed)]);
+    other = await boot(String(BigInt(seed) + 1n));
+  });
+
+  it("passes, with the threads and the timer interrupt all allocating", () => {
+    for (const r of [first, second, other]) {
+      expect(r.status, tail(r)).toBe("pass");
+      const line = r.serial.match(/# stress: (\d+) threads, (\d+) thread operations and (\d+) in timer interrupts/);
+      expect(line, tail(r)).not.toBeNull();
+      expect(Number(line![1])).toBe(8);
+      expect(Number(line![2])).toBeGreaterThanOrEqual(1_000_000);
+      expect(Number(line![3])).toBeGreaterThan(1000);
+    }
+  });
+
+  it("gives the same digest twice for one seed, and another for another seed", () => {
+    const a = digestOf(first), b = digestOf(second), c = digestOf(other);
+    expect(a, tail(first)).not.toBeNull();
+    expect(a![2]).toBe(seed);
+    expect(b![1]).toBe(a![1]);
+    expect(c![1]).not.toBe(a![1]);
+  });
+});
