@@ -35,6 +35,15 @@ __attribute__((always_inline)) inline void Z_archZ_irqRestoreFrom(struct Z_arch_
   __asm__ volatile("pushl %0; popfl" : : "m"(*(uint32_t *)(uintptr_t)cell) : "memory", "cc");
 }
 
+/* `lock cmpxchg`: if the word at `cell` is `expected`, it becomes `desired`; returns what it was
+ * (kernel/arch/x86.ts: compareExchange). One instruction, atomic against interrupts and CPUs. */
+__attribute__((always_inline)) inline uint32_t Z_archZ_compareExchange(struct Z_arch_instance_t *a, uint32_t cell, uint32_t expected, uint32_t desired) {
+  (void)a;
+  uint32_t previous;
+  __asm__ volatile("lock cmpxchgl %2, %1" : "=a"(previous), "+m"(*(uint32_t *)(uintptr_t)cell) : "r"(desired), "0"(expected) : "memory", "cc");
+  return previous;
+}
+
 /* EFLAGS (kernel/arch/x86.ts: readEflags): the context checks read the interrupt flag. */
 __attribute__((always_inline)) inline uint32_t Z_archZ_readEflags(struct Z_arch_instance_t *a) {
   (void)a;

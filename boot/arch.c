@@ -52,6 +52,13 @@ __attribute__((noinline)) u32 Z_archZ_framePointer(arch_t *a) {
   return *(u32 *)__builtin_frame_address(0);
 }
 
+/* Where the call to this function returns to: an address in the code that called it (after
+ * inlining, the function a lock was taken in: the lock checker's "taken at"). */
+__attribute__((noinline)) u32 Z_archZ_codeAddress(arch_t *a) {
+  (void)a;
+  return (u32)(uintptr_t)__builtin_return_address(0);
+}
+
 /* Fill 11 words at `out`: eax ebx ecx edx esi edi ebp esp eflags cs ss, as they are here. */
 void Z_archZ_captureRegisters(arch_t *a, u32 out) {
   (void)a;

@@ -16,6 +16,7 @@ import "./selftest/arena";
 import "./selftest/guard";
 import "./selftest/sched";
 import "./selftest/stress";
+import "./selftest/lockdep";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";

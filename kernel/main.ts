@@ -23,7 +23,7 @@ import {
   parseCommandLine, BootOptions, BOOT_OPTIONS_BYTES, TestSelection, ProblemKind, MAX_PROBLEMS,
   problemKind, problemStart, problemLength,
 } from "./boot/cmdline";
-import { runSelfTests, listTests, watchdogTick, setTestTimeout, registeredTestCount } from "./selftest/harness";
+import { runSelfTests, listTests, watchdogTick, setTestTimeout, registeredTestCount, lockdepUnexpected } from "./selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "./bench/bench";
 import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/phys/pmm";
 import { vmmInit } from "./mm/virt/vmm";
@@ -36,7 +36,8 @@ import { slabPrintInfo } from "./mm/debug/slabinfo";
 import { slabDebugSelect } from "./mm/core/slab/debug";
 import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
-import { schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint } from "./sched/scheduler";
+import { schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint, currentHeldLocks } from "./sched/scheduler";
+import { lockdepEnable, lockdepReportsTotal, lockdepClasses } from "./sched/lockdep";
 import { LoaderProblem, loaderStringLength, reportLoaderProblem } from "./boot/loader-data";
 import { linearVirt } from "./mm/layout";
 
@@ -106,6 +107,10 @@ function printAllocatorSummary(): void {
   slabPrintInfo(kernelSlabRegions());
   guardPrintStats();
   puts("# kmalloc: "); putDec(kmallocSampled()); puts(" allocations sampled into the guard allocator\n");
+  if (lockdepClasses() != 0) {
+    puts("# lockdep: "); putDec(lockdepClasses()); puts(" lock classes, "); putDec(lockdepReportsTotal()); puts(" reports, ");
+    putDec(lockdepUnexpected()); puts(" not expected by the tests that provoke them\n");
+  }
 }
 
 /** The kernel's main function. Never returns. */
@@ -146,6 +151,10 @@ export function kmain(multibootInfoPhys: u32): void {
   if (options.logLevel >= 0) setLogLevel(<LogLevel>options.logLevel);
   if (options.watchdogSeconds != 0) setTestTimeout(options.watchdogSeconds);
   if (options.hz != 0) pitInit(options.hz);
+  if (options.lockdep != 0) {
+    lockdepEnable(currentHeldLocks);
+    logLine(LogLevel.Info, "lockdep", "the lock checker is on");
+  }
   printBootInfo(info, cmdline, cmdlineLength, loaderName);
   reportOptionProblems();
   logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(logLevel())); newline();

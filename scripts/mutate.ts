@@ -30,7 +30,7 @@ const HEAP = "test/mm/core/heap.test.ts", SLAB = "test/mm/core/slab.test.ts", FR
 const VRANGE = "test/mm/core/vrange.test.ts", SUMMARY = "test/mm/core/summary.test.ts", BUDDY = "test/mm/core/buddy.test.ts";
 const BUMP = "test/mm/core/bump.test.ts", GUARD = "test/mm/core/guard-layout.test.ts", SEGFIT = "test/mm/core/seg-fit.test.ts";
 const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", FOUNDATION = "test/lib/foundation.test.ts";
-const STRESS = "test/selftest/stress.qemu.test.ts";
+const STRESS = "test/selftest/stress.qemu.test.ts", LOCKDEP = "test/selftest/lockdep.qemu.test.ts", LOCK_GRAPH = "test/lib/lock-graph.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -73,6 +73,9 @@ export const MUTANTS: Mutant[] = [
   { name: "kmalloc.no_lock", file: "kernel/mm/alloc/kmalloc.ts", from: "kmallocLock(): void { irqSaveTo(lock); }\n/** Releases it (the interrupt flag as it was). */\n@inline export function kmallocUnlock(): void { irqRestoreFrom(lock); }", to: "kmallocLock(): void { }\n@inline export function kmallocUnlock(): void { }", tests: [STRESS], kernel: true },
   { name: "pmm.alloc_no_lock", file: "kernel/mm/phys/pmm.ts", from: "  irqSaveTo(pmmLock);\n  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);\n  irqRestoreFrom(pmmLock);", to: "  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);", tests: [STRESS], kernel: true },
   { name: "dma.alloc_no_lock", file: "kernel/mm/alloc/dma.ts", from: "  irqSaveTo(lock);\n  const chunk = dmaAlloc(pool, size);\n  irqRestoreFrom(lock);", to: "  const chunk = dmaAlloc(pool, size);", tests: [STRESS], kernel: true },
+  // the lock checker
+  { name: "lockgraph.reaches_one_step", file: "kernel/lib/lock-graph.ts", from: "    frontier = next & ~seen;", to: "    frontier = 0;", tests: [LOCK_GRAPH] },
+  { name: "lockdep.no_inversion_check", file: "kernel/sched/lockdep.ts", from: "      if (lockGraphReaches(graph, cls, outer)) reportInversion", to: "      if (false) reportInversion", tests: [LOCKDEP], kernel: true },
 
   { name: "trace.size_limit", file: "kernel/lib/trace.ts", from: "if (<u64>size > TRACE_MAX_SIZE) return fail(result, TraceError.SizeTooLarge, start, sizeAt);", to: "", tests: [TRACE] },
   { name: "cmdline.bad_value_applied", file: "kernel/boot/cmdline.ts", from: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      else { out.bench = 1;", to: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      { out.bench = 1;", tests: [FOUNDATION] },

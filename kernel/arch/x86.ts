@@ -31,6 +31,8 @@
 
 /** The frame pointer (EBP) of the function that calls this one. */
 @external("arch", "framePointer") export declare function framePointer(): usize;
+/** An address in the code that calls this (its return address): where a lock was taken, for the lock checker. */
+@external("arch", "codeAddress") export declare function codeAddress(): u32;
 /** Writes 11 words at `out`: eax ebx ecx edx esi edi ebp esp eflags cs ss. */
 @external("arch", "captureRegisters") export declare function captureRegisters(out: usize): void;
 /** Does nothing: the debugger's breakpoint on panic (.gdbinit breaks on Z_archZ_panicHook). */
@@ -62,6 +64,11 @@
 @external("arch", "irqSaveTo") export declare function irqSaveTo(cell: usize): void;
 /** Restores EFLAGS from the word irqSaveTo wrote. */
 @external("arch", "irqRestoreFrom") export declare function irqRestoreFrom(cell: usize): void;
+/**
+ * `lock cmpxchg`: if the word at `cell` is `expected`, it becomes `desired`. Returns the word as
+ * it was (equal to `expected` when the exchange happened). Atomic against interrupts and CPUs.
+ */
+@external("arch", "compareExchange") export declare function compareExchange(cell: usize, expected: u32, desired: u32): u32;
 /** `int 0x81`: one round trip through the interrupt path (benchmark). */
 @external("arch", "softInterruptBench") export declare function softInterruptBench(): void;
 /** A native `div`: divisor 0 raises the CPU's #DE (self-test of the exception path). */

@@ -16,6 +16,7 @@
 //   physmap                                             print the physical-memory map at the end
 //   hz=N                                                the PIT's rate, 20 to 1000 (default 100):
 //                                                       timer ticks, sleeps and time slices
+//   lockdep                                             the lock checker (sched/lockdep.ts)
 //
 // Name lists (test=, bench=, slab_debug=) are comma-separated; an entry ending in '*' is a
 // prefix, and "all" or a prefix selects only the normal self-tests: a panic or on-demand test
@@ -49,6 +50,7 @@ const PROBLEM_BYTES: u32 = 12;
   kfenceInterval: u32;    // N of kfence=N (0: not given, or off)
   physmap: u32;           // 1: print the physical-memory map at the end
   hz: u32;                // hz=N (0: not given)
+  lockdep: u32;           // 1: the lock checker on
   seen: u32;              // bit per Option given so far (to report repeats)
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
@@ -106,6 +108,7 @@ function parseLogLevel(start: usize, length: u32): i32 {
 const enum Option {
   Test = 1 << 0, Seed = 1 << 1, Bench = 1 << 2, LogLevel = 1 << 3, Watchdog = 1 << 4, Memmap = 1 << 5,
   Slabinfo = 1 << 6, SlabDebug = 1 << 7, Physmap = 1 << 8, Kmalloc = 1 << 9, Kfence = 1 << 10, Hz = 1 << 11,
+  Lockdep = 1 << 12,
 }
 
 /** Notes that `option` was given (token [start, start+length)); a second time is a problem. */
@@ -199,6 +202,9 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
       const n = parseNumber(value, valueLength);
       if (n < 20 || n > 1000) addProblem(out, ProblemKind.BadValue, start, tokenLength);
       else out.hz = <u32>n;
+    } else if (bytesEqual(start, nameLength, "lockdep") && equals == 0) {
+      given(out, Option.Lockdep, start, tokenLength);
+      out.lockdep = 1;
     } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
       // the kernel image path that loaders put first
     } else {

@@ -7,6 +7,12 @@ import { LogLevel, logBegin } from "../console/log";
 import { puts, newline } from "../console/console";
 
 let refused: u32 = 0;
+let refusalHook: usize = 0;
+
+/** What runs after a refusal is reported: the lock checker's (sched/lockdep.ts) list of the locks held. */
+export type RefusalHook = (what: string, eflags: u32) => void;
+/** Installs `hook` (boot: lockdepEnable). */
+export function setRefusalHook(hook: RefusalHook): void { refusalHook = changetype<usize>(hook); }
 
 /**
  * True in thread context. Otherwise reports `what` (a function's name) and the context:
@@ -30,6 +36,7 @@ function refuse(what: string, eflags: u32): bool {
     puts(atomicReason(eflags));
     puts("; refused"); newline();
   }
+  if (refusalHook != 0) changetype<RefusalHook>(refusalHook)(what, eflags);
   return false;
 }
 

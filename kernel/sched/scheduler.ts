@@ -31,6 +31,7 @@ import { reserveRange, releaseRange, RANGE_WRITABLE } from "../mm/virt/vmm";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { ARENA_BYTES, threadArenaCreate, threadArenaDestroy, arenaSwitch, bootArenaAddress } from "../mm/alloc/arena";
 import { BumpArena } from "../mm/core/bump";
+import { HELD_BYTES } from "./lockdep";
 import { Thread, ThreadState, ThreadEntry, ThreadQueue, threadAt, queuePush, queuePop, threadStateName } from "./thread";
 
 /** Each thread's stack. */
@@ -57,6 +58,8 @@ export function schedBootFrames(): u32 { return bootFrames; }
 
 /** The running thread (the boot thread before schedInit has made any other). Any context. */
 @inline export function currentThread(): Thread { return current; }
+/** The running thread's held-lock stack (the lock checker's: sched/lockdep.ts), or 0 before there is one. */
+export function currentHeldLocks(): usize { return changetype<usize>(current) == 0 ? 0 : current.held; }
 /** Context switches so far. */
 export function schedSwitches(): u64 { return switches; }
 
@@ -75,13 +78,14 @@ export function schedInit(): void {
   main.stackHigh = linkerAddress(LinkerSymbol.BootStackTop);
   main.allNext = 0;
   main.arena = bootArenaAddress();   // (the boot flow keeps the transient arena)
+  main.held = memory.data(HELD_BYTES, 4);
   store<usize>(allThreadsCell, changetype<usize>(main));
   bootThread = main;
   current = main;
   panicSetThread("main", main.stackLow, main.stackHigh);
   tssSetKernelStack(main.stackHigh);
   // the idle thread runs only when nothing else can: never on the run queue
-  const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0, false, bootArenaAddress());
+  const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0, false, bootArenaAddress(), memory.data(HELD_BYTES, 4));
   if (made == null) panic("sched: no memory for the idle thread's stack");
   idle = made!;
   bootFrames = freeBefore - pmmFreeFrames();
@@ -98,12 +102,12 @@ function idleLoop(arg: usize): void {
  */
 export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thread | null {
   if (!mightSleep("threadCreate")) return null;
-  // the record, and the thread's arena's control block right after it
-  const record = kzalloc(offsetof<Thread>() + ARENA_BYTES);
+  // the record, then the thread's arena's control block and its held-lock stack (lockdep)
+  const record = kzalloc(offsetof<Thread>() + ARENA_BYTES + HELD_BYTES);
   if (record == 0) return reportNoMemory(name);
   const arena = record + offsetof<Thread>();
   if (!threadArenaCreate(arena)) { kfree(record); return reportNoMemory(name); }
-  const t = threadSetup(record, name, entry, arg, true, arena);
+  const t = threadSetup(record, name, entry, arg, true, arena, arena + ARENA_BYTES);
   if (t == null) { threadArenaDestroy(changetype<BumpArena>(arena)); kfree(record); }
   return t;
 }
@@ -112,7 +116,7 @@ export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thre
  * threadCreate on the zeroed record at `record`, ready to run (on the run queue) when `ready`;
  * null (reported) when no stack could be had.
  */
-function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize, ready: bool, arena: usize): Thread | null {
+function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize, ready: bool, arena: usize, held: usize): Thread | null {
   const stack = reserveRange(STACK_BYTES, RANGE_WRITABLE, "thread stack");
   if (stack == 0) return reportNoMemory(name);
   for (let page = stack + STACK_BYTES - PAGE; page >= stack; page -= PAGE) store<u32>(page, 0);   // commit now
@@ -129,6 +133,7 @@ function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize
   t.entry = changetype<usize>(entry);
   t.arg = arg;
   t.arena = arena;
+  t.held = held;
   const flags = saveFlagsAndCli();
   t.allNext = load<usize>(allThreadsCell);
   store<usize>(allThreadsCell, record);

@@ -6,7 +6,8 @@
 // variant, interrupts off), so no one else can run to want it. Taking one that is already held
 // can only be a recursion or an interrupt handler taking a lock its thread holds: a deadlock on
 // any machine with more CPUs, and reported here as a panic that names the lock.
-import { saveFlagsAndCli, restoreFlags } from "../arch/x86";
+import { saveFlagsAndCli, restoreFlags, irqSaveTo, irqRestoreFrom, compareExchange, codeAddress } from "../arch/x86";
+import { lockdepOn, lockdepAcquire, lockdepRelease, lockdepRecursionFlags, LockKind } from "./lockdep";
 import { panic, panicBegin, panicEnd } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
 import { puts } from "../console/console";
@@ -17,7 +18,13 @@ import { mightSleepWith } from "../diag/context";
 
 // --- spinlocks ------------------------------------------------------------------------------
 
-/** A spinlock: `name` (a literal) for reports; `owner` the holding thread; `flags` the saved EFLAGS. */
+/**
+ * A spinlock: `locked` is 0 when free and HELD when held, plus CHECKED for every lock made while
+ * the lock checker is on (so that such a lock always takes the slow paths, which keep lockdep's
+ * records: the fast paths then test nothing else) and TRACKED while lockdep records it as held;
+ * `flags` the EFLAGS the irqsave variant saved; `owner` where it was taken (with lockdep);
+ * `name` (a literal) for reports, and its lockdep class.
+ */
 @unmanaged export class Spinlock {
   locked: u32;
   flags: u32;
@@ -25,13 +32,20 @@ import { mightSleepWith } from "../diag/context";
   name: usize;
 }
 export const SPINLOCK_BYTES: u32 = offsetof<Spinlock>();
+const HELD: u32 = 1;
+const TRACKED: u32 = 2;
+const CHECKED: u32 = 4;
+@inline function flagsCell(lock: Spinlock): usize { return changetype<usize>(lock) + offsetof<Spinlock>("flags"); }
 
 /** Sets up the lock at `at` (SPINLOCK_BYTES), unlocked. */
 export function spinlockInit(at: usize, name: string): Spinlock {
   const lock = changetype<Spinlock>(at);
-  lock.locked = 0; lock.flags = 0; lock.owner = 0; lock.name = changetype<usize>(name);
+  lock.locked = lockdepOn != 0 ? CHECKED : 0; lock.flags = 0; lock.owner = 0; lock.name = changetype<usize>(name);
   return lock;
 }
+
+/** Whether `lock` is held. Any context. */
+export function spinlockHeld(lock: Spinlock): bool { return (lock.locked & (HELD | TRACKED)) != 0; }
 
 function spinlockReport(lock: Spinlock, what: string): void {
   panicBegin(what);
@@ -40,48 +54,76 @@ function spinlockReport(lock: Spinlock, what: string): void {
 }
 
 /** Takes `lock` with preemption off. Any context that does not hold it; does not sleep. */
-export function spinLock(lock: Spinlock): void {
+@inline export function spinLock(lock: Spinlock): void {
   preemptDisable();
-  if (lock.locked != 0) spinlockReport(lock, "spinlock: taken while already held (a recursion, or an interrupt handler taking its thread's lock)");
-  lock.locked = 1;
-  lock.owner = changetype<usize>(currentThread());
+  if (lock.locked != 0) { if (!spinTakeChecked(lock, codeAddress())) preemptEnable(); }   // (a skipped recursion)
+  else lock.locked = HELD;
 }
 
 /** Releases `lock` taken by spinLock. */
-export function spinUnlock(lock: Spinlock): void {
-  if (lock.locked == 0) spinlockReport(lock, "spinlock: released while not held");
+@inline export function spinUnlock(lock: Spinlock): void {
+  if (lock.locked != HELD) { if (spinReleaseChecked(lock, codeAddress())) preemptEnable(); return; }
   lock.locked = 0;
-  lock.owner = 0;
   preemptEnable();
 }
 
 /**
- * Takes `lock` with interrupts off (saved, restored by spinUnlockIrqRestore). Any context; does
- * not sleep. Inlined: the flag save is two instructions (boot/arch-inline.h).
+ * Takes `lock` with interrupts off (the flags saved in the lock, restored by
+ * spinUnlockIrqRestore). Any context; does not sleep. Holding it is atomic context (interrupts
+ * off: arch/context.ts). Inlined: the flag save, a test and a store.
  */
 @inline export function spinLockIrqSave(lock: Spinlock): void {
-  const flags = saveFlagsAndCli();
-  preemptDisable();   // (holding it is atomic context: arch/context.ts)
-  if (lock.locked != 0) spinTakenTwice(lock);
-  lock.locked = 1;
-  lock.flags = flags;
-  lock.owner = changetype<usize>(currentThread());
+  irqSaveTo(flagsCell(lock));
+  if (lock.locked != 0) spinTakeIrqChecked(lock, codeAddress());
+  else lock.locked = HELD;
 }
 
 /** Releases `lock` taken by spinLockIrqSave and restores the interrupt flag it saved. Inlined. */
 @inline export function spinUnlockIrqRestore(lock: Spinlock): void {
-  if (lock.locked == 0) spinReleasedFree(lock);
-  const flags = lock.flags;
+  if (lock.locked != HELD) { if (spinReleaseChecked(lock, codeAddress())) irqRestoreFrom(flagsCell(lock)); return; }
   lock.locked = 0;
-  lock.owner = 0;
-  preemptEnable();
-  restoreFlags(flags);
+  irqRestoreFrom(flagsCell(lock));
+}
+
+// The slow paths: the lock is held already (a recursion, or an interrupt handler taking its
+// thread's lock: a deadlock on any machine with more CPUs), not held at a release, or it was
+// made with the lock checker on. With lockdep a recursion or a release of a lock not held is
+// reported and skipped; without it, it panics naming the lock.
+
+function spinTakeIrqChecked(lock: Spinlock, site: u32): void {
+  // a skipped recursion: irqSaveTo overwrote the outer hold's flags, which lockdep kept
+  if (!spinTakeChecked(lock, site)) lock.flags = lockdepRecursionFlags();
+}
+
+/** Takes `lock` on the slow path; false if lockdep skipped a recursion. */
+function spinTakeChecked(lock: Spinlock, site: u32): bool {
+  if ((lock.locked & CHECKED) != 0 && lockdepOn != 0) {
+    if (!lockdepAcquire(changetype<usize>(lock), lock.name, LockKind.Spin, site, lock.flags)) return false;
+    if ((lock.locked & (HELD | TRACKED)) != 0) spinTakenTwice(lock);   // held by an interrupted context: a deadlock
+    lock.locked = CHECKED | TRACKED;
+    lock.owner = site;
+    return true;
+  }
+  spinTakenTwice(lock);
+  return true;
+}
+
+/** A release on the slow path: true if the lock was released (lockdep's records updated). */
+function spinReleaseChecked(lock: Spinlock, site: u32): bool {
+  if ((lock.locked & CHECKED) != 0 && lockdepOn != 0) {
+    if (!lockdepRelease(changetype<usize>(lock), lock.name, LockKind.Spin, site)) return false;
+    if ((lock.locked & TRACKED) == 0) return spinReleasedFree(lock);
+    lock.locked = CHECKED;
+    lock.owner = 0;
+    return true;
+  }
+  return spinReleasedFree(lock);
 }
 
 function spinTakenTwice(lock: Spinlock): void {
   spinlockReport(lock, "spinlock: taken while already held (a recursion, or an interrupt handler taking its thread's lock)");
 }
-function spinReleasedFree(lock: Spinlock): void { spinlockReport(lock, "spinlock: released while not held"); }
+function spinReleasedFree(lock: Spinlock): bool { spinlockReport(lock, "spinlock: released while not held"); return false; }
 
 // --- wait queues ----------------------------------------------------------------------------
 
@@ -102,15 +144,23 @@ export function waitQueueWakeOne(queue: ThreadQueue): bool {
 
 // --- mutex ----------------------------------------------------------------------------------
 
-/** A sleeping mutex: `owner` is the holding thread (0: free); waiters sleep in `waiters`. */
+/**
+ * A sleeping mutex: `owner` is the holding thread's record (0: free) with two flag bits (records
+ * are 8-aligned): WAITERS (someone sleeps in the queue: the fast unlock must not be taken) and
+ * TRACKED (lockdep's records hold it); waiters sleep in the queue in place.
+ */
 @unmanaged export class Mutex {
-  owner: usize;
+  owner: u32;
   name: usize;
   waitHead: usize;   // (a ThreadQueue in place)
   waitTail: usize;
 }
 export const MUTEX_BYTES: u32 = offsetof<Mutex>();
+const WAITERS: u32 = 1;
+const MUTEX_TRACKED: u32 = 2;
+const OWNER_MASK: u32 = ~<u32>3;
 @inline function waitersOf(m: Mutex): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(m) + offsetof<Mutex>("waitHead")); }
+@inline function me(): u32 { return <u32>changetype<usize>(currentThread()); }
 
 /** Sets up the (free) mutex at `at` (MUTEX_BYTES). */
 export function mutexInit(at: usize, name: string): Mutex {
@@ -119,54 +169,68 @@ export function mutexInit(at: usize, name: string): Mutex {
   return m;
 }
 
+/** The thread holding `m` (0: free). */
+export function mutexOwner(m: Mutex): usize { return <usize>(m.owner & OWNER_MASK); }
+
 /**
  * Takes `m`, sleeping while another thread holds it. Thread context only (it may sleep); not
- * recursive. Inlined: a free mutex costs a flag save, a test, a store and a restore.
+ * recursive. Inlined: a free mutex costs one `lock cmpxchg` (and the lockdep test).
  */
 @inline export function mutexLock(m: Mutex): void {
-  const flags = saveFlagsAndCli();
-  if (m.owner == 0) { m.owner = changetype<usize>(currentThread()); restoreFlags(flags); return; }
-  mutexLockSlow(m, flags);
+  if (lockdepOn != 0 || compareExchange(changetype<usize>(m), 0, me()) != 0) mutexLockSlow(m, codeAddress());
 }
 
-function mutexLockSlow(m: Mutex, flags: u32): void {
-  const me = changetype<usize>(currentThread());
-  if (!mightSleepWith("mutexLock", flags)) { restoreFlags(flags); panic("mutexLock: would sleep in atomic context (see the line above)"); }
-  while (m.owner != 0) {
-    if (m.owner == me) { restoreFlags(flags); panic("mutex: locked again by the thread that holds it"); }
+function mutexLockSlow(m: Mutex, site: u32): void {
+  const flags = saveFlagsAndCli();
+  const self = me();
+  if (lockdepOn != 0) {
+    // (the fast path's exchange was not tried: the checker sees every acquisition)
+    if (!lockdepAcquire(changetype<usize>(m), m.name, LockKind.Mutex, site, 0)) { restoreFlags(flags); return; }
+  }
+  for (;;) {
+    const owner = m.owner;
+    if (owner == 0) break;
+    if ((owner & OWNER_MASK) == self) { restoreFlags(flags); panic("mutex: locked again by the thread that holds it"); }
+    if (!mightSleepWith("mutexLock", flags)) { restoreFlags(flags); panic("mutexLock: would sleep in atomic context (see the line above)"); }
+    m.owner = owner | WAITERS;
     waitQueueWait(waitersOf(m));
   }
-  m.owner = me;
+  m.owner = self | (lockdepOn != 0 ? MUTEX_TRACKED : 0) | (m.waitHead != 0 ? WAITERS : 0);
   restoreFlags(flags);
 }
 
 /** Takes `m` if it is free; true if taken. Thread context; never sleeps. */
 export function mutexTryLock(m: Mutex): bool {
+  if (lockdepOn == 0) return compareExchange(changetype<usize>(m), 0, me()) == 0;
   const flags = saveFlagsAndCli();
-  const free = m.owner == 0;
-  if (free) m.owner = changetype<usize>(currentThread());
+  const free = m.owner == 0 && lockdepAcquire(changetype<usize>(m), m.name, LockKind.Mutex, codeAddress(), 0);
+  if (free) m.owner = me() | MUTEX_TRACKED;
   restoreFlags(flags);
   return free;
 }
 
 /**
  * Releases `m` and wakes its first waiter. Unlocking a mutex the running thread does not hold
- * is reported with the mutex's name and changes nothing. Thread context.
+ * is reported with the mutex's name and changes nothing (false). Thread context. Inlined: one
+ * `lock cmpxchg` when no one waits.
  */
 @inline export function mutexUnlock(m: Mutex): bool {
-  const flags = saveFlagsAndCli();
-  if (m.owner == changetype<usize>(currentThread()) && m.waitHead == 0) { m.owner = 0; restoreFlags(flags); return true; }
-  return mutexUnlockSlow(m, flags);
+  const self = me();
+  return compareExchange(changetype<usize>(m), self, 0) == self || mutexUnlockSlow(m, codeAddress());
 }
 
-function mutexUnlockSlow(m: Mutex, flags: u32): bool {
-  if (m.owner != changetype<usize>(currentThread())) {
+function mutexUnlockSlow(m: Mutex, site: u32): bool {
+  const flags = saveFlagsAndCli();
+  const owner = m.owner;
+  if ((owner & OWNER_MASK) != me()) {
     restoreFlags(flags);
-    if (logBegin(LogLevel.Error, "mutex")) { puts("mutexUnlock('"); puts(changetype<string>(m.name)); puts("'): not held by the running thread; nothing changed\n"); }
+    if (lockdepOn != 0) lockdepRelease(changetype<usize>(m), m.name, LockKind.Mutex, site);   // (reports it)
+    else if (logBegin(LogLevel.Error, "mutex")) { puts("mutexUnlock('"); puts(changetype<string>(m.name)); puts("'): not held by the running thread; nothing changed\n"); }
     return false;
   }
+  if ((owner & MUTEX_TRACKED) != 0) lockdepRelease(changetype<usize>(m), m.name, LockKind.Mutex, site);
   m.owner = 0;
-  waitQueueWakeOne(waitersOf(m));
+  if ((owner & WAITERS) != 0) waitQueueWakeOne(waitersOf(m));
   restoreFlags(flags);
   return true;
 }

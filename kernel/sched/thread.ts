@@ -27,6 +27,7 @@
   wakeTick: u64;
   allNext: usize;
   arena: usize;       // its transient arena (a BumpArena: for a new thread, right after this record)
+  held: usize;        // the locks it holds, for the lock checker (sched/lockdep.ts: HELD_BYTES, after the arena)
 }
 if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
 

@@ -17,6 +17,7 @@ import { pitTicks, pitHz, pitInit } from "../arch/pit";
 import { Random, randomSeed } from "../lib/random";
 import { TestSelection } from "../boot/cmdline";
 import { NameMatch, nameListMatch } from "../lib/names";
+import { lockdepOn, lockdepReportsTotal } from "../sched/lockdep";
 import { isPanicking } from "../diag/panic";
 import { Invariant, invariantText } from "../mm/core/invariant";
 import { Registry, REGISTRY_ENTRY_BYTES, registryAt, registryAdd, registryEntry, registryName, registryUnmatched } from "../lib/registry";
@@ -108,6 +109,24 @@ function nameHash(name: string): u64 {
   return h;
 }
 
+// The lock checker's reports (with `lockdep`): a test that provokes some on purpose says how
+// many (lockdepExpect); any other report fails the test it came in.
+let expectedReports: u32 = 0;
+let unexpectedReports: u32 = 0;
+/** The running test provokes `n` lock-checker reports on purpose (counted only with `lockdep`). */
+export function lockdepExpect(n: u32): void { expectedReports += n; }
+/** Reports no test expected, so far. */
+export function lockdepUnexpected(): u32 { return unexpectedReports; }
+
+function checkLockdepReports(before: u32): void {
+  if (lockdepOn == 0) return;
+  const got = lockdepReportsTotal() - before;
+  if (got == expectedReports) return;
+  if (got > expectedReports) unexpectedReports += got - expectedReports;
+  puts("# lockdep: "); putDec(got); puts(" report(s) during the test, "); putDec(expectedReports); puts(" expected\n");
+  currentFailures++;
+}
+
 function runOne(i: u32): void {
   const name = recordName(i);
   currentName = name;
@@ -116,11 +135,14 @@ function runOne(i: u32): void {
   currentSkip = null;
   randomSeed(testRandom, baseSeed ^ nameHash(name));
   deadlineTick = pitTicks() + <u64>timeoutSeconds * pitHz();
+  expectedReports = 0;
+  const reportsBefore = lockdepReportsTotal();
   const scope = arenaMark();   // the test's transient allocations end with it
   recordFn(i)();
   arenaRelease(scope);
   deadlineTick = 0;
   runAfterTestChecks();
+  checkLockdepReports(reportsBefore);
   const skip = currentSkip;
   if (currentFailures != 0) { failed++; puts("not ok "); }
   else if (skip) { skipped++; puts("ok "); }

@@ -1,5 +1,5 @@
 // Self-tests of kernel threads, the scheduler and the locks (kernel/sched/).
-import { registerTest, registerPanicTest, check, checkEqual } from "./harness";
+import { registerTest, registerPanicTest, check, checkEqual, lockdepExpect } from "./harness";
 import { pitTicks, pitHz } from "../arch/pit";
 import { cpuRelax, softInterruptBench, saveFlagsAndCli, restoreFlags } from "../arch/x86";
 import { tssKernelStack } from "../arch/gdt";
@@ -14,7 +14,7 @@ import { Thread } from "../sched/thread";
 import { threadCreate, threadJoin, threadYield, threadSleep, currentThread, schedSwitches, STACK_BYTES } from "../sched/scheduler";
 import {
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexTryLock, Semaphore, SEMAPHORE_BYTES, semaphoreInit,
-  semaphoreDown, semaphoreUp, Spinlock, SPINLOCK_BYTES, spinlockInit, spinLockIrqSave, spinUnlockIrqRestore, spinLock, spinUnlock,
+  semaphoreDown, semaphoreUp, Spinlock, SPINLOCK_BYTES, spinlockInit, spinLockIrqSave, spinUnlockIrqRestore, spinLock, spinUnlock, spinlockHeld,
 } from "../sched/sync";
 
 /** Creates a thread or fails the test; returns null on failure. */
@@ -112,6 +112,7 @@ registerTest("sync.mutex", () => {
   }
   checkEqual(shared, MUTEX_THREADS * MUTEX_ROUNDS, "no update lost under the mutex");
   check(mutexTryLock(m), "a free mutex can be taken");
+  lockdepExpect(1);   // (the lock checker reports the release, when it is on)
   check(!mutexUnlock(changetype<Mutex>(mutexInit(memory.data(MUTEX_BYTES, 4), "other"))), "unlocking a mutex one does not hold is refused");
   check(mutexUnlock(m), "and released");
 });
@@ -137,15 +138,15 @@ const spinAt = memory.data(SPINLOCK_BYTES, 4);
 registerTest("sync.spinlock_irqsave", () => {
   const lock = spinlockInit(spinAt, "test");
   spinLockIrqSave(lock);
-  check(lock.locked != 0 && lock.owner == changetype<usize>(currentThread()), "held by the running thread");
+  check(spinlockHeld(lock), "held");
   spinUnlockIrqRestore(lock);
-  checkEqual(lock.locked, 0, "released");
+  check(!spinlockHeld(lock), "released");
   // the plain variant: preemption off (atomic context), interrupts as they were
   spinLock(lock);
-  const atomic = !inThreadContext(), held = lock.locked != 0;
+  const atomic = !inThreadContext(), held = spinlockHeld(lock);
   spinUnlock(lock);
   check(atomic && held, "spinLock holds the lock with preemption off");
-  check(inThreadContext() && lock.locked == 0, "spinUnlock lets go of both");
+  check(inThreadContext() && !spinlockHeld(lock), "spinUnlock lets go of both");
 });
 
 // A thread that recurses until its stack overflows: the double-fault task names it.
@@ -177,6 +178,7 @@ function threadOnlyCallsFromHandler(frame: InterruptFrame): void {
 }
 registerTest("sched.context_checks", () => {
   const before = contextRefusals();
+  lockdepExpect(7);   // each refusal is a lock-checker report too, when it is on
   check(inThreadContext(), "a test runs in thread context");
   const lock = spinlockInit(memory.data(SPINLOCK_BYTES, 4), "context");
   spinLockIrqSave(lock);

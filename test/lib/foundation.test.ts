@@ -102,6 +102,12 @@ describe("command line", () => {
     expect(parse("hz=19 hz=1001 hz=fast").problems.filter((p) => p.kind === 2).map((p) => p.text)).toEqual(["hz=19", "hz=1001", "hz=fast"]);
     expect(m.exports.optHz()).toBe(0);
   });
+  it("takes lockdep as a flag, and refuses a value", () => {
+    expect(parse("lockdep").problemCount).toBe(0);
+    expect(m.exports.optLockdep()).toBe(1);
+    expect(parse("lockdep=1").problems).toEqual([{ kind: 1, text: "lockdep=1" }]);
+    expect(m.exports.optLockdep()).toBe(0);
+  });
   it("separates options by any whitespace", () => {
     const o = parse("seed=5\ttest=all\nloglevel=warn\r\x0bbench\x0cphysmap");
     expect(o).toMatchObject({ seed: 5n, test: 1, logLevel: 1, bench: 1, problemCount: 0 });

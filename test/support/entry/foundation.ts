@@ -43,6 +43,7 @@ export function listContains(list: usize, length: u32, name: string): bool { ret
 export function listMatch(list: usize, length: u32, name: string): u32 { return nameListMatch(list, length, name); }
 export function optSlabDebug(): u32 { return options.slabDebug; }
 export function optHz(): u32 { return options.hz; }
+export function optLockdep(): u32 { return options.lockdep; }
 
 export function symLookup(table: usize, address: usize): i32 { return symbolLookup(table, address); }
 export function symCount(table: usize): u32 { return symbolCount(table); }
