@@ -44,6 +44,15 @@ __attribute__((always_inline)) inline uint32_t Z_archZ_compareExchange(struct Z_
   return previous;
 }
 
+/* A 32-bit read that is always made (kernel/arch/x86.ts: touchRead): a plain load whose value
+ * is not used may be dropped by the compiler. */
+__attribute__((always_inline)) inline uint32_t Z_archZ_touchRead(struct Z_arch_instance_t *a, uint32_t address) {
+  (void)a;
+  uint32_t value;
+  __asm__ volatile("movl (%1), %0" : "=r"(value) : "r"(address) : "memory");
+  return value;
+}
+
 /* EFLAGS (kernel/arch/x86.ts: readEflags): the context checks read the interrupt flag. */
 __attribute__((always_inline)) inline uint32_t Z_archZ_readEflags(struct Z_arch_instance_t *a) {
   (void)a;

@@ -69,6 +69,12 @@
  * it was (equal to `expected` when the exchange happened). Atomic against interrupts and CPUs.
  */
 @external("arch", "compareExchange") export declare function compareExchange(cell: usize, expected: u32, desired: u32): u32;
+/**
+ * Reads the 32-bit word at `address` whatever the compiler thinks of it: a plain load whose value
+ * is unused may be dropped (docs/runtime.md). For code that touches memory on purpose (a test
+ * that must fault, a probe). May fault.
+ */
+@external("arch", "touchRead") export declare function touchRead(address: usize): u32;
 /** `int 0x81`: one round trip through the interrupt path (benchmark). */
 @external("arch", "softInterruptBench") export declare function softInterruptBench(): void;
 /** A native `div`: divisor 0 raises the CPU's #DE (self-test of the exception path). */

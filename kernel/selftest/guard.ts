@@ -1,6 +1,7 @@
 // Self-tests of the guard-page debug allocator (kernel/mm/alloc/guard.ts) and kmalloc's sampling into
 // it, and (panic tests, one boot each) the three misuses it exists to catch, judged by their
 // panic text. The host tests check placement, the slack pattern and the quarantine ring.
+import { touchRead } from "../arch/x86";
 import { registerTest, registerOnDemandTest, registerPanicTest, check, checkEqual, testRng } from "./harness";
 import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/phys/pmm";
@@ -164,7 +165,7 @@ registerPanicTest("guard.overflow_faults", "page fault: guard page|guard allocat
   kmallocSetSampling(1);
   const p = kmalloc(64);
   store<u8>(p + 63, 1);                 // the last byte is the object's
-  sink = load<u8>(p + 64);             // one byte past it: the guard page
+  sink = touchRead(p + 64);             // one byte past it: the guard page
 });
 
 registerPanicTest("guard.write_after_free", "page fault: use after free|guard allocation: object 0x|of 48 bytes|freed (in quarantine)|object + 8 (inside it)", () => {

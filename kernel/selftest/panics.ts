@@ -1,7 +1,7 @@
 // Tests that must end in a panic. Each runs in its own boot (test=<name>) and is judged by the
 // host (the QEMU tests, test/**/*.qemu.test.ts) on the panic text and QEMU's exit status.
 import { registerPanicTest } from "./harness";
-import { cpuDivide } from "../arch/x86";
+import { cpuDivide, touchRead } from "../arch/x86";
 import { panic } from "../diag/panic";
 
 // Kept in globals so the optimizer cannot see the zero.
@@ -10,7 +10,7 @@ let zero: i32 = 0;
 let depthSink: u32 = 0;
 
 registerPanicTest("panic.null_deref", "page fault: outside every range|#PF page fault|null pointer dereference|backtrace:", () => {
-  depthSink = load<u32>(nullAddress);
+  depthSink = touchRead(nullAddress);
 });
 
 registerPanicTest("panic.wasm_divide_by_zero", "wasm trap|integer divide by zero", () => {

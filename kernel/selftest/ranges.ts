@@ -12,7 +12,7 @@ import {
 import { vrangeCheck } from "../mm/core/vrange";
 import { setFaultTestHook } from "../mm/virt/fault";
 import { MmPart, mmEnter } from "../mm/busy";
-import { saveFlagsAndCli, softInterruptBench } from "../arch/x86";
+import { saveFlagsAndCli, softInterruptBench, touchRead } from "../arch/x86";
 import { setInterruptHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
 import { PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, NOT_MAPPED } from "../mm/virt/paging";
@@ -226,7 +226,7 @@ registerPanicTest("panic.range_guard_page", "page fault: guard page|range 0x|'te
 
 registerPanicTest("panic.range_readonly_write", "page fault: write to a read-only page|'test.ro'|read-only", () => {
   const range = reserveRange(PAGE, 0, "test.ro");
-  sink = load<u32>(range);          // commits the page read-only
+  sink = touchRead(range);          // commits the page read-only
   store<u32>(range, 1);
 });
 
@@ -236,7 +236,7 @@ registerPanicTest("panic.range_readonly_first_write", "page fault: write to a re
 });
 
 registerPanicTest("panic.range_outside", "page fault: outside every range|range: none", () => {
-  sink = load<u32>(VRANGE_AREA_START + (VRANGE_AREA_PAGES - 8) * PAGE);   // free virtual space
+  sink = touchRead(VRANGE_AREA_START + (VRANGE_AREA_PAGES - 8) * PAGE);   // free virtual space
 });
 
 registerPanicTest("panic.fault_inside_mm", "page fault: inside the VMM (recursion guard)", () => {
@@ -261,7 +261,7 @@ registerPanicTest("panic.fault_atomic_in_handler", "page fault: in atomic contex
 
 registerPanicTest("panic.fault_in_handler", "page fault: in the page-fault handler itself|null pointer dereference", () => {
   const range = reserveRange(PAGE, RANGE_WRITABLE, "test.recursion");
-  setFaultTestHook(changetype<usize>((): void => { sink = load<u32>(nullAddress + 16); }));
+  setFaultTestHook(changetype<usize>((): void => { sink = touchRead(nullAddress + 16); }));
   store<u32>(range, 1);
 });
 
