@@ -84,6 +84,13 @@ export function targetReport(records: BenchRecord[], filtered = false): string[]
   check("<= 20", "arena.mark_release_pair", (v) => v <= 20);
   check("<= 3", "kfence.fastpath_cost", (v) => v <= 3);
   check("<= 1.10", "slab.footprint_ratio_100k_64", (v) => v <= 1.1);
+  // the threads issue: the safety in every context must cost little
+  check("<= 250", "sched.switch", (v) => v <= 250);
+  check("<= 400", "sched.wakeup", (v) => v <= 400);
+  check("<= 60", "irq.kmalloc64_pair", (v) => v <= 60);
+  check("<= 20", "mutex.uncontended_pair", (v) => v <= 20);
+  check("<= 12", "spin.irqsave_pair", (v) => v <= 12);
+  check("<= 110", "irq.round_trip", (v) => v <= 110);
   for (const r of records) {
     const m = r.name.match(/^trace\.(.+)\.footprint_ratio$/);
     if (m) check("<= 1.25", r.name, (v) => v <= 1.25);

@@ -20,14 +20,14 @@
 // double-fault task, which names the thread (diag/panic.ts).
 import { switchContext, threadStartAddress, saveFlagsAndCli, restoreFlags, waitForInterrupt, linkerAddress, LinkerSymbol } from "../arch/x86";
 import { pitTicks, pitHz } from "../arch/pit";
-import { preemptDisabled } from "../arch/context";
+import { preemptDisabled, inInterrupt } from "../arch/context";
 import { tssSetKernelStack } from "../arch/gdt";
 import { mightSleep } from "../diag/context";
 import { panic, panicSetThread } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, putHex, newline } from "../console/console";
 import { kzalloc, kfree } from "../mm/alloc/kmalloc";
-import { reserveRange, releaseRange, RANGE_WRITABLE } from "../mm/virt/vmm";
+import { reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { ARENA_BYTES, threadArenaCreate, threadArenaDestroy, arenaSwitch, bootArenaAddress } from "../mm/alloc/arena";
 import { BumpArena } from "../mm/core/bump";
@@ -44,7 +44,7 @@ const runQueue = changetype<ThreadQueue>(memory.data(offsetof<ThreadQueue>(), 4)
 let current: Thread = changetype<Thread>(0);
 let idle: Thread = changetype<Thread>(0);
 let bootThread: Thread = changetype<Thread>(0);
-let sleepers: usize = 0;         // sleeping threads, linked through next
+let sleepers: usize = 0;         // sleeping threads, linked through next, soonest wake first
 // every live thread, linked through allNext: its first record, in a word gdb can find (askern-threads)
 const allThreadsCell = memory.data(4, 4);
 let nextId: u32 = 1;
@@ -117,7 +117,9 @@ export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thre
  * null (reported) when no stack could be had.
  */
 function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize, ready: bool, arena: usize, held: usize): Thread | null {
-  const stack = reserveRange(STACK_BYTES, RANGE_WRITABLE, "thread stack");
+  // promised: its frames are taken now (or the reservation fails), so committing it below can
+  // never run out of memory in the fault handler
+  const stack = reserveRange(STACK_BYTES, RANGE_WRITABLE | RANGE_PROMISED, "thread stack");
   if (stack == 0) return reportNoMemory(name);
   for (let page = stack + STACK_BYTES - PAGE; page >= stack; page -= PAGE) store<u32>(page, 0);   // commit now
   const t = changetype<Thread>(record);
@@ -144,7 +146,7 @@ function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize
 }
 
 function reportNoMemory(name: string): Thread | null {
-  if (logBegin(LogLevel.Error, "sched")) { puts("threadCreate('"); puts(name); puts("'): no memory for its record or stack\n"); }
+  if (logBegin(LogLevel.Error, "sched")) { puts("threadCreate('"); puts(name); puts("'): no memory for its record, stack or arena\n"); }
   return null;
 }
 
@@ -193,8 +195,11 @@ export function threadSleep(ms: u32): void {
   const flags = saveFlagsAndCli();
   current.wakeTick = pitTicks() + ticks;
   current.state = ThreadState.Sleeping;
-  current.next = sleepers;
-  sleepers = changetype<usize>(current);
+  // into the sleep list in wake order (after those due at the same tick: FIFO among equals)
+  let prev: usize = 0, at = sleepers;
+  while (at != 0 && threadAt(at).wakeTick <= current.wakeTick) { prev = at; at = threadAt(at).next; }
+  current.next = at;
+  if (prev == 0) sleepers = changetype<usize>(current); else threadAt(prev).next = changetype<usize>(current);
   schedule();
   restoreFlags(flags);
 }
@@ -203,6 +208,7 @@ export function threadSleep(ms: u32): void {
 export function threadWake(t: Thread): void {
   t.state = ThreadState.Ready;
   queuePush(runQueue, t);
+  if (inInterrupt()) needResched = true;   // (a post from a handler: the woken thread runs at the IRQ's exit)
 }
 
 /** Blocks the running thread (it must be in some wait queue first). Interrupts off, thread context. */
@@ -280,14 +286,11 @@ export function schedTimerTick(): void {
   if (tickHook != 0) changetype<() => void>(tickHook)();
   if (changetype<usize>(current) == 0) return;
   const now = pitTicks();
-  let prev: usize = 0;
-  for (let at = sleepers; at != 0; ) {
-    const t = threadAt(at), next = t.next;
-    if (t.wakeTick <= now) {
-      if (prev == 0) sleepers = next; else threadAt(prev).next = next;
-      threadWake(t);
-    } else prev = at;
-    at = next;
+  // the list is in wake order: the due ones are at its head (O(woken) per tick)
+  while (sleepers != 0 && threadAt(sleepers).wakeTick <= now) {
+    const t = threadAt(sleepers);
+    sleepers = t.next;
+    threadWake(t);
   }
   if (current === idle) { if (runQueue.head != 0) needResched = true; }
   else if (--sliceLeft == 0) needResched = true;

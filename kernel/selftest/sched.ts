@@ -8,10 +8,11 @@ import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
 import { contextRefusals } from "../diag/context";
 import { reserveRange, RANGE_WRITABLE } from "../mm/virt/vmm";
-import { pmmFreeFrames } from "../mm/phys/pmm";
+import { pmmFreeFrames, allocFrames, freeFrames } from "../mm/phys/pmm";
+import { PHYS_LIMIT } from "../mm/core/frames";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { Thread } from "../sched/thread";
-import { threadCreate, threadJoin, threadYield, threadSleep, currentThread, schedSwitches, STACK_BYTES } from "../sched/scheduler";
+import { threadCreate, threadJoin, threadYield, threadSleep, currentThread, schedSwitches, schedSetTickHook, STACK_BYTES } from "../sched/scheduler";
 import {
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexTryLock, Semaphore, SEMAPHORE_BYTES, semaphoreInit,
   semaphoreDown, semaphoreUp, Spinlock, SPINLOCK_BYTES, spinlockInit, spinLockIrqSave, spinUnlockIrqRestore, spinLock, spinUnlock, spinlockHeld,
@@ -68,6 +69,39 @@ registerTest("sched.sleep", () => {
   const hz = <u64>pitHz();
   check(slept * 1000 >= 50 * hz, "slept at least 50 ms");
   check(slept * 1000 <= 200 * hz, "and woke within 200 ms");
+});
+
+// Sleepers wake in the order of their wake times, whatever order they went to sleep in.
+registerTest("sched.sleep_order", () => {
+  logged = 0;
+  const a = start("sleep-30", (arg: usize): void => { threadSleep(30); note(30); }, 0);
+  const b = start("sleep-10", (arg: usize): void => { threadSleep(10); note(10); }, 0);
+  const c = start("sleep-20", (arg: usize): void => { threadSleep(20); note(20); }, 0);
+  if (a == null || b == null || c == null) return;
+  threadJoin(a); threadJoin(b); threadJoin(c);
+  checkEqual(logged, 3, "all three woke");
+  check(load<u32>(log) == 10 && load<u32>(log, 4) == 20 && load<u32>(log, 8) == 30, "in the order of their wake times: 10 20 30 ms");
+});
+
+// With no frame left, threadCreate returns null (reported): its stack and arena are promised
+// ranges, so committing them can never fault for want of memory.
+const RUNS: u32 = 256;
+const runs = memory.data(RUNS * 8, 4);
+registerTest("sched.create_no_memory", () => {
+  const freeBefore = pmmFreeFrames();
+  let held: u32 = 0;
+  for (let size: u32 = <u32>1 << (31 - clz(max<u32>(1, pmmFreeFrames()))); size > 0 && held < RUNS; ) {
+    const phys = allocFrames(size, 1, PHYS_LIMIT);
+    if (phys == 0) { size >>= 1; continue; }
+    store<u32>(runs + held * 8, phys); store<u32>(runs + held * 8, size, 4);
+    held++;
+  }
+  const drained = pmmFreeFrames() == 0;
+  const t = drained ? threadCreate("no-memory", (arg: usize): void => {}, 0) : null;
+  for (let i: u32 = 0; i < held; i++) freeFrames(load<u32>(runs + i * 8), load<u32>(runs + i * 8, 4));
+  if (!check(drained, "the PMM drained")) return;
+  check(t == null, "threadCreate with no frame left: null, not a panic");
+  checkEqual(pmmFreeFrames(), freeBefore, "every frame back");
 });
 
 // Two threads that never yield both make progress: the timer preempts them.
@@ -132,6 +166,40 @@ registerTest("sync.semaphore", () => {
   threadJoin(consumer);
   checkEqual(consumed, 100, "one take per post");
   checkEqual(s.count, 0, "nothing left over");
+});
+
+// A post from the timer interrupt runs the woken thread at that interrupt's exit, in the same
+// tick, not when the interrupted thread's slice ends.
+const ROUNDS: u32 = 4;
+const irqSemAt = memory.data(SEMAPHORE_BYTES, 4);
+const postedAt = memory.data(ROUNDS * 8, 8), ranAt = memory.data(ROUNDS * 8, 8);
+let postRound: u32 = 0, posting = false, woken: u32 = 0;
+function postFromTick(): void {
+  if (!posting) return;
+  posting = false;
+  store<u64>(postedAt + postRound * 8, pitTicks());
+  semaphoreUp(changetype<Semaphore>(irqSemAt));
+}
+registerTest("sync.semaphore_from_interrupt", () => {
+  const s = semaphoreInit(irqSemAt, 0);
+  woken = 0;
+  const waiter = start("waiter", (arg: usize): void => {
+    for (let i: u32 = 0; i < ROUNDS; i++) { semaphoreDown(changetype<Semaphore>(arg)); store<u64>(ranAt + i * 8, pitTicks()); woken++; }
+  }, changetype<usize>(s));
+  if (waiter == null) return;
+  threadYield();   // it waits
+  schedSetTickHook(changetype<usize>(postFromTick));
+  for (postRound = 0; postRound < ROUNDS; postRound++) {
+    posting = true;
+    const deadline = pitTicks() + 50;
+    while (woken <= postRound && pitTicks() < deadline) cpuRelax();   // (never yields: only the tick's exit can switch)
+  }
+  schedSetTickHook(0);
+  threadJoin(waiter);
+  checkEqual(woken, ROUNDS, "every post woke the waiter");
+  let sameTick: u32 = 0;
+  for (let i: u32 = 0; i < ROUNDS; i++) if (load<u64>(ranAt + i * 8) == load<u64>(postedAt + i * 8)) sameTick++;
+  checkEqual(sameTick, ROUNDS, "each time it ran in the tick that posted (at the interrupt's exit)");
 });
 
 const spinAt = memory.data(SPINLOCK_BYTES, 4);

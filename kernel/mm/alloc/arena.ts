@@ -17,7 +17,7 @@
 // of its own, as every self-test does (selftest/harness.ts), and scopes nest like interrupts.
 // arenaAlloc, arenaMark and arenaRelease work on `current` and may be called from any context.
 import { BumpArena, bumpInit, bumpAlloc, bumpMark, bumpRelease } from "../core/bump";
-import { reserveRange, releaseRange, RANGE_WRITABLE } from "../virt/vmm";
+import { reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED } from "../virt/vmm";
 import { panic } from "../../diag/panic";
 import { InterruptScope, setInterruptScope, INTERRUPT_CONTEXT } from "../../arch/idt";
 
@@ -55,7 +55,7 @@ export function transientArenaInit(): void {
   const base = reserveRange(TRANSIENT_ARENA_BYTES, RANGE_WRITABLE, "transient arena");
   if (base == 0) panic("transient arena: no virtual range");
   bumpInit(bootState, base, TRANSIENT_ARENA_BYTES, "transient arena");
-  const irq = reserveRange(INTERRUPT_ARENA_BYTES, RANGE_WRITABLE, "interrupt arena");
+  const irq = reserveRange(INTERRUPT_ARENA_BYTES, RANGE_WRITABLE | RANGE_PROMISED, "interrupt arena");
   if (irq == 0) panic("interrupt arena: no virtual range");
   commitPages(irq, INTERRUPT_ARENA_BYTES);
   bumpInit(interruptState, irq, INTERRUPT_ARENA_BYTES, "interrupt arena");
@@ -81,7 +81,9 @@ export function currentArena(): BumpArena { return current(); }
  * THREAD_ARENA_BYTES. False when no range or frames could be had (the VMM logs it). Thread context.
  */
 export function threadArenaCreate(at: usize): bool {
-  const base = reserveRange(THREAD_ARENA_BYTES, RANGE_WRITABLE, "thread arena");
+  // promised: its frames are taken now (or the reservation fails: no memory), so the commit
+  // below never runs out of memory in the fault handler
+  const base = reserveRange(THREAD_ARENA_BYTES, RANGE_WRITABLE | RANGE_PROMISED, "thread arena");
   if (base == 0) return false;
   commitPages(base, THREAD_ARENA_BYTES);
   bumpInit(at, base, THREAD_ARENA_BYTES, "thread arena");
