@@ -38,6 +38,7 @@ import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
 import { schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint, currentHeldLocks } from "./sched/scheduler";
 import { lockdepEnable, lockdepReportsTotal, lockdepClasses } from "./sched/lockdep";
+import { monitorStart, monitorServeBootThread } from "./monitor/monitor";
 import { LoaderProblem, loaderStringLength, reportLoaderProblem } from "./boot/loader-data";
 import { linearVirt } from "./mm/layout";
 
@@ -212,6 +213,8 @@ export function kmain(multibootInfoPhys: u32): void {
   }
   if (options.slabinfo != 0) slabPrintInfo(kernelSlabRegions());
   if (options.physmap != 0) physmapPrint();
-  logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): idle; quit QEMU with Ctrl-A X");
+  logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): the monitor takes the serial console");
+  if (monitorStart()) monitorServeBootThread();   // (the boot thread runs the tests and benchmarks the monitor hands it)
+  logLine(LogLevel.Error, "boot", "no memory for the monitor's thread: idle; quit QEMU with Ctrl-A X");
   while (true) waitForInterrupt();
 }

@@ -28,6 +28,7 @@ export const LAYERS: Layer[] = [
   { name: "mm/debug", match: /^kernel\/mm\/debug\// },
   { name: "bench", match: /^kernel\/bench\// },
   { name: "selftest", match: /^kernel\/selftest\// },
+  { name: "monitor", match: /^kernel\/monitor\// },
   { name: "main", match: /^kernel\/main\.ts$/ },
   { name: "the entry (main with the self-tests and benchmarks)", match: /^kernel\/all\.ts$/ },
 ];

@@ -31,6 +31,7 @@ const VRANGE = "test/mm/core/vrange.test.ts", SUMMARY = "test/mm/core/summary.te
 const BUMP = "test/mm/core/bump.test.ts", GUARD = "test/mm/core/guard-layout.test.ts", SEGFIT = "test/mm/core/seg-fit.test.ts";
 const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", FOUNDATION = "test/lib/foundation.test.ts";
 const STRESS = "test/selftest/stress.qemu.test.ts", LOCKDEP = "test/selftest/lockdep.qemu.test.ts", LOCK_GRAPH = "test/lib/lock-graph.test.ts";
+const LINE_EDITOR = "test/lib/line-editor.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -76,6 +77,9 @@ export const MUTANTS: Mutant[] = [
   // the lock checker
   { name: "lockgraph.reaches_one_step", file: "kernel/lib/lock-graph.ts", from: "    frontier = next & ~seen;", to: "    frontier = 0;", tests: [LOCK_GRAPH] },
   { name: "lockdep.no_inversion_check", file: "kernel/sched/lockdep.ts", from: "      if (lockGraphReaches(graph, cls, outer)) reportInversion", to: "      if (false) reportInversion", tests: [LOCKDEP], kernel: true },
+  // the monitor's line editor
+  { name: "lineeditor.backspace_not_erased", file: "kernel/lib/line-editor.ts", from: "if (ed.length > 0) { ed.length--; eraseOnScreen(ed, 1); }", to: "if (ed.length > 0) { ed.length--; }", tests: [LINE_EDITOR] },
+  { name: "lineeditor.history_keeps_repeats", file: "kernel/lib/line-editor.ts", from: "if (load<u32>(newest) == ed.length && memory.compare", to: "if (load<u32>(newest) == ed.length + 1 && memory.compare", tests: [LINE_EDITOR] },
 
   { name: "trace.size_limit", file: "kernel/lib/trace.ts", from: "if (<u64>size > TRACE_MAX_SIZE) return fail(result, TraceError.SizeTooLarge, start, sizeAt);", to: "", tests: [TRACE] },
   { name: "cmdline.bad_value_applied", file: "kernel/boot/cmdline.ts", from: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      else { out.bench = 1;", to: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      { out.bench = 1;", tests: [FOUNDATION] },

@@ -118,3 +118,46 @@ export function bootInteractive(options: LaunchOptions): Promise<number | null> 
   const child = spawn("qemu-system-i386", qemuArgs({ ...options, interactive: true }), { stdio: "inherit" });
   return new Promise((resolve) => child.on("close", resolve));
 }
+
+/** A live boot whose serial port a test types into (the monitor's tests). */
+export interface Session {
+  /** Everything the kernel printed so far. */
+  output(): string;
+  /** Types `text` a byte at a time, `delayMs` apart (a person's pace). */
+  type(text: string, delayMs?: number): Promise<void>;
+  /** Resolves with the output from `from` on once it matches `pattern`; rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, from?: number, timeoutMs?: number): Promise<string>;
+  /** QEMU's exit status, once it has exited (null while it runs). */
+  exitCode(): number | null;
+  /** Kills QEMU (if it still runs) and resolves when it is gone. */
+  close(): Promise<void>;
+}
+
+/** Boots with serial on a pipe both ways, for a test that types at the monitor's prompt. */
+export function bootSession(options: LaunchOptions): Session {
+  const child = spawn("qemu-system-i386", qemuArgs({ ...options, interactive: false }), { stdio: ["pipe", "pipe", "pipe"] });
+  let serial = "", code: number | null = null, exited = false;
+  child.stdout.on("data", (chunk: Buffer) => { serial += chunk.toString("latin1"); });
+  child.stderr.on("data", (chunk: Buffer) => { serial += chunk.toString("latin1"); });
+  const gone = new Promise<void>((resolve) => child.on("close", (c) => { code = c; exited = true; resolve(); }));
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+  gone.then(() => clearTimeout(timer));
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  return {
+    output: () => serial,
+    async type(text, delayMs = 15) {
+      for (const ch of text) { if (!exited) child.stdin.write(Buffer.from(ch, "latin1")); await sleep(delayMs); }
+    },
+    async waitFor(pattern, from = 0, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const seen = serial.slice(from);
+        if (pattern.test(seen)) return seen;
+        if (exited || Date.now() > deadline) throw new Error(`waitFor ${pattern}: not seen (${exited ? "QEMU exited" : "timeout"}); output:\n${serial.slice(-3000)}`);
+        await sleep(20);
+      }
+    },
+    exitCode: () => code,
+    async close() { if (!exited) child.kill("SIGKILL"); await gone; },
+  };
+}

@@ -5,7 +5,7 @@
 #   scripts/setup.sh kernel    build and boot: make, make run, make iso, make bench, make sweep
 #   scripts/setup.sh debug     the kernel's needs and gdb: make debug
 #   scripts/setup.sh compare   the kernel's needs, valgrind, jemalloc and mimalloc: make compare, make report
-#   scripts/setup.sh test      all of the above and chromium (the report test): make test
+#   scripts/setup.sh test      all of the above, chromium (the report test) and tmux (make run's test): make test
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +20,7 @@ declare -A DEBUG=([gdb]=gdb)
 declare -A COMPARE=(
   [valgrind]=valgrind [/usr/include/jemalloc/jemalloc.h]=libjemalloc-dev [/usr/include/mimalloc.h]=libmimalloc-dev
 )
-declare -A TEST=([chromium]=chromium)
+declare -A TEST=([chromium]=chromium [tmux]=tmux)
 
 profile=${1:-kernel}
 case $profile in

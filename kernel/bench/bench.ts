@@ -68,11 +68,16 @@ let failures: u32 = 0;
 /** A benchmark could not do its work (bad input, no memory): the boot ends with a failure. */
 export function benchFail(): void { failures++; }
 
+let stopCheck: usize = 0;
+/** `check` (a () => bool, 0 for none) is asked before each benchmark: true stops the run there (the monitor's Ctrl-C). */
+export function setBenchStopCheck(check: usize): void { stopCheck = check; }
+
 /**
  * Runs the benchmarks whose names match (all when `namesLength` is 0); false if one failed or
  * an entry of the list matches no benchmark (each such entry is named, and nothing runs).
  */
 export function runBenchmarks(names: usize, namesLength: u32): bool {
+  failures = 0;   // (the monitor runs benchmarks more than once)
   if (namesLength != 0) {
     failures += registryUnmatched(benches, names, namesLength,
       (registry: Registry, i: u32, match: NameMatch): bool => match != NameMatch.None,
@@ -81,6 +86,7 @@ export function runBenchmarks(names: usize, namesLength: u32): bool {
   if (failures != 0) { puts("bench: nothing run\n"); return false; }
   for (let i: u32 = 0; i < benches.count; i++) {
     if (namesLength != 0 && !nameListContains(names, namesLength, registryName(benches, i))) continue;
+    if (stopCheck != 0 && changetype<() => bool>(stopCheck)()) { puts("bench: interrupted\n"); break; }
     changetype<BenchFn>(registryEntry(benches, i).fn)();
   }
   puts("bench: done\n");

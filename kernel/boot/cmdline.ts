@@ -94,7 +94,8 @@ export function parseNumber(start: usize, length: u32): i64 {
   return <i64>value;
 }
 
-function parseLogLevel(start: usize, length: u32): i32 {
+/** error|warn|info|debug|trace or 0-4 as a log level, or -1. */
+export function parseLogLevel(start: usize, length: u32): i32 {
   if (bytesEqual(start, length, "error")) return 0;
   if (bytesEqual(start, length, "warn")) return 1;
   if (bytesEqual(start, length, "info")) return 2;

@@ -55,6 +55,8 @@ let bootFrames: u32 = 0;
 
 /** Frames schedInit took: the idle thread's stack and any page table it needed. */
 export function schedBootFrames(): u32 { return bootFrames; }
+/** Counts `frames` more as the boot's own threads' (the monitor's thread, made at the end of boot). Boot only. */
+export function schedAddBootFrames(frames: u32): void { bootFrames += frames; }
 
 /** The running thread (the boot thread before schedInit has made any other). Any context. */
 @inline export function currentThread(): Thread { return current; }
@@ -276,6 +278,21 @@ export function threadsPrint(): void {
   }
 }
 
+/**
+ * Every live thread, a line each: id, name, state, stack, and CPU time (timer ticks it was
+ * running at, in milliseconds). Thread context (the list is read with interrupts off).
+ */
+export function threadsTable(): void {
+  const hz = <u64>pitHz();
+  const flags = saveFlagsAndCli();
+  for (let at = load<usize>(allThreadsCell); at != 0; at = threadAt(at).allNext) {
+    const t = threadAt(at);
+    puts("thread "); putDec(t.id); puts(" '"); puts(changetype<string>(t.name)); puts("' "); puts(threadStateName(t.state));
+    puts(", stack "); putHex(t.stackLow); puts("-"); putHex(t.stackHigh); puts(", cpu "); putDec(<u64>t.ticks * 1000 / hz); puts(" ms\n");
+  }
+  restoreFlags(flags);
+}
+
 // --- preemption (preemptDisable/Enable: arch/context.ts) -------------------------------------
 
 /**
@@ -285,6 +302,7 @@ export function threadsPrint(): void {
 export function schedTimerTick(): void {
   if (tickHook != 0) changetype<() => void>(tickHook)();
   if (changetype<usize>(current) == 0) return;
+  current.ticks++;
   const now = pitTicks();
   // the list is in wake order: the due ones are at its head (O(woken) per tick)
   while (sleepers != 0 && threadAt(sleepers).wakeTick <= now) {

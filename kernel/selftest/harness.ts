@@ -214,6 +214,7 @@ export function listTests(): void {
  */
 export function runSelfTests(selection: TestSelection, names: usize, namesLength: u32, seed: u64): bool {
   baseSeed = seed;
+  passed = 0; failed = 0; skipped = 0; currentNumber = 0;   // (the monitor runs tests more than once)
   let total: u32 = 0;
   for (let i: u32 = 0; i < tests.count; i++) if (selected(i, selection, names, namesLength)) total++;
   puts("TAP version 13\n");
@@ -224,6 +225,7 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
   }
   for (let i: u32 = 0; i < tests.count; i++) {
     if (!selected(i, selection, names, namesLength)) continue;
+    if (stopCheck != 0 && changetype<() => bool>(stopCheck)()) { puts("# interrupted: the remaining tests do not run\n"); break; }
     const mustPanic = recordKind(i) == TestKind.Panic;
     if (mustPanic) {
       puts("# panic test: expects a panic containing \""); puts(recordExpectedPanic(i)); puts("\"\n");
@@ -236,6 +238,21 @@ export function runSelfTests(selection: TestSelection, names: usize, namesLength
   }
   printSummary();
   return failed == 0;
+}
+
+let stopCheck: usize = 0;
+/** `check` (a () => bool, 0 for none) is asked before each test: true stops the run there (the monitor's Ctrl-C). */
+export function setTestStopCheck(check: usize): void { stopCheck = check; }
+
+/**
+ * The first test that `names` selects and that would end the session (a panic test), or null.
+ * For the monitor, which refuses to run one.
+ */
+export function panicTestSelected(names: usize, namesLength: u32): string | null {
+  for (let i: u32 = 0; i < tests.count; i++) {
+    if (recordKind(i) == TestKind.Panic && selected(i, TestSelection.Named, names, namesLength)) return recordName(i);
+  }
+  return null;
 }
 
 /**

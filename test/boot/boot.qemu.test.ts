@@ -30,10 +30,11 @@ describe("boot paths", () => {
 });
 
 describe("the release build (make RELEASE=1)", () => {
-  it("boots, brings up the memory subsystem and idles; test= and bench are refused, not ignored", async () => {
+  it("boots, brings up the memory subsystem and gives the monitor's prompt; test= and bench are refused, not ignored", async () => {
     const idle = await boot({ kernel: RELEASE_KERNEL, cmdline: "", timeoutMs: 5_000 });
     expect(idle.serial, tail(idle)).toContain("pmm: total");
-    expect(idle.serial, tail(idle)).toContain("nothing to run (no test= or bench): idle");
+    expect(idle.serial, tail(idle)).toContain("nothing to run (no test= or bench): the monitor takes the serial console");
+    expect(idle.serial, tail(idle)).toMatch(/askern> $/);
     for (const cmdline of ["test=all", "bench"]) {
       const r = await boot({ kernel: RELEASE_KERNEL, cmdline, timeoutMs: 30_000 });
       expect(r.status, tail(r)).toBe("fail");

@@ -1,0 +1,313 @@
+// The monitor's commands (docs/monitor.md). Each has a name, a usage line and a description
+// (`help`, `help NAME`), and runs in the monitor's thread (thread context). Bad input gets one
+// line that says what is wrong, never a panic: the addresses a user may free, touch or release
+// are only those this prompt handed out (kmalloc, reserve), kept in two small tables.
+import { puts, putDec, putHex, putSize, newline, putBytes } from "../console/console";
+import { LogLevel, setLogLevel, logLevel, logLevelName } from "../console/log";
+import { qemuExit, ExitCode, haltForever } from "../arch/qemu";
+import { uptimeMilliseconds, pitTicks } from "../arch/pit";
+import { touchRead } from "../arch/x86";
+import { preemptDisable, preemptEnable } from "../arch/context";
+import { parseNumber, parseLogLevel, TestSelection } from "../boot/cmdline";
+import { bytesEqual } from "../lib/names";
+import {
+  pmmTotalFrames, pmmUsableFrames, pmmFreeFrames, pmmFreeLowFrames, pmmReservedFrames,
+} from "../mm/phys/pmm";
+import {
+  reserveRange, releaseRange, kernelRanges, vmmCommittedPages, vmmParkedPages, rangeFlags, rangeCommitted, rangeName,
+  rangePages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RangeError,
+} from "../mm/virt/vmm";
+import { vrangeSpan, vrangeIsFree, vrangeAddress } from "../mm/core/vrange";
+import { VRANGE_AREA_PAGES, VRANGE_AREA_START } from "../mm/layout";
+import { kmalloc, kfree, ksize, kernelHeapInstance, kernelSlabRegions, kmallocHeldFrames } from "../mm/alloc/kmalloc";
+import { transientArena, interruptArenaOf } from "../mm/alloc/arena";
+import { guardStats } from "../mm/alloc/guard";
+import { AllocError, allocErrorText } from "../mm/core/alloc-error";
+import { slabPrintInfo } from "../mm/debug/slabinfo";
+import { physmapPrint } from "../mm/debug/physmap";
+import { threadsTable } from "../sched/scheduler";
+import { runSelfTests, panicTestSelected, registeredTestCount } from "../selftest/harness";
+import { runBenchmarks, registeredBenchCount } from "../bench/bench";
+import { inputClearInterrupt } from "./input";
+
+// --- the words of a line ----------------------------------------------------------------------
+
+const MAX_WORDS: u32 = 8;
+const wordStarts = memory.data(MAX_WORDS * 4, 4);
+const wordLengths = memory.data(MAX_WORDS * 4, 4);
+let wordCount: u32 = 0;
+
+/** Splits the line into words (spaces and tabs between them). False if it has too many. */
+function splitWords(text: usize, length: u32): bool {
+  wordCount = 0;
+  let i: u32 = 0;
+  while (i < length) {
+    while (i < length && (load<u8>(text + i) == 32 || load<u8>(text + i) == 9)) i++;
+    if (i >= length) break;
+    const start = i;
+    while (i < length && load<u8>(text + i) != 32 && load<u8>(text + i) != 9) i++;
+    if (wordCount == MAX_WORDS) return false;
+    store<u32>(wordStarts + wordCount * 4, <u32>(text + start));
+    store<u32>(wordLengths + wordCount * 4, i - start);
+    wordCount++;
+  }
+  return true;
+}
+@inline function word(i: u32): usize { return <usize>load<u32>(wordStarts + i * 4); }
+@inline function wordLength(i: u32): u32 { return load<u32>(wordLengths + i * 4); }
+
+/** Word `i` as a number (decimal or 0x hex), or -1 (and a line saying so) if it is not one. */
+function numberArg(i: u32, what: string): i64 {
+  const n = wordCount > i ? parseNumber(word(i), wordLength(i)) : -1;
+  if (n < 0) { puts(what); puts(": expected a number (decimal or 0x hex)"); if (wordCount > i) { puts(", not '"); putBytes(word(i), wordLength(i)); puts("'"); } newline(); }
+  return n;
+}
+
+// --- the table ----------------------------------------------------------------------------
+
+type Command = () => void;
+const MAX_COMMANDS: u32 = 24;
+const names = memory.data(MAX_COMMANDS * 4, 4);
+const usages = memory.data(MAX_COMMANDS * 4, 4);
+const helps = memory.data(MAX_COMMANDS * 4, 4);
+const handlers = memory.data(MAX_COMMANDS * 4, 4);
+let commandCount: u32 = 0;
+
+function command(name: string, usage: string, help: string, fn: Command): void {
+  const i = commandCount++;
+  store<usize>(names + i * 4, changetype<usize>(name));
+  store<usize>(usages + i * 4, changetype<usize>(usage));
+  store<usize>(helps + i * 4, changetype<usize>(help));
+  store<usize>(handlers + i * 4, changetype<usize>(fn));
+}
+@inline function nameOf(i: u32): string { return changetype<string>(load<usize>(names + i * 4)); }
+
+function findCommand(start: usize, length: u32): i32 {
+  for (let i: u32 = 0; i < commandCount; i++) if (bytesEqual(start, length, nameOf(i))) return <i32>i;
+  return -1;
+}
+
+/**
+ * Runs one line typed at the prompt: its first word names the command, the rest are its
+ * arguments. An unknown command or a bad argument gets one line. Thread context.
+ */
+export function monitorExecute(text: usize, length: u32): void {
+  if (!splitWords(text, length)) { puts("too many words (at most "); putDec(MAX_WORDS); puts(")\n"); return; }
+  if (wordCount == 0) return;
+  const i = findCommand(word(0), wordLength(0));
+  if (i < 0) { puts("unknown command '"); putBytes(word(0), wordLength(0)); puts("': 'help' lists the commands\n"); return; }
+  inputClearInterrupt();
+  changetype<Command>(load<usize>(handlers + <u32>i * 4))();
+}
+
+// --- what the prompt handed out ----------------------------------------------------------------
+
+const HANDED: u32 = 64;
+const blocks = memory.data(HANDED * 4, 4);   // kmalloc'd blocks (0: free slot)
+const ranges = memory.data(HANDED * 4, 4);   // reserved ranges' first addresses (0: free slot)
+
+function remember(table: usize, value: u32): bool {
+  for (let i: u32 = 0; i < HANDED; i++) if (load<u32>(table + i * 4) == 0) { store<u32>(table + i * 4, value); return true; }
+  return false;
+}
+function slotOf(table: usize, value: u32): i32 {
+  for (let i: u32 = 0; i < HANDED; i++) if (load<u32>(table + i * 4) == value) return <i32>i;
+  return -1;
+}
+/** The range this prompt reserved that holds `address`, or 0. */
+function myRangeHolding(address: u32): u32 {
+  for (let i: u32 = 0; i < HANDED; i++) {
+    const first = load<u32>(ranges + i * 4);
+    if (first != 0 && address >= first && address - first < rangePages(pageOf(first)) << 12) return first;
+  }
+  return 0;
+}
+@inline function pageOf(address: u32): u32 { return (address - VRANGE_AREA_START) >> 12; }
+
+// --- the commands ------------------------------------------------------------------------------
+
+let testSeed: u64 = 1;
+
+function help(): void {
+  if (wordCount > 1) {
+    const i = findCommand(word(1), wordLength(1));
+    if (i < 0) { puts("help: no command '"); putBytes(word(1), wordLength(1)); puts("'\n"); return; }
+    puts(changetype<string>(load<usize>(usages + <u32>i * 4))); newline();
+    puts("  "); puts(changetype<string>(load<usize>(helps + <u32>i * 4))); newline();
+    return;
+  }
+  for (let i: u32 = 0; i < commandCount; i++) {
+    puts(changetype<string>(load<usize>(usages + i * 4)));
+    puts(" -- "); puts(changetype<string>(load<usize>(helps + i * 4))); newline();
+  }
+  puts("Keys: Backspace, Ctrl-U erases the line, Ctrl-C abandons it or stops a test/bench run, Up/Down walk the history.\n");
+}
+
+function meminfo(): void {
+  const total = <u64>pmmTotalFrames() << 12, usable = <u64>pmmUsableFrames() << 12;
+  const free = <u64>pmmFreeFrames() << 12, freeLow = <u64>pmmFreeLowFrames() << 12;
+  puts("physical: "); putSize(total); puts(" managed, "); putSize(usable); puts(" usable, "); putSize(<u64>pmmReservedFrames() << 12);
+  puts(" reserved\n");
+  puts("free: "); putDec(free >> 10); puts(" KiB ("); putDec(freeLow >> 10); puts(" KiB low, "); putDec((free - freeLow) >> 10); puts(" KiB high)\n");
+  const heap = kernelHeapInstance();
+  puts("kernel heap: "); putDec(<u64>heap.liveBytes); puts(" B live in "); putDec(heap.liveBlocks); puts(" blocks, ");
+  putDec(<u64>heap.heldBytes >> 10); puts(" KiB held, "); putDec(<u64>heap.cachedBytes); puts(" B in the front cache\n");
+  puts("slab regions: "); putDec(<u64>kernelSlabRegions().heldBytes >> 10); puts(" KiB held\n");
+  puts("kmalloc: "); putDec(<u64>kmallocHeldFrames() << 2); puts(" KiB held in all; "); putDec(guardStats().live); puts(" guard objects live\n");
+  puts("ranges: "); putDec(vmmCommittedPages()); puts(" pages committed, "); putDec(vmmParkedPages()); puts(" promised frames parked, ");
+  putDec(kernelRanges().freePages); puts(" of "); putDec(VRANGE_AREA_PAGES); puts(" pages of range space free\n");
+  const boot = transientArena(), irq = interruptArenaOf();
+  puts("transient arena: "); putDec(<u64>(boot.top - boot.base)); puts(" B in use (peak "); putDec(<u64>(boot.peak - boot.base));
+  puts(" B); interrupt arena: "); putDec(<u64>(irq.top - irq.base)); puts(" B (peak "); putDec(<u64>(irq.peak - irq.base)); puts(" B)\n");
+}
+
+function slabinfo(): void { slabPrintInfo(kernelSlabRegions()); }
+function physmap(): void { if (!physmapPrint()) puts("physmap: nothing to print\n"); }
+function threads(): void { threadsTable(); }
+
+function rangesList(): void {
+  const area = kernelRanges();
+  let live: u32 = 0;
+  preemptDisable();   // (the VMM's lock: the list does not change under the walk)
+  for (let page: u32 = 0; page < VRANGE_AREA_PAGES; page += vrangeSpan(area, page)) {
+    if (vrangeIsFree(area, page)) continue;
+    const first = vrangeAddress(area, page), pages = rangePages(page), flags = rangeFlags(page);
+    putHex(first); puts("-"); putHex(first + (pages << 12) - 1); puts(" '"); puts(rangeName(page)); puts("' ");
+    putDec(pages); puts(" pages, "); putDec(rangeCommitted(page)); puts(" committed, ");
+    puts((flags & RANGE_WRITABLE) != 0 ? "writable" : "read-only");
+    puts((flags & RANGE_RETIRED) != 0 ? ", retired" : (flags & RANGE_PROMISED) != 0 ? ", promised" : "");
+    newline();
+    live++;
+    if (vrangeSpan(area, page) == 0) break;   // (a broken area: never loop)
+  }
+  preemptEnable();
+  putDec(live); puts(" ranges\n");
+}
+
+// Tests and benchmarks run on the boot thread (monitor.ts hands them over), as at boot.
+let bootThreadRunner: usize = 0;
+/** How the commands run work on the boot thread (monitor.ts). */
+export function setBootThreadRunner(runner: (fn: () => void) => void): void { bootThreadRunner = changetype<usize>(runner); }
+@inline function onBootThread(fn: () => void): void { changetype<(fn: () => void) => void>(bootThreadRunner)(fn); }
+
+let runNames: usize = 0, runLength: u32 = 0;
+
+function runTests(): void {
+  if (registeredTestCount() == 0) { puts("test: this build has no self-tests (a release build)\n"); return; }
+  if (wordCount < 2) { puts("test: name the tests: test NAME,PREFIX.* (as test= on the command line; 'all' for every one)\n"); return; }
+  const names = word(1), length = wordLength(1);
+  const panicking = panicTestSelected(names, length);
+  if (panicking != null) { puts("test: refused: '"); puts(panicking); puts("' is a panic test, and its panic would end this session\n"); return; }
+  runNames = names; runLength = length;
+  onBootThread((): void => {
+    const all = bytesEqual(runNames, runLength, "all");
+    runSelfTests(all ? TestSelection.All : TestSelection.Named, runNames, runLength, testSeed);
+  });
+}
+
+function runBench(): void {
+  if (registeredBenchCount() == 0) { puts("bench: this build has no benchmarks (a release build)\n"); return; }
+  if (wordCount < 2) { puts("bench: name the benchmarks: bench NAME,PREFIX.* (as bench= on the command line; 'all' for every one)\n"); return; }
+  const all = bytesEqual(word(1), wordLength(1), "all");
+  runNames = all ? 0 : word(1); runLength = all ? 0 : wordLength(1);
+  onBootThread((): void => { runBenchmarks(runNames, runLength); });
+}
+
+function kmallocCommand(): void {
+  const size = numberArg(1, "kmalloc SIZE");
+  if (size < 0) return;
+  if (size == 0 || size > (64 << 20)) { puts("kmalloc: SIZE must be 1 to 67108864 bytes\n"); return; }
+  const p = kmalloc(<u32>size);
+  if (p == 0) { puts("kmalloc("); putDec(size); puts("): no memory; nothing allocated\n"); return; }
+  if (!remember(blocks, <u32>p)) { kfree(p); puts("kmalloc: this prompt already holds "); putDec(HANDED); puts(" blocks; kfree some first\n"); return; }
+  puts("kmalloc("); putDec(size); puts(") = "); putHex(p); puts(" (usable "); putDec(ksize(p)); puts(" B)\n");
+}
+
+function kfreeCommand(): void {
+  const address = numberArg(1, "kfree ADDR");
+  if (address < 0) return;
+  const slot = slotOf(blocks, <u32>address);
+  if (address == 0 || slot < 0) { puts("kfree: refused: "); putHex(address); puts(" is not a block kmalloc gave this prompt\n"); return; }
+  const error = kfree(<usize>address);
+  store<u32>(blocks + <u32>slot * 4, 0);
+  if (error != AllocError.Ok) { puts("kfree: "); puts(allocErrorText(error)); newline(); return; }
+  puts("freed "); putHex(address); newline();
+}
+
+function reserve(): void {
+  const pages = numberArg(1, "reserve PAGES");
+  if (pages < 0) return;
+  if (pages == 0 || pages > 65536) { puts("reserve: PAGES must be 1 to 65536\n"); return; }
+  const first = reserveRange(<u32>pages << 12, RANGE_WRITABLE, "monitor");
+  if (first == 0) { puts("reserve: refused (the line above says why); nothing reserved\n"); return; }
+  if (!remember(ranges, first)) { releaseRange(first); puts("reserve: this prompt already holds "); putDec(HANDED); puts(" ranges; release some first\n"); return; }
+  puts("reserved "); putHex(first); puts("-"); putHex(first + (<u32>pages << 12) - 1); puts(": "); putDec(pages);
+  puts(" pages, none committed yet (touch ADDR commits one)\n");
+}
+
+function touch(): void {
+  const address = numberArg(1, "touch ADDR");
+  if (address < 0) return;
+  const first = address > 0xFFFFFFFF ? 0 : myRangeHolding(<u32>address);
+  if (first == 0) { puts("touch: refused: "); putHex(address); puts(" is not in a range this prompt reserved\n"); return; }
+  const before = vmmCommittedPages();
+  touchRead(<usize>address & ~(<usize>3));   // a read: the fault handler commits the page (zeroed)
+  puts("touched "); putHex(address); puts(": "); putDec(vmmCommittedPages() - before); puts(" page(s) committed now, ");
+  putDec(rangeCommitted(pageOf(first))); puts(" in the range\n");
+}
+
+function release(): void {
+  const address = numberArg(1, "release ADDR");
+  if (address < 0) return;
+  const slot = slotOf(ranges, <u32>address);
+  if (address == 0 || slot < 0) { puts("release: refused: "); putHex(address); puts(" is not the start of a range this prompt reserved\n"); return; }
+  const error = releaseRange(<u32>address);
+  store<u32>(ranges + <u32>slot * 4, 0);
+  if (error != RangeError.Ok) { puts("release: refused\n"); return; }
+  puts("released "); putHex(address); newline();
+}
+
+function log(): void {
+  if (wordCount < 2) { puts("log: level "); puts(logLevelName(logLevel())); puts(" (log LEVEL: error, warn, info, debug, trace)\n"); return; }
+  const level = parseLogLevel(word(1), wordLength(1));
+  if (level < 0) { puts("log: unknown level '"); putBytes(word(1), wordLength(1)); puts("' (error, warn, info, debug, trace, or 0-4)\n"); return; }
+  setLogLevel(<LogLevel>level);
+  puts("log level "); puts(logLevelName(<LogLevel>level)); newline();
+}
+
+function seed(): void {
+  if (wordCount < 2) { puts("seed: "); putDec(testSeed); puts(" (the seed the next test run uses)\n"); return; }
+  const n = numberArg(1, "seed N");
+  if (n < 0) return;
+  testSeed = <u64>n;
+  puts("seed "); putDec(testSeed); newline();
+}
+
+function uptime(): void {
+  const ms = uptimeMilliseconds();
+  puts("up "); putDec(ms / 1000); puts("."); putDec((ms % 1000) / 100); puts(" s ("); putDec(pitTicks()); puts(" ticks)\n");
+}
+
+function halt(): void {
+  puts("halting\n");
+  qemuExit(ExitCode.Pass);   // (QEMU leaves; on a real machine the CPU halts)
+  haltForever();
+}
+
+command("help", "help [NAME]", "the commands, or one command's usage", help);
+command("meminfo", "meminfo", "physical memory, the kernel heap, slabs, kmalloc, committed ranges, the arenas", meminfo);
+command("slabinfo", "slabinfo", "the slab caches' table (as the slabinfo boot option prints it)", slabinfo);
+command("physmap", "physmap", "physical memory as runs of one kind (as the physmap boot option prints it)", physmap);
+command("ranges", "ranges", "the live virtual ranges: address, name, pages, committed, flags", rangesList);
+command("threads", "threads", "every thread: id, name, state, stack, CPU time", threads);
+command("test", "test NAMES", "run self-tests by name or prefix (test=...); panic tests are refused", runTests);
+command("bench", "bench NAMES", "run benchmarks by name or prefix (bench=...)", runBench);
+command("kmalloc", "kmalloc SIZE", "allocate SIZE bytes; prints the address", kmallocCommand);
+command("kfree", "kfree ADDR", "free a block kmalloc gave this prompt", kfreeCommand);
+command("reserve", "reserve PAGES", "reserve a range of PAGES pages (committed on touch)", reserve);
+command("touch", "touch ADDR", "read ADDR in a range this prompt reserved: the fault handler commits its page", touch);
+command("release", "release ADDR", "release a range this prompt reserved", release);
+command("log", "log LEVEL", "the console's log level: error, warn, info, debug, trace", log);
+command("seed", "seed [N]", "the seed of the next test run", seed);
+command("uptime", "uptime", "time since boot", uptime);
+command("halt", "halt", "stop the machine (QEMU exits)", halt);
