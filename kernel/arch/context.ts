@@ -13,7 +13,7 @@
 import { readEflags } from "./x86";
 
 /** EFLAGS.IF: interrupts enabled. */
-export const EFLAGS_IF: u32 = 1 << 9;
+const EFLAGS_IF: u32 = 1 << 9;
 
 let irqDepth: u32 = 0;
 let preemptDepth: u32 = 0;
@@ -25,8 +25,6 @@ let live = false;
 @inline export function irqLeave(): void { irqDepth--; }
 /** Whether an interrupt or exception handler is running. Any context. */
 @inline export function inInterrupt(): bool { return irqDepth != 0; }
-/** How many handlers are running, nested (a page fault inside an IRQ handler: 2). Any context. */
-@inline export function interruptDepth(): u32 { return irqDepth; }
 
 /** One more level of preemption off (they nest). Any context. */
 @inline export function preemptDisable(): void { preemptDepth++; }

@@ -3,18 +3,19 @@
 // allocators change (docs/monitor.md). Its input comes from COM1's receive interrupt
 // (input.ts: no polling), its line editing from lib/line-editor.ts, its commands from
 // commands.ts. It is itself a user of the threads and of the interrupt-safe allocators.
-import { puts, putBytes } from "../console/console";
+import { puts, putDec, putBytes } from "../console/console";
 import { LineEditor, LINE_EDITOR_BYTES, EditResult, lineEditorInit, lineEditorFeed, lineText, lineLength, echoText, echoLength } from "../lib/line-editor";
 import { threadCreate, schedAddBootFrames } from "../sched/scheduler";
 import { Semaphore, SEMAPHORE_BYTES, semaphoreInit, semaphoreDown, semaphoreUp } from "../sched/sync";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { setTestStopCheck } from "../selftest/harness";
 import { setBenchStopCheck } from "../bench/bench";
-import { inputInit, inputRead, inputInterruptRequested } from "./input";
+import { inputInit, inputRead, inputInterruptRequested, inputDropped } from "./input";
 import { monitorExecute, setBootThreadRunner } from "./commands";
 
 const PROMPT = "askern> ";
 const editor = changetype<LineEditor>(memory.data(LINE_EDITOR_BYTES, 4));
+let dropsSeen: u32 = 0;
 
 function monitorMain(arg: usize): void {
   lineEditorInit(changetype<usize>(editor));
@@ -24,6 +25,10 @@ function monitorMain(arg: usize): void {
     if (echoLength(editor) != 0) putBytes(echoText(editor), echoLength(editor));
     if (result == EditResult.Continue) continue;
     if (result == EditResult.Done) monitorExecute(lineText(editor), lineLength(editor));
+    if (inputDropped() != dropsSeen) {
+      dropsSeen = inputDropped();
+      puts("(input: "); putDec(dropsSeen); puts(" bytes dropped so far: typed faster than the prompt reads)\n");
+    }
     puts(PROMPT);
   }
 }

@@ -175,9 +175,6 @@ export function guardFreeDeferred(): void {
   }
 }
 
-/** Frees made in atomic context that are waiting (see guardFreeLater), and those lost (the queue was full). */
-export function guardDeferredFrees(): u32 { return records == 0 ? 0 : deferred.count; }
-export function guardDeferredLost(): u32 { return deferredLost; }
 
 /** The first address of the guard allocation (live or in quarantine) holding `address`, or 0. */
 function guardRangeOf(address: usize): u32 {
