@@ -105,6 +105,13 @@ __attribute__((noreturn)) void thread_start_c(void) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
+/* Where a thread killed for an exception in ring 3 resumes, in ring 0 on its own kernel stack
+ * (kernel/proc/fault.ts points the interrupted frame here): it ends the thread; never returns. */
+__attribute__((noreturn)) void user_killed_c(void) {
+  Z_kernelZ_userKilled(&kernel_instance);
+  for (;;) __asm__ volatile("cli; hlt");
+}
+
 /* From isr_common (boot/interrupts.asm) with a pointer to the saved frame. */
 void isr_dispatch_c(uint32_t frame) { Z_kernelZ_isrDispatch(&kernel_instance, frame); }
 

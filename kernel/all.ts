@@ -17,6 +17,7 @@ import "./selftest/guard";
 import "./selftest/sched";
 import "./selftest/stress";
 import "./selftest/lockdep";
+import "./selftest/user";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";
@@ -27,4 +28,5 @@ import "./bench/guard";
 import "./bench/dma";
 import "./bench/replay";
 import "./bench/sched";
+import "./bench/proc";
 

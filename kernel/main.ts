@@ -39,11 +39,14 @@ import { bootModulesInit } from "./boot/modules";
 import { schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint, currentHeldLocks } from "./sched/scheduler";
 import { lockdepEnable, lockdepReportsTotal, lockdepClasses } from "./sched/lockdep";
 import { monitorStart, monitorServeBootThread } from "./monitor/monitor";
+import { syscallInit } from "./proc/syscall";
+import { userFaultInit } from "./proc/fault";
 import { LoaderProblem, loaderStringLength, reportLoaderProblem } from "./boot/loader-data";
 import { linearVirt } from "./mm/layout";
 
 export { isrDispatch } from "./arch/idt";
 export { threadStart } from "./sched/scheduler";   // a new thread's first code (boot/runtime.c)
+export { userKilled } from "./proc/fault";         // where a thread killed in ring 3 ends (boot/runtime.c)
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
 export { reportBegin, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)
 
@@ -182,6 +185,8 @@ export function kmain(multibootInfoPhys: u32): void {
     }
   }
   schedInit();   // the boot flow becomes thread 'main'; threads preempt at the end of each IRQ
+  syscallInit();   // int 0x80 from ring 3 (proc/syscall.ts)
+  userFaultInit();   // an exception in ring 3 kills its thread (proc/fault.ts)
   setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabRegions()), threadListAddress());
   setInterruptExitHook(schedPreempt);
 

@@ -15,14 +15,19 @@ export const KERNEL_CODE_SELECTOR: u32 = 0x08;
 export const KERNEL_DATA_SELECTOR: u32 = 0x10;
 export const MAIN_TSS_SELECTOR: u32 = 0x18;
 export const DOUBLE_FAULT_TSS_SELECTOR: u32 = 0x20;
+/** Ring 3's code and data segments (flat, like the kernel's), with their requested privilege 3. */
+export const USER_CODE_SELECTOR: u32 = 0x28 | 3;
+export const USER_DATA_SELECTOR: u32 = 0x30 | 3;
 
-const ENTRIES = 5;
+const ENTRIES = 7;
 const gdt = memory.data(ENTRIES * 8, 8);
 const gdtPointer = memory.data(8, 4);           // u16 limit, u32 base
 
 // access bytes
 const ACCESS_CODE_RING0: u32 = 0x9A;            // present, ring 0, code, readable
 const ACCESS_DATA_RING0: u32 = 0x92;            // present, ring 0, data, writable
+const ACCESS_CODE_RING3: u32 = 0xFA;            // present, ring 3, code, readable
+const ACCESS_DATA_RING3: u32 = 0xF2;            // present, ring 3, data, writable
 const ACCESS_TSS32: u32 = 0x89;                 // present, ring 0, 32-bit available TSS
 const FLAGS_4K_32BIT: u32 = 0xC;                // granularity 4 KiB, 32-bit
 
@@ -57,6 +62,8 @@ export function gdtInit(): void {
   setDescriptor(2, 0, 0xFFFFF, ACCESS_DATA_RING0, FLAGS_4K_32BIT);
   setDescriptor(3, <u32>mainTss, TSS_SIZE - 1, ACCESS_TSS32, 0);
   setDescriptor(4, <u32>doubleFaultTss, TSS_SIZE - 1, ACCESS_TSS32, 0);
+  setDescriptor(5, 0, 0xFFFFF, ACCESS_CODE_RING3, FLAGS_4K_32BIT);
+  setDescriptor(6, 0, 0xFFFFF, ACCESS_DATA_RING3, FLAGS_4K_32BIT);
 
   memory.fill(mainTss, 0, TSS_SIZE);
   store<u16>(mainTss + TSS_IOMAP, <u16>TSS_SIZE);

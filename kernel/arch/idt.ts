@@ -15,8 +15,11 @@ export type InterruptHandler = (frame: InterruptFrame) => void;
 export const VECTOR_DOUBLE_FAULT: u32 = 8;
 export const VECTOR_PAGE_FAULT: u32 = 14;
 export const VECTOR_BENCH: u32 = 0x81;
+/** `int 0x80`: the system-call gate, the one vector ring 3 may raise (docs/processes.md). */
+export const VECTOR_SYSCALL: u32 = 0x80;
 
 const GATE_INTERRUPT32: u32 = 0x8E;   // present, DPL 0, 32-bit interrupt gate (IF cleared)
+const GATE_TRAP32_USER: u32 = 0xEF;   // present, DPL 3 (ring 3 may `int` it), 32-bit trap gate (IF kept)
 const GATE_TASK: u32 = 0x85;          // present, DPL 0, task gate
 
 // An interrupt scope: two words of some stack-like allocator that the dispatcher unwinds around
@@ -67,6 +70,7 @@ export function idtInit(onUnhandledException: InterruptHandler): void {
     setGate(v, load<u32>(stubs + v * 4), KERNEL_CODE_SELECTOR, GATE_INTERRUPT32);
   }
   setGate(VECTOR_DOUBLE_FAULT, 0, DOUBLE_FAULT_TSS_SELECTOR, GATE_TASK);
+  setGate(VECTOR_SYSCALL, load<u32>(stubs + VECTOR_SYSCALL * 4), KERNEL_CODE_SELECTOR, GATE_TRAP32_USER);
   setInterruptHandler(VECTOR_BENCH, emptyHandler);
   store<u16>(idtPointer, <u16>(256 * 8 - 1));
   store<u32>(idtPointer, <u32>idt, 2);
@@ -102,6 +106,9 @@ export function clearInterruptHandler(vector: u32): void {
 export function isrDispatch(framePtr: usize): void {
   const frame = changetype<InterruptFrame>(framePtr);
   const vector = frame.vector;
+  // A system call is the calling thread's own work, in thread context (a trap gate: interrupts
+  // stay on): no handler depth, no interrupt scope, and it may sleep or end the thread.
+  if (vector == VECTOR_SYSCALL && syscallHandler != 0) { changetype<InterruptHandler>(syscallHandler)(frame); return; }
   const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 16;
   if (isIrq && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
   const handler = load<usize>(handlers + vector * 4);
@@ -110,7 +117,9 @@ export function isrDispatch(framePtr: usize): void {
   const saved = unwind.current;   // the handler's scoped allocations end with it
   const savedContext = load<usize>(INTERRUPT_CONTEXT);
   store<usize>(INTERRUPT_CONTEXT, load<usize>(INTERRUPT_CONTEXT, 4));
-  if (handler != 0) {
+  if (vector < 32 && (frame.cs & 3) == 3 && userException != 0) {
+    changetype<InterruptHandler>(userException)(frame);   // (an exception in ring 3: the program's, not the kernel's)
+  } else if (handler != 0) {
     changetype<InterruptHandler>(handler)(frame);
   } else if (!isIrq) {
     changetype<InterruptHandler>(unhandled)(frame);
@@ -126,6 +135,16 @@ export function isrDispatch(framePtr: usize): void {
     if (exitHook != 0) changetype<InterruptExitHook>(exitHook)();
   }
 }
+
+let syscallHandler: usize = 0;
+let userException: usize = 0;
+/**
+ * Installs what handles an exception raised in ring 3 (instead of its kernel handler or the
+ * panic): the program's fault, never the kernel's. Boot only.
+ */
+export function setUserExceptionHandler(handler: InterruptHandler): void { userException = changetype<usize>(handler); }
+/** Installs the system-call handler (vector 0x80, from ring 3). Boot only. */
+export function setSyscallHandler(handler: InterruptHandler): void { syscallHandler = changetype<usize>(handler); }
 
 /** Called after every IRQ is acknowledged, interrupts still off (the scheduler's preemption point). */
 export type InterruptExitHook = () => void;

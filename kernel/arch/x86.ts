@@ -44,6 +44,13 @@
 @external("arch", "setDebugRoots") export declare function setDebugRoots(pmm: usize, heap: usize, arena: usize, threads: usize): void;
 /** Kernel threads: saves the callee-saved registers and ESP at `saveSlot`, loads `newSp` (boot/switch.asm). */
 @external("arch", "switchContext") export declare function switchContext(saveSlot: usize, newSp: u32): void;
+/**
+ * Drops the running thread to ring 3 at `eip` with its stack at `esp`, interrupts on (boot/arch.c).
+ * Never returns; the thread re-enters the kernel through interrupts and system calls.
+ */
+@external("arch", "enterUserMode") export declare function enterUserMode(eip: u32, esp: u32): void;
+/** Where a thread killed in ring 3 resumes in ring 0 (boot/runtime.c's user_killed_c, which calls the export userKilled). */
+@external("arch", "userKilledAddress") export declare function userKilledAddress(): u32;
 /** Where a new thread's first switch returns to (boot/switch.asm's thread_start). */
 @external("arch", "threadStartAddress") export declare function threadStartAddress(): u32;
 /**

@@ -219,6 +219,18 @@ export function threadBlock(): void {
   schedule();
 }
 
+/** threadExit, leaving `code` for whoever joins it (threadExitCode). Thread context; never returns. */
+export function threadExitWith(code: i32): void {
+  current.exitCode = code;
+  threadExit();
+}
+
+/** The code a dead thread exited with (threadExitWith; 0 for a plain exit). Before its join. */
+export function threadExitCode(t: Thread): i32 { return t.exitCode; }
+
+/** Whether `t` has exited (and waits to be joined). */
+export function threadIsDead(t: Thread): bool { return t.state == ThreadState.Dead; }
+
 /**
  * Ends the running thread: its joiner wakes, and the scheduler never runs it again. Its stack
  * and record go when it is joined. Thread context; never returns.

@@ -29,6 +29,7 @@
   arena: usize;       // its transient arena (a BumpArena: for a new thread, right after this record)
   held: usize;        // the locks it holds, for the lock checker (sched/lockdep.ts: HELD_BYTES, after the arena)
   ticks: u32;         // timer ticks it was running at (its CPU time)
+  exitCode: i32;      // what it passed to threadExitWith (0 for a plain exit)
 }
 if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
 
