@@ -93,6 +93,8 @@ extern void thread_start(void);
 void Z_archZ_switchContext(arch_t *a, u32 save_slot, u32 new_sp) { (void)a; switch_context((u32 *)(uintptr_t)save_slot, new_sp); }
 u32 Z_archZ_threadStartAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)thread_start; }
 extern void user_killed_c(void);
+extern void syscall_entry(void);
+u32 Z_archZ_syscallEntryAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)syscall_entry; }
 u32 Z_archZ_userKilledAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)user_killed_c; }
 
 /* Drops to ring 3 at `eip` with the stack at `esp` and interrupts on: user data segments in

@@ -50,7 +50,12 @@ section .text
   %assign v v + 1
 %endrep
 
-isr_common:
+; The common part: save the registers, load the kernel's data segments, call `%1` with a pointer
+; to the frame, restore, return. One body for interrupts and exceptions (isr_dispatch_c) and one
+; for system calls (syscall_dispatch_c: the int 0x80 gate's own stub, so that no interrupt pays
+; a test for it).
+%macro COMMON 2
+%1:
     pusha
     push ds
     push es
@@ -64,7 +69,7 @@ isr_common:
     push ebp
     mov ebp, esp
     push eax
-    call isr_dispatch_c
+    call %2
     add esp, 12
     pop gs
     pop fs
@@ -73,6 +78,18 @@ isr_common:
     popa
     add esp, 8                  ; vector and error code
     iret
+%endmacro
+
+extern syscall_dispatch_c
+COMMON isr_common, isr_dispatch_c
+COMMON syscall_common, syscall_dispatch_c
+
+; int 0x80 (kernel/arch/idt.ts points its gate here)
+global syscall_entry
+syscall_entry:
+    push dword 0
+    push dword 0x80
+    jmp syscall_common
 
 ; The double-fault handler runs as its own task (an IDT task gate), with its own stack, so a
 ; kernel stack overflow reaches it even though the faulting stack is unusable.

@@ -115,6 +115,9 @@ __attribute__((noreturn)) void user_killed_c(void) {
 /* From isr_common (boot/interrupts.asm) with a pointer to the saved frame. */
 void isr_dispatch_c(uint32_t frame) { Z_kernelZ_isrDispatch(&kernel_instance, frame); }
 
+/* From syscall_common (boot/interrupts.asm): int 0x80, with a pointer to the saved frame. */
+void syscall_dispatch_c(uint32_t frame) { Z_kernelZ_syscallDispatch(&kernel_instance, frame); }
+
 /* From the double-fault task (boot/interrupts.asm), on its own stack. */
 __attribute__((noreturn)) void double_fault_c(void) {
   Z_kernelZ_onDoubleFault(&kernel_instance);

@@ -5,7 +5,7 @@
 //   gate; 0b00101: task gate) | 39..32 zero | 31..16 code selector (or TSS selector) |
 //   15..0 handler offset 15..0
 import { irqEnter, irqLeave } from "./context";
-import { lidt, linkerAddress, LinkerSymbol } from "./x86";
+import { lidt, linkerAddress, LinkerSymbol, syscallEntryAddress } from "./x86";
 import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
 import { InterruptFrame } from "./frame";
 import { IRQ_BASE_VECTOR, picEndOfInterrupt, picIsSpurious } from "./pic";
@@ -70,7 +70,7 @@ export function idtInit(onUnhandledException: InterruptHandler): void {
     setGate(v, load<u32>(stubs + v * 4), KERNEL_CODE_SELECTOR, GATE_INTERRUPT32);
   }
   setGate(VECTOR_DOUBLE_FAULT, 0, DOUBLE_FAULT_TSS_SELECTOR, GATE_TASK);
-  setGate(VECTOR_SYSCALL, load<u32>(stubs + VECTOR_SYSCALL * 4), KERNEL_CODE_SELECTOR, GATE_TRAP32_USER);
+  setGate(VECTOR_SYSCALL, syscallEntryAddress(), KERNEL_CODE_SELECTOR, GATE_TRAP32_USER);   // (its own stub: syscallDispatch)
   setInterruptHandler(VECTOR_BENCH, emptyHandler);
   store<u16>(idtPointer, <u16>(256 * 8 - 1));
   store<u32>(idtPointer, <u32>idt, 2);
@@ -106,9 +106,6 @@ export function clearInterruptHandler(vector: u32): void {
 export function isrDispatch(framePtr: usize): void {
   const frame = changetype<InterruptFrame>(framePtr);
   const vector = frame.vector;
-  // A system call is the calling thread's own work, in thread context (a trap gate: interrupts
-  // stay on): no handler depth, no interrupt scope, and it may sleep or end the thread.
-  if (vector == VECTOR_SYSCALL && syscallHandler != 0) { changetype<InterruptHandler>(syscallHandler)(frame); return; }
   const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 16;
   if (isIrq && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
   const handler = load<usize>(handlers + vector * 4);
@@ -137,6 +134,15 @@ export function isrDispatch(framePtr: usize): void {
 }
 
 let syscallHandler: usize = 0;
+
+/**
+ * Called by syscall_common (boot/interrupts.asm) for int 0x80, interrupts on. A system call is
+ * the calling thread's own work, in thread context: no handler depth, no interrupt scope, and it
+ * may sleep or end the thread. Without a handler it returns with eax unchanged.
+ */
+export function syscallDispatch(framePtr: usize): void {
+  if (syscallHandler != 0) changetype<InterruptHandler>(syscallHandler)(changetype<InterruptFrame>(framePtr));
+}
 let userException: usize = 0;
 /**
  * Installs what handles an exception raised in ring 3 (instead of its kernel handler or the

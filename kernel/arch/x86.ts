@@ -49,6 +49,8 @@
  * Never returns; the thread re-enters the kernel through interrupts and system calls.
  */
 @external("arch", "enterUserMode") export declare function enterUserMode(eip: u32, esp: u32): void;
+/** The int 0x80 gate's own entry stub (boot/interrupts.asm syscall_entry). */
+@external("arch", "syscallEntryAddress") export declare function syscallEntryAddress(): u32;
 /** Where a thread killed in ring 3 resumes in ring 0 (boot/runtime.c's user_killed_c, which calls the export userKilled). */
 @external("arch", "userKilledAddress") export declare function userKilledAddress(): u32;
 /** Where a new thread's first switch returns to (boot/switch.asm's thread_start). */
