@@ -18,7 +18,7 @@
 // unmapped page below it as its guard (the range allocator never maps the page below a range:
 // it is free space or the previous range's own guard). An overflow double-faults onto the
 // double-fault task, which names the thread (diag/panic.ts).
-import { switchContext, threadStartAddress, saveFlagsAndCli, restoreFlags, waitForInterrupt, linkerAddress, LinkerSymbol } from "../arch/x86";
+import { switchContext, threadStartAddress, saveFlagsAndCli, restoreFlags, waitForInterrupt, linkerAddress, LinkerSymbol, writeCr3 } from "../arch/x86";
 import { pitTicks, pitHz } from "../arch/pit";
 import { preemptDisabled, inInterrupt } from "../arch/context";
 import { tssSetKernelStack } from "../arch/gdt";
@@ -27,7 +27,8 @@ import { panic, panicSetThread } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, putHex, newline } from "../console/console";
 import { kzalloc, kfree } from "../mm/alloc/kmalloc";
-import { reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
+import { reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED, kernelAddressSpace } from "../mm/virt/vmm";
+import { AddressSpace } from "../mm/virt/paging";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { ARENA_BYTES, threadArenaCreate, threadArenaDestroy, arenaSwitch, bootArenaAddress } from "../mm/alloc/arena";
 import { BumpArena } from "../mm/core/bump";
@@ -52,6 +53,7 @@ let sliceLeft: u32 = SLICE_TICKS;
 let needResched = false;
 let switches: u64 = 0;
 let bootFrames: u32 = 0;
+let loadedDirectory: u32 = 0;   // the page directory in CR3 (set by schedInit: the kernel's)
 
 /** Frames schedInit took: the idle thread's stack and any page table it needed. */
 export function schedBootFrames(): u32 { return bootFrames; }
@@ -62,6 +64,20 @@ export function schedAddBootFrames(frames: u32): void { bootFrames += frames; }
 @inline export function currentThread(): Thread { return current; }
 /** The running thread's held-lock stack (the lock checker's: sched/lockdep.ts), or 0 before there is one. */
 export function currentHeldLocks(): usize { return changetype<usize>(current) == 0 ? 0 : current.held; }
+/**
+ * Makes `t` run in `space` (an AddressSpace; 0 for the kernel's) from its next switch on: its
+ * CR3 is loaded whenever it runs. For a thread that has not run yet. Thread context.
+ */
+export function threadSetSpace(t: Thread, space: usize): void {
+  t.space = space;
+  t.directory = space != 0 ? changetype<AddressSpace>(space).directoryPhys : kernelAddressSpace().directoryPhys;
+}
+
+/** The address space the running thread runs in (the kernel's for a kernel thread). Any context. */
+export function currentSpace(): AddressSpace {
+  return changetype<usize>(current) != 0 && current.space != 0 ? changetype<AddressSpace>(current.space) : kernelAddressSpace();
+}
+
 /** Context switches so far. */
 export function schedSwitches(): u64 { return switches; }
 
@@ -71,6 +87,7 @@ export function schedSwitches(): u64 { return switches; }
  */
 export function schedInit(): void {
   const freeBefore = pmmFreeFrames();
+  loadedDirectory = kernelAddressSpace().directoryPhys;
   // (the boot and idle threads live for ever: their records are static, not kmalloc'd)
   const main = changetype<Thread>(memory.data(offsetof<Thread>(), 8));
   main.id = 0;
@@ -81,6 +98,7 @@ export function schedInit(): void {
   main.allNext = 0;
   main.arena = bootArenaAddress();   // (the boot flow keeps the transient arena)
   main.held = memory.data(HELD_BYTES, 4);
+  main.directory = kernelAddressSpace().directoryPhys;
   store<usize>(allThreadsCell, changetype<usize>(main));
   bootThread = main;
   current = main;
@@ -138,6 +156,7 @@ function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize
   t.arg = arg;
   t.arena = arena;
   t.held = held;
+  t.directory = kernelAddressSpace().directoryPhys;   // (a kernel thread runs in the kernel's space)
   const flags = saveFlagsAndCli();
   t.allNext = load<usize>(allThreadsCell);
   store<usize>(allThreadsCell, record);
@@ -175,8 +194,9 @@ export function schedule(): void {
   sliceLeft = SLICE_TICKS;
   needResched = false;
   panicSetThread(changetype<string>(next.name), next.stackLow, next.stackHigh);
-  tssSetKernelStack(next.stackHigh);
-  arenaSwitch(next.arena);   // (the ring-0 stack for interrupts from user mode: the processes issue)
+  tssSetKernelStack(next.stackHigh);   // (the ring-0 stack for interrupts from ring 3)
+  arenaSwitch(next.arena);
+  if (next.directory != loadedDirectory) { loadedDirectory = next.directory; writeCr3(loadedDirectory); }
   switchContext(changetype<usize>(prev), next.savedSp);
 }
 

@@ -30,6 +30,8 @@
   held: usize;        // the locks it holds, for the lock checker (sched/lockdep.ts: HELD_BYTES, after the arena)
   ticks: u32;         // timer ticks it was running at (its CPU time)
   exitCode: i32;      // what it passed to threadExitWith (0 for a plain exit)
+  space: usize;       // the address space it runs in (an AddressSpace: mm/virt/space.ts), 0: the kernel's
+  directory: u32;     // and that space's page directory (the CR3 a switch to it loads)
 }
 if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
 

@@ -5,6 +5,7 @@ import { registerTest, checkEqual } from "./harness";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { runProgram, PROGRAM_CODE } from "../proc/program";
+import { kernelEntry } from "../mm/virt/vmm";
 import { syscallBytesWritten, EFAULT } from "../proc/syscall";
 import { userFaultKills, KILLED_BY_FAULT } from "../proc/fault";
 
@@ -31,14 +32,23 @@ const badPointer = memory.data<u8>([0xB8, 1, 0, 0, 0, 0xBB, 0, 0, 0x10, 0xC0, 0x
 
 const program = memory.data(128, 4);
 registerTest("user.hello_syscalls", () => {
-  runProgram(exitZero, 12);   // (the first program makes the user page table, which the kernel's address space keeps)
   const framesBefore = pmmFreeFrames() + kmallocHeldFrames();
   const length = writeHello(program);
   const written = syscallBytesWritten();
   const code = runProgram(program, HELLO_CODE + length);
   checkEqual(<u64>code, 7, "the program ran in ring 3 and exited with 7 through int 0x80");
   checkEqual(syscallBytesWritten() - written, length, "its write reached the console");
-  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), framesBefore, "every frame back");
+  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), framesBefore, "every frame back: its pages, its page table, its directory");
+  checkEqual(kernelEntry(PROGRAM_CODE), 0, "and the kernel's own directory never saw its pages");
+});
+
+// Address spaces come and go without a leak: a thousand programs, every frame back.
+registerTest("user.spaces_leak_check", () => {
+  const framesBefore = pmmFreeFrames() + kmallocHeldFrames();
+  let exits: u32 = 0;
+  for (let i: u32 = 0; i < 1000; i++) if (runProgram(exitZero, 12) == 0) exits++;
+  checkEqual(exits, 1000, "1,000 programs ran and exited");
+  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), framesBefore, "every frame back after 1,000 address spaces");
 });
 
 registerTest("user.bad_pointer_efault", () => {
