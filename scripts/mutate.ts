@@ -31,7 +31,7 @@ const VRANGE = "test/mm/core/vrange.test.ts", SUMMARY = "test/mm/core/summary.te
 const BUMP = "test/mm/core/bump.test.ts", GUARD = "test/mm/core/guard-layout.test.ts", SEGFIT = "test/mm/core/seg-fit.test.ts";
 const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", FOUNDATION = "test/lib/foundation.test.ts";
 const STRESS = "test/selftest/stress.qemu.test.ts", LOCKDEP = "test/selftest/lockdep.qemu.test.ts", LOCK_GRAPH = "test/lib/lock-graph.test.ts";
-const LINE_EDITOR = "test/lib/line-editor.test.ts";
+const LINE_EDITOR = "test/lib/line-editor.test.ts", SELFTESTS = "test/selftest/selftests.qemu.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -80,6 +80,8 @@ export const MUTANTS: Mutant[] = [
   // the monitor's line editor
   { name: "lineeditor.backspace_not_erased", file: "kernel/lib/line-editor.ts", from: "if (ed.length > 0) { ed.length--; eraseOnScreen(ed, 1); }", to: "if (ed.length > 0) { ed.length--; }", tests: [LINE_EDITOR] },
   { name: "lineeditor.history_keeps_repeats", file: "kernel/lib/line-editor.ts", from: "if (load<u32>(newest) == ed.length && memory.compare", to: "if (load<u32>(newest) == ed.length + 1 && memory.compare", tests: [LINE_EDITOR] },
+  // address spaces
+  { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },
 
   { name: "trace.size_limit", file: "kernel/lib/trace.ts", from: "if (<u64>size > TRACE_MAX_SIZE) return fail(result, TraceError.SizeTooLarge, start, sizeAt);", to: "", tests: [TRACE] },
   { name: "cmdline.bad_value_applied", file: "kernel/boot/cmdline.ts", from: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      else { out.bench = 1;", to: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      { out.bench = 1;", tests: [FOUNDATION] },

@@ -10,7 +10,7 @@ import { AddressSpace, map, PAGE_WRITABLE, PAGE_USER, PagingError } from "../mm/
 import { SPACE_BYTES, spaceCreate, spaceDestroy } from "../mm/virt/space";
 import { linearVirt } from "../mm/layout";
 import { kmalloc, kfree } from "../mm/alloc/kmalloc";
-import { threadCreate, threadJoin, threadYield, threadExitCode, threadIsDead, threadSetSpace } from "../sched/scheduler";
+import { threadCreate, threadJoinCode, threadSetSpace } from "../sched/scheduler";
 
 /** Where the program's code page is mapped (ring 3 may read, write and run it). */
 export const PROGRAM_CODE: u32 = 0x00400000;
@@ -20,6 +20,7 @@ export const PROGRAM_STACK_TOP: u32 = 0x00800000;
 export const PROGRAM_MAX_BYTES: u32 = 4096;
 /** runProgram's answer when the program could not be started (no memory, too big). */
 export const PROGRAM_NOT_RUN: i32 = -1000;
+const exitCode = memory.data(4, 4);
 
 /** Maps a fresh low frame at `virt` in `space` for ring 3; its address in the linear map, or 0. */
 function mapUserPage(space: AddressSpace, virt: u32): usize {
@@ -46,9 +47,7 @@ export function runProgram(code: usize, bytes: u32): i32 {
     const t = threadCreate("user", (arg: usize): void => { enterUserMode(PROGRAM_CODE, PROGRAM_STACK_TOP); }, 0);
     if (t != null) {
       threadSetSpace(t, changetype<usize>(space));   // (before it first runs: its CR3 is this space)
-      while (!threadIsDead(t)) threadYield();
-      result = threadExitCode(t);
-      threadJoin(t);
+      if (threadJoinCode(t, exitCode)) result = load<i32>(exitCode);
     }
   }
   spaceDestroy(space);

@@ -239,17 +239,11 @@ export function threadBlock(): void {
   schedule();
 }
 
-/** threadExit, leaving `code` for whoever joins it (threadExitCode). Thread context; never returns. */
+/** threadExit, leaving `code` for whoever joins it (threadJoinCode). Thread context; never returns. */
 export function threadExitWith(code: i32): void {
   current.exitCode = code;
   threadExit();
 }
-
-/** The code a dead thread exited with (threadExitWith; 0 for a plain exit). Before its join. */
-export function threadExitCode(t: Thread): i32 { return t.exitCode; }
-
-/** Whether `t` has exited (and waits to be joined). */
-export function threadIsDead(t: Thread): bool { return t.state == ThreadState.Dead; }
 
 /**
  * Ends the running thread: its joiner wakes, and the scheduler never runs it again. Its stack
@@ -270,7 +264,13 @@ export function threadExit(): void {
  * Returns false, reported, for the running thread itself or a thread someone else joins.
  * Thread context; sleeps.
  */
-export function threadJoin(t: Thread): bool {
+export function threadJoin(t: Thread): bool { return threadJoinCode(t, 0); }
+
+/**
+ * threadJoin, and the code `t` exited with (threadExitWith) stored at `codeOut` (an i32; 0 for
+ * none) before its record goes. Thread context; sleeps.
+ */
+export function threadJoinCode(t: Thread, codeOut: usize): bool {
   if (!mightSleep("threadJoin")) return false;
   const flags = saveFlagsAndCli();
   if (t === current || (t.joiner != 0 && t.joiner != changetype<usize>(current))) {
@@ -288,6 +288,7 @@ export function threadJoin(t: Thread): bool {
     if (threadAt(at).allNext == changetype<usize>(t)) { threadAt(at).allNext = t.allNext; break; }
   }
   restoreFlags(flags);
+  if (codeOut != 0) store<i32>(codeOut, t.exitCode);
   releaseRange(<u32>t.stackLow);
   threadArenaDestroy(changetype<BumpArena>(t.arena));
   kfree(changetype<usize>(t));
