@@ -32,6 +32,7 @@ const BUMP = "test/mm/core/bump.test.ts", GUARD = "test/mm/core/guard-layout.tes
 const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", FOUNDATION = "test/lib/foundation.test.ts";
 const STRESS = "test/selftest/stress.qemu.test.ts", LOCKDEP = "test/selftest/lockdep.qemu.test.ts", LOCK_GRAPH = "test/lib/lock-graph.test.ts";
 const LINE_EDITOR = "test/lib/line-editor.test.ts", SELFTESTS = "test/selftest/selftests.qemu.test.ts";
+const REGIONS = "test/mm/core/regions.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -80,6 +81,9 @@ export const MUTANTS: Mutant[] = [
   // the monitor's line editor
   { name: "lineeditor.backspace_not_erased", file: "kernel/lib/line-editor.ts", from: "if (ed.length > 0) { ed.length--; eraseOnScreen(ed, 1); }", to: "if (ed.length > 0) { ed.length--; }", tests: [LINE_EDITOR] },
   { name: "lineeditor.history_keeps_repeats", file: "kernel/lib/line-editor.ts", from: "if (load<u32>(newest) == ed.length && memory.compare", to: "if (load<u32>(newest) == ed.length + 1 && memory.compare", tests: [LINE_EDITOR] },
+  // a process's regions
+  { name: "regions.protect_no_start_split", file: "kernel/mm/core/regions.ts", from: "  const splitStart = regionStart(map, i) < start ? 1 : 0;", to: "  const splitStart: u32 = 0;", tests: [REGIONS] },
+  { name: "regions.remove_no_split", file: "kernel/mm/core/regions.ts", from: "    if (oldEnd > end) {", to: "    if (oldEnd > end && false) {", tests: [REGIONS] },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },
 

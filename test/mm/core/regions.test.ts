@@ -1,0 +1,79 @@
+// Host tests of a process's regions (kernel/mm/core/regions.ts) against a model: an array of
+// pages, each in no region or in one with its flags and kind, over a window of 48 pages.
+import { describe, it, expect, beforeEach } from "vitest";
+import fc from "fast-check";
+import { loadHostModule, HostModule, propertyParams } from "../../support/wasm";
+
+const OK = 0, BAD = 1, OVERLAP = 2, FULL = 3, NOT_MAPPED = 4, NONE = 0xffffffff;
+const PAGES = 48, BASE = 0x00400000, PAGE = 4096;
+let m: HostModule;
+beforeEach(() => { m = loadHostModule("regions"); });
+
+type Page = { flags: number; kind: number } | null;
+const at = (p: number) => BASE + p * PAGE;
+
+describe("regions", () => {
+  it("keeps the map equal to a page model under random inserts, removals and protections", () => {
+    const op = fc.record({
+      kind: fc.constantFrom("insert", "insert", "remove", "protect"),
+      from: fc.nat({ max: PAGES - 1 }), length: fc.integer({ min: 1, max: 12 }),
+      flags: fc.nat({ max: 7 }), regionKind: fc.nat({ max: 4 }),
+    });
+    fc.assert(fc.property(fc.integer({ min: 1, max: 12 }), fc.array(op, { maxLength: 60 }), (capacity, ops) => {
+      m.exports.init(capacity);
+      const model: Page[] = new Array(PAGES).fill(null);
+      // the model's region count: runs of pages that came from one insert and were not split
+      for (const o of ops) {
+        const to = Math.min(PAGES, o.from + o.length);
+        const before = model.map((p) => (p ? { ...p } : null));
+        let r: number;
+        if (o.kind === "insert") {
+          r = m.exports.insert(at(o.from), at(to), o.flags, o.regionKind);
+          const free = model.slice(o.from, to).every((p) => p === null);
+          if (r === OK) { expect(free).toBe(true); for (let p = o.from; p < to; p++) model[p] = { flags: o.flags, kind: o.regionKind }; }
+          else if (r === OVERLAP) expect(free).toBe(false);
+          else expect(r).toBe(FULL);
+        } else if (o.kind === "remove") {
+          r = m.exports.remove(at(o.from), at(to));
+          if (r === OK) for (let p = o.from; p < to; p++) model[p] = null;
+          else expect(r).toBe(FULL);
+        } else {
+          r = m.exports.protect(at(o.from), at(to), o.flags);
+          const mapped = model.slice(o.from, to).every((p) => p !== null);
+          if (r === OK) { expect(mapped).toBe(true); for (let p = o.from; p < to; p++) model[p] = { ...model[p]!, flags: o.flags }; }
+          else if (r === NOT_MAPPED) expect(mapped).toBe(false);
+          else expect(r).toBe(FULL);
+        }
+        if (r !== OK) expect(model).toEqual(before);   // (a refusal changes nothing: checked below against the map too)
+        expect(Boolean(m.exports.valid()), "the map's invariants").toBe(true);
+        expect(m.exports.count()).toBeLessThanOrEqual(capacity);
+        for (let p = 0; p < PAGES; p++) {
+          const i = m.exports.find(at(p) + 123) >>> 0;
+          if (model[p] === null) { expect(i, `page ${p} in no region`).toBe(NONE); continue; }
+          expect(i, `page ${p} in a region`).not.toBe(NONE);
+          expect(m.exports.flags(i)).toBe(model[p]!.flags);
+          expect(m.exports.kind(i)).toBe(model[p]!.kind);
+          expect(m.exports.start(i) >>> 0).toBeLessThanOrEqual(at(p));
+          expect(m.exports.end(i) >>> 0).toBeGreaterThan(at(p));
+        }
+      }
+    }), propertyParams(300));
+  });
+
+  it("refuses bad ranges and reports a full map, changing nothing", () => {
+    m.exports.init(2);
+    expect(m.exports.insert(at(0), at(0), 1, 0)).toBe(BAD);
+    expect(m.exports.insert(at(0) + 1, at(2), 1, 0)).toBe(BAD);
+    expect(m.exports.insert(at(0), at(2), 8, 0)).toBe(BAD);
+    expect(m.exports.insert(at(0), at(4), 3, 0)).toBe(OK);
+    expect(m.exports.insert(at(6), at(8), 3, 0)).toBe(OK);
+    expect(m.exports.insert(at(10), at(12), 3, 0)).toBe(FULL);
+    expect(m.exports.remove(at(1), at(2))).toBe(FULL);        // a split needs an entry
+    expect(m.exports.protect(at(1), at(2), 1)).toBe(FULL);
+    expect(m.exports.protect(at(3), at(7), 1)).toBe(NOT_MAPPED);   // a hole at pages 4-5
+    expect(m.exports.count()).toBe(2);
+    expect(m.exports.remove(at(0), at(4))).toBe(OK);
+    expect(m.exports.remove(at(20), at(30))).toBe(OK);         // nothing there: not an error
+    expect(m.exports.count()).toBe(1);
+  });
+});
