@@ -26,7 +26,8 @@ async function screenShows(session: string, pattern: RegExp, timeoutMs = 60_000)
 describe("make run", () => {
   it("boots in a terminal and ends in the monitor's prompt, which answers", async () => {
     const session = `askern-run-${process.pid}`;
-    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", "make run");
+    // (the pane stays after make run ends, so that its last lines can still be read)
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", "make run; echo \"make run ended: $?\"; sleep 120");
     try {
       const boot = await screenShows(session, /^askern>/m);   // (the pane drops the prompt's trailing space)
       expect(boot).toContain("run: booting build/askern.elf");
@@ -35,7 +36,9 @@ describe("make run", () => {
       const after = await screenShows(session, /transient arena: [^\n]*\naskern>/);
       expect(after).toMatch(/physical: \d+ MiB managed/);
       tmux("send-keys", "-t", session, "halt", "Enter");
-      await screenShows(session, /halting/);
+      const end = await screenShows(session, /make run ended: \d+/);
+      expect(end).toContain("halting");
+      expect(end).toContain("make run ended: 0");   // (QEMU left with the pass status)
     } finally {
       try { tmux("kill-session", "-t", session); } catch { /* (gone with make run) */ }
     }
