@@ -223,13 +223,23 @@ function kmallocCommand(): void {
   puts("kmalloc("); putDec(size); puts(") = "); putHex(p); puts(" (usable "); putDec(ksize(p)); puts(" B)\n");
 }
 
+/**
+ * Word 1 as an address this prompt handed out and keeps in `table`: it leaves the table and is
+ * returned; 0 after a line that refuses it (`command: refused: ADDR` and `what`).
+ */
+function takeHanded(table: usize, usage: string, command: string, what: string): u32 {
+  const address = numberArg(1, usage);
+  if (address < 0) return 0;
+  const slot = address == 0 || address > 0xFFFFFFFF ? -1 : slotOf(table, <u32>address);
+  if (slot < 0) { puts(command); puts(": refused: "); putHex(address); puts(what); newline(); return 0; }
+  store<u32>(table + <u32>slot * 4, 0);
+  return <u32>address;
+}
+
 function kfreeCommand(): void {
-  const address = numberArg(1, "kfree ADDR");
-  if (address < 0) return;
-  const slot = slotOf(blocks, <u32>address);
-  if (address == 0 || slot < 0) { puts("kfree: refused: "); putHex(address); puts(" is not a block kmalloc gave this prompt\n"); return; }
+  const address = takeHanded(blocks, "kfree ADDR", "kfree", " is not a block kmalloc gave this prompt");
+  if (address == 0) return;
   const error = kfree(<usize>address);
-  store<u32>(blocks + <u32>slot * 4, 0);
   if (error != AllocError.Ok) { puts("kfree: "); puts(allocErrorText(error)); newline(); return; }
   puts("freed "); putHex(address); newline();
 }
@@ -257,12 +267,9 @@ function touch(): void {
 }
 
 function release(): void {
-  const address = numberArg(1, "release ADDR");
-  if (address < 0) return;
-  const slot = slotOf(ranges, <u32>address);
-  if (address == 0 || slot < 0) { puts("release: refused: "); putHex(address); puts(" is not the start of a range this prompt reserved\n"); return; }
-  const error = releaseRange(<u32>address);
-  store<u32>(ranges + <u32>slot * 4, 0);
+  const address = takeHanded(ranges, "release ADDR", "release", " is not the start of a range this prompt reserved");
+  if (address == 0) return;
+  const error = releaseRange(address);
   if (error != RangeError.Ok) { puts("release: refused\n"); return; }
   puts("released "); putHex(address); newline();
 }

@@ -22,13 +22,12 @@ import { mightSleepWith } from "../diag/context";
  * A spinlock: `locked` is 0 when free and HELD when held, plus CHECKED for every lock made while
  * the lock checker is on (so that such a lock always takes the slow paths, which keep lockdep's
  * records: the fast paths then test nothing else) and TRACKED while lockdep records it as held;
- * `flags` the EFLAGS the irqsave variant saved; `owner` where it was taken (with lockdep);
- * `name` (a literal) for reports, and its lockdep class.
+ * `flags` the EFLAGS the irqsave variant saved; `name` (a literal) for reports, and its
+ * lockdep class (which keeps where each hold was taken).
  */
 @unmanaged export class Spinlock {
   locked: u32;
   flags: u32;
-  owner: usize;
   name: usize;
 }
 export const SPINLOCK_BYTES: u32 = offsetof<Spinlock>();
@@ -40,7 +39,7 @@ const CHECKED: u32 = 4;
 /** Sets up the lock at `at` (SPINLOCK_BYTES), unlocked. */
 export function spinlockInit(at: usize, name: string): Spinlock {
   const lock = changetype<Spinlock>(at);
-  lock.locked = lockdepOn != 0 ? CHECKED : 0; lock.flags = 0; lock.owner = 0; lock.name = changetype<usize>(name);
+  lock.locked = lockdepOn != 0 ? CHECKED : 0; lock.flags = 0; lock.name = changetype<usize>(name);
   return lock;
 }
 
@@ -101,7 +100,6 @@ function spinTakeChecked(lock: Spinlock, site: u32): bool {
     if (!lockdepAcquire(changetype<usize>(lock), lock.name, LockKind.Spin, site, lock.flags)) return false;
     if ((lock.locked & (HELD | TRACKED)) != 0) spinTakenTwice(lock);   // held by an interrupted context: a deadlock
     lock.locked = CHECKED | TRACKED;
-    lock.owner = site;
     return true;
   }
   spinTakenTwice(lock);
@@ -114,7 +112,6 @@ function spinReleaseChecked(lock: Spinlock, site: u32): bool {
     if (!lockdepRelease(changetype<usize>(lock), lock.name, LockKind.Spin, site)) return false;
     if ((lock.locked & TRACKED) == 0) return spinReleasedFree(lock);
     lock.locked = CHECKED;
-    lock.owner = 0;
     return true;
   }
   return spinReleasedFree(lock);

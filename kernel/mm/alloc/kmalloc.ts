@@ -261,20 +261,24 @@ export function krealloc(ptr: usize, size: u32): usize {
 @inline export function kfree(ptr: usize): AllocError {
   kmallocLock();
   const slab = slabOf(slabRegions, ptr);
-  if (slab == 0) { kmallocUnlock(); return kfreeNotSlab(ptr); }
+  if (slab == 0) return kfreeNotSlab(ptr);   // (it releases the lock)
   const error = kmallocFreeObject(slab, ptr);
   kmallocUnlock();
   return error;
 }
 
-/** kfree of anything but a class object: 0, a guard object, or a heap block (or refused there). */
+/**
+ * kfree of anything but a class object, called with the kmalloc lock held, which it releases:
+ * 0, a heap block (or refused there) under the same hold, or a guard object after it.
+ */
 function kfreeNotSlab(ptr: usize): AllocError {
-  if (ptr == 0) return AllocError.Ok;
-  if (ptr >= VRANGE_START) return guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
-  kmallocLock();
-  const error = heapFree(kernelHeap, ptr);
+  if (ptr < VRANGE_START) {
+    const error = ptr == 0 ? AllocError.Ok : heapFree(kernelHeap, ptr);
+    kmallocUnlock();
+    return error;
+  }
   kmallocUnlock();
-  return error;
+  return guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
 }
 
 /**

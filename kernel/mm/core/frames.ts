@@ -201,11 +201,6 @@ function allocFrameSearch(pmm: FrameAllocator, zone: FrameZone): u32 {
  * reserved, or already free. O(1); the success path is inlined.
  */
 @inline export function freeFrameTo(pmm: FrameAllocator, phys: u32): FrameError {
-  return freeFrameQuick(pmm, phys) ? FrameError.Ok : freeFrameRefused(pmm, phys);
-}
-
-/** freeFrameTo's work: true if `phys` was in use and is free now; false, nothing changed, if not. */
-@inline export function freeFrameQuick(pmm: FrameAllocator, phys: u32): bool {
   const frame = phys >> FRAME_SHIFT;
   if ((phys & (FRAME_SIZE - 1)) == 0 && frame < pmm.frameCount) {
     const w = frame >> 5, bit: u32 = 1 << (frame & 31);
@@ -221,14 +216,14 @@ function allocFrameSearch(pmm: FrameAllocator, zone: FrameZone): u32 {
       if (old == FULL && w != pending) { summarySet(pmm.hasFree, w); lowerHint(pmm, w, low); }
       if (now == 0) summarySet(pmm.allFree, w);
       countFree(pmm, low, 1);
-      return true;
+      return FrameError.Ok;
     }
   }
-  return false;
+  return freeFrameRefused(pmm, phys);
 }
 
 /** Why freeFrameTo refused `phys`, logged. */
-export function freeFrameRefused(pmm: FrameAllocator, phys: u32): FrameError {
+function freeFrameRefused(pmm: FrameAllocator, phys: u32): FrameError {
   const frame = phys >> FRAME_SHIFT;
   let error = FrameError.DoubleFree;
   if ((phys & (FRAME_SIZE - 1)) != 0) error = FrameError.Unaligned;

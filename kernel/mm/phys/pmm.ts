@@ -26,7 +26,7 @@ import {
   RESERVED_LIST_HEADER, RESERVED_RECORD,
 } from "../core/reserved";
 import {
-  FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom, freeFrameQuick, freeFrameRefused, FRAME_SHIFT,
+  FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom, freeFrameTo, FRAME_SHIFT,
 } from "../core/frames";
 import { allocFramesFrom, freeFramesTo, claimFramesFrom } from "../core/frame-runs";
 import {
@@ -233,15 +233,7 @@ export function allocLowFrame(): u32 {
  */
 export function freeFrame(phys: u32): FrameError {
   irqSaveTo(pmmLock);
-  const freed = freeFrameQuick(pmm, phys);
-  irqRestoreFrom(pmmLock);
-  return freed ? FrameError.Ok : freeFrameBad(phys);
-}
-
-/** freeFrame's refusal, out of the way of the fast path. */
-function freeFrameBad(phys: u32): FrameError {
-  irqSaveTo(pmmLock);
-  const error = freeFrameRefused(pmm, phys);
+  const error = freeFrameTo(pmm, phys);
   irqRestoreFrom(pmmLock);
   return error;
 }
