@@ -35,7 +35,7 @@ export function picUnmask(irq: u32): void {
   }
 }
 
-/** Masks every IRQ line and returns the masks as they were (master in bits 0-7, slave in 8-15). */
+/** Masks every IRQ line and returns the masks as they were (master in bits 0-7, slave in 8-15). Thread context (the stopwatch). */
 export function picMaskAll(): u32 {
   const masks = inb(MASTER_DATA) | (inb(SLAVE_DATA) << 8);
   outb(MASTER_DATA, 0xFF);
@@ -43,7 +43,7 @@ export function picMaskAll(): u32 {
   return masks;
 }
 
-/** Restores the masks picMaskAll returned (a request that came meanwhile is delivered then). */
+/** Restores the masks picMaskAll returned (a request that came meanwhile is delivered then). Thread context. */
 export function picRestoreMasks(masks: u32): void {
   outb(SLAVE_DATA, (masks >> 8) & 0xFF);
   outb(MASTER_DATA, masks & 0xFF);

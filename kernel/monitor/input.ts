@@ -56,5 +56,5 @@ export function inputRead(): u32 {
 export function inputInterruptRequested(): bool { return interruptRequested; }
 /** Forgets an earlier Ctrl-C (before a command starts). Any context. */
 export function inputClearInterrupt(): void { interruptRequested = false; }
-/** Bytes dropped because the ring was full. */
+/** Bytes dropped because the ring was full. Any context. */
 export function inputDropped(): u32 { return dropped; }

@@ -24,7 +24,7 @@ export const KILLED_BY_FAULT: i32 = 139;
 const EFLAGS_IF_RESERVED: u32 = 0x202;
 
 let killed: u32 = 0;
-/** Threads killed for a fault in ring 3 so far. */
+/** Threads killed for a fault in ring 3 so far. Any context. */
 export function userFaultKills(): u32 { return killed; }
 
 function onUserException(frame: InterruptFrame): void {

@@ -23,7 +23,7 @@ export const EFAULT: i32 = 14, EINVAL: i32 = 22, ENOSYS: i32 = 38;
 const WRITE_MAX: u32 = 4096;
 
 let bytesWritten: u64 = 0;
-/** Bytes user programs wrote to the console so far (tests). */
+/** Bytes user programs wrote to the console so far (tests). Any context. */
 export function syscallBytesWritten(): u64 { return bytesWritten; }
 
 function onSyscall(frame: InterruptFrame): void {

@@ -61,15 +61,15 @@ export function lockdepEnable(heldOfRunningThread: () => usize): void {
   lockdepOn = 1;
 }
 
-/** Reports of `kind` so far (for tests). */
+/** Reports of `kind` so far (for tests). Any context. */
 export function lockdepReports(kind: LockdepReport): u32 { return load<u32>(reportCounts + (<u32>kind << 2)); }
-/** Reports of every kind so far. */
+/** Reports of every kind so far. Any context. */
 export function lockdepReportsTotal(): u32 {
   let n: u32 = 0;
   for (let k: u32 = 0; k < REPORT_KINDS; k++) n += load<u32>(reportCounts + (k << 2));
   return n;
 }
-/** Lock classes seen so far. */
+/** Lock classes seen so far. Any context. */
 export function lockdepClasses(): u32 { return lockdepOn != 0 ? graph.classCount : 0; }
 
 function heldBlock(): usize {
@@ -100,7 +100,7 @@ function putHeld(held: usize): void {
 }
 
 let recursionFlags: u32 = 0;
-/** The EFLAGS saved when the lock of the last recursion reported was first taken (the spinlock puts them back). */
+/** The EFLAGS saved when the lock of the last recursion reported was first taken (the spinlock puts them back). Any context, right after lockdepAcquire refused. */
 export function lockdepRecursionFlags(): u32 { return recursionFlags; }
 
 /**

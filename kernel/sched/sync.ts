@@ -36,7 +36,7 @@ const TRACKED: u32 = 2;
 const CHECKED: u32 = 4;
 @inline function flagsCell(lock: Spinlock): usize { return changetype<usize>(lock) + offsetof<Spinlock>("flags"); }
 
-/** Sets up the lock at `at` (SPINLOCK_BYTES), unlocked. */
+/** Sets up the lock at `at` (SPINLOCK_BYTES), unlocked. Any context (before anyone takes it). */
 export function spinlockInit(at: usize, name: string): Spinlock {
   const lock = changetype<Spinlock>(at);
   lock.locked = lockdepOn != 0 ? CHECKED : 0; lock.flags = 0; lock.name = changetype<usize>(name);
@@ -59,7 +59,7 @@ function spinlockReport(lock: Spinlock, what: string): void {
   else lock.locked = HELD;
 }
 
-/** Releases `lock` taken by spinLock. */
+/** Releases `lock` taken by spinLock. The context that took it. */
 @inline export function spinUnlock(lock: Spinlock): void {
   if (lock.locked != HELD) { if (spinReleaseChecked(lock, codeAddress())) preemptEnable(); return; }
   lock.locked = 0;
@@ -77,7 +77,7 @@ function spinlockReport(lock: Spinlock, what: string): void {
   else lock.locked = HELD;
 }
 
-/** Releases `lock` taken by spinLockIrqSave and restores the interrupt flag it saved. Inlined. */
+/** Releases `lock` taken by spinLockIrqSave and restores the interrupt flag it saved. The context that took it. Inlined. */
 @inline export function spinUnlockIrqRestore(lock: Spinlock): void {
   if (lock.locked != HELD) { if (spinReleaseChecked(lock, codeAddress())) irqRestoreFrom(flagsCell(lock)); return; }
   lock.locked = 0;
@@ -159,14 +159,14 @@ const OWNER_MASK: u32 = ~<u32>3;
 @inline function waitersOf(m: Mutex): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(m) + offsetof<Mutex>("waitHead")); }
 @inline function me(): u32 { return <u32>changetype<usize>(currentThread()); }
 
-/** Sets up the (free) mutex at `at` (MUTEX_BYTES). */
+/** Sets up the (free) mutex at `at` (MUTEX_BYTES). Any context (before anyone takes it). */
 export function mutexInit(at: usize, name: string): Mutex {
   const m = changetype<Mutex>(at);
   m.owner = 0; m.name = changetype<usize>(name); m.waitHead = 0; m.waitTail = 0;
   return m;
 }
 
-/** The thread holding `m` (0: free). */
+/** The thread holding `m` (0: free). Any context. */
 export function mutexOwner(m: Mutex): usize { return <usize>(m.owner & OWNER_MASK); }
 
 /**
@@ -243,7 +243,7 @@ function mutexUnlockSlow(m: Mutex, site: u32): bool {
 export const SEMAPHORE_BYTES: u32 = offsetof<Semaphore>();
 @inline function semWaiters(s: Semaphore): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(s) + offsetof<Semaphore>("waitHead")); }
 
-/** Sets up the semaphore at `at` (SEMAPHORE_BYTES) with `count` available. */
+/** Sets up the semaphore at `at` (SEMAPHORE_BYTES) with `count` available. Any context (before anyone waits on it). */
 export function semaphoreInit(at: usize, count: u32): Semaphore {
   const s = changetype<Semaphore>(at);
   s.count = count; s.waitHead = 0; s.waitTail = 0;

@@ -25,7 +25,8 @@ export const DMA_POOL_MAX_PAGES: u32 = 16384;
 /**
  * A pool of `pages` (1..DMA_POOL_MAX_PAGES) physically contiguous pages all below `maxPhysAddr`
  * (ISA_DMA_LIMIT for ISA DMA, say) and below LOW_MEMORY_END; null, logged, when the PMM has no
- * such run or kmalloc no memory for the bookkeeping. Destroy it with dmaPoolDestroy.
+ * such run or kmalloc no memory for the bookkeeping. Destroy it with dmaPoolDestroy. Thread
+ * context (refused and reported otherwise).
  */
 export function dmaPoolCreate(pages: u32, maxPhysAddr: u64): DmaPool | null {
   if (!mightSleep("dmaPoolCreate")) return null;
@@ -52,7 +53,7 @@ export function dmaPoolCreate(pages: u32, maxPhysAddr: u64): DmaPool | null {
 
 /**
  * Gives a pool's pages back to the PMM and its bookkeeping to kmalloc. Refuses (logged, false)
- * while any chunk is in use.
+ * while any chunk is in use. Thread context (refused and reported otherwise).
  */
 export function dmaPoolDestroy(pool: DmaPool): bool {
   if (!mightSleep("dmaPoolDestroy")) return false;

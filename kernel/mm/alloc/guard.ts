@@ -188,7 +188,10 @@ function guardRangeOf(address: usize): u32 {
 /** Whether `address` lies in a guard allocation, live or in quarantine (its slack and guard page too). */
 export function guardOwns(address: usize): bool { return guardRangeOf(address) != 0; }
 
-/** The size asked for of the live guard allocation whose object starts at `ptr`, or 0. */
+/**
+ * The size asked for of the live guard allocation whose object starts at `ptr`, or 0. Any
+ * context (in atomic context, 0 while the VMM is half-way through a change).
+ */
 export function guardSize(ptr: usize): u32 {
   // (in atomic context the VMM may be half-way through changing the ranges: no answer then)
   if (mmBusy(MmPart.Vmm) && !inThreadContext()) return 0;
