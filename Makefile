@@ -82,7 +82,7 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/switch.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
 	$(BUILD)/arch.o $(BUILD)/libc.o $(BUILD)/kernel.o
 
-.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) compare compare-programs sweep report mutate
+.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep report mutate
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
@@ -180,6 +180,29 @@ $(BOOT_ELF): $(NATIVE_OBJS) $(BUILD)/ksyms.o linker.ld
 	@echo "  LD      $@"
 	$(Q)ld.lld $(LDFLAGS) --strip-debug $(NATIVE_OBJS) $(BUILD)/ksyms.o -o $@
 
+# --- user programs: freestanding C, one ELF32 i386 executable each (user/, docs/processes.md) --
+# Booted as multiboot modules (QEMU -initrd, GRUB module lines) and run by name (execve, run,
+# init=NAME). No libc: user/lib is the system-call library.
+USER_PROGRAMS := $(patsubst user/%.c,$(BUILD)/user/%,$(wildcard user/*.c)) $(BUILD)/user/truncated
+USER_LIB := $(BUILD)/user/lib/start.o $(BUILD)/user/lib/lib.o
+USER_CFLAGS := --target=i386-pc-none-elf -m32 -march=i686 -O2 -g -std=c11 -ffreestanding -fno-builtin \
+	-fno-pic -fno-pie -fno-stack-protector -nostdlibinc -mno-sse -mno-mmx -mno-80387 -Wall -Werror
+$(BUILD)/user/lib/%.o: user/lib/%.c user/lib/askern.h | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $@ (user)"
+	$(Q)clang $(USER_CFLAGS) -c $< -o $@
+$(BUILD)/user/%: user/%.c user/lib/askern.h $(USER_LIB) user/user.ld | deps
+	@mkdir -p $(@D)
+	@echo "  CC+LD   $@ (user program)"
+	$(Q)clang $(USER_CFLAGS) -c $< -o $@.o
+	$(Q)ld.lld -m elf_i386 -T user/user.ld -nostdlib --no-pie -z max-page-size=4096 $(USER_LIB) $@.o -o $@
+	$(Q)rm -f $@.o
+# a bad executable on purpose, for execve's error test (user/execer.c): hello cut inside its headers
+$(BUILD)/user/truncated: $(BUILD)/user/hello
+	$(Q)head -c 100 $< > $@
+user-programs: $(USER_PROGRAMS)
+.SECONDARY: $(USER_LIB)
+
 # --- the TLSF benchmark variant: this Makefile again, in build/tlsf ----------------------------
 tlsf-kernel: $(TLSF_ELF)
 $(TLSF_ELF): | deps
@@ -188,9 +211,9 @@ $(TLSF_ELF): | deps
 	  CHECK_FLAGS=--allow-tlsf $(TLSF_ELF)
 
 # --- GRUB ISO -------------------------------------------------------------------------------
-$(ISO): $(BOOT_ELF) scripts/mkiso.ts
+$(ISO): $(BOOT_ELF) scripts/mkiso.ts $(USER_PROGRAMS)
 	@echo "  ISO     $@"
-	$(Q)$(TSX) scripts/mkiso.ts $(BOOT_ELF) $@
+	$(Q)$(TSX) scripts/mkiso.ts $(BOOT_ELF) $@ "" $(addprefix --module ,$(USER_PROGRAMS))
 
 # --- host builds of the hardware-independent modules (test/support/entry) -------------------
 HOST_ENTRIES := $(wildcard test/support/entry/*.ts)
@@ -267,11 +290,11 @@ report: $(ELF) $(BUILD)/bench.json $(BUILD)/compare.json $(BUILD)/sweep.json | d
 	  --sweep $(BUILD)/sweep.json --kernel $(ELF)
 
 # everything the vitest suites need (test/support/global-setup.ts calls this)
-test-artifacts: $(ELF) $(BOOT_ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS)
+test-artifacts: $(ELF) $(BOOT_ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS) $(USER_PROGRAMS)
 	$(Q)$(MAKE) --no-print-directory RELEASE=1 kernel
 
 # --- the verbs --------------------------------------------------------------------------------
-run: $(ELF) | deps
+run: $(ELF) $(USER_PROGRAMS) | deps
 	$(Q)$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --interactive
 
 # tsc over the TypeScript that runs on node (tsconfig.json): scripts, tests, configs
@@ -285,7 +308,7 @@ test: | deps-test
 	  { $(TSX) scripts/test-summary.ts $(BUILD)/vitest.json || true; exit 1; }
 	@$(TSX) scripts/test-summary.ts $(BUILD)/vitest.json
 
-bench: $(ELF) $(TLSF_ELF) | deps
+bench: $(ELF) $(TLSF_ELF) $(USER_PROGRAMS) | deps
 	$(Q)$(TSX) scripts/bench.ts --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --out $(BUILD)/bench.json $(addprefix --trace ,$(TRACES))
 
 # make replay TRACE=file: one trace through our heap and through the TLSF variant (-icount)
@@ -293,7 +316,7 @@ replay: $(ELF) $(TLSF_ELF) | deps
 	@test -n "$(TRACE)" || { echo "usage: make replay TRACE=file (the format: docs/heap.md, Traces)" >&2; exit 2; }
 	$(Q)$(TSX) scripts/bench.ts --replay --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --trace $(TRACE)
 
-debug: $(ELF) | deps-debug
+debug: $(ELF) $(USER_PROGRAMS) | deps-debug
 	$(Q)$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --gdb
 
 clean:

@@ -97,18 +97,12 @@ extern void syscall_entry(void);
 u32 Z_archZ_syscallEntryAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)syscall_entry; }
 u32 Z_archZ_userKilledAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)user_killed_c; }
 
-/* Drops to ring 3 at `eip` with the stack at `esp` and interrupts on: user data segments in
- * every data register, then an iret frame (SS, ESP, EFLAGS, CS, EIP) with ring 3's selectors
- * (kernel/arch/gdt.ts: 0x2B code, 0x33 data). Never returns: the thread comes back into the
- * kernel only through an interrupt or a system call, on the TSS's ring-0 stack. */
-void Z_archZ_enterUserMode(arch_t *a, u32 eip, u32 esp) {
-  (void)a;
-  __asm__ volatile(
-      "mov $0x33, %%ax\n\tmov %%ax, %%ds\n\tmov %%ax, %%es\n\tmov %%ax, %%fs\n\tmov %%ax, %%gs\n\t"
-      "pushl $0x33\n\tpushl %1\n\tpushl $0x202\n\tpushl $0x2B\n\tpushl %0\n\tiret"
-      : : "r"(eip), "r"(esp) : "eax", "memory");
-  __builtin_unreachable();
-}
+/* A thread's first return to ring 3: the 76-byte frame at `frame` (kernel/arch/frame.ts
+ * UserFrame) goes to the top of its kernel stack, `top`, and the common interrupt exit pops it
+ * (boot/interrupts.asm resume_user_frame). Never returns: the thread comes back into the kernel
+ * only through an interrupt or a system call, on the TSS's ring-0 stack, with its frame there. */
+extern void resume_user_frame(u32 frame, u32 top) __attribute__((noreturn));
+void Z_archZ_resumeUserFrame(arch_t *a, u32 frame, u32 top) { (void)a; resume_user_frame(frame, top); }
 /* (saveFlagsAndCli, restoreFlags and cpuRelax are in boot/arch-inline.h: inlined into kernel.c) */
 
 void Z_archZ_softInterruptBench(arch_t *a) { (void)a; __asm__ volatile("int $0x81" ::: "memory"); }

@@ -71,6 +71,7 @@ section .text
     push eax
     call %2
     add esp, 12
+%1_return:
     pop gs
     pop fs
     pop es
@@ -90,6 +91,21 @@ syscall_entry:
     push dword 0
     push dword 0x80
     jmp syscall_common
+
+; resume_user_frame(frame, top): a thread's first return to ring 3 (kernel/proc/process.ts). Copies
+; the 76-byte ring-3 frame at `frame` (the layout above, then the user ESP and SS) to the top of
+; the thread's kernel stack, `top`, where every later entry from ring 3 puts its frame too, and
+; leaves through the common exit: registers, segments and the iret all come from the frame.
+global resume_user_frame
+resume_user_frame:
+    mov esi, [esp + 4]
+    mov edi, [esp + 8]
+    sub edi, 76
+    mov esp, edi
+    mov ecx, 19
+    cld
+    rep movsd
+    jmp syscall_common_return
 
 ; The double-fault handler runs as its own task (an IDT task gate), with its own stack, so a
 ; kernel stack overflow reaches it even though the faulting stack is unusable.

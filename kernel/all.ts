@@ -18,6 +18,7 @@ import "./selftest/sched";
 import "./selftest/stress";
 import "./selftest/lockdep";
 import "./selftest/user";
+import "./selftest/process";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";

@@ -12,7 +12,7 @@ import { qemuExit, ExitCode, haltForever } from "./arch/qemu";
 import { InterruptFrame } from "./arch/frame";
 import { contextGoLive } from "./arch/context";
 import { serialInit } from "./console/serial";
-import { puts, putDec, putHex, newline, putBytes, consoleEnableVga, putCString } from "./console/console";
+import { puts, putDec, putHex, newline, putBytes, consoleEnableVga, putCString, putSigned } from "./console/console";
 import { LogLevel, logBegin, logLine, setLogLevel, logLevel, logLevelName } from "./console/log";
 import { setExitOnPanic, panic, panicOnException } from "./diag/panic";
 import {
@@ -41,12 +41,14 @@ import { lockdepEnable, lockdepReportsTotal, lockdepClasses } from "./sched/lock
 import { monitorStart, monitorServeBootThread } from "./monitor/monitor";
 import { syscallInit } from "./proc/syscall";
 import { userFaultInit } from "./proc/fault";
+import { processInit, processWaitKernel } from "./proc/process";
+import { execInit, spawnProgram, spawnError, argsCreate, argsAdd } from "./proc/exec";
 import { LoaderProblem, loaderStringLength, reportLoaderProblem } from "./boot/loader-data";
 import { linearVirt } from "./mm/layout";
 
 export { isrDispatch } from "./arch/idt";
 export { threadStart } from "./sched/scheduler";   // a new thread's first code (boot/runtime.c)
-export { userKilled } from "./proc/fault";         // where a thread killed in ring 3 ends (boot/runtime.c)
+export { userKilled } from "./proc/process";         // where a thread killed in ring 3 ends (boot/runtime.c)
 export { syscallDispatch } from "./arch/idt";     // int 0x80 (boot/runtime.c)
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
 export { reportBegin, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)
@@ -119,6 +121,24 @@ function printAllocatorSummary(): void {
 }
 
 /** The kernel's main function. Never returns. */
+/**
+ * init=NAME: runs the program NAME (its name as its only argument) as the first process and
+ * waits for it; the monitor takes the console when it ends, or at once if it cannot start.
+ */
+function runInit(name: usize, length: u32): void {
+  const args = argsCreate();
+  if (args == 0 || !argsAdd(args, name, length)) { logLine(LogLevel.Error, "init", "no memory for its arguments"); return; }
+  const p = spawnProgram(name, length, args);
+  if (logBegin(LogLevel.Info, "init")) {
+    puts("'"); putBytes(name, length); puts("'");
+    if (p == null) { puts(" could not start (error "); putSigned(spawnError()); puts("): the monitor takes the console\n"); }
+    else { puts(" started as process "); putDec(p.pid); newline(); }
+  }
+  if (p == null) return;
+  const code = processWaitKernel(p);
+  if (logBegin(LogLevel.Info, "init")) { puts("'"); putBytes(name, length); puts("' exited with "); putSigned(code); puts(": the monitor takes the console\n"); }
+}
+
 export function kmain(multibootInfoPhys: u32): void {
   serialInit();
   consoleEnableVga(true);
@@ -186,8 +206,10 @@ export function kmain(multibootInfoPhys: u32): void {
     }
   }
   schedInit();   // the boot flow becomes thread 'main'; threads preempt at the end of each IRQ
+  processInit(options.commitStrict != 0);   // the zero page, frame reference counts, the commit limit, the reaper (proc/)
+  execInit();
   syscallInit();   // int 0x80 from ring 3 (proc/syscall.ts)
-  userFaultInit();   // an exception in ring 3 kills its thread (proc/fault.ts)
+  userFaultInit();   // a page fault in ring 3 is served, any other exception kills the process (proc/fault.ts)
   setDebugRoots(pmmStateAddress(), changetype<usize>(kernelHeapInstance()), changetype<usize>(kernelSlabRegions()), threadListAddress());
   setInterruptExitHook(schedPreempt);
 
@@ -219,7 +241,8 @@ export function kmain(multibootInfoPhys: u32): void {
   }
   if (options.slabinfo != 0) slabPrintInfo(kernelSlabRegions());
   if (options.physmap != 0) physmapPrint();
-  logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): the monitor takes the serial console");
+  if (options.initNameLength != 0) runInit(options.initName, options.initNameLength);
+  else logLine(LogLevel.Info, "boot", "nothing to run (no test= or bench): the monitor takes the serial console");
   if (monitorStart()) monitorServeBootThread();   // (the boot thread runs the tests and benchmarks the monitor hands it)
   logLine(LogLevel.Error, "boot", "no memory for the monitor's thread: idle; quit QEMU with Ctrl-A X");
   while (true) waitForInterrupt();

@@ -10,7 +10,8 @@
 //   bench.ts --replay --kernel ... --tlsf-kernel ... --trace file
 //     replays one trace through both allocators (exit status 1 if the trace is malformed).
 import { existsSync, writeFileSync } from "node:fs";
-import { boot, BenchRecord, BootResult } from "./qemu.ts";
+import { dirname, join } from "node:path";
+import { boot, BenchRecord, BootResult, userPrograms } from "./qemu.ts";
 import { inPairs } from "./parallel.ts";
 
 function option(name: string, fallback = ""): string {
@@ -133,7 +134,7 @@ async function bench(): Promise<void> {
   ];
   if (tlsfRuns.length) console.log(`bench: and ${tlsfKernel} (AssemblyScript's TLSF) once per workload: ${tlsfRuns.length} boots`);
   const jobs: Array<() => Promise<BootResult>> = [
-    () => boot({ kernel, memoryMiB, cmdline, icount: true, modules: traces, timeoutMs: 1_200_000 }),
+    () => boot({ kernel, memoryMiB, cmdline, icount: true, modules: [...userPrograms(join(dirname(kernel), "user")), ...traces], timeoutMs: 1_200_000 }),
     ...tlsfRuns.map((r) => () => boot({ kernel: tlsfKernel, memoryMiB, cmdline: r.cmdline, icount: true, modules: r.modules, timeoutMs: 600_000 })),
   ];
   const results = await inPairs(jobs);

@@ -32,7 +32,8 @@ const BUMP = "test/mm/core/bump.test.ts", GUARD = "test/mm/core/guard-layout.tes
 const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", FOUNDATION = "test/lib/foundation.test.ts";
 const STRESS = "test/selftest/stress.qemu.test.ts", LOCKDEP = "test/selftest/lockdep.qemu.test.ts", LOCK_GRAPH = "test/lib/lock-graph.test.ts";
 const LINE_EDITOR = "test/lib/line-editor.test.ts", SELFTESTS = "test/selftest/selftests.qemu.test.ts";
-const REGIONS = "test/mm/core/regions.test.ts";
+const REGIONS = "test/mm/core/regions.test.ts", FRAME_REFS = "test/mm/core/frame-refs.test.ts", ELF = "test/proc/elf.test.ts";
+const PROCESSES = "test/proc/processes.qemu.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -83,7 +84,16 @@ export const MUTANTS: Mutant[] = [
   { name: "lineeditor.history_keeps_repeats", file: "kernel/lib/line-editor.ts", from: "if (load<u32>(newest) == ed.length && memory.compare", to: "if (load<u32>(newest) == ed.length + 1 && memory.compare", tests: [LINE_EDITOR] },
   // a process's regions
   { name: "regions.protect_no_start_split", file: "kernel/mm/core/regions.ts", from: "  const splitStart = regionStart(map, i) < start ? 1 : 0;", to: "  const splitStart: u32 = 0;", tests: [REGIONS] },
-  { name: "regions.remove_no_split", file: "kernel/mm/core/regions.ts", from: "    if (oldEnd > end) {", to: "    if (oldEnd > end && false) {", tests: [REGIONS] },
+  { name: "regions.remove_no_split", file: "kernel/mm/core/regions.ts", from: "    if (regionEnd(map, i) > end) {", to: "    if (regionEnd(map, i) > end && false) {", tests: [REGIONS] },
+  { name: "regions.split_source_not_advanced", file: "kernel/mm/core/regions.ts", from: "  if (source != 0) store<u32>(e, source + cut, 16);\n", to: "", tests: [REGIONS] },
+  // processes: frame counts, executables, memory
+  { name: "framerefs.share_not_counted", file: "kernel/mm/core/frame-refs.ts", from: "  store<u16>(at, <u16>(count + 1));", to: "  store<u16>(at, <u16>(count));", tests: [FRAME_REFS] },
+  { name: "elf.overlap_unchecked", file: "kernel/proc/elf.ts", from: "      if (start < otherEnd && otherStart < end) return ElfError.Overlap;", to: "", tests: [ELF] },
+  { name: "proc.fork_child_writable", file: "kernel/proc/memory.ts", from: "entry & ~(PAGE_WRITABLE | PAGE_ACCESSED | PAGE_DIRTY)", to: "entry & ~(PAGE_ACCESSED | PAGE_DIRTY)", tests: [SELFTESTS], kernel: true },
+  { name: "proc.munmap_keeps_frames", file: "kernel/proc/memory.ts", from: "  releasePages(m, address, end);\n  uncharge(m, writable);", to: "  uncharge(m, writable);", tests: [SELFTESTS], kernel: true },
+  { name: "proc.strict_limit_off_by_one", file: "kernel/proc/memory.ts", from: "<u64>committedTotal + pages > <u64>commitLimit", to: "<u64>committedTotal + pages >= <u64>commitLimit", tests: [SELFTESTS], kernel: true },
+  { name: "proc.oom_picks_smallest", file: "kernel/proc/oom.ts", from: "processMemory(p).resident > processMemory(best).resident", to: "processMemory(p).resident < processMemory(best).resident", tests: [PROCESSES], kernel: true },
+  { name: "proc.copy_out_as_read", file: "kernel/proc/copy.ts", from: "{ return copyUser(to, from, bytes, true); }", to: "{ return copyUser(to, from, bytes, false); }", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },
 

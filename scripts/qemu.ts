@@ -2,6 +2,17 @@
 // kernel printed on serial (TAP results, BENCH records, the panic text). `make run`, `make
 // bench`, `make debug` and the kernel tests (the QEMU tests, test/**/*.qemu.test.ts) all boot through here.
 import { spawn } from "node:child_process";
+import { readdirSync, statSync, existsSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * The user programs the Makefile builds (`dir`/NAME, one ELF file each), to boot as multiboot
+ * modules: what execve, the monitor's `run` and init=NAME find by name. Empty when none are built.
+ */
+export function userPrograms(dir = "build/user"): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).sort().map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+}
 
 /** QEMU's exit status for each value the kernel writes to isa-debug-exit (kernel/arch/qemu.ts). */
 export const EXIT_PASS = 33, EXIT_FAIL = 35, EXIT_PANIC = 37;

@@ -108,15 +108,19 @@ export function isrDispatch(framePtr: usize): void {
   const vector = frame.vector;
   const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 16;
   if (isIrq && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
+  if (vector < 32 && (frame.cs & 3) == 3 && userException != 0) {
+    // an exception in ring 3: the program's, not the kernel's. It runs in the thread's context
+    // (the thread was in ring 3: it holds no lock), as a system call does: it may sleep.
+    changetype<InterruptHandler>(userException)(frame);
+    return;
+  }
   const handler = load<usize>(handlers + vector * 4);
   irqEnter();
   const unwind = scope;
   const saved = unwind.current;   // the handler's scoped allocations end with it
   const savedContext = load<usize>(INTERRUPT_CONTEXT);
   store<usize>(INTERRUPT_CONTEXT, load<usize>(INTERRUPT_CONTEXT, 4));
-  if (vector < 32 && (frame.cs & 3) == 3 && userException != 0) {
-    changetype<InterruptHandler>(userException)(frame);   // (an exception in ring 3: the program's, not the kernel's)
-  } else if (handler != 0) {
+  if (handler != 0) {
     changetype<InterruptHandler>(handler)(frame);
   } else if (!isIrq) {
     changetype<InterruptHandler>(unhandled)(frame);

@@ -45,10 +45,11 @@
 /** Kernel threads: saves the callee-saved registers and ESP at `saveSlot`, loads `newSp` (boot/switch.asm). */
 @external("arch", "switchContext") export declare function switchContext(saveSlot: usize, newSp: u32): void;
 /**
- * Drops the running thread to ring 3 at `eip` with its stack at `esp`, interrupts on (boot/arch.c).
- * Never returns; the thread re-enters the kernel through interrupts and system calls.
+ * Drops the running thread to ring 3 through the ring-3 frame at `frame` (arch/frame.ts
+ * UserFrame), copied to the top of its kernel stack, `top` (boot/interrupts.asm). Never returns;
+ * the thread re-enters the kernel through interrupts and system calls.
  */
-@external("arch", "enterUserMode") export declare function enterUserMode(eip: u32, esp: u32): void;
+@external("arch", "resumeUserFrame") export declare function resumeUserFrame(frame: usize, top: usize): void;
 /** The int 0x80 gate's own entry stub (boot/interrupts.asm syscall_entry). */
 @external("arch", "syscallEntryAddress") export declare function syscallEntryAddress(): u32;
 /** Where a thread killed in ring 3 resumes in ring 0 (boot/runtime.c's user_killed_c, which calls the export userKilled). */

@@ -205,6 +205,7 @@ registerBench("trace", () => {
   }
   if (count == 0) { puts("replay: no trace given (boot with the trace as a multiboot module: make replay TRACE=file)\n"); return; }
   for (let i: u32 = 0; i < count; i++) {
+    if (bootModuleBytes(i) >= 4 && load<u32>(bootModuleStart(i)) == 0x464C457F) continue;   // (a program for execve, not a trace)
     const full = bootModuleName(i), fullLength = bootModuleNameLength(i);
     const name = baseName(full, fullLength), nameLength = baseNameLength(full, fullLength);
     puts("replay: "); putBytes(full, fullLength); puts(", "); putDec(bootModuleBytes(i)); puts(" bytes\n");

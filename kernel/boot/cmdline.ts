@@ -17,6 +17,10 @@
 //   hz=N                                                the PIT's rate, 20 to 1000 (default 100):
 //                                                       timer ticks, sleeps and time slices
 //   lockdep                                             the lock checker (sched/lockdep.ts)
+//   commit=overcommit|strict                            user memory's commit accounting (default
+//                                                       overcommit: docs/processes.md)
+//   init=NAME                                           run the program NAME (a module) at the end
+//                                                       of boot instead of the monitor
 //
 // Name lists (test=, bench=, slab_debug=) are comma-separated; an entry ending in '*' is a
 // prefix, and "all" or a prefix selects only the normal self-tests: a panic or on-demand test
@@ -51,6 +55,8 @@ const PROBLEM_BYTES: u32 = 12;
   physmap: u32;           // 1: print the physical-memory map at the end
   hz: u32;                // hz=N (0: not given)
   lockdep: u32;           // 1: the lock checker on
+  commitStrict: u32;      // 1: commit=strict
+  initName: usize; initNameLength: u32;   // init=NAME (length 0: not given)
   seen: u32;              // bit per Option given so far (to report repeats)
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
@@ -109,7 +115,7 @@ export function parseLogLevel(start: usize, length: u32): i32 {
 const enum Option {
   Test = 1 << 0, Seed = 1 << 1, Bench = 1 << 2, LogLevel = 1 << 3, Watchdog = 1 << 4, Memmap = 1 << 5,
   Slabinfo = 1 << 6, SlabDebug = 1 << 7, Physmap = 1 << 8, Kmalloc = 1 << 9, Kfence = 1 << 10, Hz = 1 << 11,
-  Lockdep = 1 << 12,
+  Lockdep = 1 << 12, Commit = 1 << 13, Init = 1 << 14,
 }
 
 /** Notes that `option` was given (token [start, start+length)); a second time is a problem. */
@@ -206,6 +212,15 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
     } else if (bytesEqual(start, nameLength, "lockdep") && equals == 0) {
       given(out, Option.Lockdep, start, tokenLength);
       out.lockdep = 1;
+    } else if (bytesEqual(start, nameLength, "commit") && equals != 0) {
+      given(out, Option.Commit, start, tokenLength);
+      if (bytesEqual(value, valueLength, "strict")) out.commitStrict = 1;
+      else if (bytesEqual(value, valueLength, "overcommit")) out.commitStrict = 0;
+      else addProblem(out, ProblemKind.BadValue, start, tokenLength);
+    } else if (bytesEqual(start, nameLength, "init") && equals != 0) {
+      given(out, Option.Init, start, tokenLength);
+      if (valueLength == 0 || valueLength > 31) addProblem(out, ProblemKind.BadValue, start, tokenLength);
+      else { out.initName = value; out.initNameLength = valueLength; }
     } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
       // the kernel image path that loaders put first
     } else {

@@ -29,6 +29,13 @@ import { threadsTable } from "../sched/scheduler";
 import { runSelfTests, panicTestSelected, registeredTestCount } from "../selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "../bench/bench";
 import { inputClearInterrupt } from "./input";
+import {
+  Process, ProcessState, processFirst, processNext, processFind, processKill, processWaitKernel, processDetach,
+  processMemory, processName, processNameLength, KILLED,
+} from "../proc/process";
+import { spawnProgram, spawnError, argsCreate, argsAdd } from "../proc/exec";
+import { mapsPrint } from "../proc/maps";
+import { Thread } from "../sched/thread";
 
 // --- the words of a line ----------------------------------------------------------------------
 
@@ -301,6 +308,70 @@ function halt(): void {
   haltForever();
 }
 
+// --- processes --------------------------------------------------------------------------------
+
+function ps(): void {
+  puts("  PID  PPID  STATE    RESIDENT  COMMITTED  NAME\n");
+  for (let at = processFirst(); at != 0; at = processNext(changetype<Process>(at))) {
+    const p = changetype<Process>(at);
+    const m = processMemory(p);
+    putColumn(p.pid, 5); putColumn(p.parent != 0 ? changetype<Process>(p.parent).pid : 0, 6);
+    puts(p.state == ProcessState.Zombie ? "  zombie " : p.killed != 0 ? "  killed " : p.state == ProcessState.Running ? "  running" : "  created");
+    putColumn(m.resident * 4, 8); puts(" KiB"); putColumn(m.committed * 4, 7); puts(" KiB  ");
+    putBytes(processName(p), processNameLength(p));
+    if (p.thread != 0) { puts("  (thread "); putDec(changetype<Thread>(p.thread).id); puts(")"); }
+    newline();
+  }
+}
+/** `value` right-aligned in `width` columns. */
+function putColumn(value: u32, width: u32): void {
+  let digits: u32 = 1;
+  for (let v = value; v >= 10; v /= 10) digits++;
+  for (let i = digits; i < width; i++) puts(" ");
+  putDec(value);
+}
+
+function run(): void {
+  if (wordCount < 2) { puts("run: usage: run NAME [ARGS...] [&]\n"); return; }
+  const background = bytesEqual(word(wordCount - 1), wordLength(wordCount - 1), "&");
+  const last = background ? wordCount - 1 : wordCount;
+  const args = argsCreate();
+  if (args == 0) { puts("run: no memory for the arguments\n"); return; }
+  for (let i: u32 = 1; i < last; i++) argsAdd(args, word(i), wordLength(i));
+  const p = spawnProgram(word(1), wordLength(1), args);
+  if (p == null) {
+    puts("run: '"); putBytes(word(1), wordLength(1)); puts("' could not start: ");
+    const e = spawnError();
+    puts(e == -2 ? "no such program (a module of that name)" : e == -8 ? "not a valid executable" : e == -11 ? "too many processes" : "no memory");
+    newline();
+    return;
+  }
+  puts("process "); putDec(p.pid); puts(" started"); newline();
+  if (background) { processDetach(p); return; }
+  const code = processWaitKernel(p);
+  puts("process exited with "); putDec(<u32>code); newline();
+}
+
+/** The process word 1 names, or null (said). */
+function processArg(what: string): Process | null {
+  const pid = numberArg(1, what);
+  if (pid < 0) return null;
+  const p = processFind(<u32>pid);
+  if (p == null || p.state == ProcessState.Zombie) { puts(what); puts(": no running process "); putDec(<u64>pid); newline(); return null; }
+  return p;
+}
+
+function kill(): void {
+  const p = processArg("kill");
+  if (p == null) return;
+  if (processKill(p, KILLED)) { puts("process "); putDec(p.pid); puts(" killed\n"); }
+}
+
+function maps(): void {
+  const p = processArg("maps");
+  if (p != null) mapsPrint(p);
+}
+
 command("help", "help [NAME]", "the commands, or one command's usage", help);
 command("meminfo", "meminfo", "physical memory, the kernel heap, slabs, kmalloc, committed ranges, the arenas", meminfo);
 command("slabinfo", "slabinfo", "the slab caches' table (as the slabinfo boot option prints it)", slabinfo);
@@ -317,4 +388,8 @@ command("release", "release ADDR", "release a range this prompt reserved", relea
 command("log", "log LEVEL", "the console's log level: error, warn, info, debug, trace", log);
 command("seed", "seed [N]", "the seed of the next test run", seed);
 command("uptime", "uptime", "time since boot", uptime);
+command("ps", "ps", "every process: pid, parent, state, resident and committed memory, name", ps);
+command("run", "run NAME [ARGS] [&]", "run the program NAME (a module) as a process and wait for it (& leaves it running)", run);
+command("kill", "kill PID", "end a process (exit code 137)", kill);
+command("maps", "maps PID", "a process's regions with their permissions and resident pages", maps);
 command("halt", "halt", "stop the machine (QEMU exits)", halt);

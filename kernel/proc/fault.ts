@@ -1,51 +1,78 @@
-// An exception in ring 3 is the program's fault, not the kernel's: the thread that made it is
-// killed with one line, and the kernel and every other thread go on (docs/processes.md).
+// Exceptions in ring 3 are the program's, not the kernel's. A page fault is first served as the
+// program's memory allows (proc/memory.ts: a page committed, loaded or copied; proc/oom.ts when
+// memory runs out); anything else, and a fault its regions forbid, kills the process with one
+// line and the kernel and every other process go on (docs/processes.md):
 //
-//   user fault: thread 5 'user' killed: #PF page fault at 0x00000000 (not-present page, read,
-//   user mode), eip 0x00400005
+//   user fault: process 5 'faults' killed: #PF page fault at 0x00000000 (not-present page, read,
+//   user mode), eip 0x004000f3: outside every region (a null pointer)
 //
-// The handler runs inside the exception (arch/idt.ts: setUserExceptionHandler). It cannot end
-// the thread there, so it points the saved frame at user_killed_c (boot/runtime.c) in ring 0,
-// with the kernel's segments and interrupts on: the exception's `iret` lands there, on the
-// thread's own kernel stack, and that calls userKilled, which ends the thread.
-import { InterruptFrame } from "../arch/frame";
-import { setUserExceptionHandler } from "../arch/idt";
-import { readCr2, userKilledAddress } from "../arch/x86";
-import { KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR } from "../arch/gdt";
-import { VECTOR_PAGE_FAULT } from "../arch/idt";
-import { exceptionName } from "../diag/exceptions";
+// The handler runs in the faulting thread's context (arch/idt.ts calls it before any interrupt
+// bookkeeping: the thread was in ring 3 and holds no lock), with interrupts on while it serves the
+// fault, so it may sleep. To kill, it points the saved frame at user_killed_c in ring 0: the
+// exception's `iret` lands there, on the thread's own kernel stack, and the process ends.
+import { InterruptFrame, UserFrame } from "../arch/frame";
+import { setUserExceptionHandler, VECTOR_PAGE_FAULT } from "../arch/idt";
+import { readCr2, sti, cli } from "../arch/x86";
+import { exceptionName, PF_WRITE } from "../diag/exceptions";
 import { putPageFaultDecoding } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
-import { puts, putDec, putHex, newline } from "../console/console";
-import { currentThread, threadExitWith } from "../sched/scheduler";
+import { puts, putHex, newline } from "../console/console";
+import { mutexLock, mutexUnlock } from "../sched/sync";
+import { Process, currentProcess, processLock, processMemory, processKillFrame, putProcess, KILLED_BY_FAULT } from "./process";
+import { Access, memoryRegions, USER_END, STACK_GUARD, STACK_BOTTOM } from "./memory";
+import { faultResolve } from "./oom";
+import { RegionMap, regionFind, regionStart, regionEnd, NO_REGION } from "../mm/core/regions";
+import { putRegion } from "./maps";
 
-/** The exit code of a thread killed for a fault (as a shell shows a SIGSEGV: 128 + 11). */
-export const KILLED_BY_FAULT: i32 = 139;
-const EFLAGS_IF_RESERVED: u32 = 0x202;
+export { KILLED_BY_FAULT };
 
 let killed: u32 = 0;
-/** Threads killed for a fault in ring 3 so far. Any context. */
+/** Processes killed for a fault in ring 3 so far. Any context. */
 export function userFaultKills(): u32 { return killed; }
 
-function onUserException(frame: InterruptFrame): void {
-  killed++;
-  const t = currentThread();
-  if (logBegin(LogLevel.Error, "user fault")) {
-    puts("thread "); putDec(t.id); puts(" '"); puts(changetype<string>(t.name)); puts("' killed: ");
-    puts(exceptionName(frame.vector));
-    if (frame.vector == VECTOR_PAGE_FAULT) { puts(" at "); putHex(readCr2()); puts(" ("); putPageFaultDecoding(frame.errorCode); puts(")"); }
-    puts(", eip "); putHex(frame.eip); newline();
+/** What the fault's address was, for the log line. */
+function putWhy(p: Process, address: u32, access: Access): void {
+  if (access == Access.KernelHalf || address >= USER_END) { puts("a kernel address (ring 3 may not touch the kernel half)"); return; }
+  const map: RegionMap = memoryRegions(processMemory(p));
+  const i = regionFind(map, address);
+  if (i == NO_REGION) {
+    puts("outside every region");
+    if (address < 4096) puts(" (a null pointer)");
+    return;
   }
-  // return into ring 0's user_killed_c instead of the program
-  frame.eip = userKilledAddress();
-  frame.cs = KERNEL_CODE_SELECTOR;
-  frame.eflags = EFLAGS_IF_RESERVED;
-  frame.ds = KERNEL_DATA_SELECTOR; frame.es = KERNEL_DATA_SELECTOR;
-  frame.fs = KERNEL_DATA_SELECTOR; frame.gs = KERNEL_DATA_SELECTOR;
+  if (address >= STACK_GUARD && address < STACK_BOTTOM) puts("the stack's guard page (a stack overflow): ");
+  else if (access == Access.NoMemory) puts("no memory for the page: ");
+  else puts("the region forbids it: ");
+  putRegion(map, i);
 }
 
-/** From user_killed_c (boot/runtime.c): ends the thread a fault killed. Never returns. */
-export function userKilled(): void { threadExitWith(KILLED_BY_FAULT); }
+function onUserException(frame: InterruptFrame): void {
+  const p = currentProcess();
+  let address: u32 = 0;
+  let access = Access.Ok;
+  if (frame.vector == VECTOR_PAGE_FAULT && p != null) {
+    address = readCr2();   // (before interrupts are on: another fault would overwrite it)
+    sti();
+    mutexLock(processLock(p));
+    access = faultResolve(p, address, (frame.errorCode & PF_WRITE) != 0);
+    mutexUnlock(processLock(p));
+    cli();
+    if (access == Access.Ok) return;
+  }
+  killed++;
+  if (p == null || p.killed == 0) {   // (the killer chose it: its line said so)
+    if (logBegin(LogLevel.Error, "user fault")) {
+      if (p != null) putProcess(p); else puts("a thread without a process");
+      puts(" killed: "); puts(exceptionName(frame.vector));
+      if (frame.vector == VECTOR_PAGE_FAULT) { puts(" at "); putHex(address); puts(" ("); putPageFaultDecoding(frame.errorCode); puts(")"); }
+      puts(", eip "); putHex(frame.eip);
+      if (frame.vector == VECTOR_PAGE_FAULT && p != null) { puts(": "); putWhy(p, address, access); }
+      newline();
+    }
+    if (p != null) p.killed = KILLED_BY_FAULT;
+  }
+  processKillFrame(changetype<UserFrame>(changetype<usize>(frame)));
+}
 
 /** Installs the handler. Once, at boot. */
 export function userFaultInit(): void { setUserExceptionHandler(onUserException); }

@@ -1,56 +1,36 @@
-// Running a few bytes of machine code in ring 3, until processes and ELF loading come (the
-// processes issue): an address space of its own (mm/virt/space.ts) gets the code on a user page
-// at PROGRAM_CODE and a one-page stack below PROGRAM_STACK_TOP, and a thread of its own runs
-// in that space, drops to ring 3 and runs the code until it exits (system call 0) or is killed
-// for a fault. The space goes with the program: every frame, table and the directory. The
-// self-tests and the benchmarks use it. Thread context.
-import { enterUserMode } from "../arch/x86";
-import { allocLowFrame, freeFrame } from "../mm/phys/pmm";
-import { AddressSpace, map, PAGE_WRITABLE, PAGE_USER, PagingError } from "../mm/virt/paging";
-import { SPACE_BYTES, spaceCreate, spaceDestroy } from "../mm/virt/space";
-import { linearVirt } from "../mm/layout";
-import { kmalloc, kfree } from "../mm/alloc/kmalloc";
-import { threadCreate, threadJoinCode, threadSetSpace } from "../sched/scheduler";
+// Running a few bytes of machine code in ring 3 as a process of its own, for self-tests and
+// benchmarks that need exact instructions rather than a compiled program: the code becomes a
+// region at PROGRAM_CODE (read, write, run) whose page is loaded from the caller's bytes on first
+// touch, with the usual stack below STACK_TOP; it runs until it exits (system call 0) or is
+// killed, and everything it held goes back. Thread context.
+import { RegionKind, RegionError, REGION_READ, REGION_WRITE, REGION_EXEC } from "../mm/core/regions";
+import { memoryAddRegion, STACK_TOP, STACK_BOTTOM, STACK_GUARD } from "./memory";
+import { processCreate, processDiscard, processStart, processWaitKernel, processMemory, processSetEntry } from "./process";
 
 /** Where the program's code page is mapped (ring 3 may read, write and run it). */
 export const PROGRAM_CODE: u32 = 0x00400000;
-/** The top of the program's one-page stack. */
-export const PROGRAM_STACK_TOP: u32 = 0x00800000;
 /** The most code a program may have. */
 export const PROGRAM_MAX_BYTES: u32 = 4096;
+const PROGRAM_NAME = memory.data<u8>([0x70, 0x72, 0x6F, 0x67, 0x72, 0x61, 0x6D]);   // "program"
+
 /** runProgram's answer when the program could not be started (no memory, too big). */
 export const PROGRAM_NOT_RUN: i32 = -1000;
-const exitCode = memory.data(4, 4);
-
-/** Maps a fresh low frame at `virt` in `space` for ring 3; its address in the linear map, or 0. */
-function mapUserPage(space: AddressSpace, virt: u32): usize {
-  const frame = allocLowFrame();
-  if (frame == 0) return 0;
-  if (map(space, virt, frame, PAGE_WRITABLE | PAGE_USER) != PagingError.Ok) { freeFrame(frame); return 0; }
-  return linearVirt(frame);
-}
 
 /**
- * Runs the `bytes` bytes of machine code at `code` in ring 3, in an address space and a thread
- * of their own, waits for it and returns its exit code (proc/fault.ts KILLED_BY_FAULT if a fault
- * killed it), or PROGRAM_NOT_RUN. Every frame, table and the thread are given back. Thread context.
+ * Runs the `bytes` bytes of machine code at `code` (kernel memory that outlives the program) in
+ * ring 3, as a process named "program", waits for it and returns its exit code (proc/process.ts
+ * KILLED_BY_FAULT if a fault killed it), or PROGRAM_NOT_RUN. Thread context; sleeps.
  */
 export function runProgram(code: usize, bytes: u32): i32 {
   if (bytes > PROGRAM_MAX_BYTES) return PROGRAM_NOT_RUN;
-  const block = kmalloc(SPACE_BYTES);
-  const space = block != 0 ? spaceCreate(block) : null;
-  if (space == null) { if (block != 0) kfree(block); return PROGRAM_NOT_RUN; }
-  let result = PROGRAM_NOT_RUN;
-  const codePage = mapUserPage(space, PROGRAM_CODE);
-  if (codePage != 0 && mapUserPage(space, PROGRAM_STACK_TOP - 4096) != 0) {
-    memory.copy(codePage, code, bytes);
-    const t = threadCreate("user", (arg: usize): void => { enterUserMode(PROGRAM_CODE, PROGRAM_STACK_TOP); }, 0);
-    if (t != null) {
-      threadSetSpace(t, changetype<usize>(space));   // (before it first runs: its CR3 is this space)
-      if (threadJoinCode(t, exitCode)) result = load<i32>(exitCode);
-    }
-  }
-  spaceDestroy(space);
-  kfree(block);
-  return result;
+  const p = processCreate(PROGRAM_NAME, 7, null);
+  if (p == null) return PROGRAM_NOT_RUN;
+  const m = processMemory(p);
+  const ok = memoryAddRegion(m, PROGRAM_CODE, PROGRAM_CODE + 4096, REGION_READ | REGION_WRITE | REGION_EXEC, RegionKind.Code, <u32>code, bytes) == <u32>RegionError.Ok
+    && memoryAddRegion(m, STACK_GUARD, STACK_BOTTOM, 0, RegionKind.Guard, 0, 0) == <u32>RegionError.Ok
+    && memoryAddRegion(m, STACK_BOTTOM, STACK_TOP, REGION_READ | REGION_WRITE, RegionKind.Stack, 0, 0) == <u32>RegionError.Ok;
+  if (!ok) { processDiscard(p); return PROGRAM_NOT_RUN; }
+  processSetEntry(p, PROGRAM_CODE, STACK_TOP);
+  if (!processStart(p)) { processDiscard(p); return PROGRAM_NOT_RUN; }
+  return processWaitKernel(p);
 }

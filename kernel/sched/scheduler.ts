@@ -73,6 +73,18 @@ export function threadSetSpace(t: Thread, space: usize): void {
   t.directory = space != 0 ? changetype<AddressSpace>(space).directoryPhys : kernelAddressSpace().directoryPhys;
 }
 
+/**
+ * The running thread runs in `space` (an AddressSpace; 0 for the kernel's) from now on: its CR3
+ * is loaded at once. For execve (the new image's space) and a process's exit (the kernel's, so
+ * that its own space can be torn down). Thread context.
+ */
+export function threadUseSpace(space: usize): void {
+  const flags = saveFlagsAndCli();
+  threadSetSpace(current, space);
+  if (current.directory != loadedDirectory) { loadedDirectory = current.directory; writeCr3(loadedDirectory); }
+  restoreFlags(flags);
+}
+
 /** The address space the running thread runs in (the kernel's for a kernel thread). Any context. */
 export function currentSpace(): AddressSpace {
   return changetype<usize>(current) != 0 && current.space != 0 ? changetype<AddressSpace>(current.space) : kernelAddressSpace();
@@ -224,6 +236,21 @@ export function threadSleep(ms: u32): void {
   if (prev == 0) sleepers = changetype<usize>(current); else threadAt(prev).next = changetype<usize>(current);
   schedule();
   restoreFlags(flags);
+}
+
+/**
+ * Ends `t`'s sleep early (threadSleep returns as if its time had come): for a kill. False if `t`
+ * is not sleeping. Interrupts off; any context.
+ */
+export function threadWakeSleeper(t: Thread): bool {
+  if (t.state != ThreadState.Sleeping) return false;
+  if (sleepers == changetype<usize>(t)) sleepers = t.next;
+  else for (let at = sleepers; at != 0; at = threadAt(at).next) {
+    if (threadAt(at).next == changetype<usize>(t)) { threadAt(at).next = t.next; break; }
+  }
+  t.next = 0;
+  threadWake(t);
+  return true;
 }
 
 /** Makes blocked or sleeping `t` ready (to the back of the run queue). Interrupts off; any context. */

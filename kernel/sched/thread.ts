@@ -32,6 +32,7 @@
   exitCode: i32;      // what it passed to threadExitWith (0 for a plain exit)
   space: usize;       // the address space it runs in (an AddressSpace: mm/virt/space.ts), 0: the kernel's
   directory: u32;     // and that space's page directory (the CR3 a switch to it loads)
+  process: usize;     // the process it belongs to (proc/process.ts), 0: a kernel thread
 }
 if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
 

@@ -4,6 +4,7 @@
 import { arenaBootFrames } from "../mm/alloc/arena";
 import { guardHeldFrames } from "../mm/alloc/guard";
 import { schedBootFrames } from "../sched/scheduler";
+import { processBootFrames } from "../proc/process";
 import { registerTest, check, checkEqual } from "./harness";
 import { puts, putDec, putHex, newline } from "../console/console";
 import {
@@ -56,8 +57,8 @@ registerTest("pmm.invariants", () => {
   checkEqual(pmmCheck(), 0, "frame allocator invariants (0 = all hold)");
   check(pmmFreeFrames() <= pmmUsableFrames(), "free frames are a subset of usable RAM");
   check(pmmUsableFrames() <= pmmTotalFrames(), "usable RAM is within the managed frames");
-  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames() + guardHeldFrames() + schedBootFrames() + arenaBootFrames(), pmmTotalFrames(),
-    "free + reserved + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) + the scheduler's idle thread + the interrupt arena = total right after boot");
+  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames() + guardHeldFrames() + schedBootFrames() + arenaBootFrames() + processBootFrames(), pmmTotalFrames(),
+    "free + reserved + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) + the scheduler's idle thread + the interrupt arena + the processes' zero page, reference counts and reaper = total right after boot");
 });
 
 registerTest("pmm.map_iteration", () => {

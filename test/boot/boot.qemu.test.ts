@@ -4,14 +4,14 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { boot, qemuArgs } from "../../scripts/qemu";
+import { boot, qemuArgs, userPrograms } from "../../scripts/qemu";
 import { buildIso } from "../../scripts/mkiso";
 import { bootKernel, tail, KERNEL, BOOT_KERNEL, RELEASE_KERNEL } from "../support/qemu-helpers";
 
 describe("boot paths", () => {
   it("boots from a GRUB ISO and passes its self-tests", async () => {
     const iso = join(mkdtempSync(join(tmpdir(), "askern-test-")), "test.iso");
-    buildIso(BOOT_KERNEL, iso, "test=all seed=7");
+    buildIso(BOOT_KERNEL, iso, "test=all seed=7", userPrograms());   // (GRUB module lines: the programs by name)
     const r = await boot({ iso, timeoutMs: 150_000 });
     expect(r.status, tail(r)).toBe("pass");
     expect(r.serial).toMatch(/loader 'GRUB/);

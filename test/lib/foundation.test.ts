@@ -108,6 +108,16 @@ describe("command line", () => {
     expect(parse("lockdep=1").problems).toEqual([{ kind: 1, text: "lockdep=1" }]);
     expect(m.exports.optLockdep()).toBe(0);
   });
+  it("takes commit=strict|overcommit and init=NAME, and refuses bad values", () => {
+    expect(parse("commit=strict init=cowtest").problemCount).toBe(0);
+    expect(m.exports.optCommitStrict()).toBe(1);
+    expect(m.exports.optInitLength()).toBe(7);
+    expect(parse("commit=overcommit").problemCount).toBe(0);
+    expect(m.exports.optCommitStrict()).toBe(0);
+    expect(parse("commit=maybe init=").problems.map((p) => p.text)).toEqual(["commit=maybe", "init="]);
+    expect(parse("init=" + "x".repeat(32)).problems.map((p) => p.text)).toEqual(["init=" + "x".repeat(32)]);
+    expect(m.exports.optInitLength()).toBe(0);
+  });
   it("separates options by any whitespace", () => {
     const o = parse("seed=5\ttest=all\nloglevel=warn\r\x0bbench\x0cphysmap");
     expect(o).toMatchObject({ seed: 5n, test: 1, logLevel: 1, bench: 1, problemCount: 0 });

@@ -1,5 +1,5 @@
 // Shared by the kernel suites: what the kernel says it has (test=list), and a boot helper.
-import { boot, BootResult, LaunchOptions } from "../../scripts/qemu";
+import { boot, BootResult, LaunchOptions, userPrograms } from "../../scripts/qemu";
 
 export const KERNEL = "build/askern.elf";
 /** The same kernel without debug sections: what goes on an ISO (GRUB reads the whole file into memory). */
@@ -25,9 +25,9 @@ export async function listKernelTests(): Promise<KernelTests> {
   return result;
 }
 
-/** Boots the kernel (-kernel) with a command line. */
+/** Boots the kernel (-kernel) with a command line, and the user programs as modules unless `extra` gives others. */
 export function bootKernel(cmdline: string, extra: Partial<LaunchOptions> = {}): Promise<BootResult> {
-  return boot({ kernel: KERNEL, cmdline, timeoutMs: 150_000, ...extra });
+  return boot({ kernel: KERNEL, cmdline, timeoutMs: 150_000, modules: userPrograms(), ...extra });
 }
 
 /** A readable failure message: the serial log's tail. */

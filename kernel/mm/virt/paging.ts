@@ -267,6 +267,17 @@ export function translate(space: AddressSpace, virt: u32): u64 {
   return <u64>((pte & ENTRY_FRAME_MASK) | (virt & (PAGE_SIZE - 1)));
 }
 
+/**
+ * The address of the page-table entry for `virt`, for code that manages a user space's entries
+ * itself (proc/memory.ts); 0 when its table is absent (and `make` is false), no frame is left
+ * for the table, or `virt` lies in a large page. With `make`, a missing table is made (zeroed,
+ * its directory entry open to ring 3). The caller flushes what it changes (invlpg).
+ */
+export function pteSlot(space: AddressSpace, virt: u32, make: bool): usize {
+  if (!make) return pteAddress(space, virt);
+  return entrySlot(space, virt, PAGE_USER) == PagingError.Ok ? slot : 0;
+}
+
 /** The raw entry for `virt` (the PDE if it maps a large page or no table), for tests and dumps. */
 export function entryFor(space: AddressSpace, virt: u32): u32 {
   const pteAt = pteAddress(space, virt);

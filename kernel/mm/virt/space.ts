@@ -36,19 +36,23 @@ export function spaceCreate(at: usize): AddressSpace | null {
   return space;
 }
 
+/** What spaceDestroy does with each present user page's entry (the frame is the caller's). */
+export type PageRelease = (entry: u32) => void;
+
 /**
- * Gives back everything `space` holds in its user half: every mapped page's frame, every page
- * table, then the directory. The space must not be the running one (its CR3 must not be
- * loaded). Thread context.
+ * Gives back everything `space` holds in its user half: every present page's entry goes to
+ * `release` (which owns the frame; 0: the caller has dealt with the pages already), then every
+ * page table and the directory go back to the PMM. The space must not be the running one (its
+ * CR3 must not be loaded). Thread context.
  */
-export function spaceDestroy(space: AddressSpace): void {
+export function spaceDestroy(space: AddressSpace, release: usize): void {
   for (let i: u32 = 0; i < KERNEL_FIRST_ENTRY; i++) {
     const pde = load<u32>(space.directory + i * 4);
     if ((pde & PAGE_PRESENT) == 0 || (pde & PDE_LARGE) != 0) continue;
     const table = pde & ENTRY_FRAME_MASK;
-    for (let j: u32 = 0; j < 1024; j++) {
+    if (release != 0) for (let j: u32 = 0; j < 1024; j++) {
       const pte = load<u32>(linearVirt(table) + j * 4);
-      if ((pte & PAGE_PRESENT) != 0) freeFrame(pte & ENTRY_FRAME_MASK);
+      if ((pte & PAGE_PRESENT) != 0) changetype<PageRelease>(release)(pte);
     }
     freeFrame(table);
   }

@@ -44,6 +44,8 @@ export function listMatch(list: usize, length: u32, name: string): u32 { return 
 export function optSlabDebug(): u32 { return options.slabDebug; }
 export function optHz(): u32 { return options.hz; }
 export function optLockdep(): u32 { return options.lockdep; }
+export function optCommitStrict(): u32 { return options.commitStrict; }
+export function optInitLength(): u32 { return options.initNameLength; }
 
 export function symLookup(table: usize, address: usize): i32 { return symbolLookup(table, address); }
 export function symCount(table: usize): u32 { return symbolCount(table); }
