@@ -97,9 +97,9 @@ extern void syscall_entry(void);
 u32 Z_archZ_syscallEntryAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)syscall_entry; }
 u32 Z_archZ_userKilledAddress(arch_t *a) { (void)a; return (u32)(uintptr_t)user_killed_c; }
 
-/* A thread's first return to ring 3: the 76-byte frame at `frame` (kernel/arch/frame.ts
- * UserFrame) goes to the top of its kernel stack, `top`, and the common interrupt exit pops it
- * (boot/interrupts.asm resume_user_frame). Never returns: the thread comes back into the kernel
+/* A thread's first return to ring 3: the 76-byte frame in the kmalloc'd block `frame`
+ * (kernel/arch/frame.ts UserFrame) goes to the top of its kernel stack, `top`, the block goes
+ * back, and the common interrupt exit pops the frame (boot/interrupts.asm resume_user_frame). Never returns: the thread comes back into the kernel
  * only through an interrupt or a system call, on the TSS's ring-0 stack, with its frame there. */
 extern void resume_user_frame(u32 frame, u32 top) __attribute__((noreturn));
 void Z_archZ_resumeUserFrame(arch_t *a, u32 frame, u32 top) { (void)a; resume_user_frame(frame, top); }

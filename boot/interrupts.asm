@@ -93,18 +93,24 @@ syscall_entry:
     jmp syscall_common
 
 ; resume_user_frame(frame, top): a thread's first return to ring 3 (kernel/proc/process.ts). Copies
-; the 76-byte ring-3 frame at `frame` (the layout above, then the user ESP and SS) to the top of
-; the thread's kernel stack, `top`, where every later entry from ring 3 puts its frame too, and
-; leaves through the common exit: registers, segments and the iret all come from the frame.
+; the 76-byte ring-3 frame in the kmalloc'd block `frame` (the layout above, then the user ESP and
+; SS) to the top of the thread's kernel stack, `top`, where every later entry from ring 3 puts its
+; frame too; gives the block back (user_frame_free_c, called below the copied frame); and leaves
+; through the common exit: registers, segments and the iret all come from the frame.
+extern user_frame_free_c
 global resume_user_frame
 resume_user_frame:
-    mov esi, [esp + 4]
+    mov ebx, [esp + 4]
     mov edi, [esp + 8]
     sub edi, 76
+    mov esi, ebx
     mov esp, edi
     mov ecx, 19
     cld
     rep movsd
+    push ebx
+    call user_frame_free_c
+    add esp, 4
     jmp syscall_common_return
 
 ; The double-fault handler runs as its own task (an IDT task gate), with its own stack, so a

@@ -112,6 +112,10 @@ __attribute__((noreturn)) void user_killed_c(void) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
+/* From resume_user_frame (boot/interrupts.asm), once a thread's first ring-3 frame is on its
+ * stack: the block it was copied from goes back to kmalloc. */
+void user_frame_free_c(uint32_t block) { Z_kernelZ_userFrameFree(&kernel_instance, block); }
+
 /* From isr_common (boot/interrupts.asm) with a pointer to the saved frame. */
 void isr_dispatch_c(uint32_t frame) { Z_kernelZ_isrDispatch(&kernel_instance, frame); }
 

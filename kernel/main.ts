@@ -48,7 +48,7 @@ import { linearVirt } from "./mm/layout";
 
 export { isrDispatch } from "./arch/idt";
 export { threadStart } from "./sched/scheduler";   // a new thread's first code (boot/runtime.c)
-export { userKilled } from "./proc/process";         // where a thread killed in ring 3 ends (boot/runtime.c)
+export { userKilled, userFrameFree } from "./proc/process";   // where a thread killed in ring 3 ends; a first ring-3 frame given back (boot/runtime.c)
 export { syscallDispatch } from "./arch/idt";     // int 0x80 (boot/runtime.c)
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
 export { reportBegin, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)

@@ -45,9 +45,10 @@
 /** Kernel threads: saves the callee-saved registers and ESP at `saveSlot`, loads `newSp` (boot/switch.asm). */
 @external("arch", "switchContext") export declare function switchContext(saveSlot: usize, newSp: u32): void;
 /**
- * Drops the running thread to ring 3 through the ring-3 frame at `frame` (arch/frame.ts
- * UserFrame), copied to the top of its kernel stack, `top` (boot/interrupts.asm). Never returns;
- * the thread re-enters the kernel through interrupts and system calls.
+ * Drops the running thread to ring 3 through the ring-3 frame in the kmalloc'd block `frame`
+ * (arch/frame.ts UserFrame), copied to the top of its kernel stack, `top`; the block is freed
+ * (the export userFrameFree) once copied (boot/interrupts.asm). Never returns; the thread
+ * re-enters the kernel through interrupts and system calls.
  */
 @external("arch", "resumeUserFrame") export declare function resumeUserFrame(frame: usize, top: usize): void;
 /** The int 0x80 gate's own entry stub (boot/interrupts.asm syscall_entry). */

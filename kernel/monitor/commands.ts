@@ -319,7 +319,7 @@ function ps(): void {
     puts(p.state == ProcessState.Zombie ? "  zombie " : p.killed != 0 ? "  killed " : p.state == ProcessState.Running ? "  running" : "  created");
     putColumn(m.resident * 4, 8); puts(" KiB"); putColumn(m.committed * 4, 7); puts(" KiB  ");
     putBytes(processName(p), processNameLength(p));
-    if (p.thread != 0) { puts("  (thread "); putDec(changetype<Thread>(p.thread).id); puts(")"); }
+    if (p.threadCount > 1) { puts("  ("); putDec(p.threadCount); puts(" threads)"); }
     newline();
   }
 }

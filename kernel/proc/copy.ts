@@ -4,7 +4,7 @@
 // forbids the access, or a range that wraps fails (the call answers -EFAULT), and a page not
 // touched yet is committed first as the fault handler would (proc/oom.ts), so the copy itself
 // never faults. Thread context, the process's own thread; takes its memory lock; may sleep.
-import { Process, currentProcess, processLock, processMemory } from "./process";
+import { Process, currentProcess, processLock } from "./process";
 import { Access, USER_END } from "./memory";
 import { faultResolve } from "./oom";
 import { mutexLock, mutexUnlock } from "../sched/sync";

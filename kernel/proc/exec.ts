@@ -20,8 +20,12 @@ import {
   UserMemory, memoryAddRegion, memoryResolve, memorySetBrkStart, Access,
   PROGRAM_LOW, PROGRAM_HIGH, STACK_TOP, STACK_BOTTOM, STACK_GUARD,
 } from "./memory";
-import { Process, processMemory, processSetEntry, processStartFrame, processSetFirstEntry, processCreate, processDiscard, processStart, processCount, MAX_PROCESSES } from "./process";
+import { Process, processMemory, processSetFirstEntry, processCreate, processDiscard, processStart, processCount, userFrameNew, MAX_PROCESSES } from "./process";
+import { UserFrame } from "../arch/frame";
 import { LogLevel, logBegin } from "../console/log";
+import { mutexLock, mutexUnlock } from "../sched/sync";
+import { currentThread } from "../sched/scheduler";
+import { processLock } from "./process";
 import { puts, putBytes, newline } from "../console/console";
 
 /** The most arguments, and the most bytes of argument strings (their NULs included). */
@@ -133,12 +137,14 @@ export function execPushArgs(m: UserMemory, args: usize): u32 {
 }
 
 /** A new process's first entry (process.ts calls it in its thread, its space loaded): the arguments onto its stack. */
-function firstEntry(p: Process): void {
+function firstEntry(p: Process, frame: UserFrame): void {
+  mutexLock(processLock(p));
   const sp = execPushArgs(processMemory(p), p.args);
+  mutexUnlock(processLock(p));
   kfree(p.args);
   p.args = 0;
-  if (sp == 0) { p.killed = 137; return; }   // (no frame for the stack: it dies at its first entry)
-  processStartFrame(p).userEsp = sp;
+  if (sp == 0) { p.killed = 137; currentThread().killed = 1; return; }   // (no frame for the stack: it ends before its first entry)
+  frame.userEsp = sp;
 }
 
 /** Installs firstEntry. Once, at boot. */
@@ -146,14 +152,14 @@ export function execInit(): void { processSetFirstEntry(firstEntry); }
 
 /**
  * Loads module `index` into `p` (created, not started), with `args` (a block it now owns) to go
- * on its stack: 0 or -errno. Thread context.
+ * on its stack: its first ring-3 frame (kmalloc'd), or -errno. Thread context.
  */
-export function execIntoNew(p: Process, index: u32, args: usize): i32 {
+function execIntoNew(p: Process, index: u32, args: usize): i64 {
   const entry = execBuild(processMemory(p), index);
-  if (entry < 0) { kfree(args); return <i32>entry; }
-  processSetEntry(p, <u32>entry, STACK_TOP);
+  if (entry < 0) { kfree(args); return entry; }
   p.args = args;
-  return 0;
+  const frame = userFrameNew(<u32>entry, STACK_TOP);
+  return frame != 0 ? <i64>frame : -ENOMEM;
 }
 
 let spawnFailure: i32 = 0;
@@ -171,8 +177,8 @@ export function spawnProgram(name: usize, length: u32, args: usize): Process | n
   if (index < 0) { kfree(args); spawnFailure = -ENOENT; return null; }
   const p = processCreate(name, length, null);
   if (p == null) { kfree(args); spawnFailure = processCount() >= MAX_PROCESSES ? -EAGAIN : -ENOMEM; return null; }
-  const error = execIntoNew(p, <u32>index, args);
-  if (error != 0) { processDiscard(p); spawnFailure = error; return null; }
-  if (!processStart(p)) { processDiscard(p); spawnFailure = -ENOMEM; return null; }
+  const frame = execIntoNew(p, <u32>index, args);
+  if (frame < 0) { processDiscard(p); spawnFailure = <i32>frame; return null; }
+  if (!processStart(p, <usize>frame)) { kfree(<usize>frame); processDiscard(p); spawnFailure = -ENOMEM; return null; }
   return p;
 }

@@ -21,7 +21,7 @@ import { mutexLock, mutexUnlock } from "../sched/sync";
 import { Process, currentProcess, processLock, processMemory, processKillFrame, putProcess, KILLED_BY_FAULT } from "./process";
 import { Access, memoryRegions, USER_END, STACK_GUARD, STACK_BOTTOM } from "./memory";
 import { faultResolve } from "./oom";
-import { RegionMap, regionFind, regionStart, regionEnd, NO_REGION } from "../mm/core/regions";
+import { RegionMap, regionFind, NO_REGION } from "../mm/core/regions";
 import { putRegion } from "./maps";
 
 export { KILLED_BY_FAULT };

@@ -35,8 +35,8 @@ import { allocFrame, allocLowFrame, freeFrame, pmmFreeFrames, pmmTotalFrames } f
 import { LINEAR_MAP_BASE, LOW_MEMORY_END, linearVirt, fixmapAddress, FixmapSlot } from "../mm/layout";
 import {
   RegionMap, RegionKind, RegionError, regionMapBytes, regionMapInit, regionFind, regionInsert, regionRemove,
-  regionProtect, regionSetEnd, regionFindGap, regionInsertInGap, regionDrop, regionFirstEndingAbove, regionStart, regionEnd, regionFlags,
-  regionSource, regionSourceBytes, REGION_HEADER_BYTES, REGION_ENTRY_BYTES, REGION_READ, REGION_WRITE, REGION_EXEC, REGION_FLAGS, NO_REGION,
+  regionProtect, regionFindGap, regionInsertInGap, regionDrop, regionFirstEndingAbove, regionStart, regionEnd, regionFlags,
+  regionSource, regionSourceBytes, REGION_HEADER_BYTES, REGION_ENTRY_BYTES, REGION_READ, REGION_WRITE, REGION_FLAGS, NO_REGION,
 } from "../mm/core/regions";
 import { FrameRefs, frameRefsBytes, frameRefsInit, frameRefCount, frameRefFirst, frameRefShare, frameRefDrop, FRAME_REF_MAX } from "../mm/core/frame-refs";
 import { invlpg, writeCr3, saveFlagsAndCli, restoreFlags } from "../arch/x86";
@@ -119,10 +119,6 @@ export function commitSetStrict(strict: bool): void { strictCommit = strict; }
 export function commitLimitPages(): u32 { return commitLimit; }
 /** Pages committed by every process now. */
 export function commitTotalPages(): u32 { return committedTotal; }
-/** The shared zero page's frame. */
-export function zeroPageFrame(): u32 { return zeroFrame; }
-/** Whether `phys` is shared by more than one mapping (for maps). */
-export function frameShared(phys: u32): bool { return phys != zeroFrame && frameRefCount(refs, phys) > 1; }
 
 /** Charges `pages` to `m`; false (nothing charged) in strict mode past the limit. */
 function charge(m: UserMemory, pages: u32): bool {
@@ -202,9 +198,6 @@ export function memoryRelease(m: UserMemory): void {
   regionsOf(m).count = 0;
   m.space = 0;
 }
-
-/** The directory's physical address (the CR3 a thread in this memory loads). */
-export function memoryDirectory(m: UserMemory): u32 { return spaceOf(m).directoryPhys; }
 
 // --- regions with their commit ----------------------------------------------------------------
 
@@ -506,6 +499,3 @@ export function memoryPresentPages(m: UserMemory, start: u32, end: u32): u64 {
   }
   return (<u64>zero << 32) | present;
 }
-
-/** The exec flag of a region (for maps; x86 without PAE cannot forbid running what it can read). */
-export const REGION_EXEC_FLAG: u32 = REGION_EXEC;

@@ -10,7 +10,7 @@
 // again. While a victim is dying no second one is chosen. The kernel itself never panics for a
 // user's memory. Thread context, the process's own thread, with its memory lock held; sleeps.
 import {
-  Process, ProcessState, KILLED, currentProcess, processMemory, processFirst, processNext, processFind,
+  Process, ProcessState, KILLED, processMemory, processFirst, processNext, processFind,
   processKill, processCount, putProcess,
 } from "./process";
 import { Access, memoryResolve } from "./memory";
@@ -83,10 +83,4 @@ export function faultResolve(p: Process, address: u32, write: bool): Access {
     waitForEnd(victim.pid);
   }
   return Access.NoMemory;
-}
-
-/** Whether the running thread's process was killed (a kill or the killer): its system call ends it. */
-export function currentKilled(): i32 {
-  const p = currentProcess();
-  return p != null ? p!.killed : 0;
 }

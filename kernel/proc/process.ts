@@ -1,10 +1,10 @@
-// Processes: a program's memory (proc/memory.ts), the thread that runs it, an id, a parent, and
+// Processes: a program's memory (proc/memory.ts), the threads that run it, an id, a parent, and
 // the exit code the parent waits for. docs/processes.md describes their life:
 //
 //   created ── processStart ──> running ── exit, a fault, a kill ──> zombie ── reaped ──> gone
-//   (memory built: exec.ts,      (its thread      (its memory is gone      (waitpid by its parent,
+//   (memory built: exec.ts,      (its threads     (its memory is gone      (waitpid by its parent,
 //    or fork's copy)              in ring 3)       at once; the record      processWaitKernel by the
-//                                                  and thread stay)         kernel, or the reaper)
+//                                                  and last thread stay)    kernel, or the reaper)
 //
 // The record, one kzalloc per process:
 //
@@ -12,31 +12,36 @@
 //   + PROCESS_BYTES         UserMemory   its memory's control block
 //   + ... MUTEX_BYTES       Mutex        its memory lock (faults, memory calls, fork, maps)
 //   + ... NAME_BYTES        name         NUL-terminated (the module's name)
-//   + ... USER_FRAME_BYTES  UserFrame    where its thread first enters ring 3 (exec's entry point,
-//                                        or fork's copy of the parent's system-call frame)
 //   + ... MEMORY_BLOCK_BYTES             its address space's control block and its region map
 //
-// A process has one thread today (the record keeps the thread; a second would need a thread
-// list and a group exit). A kill marks the process and points its thread's ring-3 frame (always
-// at the top of its kernel stack while it is in the kernel) at user_killed_c, so the thread dies
-// the next time it would return to ring 3; a sleep or a waitpid ends early for it.
+// A process has one or more threads (at most MAX_THREADS), linked through Thread.sibling. Each
+// starts through a ring-3 frame of its own (exec's entry point, fork's copy of the parent's
+// system-call frame, thread_create's entry and stack), which resume_user_frame puts at the top of
+// its kernel stack: whenever a thread of a process is in the kernel, its ring-3 frame is there.
+// Killing a thread marks it and points that frame at user_killed_c, so the thread ends the next
+// time it would return to ring 3, having finished what it was doing and holding no lock; a sleep
+// or a waitpid ends early for it. A kill, a fault or `exit` in any thread ends the whole process
+// (a group exit): the first sets the exit code and kills the others, each leaves, and the last
+// to leave gives the memory back and makes the process a zombie. Threads that leave earlier (and
+// `thread_exit`) go to the reaper, which frees their stacks and records.
 //
-// The table of processes and the zombies' hand-over change with interrupts off (one CPU).
+// The table of processes, the thread lists and the zombies' hand-over change with interrupts off
+// (one CPU).
 import { UserFrame, USER_FRAME_BYTES } from "../arch/frame";
 import { USER_CODE_SELECTOR, USER_DATA_SELECTOR } from "../arch/gdt";
 import { resumeUserFrame, saveFlagsAndCli, restoreFlags, userKilledAddress } from "../arch/x86";
 import { KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR } from "../arch/gdt";
-import { kzalloc, kfree } from "../mm/alloc/kmalloc";
+import { kzalloc, kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { Thread, ThreadState, ThreadQueue } from "../sched/thread";
 import {
-  currentThread, threadCreate, threadSetSpace, threadUseSpace, threadExitWith, threadJoinCode, threadWakeSleeper,
+  currentThread, threadCreate, threadCreateStopped, threadRelease, threadSetSpace, threadUseSpace, threadExitWith,
+  threadJoinCode, threadWakeSleeper, threadSleep,
 } from "../sched/scheduler";
 import { Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, waitQueueWait, waitQueueWakeOne, Semaphore, SEMAPHORE_BYTES, semaphoreInit, semaphoreDown, semaphoreUp } from "../sched/sync";
-import { UserMemory, MEMORY_BLOCK_BYTES, memoryInit, memoryCreate, memoryRelease, memoryDirectory } from "./memory";
+import { UserMemory, MEMORY_BLOCK_BYTES, memoryInit, memoryCreate, memoryRelease } from "./memory";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { guardHeldFrames } from "../mm/alloc/guard";
-import { LogLevel, logBegin } from "../console/log";
-import { puts, putDec, putBytes, newline } from "../console/console";
+import { puts, putDec, putBytes } from "../console/console";
 import { panic } from "../diag/panic";
 
 /** The exit code of a process killed for a fault (a shell's 128 + SIGSEGV). */
@@ -45,6 +50,8 @@ export const KILLED_BY_FAULT: i32 = 139;
 export const KILLED: i32 = 137;
 /** The most processes at once: fork fails with EAGAIN beyond. */
 export const MAX_PROCESSES: u32 = 128;
+/** The most threads a process has at once: thread_create fails with EAGAIN beyond. */
+export const MAX_THREADS: u32 = 16;
 /** Bytes of a name, its NUL included. */
 export const NAME_BYTES: u32 = 32;
 
@@ -54,11 +61,13 @@ export const enum ProcessState { Created = 0, Running = 1, Zombie = 2 }
   pid: u32;
   state: u32;          // ProcessState
   parent: usize;       // the parent's record, 0: the kernel's (processWaitKernel or the reaper)
-  thread: usize;       // its thread (a Thread)
+  threads: usize;      // its live threads, linked through Thread.sibling
+  threadCount: u32;
+  lastThread: usize;   // the thread that left last (it made the zombie): joined when it is reaped
   exitCode: i32;
-  killed: i32;         // 0, or the exit code a kill gave it
+  killed: i32;         // 0, or the exit code a kill or a fault gave it
+  exiting: u32;        // 1: one of its threads has ended it; the others are leaving
   detached: u32;       // 1: no one will wait for it: the reaper frees it
-  started: u32;        // 1: its thread has been to ring 3 (its frame is on its kernel stack)
   next: usize;         // the next process in the table
   childWaitHead: usize; childWaitTail: usize;   // its thread, waiting in waitpid (a ThreadQueue)
   exitWaitHead: usize; exitWaitTail: usize;     // the kernel thread waiting for it (processWaitKernel)
@@ -68,21 +77,20 @@ const PROCESS_BYTES: u32 = offsetof<Process>();
 const MEMORY_AT: u32 = PROCESS_BYTES;
 const LOCK_AT: u32 = MEMORY_AT + offsetof<UserMemory>();
 const NAME_AT: u32 = LOCK_AT + ((MUTEX_BYTES + 3) & ~3);
-const FRAME_AT: u32 = NAME_AT + NAME_BYTES;
-const BLOCK_AT: u32 = FRAME_AT + USER_FRAME_BYTES;
+const BLOCK_AT: u32 = NAME_AT + NAME_BYTES;
 const RECORD_BYTES: u32 = BLOCK_AT + MEMORY_BLOCK_BYTES;
 
-/** A process's memory, memory lock, name (NUL-terminated bytes) and first ring-3 frame. */
+/** A process's memory, memory lock and name (NUL-terminated bytes). */
 @inline export function processMemory(p: Process): UserMemory { return changetype<UserMemory>(changetype<usize>(p) + MEMORY_AT); }
 @inline export function processLock(p: Process): Mutex { return changetype<Mutex>(changetype<usize>(p) + LOCK_AT); }
 @inline export function processName(p: Process): usize { return changetype<usize>(p) + NAME_AT; }
-@inline export function processStartFrame(p: Process): UserFrame { return changetype<UserFrame>(changetype<usize>(p) + FRAME_AT); }
 /** The memory block of a process (exec.ts swaps a new image's into it). */
 @inline export function processMemoryBlock(p: Process): usize { return changetype<usize>(p) + BLOCK_AT; }
 @inline function childWait(p: Process): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(p) + offsetof<Process>("childWaitHead")); }
 @inline function exitWait(p: Process): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(p) + offsetof<Process>("exitWaitHead")); }
 
 let first: usize = 0;       // the table: every process, newest first
+let deadThreads: usize = 0; // threads that left their process before its end, for the reaper to free
 let count: u32 = 0;
 let nextPid: u32 = 1;
 const reaperWake = memory.data(SEMAPHORE_BYTES, 4);
@@ -162,62 +170,137 @@ export function processDiscard(p: Process): void {
 }
 
 /**
- * A ring-3 frame in `p`'s start frame that enters at `eip` with the stack at `esp`, every
- * general register 0, interrupts on. Exec's entry; fork copies the parent's frame instead.
+ * A ring-3 frame (a kmalloc'd UserFrame, or 0 when memory is short) that enters at `eip` with
+ * the stack at `esp`, every general register 0, interrupts on: exec's entry and thread_create's.
+ * Fork copies the parent's system-call frame instead (userFrameCopy). Thread context.
  */
-export function processSetEntry(p: Process, eip: u32, esp: u32): void {
-  const f = processStartFrame(p);
-  memory.fill(changetype<usize>(f), 0, USER_FRAME_BYTES);
+export function userFrameNew(eip: u32, esp: u32): usize {
+  const block = kmalloc(USER_FRAME_BYTES);
+  if (block == 0) return 0;
+  const f = changetype<UserFrame>(block);
+  memory.fill(block, 0, USER_FRAME_BYTES);
   f.gs = USER_DATA_SELECTOR; f.fs = USER_DATA_SELECTOR; f.es = USER_DATA_SELECTOR; f.ds = USER_DATA_SELECTOR;
   f.eip = eip; f.cs = USER_CODE_SELECTOR; f.eflags = 0x202;
   f.userEsp = esp; f.userSs = USER_DATA_SELECTOR;
+  return block;
 }
 
-/** Set by exec.ts: writes a new process's arguments onto its stack before its first entry (`p`'s thread, its space loaded). */
-export type FirstEntry = (p: Process) => void;
+/** A kmalloc'd copy of the ring-3 frame `frame` (0 when memory is short). Thread context. */
+export function userFrameCopy(frame: usize): usize {
+  const block = kmalloc(USER_FRAME_BYTES);
+  if (block != 0) memory.copy(block, frame, USER_FRAME_BYTES);
+  return block;
+}
+
+/** From user_frame_free_c (boot/runtime.c): a first ring-3 frame, copied to its stack, goes back. */
+export function userFrameFree(block: usize): void { kfree(block); }
+
+/** Set by exec.ts: writes a new process's arguments onto its stack and sets its first frame's stack pointer (`p`'s first thread, its space loaded). */
+export type FirstEntry = (p: Process, frame: UserFrame) => void;
 let firstEntry: usize = 0;
 /** Installs exec.ts's hook. Once, at boot. */
 export function processSetFirstEntry(hook: FirstEntry): void { firstEntry = changetype<usize>(hook); }
 
-function processThreadMain(arg: usize): void {
-  const p = changetype<Process>(arg);
-  if (p.args != 0 && firstEntry != 0) changetype<FirstEntry>(firstEntry)(p);
-  if (p.killed != 0) processExit(p.killed);   // (killed before it ever ran, or no stack page for its arguments)
-  p.started = 1;
+/** Where a process's thread begins, in its space: `frame` is its first ring-3 frame (its own, kmalloc'd). */
+function processThreadMain(frame: usize): void {
   const t = currentThread();
-  resumeUserFrame(changetype<usize>(processStartFrame(p)), t.stackHigh);
+  const p = changetype<Process>(t.process);
+  if (p.args != 0 && firstEntry != 0) changetype<FirstEntry>(firstEntry)(p, changetype<UserFrame>(frame));
+  if (t.killed != 0) { kfree(frame); userKilled(); }   // (killed before it ever ran, or no stack page for its arguments)
+  t.ringThree = 1;
+  resumeUserFrame(frame, t.stackHigh);
 }
 
 /**
- * Starts `p` (its memory and start frame ready): a thread of its own runs it in its space. False
- * when no thread could be made (the caller discards `p`). Thread context.
+ * A new thread of `p` that enters ring 3 through `frame` (a kmalloc'd UserFrame it now owns):
+ * the thread, or null (the caller keeps `frame`) when no thread could be made or `p` has
+ * MAX_THREADS. Thread context.
  */
-export function processStart(p: Process): bool {
-  const t = threadCreate("user", processThreadMain, changetype<usize>(p));
-  if (t == null) return false;
+export function processAddThread(p: Process, frame: usize): Thread | null {
+  if (p.threadCount >= MAX_THREADS || p.exiting != 0) return null;
+  // stopped until it knows its process and space: a preemption here must not run it without them
+  const t = threadCreateStopped("user", processThreadMain, frame);
+  if (t == null) return null;
   t.process = changetype<usize>(p);
-  threadSetSpace(t, processMemory(p).space);   // (before it first runs: its CR3 is this space)
-  p.thread = changetype<usize>(t);
+  threadSetSpace(t, processMemory(p).space);   // (its CR3 is this space from its first run)
+  const flags = saveFlagsAndCli();
+  t.sibling = p.threads;
+  p.threads = changetype<usize>(t);
+  p.threadCount++;
   p.state = ProcessState.Running;
-  return true;
+  restoreFlags(flags);
+  threadRelease(t);
+  return t;
 }
 
 /**
- * Ends the running process with `code`: its memory goes at once (every frame, table and its
- * commit), its children pass to the kernel (the reaper frees them), and whoever waits for it
- * wakes. The record and the thread stay until it is reaped. Thread context, its own thread;
- * never returns.
+ * Starts `p` (its memory ready) with its first thread, which enters ring 3 through `frame` (a
+ * kmalloc'd UserFrame it now owns). False when no thread could be made: the caller frees `frame`
+ * and discards `p`. Thread context.
+ */
+export function processStart(p: Process, frame: usize): bool { return processAddThread(p, frame) != null; }
+
+/** Marks every thread of `p` but `except` to end (interrupts off): its frame redirected if it has one, woken if it sleeps or waits. */
+function killThreads(p: Process, except: usize): void {
+  for (let at = p.threads; at != 0; at = changetype<Thread>(at).sibling) {
+    const t = changetype<Thread>(at);
+    if (at == except || t.killed != 0) continue;
+    t.killed = 1;
+    if (t === currentThread()) continue;   // (the caller redirects its own frame)
+    if (t.ringThree != 0) processKillFrame(changetype<UserFrame>(t.stackHigh - USER_FRAME_BYTES));
+    if (!threadWakeSleeper(t) && t.state == ThreadState.Blocked) while (waitQueueWakeOne(childWait(p))) {}
+  }
+}
+
+/** Takes the running thread out of its process (interrupts off); true if it was the last. */
+function unlinkCurrent(p: Process): bool {
+  const me = changetype<usize>(currentThread());
+  if (p.threads == me) p.threads = currentThread().sibling;
+  else for (let at = p.threads; at != 0; at = changetype<Thread>(at).sibling) {
+    if (changetype<Thread>(at).sibling == me) { changetype<Thread>(at).sibling = currentThread().sibling; break; }
+  }
+  currentThread().sibling = 0;
+  p.threadCount--;
+  return p.threadCount == 0;
+}
+
+/** The running thread, out of its process already, ends; the reaper frees it. Never returns. */
+function leaveToReaper(code: i32): void {
+  const t = currentThread();
+  const flags = saveFlagsAndCli();
+  t.sibling = deadThreads;
+  deadThreads = changetype<usize>(t);
+  restoreFlags(flags);
+  semaphoreUp(changetype<Semaphore>(reaperWake));
+  threadExitWith(code);
+}
+
+/**
+ * Ends the running thread's process with `code` (the first exit's code is the process's): every
+ * other thread is killed, and the last thread to leave gives the memory back at once (every
+ * frame, table and its commit), hands the children to the kernel (the reaper frees them), makes
+ * the process a zombie and wakes whoever waits. Thread context, a thread of the process; never
+ * returns.
  */
 export function processExit(code: i32): void {
   const p = currentProcess();
   if (p == null) panic("processExit: a kernel thread has no process to end");
   const me = p!;
-  threadUseSpace(0);   // (the kernel's directory: its own can go)
+  threadUseSpace(0);   // (the kernel's directory: the last thread out frees this one)
+  let flags = saveFlagsAndCli();
+  if (me.exiting == 0) {
+    me.exiting = 1;
+    me.exitCode = code;
+    killThreads(me, changetype<usize>(currentThread()));
+  }
+  const last = unlinkCurrent(me);
+  restoreFlags(flags);
+  if (!last) leaveToReaper(me.exitCode);
   mutexLock(processLock(me));
   memoryRelease(processMemory(me));
   mutexUnlock(processLock(me));
-  const flags = saveFlagsAndCli();
-  me.exitCode = code;
+  flags = saveFlagsAndCli();
+  me.lastThread = changetype<usize>(currentThread());
   me.state = ProcessState.Zombie;
   let orphans: u32 = 0;
   for (let at = first; at != 0; at = changetype<Process>(at).next) {
@@ -232,13 +315,41 @@ export function processExit(code: i32): void {
   else waitQueueWakeOne(exitWait(me));
   restoreFlags(flags);
   for (let i: u32 = 0; i < orphans; i++) semaphoreUp(changetype<Semaphore>(reaperWake));
-  threadExitWith(code);
+  threadExitWith(me.exitCode);
 }
 
-/** Waits until zombie `p`'s thread is gone, then frees its record; its exit code. Thread context; sleeps. */
+/**
+ * Ends the running thread alone (thread_exit, or an execve in another thread told it to): the
+ * process goes on, or ends with `code` if this was its last thread. Thread context; never returns.
+ */
+export function processThreadExit(code: i32): void {
+  const p = currentProcess()!;
+  const flags = saveFlagsAndCli();
+  if (p.threadCount == 1 || p.exiting != 0) { restoreFlags(flags); processExit(code); }
+  threadUseSpace(0);
+  unlinkCurrent(p);
+  restoreFlags(flags);
+  leaveToReaper(code);
+}
+
+/**
+ * Ends every thread of the running process but the caller, and waits until they have left:
+ * for execve. False if the process is ending meanwhile (the caller ends too). Thread context;
+ * sleeps.
+ */
+export function processEndOtherThreads(): bool {
+  const p = currentProcess()!;
+  let flags = saveFlagsAndCli();
+  killThreads(p, changetype<usize>(currentThread()));
+  restoreFlags(flags);
+  while (p.threadCount > 1 && p.exiting == 0 && currentThread().killed == 0) threadSleep(1);
+  return p.exiting == 0 && currentThread().killed == 0;
+}
+
+/** Waits until zombie `p`'s last thread is gone, then frees its record; its exit code. Thread context; sleeps. */
 function reap(p: Process): i32 {
   const code = p.exitCode;
-  if (p.thread != 0) threadJoinCode(changetype<Thread>(p.thread), 0);
+  if (p.lastThread != 0) threadJoinCode(changetype<Thread>(p.lastThread), 0);
   processFree(p);
   return code;
 }
@@ -294,7 +405,7 @@ export function processWaitChild(p: Process, pid: i32, noHang: bool): i32 {
     if (child != 0) { result = <i32>changetype<Process>(child).pid; break; }
     if (!matched) { result = WAIT_NO_CHILD; break; }
     if (noHang) { result = WAIT_NOT_YET; break; }
-    if (p.killed != 0) { result = WAIT_INTERRUPTED; break; }
+    if (currentThread().killed != 0) { result = WAIT_INTERRUPTED; break; }
     waitQueueWait(childWait(p));
   }
   restoreFlags(flags);
@@ -308,21 +419,20 @@ export function processTakeChild(child: Process): void {
 }
 
 /**
- * Kills `p` with exit code `code` (KILLED): it ends the next time its thread would return to
- * ring 3, at once if it is sleeping or waiting for a child. False if it has ended already. For
- * the running process, the caller's own frame is redirected (processKillFrame). Thread context.
+ * Kills `p` with exit code `code` (KILLED): each of its threads ends the next time it would
+ * return to ring 3, at once if it is sleeping or waiting for a child; the first to go ends the
+ * process with `code`. False if it has ended already. The running thread's own frame is the
+ * caller's to redirect (processKillFrame). Thread context.
  */
 export function processKill(p: Process, code: i32): bool {
   const flags = saveFlagsAndCli();
-  if (p.state == ProcessState.Zombie || p.killed != 0) { restoreFlags(flags); return p.state != ProcessState.Zombie; }
-  p.killed = code;
-  const t = changetype<Thread>(p.thread);
-  if (p.thread != 0 && t !== currentThread()) {
-    if (p.started != 0) processKillFrame(changetype<UserFrame>(t.stackHigh - USER_FRAME_BYTES));
-    if (!threadWakeSleeper(t) && t.state == ThreadState.Blocked) waitQueueWakeOne(childWait(p));
+  const alive = p.state != ProcessState.Zombie;
+  if (alive) {
+    if (p.killed == 0) p.killed = code;
+    killThreads(p, 0);
   }
   restoreFlags(flags);
-  return true;
+  return alive;
 }
 
 /** Makes the ring-3 frame `f` return into user_killed_c in ring 0 instead of the program. */
@@ -334,24 +444,32 @@ export function processKillFrame(f: UserFrame): void {
   f.fs = KERNEL_DATA_SELECTOR; f.gs = KERNEL_DATA_SELECTOR;
 }
 
-/** From user_killed_c (boot/runtime.c): ends the process a fault or a kill ended. Never returns. */
+/**
+ * From user_killed_c (boot/runtime.c), and a killed thread's first run: the running thread was
+ * told to end. Its process ends (with the kill's or the fault's code) unless only this thread was
+ * told to go (an execve in another thread). Never returns.
+ */
 export function userKilled(): void {
-  const p = currentProcess();
-  processExit(p != null && p.killed != 0 ? p.killed : KILLED_BY_FAULT);
+  const p = currentProcess()!;
+  if (p.killed == 0 && p.exiting == 0) processThreadExit(KILLED);
+  processExit(p.killed != 0 ? p.killed : KILLED_BY_FAULT);
 }
 
-/** The thread that frees the processes no one waits for (orphans, detached ones). */
+/** The thread that frees the threads that left their processes early, and the processes no one waits for (orphans, detached ones). */
 function reaperMain(arg: usize): void {
   while (true) {
     semaphoreDown(changetype<Semaphore>(reaperWake));
     let found: usize = 0;
     const flags = saveFlagsAndCli();
-    for (let at = first; at != 0; at = changetype<Process>(at).next) {
+    const thread = deadThreads;
+    if (thread != 0) deadThreads = changetype<Thread>(thread).sibling;
+    else for (let at = first; at != 0; at = changetype<Process>(at).next) {
       const p = changetype<Process>(at);
       if (p.state == ProcessState.Zombie && p.parent == 0 && p.detached != 0) { found = at; p.detached = 2; break; }
     }
     restoreFlags(flags);
-    if (found != 0) reap(changetype<Process>(found));
+    if (thread != 0) threadJoinCode(changetype<Thread>(thread), 0);
+    else if (found != 0) reap(changetype<Process>(found));
   }
 }
 
@@ -375,6 +493,3 @@ export function processInit(strict: bool): void {
 export function putProcess(p: Process): void {
   puts("process "); putDec(p.pid); puts(" '"); putBytes(processName(p), processNameLength(p)); puts("'");
 }
-
-/** The running process's memory directory (for checks). */
-export function processDirectory(p: Process): u32 { return memoryDirectory(processMemory(p)); }

@@ -5,7 +5,8 @@
 // killed, and everything it held goes back. Thread context.
 import { RegionKind, RegionError, REGION_READ, REGION_WRITE, REGION_EXEC } from "../mm/core/regions";
 import { memoryAddRegion, STACK_TOP, STACK_BOTTOM, STACK_GUARD } from "./memory";
-import { processCreate, processDiscard, processStart, processWaitKernel, processMemory, processSetEntry } from "./process";
+import { processCreate, processDiscard, processStart, processWaitKernel, processMemory, userFrameNew } from "./process";
+import { kfree } from "../mm/alloc/kmalloc";
 
 /** Where the program's code page is mapped (ring 3 may read, write and run it). */
 export const PROGRAM_CODE: u32 = 0x00400000;
@@ -30,7 +31,8 @@ export function runProgram(code: usize, bytes: u32): i32 {
     && memoryAddRegion(m, STACK_GUARD, STACK_BOTTOM, 0, RegionKind.Guard, 0, 0) == <u32>RegionError.Ok
     && memoryAddRegion(m, STACK_BOTTOM, STACK_TOP, REGION_READ | REGION_WRITE, RegionKind.Stack, 0, 0) == <u32>RegionError.Ok;
   if (!ok) { processDiscard(p); return PROGRAM_NOT_RUN; }
-  processSetEntry(p, PROGRAM_CODE, STACK_TOP);
-  if (!processStart(p)) { processDiscard(p); return PROGRAM_NOT_RUN; }
+  const frame = userFrameNew(PROGRAM_CODE, STACK_TOP);
+  if (frame == 0) { processDiscard(p); return PROGRAM_NOT_RUN; }
+  if (!processStart(p, frame)) { kfree(frame); processDiscard(p); return PROGRAM_NOT_RUN; }
   return processWaitKernel(p);
 }

@@ -6,7 +6,7 @@
 //   eax   the call's number          in: Syscall; out: the result, or -errno
 //   ebx, ecx, edx                    the first three arguments
 //
-//   0  exit(code)                 ends the process; never returns
+//   0  exit(code)                 ends the process, every thread of it; never returns
 //   1  write(buffer, bytes)       to the console; bytes, or -EFAULT, -EINVAL (more than 4096)
 //   2  getpid()                   the process's id
 //   3  yield()                    0; the next ready thread runs
@@ -24,24 +24,29 @@
 //                                 0 with WNOHANG (1) and none ended, -ECHILD, -EFAULT, -EINTR
 //  11  execve(name, argv)         no return on success; -EFAULT, -ENOENT, -ENOEXEC, -E2BIG, -ENOMEM
 //  12  memstats(out)              0, or -EFAULT: the MemStats below
+//  13  thread_create(entry, stackTop)  a new thread of the process at `entry`, its stack at
+//                                 `stackTop`, every register 0: its thread id; -EINVAL, -EAGAIN
+//                                 (MAX_THREADS), -ENOMEM
+//  14  thread_exit(code)          ends the calling thread (the process, if it is the last); never returns
 //   other                         -ENOSYS
 //
 // A process killed while in a call (a kill, the out-of-memory killer) ends when the call returns.
-import { InterruptFrame, UserFrame, USER_FRAME_BYTES } from "../arch/frame";
+import { InterruptFrame, UserFrame } from "../arch/frame";
 import { setSyscallHandler } from "../arch/idt";
 import { putBytes } from "../console/console";
-import { threadYield, threadSleep, threadUseSpace } from "../sched/scheduler";
+import { threadYield, threadSleep, threadUseSpace, currentThread } from "../sched/scheduler";
 import { mutexLock, mutexUnlock } from "../sched/sync";
 import { kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import {
   Process, currentProcess, processExit, processLock, processMemory, processCreate, processDiscard, processStart,
-  processStartFrame, processWaitChild, processTakeChild, processFind, processSetName, processName, processNameLength,
-  processCount, processMemoryBlock, processKillFrame, MAX_PROCESSES,
+  processWaitChild, processTakeChild, processFind, processSetName, processName, processNameLength, processCount,
+  processMemoryBlock, processKillFrame, processAddThread, processThreadExit, processEndOtherThreads, userFrameNew,
+  userFrameCopy, MAX_PROCESSES, MAX_THREADS,
 } from "./process";
 import {
   UserMemory, MEMORY_BLOCK_BYTES, memoryCreate, memoryRelease, memoryMap, memoryUnmap, memoryProtect, memoryBrk,
-  memoryFork, memoryRegions, commitLimitPages, commitTotalPages, commitStrict,
+  memoryFork, memoryRegions, commitLimitPages, commitTotalPages, commitStrict, USER_END,
 } from "./memory";
 import { copyFromUser, copyToUser, copyStringFromUser, STRING_FAULT } from "./copy";
 import { argsCreate, argsAdd, findProgram, execBuild, execPushArgs, ARGS_MAX } from "./exec";
@@ -49,7 +54,7 @@ import { SPACE_BYTES } from "../mm/virt/space";
 
 export const enum Syscall {
   Exit = 0, Write = 1, GetPid = 2, Yield = 3, Sleep = 4, Mmap = 5, Munmap = 6, Mprotect = 7, Brk = 8,
-  Fork = 9, Waitpid = 10, Execve = 11, Memstats = 12,
+  Fork = 9, Waitpid = 10, Execve = 11, Memstats = 12, ThreadCreate = 13, ThreadExit = 14,
 }
 export const EINTR: i32 = 4, ENOENT: i32 = 2, E2BIG: i32 = 7, EAGAIN: i32 = 11, ENOMEM: i32 = 12, EFAULT: i32 = 14,
   EINVAL: i32 = 22, ENOSYS: i32 = 38;
@@ -78,7 +83,7 @@ function onSyscall(frame: InterruptFrame): void {
     case Syscall.Write: result = sysWrite(a, b); break;
     case Syscall.GetPid: result = <i32>me.pid; break;
     case Syscall.Yield: threadYield(); result = 0; break;
-    case Syscall.Sleep: threadSleep(a); result = me.killed != 0 ? -EINTR : 0; break;
+    case Syscall.Sleep: threadSleep(a); result = currentThread().killed != 0 ? -EINTR : 0; break;
     case Syscall.Mmap: result = withMemory(me, Syscall.Mmap, a, b, c); break;
     case Syscall.Munmap: result = withMemory(me, Syscall.Munmap, a, b, c); break;
     case Syscall.Mprotect: result = withMemory(me, Syscall.Mprotect, a, b, c); break;
@@ -87,9 +92,11 @@ function onSyscall(frame: InterruptFrame): void {
     case Syscall.Waitpid: result = sysWaitpid(me, <i32>a, b, c); break;
     case Syscall.Execve: result = sysExecve(me, frame, a, b); break;
     case Syscall.Memstats: result = sysMemstats(me, a); break;
+    case Syscall.ThreadCreate: result = sysThreadCreate(me, a, b); break;
+    case Syscall.ThreadExit: processThreadExit(<i32>a); break;
   }
   frame.eax = <u32>result;
-  if (me.killed != 0) processKillFrame(changetype<UserFrame>(changetype<usize>(frame)));   // (ends as it would return)
+  if (currentThread().killed != 0) processKillFrame(changetype<UserFrame>(changetype<usize>(frame)));   // (ends as it would return)
 }
 
 function sysWrite(buffer: u32, bytes: u32): i32 {
@@ -128,10 +135,21 @@ function sysFork(p: Process, frame: InterruptFrame): i32 {
   mutexUnlock(processLock(p));
   if (!ok) { processDiscard(child); return -ENOMEM; }
   // the child returns from this same call, with 0
-  memory.copy(changetype<usize>(processStartFrame(child)), changetype<usize>(frame), USER_FRAME_BYTES);
-  processStartFrame(child).eax = 0;
-  if (!processStart(child)) { processDiscard(child); return -ENOMEM; }
+  const start = userFrameCopy(changetype<usize>(frame));
+  if (start == 0) { processDiscard(child); return -ENOMEM; }
+  changetype<UserFrame>(start).eax = 0;
+  if (!processStart(child, start)) { kfree(start); processDiscard(child); return -ENOMEM; }
   return <i32>child.pid;
+}
+
+/** thread_create(entry, stackTop): a new thread of `p` at `entry` with its stack at `stackTop`; its id. */
+function sysThreadCreate(p: Process, entry: u32, stackTop: u32): i32 {
+  if (entry >= USER_END || stackTop > USER_END || (stackTop & 3) != 0) return -EINVAL;
+  const frame = userFrameNew(entry, stackTop);
+  if (frame == 0) return -ENOMEM;
+  const t = processAddThread(p, frame);
+  if (t == null) { kfree(frame); return p.threadCount >= MAX_THREADS ? -EAGAIN : -ENOMEM; }
+  return <i32>t.id;
 }
 function sysWaitpid(p: Process, pid: i32, status: u32, options: u32): i32 {
   if ((options & ~WNOHANG) != 0 || pid == 0 || pid < -1) return -EINVAL;
@@ -174,7 +192,9 @@ function execve(p: Process, frame: InterruptFrame, nameAt: u32, argvAt: u32, scr
   if (!memoryCreate(fresh, block + offsetof<UserMemory>())) { kfree(block); kfree(args); return -ENOMEM; }
   const entry = execBuild(fresh, <u32>index);
   if (entry < 0) { memoryRelease(fresh); kfree(block); kfree(args); return <i32>entry; }
-  // the point of no return: the old image goes, the new one moves into the process's record
+  // the point of no return: the other threads end, the old image goes, the new one moves into
+  // the process's record
+  if (!processEndOtherThreads()) { memoryRelease(fresh); kfree(block); kfree(args); return -EINTR; }
   const m = processMemory(p);
   mutexLock(processLock(p));
   threadUseSpace(fresh.space);

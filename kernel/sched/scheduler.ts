@@ -133,13 +133,32 @@ function idleLoop(arg: usize): void {
  * a literal. Thread context (it commits the stack's pages); may sleep in the VMM later.
  */
 export function threadCreate(name: string, entry: ThreadEntry, arg: usize): Thread | null {
+  return threadMake(name, entry, arg, true);
+}
+
+/**
+ * threadCreate, but the thread does not run until threadRelease: for a caller that must set it up
+ * first (its process and address space: proc/process.ts). Thread context.
+ */
+export function threadCreateStopped(name: string, entry: ThreadEntry, arg: usize): Thread | null {
+  return threadMake(name, entry, arg, false);
+}
+
+/** Lets a thread from threadCreateStopped run (to the back of the run queue). Any context. */
+export function threadRelease(t: Thread): void {
+  const flags = saveFlagsAndCli();
+  queuePush(runQueue, t);
+  restoreFlags(flags);
+}
+
+function threadMake(name: string, entry: ThreadEntry, arg: usize, ready: bool): Thread | null {
   if (!mightSleep("threadCreate")) return null;
   // the record, then the thread's arena's control block and its held-lock stack (lockdep)
   const record = kzalloc(offsetof<Thread>() + ARENA_BYTES + HELD_BYTES);
   if (record == 0) return reportNoMemory(name);
   const arena = record + offsetof<Thread>();
   if (!threadArenaCreate(arena)) { kfree(record); return reportNoMemory(name); }
-  const t = threadSetup(record, name, entry, arg, true, arena, arena + ARENA_BYTES);
+  const t = threadSetup(record, name, entry, arg, ready, arena, arena + ARENA_BYTES);
   if (t == null) { threadArenaDestroy(changetype<BumpArena>(arena)); kfree(record); }
   return t;
 }

@@ -33,6 +33,9 @@
   space: usize;       // the address space it runs in (an AddressSpace: mm/virt/space.ts), 0: the kernel's
   directory: u32;     // and that space's page directory (the CR3 a switch to it loads)
   process: usize;     // the process it belongs to (proc/process.ts), 0: a kernel thread
+  ringThree: u32;     // 1 once it has entered ring 3: from then on its ring-3 frame tops its kernel stack whenever it is in the kernel
+  killed: u32;        // 1: it must end the next time it would return to ring 3 (a kill, its process's exit, an execve)
+  sibling: usize;     // the next thread of its process (proc/process.ts), or of the reaper's list once it has left
 }
 if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
 

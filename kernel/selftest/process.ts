@@ -6,6 +6,7 @@ import { registerTest, check, checkEqual, skipTest } from "./harness";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { formatDecimal } from "../lib/format";
+import { puts, putDec, newline } from "../console/console";
 import { threadSleep } from "../sched/scheduler";
 import { Process, processWaitKernel, processKill, processCount, processMemory, KILLED, KILLED_BY_FAULT } from "../proc/process";
 import { spawnProgram, spawnError, argsCreate, argsAdd, findProgram } from "../proc/exec";
@@ -92,6 +93,15 @@ registerTest("proc.execve", () => {
   checkAllBack(before, "every frame back");
 });
 
+registerTest("proc.threads", () => {
+  const before = framesNow();
+  checkEqual(<u64>run("threads"), 0, "four threads of one process added to one counter, each ended alone");
+  checkEqual(<u64>run("threads fault"), KILLED_BY_FAULT, "a fault in one thread ended the whole process");
+  checkEqual(<u64>run("threads exit"), 5, "exit in one thread ended every thread, with its code");
+  checkEqual(<u64>run("threads exec"), 1, "execve ended the other threads and ran hello");
+  checkAllBack(before, "every frame back: every thread's stack and record too (the reaper's)");
+});
+
 registerTest("proc.cowtest", () => {
   const before = framesNow();
   checkEqual(<u64>run("cowtest"), 0, "two thirds of free memory touched, forked, written by the child; then three at once");
@@ -100,8 +110,11 @@ registerTest("proc.cowtest", () => {
 
 registerTest("proc.fork_exit_wait_1000", () => {
   const before = framesNow();
+  const pmmBefore = pmmFreeFrames();
   checkEqual(<u64>run("forkloop", 1000), 0, "1,000 fork/exit/wait cycles, every status right");
   checkAllBack(before, "the PMM's free count is what it was before");
+  puts("# 1,000 fork/exit/wait cycles: free frames "); putDec(pmmBefore); puts(" before, "); putDec(pmmFreeFrames());
+  puts(" after; with kmalloc's caches "); putDec(before); puts(" and "); putDec(framesNow()); newline();
 });
 
 registerTest("proc.forkbomb", () => {

@@ -11,7 +11,7 @@ typedef unsigned long long u64;
 enum {
   SYS_EXIT = 0, SYS_WRITE = 1, SYS_GETPID = 2, SYS_YIELD = 3, SYS_SLEEP = 4, SYS_MMAP = 5,
   SYS_MUNMAP = 6, SYS_MPROTECT = 7, SYS_BRK = 8, SYS_FORK = 9, SYS_WAITPID = 10, SYS_EXECVE = 11,
-  SYS_MEMSTATS = 12,
+  SYS_MEMSTATS = 12, SYS_THREAD_CREATE = 13, SYS_THREAD_EXIT = 14,
 };
 enum { EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, E2BIG = 7, ENOEXEC = 8, ECHILD = 10, EAGAIN = 11,
        ENOMEM = 12, EFAULT = 14, EEXIST = 17, EINVAL = 22, ENOSYS = 38 };
@@ -59,6 +59,18 @@ static inline int fork(void) { return syscall3(SYS_FORK, 0, 0, 0); }
 static inline int waitpid(int pid, int *status, u32 options) { return syscall3(SYS_WAITPID, (u32)pid, (u32)status, options); }
 static inline int execve(const char *name, char *const argv[]) { return syscall3(SYS_EXECVE, (u32)name, (u32)argv, 0); }
 static inline int memstats(struct memstats *out) { return syscall3(SYS_MEMSTATS, (u32)out, 0, 0); }
+/* ends the calling thread (the process, if it is the last) */
+static inline __attribute__((noreturn)) void thread_exit(int code) {
+  syscall3(SYS_THREAD_EXIT, (u32)code, 0, 0);
+  __builtin_unreachable();
+}
+/* a new thread running fn(arg) on the `size` bytes at `stack`; it ends with thread_exit(fn's
+ * result). Its id, or -errno. (lib.c: the trampoline) */
+int thread_create(int (*fn)(void *), void *arg, void *stack, u32 size);
+static inline int atomic_add(volatile int *at, int n) {
+  __asm__ volatile("lock xaddl %0, %1" : "+r"(n), "+m"(*at) : : "memory");
+  return n;
+}
 static inline u32 rdtsc32(void) { u32 lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return lo; }
 static inline int is_error(int r) { return r < 0 && r > -4096; }
 

@@ -22,3 +22,15 @@ void print_hex(u32 n) {
 void say(const char *what, int value) { print(what); print("="); print_dec(value); print(" "); }
 void *memset(void *d, int c, u32 n) { unsigned char *p = d; while (n--) *p++ = (unsigned char)c; return d; }
 void *memcpy(void *d, const void *s, u32 n) { unsigned char *p = d; const unsigned char *q = s; while (n--) *p++ = *q++; return d; }
+
+/* A new thread starts here with fn and arg on its stack: calls fn(arg), then thread_exit. */
+__asm__(".globl thread_trampoline\nthread_trampoline:\n\tpop %eax\n\tcall *%eax\n\tpush %eax\n\tcall thread_trampoline_end\n");
+void thread_trampoline(void);
+__attribute__((noreturn, used)) void thread_trampoline_end(int code) { thread_exit(code); }
+
+int thread_create(int (*fn)(void *), void *arg, void *stack, u32 size) {
+  u32 *top = (u32 *)(((u32)stack + size) & ~15u);
+  *--top = (u32)arg;   /* fn's argument, where it looks for it after the trampoline's call */
+  *--top = (u32)fn;    /* popped by the trampoline */
+  return syscall3(SYS_THREAD_CREATE, (u32)thread_trampoline, (u32)top, 0);
+}

@@ -152,17 +152,6 @@ export function regionInsert(map: RegionMap, start: u32, end: u32, flags: u32, k
   return RegionError.Ok;
 }
 
-/**
- * Moves region `i`'s end to `end` (page-aligned, above its start): brk's growth and shrinking.
- * Overlap if the next region is in the way; nothing changes then.
- */
-export function regionSetEnd(map: RegionMap, i: u32, end: u32): RegionError {
-  if ((end & PAGE_MASK) != 0 || end <= regionStart(map, i)) return RegionError.BadRange;
-  if (i + 1 < map.count && regionStart(map, i + 1) < end) return RegionError.Overlap;
-  store<u32>(entryAt(map, i), end, 4);
-  return RegionError.Ok;
-}
-
 /** The index of the first region whose end is above `address` (map.count if none): where a walk over [address, ...) begins. O(log n). */
 export function regionFirstEndingAbove(map: RegionMap, address: u32): u32 { return firstEndingAbove(map, address); }
 

@@ -2,7 +2,7 @@
 // test/mm/core/regions.test.ts.
 import {
   RegionMap, regionMapInit, regionFind, regionInsert, regionRemove, regionProtect, regionMapValid,
-  regionStart, regionEnd, regionFlags, regionKind, RegionKind, regionSource, regionSourceBytes, regionSetEnd, regionFindGap,
+  regionStart, regionEnd, regionFlags, regionKind, RegionKind, regionSource, regionSourceBytes, regionFindGap,
 } from "../../../kernel/mm/core/regions";
 
 const CAPACITY_MAX: u32 = 64;
@@ -12,7 +12,6 @@ let map = changetype<RegionMap>(block);
 export function init(capacity: u32): void { map = regionMapInit(block, min<u32>(capacity, CAPACITY_MAX)); }
 export function find(address: u32): u32 { return regionFind(map, address); }
 export function insert(start: u32, end: u32, flags: u32, kind: u32, source: u32, sourceBytes: u32): u32 { return <u32>regionInsert(map, start, end, flags, <RegionKind>kind, source, sourceBytes); }
-export function setEnd(i: u32, end: u32): u32 { return <u32>regionSetEnd(map, i, end); }
 export function findGap(from: u32, limit: u32, bytes: u32): u32 { return regionFindGap(map, from, limit, bytes); }
 export function source(i: u32): u32 { return regionSource(map, i); }
 export function sourceBytes(i: u32): u32 { return regionSourceBytes(map, i); }
