@@ -92,6 +92,12 @@ export function targetReport(records: BenchRecord[], filtered = false): string[]
   check("<= 20", "mutex.uncontended_pair", (v) => v <= 20);
   check("<= 12", "spin.irqsave_pair", (v) => v <= 12);
   check("<= 110", "irq.round_trip", (v) => v <= 110);
+  // the processes issue
+  check("<= 150", "proc.syscall_round_trip", (v) => v <= 150);
+  check("<= 500", "proc.anon_fault", (v) => v <= 500);
+  check("<= 800", "proc.cow_fault", (v) => v <= 800);
+  check("<= 600", "proc.mmap_munmap_pair", (v) => v <= 600);
+  check("<= 60000", "proc.fork_exit_wait_1m", (v) => v <= 60000);
   for (const r of records) {
     const m = r.name.match(/^trace\.(.+)\.footprint_ratio$/);
     if (m) check("<= 1.25", r.name, (v) => v <= 1.25);

@@ -25,10 +25,10 @@ import { guardStats } from "../mm/alloc/guard";
 import { AllocError, allocErrorText } from "../mm/core/alloc-error";
 import { slabPrintInfo } from "../mm/debug/slabinfo";
 import { physmapPrint } from "../mm/debug/physmap";
-import { threadsTable } from "../sched/scheduler";
+import { threadsTable, threadSleep } from "../sched/scheduler";
 import { runSelfTests, panicTestSelected, registeredTestCount } from "../selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "../bench/bench";
-import { inputClearInterrupt } from "./input";
+import { inputClearInterrupt, inputInterruptRequested } from "./input";
 import {
   Process, ProcessState, processFirst, processNext, processFind, processKill, processWaitKernel, processDetach,
   processMemory, processName, processNameLength, KILLED,
@@ -348,6 +348,12 @@ function run(): void {
   }
   puts("process "); putDec(p.pid); puts(" started"); newline();
   if (background) { processDetach(p); return; }
+  // waits for it; Ctrl-C kills it
+  inputClearInterrupt();
+  while (p.state != ProcessState.Zombie) {
+    if (inputInterruptRequested()) { inputClearInterrupt(); if (processKill(p, KILLED)) puts("^C: process killed\n"); }
+    threadSleep(20);
+  }
   const code = processWaitKernel(p);
   puts("process exited with "); putDec(<u32>code); newline();
 }
@@ -389,7 +395,7 @@ command("log", "log LEVEL", "the console's log level: error, warn, info, debug, 
 command("seed", "seed [N]", "the seed of the next test run", seed);
 command("uptime", "uptime", "time since boot", uptime);
 command("ps", "ps", "every process: pid, parent, state, resident and committed memory, name", ps);
-command("run", "run NAME [ARGS] [&]", "run the program NAME (a module) as a process and wait for it (& leaves it running)", run);
+command("run", "run NAME [ARGS] [&]", "run the program NAME (a module) as a process and wait for it (Ctrl-C kills it; & leaves it running)", run);
 command("kill", "kill PID", "end a process (exit code 137)", kill);
 command("maps", "maps PID", "a process's regions with their permissions and resident pages", maps);
 command("halt", "halt", "stop the machine (QEMU exits)", halt);

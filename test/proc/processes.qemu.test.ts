@@ -74,6 +74,15 @@ describe("the monitor's process commands", () => {
     expect(hello).toContain("hello from ring 3");
     expect(hello).toContain("process exited with 3");
     expect(await run("run nosuch")).toContain("run: 'nosuch' could not start: no such program");
+    // a program that would never end: Ctrl-C kills it and the prompt comes back
+    const from = s.output().length;
+    await s.type("run memhog 1 hold\r");
+    await s.waitFor(/process \d+ started\r?\n/, from);
+    await new Promise((r) => setTimeout(r, 300));
+    await s.type("\x03");
+    const stopped = await s.waitFor(/askern> $/, from);
+    expect(stopped).toContain("^C: process killed");
+    expect(stopped).toContain("process exited with 137");
     const started = await run("run memhog 4 hold &");
     const pid = started.match(/process (\d+) started/)?.[1];
     expect(pid, started).toBeDefined();

@@ -114,6 +114,7 @@ describe("bench comparisons", () => {
     expect(report).toContain("MISSED  <= 1 (no more footprint than the TLSF): trace.q.footprint_vs_tlsf = 1.25");
     expect(report).toContain("MISSED  <= 100: pmm.alloc_free_pair is absent");
     expect(report).toContain("MISSED  <= 12: spin.irqsave_pair is absent");   // (the threads issue's targets too)
+    expect(report).toContain("MISSED  <= 60000: proc.fork_exit_wait_1m is absent");   // (and the processes issue's)
     expect(targetReport(records, true).join("\n")).not.toContain("is absent");   // a filtered run left it out
   });
   it("never computes a ratio over zero: an empty trace's ratios are not applicable, and never met", () => {
