@@ -1,7 +1,7 @@
 // Reading an ELF32 i386 executable (a multiboot module) for execve: the header and the program
 // headers are checked before anything is mapped, so a bad file makes execve fail with a reason
 // and never reaches the page tables. Hardware-independent: host tests feed it broken files
-// (test/proc/elf.test.ts).
+// (test/proc/elf.test.ts). Pure: any context (the caller owns the ElfImage it fills).
 //
 //   ELF header (52 bytes)                       program header (32 bytes, e_phnum of them)
 //   +0  e_ident: 7F 'E' 'L' 'F', class, data    +0  p_type (1: PT_LOAD)   +4  p_offset

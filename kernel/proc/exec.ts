@@ -46,7 +46,7 @@ export function argsCreate(): usize {
   return block;
 }
 
-/** Appends the `length` bytes at `text` as one argument; false when the block is full (E2BIG). */
+/** Appends the `length` bytes at `text` as one argument; false when the block is full (E2BIG). Any context. */
 export function argsAdd(block: usize, text: usize, length: u32): bool {
   const n = load<u32>(block), used = load<u32>(block, 4);
   if (n >= ARGS_MAX || used + length + 1 > ARGS_BYTES_MAX) return false;
@@ -57,7 +57,7 @@ export function argsAdd(block: usize, text: usize, length: u32): bool {
   return true;
 }
 
-/** The accepted module named `name` (`length` bytes): its index, or -1. */
+/** The accepted module named `name` (`length` bytes): its index, or -1. Any context. */
 export function findProgram(name: usize, length: u32): i32 {
   for (let i: u32 = 0; i < bootModuleCount(); i++) {
     const full = bootModuleName(i), fullLength = bootModuleNameLength(i);
@@ -114,7 +114,8 @@ export function execBuild(m: UserMemory, index: u32): i64 {
 
 /**
  * Writes the arguments block `args` onto the stack of `m` (loaded now: the running thread's) and
- * returns the stack pointer (argc's address), or 0 when a stack page could not be had.
+ * returns the stack pointer (argc's address), or 0 when a stack page could not be had. Thread
+ * context, its memory lock held.
  */
 export function execPushArgs(m: UserMemory, args: usize): u32 {
   const n = load<u32>(args), used = load<u32>(args, 4);
@@ -163,7 +164,7 @@ function execIntoNew(p: Process, index: u32, args: usize): i64 {
 }
 
 let spawnFailure: i32 = 0;
-/** Why the last spawnProgram failed (-errno). */
+/** Why the last spawnProgram failed (-errno). Thread context (the caller of spawnProgram). */
 export function spawnError(): i32 { return spawnFailure; }
 
 /**

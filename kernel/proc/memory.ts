@@ -25,8 +25,9 @@
 // mode a charge that would exceed the limit fails (ENOMEM); in overcommit mode it always
 // succeeds, and a fault that finds no frame runs the out-of-memory killer (proc/oom.ts).
 //
-// Contexts: everything here runs in thread context, in the process's own thread, with its
-// memory lock held (Process.mmLock, a mutex), except memoryInit (boot) and the counters (any).
+// Contexts: everything here runs in thread context, in a thread of the process, with its memory
+// lock held (processLock, a mutex: checked on entry, a panic if not), except memoryInit (boot),
+// memoryCreate and memoryAddRegion on a memory no thread runs in yet, and the counters (any).
 // Frame reference counts change with interrupts off (one CPU).
 import { AddressSpace, PAGE_PRESENT, PAGE_WRITABLE, PAGE_USER, PAGE_ACCESSED, PAGE_DIRTY, ENTRY_FRAME_MASK, pteSlot } from "../mm/virt/paging";
 import { SPACE_BYTES, spaceCreate, spaceDestroy } from "../mm/virt/space";
@@ -42,6 +43,8 @@ import { FrameRefs, frameRefsBytes, frameRefsInit, frameRefCount, frameRefFirst,
 import { invlpg, writeCr3, saveFlagsAndCli, restoreFlags } from "../arch/x86";
 import { preemptDisable, preemptEnable } from "../arch/context";
 import { panic } from "../diag/panic";
+import { Mutex, mutexOwner } from "../sched/sync";
+import { currentThread } from "../sched/scheduler";
 
 /** The stack: [STACK_BOTTOM, STACK_TOP), its guard page right below. */
 export const STACK_TOP: u32 = 0x3FFFF000;
@@ -68,6 +71,7 @@ const PAGE_MASK: u32 = 0xFFF;
  * the Process record). Counters are in pages.
  */
 @unmanaged export class UserMemory {
+  lock: usize;           // its owner's memory lock (a Mutex), checked on every entry; 0: a memory no thread uses yet (execve's new image)
   space: usize;          // its AddressSpace (in `block`)
   regions: usize;        // its RegionMap (in `block`)
   brkStart: u32;         // the heap: [brkStart, brk) (brk unaligned; its region ends at the page above)
@@ -137,13 +141,30 @@ function uncharge(m: UserMemory, pages: u32): void {
 @inline function spaceOf(m: UserMemory): AddressSpace { return changetype<AddressSpace>(m.space); }
 @inline function regionsOf(m: UserMemory): RegionMap { return changetype<RegionMap>(m.regions); }
 
-/** An empty memory in `m`, its space and regions in `block` (MEMORY_BLOCK_BYTES); false when no low frame is left for the directory. */
-export function memoryCreate(m: UserMemory, block: usize): bool {
+/**
+ * An empty memory in `m`, its space and regions in `block` (MEMORY_BLOCK_BYTES), guarded by
+ * `lock` (a Mutex; 0 for one no thread uses yet); false when no low frame is left for the
+ * directory. Thread context.
+ */
+export function memoryCreate(m: UserMemory, block: usize, lock: usize): bool {
   memory.fill(changetype<usize>(m), 0, offsetof<UserMemory>());
+  m.lock = lock;
   if (spaceCreate(block) == null) return false;
   m.space = block;
   m.regions = changetype<usize>(regionMapInit(block + SPACE_BYTES, REGIONS_MAX));
   return true;
+}
+
+/**
+ * The rule of this file, checked where it is cheap: a memory a thread may use is changed only
+ * under its lock (a missing lock would let a fault and a munmap in two threads of a process tear
+ * a page table between them).
+ */
+@inline function mustHoldLock(m: UserMemory): void {
+  if (m.lock != 0 && mutexOwner(changetype<Mutex>(m.lock)) != changetype<usize>(currentThread())) lockNotHeld();
+}
+function lockNotHeld(): void {
+  panic("proc/memory: a process's memory changed without its memory lock held (the caller must take processLock)");
 }
 
 /** A present user entry goes: the frame loses a reference, and goes back to the PMM at the last. */
@@ -174,6 +195,7 @@ function brokenCount(frame: u32): void {
  */
 export function memoryRelease(m: UserMemory): void {
   if (m.space == 0) return;
+  mustHoldLock(m);
   // every mapped page lies in a region: walking the regions' entries is exact, and skips the
   // empty parts of each table (a full table is 1,024 entries)
   const map = regionsOf(m), space = spaceOf(m);
@@ -271,6 +293,7 @@ function copiedFrame(from: u32): u32 {
  * are zeroed and filled through their user addresses).
  */
 export function memoryResolve(m: UserMemory, address: u32, write: bool): Access {
+  mustHoldLock(m);
   if (address >= USER_END) return Access.KernelHalf;
   const map = regionsOf(m);
   const i = regionFind(map, address);
@@ -349,6 +372,7 @@ function writeShared(m: UserMemory, slot: usize, entry: u32, page: u32): Access 
  * accounting refuses, a page table finds no frame, or a count would overflow.
  */
 export function memoryFork(parent: UserMemory, child: UserMemory): bool {
+  mustHoldLock(parent);
   if (!charge(child, parent.committed)) return false;
   const from = regionsOf(parent), to = regionsOf(child);
   memory.copy(changetype<usize>(to), changetype<usize>(from), regionMapBytes(from.count));
@@ -397,6 +421,7 @@ export function memoryFork(parent: UserMemory, child: UserMemory): bool {
 
 /** mmap's answer: an address, or -errno. */
 export function memoryMap(m: UserMemory, address: u32, length: u32, prot: u32): i32 {
+  mustHoldLock(m);
   if (length == 0 || (prot & ~REGION_FLAGS) != 0 || (address & PAGE_MASK) != 0) return -22;   // EINVAL
   if (length > MMAP_END - MMAP_BASE) return -12;                                              // ENOMEM
   const bytes = (length + PAGE_MASK) & ~PAGE_MASK;
@@ -418,6 +443,7 @@ export function memoryMap(m: UserMemory, address: u32, length: u32, prot: u32): 
 
 /** munmap's answer: 0 or -errno. Unmapping a range with nothing in it is not an error. */
 export function memoryUnmap(m: UserMemory, address: u32, length: u32): i32 {
+  mustHoldLock(m);
   if (length == 0 || (address & PAGE_MASK) != 0 || <u64>address + length > <u64>USER_END) return -22;
   const end = (address + length + PAGE_MASK) & ~PAGE_MASK;
   const map = regionsOf(m);
@@ -438,6 +464,7 @@ export function memoryUnmap(m: UserMemory, address: u32, length: u32): i32 {
 
 /** mprotect's answer: 0 or -errno (-ENOMEM for a range not wholly in regions, as Linux). */
 export function memoryProtect(m: UserMemory, address: u32, length: u32, prot: u32): i32 {
+  mustHoldLock(m);
   if ((prot & ~REGION_FLAGS) != 0 || (address & PAGE_MASK) != 0 || <u64>address + length > <u64>USER_END) return -22;
   if (length == 0) return 0;
   const end = (address + length + PAGE_MASK) & ~PAGE_MASK;
@@ -468,6 +495,7 @@ export function memorySetBrkStart(m: UserMemory, start: u32): void { m.brkStart 
 
 /** brk's answer: the break after the call (unchanged when it could not move: below its start, into another region, or past the commit limit). */
 export function memoryBrk(m: UserMemory, requested: u32): u32 {
+  mustHoldLock(m);
   if (requested == 0 || requested < m.brkStart || requested > PROGRAM_HIGH) return m.brk;
   const map = regionsOf(m);
   const oldTop = (m.brk + PAGE_MASK) & ~PAGE_MASK, newTop = (requested + PAGE_MASK) & ~PAGE_MASK;

@@ -80,11 +80,11 @@ const NAME_AT: u32 = LOCK_AT + ((MUTEX_BYTES + 3) & ~3);
 const BLOCK_AT: u32 = NAME_AT + NAME_BYTES;
 const RECORD_BYTES: u32 = BLOCK_AT + MEMORY_BLOCK_BYTES;
 
-/** A process's memory, memory lock and name (NUL-terminated bytes). */
+/** A process's memory, memory lock and name (NUL-terminated bytes). Any context (arithmetic on the record). */
 @inline export function processMemory(p: Process): UserMemory { return changetype<UserMemory>(changetype<usize>(p) + MEMORY_AT); }
 @inline export function processLock(p: Process): Mutex { return changetype<Mutex>(changetype<usize>(p) + LOCK_AT); }
 @inline export function processName(p: Process): usize { return changetype<usize>(p) + NAME_AT; }
-/** The memory block of a process (exec.ts swaps a new image's into it). */
+/** The memory block of a process (exec.ts swaps a new image's into it). Any context. */
 @inline export function processMemoryBlock(p: Process): usize { return changetype<usize>(p) + BLOCK_AT; }
 @inline function childWait(p: Process): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(p) + offsetof<Process>("childWaitHead")); }
 @inline function exitWait(p: Process): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(p) + offsetof<Process>("exitWaitHead")); }
@@ -113,14 +113,14 @@ export function processFind(pid: u32): Process | null {
   return null;
 }
 
-/** Sets `p`'s name from `length` bytes at `name` (cut to fit). */
+/** Sets `p`'s name from `length` bytes at `name` (cut to fit). Thread context. */
 export function processSetName(p: Process, name: usize, length: u32): void {
   const n = min<u32>(length, NAME_BYTES - 1);
   memory.copy(processName(p), name, n);
   store<u8>(processName(p) + n, 0);
 }
 
-/** Bytes of `p`'s name. */
+/** Bytes of `p`'s name. Any context. */
 export function processNameLength(p: Process): u32 {
   let n: u32 = 0;
   while (load<u8>(processName(p) + n) != 0) n++;
@@ -137,8 +137,8 @@ export function processCreate(name: usize, length: u32, parent: Process | null):
   const record = kzalloc(RECORD_BYTES);
   if (record == 0) return null;
   const p = changetype<Process>(record);
-  if (!memoryCreate(processMemory(p), processMemoryBlock(p))) { kfree(record); return null; }
   mutexInit(changetype<usize>(processLock(p)), "process memory");
+  if (!memoryCreate(processMemory(p), processMemoryBlock(p), changetype<usize>(processLock(p)))) { kfree(record); return null; }
   processSetName(p, name, length);
   p.parent = parent != null ? changetype<usize>(parent) : 0;
   const flags = saveFlagsAndCli();
@@ -165,7 +165,9 @@ function processFree(p: Process): void {
 
 /** Undoes processCreate for a process that never started: its memory and its record go. Thread context. */
 export function processDiscard(p: Process): void {
+  mutexLock(processLock(p));
   memoryRelease(processMemory(p));
+  mutexUnlock(processLock(p));
   processFree(p);
 }
 
@@ -192,7 +194,7 @@ export function userFrameCopy(frame: usize): usize {
   return block;
 }
 
-/** From user_frame_free_c (boot/runtime.c): a first ring-3 frame, copied to its stack, goes back. */
+/** From user_frame_free_c (boot/runtime.c): a first ring-3 frame, copied to its stack, goes back. Thread context (the new thread's). */
 export function userFrameFree(block: usize): void { kfree(block); }
 
 /** Set by exec.ts: writes a new process's arguments onto its stack and sets its first frame's stack pointer (`p`'s first thread, its space loaded). */
@@ -435,7 +437,7 @@ export function processKill(p: Process, code: i32): bool {
   return alive;
 }
 
-/** Makes the ring-3 frame `f` return into user_killed_c in ring 0 instead of the program. */
+/** Makes the ring-3 frame `f` return into user_killed_c in ring 0 instead of the program. Interrupts off, or the frame's own thread. */
 export function processKillFrame(f: UserFrame): void {
   f.eip = userKilledAddress();
   f.cs = KERNEL_CODE_SELECTOR;
@@ -447,7 +449,7 @@ export function processKillFrame(f: UserFrame): void {
 /**
  * From user_killed_c (boot/runtime.c), and a killed thread's first run: the running thread was
  * told to end. Its process ends (with the kill's or the fault's code) unless only this thread was
- * told to go (an execve in another thread). Never returns.
+ * told to go (an execve in another thread). Thread context, the killed thread; never returns.
  */
 export function userKilled(): void {
   const p = currentProcess()!;
@@ -489,7 +491,7 @@ export function processInit(strict: bool): void {
   bootFrames = before - pmmFreeFrames() - (guardHeldFrames() - guardBefore);   // (with kmalloc=guard the reaper's record is the guard allocator's: counted there)
 }
 
-/** Reports a process's line for logs: `process 5 'name'`. */
+/** Prints a process for a log line: `process 5 'name'`. Any context. */
 export function putProcess(p: Process): void {
   puts("process "); putDec(p.pid); puts(" '"); putBytes(processName(p), processNameLength(p)); puts("'");
 }

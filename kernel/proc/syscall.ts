@@ -114,7 +114,7 @@ function sysWrite(buffer: u32, bytes: u32): i32 {
 }
 
 /** The memory calls, under the process's memory lock. */
-function withMemory(p: Process, call: Syscall, a: u32, b: u32, c: u32): i32 {
+@inline function withMemory(p: Process, call: Syscall, a: u32, b: u32, c: u32): i32 {
   const m = processMemory(p);
   mutexLock(processLock(p));
   let result: i32;
@@ -189,7 +189,7 @@ function execve(p: Process, frame: InterruptFrame, nameAt: u32, argvAt: u32, scr
   const block = kmalloc(offsetof<UserMemory>() + MEMORY_BLOCK_BYTES);
   if (block == 0) { kfree(args); return -ENOMEM; }
   const fresh = changetype<UserMemory>(block);
-  if (!memoryCreate(fresh, block + offsetof<UserMemory>())) { kfree(block); kfree(args); return -ENOMEM; }
+  if (!memoryCreate(fresh, block + offsetof<UserMemory>(), 0)) { kfree(block); kfree(args); return -ENOMEM; }
   const entry = execBuild(fresh, <u32>index);
   if (entry < 0) { memoryRelease(fresh); kfree(block); kfree(args); return <i32>entry; }
   // the point of no return: the other threads end, the old image goes, the new one moves into
@@ -201,6 +201,7 @@ function execve(p: Process, frame: InterruptFrame, nameAt: u32, argvAt: u32, scr
   memoryRelease(m);
   memory.copy(changetype<usize>(m), block, offsetof<UserMemory>());
   memory.copy(processMemoryBlock(p), block + offsetof<UserMemory>(), MEMORY_BLOCK_BYTES);
+  m.lock = changetype<usize>(processLock(p));
   m.space = processMemoryBlock(p);
   m.regions = processMemoryBlock(p) + SPACE_BYTES;
   threadUseSpace(m.space);   // (the same directory: only the thread's pointer to its control block moves)

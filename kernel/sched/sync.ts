@@ -167,7 +167,7 @@ export function mutexInit(at: usize, name: string): Mutex {
 }
 
 /** The thread holding `m` (0: free). Any context. */
-export function mutexOwner(m: Mutex): usize { return <usize>(m.owner & OWNER_MASK); }
+@inline export function mutexOwner(m: Mutex): usize { return <usize>(m.owner & OWNER_MASK); }
 
 /**
  * Takes `m`, sleeping while another thread holds it. Thread context only (it may sleep); not

@@ -2,7 +2,7 @@
 // runs as a process of the kernel's, and the test checks its exit code (the program's own checks
 // fail it with a non-zero code and a line saying what) and that every frame came back. The log
 // lines of kills are checked from the host (test/proc/processes.qemu.test.ts).
-import { registerTest, check, checkEqual, skipTest } from "./harness";
+import { registerTest, registerPanicTest, check, checkEqual, skipTest } from "./harness";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { formatDecimal } from "../lib/format";
@@ -10,7 +10,8 @@ import { puts, putDec, newline } from "../console/console";
 import { threadSleep } from "../sched/scheduler";
 import { Process, processWaitKernel, processKill, processCount, processMemory, KILLED, KILLED_BY_FAULT } from "../proc/process";
 import { spawnProgram, spawnError, argsCreate, argsAdd, findProgram } from "../proc/exec";
-import { commitSetStrict, commitStrict, commitLimitPages } from "../proc/memory";
+import { commitSetStrict, commitStrict, commitLimitPages, memoryMap } from "../proc/memory";
+import { processCreate } from "../proc/process";
 import { userFaultKills } from "../proc/fault";
 import { oomKills } from "../proc/oom";
 
@@ -169,4 +170,11 @@ registerTest("proc.oom_killer_picks_the_largest", () => {
   checkEqual(<u64>processWaitKernel(small), KILLED, "a kill ends a sleeping process");
   commitSetStrict(was);
   checkAllBack(before, "every frame back");
+});
+
+// The memory's lock rule is checked, not only written: a memory call without the process's
+// memory lock (here, from a kernel thread that never took it) panics with the rule.
+registerPanicTest("proc.memory_without_lock", "without its memory lock held|processLock", () => {
+  const p = processCreate(memory.data<u8>([0x78]), 1, null);
+  if (p != null) memoryMap(processMemory(p), 0, 4096, 3);
 });

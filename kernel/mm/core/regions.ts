@@ -15,6 +15,9 @@
 // with the same flags and no source joins it, as Linux merges adjacent mappings, so a program
 // that maps page after page holds one region.
 //
+// The caller serializes (proc/memory.ts: the process's memory lock); nothing here sleeps or
+// allocates, so any context may call it under that lock.
+//
 // Lookup is a binary search: O(log n). Inserting, removing and changing a range move the
 // entries after it (O(n), n at most `capacity`); a removal or a change in the middle of a
 // region splits it, which takes a free entry.
