@@ -312,7 +312,7 @@ export function processExit(code: i32): void {
     child.detached = 1;
     if (child.state == ProcessState.Zombie) orphans++;
   }
-  if (me.parent != 0) waitQueueWakeOne(childWait(changetype<Process>(me.parent)));
+  if (me.parent != 0) while (waitQueueWakeOne(childWait(changetype<Process>(me.parent)))) {}   // (each of its threads in waitpid looks)
   else if (me.detached != 0) orphans++;
   else waitQueueWakeOne(exitWait(me));
   restoreFlags(flags);
