@@ -21,6 +21,18 @@ void Z_archZ_hlt(arch_t *a) { (void)a; __asm__ volatile("hlt" ::: "memory"); }
 void Z_archZ_waitForInterrupt(arch_t *a) { (void)a; __asm__ volatile("sti; hlt" ::: "memory"); }
 u64 Z_archZ_rdtsc(arch_t *a) { (void)a; uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((u64)hi << 32) | lo; }
 
+/* CPUID leaf `leaf`'s EDX (the feature bits of leaf 1), and the low half of MSR `msr`. */
+u32 Z_archZ_cpuidEdx(arch_t *a, u32 leaf) {
+  (void)a; u32 eax = leaf, ebx, ecx = 0, edx;
+  __asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+  return edx;
+}
+u32 Z_archZ_readMsrLow(arch_t *a, u32 msr) { (void)a; u32 lo, hi; __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr)); return lo; }
+
+/* ---- device memory: one access each, never merged or reordered by the compiler ---- */
+u32 Z_archZ_mmioRead32(arch_t *a, u32 address) { (void)a; return *(volatile uint32_t *)(uintptr_t)address; }
+void Z_archZ_mmioWrite32(arch_t *a, u32 address, u32 value) { (void)a; *(volatile uint32_t *)(uintptr_t)address = value; }
+
 u32 Z_archZ_readCr0(arch_t *a) { (void)a; u32 v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
 u32 Z_archZ_readCr2(arch_t *a) { (void)a; u32 v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 u32 Z_archZ_readCr3(arch_t *a) { (void)a; u32 v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }

@@ -19,6 +19,7 @@ import "./selftest/stress";
 import "./selftest/lockdep";
 import "./selftest/user";
 import "./selftest/process";
+import "./selftest/vmalloc";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";

@@ -94,6 +94,9 @@ export const MUTANTS: Mutant[] = [
   { name: "proc.strict_limit_off_by_one", file: "kernel/proc/memory.ts", from: "<u64>committedTotal + pages > <u64>commitLimit", to: "<u64>committedTotal + pages >= <u64>commitLimit", tests: [SELFTESTS], kernel: true },
   { name: "proc.oom_picks_smallest", file: "kernel/proc/oom.ts", from: "processMemory(p).resident > processMemory(best).resident", to: "processMemory(p).resident < processMemory(best).resident", tests: [PROCESSES], kernel: true },
   { name: "proc.copy_out_as_read", file: "kernel/proc/copy.ts", from: "{ return copyUser(to, from, bytes, true); }", to: "{ return copyUser(to, from, bytes, false); }", tests: [SELFTESTS], kernel: true },
+  // the VMM's newer pieces
+  { name: "ioremap.ram_accepted", file: "kernel/mm/virt/ioremap.ts", from: "    if (phys < base + length && base < end) return refuse(phys, bytes, \"it overlaps RAM\", type);\n", to: "", tests: [SELFTESTS], kernel: true },
+  { name: "vmm.decommit_keeps_frames", file: "kernel/mm/virt/vmm.ts", from: "      if (promised) { park(kernelSpace, page, frame); parkedPages++; } else freeFrame(frame);", to: "      if (promised) { park(kernelSpace, page, frame); parkedPages++; }", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },
 

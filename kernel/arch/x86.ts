@@ -85,6 +85,13 @@
  * is unused may be dropped (docs/runtime.md). For code that touches memory on purpose (a test
  * that must fault, a probe). May fault.
  */
+/** CPUID leaf `leaf`'s EDX (leaf 1: the feature bits; bit 9 is the local APIC). */
+@external("arch", "cpuidEdx") export declare function cpuidEdx(leaf: u32): u32;
+/** The low 32 bits of model-specific register `msr` (0x1B: IA32_APIC_BASE). */
+@external("arch", "readMsrLow") export declare function readMsrLow(msr: u32): u32;
+/** One 32-bit read / write of device memory (a register): never merged, reordered or left out. */
+@external("arch", "mmioRead32") export declare function mmioRead32(address: usize): u32;
+@external("arch", "mmioWrite32") export declare function mmioWrite32(address: usize, value: u32): void;
 @external("arch", "touchRead") export declare function touchRead(address: usize): u32;
 /** `int 0x81`: one round trip through the interrupt path (benchmark). */
 @external("arch", "softInterruptBench") export declare function softInterruptBench(): void;

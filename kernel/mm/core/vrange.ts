@@ -196,7 +196,7 @@ export function vrangeInit(block: usize, base: u32, pages: u32): VRangeArea {
  * while a block of exactly `span`..next-class-start pages is free only if that block is not
  * the first of its own class (which is tried as well).
  */
-export function vrangeReserve(area: VRangeArea, span: u32): u32 {
+@inline export function vrangeReserve(area: VRangeArea, span: u32): u32 {
   if (span == 0 || span > area.pages) return NONE;
   let page = firstFreeFrom(area, classOf(roundToClass(span)));
   if (page == NONE) {

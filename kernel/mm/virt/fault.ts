@@ -28,11 +28,10 @@ import { puts, putHex, putDec, newline } from "../../console/console";
 import { panicBegin, panicEnd, putPageFaultDecoding } from "../../diag/panic";
 import { putSymbolized } from "../../diag/backtrace";
 import { PF_PRESENT, PF_WRITE } from "../../diag/exceptions";
-import { AddressSpace, map, protect, takeEntry, entryFor, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, ENTRY_FRAME_MASK } from "./paging";
-import { allocFrame } from "../phys/pmm";
+import { entryFor, PAGE_SIZE, PAGE_PRESENT } from "./paging";
 import {
-  kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages, countCommitted,
-  faultAroundOf, pageFlagsOf, vmmCommittedPages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED,
+  kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages,
+  faultAroundOf, vmmCommittedPages, commitRangePage, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
 } from "./vmm";
 import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
 import { VRANGE_AREA_START } from "../layout";
@@ -126,6 +125,7 @@ function onPageFault(frame: InterruptFrame): void {
   const pages = rangePages(start);
   if (page - start >= pages) faultPanic(FaultKind.GuardPage, frame, address, start);
   if ((error & PF_WRITE) != 0 && (flags & RANGE_WRITABLE) == 0) faultPanic(FaultKind.ReadOnlyWrite, frame, address, start);
+  if ((flags & RANGE_DEVICE) != 0) faultPanic(FaultKind.Protection, frame, address, start);   // (device pages are all mapped: RAM must never stand in for one)
   if (atomicAt(frame.eflags, 1)) faultPanic(FaultKind.InAtomic, frame, address, start);
   if (testHook != 0) changetype<() => void>(testHook)();
 
@@ -133,40 +133,16 @@ function onPageFault(frame: InterruptFrame): void {
   const virt = address & ~(PAGE_SIZE - 1);
   // Only a promised range can hold a parked frame: an overcommitted one needs no entry read.
   const entry = (flags & RANGE_PROMISED) != 0 ? entryFor(space, virt) : 0;
-  if (!commitPage(space, start, virt, flags, entry)) faultPanic(FaultKind.OutOfMemory, frame, address, start);
+  if (!commitRangePage(space, start, virt, flags, entry)) faultPanic(FaultKind.OutOfMemory, frame, address, start);
   // Fault-around: the following pages of the range that are not mapped yet, while frames last.
   const last = min<u32>(page + faultAroundOf(flags), start + pages - 1);
   for (let p = page + 1; p <= last; p++) {
     const next = vrangeAddress(area, p);
     const nextEntry = entryFor(space, next);
     if ((nextEntry & PAGE_PRESENT) != 0) continue;
-    if (!commitPage(space, start, next, flags, nextEntry)) break;
+    if (!commitRangePage(space, start, next, flags, nextEntry)) break;
   }
   mmLeave(MmPart.FaultHandler);
-}
-
-/**
- * Maps a zeroed frame at `virt`, a page of the range starting at page `start` with `flags`,
- * whose not-present entry is `entry`: the frame parked there (a promised range) or a new one.
- * False if the PMM has none.
- */
-function commitPage(space: AddressSpace, start: u32, virt: u32, flags: u32, entry: u32): bool {
-  const parked = (entry & PTE_PARKED) != 0;
-  const frame = parked ? takeEntry(space, virt) & ENTRY_FRAME_MASK : allocFrame();
-  if (frame == 0) return false;
-  const pageFlags = pageFlagsOf(flags);
-  // Mapped writable to be zeroed through; a read-only range's page loses W afterwards.
-  if (map(space, virt, frame, pageFlags | PAGE_WRITABLE) != PagingError.Ok) brokenInvariant(virt);
-  memory.fill(virt, 0, PAGE_SIZE);
-  if ((flags & RANGE_WRITABLE) == 0) protect(space, virt, pageFlags);
-  countCommitted(start, parked);
-  return true;
-}
-
-function brokenInvariant(virt: u32): void {
-  panicBegin("page fault: broken invariant: cannot map a range page");
-  puts("page "); putHex(virt); puts(": its page table is missing or its entry is in use\n");
-  panicEnd(null);
 }
 
 /** The panic for every fault the handler does not resolve. Never returns. */

@@ -18,7 +18,7 @@ import { panic } from "../../diag/panic";
 import {
   AddressSpace, map, unmap, protect, translate, entryFor, ensureTable, park, takeEntry, tablePresent, unmapLargePage,
   PagingError, PAGE_SIZE, PAGE_GLOBAL, PAGE_PRESENT, PAGE_WRITABLE, PAGE_WRITE_THROUGH, PAGE_CACHE_DISABLE,
-  ENTRY_FRAME_MASK, LARGE_PAGE_SIZE,
+  ENTRY_FRAME_MASK, LARGE_PAGE_SIZE, PTE_PARKED,
 } from "./paging";
 import { allocFrame, allocLowFrame, allocFrames, freeFrame, pmmMemoryMap } from "../phys/pmm";
 import { entryBase, entryLength, entryNext } from "../core/memory-map";
@@ -48,6 +48,8 @@ import { MmPart, mmEnter, mmLeave } from "../busy";
 //               fail; otherwise the range is overcommitted and frames are taken on first touch
 //   R           retired (set by retireRange, never by the caller): the pages are gone and any
 //               touch panics as a use after free; the virtual space stays taken until released
+//   D (bit 11)  device (set by reserveDeviceRange, never by the caller): every page maps a device
+//               frame from the start; releasing unmaps them and gives no frame to the PMM
 //   fault-around  on a fault, also commit up to this many following pages (0..31)
 
 export const RANGE_WRITABLE: u32 = PAGE_WRITABLE;
@@ -55,6 +57,7 @@ export const RANGE_WRITE_THROUGH: u32 = PAGE_WRITE_THROUGH;
 export const RANGE_CACHE_DISABLE: u32 = PAGE_CACHE_DISABLE;
 export const RANGE_PROMISED: u32 = 1 << 9;
 export const RANGE_RETIRED: u32 = 1 << 10;
+export const RANGE_DEVICE: u32 = 1 << 11;
 const FAULT_AROUND_SHIFT: u32 = 16;
 export const RANGE_FAULT_AROUND_MAX: u32 = 31;
 const RANGE_PAGE_FLAGS: u32 = RANGE_WRITABLE | RANGE_WRITE_THROUGH | RANGE_CACHE_DISABLE;
@@ -236,6 +239,33 @@ export function reserveRange(bytes: u32, flags: u32, name: string = "range"): u3
   return 0;
 }
 
+/**
+ * Maps the `pages` device frames from `phys` (not RAM: ioremap.ts checks) into a new range, with
+ * `pageFlags` (PAGE_WRITABLE, PAGE_WRITE_THROUGH, PAGE_CACHE_DISABLE), followed by an unmapped
+ * guard page: its first address, or 0 (logged) when no virtual run that long is free. The frames
+ * never belong to the PMM: releaseRange unmaps them and gives nothing back. Thread context only
+ * (refused and reported otherwise).
+ */
+export function reserveDeviceRange(phys: u32, pages: u32, pageFlags: u32, name: string): u32 {
+  if (!mightSleep("reserveDeviceRange")) return 0;
+  if (pages == 0 || pages >= VRANGE_AREA_PAGES || (pageFlags & ~RANGE_PAGE_FLAGS) != 0) return 0;
+  vmmEnter();
+  const start = vrangeReserve(ranges, pages + 1);
+  let virt: u32 = 0;
+  if (start != NONE) {
+    virt = vrangeAddress(ranges, start);
+    vrangeSetOwnerWord(ranges, start, OWNER_FLAGS, pageFlags | RANGE_DEVICE);
+    vrangeSetOwnerWord(ranges, start, OWNER_NAME, <u32>changetype<usize>(name));
+    vrangeSetOwnerWord(ranges, start, OWNER_COMMITTED, pages);
+    for (let i: u32 = 0; i < pages; i++) {
+      if (map(kernelSpace, virt + (i << 12), phys + (i << 12), pageFlagsOf(pageFlags)) != PagingError.Ok) panic("vmm: a device page cannot be mapped in a fresh range (its table is made at boot)");
+    }
+  }
+  vmmLeave();
+  if (virt == 0 && logBegin(LogLevel.Error, "vmm")) { puts("reserveDeviceRange('"); puts(name); puts("', "); putDec(pages); puts(" pages): "); puts(rangeErrorText(RangeError.NoSpace)); newline(); }
+  return virt;
+}
+
 /** Takes a frame for each of `pages` pages from `virt` and parks it there; all or nothing. */
 function parkFrames(virt: u32, pages: u32): bool {
   for (let i: u32 = 0; i < pages; i++) {
@@ -289,7 +319,7 @@ export function retireRange(virt: u32): RangeError {
   if (why == VRangeError.Ok && !retired) {
     emptyRange(virt, page);
     const flags = vrangeOwnerWord(ranges, page, OWNER_FLAGS);
-    vrangeSetOwnerWord(ranges, page, OWNER_FLAGS, (flags & ~RANGE_PROMISED) | RANGE_RETIRED);   // nothing parked any more
+    vrangeSetOwnerWord(ranges, page, OWNER_FLAGS, (flags & ~(RANGE_PROMISED | RANGE_DEVICE)) | RANGE_RETIRED);   // nothing parked or mapped any more
     vrangeSetOwnerWord(ranges, page, OWNER_COMMITTED, 0);
   }
   vmmLeave();
@@ -310,8 +340,10 @@ export function retireRange(virt: u32): RangeError {
  * owner words still say what it had: the caller updates or discards them).
  */
 @inline function emptyRange(virt: u32, page: u32): void {
-  if ((vrangeOwnerWord(ranges, page, OWNER_FLAGS) & RANGE_PROMISED) != 0 || vrangeOwnerWord(ranges, page, OWNER_COMMITTED) != 0) {
-    freeRangePages(virt, vrangeSpan(ranges, page) - 1);
+  const flags = vrangeOwnerWord(ranges, page, OWNER_FLAGS);
+  if ((flags & (RANGE_PROMISED | RANGE_DEVICE)) != 0 || vrangeOwnerWord(ranges, page, OWNER_COMMITTED) != 0) {
+    if ((flags & RANGE_DEVICE) != 0) unmapDevicePages(virt, vrangeSpan(ranges, page) - 1);
+    else freeRangePages(virt, vrangeSpan(ranges, page) - 1);
   }
 }
 
@@ -331,6 +363,11 @@ export function rangeContaining(virt: u32): u32 {
   if (virt < VRANGE_AREA_START) return 0;
   const start = vrangeFind(ranges, (virt - VRANGE_AREA_START) >> 12);
   return start == NONE ? 0 : vrangeAddress(ranges, start);
+}
+
+/** Empties the entries of a device range's `pages` pages from `virt`: the frames are the device's, never freed. */
+function unmapDevicePages(virt: u32, pages: u32): void {
+  for (let i: u32 = 0; i < pages; i++) takeEntry(kernelSpace, virt + (i << 12));
 }
 
 /** Empties the entries of `pages` pages from `virt`, freeing every frame they hold. */
@@ -370,6 +407,94 @@ export function vmmParkedPages(): u32 { return parkedPages; }
   vrangeSetOwnerWord(ranges, start, OWNER_COMMITTED, vrangeOwnerWord(ranges, start, OWNER_COMMITTED) + 1);
   committedPages++;
   if (parked) parkedPages--;
+}
+
+/**
+ * Maps a zeroed frame at `virt`, a page of the range starting at page `start` with `flags`,
+ * whose not-present entry is `entry`: the frame parked there (a promised range) or a new one
+ * (high memory first). False if the PMM has none. For the fault handler (interrupts off) and
+ * rangePopulate (the VMM's section).
+ */
+export function commitRangePage(space: AddressSpace, start: u32, virt: u32, flags: u32, entry: u32): bool {
+  const parked = (entry & PTE_PARKED) != 0;
+  const frame = parked ? takeEntry(space, virt) & ENTRY_FRAME_MASK : allocFrame();
+  if (frame == 0) return false;
+  const pageFlags = pageFlagsOf(flags);
+  // Mapped writable to be zeroed through; a read-only range's page loses W afterwards.
+  if (map(space, virt, frame, pageFlags | PAGE_WRITABLE) != PagingError.Ok) panic("vmm: broken invariant: a range page's table is missing or its entry is in use");
+  memory.fill(virt, 0, PAGE_SIZE);
+  if ((flags & RANGE_WRITABLE) == 0) protect(space, virt, pageFlags);
+  countCommitted(start, parked);
+  return true;
+}
+
+// --- populate and decommit --------------------------------------------------------------------
+
+/** The first page of the live range holding all of [virt, virt + bytes) (page-aligned `virt`), or NONE (logged) when there is none, or it is retired or a device's. */
+function rangeHolding(what: string, virt: u32, bytes: u32): u32 {
+  let start = NONE;
+  if ((virt & (PAGE_SIZE - 1)) == 0 && bytes != 0 && virt >= VRANGE_AREA_START) {
+    start = vrangeFind(ranges, (virt - VRANGE_AREA_START) >> 12);
+    if (start != NONE) {
+      const first = vrangeAddress(ranges, start), flags = vrangeOwnerWord(ranges, start, OWNER_FLAGS);
+      const end = <u64>first + (<u64>(vrangeSpan(ranges, start) - 1) << 12);
+      if (<u64>virt + bytes > end || (flags & (RANGE_RETIRED | RANGE_DEVICE)) != 0) start = NONE;
+    }
+  }
+  if (start == NONE && logBegin(LogLevel.Error, "vmm")) {
+    puts(what); puts("("); putHex(virt); puts(", "); putDec(bytes); puts("): not inside one live range (unaligned, empty, past its end, retired or a device's); nothing changed\n");
+  }
+  return start;
+}
+
+/**
+ * Commits every page of [virt, virt + bytes) (inside one live range, `virt` page-aligned) that
+ * is not committed yet, zeroed, as first touches would: the pages committed now, or -1 (logged)
+ * for a bad range, or -2 when the PMM ran out (the pages committed so far stay). Thread context
+ * only.
+ */
+export function rangePopulate(virt: u32, bytes: u32): i32 {
+  if (!mightSleep("rangePopulate")) return -1;
+  vmmEnter();
+  const start = rangeHolding("rangePopulate", virt, bytes);
+  let done: i32 = start == NONE ? -1 : 0;
+  if (start != NONE) {
+    const flags = vrangeOwnerWord(ranges, start, OWNER_FLAGS);
+    for (let page = virt; <u64>page < <u64>virt + bytes; page += PAGE_SIZE) {
+      const entry = entryFor(kernelSpace, page);
+      if ((entry & PAGE_PRESENT) != 0) continue;
+      if (!commitRangePage(kernelSpace, start, page, flags, entry)) { done = -2; break; }
+      done++;
+    }
+  }
+  vmmLeave();
+  return done;
+}
+
+/**
+ * Gives back the frames of the committed pages of [virt, virt + bytes) (inside one live range,
+ * `virt` page-aligned): the next touch of each commits a zeroed page again. An overcommitted
+ * range's frames go back to the PMM; a promised range's stay parked for it (the promise holds).
+ * The pages given back, or -1 (logged) for a bad range. Thread context only.
+ */
+export function rangeDecommit(virt: u32, bytes: u32): i32 {
+  if (!mightSleep("rangeDecommit")) return -1;
+  vmmEnter();
+  const start = rangeHolding("rangeDecommit", virt, bytes);
+  let done: i32 = start == NONE ? -1 : 0;
+  if (start != NONE) {
+    const promised = (vrangeOwnerWord(ranges, start, OWNER_FLAGS) & RANGE_PROMISED) != 0;
+    for (let page = virt; <u64>page < <u64>virt + bytes; page += PAGE_SIZE) {
+      if ((entryFor(kernelSpace, page) & PAGE_PRESENT) == 0) continue;
+      const frame = takeEntry(kernelSpace, page) & ENTRY_FRAME_MASK;   // (flushed from the TLB)
+      if (promised) { park(kernelSpace, page, frame); parkedPages++; } else freeFrame(frame);
+      vrangeSetOwnerWord(ranges, start, OWNER_COMMITTED, vrangeOwnerWord(ranges, start, OWNER_COMMITTED) - 1);
+      committedPages--;
+      done++;
+    }
+  }
+  vmmLeave();
+  return done;
 }
 
 /** A live range's flags, committed page count, name and usable pages, by its first page. */

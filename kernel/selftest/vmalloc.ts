@@ -1,0 +1,133 @@
+// Self-tests of the VMM's newer pieces: vmalloc and kvmalloc, populating and decommitting part of
+// a range, and ioremap on devices QEMU emulates (the local APIC's registers, the VGA text
+// memory), with RAM refused.
+import { registerTest, check, checkEqual, skipTest } from "./harness";
+import { pmmFreeFrames, allocFrame, allocFrames, freeFrame } from "../mm/phys/pmm";
+import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
+import { vmalloc, vfree, kvmalloc, kvfree, isVmalloc, vmallocLive, KVMALLOC_KMALLOC_MAX } from "../mm/alloc/vmalloc";
+import { reserveRange, releaseRange, rangePopulate, rangeDecommit, vmmCommittedPages, vmmParkedPages, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
+import { ioremap, iounmap, ioremapRefusals, IoCaching } from "../mm/virt/ioremap";
+import { cpuidEdx, readMsrLow, mmioRead32, mmioWrite32 } from "../arch/x86";
+import { linearVirt } from "../mm/layout";
+
+function framesNow(): u32 { return pmmFreeFrames() + kmallocHeldFrames(); }
+
+registerTest("vmalloc.large_and_back", () => {
+  const free = pmmFreeFrames();
+  if (free < 2048) { skipTest("needs 8 MiB free"); return; }
+  const bytes = min<u32>(64 << 20, (free >> 1) << 12);   // 64 MiB, or half of what is free on a small machine
+  const before = framesNow(), live = vmallocLive();
+  const big = kvmalloc(bytes);
+  check(big != 0, "a large kvmalloc got its memory from vmalloc");
+  if (big == 0) return;
+  check(isVmalloc(big), "and it is a vmalloc allocation");
+  checkEqual(pmmFreeFrames(), free - (bytes >> 12), "every page committed at once, no more");
+  checkEqual(<u64>(load<u32>(big) | load<u32>(big + bytes - 4)), 0, "zeroed, first and last word");
+  store<u32>(big + bytes - 4, 0x12345678);
+  checkEqual(load<u32>(big + bytes - 4), 0x12345678, "writable to its last byte");
+  kvfree(big);
+  checkEqual(vmallocLive(), live, "freed");
+  const small = kvmalloc(100);
+  check(small != 0 && !isVmalloc(small), "a small kvmalloc comes from kmalloc");
+  kvfree(small);
+  check(!vfree(small), "vfree refuses what vmalloc did not return");
+  checkEqual(framesNow(), before, "every frame back");
+  check(KVMALLOC_KMALLOC_MAX >= 4096, "kvmalloc's kmalloc limit covers a page");
+});
+
+// Low memory fragmented on purpose: every free frame taken, every other one given back, so no
+// two free frames touch. A contiguous run cannot be had, but vmalloc builds a large allocation
+// from the scattered frames.
+registerTest("vmalloc.fragmented_memory", () => {
+  const free = pmmFreeFrames();
+  if (free < 1024) { skipTest("needs 4 MiB free"); return; }
+  const before = framesNow();
+  const list = vmalloc(free << 2);   // (a frame number per frame, before the fragmenting)
+  if (list == 0) { check(false, "vmalloc for the frame list"); return; }
+  let taken: u32 = 0;
+  while (true) { const f = allocFrame(); if (f == 0) break; store<u32>(list + (taken << 2), f); taken++; }
+  for (let i: u32 = 0; i < taken; i += 2) freeFrame(load<u32>(list + (i << 2)));
+  const scattered = pmmFreeFrames();
+  check(allocFrames(2, 1, 0x100000000) == 0, "no two free frames are contiguous");
+  const bytes = min<u32>(64 << 20, (scattered - 64) << 12);   // 64 MiB, or nearly all of them on a small machine
+  const big = kvmalloc(bytes);
+  check(big != 0, "kvmalloc of 64 MiB (or nearly every scattered frame) succeeded through vmalloc");
+  if (big != 0) {
+    store<u32>(big + bytes - 4, 7);
+    checkEqual(load<u32>(big + bytes - 4), 7, "usable to its end");
+    kvfree(big);
+  }
+  checkEqual(pmmFreeFrames(), scattered, "kvfree gave every frame back");
+  for (let i: u32 = 1; i < taken; i += 2) freeFrame(load<u32>(list + (i << 2)));
+  vfree(list);
+  checkEqual(framesNow(), before, "every frame back");
+});
+
+registerTest("vmalloc.populate_decommit", () => {
+  const before = framesNow(), committed = vmmCommittedPages();
+  const range = reserveRange(16 << 12, RANGE_WRITABLE, "test populate");
+  checkEqual(<u64>rangePopulate(range + (4 << 12), 4 << 12), 4, "four pages committed now");
+  checkEqual(vmmCommittedPages() - committed, 4, "counted");
+  checkEqual(<u64>rangePopulate(range + (4 << 12), 6 << 12), 2, "populating again commits only what is missing");
+  for (let p: u32 = 4; p < 10; p++) store<u32>(range + (p << 12), 0x5A5A0000 | p);
+  checkEqual(<u64>rangeDecommit(range + (5 << 12), 3 << 12), 3, "three pages given back");
+  checkEqual(vmmCommittedPages() - committed, 3, "the count follows");
+  checkEqual(load<u32>(range + (4 << 12)), 0x5A5A0004, "the page before keeps its data");
+  checkEqual(load<u32>(range + (8 << 12)), 0x5A5A0008, "the page after keeps its data");
+  checkEqual(load<u32>(range + (6 << 12)), 0, "a decommitted page reads zero again (committed anew on touch)");
+  checkEqual(<u64><i64>rangePopulate(range + 1, 4096), <u64><i64>-1, "unaligned: refused");
+  checkEqual(<u64><i64>rangePopulate(range + (15 << 12), 2 << 12), <u64><i64>-1, "past the range's end: refused");
+  checkEqual(<u64><i64>rangeDecommit(range, 0), <u64><i64>-1, "empty: refused");
+  releaseRange(range);
+  checkEqual(vmmCommittedPages(), committed, "released: nothing committed");
+  // a promised range keeps its frames parked: the promise holds
+  const promised = reserveRange(4 << 12, RANGE_WRITABLE | RANGE_PROMISED, "test promised");
+  const parked = vmmParkedPages(), free = pmmFreeFrames();
+  store<u32>(promised, 1);
+  checkEqual(<u64>rangeDecommit(promised, 4 << 12), 1, "one page given back");
+  checkEqual(vmmParkedPages(), parked, "to its range (parked again), not to the PMM");
+  checkEqual(pmmFreeFrames(), free, "the PMM saw nothing");
+  checkEqual(load<u32>(promised), 0, "and it reads zero");
+  releaseRange(promised);
+  checkEqual(framesNow(), before, "every frame back");
+});
+
+registerTest("ioremap.lapic_version_register", () => {
+  if ((cpuidEdx(1) & (1 << 9)) == 0) { skipTest("no local APIC (CPUID.1:EDX bit 9)"); return; }
+  const before = framesNow();
+  const base = readMsrLow(0x1B) & 0xFFFFF000;   // IA32_APIC_BASE
+  const apic = ioremap(<u64>base, 4096, IoCaching.Uncached);
+  check(apic != 0, "the local APIC's registers mapped");
+  if (apic == 0) return;
+  const version = mmioRead32(apic + 0x30);
+  check((version & 0xFF) >= 0x10 && (version & 0xFF) <= 0x15, "the version register reads an integrated APIC's version (0x10-0x15)");
+  check(((version >> 16) & 0xFF) >= 2, "with at least 3 LVT entries");
+  check(iounmap(apic), "unmapped");
+  checkEqual(framesNow(), before, "no frame taken or given: the device's frames are never the PMM's");
+});
+
+registerTest("ioremap.vga_text_memory", () => {
+  const before = framesNow();
+  const vga = ioremap(0xB8000, 0x8000, IoCaching.WriteThrough);
+  check(vga != 0, "the VGA text memory mapped");
+  if (vga == 0) return;
+  // a cell past the 80x25 screen: written through the new window, read through the linear map
+  mmioWrite32(vga + 0x7FF0, 0xA5C3F00D);
+  checkEqual(load<u32>(linearVirt(0xB8000 + 0x7FF0)), 0xA5C3F00D, "the window reaches the same device memory");
+  mmioWrite32(vga + 0x7FF0, 0);
+  check(iounmap(vga + 0x10), "unmapped by any address in it");
+  checkEqual(framesNow(), before, "no frame taken or given");
+});
+
+registerTest("ioremap.refuses_ram", () => {
+  const refused = ioremapRefusals();
+  checkEqual(ioremap(0x100000, 4096, IoCaching.Uncached), 0, "the kernel's own RAM: refused");
+  checkEqual(ioremap(0x9F000, 0x2000, IoCaching.Uncached), 0, "a range that starts in RAM and ends outside it: refused");
+  checkEqual(ioremap(0xB8000, 0, IoCaching.Uncached), 0, "an empty range: refused");
+  checkEqual(ioremap(0xFFFFF000, 0x2000, IoCaching.Uncached), 0, "a range past 4 GiB: refused");
+  checkEqual(ioremapRefusals() - refused, 4, "each refusal counted and reported");
+  check(!iounmap(linearVirt(0x100000)), "iounmap refuses what ioremap did not map");
+  const big = vmalloc(4096);
+  check(!iounmap(big), "and a vmalloc range");
+  vfree(big);
+});
