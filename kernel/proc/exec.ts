@@ -17,12 +17,13 @@ import { kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { RegionKind, RegionError, REGION_READ, REGION_WRITE, REGION_EXEC } from "../mm/core/regions";
 import { ElfImage, ELF_IMAGE_BYTES, ElfError, elfRead, elfErrorText, elfSegmentAddress, elfSegmentMemBytes, elfSegmentOffset, elfSegmentFileBytes, elfSegmentFlags, ELF_FLAG_W, ELF_FLAG_X } from "./elf";
 import {
-  UserMemory, memoryAddRegion, memoryResolve, memorySetBrkStart, Access,
+  UserMemory, memoryAddRegion, memorySetBrkStart, Access,
   PROGRAM_LOW, PROGRAM_HIGH, STACK_TOP, STACK_BOTTOM, STACK_GUARD,
 } from "./memory";
 import { Process, processMemory, processSetFirstEntry, processCreate, processDiscard, processStart, processCount, userFrameNew, MAX_PROCESSES } from "./process";
 import { UserFrame } from "../arch/frame";
 import { LogLevel, logBegin } from "../console/log";
+import { faultResolve } from "./oom";
 import { mutexLock, mutexUnlock } from "../sched/sync";
 import { currentThread } from "../sched/scheduler";
 import { processLock } from "./process";
@@ -113,17 +114,17 @@ export function execBuild(m: UserMemory, index: u32): i64 {
 }
 
 /**
- * Writes the arguments block `args` onto the stack of `m` (loaded now: the running thread's) and
- * returns the stack pointer (argc's address), or 0 when a stack page could not be had. Thread
- * context, its memory lock held.
+ * Writes the arguments block `args` onto the stack of `p`'s memory (loaded now: the running
+ * thread's) and returns the stack pointer (argc's address), or 0 when a stack page could not be
+ * had (the out-of-memory killer ran first). Thread context, `p`'s memory lock held; may sleep.
  */
-export function execPushArgs(m: UserMemory, args: usize): u32 {
+export function execPushArgs(p: Process, args: usize): u32 {
   const n = load<u32>(args), used = load<u32>(args, 4);
   const strings = STACK_TOP - used;
   const vector = (strings & ~3) - (n + 1) * 4;
   const sp = vector - 4;
   for (let page = sp & ~0xFFF; page < STACK_TOP; page += 4096) {
-    if (memoryResolve(m, page, true) != Access.Ok) return 0;
+    if (faultResolve(p, page, true) != Access.Ok) return 0;
   }
   memory.copy(strings, args + ARGS_HEADER, used);
   store<u32>(sp, n);
@@ -140,7 +141,7 @@ export function execPushArgs(m: UserMemory, args: usize): u32 {
 /** A new process's first entry (process.ts calls it in its thread, its space loaded): the arguments onto its stack. */
 function firstEntry(p: Process, frame: UserFrame): void {
   mutexLock(processLock(p));
-  const sp = execPushArgs(processMemory(p), p.args);
+  const sp = execPushArgs(p, p.args);
   mutexUnlock(processLock(p));
   kfree(p.args);
   p.args = 0;

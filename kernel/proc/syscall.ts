@@ -207,10 +207,10 @@ function execve(p: Process, frame: InterruptFrame, nameAt: u32, argvAt: u32, scr
   threadUseSpace(m.space);   // (the same directory: only the thread's pointer to its control block moves)
   kfree(block);
   processSetName(p, name, <u32>length);
-  const sp = execPushArgs(m, args);
+  const sp = execPushArgs(p, args);
   mutexUnlock(processLock(p));
   kfree(args);
-  if (sp == 0) { p.killed = 137; return -ENOMEM; }   // (no frame for the stack: it ends on return)
+  if (sp == 0) { p.killed = 137; currentThread().killed = 1; return -ENOMEM; }   // (no frame for the stack: it ends on return)
   // return into the new program: its entry, its stack, every register 0
   const f = changetype<UserFrame>(changetype<usize>(frame));
   f.edi = 0; f.esi = 0; f.ebp = 0; f.ebx = 0; f.edx = 0; f.ecx = 0;
