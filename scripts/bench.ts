@@ -92,6 +92,8 @@ export function targetReport(records: BenchRecord[], filtered = false): string[]
   check("<= 20", "mutex.uncontended_pair", (v) => v <= 20);
   check("<= 12", "spin.irqsave_pair", (v) => v <= 12);
   check("<= 110", "irq.round_trip", (v) => v <= 110);
+  // the memory-pressure issue
+  check("<= 500", "reclaim.cost_per_page", (v) => v <= 500);
   // the processes issue
   check("<= 150", "proc.syscall_round_trip", (v) => v <= 150);
   check("<= 500", "proc.anon_fault", (v) => v <= 500);

@@ -97,6 +97,7 @@ export const MUTANTS: Mutant[] = [
   // the VMM's newer pieces
   { name: "ioremap.ram_accepted", file: "kernel/mm/virt/ioremap.ts", from: "    if (phys < base + length && base < end) return refuse(phys, bytes, \"it overlaps RAM\", type);\n", to: "", tests: [SELFTESTS], kernel: true },
   { name: "vmm.decommit_keeps_frames", file: "kernel/mm/virt/vmm.ts", from: "      if (promised) { park(kernelSpace, page, frame); parkedPages++; } else freeFrame(frame);", to: "      if (promised) { park(kernelSpace, page, frame); parkedPages++; }", tests: [SELFTESTS], kernel: true },
+  { name: "reclaim.caches_not_shrunk", file: "kernel/mm/alloc/kmalloc.ts", from: "    cacheShrink(cache);\n", to: "", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },
 

@@ -10,6 +10,7 @@
 //                          reserves a range of 1..16 pages and releases a random live one
 //   vmalloc.pair_64k       vmalloc + a write to each page + vfree of 64 KiB, and the share of it
 //                          spent zeroing (vmalloc.zeroing_share)
+//   reclaim.cost_per_page  one reclaim's instructions per page it gave back (a cache's empty slabs)
 import { registerBench, benchReport, benchReportValue } from "./bench";
 import { stopwatchStart, stopwatchStop, stamp, lapEnd } from "./stopwatch";
 import { allocFrame, freeFrame, pmmFreeFrames } from "../mm/phys/pmm";
@@ -19,6 +20,8 @@ import { fixmapAddress, FixmapSlot } from "../mm/layout";
 import { Random, randomSeed, randomBelow } from "../lib/random";
 import { panic } from "../diag/panic";
 import { vmalloc, vfree } from "../mm/alloc/vmalloc";
+import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
+import { reclaim } from "../mm/alloc/shrink";
 
 const PAIRS: u32 = 10000;
 const BENCH_PAGE: u32 = fixmapAddress(FixmapSlot.BenchScratch);
@@ -145,4 +148,24 @@ registerBench("vmalloc.pair_64k", () => {
   const pair = watch.total / VMALLOC_PAIRS;
   benchReportValue("vmalloc.pair_64k", pair, "instr");
   benchReport("vmalloc.zeroing_share", zero.best * 16, pair, "ratio");
+});
+
+// reclaim.cost_per_page: an object cache's 20,000 objects allocated and all freed (their slabs
+// kept empty), then one reclaim: its instructions over the pages the PMM got back.
+registerBench("reclaim.cost_per_page", () => {
+  const made = kmemCacheCreate("bench reclaim", 64, 0, 0);
+  const list = vmalloc(20000 * 4);
+  if (made == null || list == 0) panic("bench reclaim: no cache or list");
+  const cache = made!;
+  for (let i: u32 = 0; i < 20000; i++) store<usize>(list + (i << 2), kmemCacheAlloc(cache));
+  for (let i: u32 = 0; i < 20000; i++) kmemCacheFree(cache, load<usize>(list + (i << 2)));
+  const watch = stopwatchStart();
+  const t0 = stamp();
+  const pages = reclaim(0xFFFFFFFF);
+  lapEnd(watch, t0);
+  stopwatchStop();
+  kmemCacheDestroy(cache);
+  vfree(list);
+  if (pages == 0) panic("bench reclaim: nothing given back");
+  benchReport("reclaim.cost_per_page", watch.total, pages, "instr/page");
 });

@@ -29,6 +29,7 @@ import { threadsTable, threadSleep } from "../sched/scheduler";
 import { runSelfTests, panicTestSelected, registeredTestCount } from "../selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "../bench/bench";
 import { inputClearInterrupt, inputInterruptRequested } from "./input";
+import { reclaim, reclaimedPages, shrinkersPrint } from "../mm/alloc/shrink";
 import {
   Process, ProcessState, processFirst, processNext, processFind, processKill, processWaitKernel, processDetach,
   processMemory, processName, processNameLength, KILLED,
@@ -166,6 +167,16 @@ function meminfo(): void {
   const boot = transientArena(), irq = interruptArenaOf();
   puts("transient arena: "); putDec(<u64>(boot.top - boot.base)); puts(" B in use (peak "); putDec(<u64>(boot.peak - boot.base));
   puts(" B); interrupt arena: "); putDec(<u64>(irq.top - irq.base)); puts(" B (peak "); putDec(<u64>(irq.peak - irq.base)); puts(" B)\n");
+  puts("reclaim: "); putDec(reclaimedPages()); puts(" pages given back so far; the shrinkers:\n");
+  shrinkersPrint();
+}
+
+function reclaimCommand(): void {
+  const pages = wordCount > 1 ? numberArg(1, "reclaim") : <i64>0xFFFFFFFF;
+  if (pages < 0) return;
+  const got = reclaim(<u32>min<i64>(pages, 0xFFFFFFFF));
+  puts("reclaim: "); putDec(got); puts(" pages given back ("); putDec(<u64>got << 2); puts(" KiB)\n");
+  shrinkersPrint();
 }
 
 function slabinfo(): void { slabPrintInfo(kernelSlabRegions()); }
@@ -394,6 +405,7 @@ command("release", "release ADDR", "release a range this prompt reserved", relea
 command("log", "log LEVEL", "the console's log level: error, warn, info, debug, trace", log);
 command("seed", "seed [N]", "the seed of the next test run", seed);
 command("uptime", "uptime", "time since boot", uptime);
+command("reclaim", "reclaim [PAGES]", "ask the shrinkers for PAGES pages (all they have by default); what each gave", reclaimCommand);
 command("ps", "ps", "every process: pid, parent, state, resident and committed memory, name", ps);
 command("run", "run NAME [ARGS] [&]", "run the program NAME (a module) as a process and wait for it (Ctrl-C kills it; & leaves it running)", run);
 command("kill", "kill PID", "end a process (exit code 137)", kill);

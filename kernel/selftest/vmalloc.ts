@@ -1,7 +1,11 @@
 // Self-tests of the VMM's newer pieces: vmalloc and kvmalloc, populating and decommitting part of
-// a range, and ioremap on devices QEMU emulates (the local APIC's registers, the VGA text
-// memory), with RAM refused.
-import { registerTest, check, checkEqual, skipTest } from "./harness";
+// a range, ioremap on devices QEMU emulates (the local APIC's registers, the VGA text memory),
+// with RAM refused, and reclaim by the shrinkers.
+import { registerTest, check, checkEqual, skipTest, testRng } from "./harness";
+import { randomBelow } from "../lib/random";
+import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
+import { kmallocReclaimable } from "../mm/alloc/kmalloc";
+import { reclaim } from "../mm/alloc/shrink";
 import { pmmFreeFrames, allocFrame, allocFrames, freeFrame } from "../mm/phys/pmm";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { vmalloc, vfree, kvmalloc, kvfree, isVmalloc, vmallocLive, KVMALLOC_KMALLOC_MAX } from "../mm/alloc/vmalloc";
@@ -130,4 +134,39 @@ registerTest("ioremap.refuses_ram", () => {
   const big = vmalloc(4096);
   check(!iounmap(big), "and a vmalloc range");
   vfree(big);
+});
+
+// Reclaim (mm/alloc/shrink.ts): an object cache filled, nine in ten objects freed at random,
+// then the rest. What the shrinkers say they could give back, they give, and at the end the
+// cache holds no slab and every frame is back.
+registerTest("reclaim.object_cache_nine_in_ten", () => {
+  const free = pmmFreeFrames();
+  const objects = min<u32>(200000, free << 3);   // 64-byte objects: up to a sixth of free memory
+  const before = framesNow();
+  const cache = kmemCacheCreate("reclaim test", 64, 0, 0);
+  const list = vmalloc(objects << 2);
+  if (cache == null || list == 0) { check(false, "a cache and a list"); return; }
+  let made: u32 = 0;
+  for (; made < objects; made++) { const o = kmemCacheAlloc(cache); if (o == 0) break; store<usize>(list + (made << 2), o); }
+  checkEqual(made, objects, "every object allocated");
+  // free nine in ten at random (a shuffle of the list, then the first nine tenths)
+  const rng = testRng();
+  for (let i = made - 1; i > 0; i--) {
+    const j = randomBelow(rng, i + 1);
+    const t = load<usize>(list + (i << 2)); store<usize>(list + (i << 2), load<usize>(list + (j << 2))); store<usize>(list + (j << 2), t);
+  }
+  const kept = made / 10;
+  for (let i = kept; i < made; i++) kmemCacheFree(cache, load<usize>(list + (i << 2)));
+  const could = kmallocReclaimable(), freeBefore = pmmFreeFrames();
+  const got = reclaim(0xFFFFFFFF);
+  checkEqual(<u64>(pmmFreeFrames() - freeBefore), <u64>got, "reclaim's figure is what the PMM got back");
+  check(got >= could >> 1, "reclaim gave back at least half of what the shrinkers counted (whole regions go back only when all their slabs have)");
+  checkEqual(kmallocReclaimable(), 0, "nothing reclaimable is left");
+  checkEqual(cache.emptySlabs, 0, "no empty slab is kept");
+  for (let i: u32 = 0; i < kept; i++) kmemCacheFree(cache, load<usize>(list + (i << 2)));
+  reclaim(0xFFFFFFFF);
+  checkEqual(cache.slabCount, 0, "with every object freed, the cache holds no slab after reclaim");
+  check(kmemCacheDestroy(cache), "and it can be destroyed");
+  vfree(list);
+  checkEqual(framesNow(), before, "every frame back (free, or held by kmalloc as before)");
 });

@@ -33,8 +33,9 @@ describe("make run", () => {
       expect(boot).toContain("run: booting build/askern.elf");
       expect(boot).toContain("askern monitor: 'help' lists the commands; Ctrl-A X quits QEMU");
       tmux("send-keys", "-t", session, "meminfo", "Enter");
-      const after = await screenShows(session, /transient arena: [^\n]*\naskern>/);
+      const after = await screenShows(session, /given back by the last reclaim\naskern>/);   // (meminfo's last line: its shrinkers)
       expect(after).toMatch(/physical: \d+ MiB managed/);
+      expect(after).toMatch(/transient arena: [^\n]*\nreclaim: \d+ pages given back so far/);
       tmux("send-keys", "-t", session, "halt", "Enter");
       const end = await screenShows(session, /make run ended: \d+/);
       expect(end).toContain("halting");

@@ -27,7 +27,9 @@ import { LOW_MEMORY_END, LINEAR_MAP_BASE, VRANGE_START, linearVirt } from "../la
 import { PageProvider } from "../core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf } from "../core/slab/regions";
-import { SlabCache, CACHE_BYTES, cacheAlloc } from "../core/slab/cache";
+import { SlabCache, CACHE_BYTES, cacheAlloc, cacheShrink } from "../core/slab/cache";
+import { heapTrim } from "../core/heap/front-cache";
+import { SPAN_BYTES } from "../core/heap/block";
 import { slabCheckAll } from "../core/slab/check";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
@@ -38,6 +40,7 @@ import { AllocError } from "../core/alloc-error";
 import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
 import { inThreadContext } from "../../arch/context";
 import { Invariant } from "../core/invariant";
+import { registerShrinker } from "./shrink";
 
 // The lock of the class caches, the slab regions and the heap (the saved EFLAGS while held).
 const lock = memory.data(4, 4);
@@ -85,6 +88,7 @@ const classOfSize = memory.data(KMALLOC_TABLE_BYTES);
  * once, after pmmInit.
  */
 export function kmallocInit(): void {
+  registerShrinker("kmalloc (slab caches, heap spans)", kmallocReclaimable, kmallocShrink);
   kernelProvider.context = 0;
   kernelProvider.getPages = changetype<usize>(pmmGetPages);
   kernelProvider.putPages = changetype<usize>(pmmPutPages);
@@ -100,6 +104,41 @@ export function kmallocInit(): void {
  */
 export function kmallocHeldFrames(): u32 {
   return <u32>((kernelHeap.heldBytes + slabRegions.heldBytes) >> 12) + guardHeldFrames();
+}
+
+// --- giving memory back (mm/alloc/shrink.ts) --------------------------------------------------
+
+/**
+ * Pages the kmalloc side could give back now: every object cache's empty slabs (the kmalloc
+ * classes and the kernel's own caches) and the heap's entirely free spans. An estimate (a
+ * slab region goes back only once all its slabs have). Any context.
+ */
+export function kmallocReclaimable(): u32 {
+  let pages: u32 = kernelHeap.freeSpans * (SPAN_BYTES >> 12);
+  for (let at = slabRegions.caches; at != 0; at = changetype<SlabCache>(at).next) {
+    const cache = changetype<SlabCache>(at);
+    pages += cache.emptySlabs * cache.slabPages;
+  }
+  return pages;
+}
+
+/**
+ * Gives back what kmallocReclaimable counts: each cache's empty slabs (its active slab too when
+ * it has no object in use), the heap's front cache merged and its entirely free spans, reserve
+ * included. The kmalloc lock is taken per cache and for the heap, so an interrupt waits for one
+ * of them at most. Thread context.
+ */
+export function kmallocShrink(pages: u32): void {
+  for (let at = slabRegions.caches; at != 0; ) {
+    kmallocLock();
+    const cache = changetype<SlabCache>(at);
+    cacheShrink(cache);
+    at = cache.next;
+    kmallocUnlock();
+  }
+  kmallocLock();
+  heapTrim(kernelHeap);
+  kmallocUnlock();
 }
 
 // --- sampling into the guard allocator -------------------------------------------------------
