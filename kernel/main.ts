@@ -8,7 +8,7 @@ import { gdtInit } from "./arch/gdt";
 import { idtInit, setInterruptHandler, setInterruptExitHook } from "./arch/idt";
 import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
 import { pitInit, pitTick, pitTicks } from "./arch/pit";
-import { qemuExit, ExitCode, haltForever } from "./arch/qemu";
+import { qemuExit, ExitCode } from "./arch/qemu";
 import { InterruptFrame } from "./arch/frame";
 import { contextGoLive } from "./arch/context";
 import { serialInit } from "./console/serial";

@@ -32,7 +32,7 @@ import {
 } from "../lib/trace";
 import { bootModuleCount, bootModulesRefused, bootModuleStart, bootModuleBytes, bootModuleName, bootModuleNameLength } from "../boot/modules";
 import { allocFrames, freeFrames } from "../mm/phys/pmm";
-import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
+import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
 import { heapPrintStats } from "../mm/core/heap/heap";
 import { puts, putDec, putBytes, newline } from "../console/console";
 
