@@ -90,13 +90,13 @@ export const MUTANTS: Mutant[] = [
   { name: "framerefs.share_not_counted", file: "kernel/mm/core/frame-refs.ts", from: "  store<u16>(at, <u16>(count + 1));", to: "  store<u16>(at, <u16>(count));", tests: [FRAME_REFS] },
   { name: "elf.overlap_unchecked", file: "kernel/proc/elf.ts", from: "      if (start < otherEnd && otherStart < end) return ElfError.Overlap;", to: "", tests: [ELF] },
   { name: "proc.fork_child_writable", file: "kernel/proc/memory.ts", from: "entry & ~(PAGE_WRITABLE | PAGE_ACCESSED | PAGE_DIRTY)", to: "entry & ~(PAGE_ACCESSED | PAGE_DIRTY)", tests: [SELFTESTS], kernel: true },
-  { name: "proc.munmap_keeps_frames", file: "kernel/proc/memory.ts", from: "  releasePages(m, address, end);\n  uncharge(m, writable);", to: "  uncharge(m, writable);", tests: [SELFTESTS], kernel: true },
+  { name: "proc.munmap_keeps_frames", file: "kernel/proc/memory-calls.ts", from: "  releasePages(m, address, end);\n  uncharge(m, writable);", to: "  uncharge(m, writable);", tests: [SELFTESTS], kernel: true },
   { name: "proc.strict_limit_off_by_one", file: "kernel/proc/memory.ts", from: "<u64>committedTotal + pages > <u64>commitLimit", to: "<u64>committedTotal + pages >= <u64>commitLimit", tests: [SELFTESTS], kernel: true },
   { name: "proc.oom_picks_smallest", file: "kernel/proc/oom.ts", from: "processMemory(p).resident > processMemory(best).resident", to: "processMemory(p).resident < processMemory(best).resident", tests: [PROCESSES], kernel: true },
   { name: "proc.copy_out_as_read", file: "kernel/proc/copy.ts", from: "{ return copyUser(to, from, bytes, true); }", to: "{ return copyUser(to, from, bytes, false); }", tests: [SELFTESTS], kernel: true },
   // the VMM's newer pieces
   { name: "ioremap.ram_accepted", file: "kernel/mm/virt/ioremap.ts", from: "    if (phys < base + length && base < end) return refuse(phys, bytes, \"it overlaps RAM\", type);\n", to: "", tests: [SELFTESTS], kernel: true },
-  { name: "vmm.decommit_keeps_frames", file: "kernel/mm/virt/vmm.ts", from: "      if (promised) { park(kernelSpace, page, frame); parkedPages++; } else freeFrame(frame);", to: "      if (promised) { park(kernelSpace, page, frame); parkedPages++; }", tests: [SELFTESTS], kernel: true },
+  { name: "vmm.decommit_keeps_frames", file: "kernel/mm/virt/commit.ts", from: "      if (promised) park(kernelAddressSpace(), page, frame); else freeFrame(frame);", to: "      if (promised) park(kernelAddressSpace(), page, frame);", tests: [SELFTESTS], kernel: true },
   { name: "reclaim.caches_not_shrunk", file: "kernel/mm/alloc/kmalloc.ts", from: "    cacheShrink(cache);\n", to: "", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },

@@ -17,9 +17,10 @@ import { kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { RegionKind, RegionError, REGION_READ, REGION_WRITE, REGION_EXEC } from "../mm/core/regions";
 import { ElfImage, ELF_IMAGE_BYTES, ElfError, elfRead, elfErrorText, elfSegmentAddress, elfSegmentMemBytes, elfSegmentOffset, elfSegmentFileBytes, elfSegmentFlags, ELF_FLAG_W, ELF_FLAG_X } from "./elf";
 import {
-  UserMemory, memoryAddRegion, memorySetBrkStart, Access,
+  UserMemory, memoryAddRegion, Access,
   PROGRAM_LOW, PROGRAM_HIGH, STACK_TOP, STACK_BOTTOM, STACK_GUARD,
 } from "./memory";
+import { memorySetBrkStart } from "./memory-calls";
 import { Process, processMemory, processSetFirstEntry, processCreate, processDiscard, processStart, processCount, userFrameNew, MAX_PROCESSES } from "./process";
 import { UserFrame } from "../arch/frame";
 import { LogLevel, logBegin } from "../console/log";

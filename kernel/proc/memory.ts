@@ -23,7 +23,8 @@
 // Commit accounting counts each process's writable pages (the pages that may each need a frame
 // of their own): mmap, brk, fork and execve charge, munmap, brk and exit give back. In strict
 // mode a charge that would exceed the limit fails (ENOMEM); in overcommit mode it always
-// succeeds, and a fault that finds no frame runs the out-of-memory killer (proc/oom.ts).
+// succeeds, and a fault that finds no frame runs the out-of-memory killer (proc/oom.ts). The
+// memory system calls are proc/memory-calls.ts.
 //
 // Contexts: everything here runs in thread context, in a thread of the process, with its memory
 // lock held (processLock, a mutex: checked on entry, a panic if not), except memoryInit (boot),
@@ -35,9 +36,9 @@ import { kernelMap, kernelUnmap, reserveRange, RANGE_WRITABLE, RANGE_PROMISED } 
 import { allocFrame, allocLowFrame, freeFrame, pmmFreeFrames, pmmTotalFrames } from "../mm/phys/pmm";
 import { LINEAR_MAP_BASE, LOW_MEMORY_END, linearVirt, fixmapAddress, FixmapSlot } from "../mm/layout";
 import {
-  RegionMap, RegionKind, RegionError, regionMapBytes, regionMapInit, regionFind, regionInsert, regionRemove,
-  regionProtect, regionFindGap, regionInsertInGap, regionDrop, regionFirstEndingAbove, regionStart, regionEnd, regionFlags,
-  regionSource, regionSourceBytes, REGION_HEADER_BYTES, REGION_ENTRY_BYTES, REGION_READ, REGION_WRITE, REGION_FLAGS, NO_REGION,
+  RegionMap, RegionKind, RegionError, regionMapBytes, regionMapInit, regionFind, regionInsert, regionFirstEndingAbove,
+  regionStart, regionEnd, regionFlags, regionSource, regionSourceBytes, REGION_HEADER_BYTES, REGION_ENTRY_BYTES,
+  REGION_READ, REGION_WRITE, NO_REGION,
 } from "../mm/core/regions";
 import { FrameRefs, frameRefsBytes, frameRefsInit, frameRefCount, frameRefFirst, frameRefShare, frameRefDrop, FRAME_REF_MAX } from "../mm/core/frame-refs";
 import { invlpg, writeCr3, saveFlagsAndCli, restoreFlags } from "../arch/x86";
@@ -124,22 +125,23 @@ export function commitLimitPages(): u32 { return commitLimit; }
 /** Pages committed by every process now. */
 export function commitTotalPages(): u32 { return committedTotal; }
 
-/** Charges `pages` to `m`; false (nothing charged) in strict mode past the limit. */
-function charge(m: UserMemory, pages: u32): bool {
+/** Charges `pages` to `m`; false (nothing charged) in strict mode past the limit. Under `m`'s lock. */
+export function charge(m: UserMemory, pages: u32): bool {
   if (strictCommit && <u64>committedTotal + pages > <u64>commitLimit) return false;
   committedTotal += pages;
   m.committed += pages;
   return true;
 }
-function uncharge(m: UserMemory, pages: u32): void {
+/** Gives `pages` of `m`'s charge back. Under `m`'s lock. */
+export function uncharge(m: UserMemory, pages: u32): void {
   committedTotal -= pages;
   m.committed -= pages;
 }
 
 // --- creating and tearing down ----------------------------------------------------------------
 
-@inline function spaceOf(m: UserMemory): AddressSpace { return changetype<AddressSpace>(m.space); }
-@inline function regionsOf(m: UserMemory): RegionMap { return changetype<RegionMap>(m.regions); }
+@inline export function spaceOf(m: UserMemory): AddressSpace { return changetype<AddressSpace>(m.space); }
+@inline export function regionsOf(m: UserMemory): RegionMap { return changetype<RegionMap>(m.regions); }
 
 /**
  * An empty memory in `m`, its space and regions in `block` (MEMORY_BLOCK_BYTES), guarded by
@@ -160,7 +162,7 @@ export function memoryCreate(m: UserMemory, block: usize, lock: usize): bool {
  * under its lock (a missing lock would let a fault and a munmap in two threads of a process tear
  * a page table between them).
  */
-@inline function mustHoldLock(m: UserMemory): void {
+@inline export function mustHoldLock(m: UserMemory): void {
   if (m.lock != 0 && mutexOwner(changetype<Mutex>(m.lock)) != changetype<usize>(currentThread())) lockNotHeld();
 }
 function lockNotHeld(): void {
@@ -223,8 +225,8 @@ export function memoryRelease(m: UserMemory): void {
 
 // --- regions with their commit ----------------------------------------------------------------
 
-/** Pages of [start, end) in writable regions. */
-function writablePagesIn(map: RegionMap, start: u32, end: u32): u32 {
+/** Pages of [start, end) in writable regions. Under `map`'s owner's lock. */
+export function writablePagesIn(map: RegionMap, start: u32, end: u32): u32 {
   let pages: u32 = 0;
   for (let i = regionFirstEndingAbove(map, start); i < map.count; i++) {
     const s = max<u32>(regionStart(map, i), start), e = min<u32>(regionEnd(map, i), end);
@@ -249,8 +251,8 @@ export function memoryAddRegion(m: UserMemory, start: u32, end: u32, flags: u32,
   return <u32>error;
 }
 
-/** Unmaps every page of [start, end) (aligned) that is mapped, whatever the regions say. */
-function releasePages(m: UserMemory, start: u32, end: u32): void {
+/** Unmaps every page of [start, end) (aligned) that is mapped, whatever the regions say. Under `m`'s lock. */
+export function releasePages(m: UserMemory, start: u32, end: u32): void {
   const space = spaceOf(m);
   let page = start;
   while (page < end) {
@@ -412,103 +414,6 @@ export function memoryFork(parent: UserMemory, child: UserMemory): bool {
   }
   writeCr3(parentSpace.directoryPhys);   // the parent's pages lost W: flush its whole TLB at once
   return ok;
-}
-
-// --- the system calls' part -------------------------------------------------------------------
-
-/** Region flags from mmap/mprotect's PROT_ bits (the same values); x86 reads what it may write or run. */
-@inline function flagsOfProt(prot: u32): u32 { return prot != 0 ? prot | REGION_READ : 0; }
-
-/** mmap's answer: an address, or -errno. */
-export function memoryMap(m: UserMemory, address: u32, length: u32, prot: u32): i32 {
-  mustHoldLock(m);
-  if (length == 0 || (prot & ~REGION_FLAGS) != 0 || (address & PAGE_MASK) != 0) return -22;   // EINVAL
-  if (length > MMAP_END - MMAP_BASE) return -12;                                              // ENOMEM
-  const bytes = (length + PAGE_MASK) & ~PAGE_MASK;
-  if (address != 0 && (<u64>address + bytes > <u64>USER_END || address < PROGRAM_LOW)) return -22;
-  const map = regionsOf(m);
-  const flags = flagsOfProt(prot);
-  if (address != 0) {
-    const error = memoryAddRegion(m, address, address + bytes, flags, RegionKind.Anonymous, 0, 0);
-    if (error == <u32>RegionError.Overlap) return -17;   // EEXIST
-    return error == <u32>RegionError.Ok ? <i32>address : -12;   // (the commit limit, or no region left)
-  }
-  const at = regionFindGap(map, MMAP_BASE, MMAP_END, bytes);
-  if (at == 0) return -12;
-  const pages = (flags & REGION_WRITE) != 0 ? bytes >> 12 : 0;
-  if (!charge(m, pages)) return -12;
-  if (regionInsertInGap(map, at, at + bytes, flags, RegionKind.Anonymous) != RegionError.Ok) { uncharge(m, pages); return -12; }
-  return <i32>at;
-}
-
-/** munmap's answer: 0 or -errno. Unmapping a range with nothing in it is not an error. */
-export function memoryUnmap(m: UserMemory, address: u32, length: u32): i32 {
-  mustHoldLock(m);
-  if (length == 0 || (address & PAGE_MASK) != 0 || <u64>address + length > <u64>USER_END) return -22;
-  const end = (address + length + PAGE_MASK) & ~PAGE_MASK;
-  const map = regionsOf(m);
-  const i = regionFind(map, address);
-  let writable: u32;
-  if (i != NO_REGION && regionStart(map, i) == address && regionEnd(map, i) == end) {
-    // the common case, a whole region: no search for what the range covers, no split
-    writable = (regionFlags(map, i) & REGION_WRITE) != 0 ? (end - address) >> 12 : 0;
-    regionDrop(map, i);
-  } else {
-    writable = writablePagesIn(map, address, end);
-    if (regionRemove(map, address, end) != RegionError.Ok) return -12;   // a split with no entry left
-  }
-  releasePages(m, address, end);
-  uncharge(m, writable);
-  return 0;
-}
-
-/** mprotect's answer: 0 or -errno (-ENOMEM for a range not wholly in regions, as Linux). */
-export function memoryProtect(m: UserMemory, address: u32, length: u32, prot: u32): i32 {
-  mustHoldLock(m);
-  if ((prot & ~REGION_FLAGS) != 0 || (address & PAGE_MASK) != 0 || <u64>address + length > <u64>USER_END) return -22;
-  if (length == 0) return 0;
-  const end = (address + length + PAGE_MASK) & ~PAGE_MASK;
-  const map = regionsOf(m);
-  const flags = flagsOfProt(prot);
-  const before = writablePagesIn(map, address, end);
-  const after = (flags & REGION_WRITE) != 0 ? (end - address) >> 12 : 0;
-  if (after > before && !charge(m, after - before)) return -12;
-  const error = regionProtect(map, address, end, flags);
-  if (error != RegionError.Ok) { if (after > before) uncharge(m, after - before); return -12; }
-  if (before > after) uncharge(m, before - after);
-  // present pages: no W unless they keep it (a write fault gives it back), no U without READ
-  const space = spaceOf(m);
-  for (let page = address; page < end; page += PAGE) {
-    const slot = pteSlot(space, page, false);
-    if (slot == 0) continue;
-    const entry = load<u32>(slot);
-    if ((entry & PAGE_PRESENT) == 0) continue;
-    let next = entry & ~(PAGE_USER | (((flags & REGION_WRITE) == 0) ? PAGE_WRITABLE : 0));
-    if ((flags & REGION_READ) != 0) next |= PAGE_USER;
-    if (next != entry) { store<u32>(slot, next); invlpg(page); }
-  }
-  return 0;
-}
-
-/** Sets the heap's first address (after execve's segments). */
-export function memorySetBrkStart(m: UserMemory, start: u32): void { m.brkStart = start; m.brk = start; }
-
-/** brk's answer: the break after the call (unchanged when it could not move: below its start, into another region, or past the commit limit). */
-export function memoryBrk(m: UserMemory, requested: u32): u32 {
-  mustHoldLock(m);
-  if (requested == 0 || requested < m.brkStart || requested > PROGRAM_HIGH) return m.brk;
-  const map = regionsOf(m);
-  const oldTop = (m.brk + PAGE_MASK) & ~PAGE_MASK, newTop = (requested + PAGE_MASK) & ~PAGE_MASK;
-  if (newTop > oldTop) {
-    const error = memoryAddRegion(m, oldTop, newTop, REGION_READ | REGION_WRITE, RegionKind.Heap, 0, 0);
-    if (error != <u32>RegionError.Ok) return m.brk;
-  } else if (newTop < oldTop) {
-    if (regionRemove(map, newTop, oldTop) != RegionError.Ok) return m.brk;
-    releasePages(m, newTop, oldTop);
-    uncharge(m, (oldTop - newTop) >> 12);
-  }
-  m.brk = requested;
-  return requested;
 }
 
 /** `m`'s regions, for walks (maps, exec, tests). */

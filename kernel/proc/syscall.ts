@@ -45,9 +45,10 @@ import {
   userFrameCopy, MAX_PROCESSES, MAX_THREADS,
 } from "./process";
 import {
-  UserMemory, MEMORY_BLOCK_BYTES, memoryCreate, memoryRelease, memoryMap, memoryUnmap, memoryProtect, memoryBrk,
+  UserMemory, MEMORY_BLOCK_BYTES, memoryCreate, memoryRelease,
   memoryFork, memoryRegions, commitLimitPages, commitTotalPages, commitStrict, USER_END,
 } from "./memory";
+import { memoryMap, memoryUnmap, memoryProtect, memoryBrk } from "./memory-calls";
 import { copyFromUser, copyToUser, copyStringFromUser, STRING_FAULT } from "./copy";
 import { argsCreate, argsAdd, findProgram, execBuild, execPushArgs, ARGS_MAX } from "./exec";
 import { SPACE_BYTES } from "../mm/virt/space";

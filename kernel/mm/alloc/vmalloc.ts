@@ -5,7 +5,8 @@
 // allocated, so the memory may be touched in any context afterwards. kvmalloc takes small sizes
 // from kmalloc first and falls back to vmalloc; kvfree frees either. docs/vmm.md has the
 // figures. Thread context (every function here: ranges are thread-only).
-import { reserveRange, releaseRange, rangeContaining, rangePopulate, rangeName, kernelRanges, RANGE_WRITABLE, RangeError } from "../virt/vmm";
+import { reserveRange, releaseRange, rangeContaining, rangeName, kernelRanges, RANGE_WRITABLE, RangeError } from "../virt/vmm";
+import { rangePopulate } from "../virt/commit";
 import { vrangeFind, NONE } from "../core/vrange";
 import { VRANGE_AREA_START } from "../layout";
 import { kmalloc, kfree } from "./kmalloc";

@@ -31,9 +31,10 @@ import { PF_PRESENT, PF_WRITE } from "../../diag/exceptions";
 import { entryFor, PAGE_SIZE, PAGE_PRESENT } from "./paging";
 import {
   kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages,
-  faultAroundOf, vmmCommittedPages, commitRangePage, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
+  faultAroundOf, vmmCommittedPages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
 } from "./vmm";
 import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
+import { commitRangePage } from "./commit";
 import { VRANGE_AREA_START } from "../layout";
 import { MmPart, mmEnter, mmLeave, mmBusy } from "../busy";
 import { atomicAt, atomicReason } from "../../arch/context";

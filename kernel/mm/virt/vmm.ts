@@ -18,7 +18,7 @@ import { panic } from "../../diag/panic";
 import {
   AddressSpace, map, unmap, protect, translate, entryFor, ensureTable, park, takeEntry, tablePresent, unmapLargePage,
   PagingError, PAGE_SIZE, PAGE_GLOBAL, PAGE_PRESENT, PAGE_WRITABLE, PAGE_WRITE_THROUGH, PAGE_CACHE_DISABLE,
-  ENTRY_FRAME_MASK, LARGE_PAGE_SIZE, PTE_PARKED,
+  ENTRY_FRAME_MASK, LARGE_PAGE_SIZE,
 } from "./paging";
 import { allocFrame, allocLowFrame, allocFrames, freeFrame, pmmMemoryMap } from "../phys/pmm";
 import { entryBase, entryLength, entryNext } from "../core/memory-map";
@@ -31,10 +31,10 @@ import {
 } from "../core/vrange";
 import { MmPart, mmEnter, mmLeave } from "../busy";
 
-/** The VMM's critical section begins: preemption off, and the fault handler's guard up. */
-@inline function vmmEnter(): void { preemptDisable(); mmEnter(MmPart.Vmm); }
+/** The VMM's critical section begins: preemption off, and the fault handler's guard up (vmm.ts and commit.ts). Thread context. */
+@inline export function vmmEnter(): void { preemptDisable(); mmEnter(MmPart.Vmm); }
 /** ... and ends. */
-@inline function vmmLeave(): void { mmLeave(MmPart.Vmm); preemptEnable(); }
+@inline export function vmmLeave(): void { mmLeave(MmPart.Vmm); preemptEnable(); }
 
 // --- reserveRange flags ---------------------------------------------------------------------
 //
@@ -409,92 +409,11 @@ export function vmmParkedPages(): u32 { return parkedPages; }
   if (parked) parkedPages--;
 }
 
-/**
- * Maps a zeroed frame at `virt`, a page of the range starting at page `start` with `flags`,
- * whose not-present entry is `entry`: the frame parked there (a promised range) or a new one
- * (high memory first). False if the PMM has none. For the fault handler (interrupts off) and
- * rangePopulate (the VMM's section).
- */
-export function commitRangePage(space: AddressSpace, start: u32, virt: u32, flags: u32, entry: u32): bool {
-  const parked = (entry & PTE_PARKED) != 0;
-  const frame = parked ? takeEntry(space, virt) & ENTRY_FRAME_MASK : allocFrame();
-  if (frame == 0) return false;
-  const pageFlags = pageFlagsOf(flags);
-  // Mapped writable to be zeroed through; a read-only range's page loses W afterwards.
-  if (map(space, virt, frame, pageFlags | PAGE_WRITABLE) != PagingError.Ok) panic("vmm: broken invariant: a range page's table is missing or its entry is in use");
-  memory.fill(virt, 0, PAGE_SIZE);
-  if ((flags & RANGE_WRITABLE) == 0) protect(space, virt, pageFlags);
-  countCommitted(start, parked);
-  return true;
-}
-
-// --- populate and decommit --------------------------------------------------------------------
-
-/** The first page of the live range holding all of [virt, virt + bytes) (page-aligned `virt`), or NONE (logged) when there is none, or it is retired or a device's. */
-function rangeHolding(what: string, virt: u32, bytes: u32): u32 {
-  let start = NONE;
-  if ((virt & (PAGE_SIZE - 1)) == 0 && bytes != 0 && virt >= VRANGE_AREA_START) {
-    start = vrangeFind(ranges, (virt - VRANGE_AREA_START) >> 12);
-    if (start != NONE) {
-      const first = vrangeAddress(ranges, start), flags = vrangeOwnerWord(ranges, start, OWNER_FLAGS);
-      const end = <u64>first + (<u64>(vrangeSpan(ranges, start) - 1) << 12);
-      if (<u64>virt + bytes > end || (flags & (RANGE_RETIRED | RANGE_DEVICE)) != 0) start = NONE;
-    }
-  }
-  if (start == NONE && logBegin(LogLevel.Error, "vmm")) {
-    puts(what); puts("("); putHex(virt); puts(", "); putDec(bytes); puts("): not inside one live range (unaligned, empty, past its end, retired or a device's); nothing changed\n");
-  }
-  return start;
-}
-
-/**
- * Commits every page of [virt, virt + bytes) (inside one live range, `virt` page-aligned) that
- * is not committed yet, zeroed, as first touches would: the pages committed now, or -1 (logged)
- * for a bad range, or -2 when the PMM ran out (the pages committed so far stay). Thread context
- * only.
- */
-export function rangePopulate(virt: u32, bytes: u32): i32 {
-  if (!mightSleep("rangePopulate")) return -1;
-  vmmEnter();
-  const start = rangeHolding("rangePopulate", virt, bytes);
-  let done: i32 = start == NONE ? -1 : 0;
-  if (start != NONE) {
-    const flags = vrangeOwnerWord(ranges, start, OWNER_FLAGS);
-    for (let page = virt; <u64>page < <u64>virt + bytes; page += PAGE_SIZE) {
-      const entry = entryFor(kernelSpace, page);
-      if ((entry & PAGE_PRESENT) != 0) continue;
-      if (!commitRangePage(kernelSpace, start, page, flags, entry)) { done = -2; break; }
-      done++;
-    }
-  }
-  vmmLeave();
-  return done;
-}
-
-/**
- * Gives back the frames of the committed pages of [virt, virt + bytes) (inside one live range,
- * `virt` page-aligned): the next touch of each commits a zeroed page again. An overcommitted
- * range's frames go back to the PMM; a promised range's stay parked for it (the promise holds).
- * The pages given back, or -1 (logged) for a bad range. Thread context only.
- */
-export function rangeDecommit(virt: u32, bytes: u32): i32 {
-  if (!mightSleep("rangeDecommit")) return -1;
-  vmmEnter();
-  const start = rangeHolding("rangeDecommit", virt, bytes);
-  let done: i32 = start == NONE ? -1 : 0;
-  if (start != NONE) {
-    const promised = (vrangeOwnerWord(ranges, start, OWNER_FLAGS) & RANGE_PROMISED) != 0;
-    for (let page = virt; <u64>page < <u64>virt + bytes; page += PAGE_SIZE) {
-      if ((entryFor(kernelSpace, page) & PAGE_PRESENT) == 0) continue;
-      const frame = takeEntry(kernelSpace, page) & ENTRY_FRAME_MASK;   // (flushed from the TLB)
-      if (promised) { park(kernelSpace, page, frame); parkedPages++; } else freeFrame(frame);
-      vrangeSetOwnerWord(ranges, start, OWNER_COMMITTED, vrangeOwnerWord(ranges, start, OWNER_COMMITTED) - 1);
-      committedPages--;
-      done++;
-    }
-  }
-  vmmLeave();
-  return done;
+/** Called by rangeDecommit for each page it gives back (`parked`: the frame stays parked in its promised range). */
+export function countDecommitted(start: u32, parked: bool): void {
+  vrangeSetOwnerWord(ranges, start, OWNER_COMMITTED, vrangeOwnerWord(ranges, start, OWNER_COMMITTED) - 1);
+  committedPages--;
+  if (parked) parkedPages++;
 }
 
 /** A live range's flags, committed page count, name and usable pages, by its first page. */
