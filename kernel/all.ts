@@ -20,6 +20,7 @@ import "./selftest/lockdep";
 import "./selftest/user";
 import "./selftest/process";
 import "./selftest/vmalloc";
+import "./selftest/pressure";
 import "./bench/core";
 import "./bench/pmm";
 import "./bench/vmm";

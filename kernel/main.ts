@@ -10,7 +10,7 @@ import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
 import { pitInit, pitTick, pitTicks } from "./arch/pit";
 import { qemuExit, ExitCode } from "./arch/qemu";
 import { InterruptFrame } from "./arch/frame";
-import { contextGoLive } from "./arch/context";
+import { contextGoLive, preemptDisable, preemptEnable } from "./arch/context";
 import { serialInit } from "./console/serial";
 import { puts, putDec, putHex, newline, putBytes, consoleEnableVga, putCString, putSigned } from "./console/console";
 import { LogLevel, logBegin, logLine, setLogLevel, logLevel, logLevelName } from "./console/log";
@@ -42,6 +42,9 @@ import { monitorStart, monitorServeBootThread } from "./monitor/monitor";
 import { syscallInit } from "./proc/syscall";
 import { userFaultInit } from "./proc/fault";
 import { processInit, processWaitKernel } from "./proc/process";
+import { reclaimerInit } from "./sched/reclaimd";
+import { oomInit } from "./proc/oom";
+import { meminfoInit } from "./mm/debug/meminfo";
 import { execInit, spawnProgram, spawnError, argsCreate, argsAdd } from "./proc/exec";
 import { LoaderProblem, loaderStringLength, reportLoaderProblem } from "./boot/loader-data";
 import { linearVirt } from "./mm/layout";
@@ -120,7 +123,6 @@ function printAllocatorSummary(): void {
   }
 }
 
-/** The kernel's main function. Never returns. */
 /**
  * init=NAME: runs the program NAME (its name as its only argument) as the first process and
  * waits for it; the monitor takes the console when it ends, or at once if it cannot start.
@@ -129,16 +131,19 @@ function runInit(name: usize, length: u32): void {
   const args = argsCreate();
   if (args == 0 || !argsAdd(args, name, length)) { logLine(LogLevel.Error, "init", "no memory for its arguments"); return; }
   const p = spawnProgram(name, length, args);
+  preemptDisable();   // (the program runs already: its output must not cut the line)
   if (logBegin(LogLevel.Info, "init")) {
     puts("'"); putBytes(name, length); puts("'");
     if (p == null) { puts(" could not start (error "); putSigned(spawnError()); puts("): the monitor takes the console\n"); }
     else { puts(" started as process "); putDec(p.pid); newline(); }
   }
+  preemptEnable();
   if (p == null) return;
   const code = processWaitKernel(p);
   if (logBegin(LogLevel.Info, "init")) { puts("'"); putBytes(name, length); puts("' exited with "); putSigned(code); puts(": the monitor takes the console\n"); }
 }
 
+/** The kernel's main function. Never returns. */
 export function kmain(multibootInfoPhys: u32): void {
   serialInit();
   consoleEnableVga(true);
@@ -206,7 +211,10 @@ export function kmain(multibootInfoPhys: u32): void {
     }
   }
   schedInit();   // the boot flow becomes thread 'main'; threads preempt at the end of each IRQ
+  reclaimerInit();   // the reclaimer thread; from now on memory short in thread context is reclaimed (sched/reclaimd.ts)
   processInit(options.commitStrict != 0);   // the zero page, frame reference counts, the commit limit, the reaper (proc/)
+  oomInit();       // the killer serves the kernel's own requests too, after reclaim (proc/oom.ts)
+  meminfoInit();   // an out-of-memory panic prints the memory report (mm/debug/meminfo.ts)
   execInit();
   syscallInit();   // int 0x80 from ring 3 (proc/syscall.ts)
   userFaultInit();   // a page fault in ring 3 is served, any other exception kills the process (proc/fault.ts)

@@ -98,6 +98,13 @@ export const MUTANTS: Mutant[] = [
   { name: "ioremap.ram_accepted", file: "kernel/mm/virt/ioremap.ts", from: "    if (phys < base + length && base < end) return refuse(phys, bytes, \"it overlaps RAM\", type);\n", to: "", tests: [SELFTESTS], kernel: true },
   { name: "vmm.decommit_keeps_frames", file: "kernel/mm/virt/commit.ts", from: "      if (promised) park(kernelAddressSpace(), page, frame); else freeFrame(frame);", to: "      if (promised) park(kernelAddressSpace(), page, frame);", tests: [SELFTESTS], kernel: true },
   { name: "reclaim.caches_not_shrunk", file: "kernel/mm/alloc/kmalloc.ts", from: "    cacheShrink(cache);\n", to: "", tests: [SELFTESTS], kernel: true },
+  // memory pressure
+  { name: "frames.search_ignores_floor", file: "kernel/mm/core/frames.ts", from: "if (<u64>pmm.freeLow < <u64>pmm.floor + freeInWord(pmm, w)) return frameShort(pmm, zone);", to: "", tests: [FRAMES] },
+  { name: "frames.run_floor_off_by_hint", file: "kernel/mm/core/frames.ts", from: "return <u64>pmm.freeLow >= <u64>pmm.floor + (end - start) + hint;", to: "return <u64>pmm.freeLow >= <u64>pmm.floor + (end - start);", tests: [FRAMES] },
+  { name: "regions.lend_keeps_held", file: "kernel/mm/core/slab/regions.ts", from: "    regions.heldBytes -= <usize>n * PROVIDER_PAGE_SIZE;\n", to: "", tests: [SLAB] },
+  { name: "regions.recall_not_free", file: "kernel/mm/core/slab/regions.ts", from: "      regionHeader(region).freeMask |= <u32>1 << p;\n", to: "", tests: [SLAB] },
+  { name: "pmm.atomic_floor_is_low", file: "kernel/mm/phys/pmm.ts", from: "    phys = searchWithFloor(zone, marks.min);", to: "    phys = searchWithFloor(zone, marks.low);", tests: [SELFTESTS], kernel: true },
+  { name: "pmm.no_direct_reclaim", file: "kernel/mm/phys/pmm.ts", from: "    pressureReclaim(reclaimTarget());\n", to: "", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },
 

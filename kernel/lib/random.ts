@@ -19,3 +19,13 @@ export function randomNext(rng: Random): u64 {
 export function randomBelow(rng: Random, bound: u32): u32 {
   return <u32>(((randomNext(rng) >> 32) * <u64>bound) >> 32);
 }
+
+/** Shuffles the `count` words at `list` in place (Fisher-Yates), every order equally likely. */
+export function randomShuffleWords(rng: Random, list: usize, count: u32): void {
+  for (let n = count; n > 1; n--) {
+    const i = n - 1, j = randomBelow(rng, n);
+    const t = load<u32>(list + (i << 2));
+    store<u32>(list + (i << 2), load<u32>(list + (j << 2)));
+    store<u32>(list + (j << 2), t);
+  }
+}

@@ -2,7 +2,7 @@
 // (`help`, `help NAME`), and runs in the monitor's thread (thread context). Bad input gets one
 // line that says what is wrong, never a panic: the addresses a user may free, touch or release
 // are only those this prompt handed out (kmalloc, reserve), kept in two small tables.
-import { puts, putDec, putHex, putSize, newline, putBytes } from "../console/console";
+import { puts, putDec, putHex, newline, putBytes } from "../console/console";
 import { LogLevel, setLogLevel, logLevel, logLevelName } from "../console/log";
 import { qemuExit, ExitCode, haltForever } from "../arch/qemu";
 import { uptimeMilliseconds, pitTicks } from "../arch/pit";
@@ -11,17 +11,12 @@ import { preemptDisable, preemptEnable } from "../arch/context";
 import { parseNumber, parseLogLevel, TestSelection } from "../boot/cmdline";
 import { bytesEqual } from "../lib/names";
 import {
-  pmmTotalFrames, pmmUsableFrames, pmmFreeFrames, pmmFreeLowFrames, pmmReservedFrames,
-} from "../mm/phys/pmm";
-import {
-  reserveRange, releaseRange, kernelRanges, vmmCommittedPages, vmmParkedPages, rangeFlags, rangeCommitted, rangeName,
+  reserveRange, releaseRange, kernelRanges, vmmCommittedPages, rangeFlags, rangeCommitted, rangeName,
   rangePages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RangeError,
 } from "../mm/virt/vmm";
 import { vrangeSpan, vrangeIsFree, vrangeAddress } from "../mm/core/vrange";
 import { VRANGE_AREA_PAGES, VRANGE_AREA_START } from "../mm/layout";
-import { kmalloc, kfree, ksize, kernelHeapInstance, kernelSlabRegions, kmallocHeldFrames } from "../mm/alloc/kmalloc";
-import { transientArena, interruptArenaOf } from "../mm/alloc/arena";
-import { guardStats } from "../mm/alloc/guard";
+import { kmalloc, kfree, ksize, kernelSlabRegions } from "../mm/alloc/kmalloc";
 import { AllocError, allocErrorText } from "../mm/core/alloc-error";
 import { slabPrintInfo } from "../mm/debug/slabinfo";
 import { physmapPrint } from "../mm/debug/physmap";
@@ -29,7 +24,8 @@ import { threadsTable, threadSleep } from "../sched/scheduler";
 import { runSelfTests, panicTestSelected, registeredTestCount } from "../selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "../bench/bench";
 import { inputClearInterrupt, inputInterruptRequested } from "./input";
-import { reclaim, reclaimedPages, shrinkersPrint } from "../mm/alloc/shrink";
+import { reclaim, shrinkersPrint } from "../mm/alloc/shrink";
+import { meminfoPrint } from "../mm/debug/meminfo";
 import {
   Process, ProcessState, processFirst, processNext, processFind, processKill, processWaitKernel, processDetach,
   processMemory, processName, processNameLength, KILLED,
@@ -151,25 +147,7 @@ function help(): void {
   puts("Keys: Backspace, Ctrl-U erases the line, Ctrl-C abandons it or stops a test/bench run, Up/Down walk the history.\n");
 }
 
-function meminfo(): void {
-  const total = <u64>pmmTotalFrames() << 12, usable = <u64>pmmUsableFrames() << 12;
-  const free = <u64>pmmFreeFrames() << 12, freeLow = <u64>pmmFreeLowFrames() << 12;
-  puts("physical: "); putSize(total); puts(" managed, "); putSize(usable); puts(" usable, "); putSize(<u64>pmmReservedFrames() << 12);
-  puts(" reserved\n");
-  puts("free: "); putDec(free >> 10); puts(" KiB ("); putDec(freeLow >> 10); puts(" KiB low, "); putDec((free - freeLow) >> 10); puts(" KiB high)\n");
-  const heap = kernelHeapInstance();
-  puts("kernel heap: "); putDec(<u64>heap.liveBytes); puts(" B live in "); putDec(heap.liveBlocks); puts(" blocks, ");
-  putDec(<u64>heap.heldBytes >> 10); puts(" KiB held, "); putDec(<u64>heap.cachedBytes); puts(" B in the front cache\n");
-  puts("slab regions: "); putDec(<u64>kernelSlabRegions().heldBytes >> 10); puts(" KiB held\n");
-  puts("kmalloc: "); putDec(<u64>kmallocHeldFrames() << 2); puts(" KiB held in all; "); putDec(guardStats().live); puts(" guard objects live\n");
-  puts("ranges: "); putDec(vmmCommittedPages()); puts(" pages committed, "); putDec(vmmParkedPages()); puts(" promised frames parked, ");
-  putDec(kernelRanges().freePages); puts(" of "); putDec(VRANGE_AREA_PAGES); puts(" pages of range space free\n");
-  const boot = transientArena(), irq = interruptArenaOf();
-  puts("transient arena: "); putDec(<u64>(boot.top - boot.base)); puts(" B in use (peak "); putDec(<u64>(boot.peak - boot.base));
-  puts(" B); interrupt arena: "); putDec(<u64>(irq.top - irq.base)); puts(" B (peak "); putDec(<u64>(irq.peak - irq.base)); puts(" B)\n");
-  puts("reclaim: "); putDec(reclaimedPages()); puts(" pages given back so far; the shrinkers:\n");
-  shrinkersPrint();
-}
+function meminfo(): void { meminfoPrint(); }
 
 function reclaimCommand(): void {
   const pages = wordCount > 1 ? numberArg(1, "reclaim") : <i64>0xFFFFFFFF;
@@ -390,7 +368,7 @@ function maps(): void {
 }
 
 command("help", "help [NAME]", "the commands, or one command's usage", help);
-command("meminfo", "meminfo", "physical memory, the kernel heap, slabs, kmalloc, committed ranges, the arenas", meminfo);
+command("meminfo", "meminfo", "physical memory and the watermarks, the kernel heap, slabs, kmalloc, ranges, arenas, processes, the shrinkers", meminfo);
 command("slabinfo", "slabinfo", "the slab caches' table (as the slabinfo boot option prints it)", slabinfo);
 command("physmap", "physmap", "physical memory as runs of one kind (as the physmap boot option prints it)", physmap);
 command("ranges", "ranges", "the live virtual ranges: address, name, pages, committed, flags", rangesList);

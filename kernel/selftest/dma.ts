@@ -1,5 +1,6 @@
 // Self-tests of DMA pools on the PMM (kernel/mm/alloc/dma.ts over buddy.ts): the host tests check
 // the buddy allocator against a model; these check real frames below a physical limit.
+import { framesNow } from "./frames";
 import { registerTest, check, checkEqual, testRng } from "./harness";
 import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/phys/pmm";
@@ -12,7 +13,7 @@ import { AllocError } from "../mm/core/alloc-error";
 
 registerTest("dma.isa_pool", () => {
   // (the kmalloc side may keep what it took for the bookkeeping: an empty slab, a span in reserve)
-  const freeBefore = pmmFreeFrames() + kmallocHeldFrames();
+  const freeBefore = framesNow();
   const made = dmaPoolCreate(16, ISA_DMA_LIMIT);
   if (!check(made != null, "a 16-page pool below 16 MiB")) return;
   const pool = made!;
@@ -46,5 +47,5 @@ registerTest("dma.isa_pool", () => {
   dmaPoolFree(pool, pool.virtBase);
   kfree(held);
   check(dmaPoolDestroy(pool), "destroyed");
-  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore, "the frames went back to the PMM");
+  checkEqual(framesNow(), freeBefore, "the frames went back to the PMM");
 });

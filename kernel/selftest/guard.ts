@@ -1,6 +1,7 @@
 // Self-tests of the guard-page debug allocator (kernel/mm/alloc/guard.ts) and kmalloc's sampling into
 // it, and (panic tests, one boot each) the three misuses it exists to catch, judged by their
 // panic text. The host tests check placement, the slack pattern and the quarantine ring.
+import { framesNow } from "./frames";
 import { touchRead } from "../arch/x86";
 import { registerTest, registerOnDemandTest, registerPanicTest, check, checkEqual, testRng } from "./harness";
 import { randomBelow } from "../lib/random";
@@ -26,7 +27,7 @@ registerTest("guard.placement", () => {
   const sizes: StaticArray<u32> = [1, 13, 16, 64, 100, 2048, 4095, 4096, 4097, 10000, 70000];
   const aligns: StaticArray<u32> = [16, 8, 64, 4096];
   let wrong: u32 = 0, count: u32 = 0;
-  const baseline = pmmFreeFrames() + kmallocHeldFrames();
+  const baseline = framesNow();
   for (let a = 0; a < aligns.length; a++) {
     for (let s = 0; s < sizes.length; s++) {
       const size = sizes[s], align = aligns[a];
@@ -50,7 +51,7 @@ registerTest("guard.placement", () => {
   }
   checkEqual(wrong, 0, "aligned objects ending at the guard page, zeroed, slack patterned, retired when freed");
   checkEqual(count, sizes.length * aligns.length, "every request served");
-  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), baseline, "every frame back in the PMM at free");
+  checkEqual(framesNow(), baseline, "every frame back in the PMM at free");
   checkEqual(guardAlloc(0, 16), 0, "size 0: 0");
   checkEqual(guardAlloc(16, 3), 0, "alignment not a power of two: 0");
   checkEqual(guardAlloc(16, 8192), 0, "alignment above a page: 0");
@@ -83,7 +84,7 @@ const quarantineTable = memory.data((GUARD_QUARANTINE + 10) * 4, 4);
 registerTest("guard.quarantine", () => {
   guardDrainQuarantine();
   const area = kernelRanges();
-  const freePages = area.freePages, freeFrames = pmmFreeFrames() + kmallocHeldFrames();
+  const freePages = area.freePages, freeFrames = framesNow();
   const extra: u32 = 10;
   const held = quarantineTable;
   for (let i: u32 = 0; i < GUARD_QUARANTINE + extra; i++) store<u32>(held + i * 4, <u32>guardAlloc(32, 16));
@@ -97,7 +98,7 @@ registerTest("guard.quarantine", () => {
   }
   checkEqual(released, extra, "the oldest frees were released");
   checkEqual(kept, GUARD_QUARANTINE, "the newest stay retired and unmapped");
-  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeFrames, "quarantined ranges hold no frames");
+  checkEqual(framesNow(), freeFrames, "quarantined ranges hold no frames");
   guardDrainQuarantine();
   checkEqual(area.freePages, freePages, "drained: every page of address space back");
 });

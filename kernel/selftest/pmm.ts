@@ -1,6 +1,7 @@
 // In-kernel self-tests of the PMM on the real memory map (host tests cover the logic against a
 // model; these cover what only the machine has: the loader's map, the kernel image, modules,
 // and frames that must really be RAM).
+import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { arenaBootFrames } from "../mm/alloc/arena";
 import { guardHeldFrames } from "../mm/alloc/guard";
 import { schedBootFrames } from "../sched/scheduler";
@@ -112,6 +113,7 @@ registerTest("pmm.zones", () => {
 });
 
 registerTest("pmm.contiguous", () => {
+  const memalloc = memallocBegin();   // (the bitmap alone: a failed request must not reclaim, which would change the count)
   const before = pmmFreeFrames();
   const isa = allocFrames(16, 16, ISA_DMA_LIMIT);
   if (check(isa != 0, "64 KiB for ISA DMA below 16 MiB")) {
@@ -135,6 +137,7 @@ registerTest("pmm.contiguous", () => {
   checkEqual(allocFrames(pmmTotalFrames(), 1, PHYS_LIMIT), 0, "more frames than free memory: 0");
   checkEqual(allocFrames(4, 3, PHYS_LIMIT), 0, "an alignment that is not a power of two: 0");
   checkEqual(pmmFreeFrames(), before, "free count restored");
+  memallocEnd(memalloc);
   checkEqual(pmmCheck(), 0, "invariants hold");
 });
 
@@ -151,6 +154,7 @@ registerTest("pmm.alloc_all", () => {
   memory.fill(seen, 0, seenFrames * FRAME_SIZE);
   let count: u32 = 0, twice: u32 = 0, notRam: u32 = 0, reservedHit: u32 = 0, wrongZone: u32 = 0;
   const reserved = pmmReservedList();
+  const memalloc = memallocBegin();   // (every frame, the watermarks' reserve too)
   for (let i: u32 = 0; ; i++) {
     const highLeft = pmmFreeFrames() > pmmFreeLowFrames();
     const wantLow = (i & 1) != 0;
@@ -182,6 +186,7 @@ registerTest("pmm.alloc_all", () => {
   checkEqual(pmmFreeFrames(), 0, "nothing is left");
   checkEqual(allocLowFrame(), 0, "allocLowFrame when memory is exhausted");
   checkEqual(allocFrames(1, 1, PHYS_LIMIT), 0, "allocFrames when memory is exhausted");
+  memallocEnd(memalloc);
   // Every low frame kept what was written to it; then give everything back.
   let corrupted: u32 = 0, freed: u32 = 0, freeErrors: u32 = 0;
   for (let f: u32 = 0; f < total; f++) {

@@ -2,6 +2,7 @@
 // runs as a process of the kernel's, and the test checks its exit code (the program's own checks
 // fail it with a non-zero code and a line saying what) and that every frame came back. The log
 // lines of kills are checked from the host (test/proc/processes.qemu.test.ts).
+import { framesNow } from "./frames";
 import { registerTest, registerPanicTest, check, checkEqual, skipTest } from "./harness";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
@@ -23,7 +24,7 @@ const line = memory.data(LINE_BYTES, 4);
  * Starts the program and arguments of the ASCII `command` (words separated by spaces), then
  * `number` (if not -1) and `tail` as more words; the process, or null (reported).
  */
-function start(command: string, number: i64 = -1, tail: string = ""): Process | null {
+export function start(command: string, number: i64 = -1, tail: string = ""): Process | null {
   let length: u32 = 0;
   for (let i = 0; i < command.length && length < 64; i++) store<u8>(line + length++, <u8>command.charCodeAt(i));
   if (number >= 0) { store<u8>(line + length++, 32); length += formatDecimal(<u64>number, line + length); }
@@ -51,7 +52,6 @@ function run(command: string, number: i64 = -1, tail: string = ""): i32 {
 }
 
 /** Free frames plus the kmalloc caches' (a process's records come and go through them). */
-function framesNow(): u32 { return pmmFreeFrames() + kmallocHeldFrames(); }
 
 /** Waits until every process (orphans the reaper frees too) is gone; false after 5 s. */
 function allGone(): bool {

@@ -1,6 +1,7 @@
 // Self-tests of the kernel's virtual ranges and lazy commit (kernel/mm/virt/vmm.ts, kernel/mm/virt/fault.ts)
 // on the real page tables and PMM. The allocator's arithmetic is tested on the host against a
 // model; these check what only the machine has: faults, frames and page-table entries.
+import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { registerTest, registerPanicTest, check, checkEqual, testRng } from "./harness";
 import { puts, putDec, newline } from "../console/console";
 import { randomBelow } from "../lib/random";
@@ -268,6 +269,8 @@ registerPanicTest("panic.fault_in_handler", "page fault: in the page-fault handl
 registerPanicTest("panic.range_out_of_memory", "page fault: out of memory|'test.oom'|overcommitted", () => {
   // Drain the PMM, then touch more pages of an overcommitted range than are left.
   const range = reserveRange(64 * PAGE, RANGE_WRITABLE, "test.oom");
+  const memalloc = memallocBegin();   // (below the watermarks too: only 8 frames stay free)
   while (pmmFreeFrames() > 8) allocFrame();
+  memallocEnd(memalloc);
   for (let i: u32 = 0; i < 64; i++) store<u32>(range + i * PAGE, i);
 });

@@ -1,4 +1,5 @@
 // Self-tests of kernel threads, the scheduler and the locks (kernel/sched/).
+import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { registerTest, registerPanicTest, check, checkEqual, lockdepExpect } from "./harness";
 import { pitTicks, pitHz } from "../arch/pit";
 import { cpuRelax, softInterruptBench, saveFlagsAndCli, restoreFlags } from "../arch/x86";
@@ -90,6 +91,7 @@ const runs = memory.data(RUNS * 8, 4);
 registerTest("sched.create_no_memory", () => {
   const freeBefore = pmmFreeFrames();
   let held: u32 = 0;
+  const memalloc = memallocBegin();   // (every frame, the watermarks' reserve too, and no reclaim to refill it)
   for (let size: u32 = <u32>1 << (31 - clz(max<u32>(1, pmmFreeFrames()))); size > 0 && held < RUNS; ) {
     const phys = allocFrames(size, 1, PHYS_LIMIT);
     if (phys == 0) { size >>= 1; continue; }
@@ -98,6 +100,7 @@ registerTest("sched.create_no_memory", () => {
   }
   const drained = pmmFreeFrames() == 0;
   const t = drained ? threadCreate("no-memory", (arg: usize): void => {}, 0) : null;
+  memallocEnd(memalloc);
   for (let i: u32 = 0; i < held; i++) freeFrames(load<u32>(runs + i * 8), load<u32>(runs + i * 8, 4));
   if (!check(drained, "the PMM drained")) return;
   check(t == null, "threadCreate with no frame left: null, not a panic");

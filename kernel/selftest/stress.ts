@@ -14,6 +14,7 @@
 // runs it twice). `concurrency.stress` (test=all) makes STRESS_OPS operations;
 // `concurrency.stress_long` (on demand: `make run APPEND="test=concurrency.stress_long watchdog=900"`)
 // ten times as many.
+import { framesNow } from "./frames";
 import { registerTest, registerOnDemandTest, check, checkEqual, testRng, testTimerRate, testBaseSeed } from "./harness";
 import { puts, putDec, putHex, newline } from "../console/console";
 import { pitHz } from "../arch/pit";
@@ -193,7 +194,7 @@ function setUp(w: Worker, id: u32, ops: u32, slots: usize, capacity: u32, seed: 
 }
 
 function stress(ops: u32): void {
-  const framesBefore = pmmFreeFrames() + kmallocHeldFrames();
+  const framesBefore = framesNow();
   const madeCache = kmemCacheCreate("stress", CACHE_OBJECT, 0, 0);
   const madePool = dmaPoolCreate(DMA_PAGES, PHYS_LIMIT);
   if (!check(madeCache != null && madePool != null, "a kmem cache and a DMA pool")) return;
@@ -241,7 +242,7 @@ function stress(ops: u32): void {
   checkEqual(checkFailures, 0, "every checker run passed, during the run and at its end");
   check(kmemCacheDestroy(cache), "the kmem cache is empty at the end");
   check(dmaPoolDestroy(pool), "the DMA pool is empty at the end");
-  checkEqual(pmmFreeFrames() + kmallocHeldFrames(), framesBefore, "every frame is back");
+  checkEqual(framesNow(), framesBefore, "every frame is back");
 }
 
 registerTest("concurrency.stress", () => { stress(STRESS_OPS); });

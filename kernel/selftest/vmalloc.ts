@@ -1,12 +1,15 @@
 // Self-tests of the VMM's newer pieces: vmalloc and kvmalloc, populating and decommitting part of
 // a range, ioremap on devices QEMU emulates (the local APIC's registers, the VGA text memory),
 // with RAM refused, and reclaim by the shrinkers.
+import { framesNow } from "./frames";
+import { reclaimerSettle } from "../sched/reclaimd";
+import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { registerTest, check, checkEqual, skipTest, testRng } from "./harness";
-import { randomBelow } from "../lib/random";
+import { randomShuffleWords } from "../lib/random";
 import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
 import { kmallocReclaimable } from "../mm/alloc/kmalloc";
 import { reclaim } from "../mm/alloc/shrink";
-import { pmmFreeFrames, allocFrame, allocFrames, freeFrame } from "../mm/phys/pmm";
+import { pmmFreeFrames, pmmWatermarkLow, allocFrame, allocFrames, freeFrame } from "../mm/phys/pmm";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { vmalloc, vfree, kvmalloc, kvfree, isVmalloc, vmallocLive, KVMALLOC_KMALLOC_MAX } from "../mm/alloc/vmalloc";
 import { reserveRange, releaseRange, vmmCommittedPages, vmmParkedPages, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
@@ -15,7 +18,6 @@ import { ioremap, iounmap, ioremapRefusals, IoCaching } from "../mm/virt/ioremap
 import { cpuidEdx, readMsrLow, mmioRead32, mmioWrite32 } from "../arch/x86";
 import { linearVirt } from "../mm/layout";
 
-function framesNow(): u32 { return pmmFreeFrames() + kmallocHeldFrames(); }
 
 registerTest("vmalloc.large_and_back", () => {
   const free = pmmFreeFrames();
@@ -44,17 +46,22 @@ registerTest("vmalloc.large_and_back", () => {
 // two free frames touch. A contiguous run cannot be had, but vmalloc builds a large allocation
 // from the scattered frames.
 registerTest("vmalloc.fragmented_memory", () => {
+  // (the caches emptied and the reclaimer idle first: nothing may give frames back in the middle)
+  reclaim(0xFFFFFFFF);
+  check(reclaimerSettle(), "the reclaimer settled");
   const free = pmmFreeFrames();
   if (free < 1024) { skipTest("needs 4 MiB free"); return; }
   const before = framesNow();
   const list = vmalloc(free << 2);   // (a frame number per frame, before the fragmenting)
   if (list == 0) { check(false, "vmalloc for the frame list"); return; }
   let taken: u32 = 0;
-  while (true) { const f = allocFrame(); if (f == 0) break; store<u32>(list + (taken << 2), f); taken++; }
+  const memalloc = memallocBegin();   // (every frame, the watermarks' reserve too: at most `free`, the list's own pages taken)
+  while (taken < free) { const f = allocFrame(); if (f == 0) break; store<u32>(list + (taken << 2), f); taken++; }
+  memallocEnd(memalloc);
   for (let i: u32 = 0; i < taken; i += 2) freeFrame(load<u32>(list + (i << 2)));
   const scattered = pmmFreeFrames();
   check(allocFrames(2, 1, 0x100000000) == 0, "no two free frames are contiguous");
-  const bytes = min<u32>(64 << 20, (scattered - 64) << 12);   // 64 MiB, or nearly all of them on a small machine
+  const bytes = min<u32>(64 << 20, (scattered - pmmWatermarkLow() - 64) << 12);   // 64 MiB, or all above the low watermark on a small machine
   const big = kvmalloc(bytes);
   check(big != 0, "kvmalloc of 64 MiB (or nearly every scattered frame) succeeded through vmalloc");
   if (big != 0) {
@@ -152,10 +159,7 @@ registerTest("reclaim.object_cache_nine_in_ten", () => {
   checkEqual(made, objects, "every object allocated");
   // free nine in ten at random (a shuffle of the list, then the first nine tenths)
   const rng = testRng();
-  for (let i = made - 1; i > 0; i--) {
-    const j = randomBelow(rng, i + 1);
-    const t = load<usize>(list + (i << 2)); store<usize>(list + (i << 2), load<usize>(list + (j << 2))); store<usize>(list + (j << 2), t);
-  }
+  randomShuffleWords(rng, list, made);
   const kept = made / 10;
   for (let i = kept; i < made; i++) kmemCacheFree(cache, load<usize>(list + (i << 2)));
   const could = kmallocReclaimable(), freeBefore = pmmFreeFrames();

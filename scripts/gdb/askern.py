@@ -22,8 +22,7 @@ PMM_FRAME_COUNT, PMM_FREE_LOW, PMM_FREE_HIGH, PMM_USABLE, PMM_RESERVED = 12, 28,
 HEAP_FREE_SPANS, HEAP_SPAN_COUNT, HEAP_LARGE_COUNT = 40, 44, 48
 HEAP_LIVE, HEAP_PEAK_LIVE, HEAP_HELD, HEAP_PEAK_HELD, HEAP_CACHED, HEAP_LIVE_BLOCKS, HEAP_ERRORS = 52, 56, 60, 64, 68, 72, 76
 # SlabRegions (kernel/mm/core/slab/regions.ts)
-REGIONS_COUNT, REGIONS_FREE_PAGES, REGIONS_CACHES = 16, 20, 32
-REGION_BYTES = 128 * 1024
+REGIONS_COUNT, REGIONS_FREE_PAGES, REGIONS_HELD, REGIONS_CACHES, REGIONS_LENT = 16, 20, 24, 32, 40
 # SlabCache (kernel/mm/core/slab/cache.ts)
 CACHE_NAME, CACHE_REQUESTED, CACHE_OBJECT_SIZE, CACHE_LINK, CACHE_SLAB_PAGES, CACHE_CAPACITY = 4, 8, 12, 24, 28, 32
 CACHE_FREELIST, CACHE_ACTIVE, CACHE_PARTIAL, CACHE_FULL, CACHE_SLAB_COUNT, CACHE_NEXT = 36, 48, 52, 56, 72, 76
@@ -121,11 +120,10 @@ def slabinfo_lines():
                 (pages * PAGE - active * u32(cache + CACHE_REQUESTED), 10)]
         lines.append("# slabinfo: " + name.ljust(17) + "".join(str(v).rjust(w + 1) for v, w in cols))
         cache, steps = u32(cache + CACHE_NEXT), steps + 1
-    count = u32(slab_regions + REGIONS_COUNT)
-    held = count * REGION_BYTES
+    count, held = u32(slab_regions + REGIONS_COUNT), u32(slab_regions + REGIONS_HELD)
     size = "%d MiB" % (held >> 20) if held >= 16 << 20 else "%d KiB" % (held >> 10) if held >= 1024 else "%d B" % held
-    lines.append("# slabinfo: %d slab regions, %d slab pages free in them, %s held" % (
-        count, u32(slab_regions + REGIONS_FREE_PAGES), size))
+    lines.append("# slabinfo: %d slab regions, %d slab pages free in them, %d lent to the PMM, %s held" % (
+        count, u32(slab_regions + REGIONS_FREE_PAGES), u32(slab_regions + REGIONS_LENT), size))
     return lines
 
 

@@ -35,7 +35,8 @@ describe("make run", () => {
       tmux("send-keys", "-t", session, "meminfo", "Enter");
       const after = await screenShows(session, /given back by the last reclaim\naskern>/);   // (meminfo's last line: its shrinkers)
       expect(after).toMatch(/physical: \d+ MiB managed/);
-      expect(after).toMatch(/transient arena: [^\n]*\nreclaim: \d+ pages given back so far/);
+      expect(after).toMatch(/watermarks \(low memory\): min \d+ KiB, low \d+ KiB, high \d+ KiB/);
+      expect(after).toMatch(/transient arena: [^\n]*\nprocesses: \d+, [^\n]*\nreclaim: \d+ pages given back so far/);
       tmux("send-keys", "-t", session, "halt", "Enter");
       const end = await screenShows(session, /make run ended: \d+/);
       expect(end).toContain("halting");

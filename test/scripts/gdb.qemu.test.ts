@@ -44,8 +44,8 @@ async function compare(cmdline: string): Promise<{ fromGdb: string[]; fromKernel
 describe("gdb commands on a halted kernel", () => {
   it("askern-threads, askern-pmm, askern-heap and askern-slabinfo print what the kernel prints after test=all", async () => {
     const { fromGdb, fromKernel } = await compare(`test=all seed=${seed}`);
-    expect(fromGdb.length).toBe(18);   // three threads (the processes' reaper, idle, main), pmm, two heap lines, the header, 10 classes, the regions
-    expect(fromGdb.slice(0, 3).map((l) => l.replace(/ stack .*/, ""))).toEqual(["# threads: 2 reaper blocked", "# threads: 1 idle ready", "# threads: 0 main running"]);
+    expect(fromGdb.length).toBe(19);   // four threads (the processes' reaper, the reclaimer, idle, main), pmm, two heap lines, the header, 10 classes, the regions
+    expect(fromGdb.slice(0, 4).map((l) => l.replace(/ stack .*/, ""))).toEqual(["# threads: 3 reaper blocked", "# threads: 2 reclaimd blocked", "# threads: 1 idle ready", "# threads: 0 main running"]);
     expect(fromGdb).toEqual(fromKernel);
   }, 300_000);
   it("askern-slabinfo counts live objects in full, partial and active slabs as the kernel does", async () => {

@@ -17,7 +17,10 @@
 // of its own, as every self-test does (selftest/harness.ts), and scopes nest like interrupts.
 // arenaAlloc, arenaMark and arenaRelease work on `current` and may be called from any context.
 import { BumpArena, bumpInit, bumpAlloc, bumpMark, bumpRelease } from "../core/bump";
-import { reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED } from "../virt/vmm";
+import { reserveRange, releaseRange, rangeCommitted, RANGE_WRITABLE, RANGE_PROMISED } from "../virt/vmm";
+import { rangeDecommitAbove } from "../virt/commit";
+import { registerShrinker } from "./shrink";
+import { VRANGE_AREA_START } from "../layout";
 import { panic } from "../../diag/panic";
 import { InterruptScope, setInterruptScope, INTERRUPT_CONTEXT } from "../../arch/idt";
 
@@ -64,6 +67,28 @@ export function transientArenaInit(): void {
     ERROR("BumpArena's top and peak must lie as InterruptScope's current and high");
   }
   setInterruptScope(interruptState + offsetof<BumpArena>("top"), interruptState);
+  registerShrinker("transient arena (pages above its top)", arenaReclaimable, arenaShrink);
+}
+
+// --- giving memory back (mm/alloc/shrink.ts) --------------------------------------------------
+//
+// The boot thread's arena commits pages as a scope first touches them and keeps them when the
+// scope releases its mark; reclaim takes back those above the arena's top (the next touch
+// commits a zeroed page again). The interrupt arena and the threads' arenas are promised (their
+// frames are taken up front so a touch can never fail): they give nothing back.
+
+/** Pages the boot thread's arena has committed (frames it holds). Any context. */
+export function arenaCommittedPages(): u32 { return rangeCommitted(<u32>(bootArena.base - VRANGE_AREA_START) >> 12); }
+
+/** Pages the boot thread's arena has committed above its top now. Any context (an estimate). */
+function arenaReclaimable(): u32 {
+  const inUse = <u32>((bootArena.top - bootArena.base + PAGE - 1) >> 12), committed = arenaCommittedPages();
+  return committed > inUse ? committed - inUse : 0;
+}
+
+/** Decommits the boot thread's arena above its top. Thread context. */
+function arenaShrink(pages: u32): void {
+  rangeDecommitAbove(<u32>bootArena.base, TRANSIENT_ARENA_BYTES, bootState + offsetof<BumpArena>("top"));
 }
 
 /** Frames the arenas committed at boot (the interrupt arena's). */

@@ -26,6 +26,7 @@ import {
   RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_FAULT_AROUND_MAX, RangeError,
 } from "../virt/vmm";
 import { setFaultExplainer } from "../virt/fault";
+import { registerShrinker } from "./shrink";
 import { VRANGE_AREA_START, VRANGE_AREA_PAGES } from "../layout";
 import {
   GuardRing, GUARD_RING_BYTES, GUARD_MAX_ALIGN, guardPagesFor, guardObjectOffset, guardPatternByte, guardFillPattern,
@@ -92,6 +93,7 @@ export function guardInit(): bool {
   guardRingInit(ringBlock, ringSlots, GUARD_QUARANTINE);
   guardRingInit(deferredBlock, deferredSlots, DEFERRED_FREES);
   setFaultExplainer(RANGE_NAME, guardExplain);
+  registerShrinker("guard allocator (frees deferred from atomic context)", guardReclaimable, guardShrink);
   records = table;
   if (logBegin(LogLevel.Info, "guard")) {
     puts("guard allocator ready: records at "); putHex(table); puts(" ("); putDec(RECORD_FRAMES); puts(" frames), quarantine of ");
@@ -99,6 +101,15 @@ export function guardInit(): bool {
   }
   return true;
 }
+
+// Giving memory back (mm/alloc/shrink.ts). The quarantine holds no frames: a freed allocation's
+// pages go back at once and only its range stays retired. What does hold frames is a free made
+// in atomic context, queued until thread context: the shrinker runs those frees.
+
+/** Frees waiting in the deferred queue (a page each at least: an estimate). Any context. */
+function guardReclaimable(): u32 { return records == 0 ? 0 : deferred.count; }
+/** Runs the deferred frees. Thread context. */
+function guardShrink(pages: u32): void { guardFreeDeferred(); }
 
 /** The range allocator's page number of the range at `first`. */
 @inline function pageOf(first: u32): u32 { return (first - VRANGE_AREA_START) >> 12; }

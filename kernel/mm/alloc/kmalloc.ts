@@ -26,7 +26,7 @@ import { allocFrames, freeFrames, claimFrames } from "../phys/pmm";
 import { LOW_MEMORY_END, LINEAR_MAP_BASE, VRANGE_START, linearVirt } from "../layout";
 import { PageProvider } from "../core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
-import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf } from "../core/slab/regions";
+import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf, slabRegionsLend } from "../core/slab/regions";
 import { SlabCache, CACHE_BYTES, cacheAlloc, cacheShrink } from "../core/slab/cache";
 import { heapTrim } from "../core/heap/front-cache";
 import { SPAN_BYTES } from "../core/heap/block";
@@ -66,6 +66,10 @@ function pmmPutPages(context: usize, address: usize, pages: u32): void {
   freeFrames(<u32>(address - LINEAR_MAP_BASE), pages);
 }
 
+function pmmClaimPages(context: usize, address: usize, pages: u32): bool {
+  return claimFrames(<u32>(address - LINEAR_MAP_BASE), pages);
+}
+
 function pmmGrowPages(context: usize, address: usize, pages: u32, morePages: u32): bool {
   const end = <u64>(address - LINEAR_MAP_BASE) + (<u64>pages << 12);
   if (end + (<u64>morePages << 12) > LOW_MEMORY_END) return false;   // past the linear map
@@ -93,6 +97,7 @@ export function kmallocInit(): void {
   kernelProvider.getPages = changetype<usize>(pmmGetPages);
   kernelProvider.putPages = changetype<usize>(pmmPutPages);
   kernelProvider.growPages = changetype<usize>(pmmGrowPages);
+  kernelProvider.claimPages = changetype<usize>(pmmClaimPages);
   heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
   slabRegionsCreate(slabRegionsBlock, kernelProvider);
   kmallocClassesInit(slabRegions, classCaches, classOfSize);
@@ -110,11 +115,11 @@ export function kmallocHeldFrames(): u32 {
 
 /**
  * Pages the kmalloc side could give back now: every object cache's empty slabs (the kmalloc
- * classes and the kernel's own caches) and the heap's entirely free spans. An estimate (a
- * slab region goes back only once all its slabs have). Any context.
+ * classes and the kernel's own caches), the free pages of the slab regions, and the heap's
+ * entirely free spans. Any context.
  */
 export function kmallocReclaimable(): u32 {
-  let pages: u32 = kernelHeap.freeSpans * (SPAN_BYTES >> 12);
+  let pages: u32 = kernelHeap.freeSpans * (SPAN_BYTES >> 12) + slabRegions.freePages;
   for (let at = slabRegions.caches; at != 0; at = changetype<SlabCache>(at).next) {
     const cache = changetype<SlabCache>(at);
     pages += cache.emptySlabs * cache.slabPages;
@@ -124,9 +129,10 @@ export function kmallocReclaimable(): u32 {
 
 /**
  * Gives back what kmallocReclaimable counts: each cache's empty slabs (its active slab too when
- * it has no object in use), the heap's front cache merged and its entirely free spans, reserve
- * included. The kmalloc lock is taken per cache and for the heap, so an interrupt waits for one
- * of them at most. Thread context.
+ * it has no object in use) go back to their regions, whose free pages are then lent to the PMM
+ * (regions.ts "Lent pages"); the heap's front cache is merged and its entirely free spans go,
+ * reserve included. The kmalloc lock is taken per cache, for the regions and for the heap, so
+ * an interrupt waits for one of them at most. Thread context.
  */
 export function kmallocShrink(pages: u32): void {
   for (let at = slabRegions.caches; at != 0; ) {
@@ -136,6 +142,9 @@ export function kmallocShrink(pages: u32): void {
     at = cache.next;
     kmallocUnlock();
   }
+  kmallocLock();
+  slabRegionsLend(slabRegions);
+  kmallocUnlock();
   kmallocLock();
   heapTrim(kernelHeap);
   kmallocUnlock();

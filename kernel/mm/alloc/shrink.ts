@@ -1,12 +1,14 @@
 // Reclaim: the subsystems that keep free memory for speed each register a shrinker, which says
 // how many pages it could give back now and gives back what it can. `reclaim` runs them in turn
 // until it has the pages asked for, and reports what each gave (the PMM's free count before and
-// after, so a figure is what really came back). This is the first part of the memory-pressure
-// issue: reclaim by hand (the monitor's `reclaim`) and by callers that know they need memory;
-// watermarks that run it from the allocation path come next. docs/vmm.md has the list.
+// after, so a figure is what really came back). It runs by hand (the monitor's `reclaim`), in
+// the reclaimer thread when low memory falls below the low watermark, and in a thread whose
+// allocation found memory short (sched/reclaimd.ts, docs/pmm.md "Watermarks").
 //
-// Thread context: a shrinker takes its subsystem's own lock inside; reclaim is never re-entered
-// (a second caller, in another thread, gets 0 and the first one's result stands).
+// Thread context. A shrinker takes only its subsystem's own interrupts-off lock, never a mutex
+// and never a lock an allocation may be made under, so reclaim can run inside any allocation
+// made in thread context. Reclaim is never re-entered: a second caller (another thread, or an
+// allocation inside a shrinker) gets 0 and the first one's result stands.
 import { pmmFreeFrames } from "../phys/pmm";
 import { mightSleep } from "../../diag/context";
 import { puts, putDec, newline } from "../../console/console";
@@ -41,6 +43,8 @@ export function shrinkerTotal(): u32 { return shrinkerCount; }
 export function shrinkerName(i: u32): string { return changetype<string>(load<usize>(names + i * 4)); }
 export function shrinkerReclaimable(i: u32): u32 { return changetype<ShrinkCount>(load<usize>(counts + i * 4))(); }
 export function shrinkerLastFreed(i: u32): u32 { return load<u32>(freed + i * 4); }
+/** Whether a reclaim is running now (in some thread). Any context. */
+export function reclaimRunning(): bool { return running; }
 /** Pages every reclaim so far gave back. Any context. */
 export function reclaimedPages(): u64 { return reclaimed; }
 

@@ -10,6 +10,7 @@ import { alignUp, bitsFrom, bitsBelow } from "../../lib/bits";
 import {
   FRAMES_PER_WORD, FRAME_SHIFT, FRAME_SIZE, FULL, FrameAllocator, FrameError, countFree,
   flushPending, lowerHint, reportError, reservedWord, runBitsInWord, usedWord, usedWordAddress,
+  floorAllowsRun as runAllowed,
 } from "./frames";
 
 /** The last used frame in [first, end), or FULL if they are all free. */
@@ -46,7 +47,9 @@ function firstFreeFrom(pmm: FrameAllocator, frame: u32): u32 {
  * Search: first the runs that start at a word of 32 wholly free frames (through the all-free
  * tree, so however fragmented the partly used words are, this costs a few summary lookups),
  * lowest first; only if there is none, first fit over every free frame from the bottom,
- * skipping full words through the has-free tree. Frees with freeFramesTo (or frame by frame).
+ * skipping full words through the has-free tree. A run that would take low memory below the
+ * floor (frames.ts) is passed over for one above low memory. Frees with freeFramesTo (or frame
+ * by frame).
  */
 export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
   if (count == FRAMES_PER_WORD && (alignFrames == FRAMES_PER_WORD || alignFrames <= 1)) {
@@ -54,7 +57,7 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
     // finds first, at a fraction of its cost. Only the pending word's tree bit can be stale.
     let w = summaryFirst(pmm.allFree);
     if (w == pmm.pending) { flushPending(pmm); w = summaryFirst(pmm.allFree); }
-    if (w != SUMMARY_NONE && <u64>(w + 1) << (5 + FRAME_SHIFT) <= maxPhysAddr) {
+    if (w != SUMMARY_NONE && <u64>(w + 1) << (5 + FRAME_SHIFT) <= maxPhysAddr && runAllowed(pmm, w << 5, FRAMES_PER_WORD)) {
       setWordBits(pmm, w, FULL, FRAMES_PER_WORD, true);
       return w << (5 + FRAME_SHIFT);
     }
@@ -77,7 +80,11 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
     const start = alignUp(w << 5, align);
     if (start > last) break;
     const used = lastUsedIn(pmm, start, start + count);
-    if (used == FULL) { setRun(pmm, start, count, true); return start << FRAME_SHIFT; }
+    if (used == FULL) {
+      if (runAllowed(pmm, start, count)) { setRun(pmm, start, count, true); return start << FRAME_SHIFT; }
+      w = summaryFindFrom(pmm.allFree, pmm.lowLimitWord);   // (only high memory is left to try)
+      continue;
+    }
     w = summaryFindFrom(pmm.allFree, (used >> 5) + 1);
   }
   // Then every free frame, lowest first.
@@ -86,7 +93,12 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
     const start = alignUp(free, align);
     if (start > last || start < free) return 0;
     const used = lastUsedIn(pmm, start, start + count);
-    if (used == FULL) { setRun(pmm, start, count, true); return start << FRAME_SHIFT; }
+    if (used == FULL) {
+      if (runAllowed(pmm, start, count)) { setRun(pmm, start, count, true); return start << FRAME_SHIFT; }
+      if (start >= pmm.lowLimitFrame) return 0;
+      free = firstFreeFrom(pmm, pmm.lowLimitFrame);
+      continue;
+    }
     free = firstFreeFrom(pmm, used + 1);
   }
   return 0;
@@ -100,7 +112,7 @@ export function allocFramesFrom(pmm: FrameAllocator, count: u32, alignFrames: u3
 export function claimFramesFrom(pmm: FrameAllocator, phys: u32, count: u32): bool {
   const first = phys >> FRAME_SHIFT;
   if (count == 0 || (phys & (FRAME_SIZE - 1)) != 0 || <u64>first + count > <u64>pmm.frameCount) return false;
-  if (lastUsedIn(pmm, first, first + count) != FULL) return false;
+  if (lastUsedIn(pmm, first, first + count) != FULL || !runAllowed(pmm, first, count)) return false;
   // As in allocFramesFrom: the pending word's tree bits must be exact before setRun may clear
   // them, or a later free in that word would not announce its frame (it trusts them stale-set).
   flushPending(pmm);

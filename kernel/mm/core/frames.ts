@@ -21,6 +21,14 @@
 // Frames at or above frameCount in the last word are set in both bitmaps.
 // Low memory is [0, lowLimitFrame): the frames the kernel reaches through its linear map.
 //
+// The floor: low memory keeps `floor` frames free for those allowed deeper (the PMM's watermarks,
+// docs/pmm.md). The fast path never checks it: a search approves a new hint word only if low
+// memory keeps `floor` free frames with all of that word's free frames taken, so taking them
+// one by one later needs no check (a free that pulls the hint back adds the frame it reopens).
+// Runs are checked the same way, counting the hint word's frames as gone. A refused search or
+// an empty zone calls `short` (the PMM's slow path: reclaim, or a lower floor for atomic
+// callers), which may search again; 0 means none (the host tests).
+//
 // This file: the layout, the allocator's state and one frame at a time (allocFrameFrom,
 // freeFrameTo). frame-runs.ts: contiguous runs; frames-check.ts: counts, states and the checker.
 import {
@@ -77,7 +85,12 @@ export const enum FrameState { Free = 0, Allocated = 1, Reserved = 2 }
   bitmapPhys: u32;
   bitmapBytes: u32;
   ignoredBytes: u64;    // available RAM above 4 GiB, which 32-bit paging cannot reach
+  floor: u32;           // free low frames no search may take (see "The floor"); 0 at first
+  short: usize;         // a FrameShort called when a single-frame search finds nothing it may take, or 0
 }
+
+/** What allocFrameFrom returns when its search finds no frame it may take: a frame, or 0. Under the caller's lock. */
+export type FrameShort = (pmm: FrameAllocator, zone: FrameZone) => u32;
 
 /** Bytes of the state block: the FrameAllocator and its two tree headers. */
 export const FRAME_ALLOCATOR_BYTES: u32 = <u32>offsetof<FrameAllocator>() + 2 * <u32>offsetof<SummaryTree>();
@@ -103,6 +116,32 @@ export function frameAllocatorAt(at: usize): FrameAllocator {
 /** Adds `delta` to the free count of the zone word `w` is in (`low`: w < lowLimitWord). */
 @inline export function countFree(pmm: FrameAllocator, low: bool, delta: i32): void {
   if (low) pmm.freeLow += delta; else pmm.freeHigh += delta;
+}
+
+/** Free frames in word `w`. */
+@inline export function freeInWord(pmm: FrameAllocator, w: u32): u32 { return popcnt(~usedWord(pmm, w)); }
+
+/**
+ * Whether low memory may give the run [start, start + count) and still keep pmm.floor free,
+ * counting the low hint word's other free frames as gone (see "The floor"). The check of the
+ * slow paths that take more than one frame: inlined as far as the common answer (far above the
+ * floor, the hint word's 32 frames at most included).
+ */
+@inline export function floorAllowsRun(pmm: FrameAllocator, start: u32, count: u32): bool {
+  return start >= pmm.lowLimitFrame || pmm.freeLow >= pmm.floor + count + FRAMES_PER_WORD || floorAllowsRunNear(pmm, start, count);   // (no overflow: counts are below 2^20)
+}
+
+/** floorAllowsRun near the floor: the hint word's free frames counted exactly. */
+function floorAllowsRunNear(pmm: FrameAllocator, start: u32, count: u32): bool {
+  const end = min<u32>(start + count, pmm.lowLimitFrame), w = pmm.hintLow;
+  let hint: u32 = 0;
+  if (w < pmm.lowLimitWord) {
+    let free = ~usedWord(pmm, w);
+    const base = w << 5;
+    if (start < base + 32 && end > base) free &= ~runBitsInWord(max<u32>(start, base), end);   // (the run's own frames count once)
+    hint = popcnt(free);
+  }
+  return <u64>pmm.freeLow >= <u64>pmm.floor + (end - start) + hint;
 }
 
 /** Word `w` (in low memory if `low`) gained a free frame: pull its zone's hint back to it. */
@@ -186,13 +225,20 @@ function allocFrameSearch(pmm: FrameAllocator, zone: FrameZone): u32 {
     w = summaryFindFrom(tree, pmm.hintLow);
     if (w >= pmm.lowLimitWord) {   // SUMMARY_NONE included: low memory is used up
       pmm.hintLow = pmm.lowLimitWord;
-      return 0;
+      return frameShort(pmm, zone);
     }
+    // The hint word is full here, so the floor check counts only w's frames (hint unchanged if refused).
+    if (<u64>pmm.freeLow < <u64>pmm.floor + freeInWord(pmm, w)) return frameShort(pmm, zone);
     pmm.hintLow = w;
   }
   const at = usedWordAddress(pmm, w);
   countFree(pmm, w < pmm.lowLimitWord, -1);
   return takeFrame(pmm, w, at, load<u32>(at));
+}
+
+/** The search found nothing it may take: the owner's slow path, if any. */
+function frameShort(pmm: FrameAllocator, zone: FrameZone): u32 {
+  return pmm.short == 0 ? 0 : changetype<FrameShort>(pmm.short)(pmm, zone);
 }
 
 /**

@@ -8,10 +8,14 @@
 //   +4  getPages   (context, pages, alignPages) => address of `pages` zero-or-garbage pages,
 //                  aligned to `alignPages` pages (a power of two), or 0 when there is no memory
 //   +8  putPages   (context, address, pages) => void: gives back a run that getPages handed out
-//                  (with whatever growPages added to it)
+//                  (with whatever growPages added to it), or any part of one (slab regions lend
+//                  their free pages back one run at a time)
 //   +12 growPages  0, or (context, address, pages, morePages) => bool: makes the run of `pages`
 //                  at `address` longer by the `morePages` pages right after it, if they are free
 //                  (all or nothing). Optional: without it a heap moves a large block to grow it.
+//   +16 claimPages 0, or (context, address, pages) => bool: takes back the `pages` pages at
+//                  `address`, which it handed out once and was given back, if they are free
+//                  (all or nothing). Optional: without it slab regions never recall a lent page.
 
 /** Returns the address of `pages` writable pages aligned to `alignPages` pages, or 0. */
 export type GetPages = (context: usize, pages: u32, alignPages: u32) => usize;
@@ -19,12 +23,15 @@ export type GetPages = (context: usize, pages: u32, alignPages: u32) => usize;
 export type PutPages = (context: usize, address: usize, pages: u32) => void;
 /** Extends the run of `pages` pages at `address` by the `morePages` after it if free: whether it did. */
 export type GrowPages = (context: usize, address: usize, pages: u32, morePages: u32) => bool;
+/** Takes back the `pages` pages at `address` (handed out once, given back since) if free: whether it did. */
+export type ClaimPages = (context: usize, address: usize, pages: u32) => bool;
 
 @unmanaged export class PageProvider {
   context: usize;
   getPages: usize;   // a GetPages
   putPages: usize;   // a PutPages
   growPages: usize;  // a GrowPages, or 0 (cannot)
+  claimPages: usize; // a ClaimPages, or 0 (cannot)
 }
 
 export const PROVIDER_PAGE_SIZE: u32 = 4096;
@@ -46,4 +53,10 @@ export type RunVisitor = (context: usize, address: usize, pages: u32) => void;
 @inline export function providerGrow(provider: PageProvider, address: usize, pages: u32, morePages: u32): bool {
   const grow = provider.growPages;
   return grow != 0 && changetype<GrowPages>(grow)(provider.context, address, pages, morePages);
+}
+
+/** Asks `provider` to take pages back that it had given (see ClaimPages); false if it cannot. */
+@inline export function providerClaim(provider: PageProvider, address: usize, pages: u32): bool {
+  const claim = provider.claimPages;
+  return claim != 0 && changetype<ClaimPages>(claim)(provider.context, address, pages);
 }

@@ -4,7 +4,7 @@
 //
 //   # slabinfo: name              objsize   active    total  slabs  pages     wasted
 //   # slabinfo: kmalloc-64             64     1000     1024     16     16       1024
-//   # slabinfo: 2 slab regions, 52 slab pages free in them, 256 KiB held
+//   # slabinfo: 2 slab regions, 52 slab pages free in them, 0 lent to the PMM, 256 KiB held
 //
 // objsize is the size objects take (the request rounded to the alignment, with the
 // constructor's link); active the objects in use; total the objects the slabs hold; wasted the
@@ -45,5 +45,5 @@ export function slabPrintInfo(regions: SlabRegions): void {
     newline();
   }
   puts("# slabinfo: "); putDec(regions.regionCount); puts(" slab regions, "); putDec(regions.freePages);
-  puts(" slab pages free in them, "); putSize(<u64>regions.regionCount * REGION_BYTES); puts(" held\n");
+  puts(" slab pages free in them, "); putDec(regions.lentPages); puts(" lent to the PMM, "); putSize(<u64>regions.heldBytes); puts(" held\n");
 }

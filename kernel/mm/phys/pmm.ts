@@ -7,7 +7,14 @@
 // The PMM never faults (its bitmap lives in the linear map); if it did, the fault would come
 // with interrupts off, and the fault handler reports a fault in atomic context rather than
 // re-enter it (mm/virt/fault.ts).
-import { rdtsc, linkerAddress, LinkerSymbol, irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+//
+// Watermarks (mm/core/watermarks.ts, docs/pmm.md): low memory keeps `low` frames free from
+// ordinary requests (the allocator's floor, checked on its slow paths only). A request the floor
+// refuses, or that finds its zone empty, comes to `short`: in thread context it reclaims (the
+// PMM's lock dropped meanwhile) and tries again, still above low; in atomic context it may go
+// down to min, and wakes the reclaimer thread instead; the thread running reclaim may take
+// everything. Either way, once low memory is below low the reclaimer is woken.
+import { rdtsc, readEflags, linkerAddress, LinkerSymbol, irqSaveTo, irqRestoreFrom } from "../../arch/x86";
 import { LogLevel, logBegin, logLine } from "../../console/log";
 import { puts, putHex, putDec, putSize, padTo, newline } from "../../console/console";
 import { panic } from "../../diag/panic";
@@ -35,6 +42,9 @@ import {
 import { frameAllocatorPlan, frameAllocatorBuild, InitError, initErrorText } from "../core/frames-init";
 import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "../layout";
 import { Invariant } from "../core/invariant";
+import { Watermarks, watermarksFor } from "../core/watermarks";
+import { inThreadContextWith } from "../../arch/context";
+import { pressureReclaim, pressureWake, inMemalloc } from "../pressure";
 
 const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
 
@@ -51,6 +61,9 @@ const map = changetype<MemoryMap>(memory.data(8, 4));
 const fallbackMap = memory.data(48, 8);
 let initInstructions: u64 = 0;
 let ready = false;
+const marks = changetype<Watermarks>(memory.data(offsetof<Watermarks>(), 4));
+let retrying = false;     // short's own second search runs: a refusal there is final
+let atomicDips: u32 = 0, directReclaims: u32 = 0, shortFailures: u32 = 0;
 
 function reserveOrPanic(start: u64, end: u64, name: string): void {
   if (!reservedAdd(reserved, start, end, name)) panic("pmm: too many reserved ranges (raise RESERVED_CAPACITY)");
@@ -168,6 +181,10 @@ function printSummary(): void {
     putSize(pmm.bitmapBytes); puts(" at "); putHex(pmm.bitmapPhys); puts("; init took "); putDec(initInstructions);
     puts(" rdtsc ticks (instructions under -icount)\n");
   }
+  if (logBegin(LogLevel.Info, "pmm")) {
+    puts("watermarks (frames of low memory): min "); putDec(marks.min); puts(", low "); putDec(marks.low);
+    puts(", high "); putDec(marks.high); newline();
+  }
   if (pmm.ignoredBytes != 0 && logBegin(LogLevel.Warn, "pmm")) {
     putSize(pmm.ignoredBytes); puts(" of RAM above 4 GiB is not used (32-bit paging without PAE)\n");
   }
@@ -192,11 +209,93 @@ export function pmmInit(infoPhys: u32, ignoreLoaderMap: bool): void {
     panic(initErrorText(error));
   }
   frameAllocatorBuild(pmm, map, reserved, linearVirt(pmm.bitmapPhys));
+  watermarksFor(marks, framesFreeLow(pmm));
+  pmm.floor = marks.low;
+  pmm.short = changetype<usize>(short);
   initInstructions = rdtsc() - start;
   ready = true;
   printMemoryMap(map, source);
   printReserved();
   printSummary();
+}
+
+// --- short of memory --------------------------------------------------------------------------
+
+/** What reclaim is asked for: enough to bring low memory back to high (at least a bitmap word). */
+function reclaimTarget(): u32 { return max<u32>(marks.high > pmm.freeLow ? marks.high - pmm.freeLow : 0, 32); }
+
+/** One more search of `zone` with the floor at `floor` (under the lock): a frame, or 0. */
+function searchWithFloor(zone: FrameZone, floor: u32): u32 {
+  const kept = pmm.floor;
+  pmm.floor = floor;
+  retrying = true;
+  const phys = allocFrameFrom(pmm, zone);
+  retrying = false;
+  pmm.floor = kept;
+  return phys;
+}
+
+/**
+ * The frame allocator's slow path (FrameAllocator.short), under the PMM's lock: a single-frame
+ * search found nothing it may take. See the header for the three cases. The caller's context is
+ * the one saved in the lock.
+ */
+function short(state: FrameAllocator, zone: FrameZone): u32 {
+  if (retrying) return 0;
+  let phys: u32 = 0;
+  if (inMemalloc()) {
+    return searchWithFloor(zone, 0);   // (reclaim itself, or a test emptying memory on purpose: no wake-up)
+  } else if (inThreadContextWith(load<u32>(pmmLock))) {
+    directReclaims++;
+    irqRestoreFrom(pmmLock);   // (the allocator's state is whole here: the search had finished)
+    pressureReclaim(reclaimTarget());
+    irqSaveTo(pmmLock);
+    phys = searchWithFloor(zone, marks.low);
+  } else {
+    phys = searchWithFloor(zone, marks.min);
+    if (phys != 0) atomicDips++;
+  }
+  if (phys == 0) shortFailures++;
+  if (pmm.freeLow < marks.low) pressureWake();
+  return phys;
+}
+
+/** allocFramesFrom with the floor at `floor` (under the lock). */
+function allocFramesBelow(floor: u32, count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
+  const kept = pmm.floor;
+  pmm.floor = floor;
+  const phys = allocFramesFrom(pmm, count, alignFrames, maxPhysAddr);
+  pmm.floor = kept;
+  return phys;
+}
+
+// Called through a variable, so that neither Binaryen nor clang inlines it into allocFrames,
+// which then stays small enough to be inlined into its callers (the heap's span take).
+let runShortPath: (count: u32, alignFrames: u32, maxPhysAddr: u64) => u32 = runShort;
+
+/**
+ * allocFrames' slow path, outside the lock: the run the floor refused, as `short` does for one
+ * frame (a run never goes below min: atomic callers that need runs keep their own pools).
+ */
+function runShort(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
+  if (count > pmm.frameCount || (alignFrames & (alignFrames - 1)) != 0) return 0;   // (refused and logged already)
+  const memalloc = inMemalloc();
+  let floor = memalloc ? 0 : marks.low;
+  if (memalloc) {
+    // (reclaim itself, or a test emptying memory on purpose: no wake-up)
+  } else if (inThreadContextWith(readEflags())) {
+    directReclaims++;
+    pressureReclaim(max<u32>(reclaimTarget(), count));
+  } else {
+    floor = marks.min;
+  }
+  irqSaveTo(pmmLock);
+  const phys = allocFramesBelow(floor, count, alignFrames, maxPhysAddr);
+  const wake = !memalloc && pmm.freeLow < marks.low;
+  irqRestoreFrom(pmmLock);
+  if (phys == 0 && !memalloc) shortFailures++;
+  if (wake) pressureWake();
+  return phys;
 }
 
 /** Whether pmmInit has run. */
@@ -207,7 +306,9 @@ export function pmmInitInstructions(): u64 { return initInstructions; }
 /**
  * A free frame's physical address, high memory first (low memory when high is used up), or 0
  * when none is left. For pages that will be mapped somewhere anyway (lazily committed
- * memory), so that low memory stays free for the linear map. Never panics. O(1).
+ * memory), so that low memory stays free for the linear map. Never panics. O(1) while memory
+ * lasts. Any context: when low memory reaches the watermarks, a caller in thread context
+ * reclaims first (and so may sleep), an atomic one takes from the reserve down to min.
  */
 export function allocFrame(): u32 {
   irqSaveTo(pmmLock);
@@ -219,6 +320,7 @@ export function allocFrame(): u32 {
 /**
  * A free frame in low memory (below LOW_MEMORY_END, so reachable at linearVirt(phys) without
  * mapping anything), or 0 when low memory is used up. For page tables, heap and slab pages.
+ * Contexts and watermarks as allocFrame.
  */
 export function allocLowFrame(): u32 {
   irqSaveTo(pmmLock);
@@ -241,20 +343,21 @@ export function freeFrame(phys: u32): FrameError {
 /**
  * `count` physically contiguous frames, the first aligned to `alignFrames` frames (a power of
  * two; 0 or 1 for none), all below `maxPhysAddr` (ISA_DMA_LIMIT for ISA DMA; LOW_MEMORY_END for
- * linear-mapped memory; PHYS_LIMIT for anywhere). The first frame's address, or 0.
+ * linear-mapped memory; PHYS_LIMIT for anywhere). The first frame's address, or 0. Contexts
+ * and watermarks as allocFrame.
  */
 export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
   irqSaveTo(pmmLock);
   const phys = allocFramesFrom(pmm, count, alignFrames, maxPhysAddr);
   irqRestoreFrom(pmmLock);
-  return phys;
+  return phys != 0 || count == 0 ? phys : runShortPath(count, alignFrames, maxPhysAddr);
 }
 
 /**
  * Takes the `count` frames from `phys` if all of them are free, all or nothing: true if it did
  * (to grow a run that allocFrames handed out in place). Refuses, without a log, what is not.
  */
-export function claimFrames(phys: u32, count: u32): bool {
+export function claimFrames(phys: u32, count: u32): bool {   // (above the floor only: growing in place is never worth reclaim)
   irqSaveTo(pmmLock);
   const done = claimFramesFrom(pmm, phys, count);
   irqRestoreFrom(pmmLock);
@@ -303,6 +406,15 @@ export function pmmCheck(): Invariant {
   irqRestoreFrom(pmmLock);
   return result;
 }
+/** The watermarks (frames of low memory: mm/core/watermarks.ts). Any context. */
+export function pmmWatermarkMin(): u32 { return marks.min; }
+export function pmmWatermarkLow(): u32 { return marks.low; }
+export function pmmWatermarkHigh(): u32 { return marks.high; }
+/** Requests the watermarks sent down to min (atomic), to reclaim first (thread), and that found nothing. Any context. */
+export function pmmAtomicDips(): u32 { return atomicDips; }
+export function pmmDirectReclaims(): u32 { return directReclaims; }
+export function pmmShortFailures(): u32 { return shortFailures; }
+
 /** The reserved ranges and the memory map the PMM was built from (for self-tests). */
 export function pmmReservedList(): ReservedList { return reserved; }
 export function pmmMemoryMap(): MemoryMap { return map; }

@@ -85,17 +85,37 @@ export function rangeDecommit(virt: u32, bytes: u32): i32 {
   if (!mightSleep("rangeDecommit")) return -1;
   vmmEnter();
   const start = rangeHolding("rangeDecommit", virt, bytes);
-  let done: i32 = start == NONE ? -1 : 0;
-  if (start != NONE) {
-    const promised = (rangeFlags(start) & RANGE_PROMISED) != 0;
-    for (let page = virt; <u64>page < <u64>virt + bytes; page += PAGE_SIZE) {
-      if ((entryFor(kernelAddressSpace(), page) & PAGE_PRESENT) == 0) continue;
-      const frame = takeEntry(kernelAddressSpace(), page) & ENTRY_FRAME_MASK;   // (flushed from the TLB)
-      if (promised) park(kernelAddressSpace(), page, frame); else freeFrame(frame);
-      countDecommitted(start, promised);
-      done++;
-    }
-  }
+  const done = start == NONE ? -1 : decommitPages(start, virt, virt + bytes);
   vmmLeave();
+  return done;
+}
+
+/**
+ * rangeDecommit of the pages of [virt, virt + bytes) that lie wholly above the address stored at
+ * `markAt`, read inside the VMM's section: for an arena whose owner moves that mark (its top) in
+ * a thread of its own, which cannot run while the pages go (one CPU: the section has preemption
+ * off). The pages given back, or -1 (logged) for a bad range. Thread context only.
+ */
+export function rangeDecommitAbove(virt: u32, bytes: u32, markAt: usize): i32 {
+  if (!mightSleep("rangeDecommitAbove")) return -1;
+  vmmEnter();
+  const start = rangeHolding("rangeDecommitAbove", virt, bytes);
+  const from = max<u32>(virt, (<u32>load<usize>(markAt) + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+  const done = start == NONE ? -1 : decommitPages(start, from, virt + bytes);
+  vmmLeave();
+  return done;
+}
+
+/** Decommits the committed pages of [from, to) of the range at page `start` (the VMM's section held): how many. */
+function decommitPages(start: u32, from: u32, to: u32): i32 {
+  let done: i32 = 0;
+  const promised = (rangeFlags(start) & RANGE_PROMISED) != 0;
+  for (let page = from; <u64>page < <u64>to; page += PAGE_SIZE) {
+    if ((entryFor(kernelAddressSpace(), page) & PAGE_PRESENT) == 0) continue;
+    const frame = takeEntry(kernelAddressSpace(), page) & ENTRY_FRAME_MASK;   // (flushed from the TLB)
+    if (promised) park(kernelAddressSpace(), page, frame); else freeFrame(frame);
+    countDecommitted(start, promised);
+    done++;
+  }
   return done;
 }

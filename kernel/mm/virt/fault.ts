@@ -12,7 +12,8 @@
 //   outside every range                  no live range holds the address (page 0: a null pointer)
 //   guard page                           the unmapped page after a range (an overflow)
 //   use after free                       any page of a retired range (vmm.ts retireRange)
-//   out of memory                        an overcommitted range, and the PMM has no frame
+//   out of memory                        an overcommitted range, and the PMM has no frame even
+//                                        after reclaim and the killer (see outOfMemory)
 //   in atomic context                    a fault on a page not committed yet, from an interrupt
 //                                        handler or with interrupts or preemption off: serving
 //                                        it could deadlock (a lock the handler needs may be
@@ -21,7 +22,7 @@
 // with the address, the decoded error code, EIP (symbolized), the range if any, registers and a
 // backtrace. The owner of a range may add its own lines (setFaultExplainer: the guard allocator
 // names the allocation and its size). Interrupts stay off throughout (an interrupt gate).
-import { readCr2 } from "../../arch/x86";
+import { readCr2, sti, cli } from "../../arch/x86";
 import { InterruptFrame } from "../../arch/frame";
 import { setInterruptHandler, VECTOR_PAGE_FAULT } from "../../arch/idt";
 import { puts, putHex, putDec, newline } from "../../console/console";
@@ -37,7 +38,8 @@ import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
 import { commitRangePage } from "./commit";
 import { VRANGE_AREA_START } from "../layout";
 import { MmPart, mmEnter, mmLeave, mmBusy } from "../busy";
-import { atomicAt, atomicReason } from "../../arch/context";
+import { atomicAt, atomicReason, irqEnter, irqLeave } from "../../arch/context";
+import { pressureReclaim, pressureKill, pressureReport } from "../pressure";
 
 export const enum FaultKind {
   InHandler = 0,
@@ -134,7 +136,7 @@ function onPageFault(frame: InterruptFrame): void {
   const virt = address & ~(PAGE_SIZE - 1);
   // Only a promised range can hold a parked frame: an overcommitted one needs no entry read.
   const entry = (flags & RANGE_PROMISED) != 0 ? entryFor(space, virt) : 0;
-  if (!commitRangePage(space, start, virt, flags, entry)) faultPanic(FaultKind.OutOfMemory, frame, address, start);
+  if (!commitRangePage(space, start, virt, flags, entry)) { outOfMemory(frame, address, start); return; }
   // Fault-around: the following pages of the range that are not mapped yet, while frames last.
   const last = min<u32>(page + faultAroundOf(flags), start + pages - 1);
   for (let p = page + 1; p <= last; p++) {
@@ -144,6 +146,37 @@ function onPageFault(frame: InterruptFrame): void {
     if (!commitRangePage(space, start, next, flags, nextEntry)) break;
   }
   mmLeave(MmPart.FaultHandler);
+}
+
+const EFLAGS_IF: u32 = 1 << 9;
+/** Rounds of reclaim and killing for one faulting address before the handler gives up. */
+const PRESSURE_ROUNDS: u32 = 8;
+let pressureAddress: u32 = 0, pressureRounds: u32 = 0;
+
+/**
+ * No frame for a page of an overcommitted range. The faulting code ran in thread context (the
+ * handler checked), so the handler may do what that code could: with interrupts on again as
+ * they were, it reclaims, and if nothing comes back it has the killer end a process; then the
+ * instruction runs again and faults again if it must, every check repeated (the range may even
+ * have gone meanwhile). After PRESSURE_ROUNDS rounds for the same address, or when neither
+ * gives anything, the kernel cannot go on: the panic, with the memory report.
+ */
+function outOfMemory(frame: InterruptFrame, address: u32, start: u32): void {
+  pressureRounds = address == pressureAddress ? pressureRounds + 1 : 1;
+  pressureAddress = address;
+  if (pressureRounds <= PRESSURE_ROUNDS) {
+    // The handler steps out of interrupt context into the faulting thread's, for the time being.
+    mmLeave(MmPart.FaultHandler);
+    irqLeave();
+    const interrupts = (frame.eflags & EFLAGS_IF) != 0;   // (off only before the boot flow's first sti)
+    if (interrupts) sti();
+    const relieved = pressureReclaim(32) != 0 || pressureKill("a kernel page fault");
+    if (interrupts) cli();
+    irqEnter();
+    if (relieved) return;
+    mmEnter(MmPart.FaultHandler);
+  }
+  faultPanic(FaultKind.OutOfMemory, frame, address, start);
 }
 
 /** The panic for every fault the handler does not resolve. Never returns. */
@@ -169,9 +202,10 @@ function faultPanic(kind: FaultKind, frame: InterruptFrame, address: u32, start:
     }
     if (kind == FaultKind.OutOfMemory) {
       puts("out of memory: no free frame to commit this page of an overcommitted range ("); putDec(vmmCommittedPages());
-      puts(" range pages committed in all)\n");
+      puts(" range pages committed in all), after "); putDec(min<u32>(pressureRounds, PRESSURE_ROUNDS)); puts(" rounds of reclaim and the killer\n");
     }
     explainFault(rangeName(start), first, address);
+    if (kind == FaultKind.OutOfMemory) pressureReport();
   } else {
     puts("range: none");
     if (address < PAGE_SIZE) puts(" (null pointer dereference: page 0 is never mapped)");

@@ -332,6 +332,69 @@ describe("allocation against the model", () => {
     expect(m.exports.check()).not.toBe(0);
   });
 
+  it("keeps the floor: no search takes low memory below it, and it refuses only near it", () => {
+    // 16 MiB of RAM, the first 8 MiB low; a floor, then random frames and runs taken and given back.
+    const opsArb = fc.array(fc.record({
+      kind: fc.constantFrom("alloc", "alloc", "free", "run", "claim", "freeRun"),
+      zone: fc.constantFrom(0, 1) as fc.Arbitrary<0 | 1>, count: fc.integer({ min: 1, max: 40 }),
+      align: fc.constantFrom(1, 2, 8, 32), pick: fc.nat(),
+    }), { maxLength: 400 });
+    // (the floor a little below what low memory has free, so that the operations reach it)
+    fc.assert(fc.property(fc.integer({ min: 32, max: 400 }), opsArb, (margin, ops) => {
+      const built = buildAndCompare([{ base: 0n, length: 16n * MiB, type: 1 }], [], 2048) as Built;
+      const model = built.model;
+      const floor = m.exports.freeLowCount() - margin;
+      m.exports.setFloor(floor);
+      const held: number[] = [];
+      const runs: Array<{ phys: number; count: number }> = [];
+      const lowFree = () => m.exports.freeLowCount();
+      const keeps = lowFree() >= floor + 32;   // (the floor set with the hint word's frames above it)
+      for (const op of ops) {
+        if (op.kind === "alloc") {
+          for (let k = 0; k < op.count; k++) {   // (a burst of single frames)
+            const got = m.exports.alloc(op.zone) >>> 0;
+            const expected = model.expectAlloc(op.zone);
+            if (got === 0) {
+              // refused only for low memory, only near the floor
+              if (expected >= 0) { expect(expected).toBeLessThan(2048); expect(lowFree()).toBeLessThan(floor + 32); }
+              break;
+            }
+            expect(model.free[got / 4096]).toBe(1);
+            if (op.zone === 1 && model.expectAlloc(1) >= 2048) expect(got / 4096).toBeGreaterThanOrEqual(2048);   // high memory first
+            model.free[got / 4096] = 0; held.push(got);
+            if (keeps) expect(lowFree()).toBeGreaterThanOrEqual(floor);
+          }
+        } else if (op.kind === "free" && held.length > 0) {
+          const [phys] = held.splice(op.pick % held.length, 1);
+          expect(m.exports.free(phys)).toBe(0);
+          model.free[phys / 4096] = 1;
+        } else if (op.kind === "run" || op.kind === "claim") {
+          const got = op.kind === "run" ? m.exports.allocRun(op.count, op.align, PHYS_LIMIT) >>> 0
+            : (m.exports.claimRun((op.pick % 4000) * 4096, op.count) ? (op.pick % 4000) * 4096 : 0);
+          if (got === 0) {
+            if (op.kind === "run" && model.hasRun(op.count, op.align, 4096)) {
+              // a run was there: only low memory had it, and the floor refused it
+              let high = false;
+              for (let s = 2048; s + op.count <= 4096 && !high; s += op.align) high = model.free.subarray(s, s + op.count).every((x) => x === 1);
+              expect(high).toBe(false);
+              expect(lowFree()).toBeLessThan(floor + op.count + 32);
+            }
+            continue;
+          }
+          for (let f = got / 4096; f < got / 4096 + op.count; f++) { expect(model.free[f]).toBe(1); model.free[f] = 0; }
+          runs.push({ phys: got, count: op.count });
+        } else if (op.kind === "freeRun" && runs.length > 0) {
+          const [run] = runs.splice(op.pick % runs.length, 1);
+          expect(m.exports.freeRun(run.phys, run.count)).toBe(0);
+          model.free.fill(1, run.phys / 4096, run.phys / 4096 + run.count);
+        }
+        expect(m.exports.freeLowCount()).toBe(model.freeLowCount());
+        if (keeps) expect(lowFree()).toBeGreaterThanOrEqual(floor);
+      }
+      expect(m.exports.check()).toBe(0);
+    }), propertyParams(60));
+  });
+
   it("finds a contiguous run below a limit even when only a partly used word holds it", () => {
     buildAndCompare([{ base: 0n, length: 16n * MiB, type: 1 }], [], 1 << 20);
     const frames: number[] = [];

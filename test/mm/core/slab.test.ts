@@ -19,6 +19,7 @@ type Op =
   | { kind: "free"; pick: number }
   | { kind: "bad"; pick: number; how: number }
   | { kind: "shrink"; cache: number }
+  | { kind: "lend" }
   | { kind: "destroy"; cache: number };
 
 const specArb: fc.Arbitrary<Spec> = fc.record({
@@ -38,6 +39,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("bad" as const), pick: fc.nat(), how: fc.integer({ min: 0, max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("shrink" as const), cache: fc.nat({ max: CACHES - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("destroy" as const), cache: fc.nat({ max: CACHES - 1 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("lend" as const) }) },
 );
 
 /** The size a cache's objects take (the model's copy of cacheCreate's rule and slab/debug.ts's layout). */
@@ -139,6 +141,11 @@ function run(specs: Spec[], ops: Op[]): void {
       if (!alive[op.cache]) continue;
       m.exports.shrink(op.cache);
       expect(m.exports.emptySlabs(op.cache)).toBe(0);
+    } else if (op.kind === "lend") {
+      const out = m.exports.providerPagesOut(), free = m.exports.freeRegionPages();
+      expect(m.exports.lend()).toBe(free);
+      expect(m.exports.providerPagesOut()).toBe(out - free);   // every free page went back
+      expect(m.exports.freeRegionPages()).toBe(0);
     } else if (op.kind === "destroy") {
       if (!alive[op.cache]) continue;
       const mine = [...live.values()].filter((o) => o.cache === op.cache).length;
@@ -182,6 +189,40 @@ describe("object caches against a model", () => {
       expect([m.exports.slabPages(0), m.exports.capacity(0)]).toEqual([pages, count]);
       expect(m.exports.destroy(0)).toBe(1);
     }
+  });
+
+  it("lends scattered free pages to the provider, and claims them back when no new region can be had", () => {
+    m.exports.reset(4096);
+    expect(m.exports.create(0, 256, 0, 0, 0)).toBe(1);
+    const perPage = 16, objects: number[] = [];
+    for (let i = 0; i < 4 * 31 * perPage; i++) objects.push(m.exports.alloc(0) >>> 0);
+    expect(m.exports.regionCount()).toBe(4);
+    // keep one object in every other page: half the pages empty, no region empty
+    const kept = objects.filter((p, i) => Math.floor(i / perPage) % 2 === 0 && i % perPage === 0);
+    for (const p of objects) if (!kept.includes(p)) expect(m.exports.free(0, p)).toBe(OK);
+    m.exports.shrink(0);
+    const out = m.exports.providerPagesOut(), free = m.exports.freeRegionPages();
+    expect(free).toBeGreaterThanOrEqual(4 * 15);
+    expect(m.exports.lend()).toBe(free);
+    expect(m.exports.providerPagesOut()).toBe(out - free);
+    expect(m.exports.lentPages()).toBe(free);
+    expect(m.exports.checkRegions()).toBe(0);
+    // no new region: allocations claim lent pages back
+    m.exports.providerGets(0);
+    const more: number[] = [];
+    // (the kept objects' slabs fill first, then the lent pages, claimed back region by region)
+    const room = kept.length * (perPage - 1) + free * perPage;
+    for (let i = 0; i < room; i++) { const p = m.exports.alloc(0) >>> 0; expect(p).not.toBe(0); more.push(p); }
+    expect(m.exports.recalledPages()).toBe(free);
+    expect(m.exports.lentPages()).toBe(0);
+    expect(m.exports.alloc(0) >>> 0).toBe(0);   // every page in use, none to claim, none new
+    expect(m.exports.checkRegions()).toBe(0);
+    m.exports.providerGets(1);
+    for (const p of [...kept, ...more]) expect(m.exports.free(0, p)).toBe(OK);
+    m.exports.lend();   // (a region whose pages are all free or lent goes back whole)
+    expect(m.exports.destroy(0)).toBe(1);
+    expect(m.exports.regionCount()).toBe(0);
+    expect(m.exports.providerPagesOut()).toBe(0);
   });
 
   it("keeps at most maxEmpty empty slabs; shrink gives the rest back; destroy refuses while objects live", () => {

@@ -60,6 +60,8 @@ export function build(): bool {
 }
 
 export function alloc(zone: u32): u32 { return allocFrameFrom(pmm, zone); }
+/** Keeps `frames` low frames free from every search (the watermark floor; no short hook here). */
+export function setFloor(frames: u32): void { pmm.floor = frames; }
 export function free(phys: u32): u32 { return freeFrameTo(pmm, phys); }
 export function allocRun(count: u32, align: u32, maxPhys: u64): u32 { return allocFramesFrom(pmm, count, align, maxPhys); }
 export function freeRun(phys: u32, count: u32): u32 { return freeFramesTo(pmm, phys, count); }

@@ -1,10 +1,10 @@
 // Host build of kernel/mm/core/slab/cache.ts and slab/regions.ts over the buffer page provider
 // (test/support/entry), exported for test/mm/core/slab.test.ts. Up to MAX_CACHES caches at a time,
 // named by index.
-import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck, slabOf } from "../../../kernel/mm/core/slab/regions";
+import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck, slabOf, slabRegionsLend } from "../../../kernel/mm/core/slab/regions";
 import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheActiveObjects } from "../../../kernel/mm/core/slab/cache";
 import { cacheCheck, slabCheckAll } from "../../../kernel/mm/core/slab/check";
-import { bufferProviderReset, bufferPagesOut, bufferStart, bufferBytes } from "../host-lib/buffer-provider";
+import { bufferProviderReset, bufferPagesOut, bufferStart, bufferBytes, bufferSetGets } from "../host-lib/buffer-provider";
 
 const regionsBlock = memory.data(SLAB_REGIONS_BYTES, 16);
 let regions: SlabRegions = changetype<SlabRegions>(regionsBlock);
@@ -55,3 +55,11 @@ export function poolStart(): usize { return bufferStart(); }
 export function poolBytes(): u32 { return bufferBytes(); }
 export { fill, holds } from "../host-lib/buffer-provider";
 export * from "../host-lib/alloc-errors";
+
+/** Lends every free region page to the provider (reclaim): the pages lent. */
+export function lend(): u32 { return slabRegionsLend(regions); }
+export function lentPages(): u32 { return regions.lentPages; }
+export function recalledPages(): u32 { return regions.recalled; }
+export function freeRegionPages(): u32 { return regions.freePages; }
+/** Lets the provider hand out new regions, or only take lent pages back. */
+export function providerGets(enabled: bool): void { bufferSetGets(enabled); }

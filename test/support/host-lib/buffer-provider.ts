@@ -14,9 +14,10 @@ let pagesOut: u32 = 0;
 let pageLimit: u32 = POOL_PAGES;
 let grows: u32 = 0;
 let growEnabled = true;
+let getEnabled = true;
 
 function getPages(context: usize, pages: u32, alignPages: u32): usize {
-  if (pagesOut + pages > pageLimit) return 0;
+  if (!getEnabled || pagesOut + pages > pageLimit) return 0;
   for (let first: u32 = 0; first + pages <= POOL_PAGES; first += alignPages) {
     let free = true;
     for (let i: u32 = 0; i < pages; i++) if (load<u8>(used + first + i) != 0) { free = false; break; }
@@ -50,24 +51,37 @@ function growPages(context: usize, address: usize, pages: u32, morePages: u32): 
   return true;
 }
 
+function claimPages(context: usize, address: usize, pages: u32): bool {
+  const first = <u32>((address - poolBase) >> 12);
+  if (!growEnabled || pagesOut + pages > pageLimit) return false;
+  for (let i: u32 = 0; i < pages; i++) if (load<u8>(used + first + i) != 0) return false;
+  for (let i: u32 = 0; i < pages; i++) store<u8>(used + first + i, 1);
+  pagesOut += pages;
+  memory.fill(address, 0xCD, pages << 12);
+  return true;
+}
+
 const provider = changetype<PageProvider>(memory.data(offsetof<PageProvider>(), 4));
 
 /** Takes every page back and returns the provider, capped at `limitPages` pages out, growing allowed. */
 export function bufferProviderReset(limitPages: u32): PageProvider {
   memory.fill(used, 0, POOL_PAGES);
-  pagesOut = 0; grows = 0; growEnabled = true;
+  pagesOut = 0; grows = 0; growEnabled = true; getEnabled = true;
   pageLimit = limitPages;
   provider.context = 0;
   provider.getPages = changetype<usize>(getPages);
   provider.putPages = changetype<usize>(putPages);
   provider.growPages = changetype<usize>(growPages);
+  provider.claimPages = changetype<usize>(claimPages);
   return provider;
 }
 /** Pages handed out now. */
 export function bufferPagesOut(): u32 { return pagesOut; }
 /** Runs grown in place since the reset. */
 export function bufferGrows(): u32 { return grows; }
-/** Lets the provider grow runs in place (the default) or refuse every time. */
+/** Lets the provider hand out new runs (the default) or refuse every time (claims still work). */
+export function bufferSetGets(enabled: bool): void { getEnabled = enabled; }
+/** Lets the provider grow runs in place and claim pages back (the default) or refuse every time. */
 export function bufferSetGrows(enabled: bool): void { growEnabled = enabled; }
 export function bufferStart(): usize { return poolBase; }
 export function bufferBytes(): u32 { return POOL_PAGES << 12; }

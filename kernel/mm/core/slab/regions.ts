@@ -10,6 +10,7 @@
 //   +0      region header (REGION_HEADER bytes)
 //             +0 magic "SLAR"  +4 regions  +8 next region  +12 previous region
 //             +16 next roomy region  +20 previous roomy region  +24 free-page mask  +28 on roomy list
+//             +32 lent-page mask
 //   +64     slab table: one SLAB_ENTRY (32 bytes) per page of the region, 32 entries
 //   ...     (the rest of page 0: unused)
 //   +4096   page 1 .. page 31: slab pages
@@ -28,7 +29,14 @@
 // The chunk map (in the regions' control block): a byte per REGION_BYTES of the address space,
 // 1 where a region of these regions starts, so that a pointer is validated without reading memory
 // the regions do not own. Regions with a free page are also on the "roomy" list.
-import { PageProvider, RunVisitor, providerGet, providerPut, PROVIDER_PAGE_SIZE } from "../pages";
+//
+// Lent pages: reclaim (slabRegionsLend) gives every free page of every region back to the
+// provider, so that memory freed in scattered slabs returns although no region empties. A lent
+// page is neither free nor a slab's (its bit moves from the free mask to the lent mask, its
+// entry stays 0, and its frame may be anyone's now). A region whose other pages are all free
+// goes back to the provider without its lent pages; when no region has room and the provider
+// has no new region, lent pages are claimed back one by one (providerClaim) where still free.
+import { PageProvider, RunVisitor, providerGet, providerPut, providerClaim, PROVIDER_PAGE_SIZE } from "../pages";
 import { Invariant } from "../invariant";
 import { listPush, listUnlink } from "../../../lib/list";
 
@@ -47,6 +55,7 @@ const REGION_MAGIC: u32 = 0x52414C53;                 // "SLAR"
   roomyPrev: usize;
   freeMask: u32;       // bit p: page p is free (page 0, the header's, never)
   onRoomy: u32;        // 1 while on the roomy list
+  lentMask: u32;       // bit p: page p was free and is lent to the provider (never in freeMask)
 }
 @inline function regionHeader(region: usize): RegionHeader { return changetype<RegionHeader>(region); }
 /** The same header as the roomy list sees it (lib/list.ts links through `next` and `prev`). */
@@ -99,10 +108,13 @@ const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte ea
   roomy: usize;          // regions with a free page (through RegionHeader.roomyNext / roomyPrev)
   regionCount: u32;
   freePages: u32;        // free slab pages in all regions
-  heldBytes: usize;      // bytes held from the provider
+  heldBytes: usize;      // bytes held from the provider (lent pages not counted)
   peakHeldBytes: usize;
   caches: usize;         // the caches created over these regions (slab/cache.ts links them)
   errors: u32;           // bad pointers and bad requests reported by the caches
+  lentPages: u32;        // pages lent to the provider now (see "Lent pages")
+  lentEver: u32;         // pages lent, ever
+  recalled: u32;         // lent pages claimed back, ever
 }
 
 const FIELDS_BYTES: u32 = (offsetof<SlabRegions>() + 15) & ~15;
@@ -149,8 +161,12 @@ export function slabPagesTake(regions: SlabRegions, pages: u32): usize {
   let first: u32 = region != 0 ? firstRun(regionHeader(region).freeMask, pages) : 32;
   if (first == 32) {
     region = regionAdd(regions);
-    if (region == 0) return 0;
-    first = 1;
+    if (region != 0) first = 1;
+    else {
+      region = recall(regions, pages);
+      if (region == 0) return 0;
+      first = firstRun(regionHeader(region).freeMask, pages);
+    }
   }
   const mask = regionHeader(region).freeMask & ~(((<u32>1 << pages) - 1) << first);
   regionHeader(region).freeMask = mask;
@@ -174,7 +190,7 @@ export function slabPagesGive(regions: SlabRegions, slab: usize): void {
   const mask = regionHeader(region).freeMask | (((<u32>1 << pages) - 1) << first);
   regionHeader(region).freeMask = mask;
   regions.freePages += pages;
-  if (mask == ALL_FREE) { regionRelease(regions, region); return; }
+  if ((mask | regionHeader(region).lentMask) == ALL_FREE) { regionRelease(regions, region); return; }
   if (regionHeader(region).onRoomy == 0) roomyPush(regions, region);
 }
 
@@ -186,6 +202,7 @@ function regionAdd(regions: SlabRegions): usize {
   listPush<RegionHeader>(region, allAt(regions));
   regionHeader(region).freeMask = ALL_FREE;
   regionHeader(region).onRoomy = 0;
+  regionHeader(region).lentMask = 0;
   memory.fill(region + REGION_HEADER, 0, REGION_PAGES * SLAB_ENTRY);   // every page free
   roomyPush(regions, region);
   store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 1);
@@ -196,15 +213,80 @@ function regionAdd(regions: SlabRegions): usize {
   return region;
 }
 
+/** Gives a region whose pages are all free or lent back to the provider (its lent pages are the provider's already). */
 function regionRelease(regions: SlabRegions, region: usize): void {
   if (regionHeader(region).onRoomy != 0) roomyRemove(regions, region);
   listUnlink<RegionHeader>(region, allAt(regions));
   store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 0);
   regionHeader(region).magic = 0;
+  const lent = regionHeader(region).lentMask;
   regions.regionCount--;
-  regions.freePages -= REGION_PAGES - 1;
-  regions.heldBytes -= REGION_BYTES;
-  providerPut(regions.provider, region, REGION_PAGES);
+  regions.freePages -= popcnt(regionHeader(region).freeMask);
+  regions.lentPages -= popcnt(lent);
+  regions.heldBytes -= <usize>(REGION_PAGES - popcnt(lent)) * PROVIDER_PAGE_SIZE;
+  if (lent == 0) { providerPut(regions.provider, region, REGION_PAGES); return; }
+  putRuns(regions, region, ~lent);   // (page 0 and the free pages: the header last, with the rest)
+}
+
+/** Gives the provider each run of the pages of `region` whose bits are set in `mask`. */
+function putRuns(regions: SlabRegions, region: usize, mask: u32): void {
+  while (mask != 0) {
+    const first = ctz(mask);
+    const run = ctz(~(mask >> first));   // (32 when every bit from `first` up is set)
+    providerPut(regions.provider, pageAddress(region, first), run);
+    mask = run + first >= 32 ? 0 : mask & ~(((<u32>1 << run) - 1) << first);
+  }
+}
+
+/**
+ * Lends every free page of every region to the provider (reclaim: see "Lent pages"): the pages
+ * lent. O(regions).
+ */
+export function slabRegionsLend(regions: SlabRegions): u32 {
+  let lent: u32 = 0;
+  for (let region = regions.all; region != 0; region = regionHeader(region).next) {
+    const free = regionHeader(region).freeMask;
+    if (free == 0) continue;
+    roomyRemove(regions, region);
+    regionHeader(region).freeMask = 0;
+    regionHeader(region).lentMask |= free;
+    putRuns(regions, region, free);
+    const n = popcnt(free);
+    lent += n;
+    regions.freePages -= n;
+    regions.heldBytes -= <usize>n * PROVIDER_PAGE_SIZE;
+  }
+  regions.lentPages += lent;
+  regions.lentEver += lent;
+  return lent;
+}
+
+/**
+ * Claims lent pages back, page by page where the provider still has them free, until some
+ * region has a run of `pages` free pages: that region, or 0. O(regions) claims at most.
+ */
+function recall(regions: SlabRegions, pages: u32): usize {
+  for (let region = regions.all; region != 0; region = regionHeader(region).next) {
+    let lent = regionHeader(region).lentMask;
+    if (lent == 0) continue;
+    let got: u32 = 0;
+    while (lent != 0) {
+      const p = ctz(lent);
+      lent &= lent - 1;
+      if (!providerClaim(regions.provider, pageAddress(region, p), 1)) continue;
+      regionHeader(region).lentMask &= ~(<u32>1 << p);
+      regionHeader(region).freeMask |= <u32>1 << p;
+      got++;
+    }
+    if (got == 0) continue;
+    regions.lentPages -= got;
+    regions.recalled += got;
+    regions.freePages += got;
+    regions.heldBytes += <usize>got * PROVIDER_PAGE_SIZE;
+    if (regionHeader(region).onRoomy == 0) roomyPush(regions, region);
+    if (firstRun(regionHeader(region).freeMask, pages) != 32) return region;
+  }
+  return 0;
 }
 
 function roomyPush(regions: SlabRegions, region: usize): void {
@@ -220,7 +302,12 @@ function roomyRemove(regions: SlabRegions, region: usize): void {
 /** Calls `visit(context, address, pages)` for every region the regions hold. O(regions). */
 export function slabRegionsEach(regions: SlabRegions, visit: RunVisitor, context: usize): void {
   for (let region = regions.all; region != 0; region = regionHeader(region).next) {
-    visit(context, region, REGION_BYTES / PROVIDER_PAGE_SIZE);
+    let mask = ~regionHeader(region).lentMask;   // (a lent page is the provider's)
+    while (mask != 0) {
+      const first = ctz(mask), run = ctz(~(mask >> first));
+      visit(context, pageAddress(region, first), run);
+      mask = run + first >= 32 ? 0 : mask & ~(((<u32>1 << run) - 1) << first);
+    }
   }
 }
 
@@ -231,17 +318,18 @@ export function slabRegionsEach(regions: SlabRegions, visit: RunVisitor, context
  * tests and debugging.
  */
 export function slabRegionsCheck(regions: SlabRegions): Invariant {
-  let seen: u32 = 0, freePages: u32 = 0, roomy: u32 = 0, prev: usize = 0;
+  let seen: u32 = 0, freePages: u32 = 0, lentPages: u32 = 0, roomy: u32 = 0, prev: usize = 0;
   for (let region = regions.all; region != 0; region = regionHeader(region).next) {
     if (regionHeader(region).magic != REGION_MAGIC || regionHeader(region).owner != changetype<usize>(regions)) return Invariant.SlabRegionHeader;
     if (regionHeader(region).prev != prev || (region & REGION_MASK) != 0) return Invariant.SlabRegionHeader;
     if (load<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT)) != 1) return Invariant.SlabRegionHeader;
     prev = region; seen++;
-    const mask = regionHeader(region).freeMask;
-    if ((mask & 1) != 0 || slabEntry(entryAt(region, 0)).head != 0) return Invariant.SlabTable;
+    const mask = regionHeader(region).freeMask, lent = regionHeader(region).lentMask;
+    if (((mask | lent) & 1) != 0 || (mask & lent) != 0 || slabEntry(entryAt(region, 0)).head != 0) return Invariant.SlabTable;
+    if ((mask | lent) == ALL_FREE) return Invariant.SlabTable;   // (such a region goes back at once)
     for (let p: u32 = 1; p < REGION_PAGES; p++) {
       const head = slabEntry(entryAt(region, p)).head;
-      if (((mask >> p) & 1) != (head == 0 ? 1 : 0)) return Invariant.SlabTable;
+      if ((((mask | lent) >> p) & 1) != (head == 0 ? 1 : 0)) return Invariant.SlabTable;
       if (head != 0) {
         // The head is an entry of this region at or before p, whose slab covers p.
         if (regionOf(head) != region || head > entryAt(region, p) || head < entryAt(region, 1)) return Invariant.SlabTable;
@@ -250,6 +338,7 @@ export function slabRegionsCheck(regions: SlabRegions): Invariant {
       }
     }
     freePages += popcnt(mask);
+    lentPages += popcnt(lent);
     if ((regionHeader(region).onRoomy != 0) != (mask != 0)) return Invariant.SlabRoomyList;
   }
   prev = 0;
@@ -258,7 +347,7 @@ export function slabRegionsCheck(regions: SlabRegions): Invariant {
     prev = region;
     if (++roomy > seen) return Invariant.SlabRoomyList;
   }
-  if (seen != regions.regionCount || freePages != regions.freePages) return Invariant.SlabRegionCounts;
-  if (regions.heldBytes != <usize>seen * REGION_BYTES) return Invariant.SlabRegionCounts;
+  if (seen != regions.regionCount || freePages != regions.freePages || lentPages != regions.lentPages) return Invariant.SlabRegionCounts;
+  if (regions.heldBytes != <usize>(seen * REGION_PAGES - lentPages) * PROVIDER_PAGE_SIZE) return Invariant.SlabRegionCounts;
   return Invariant.Holds;
 }
