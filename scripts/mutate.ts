@@ -104,6 +104,7 @@ export const MUTANTS: Mutant[] = [
   { name: "regions.lend_keeps_held", file: "kernel/mm/core/slab/regions.ts", from: "    regions.heldBytes -= <usize>n * PROVIDER_PAGE_SIZE;\n", to: "", tests: [SLAB] },
   { name: "regions.recall_not_free", file: "kernel/mm/core/slab/regions.ts", from: "      regionHeader(region).freeMask |= <u32>1 << p;\n", to: "", tests: [SLAB] },
   { name: "pmm.atomic_floor_is_low", file: "kernel/mm/phys/pmm.ts", from: "    phys = searchWithFloor(zone, marks.min);", to: "    phys = searchWithFloor(zone, marks.low);", tests: [SELFTESTS], kernel: true },
+  { name: "kmalloc.no_vmalloc_fallback", file: "kernel/mm/alloc/kmalloc.ts", from: "  return kmallocVmalloc(size);", to: "  return 0;", tests: [SELFTESTS], kernel: true },
   { name: "pmm.no_direct_reclaim", file: "kernel/mm/phys/pmm.ts", from: "    pressureReclaim(reclaimTarget());\n", to: "", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },

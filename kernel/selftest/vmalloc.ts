@@ -7,10 +7,11 @@ import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { registerTest, check, checkEqual, skipTest, testRng } from "./harness";
 import { randomShuffleWords } from "../lib/random";
 import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
-import { kmallocReclaimable } from "../mm/alloc/kmalloc";
 import { reclaim } from "../mm/alloc/shrink";
 import { pmmFreeFrames, pmmWatermarkLow, allocFrame, allocFrames, freeFrame } from "../mm/phys/pmm";
-import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
+import { kmalloc, kfree, ksize, krealloc, kmallocSampling, kmallocSetSampling, kmallocReclaimable } from "../mm/alloc/kmalloc";
+import { kmallocVmallocServed } from "../mm/alloc/kmalloc-vmalloc";
+import { AllocError } from "../mm/core/alloc-error";
 import { vmalloc, vfree, kvmalloc, kvfree, isVmalloc, vmallocLive, KVMALLOC_KMALLOC_MAX } from "../mm/alloc/vmalloc";
 import { reserveRange, releaseRange, vmmCommittedPages, vmmParkedPages, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { rangePopulate, rangeDecommit } from "../mm/virt/commit";
@@ -44,7 +45,7 @@ registerTest("vmalloc.large_and_back", () => {
 
 // Low memory fragmented on purpose: every free frame taken, every other one given back, so no
 // two free frames touch. A contiguous run cannot be had, but vmalloc builds a large allocation
-// from the scattered frames.
+// from the scattered frames, and serves kmalloc's 4 MiB block that the heap cannot.
 registerTest("vmalloc.fragmented_memory", () => {
   // (the caches emptied and the reclaimer idle first: nothing may give frames back in the middle)
   reclaim(0xFFFFFFFF);
@@ -70,6 +71,24 @@ registerTest("vmalloc.fragmented_memory", () => {
     kvfree(big);
   }
   checkEqual(pmmFreeFrames(), scattered, "kvfree gave every frame back");
+  // a 4 MiB heap block: the heap needs a contiguous run of low memory for it, vmalloc serves it
+  const sampling = kmallocSampling();
+  kmallocSetSampling(0);   // (the heap's own path, in a kmalloc=guard or kfence boot too)
+  const blockBytes = min<u32>(4 << 20, bytes);
+  const served = kmallocVmallocServed();
+  const block = kmalloc(blockBytes);
+  check(block != 0, "a 4 MiB kmalloc (a heap large block) succeeded in fragmented memory");
+  if (block != 0) {
+    checkEqual(kmallocVmallocServed() - served, 1, "vmalloc served it");
+    checkEqual(ksize(block), blockBytes, "ksize knows it");
+    store<u32>(block + blockBytes - 4, 9);
+    checkEqual(krealloc(block, blockBytes >> 1), block, "krealloc to half keeps it in place");
+    checkEqual(load<u32>(block + blockBytes - 4), 9, "and its contents");
+    checkEqual(kfree(block), AllocError.Ok, "kfree frees it");
+    checkEqual(kfree(block), AllocError.Foreign, "a second kfree is refused");
+  }
+  kmallocSetSampling(sampling);
+  checkEqual(pmmFreeFrames(), scattered, "kfree gave every frame back");
   for (let i: u32 = 1; i < taken; i += 2) freeFrame(load<u32>(list + (i << 2)));
   vfree(list);
   checkEqual(framesNow(), before, "every frame back");

@@ -2,7 +2,9 @@
 // the PMM's low memory and reaches them through the linear map; slab regions over the same
 // provider with a cache per small size class; and the kmalloc family on top of both. Requests
 // up to KMALLOC_SLAB_MAX bytes go to the class caches, larger ones to the heap; kfree and ksize
-// tell the two apart by the regions' chunk map. See docs/heap.md and docs/slab.md.
+// tell the two apart by the regions' chunk map. A large block (above 64 KiB) the heap cannot
+// serve because low memory has no contiguous run for it comes from vmalloc instead, in thread
+// context (kmalloc-vmalloc.ts). See docs/heap.md and docs/slab.md.
 //
 // Sampling into the guard-page debug allocator (guard.ts, docs/guard.md): kmalloc counts a
 // countdown down on every call and, when it reaches zero, serves that request from guard pages
@@ -36,6 +38,8 @@ import {
   kmallocFreeObject, kmallocObjectSize,
 } from "../core/kmalloc-classes";
 import { guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
+import { kmallocVmalloc, kmallocVmallocSize, kmallocVmallocFree, kmallocVmallocDrain } from "./kmalloc-vmalloc";
+import { LARGE_THRESHOLD } from "../core/heap/control";
 import { AllocError } from "../core/alloc-error";
 import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
 import { inThreadContext } from "../../arch/context";
@@ -145,6 +149,7 @@ export function kmallocShrink(pages: u32): void {
   kmallocLock();
   slabRegionsLend(slabRegions);
   kmallocUnlock();
+  kmallocVmallocDrain();
   kmallocLock();
   heapTrim(kernelHeap);
   kmallocUnlock();
@@ -203,15 +208,19 @@ function kmallocSample(size: u32, align: u32): usize {
     const ptr = guardAlloc(size, max<u32>(align, 16));
     if (ptr != 0) { sampledCount++; return ptr; }
   }
-  return align <= 16 ? kmallocUnsampled(size) : heapAllocLocked(size, align);
+  return align <= 16 ? kmallocUnsampled(size) : kmallocHeap(size, align);
 }
 
-/** The heap's allocation under the lock. */
-function heapAllocLocked(size: u32, align: u32): usize {
+/**
+ * The heap's allocation under the lock, and when the heap has no contiguous low memory for a
+ * large block, vmalloc's (kmalloc-vmalloc.ts: thread context only, alignment up to a page).
+ */
+function kmallocHeap(size: u32, align: u32): usize {
   kmallocLock();
   const ptr = heapAlloc(kernelHeap, size, align);
   kmallocUnlock();
-  return ptr;
+  if (ptr != 0 || size <= LARGE_THRESHOLD || align > 4096 || !inThreadContext()) return ptr;
+  return kmallocVmalloc(size);
 }
 
 /** The kernel's slab regions (the class caches' pages; more caches may be created over it). */
@@ -235,8 +244,9 @@ export function kernelHeapInstance(): Heap { return kernelHeap; }
 
 /** kmalloc without the sampling countdown (its slow path, and the benchmark's control). */
 @inline export function kmallocUnsampled(size: u32): usize {
+  if (size - 1 >= KMALLOC_SLAB_MAX) return kmallocHeap(size, 0);   // (size 0 too: the heap logs it)
   kmallocLock();
-  const ptr = size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(cacheForSize(size)) : heapAlloc(kernelHeap, size, 0);
+  const ptr = cacheAlloc(cacheForSize(size));
   kmallocUnlock();
   return ptr;
 }
@@ -245,7 +255,7 @@ export function kernelHeapInstance(): Heap { return kernelHeap; }
 export function kmallocAligned(size: u32, align: u32): usize {
   if (align <= 16) return kmalloc(size);
   if (countDown()) return kmallocSample(size, align);
-  return heapAllocLocked(size, align);
+  return kmallocHeap(size, align);
 }
 
 /** `size` zeroed bytes, or 0 as kmalloc. */
@@ -277,7 +287,7 @@ export function kcalloc(count: u32, size: u32): usize {
  */
 export function krealloc(ptr: usize, size: u32): usize {
   if (ptr == 0) return kmalloc(size);
-  const guarded = ptr >= VRANGE_START;   // (the only kmalloc memory above the linear map, as in kfree)
+  let guarded = ptr >= VRANGE_START;   // (above the linear map: a guard object or a block from vmalloc, as in kfree)
   let have: u32 = 0;
   if (!guarded) {
     kmallocLock();
@@ -290,7 +300,8 @@ export function krealloc(ptr: usize, size: u32): usize {
     have = kmallocObjectSize(slab, ptr);
     kmallocUnlock();
   } else {
-    have = guardSize(ptr);
+    have = kmallocVmallocSize(ptr);
+    if (have == 0) have = guardSize(ptr); else guarded = false;
   }
   if (have == 0 || size == 0) { kfree(ptr); return 0; }     // (not an object: kfree logs it)
   if (size <= have && !guarded) return ptr;   // (a guard object always moves: a stale pointer then faults)
@@ -326,7 +337,8 @@ function kfreeNotSlab(ptr: usize): AllocError {
     return error;
   }
   kmallocUnlock();
-  return guardFree(ptr);   // (the only kmalloc memory above the linear map; it logs a refusal)
+  if (kmallocVmallocFree(ptr)) return AllocError.Ok;   // (a large block vmalloc served)
+  return guardFree(ptr);   // (the only other kmalloc memory above the linear map; it logs a refusal)
 }
 
 /**
@@ -335,7 +347,7 @@ function kfreeNotSlab(ptr: usize): AllocError {
  * class object already freed still reports its size: only slab_debug can tell.)
  */
 export function ksize(ptr: usize): u32 {
-  if (ptr >= VRANGE_START) return guardSize(ptr);
+  if (ptr >= VRANGE_START) { const large = kmallocVmallocSize(ptr); return large != 0 ? large : guardSize(ptr); }
   kmallocLock();
   const slab = slabOf(slabRegions, ptr);
   const size = slab == 0 ? heapSize(kernelHeap, ptr) : kmallocObjectSize(slab, ptr);
