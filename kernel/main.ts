@@ -26,7 +26,7 @@ import {
 import { runSelfTests, listTests, watchdogTick, setTestTimeout, registeredTestCount, lockdepUnexpected } from "./selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "./bench/bench";
 import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/phys/pmm";
-import { vmmInit } from "./mm/virt/vmm";
+import { vmmInit, vmmEarlyLinearMap } from "./mm/virt/vmm";
 import { faultInit } from "./mm/virt/fault";
 import { kmallocInit, kernelSlabRegions, kernelHeapInstance, kmallocSetSampling, kmallocSampled } from "./mm/alloc/kmalloc";
 import { guardInit, guardPrintStats } from "./mm/alloc/guard";
@@ -47,7 +47,7 @@ import { oomInit } from "./proc/oom";
 import { meminfoInit } from "./mm/debug/meminfo";
 import { execInit, spawnProgram, spawnError, argsCreate, argsAdd } from "./proc/exec";
 import { LoaderProblem, loaderStringLength, reportLoaderProblem } from "./boot/loader-data";
-import { linearVirt } from "./mm/layout";
+import { linearVirt, layoutSetRangeArea, lowMemoryEnd, vrangeStart, VRANGE_END, RANGE_AREA_DEFAULT_MIB, RANGE_AREA_MIN_MIB, RANGE_AREA_MAX_MIB } from "./mm/layout";
 
 export { isrDispatch } from "./arch/idt";
 export { threadStart } from "./sched/scheduler";   // a new thread's first code (boot/runtime.c)
@@ -123,6 +123,20 @@ function printAllocatorSummary(): void {
   }
 }
 
+/** vmalloc=N: the range area's size (mm/layout.ts), or one line saying why it stays as it is. */
+function applyRangeAreaSize(mib: u32): void {
+  if (layoutSetRangeArea(mib)) {
+    vmmEarlyLinearMap();
+    if (logBegin(LogLevel.Info, "boot")) {
+      puts("vmalloc="); putDec(mib); puts(": ranges "); putHex(vrangeStart()); puts("-"); putHex(VRANGE_END - 1);
+      puts(", low memory (the linear map) ends at "); putDec(lowMemoryEnd() >> 20); puts(" MiB\n");
+    }
+  } else if (logBegin(LogLevel.Error, "boot")) {
+    puts("vmalloc="); putDec(mib); puts(": the range area must be "); putDec(RANGE_AREA_MIN_MIB); puts(" to ");
+    putDec(RANGE_AREA_MAX_MIB); puts(" MiB, a multiple of 4; refused, it stays "); putDec(RANGE_AREA_DEFAULT_MIB); puts(" MiB\n");
+  }
+}
+
 /**
  * init=NAME: runs the program NAME (its name as its only argument) as the first process and
  * waits for it; the monitor takes the console when it ends, or at once if it cannot start.
@@ -190,6 +204,7 @@ export function kmain(multibootInfoPhys: u32): void {
   logBegin(LogLevel.Info, "boot"); puts("log level "); puts(logLevelName(logLevel())); newline();
   const selection = <TestSelection>options.testSelection;
   if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
+  if (options.vmallocMiB != 0) applyRangeAreaSize(options.vmallocMiB);   // (before anything sizes itself by low memory)
   bootModulesInit(info);   // (before the PMM, which reserves the modules it accepts)
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
   vmmInit();

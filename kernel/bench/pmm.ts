@@ -20,7 +20,7 @@ import {
   pmmUsableFrames, pmmCheck, pmmMemoryMap,
 } from "../mm/phys/pmm";
 import { ISA_DMA_LIMIT, PHYS_LIMIT, FrameError } from "../mm/core/frames";
-import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
+import { lowMemoryEnd, linearVirt } from "../mm/layout";
 import { entryLength, entryNext, entryIsRam } from "../mm/core/memory-map";
 import { Random, randomSeed, randomBelow } from "../lib/random";
 import { panic } from "../diag/panic";
@@ -54,7 +54,7 @@ registerBench("pmm.alloc", () => {
   const startFree = pmmFreeFrames();
   const target = startFree / 2;
   const heldFrames = (target * 4 + 4095) >> 12;
-  const heldPhys = allocFrames(heldFrames, 1, LOW_MEMORY_END);
+  const heldPhys = allocFrames(heldFrames, 1, lowMemoryEnd());
   if (heldPhys == 0) panic("bench pmm.alloc: no room for the list of held frames");
   const held = linearVirt(heldPhys);
   let count: u32 = 0;

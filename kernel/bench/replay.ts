@@ -32,7 +32,7 @@ import {
 } from "../lib/trace";
 import { bootModuleCount, bootModulesRefused, bootModuleStart, bootModuleBytes, bootModuleName, bootModuleNameLength } from "../boot/modules";
 import { allocFrames, freeFrames } from "../mm/phys/pmm";
-import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
+import { lowMemoryEnd, linearVirt } from "../mm/layout";
 import { heapPrintStats } from "../mm/core/heap/heap";
 import { puts, putDec, putBytes, newline } from "../console/console";
 
@@ -62,7 +62,7 @@ const ID_BYTES: u32 = 12;
 function tablePages(bytes: u64): u32 { return <u32>((bytes + PAGE - 1) / PAGE); }
 function takeTable(bytes: u64): u32 {
   if (bytes > 0x40000000) return 0;
-  return allocFrames(max<u32>(tablePages(bytes), 1), 1, LOW_MEMORY_END);
+  return allocFrames(max<u32>(tablePages(bytes), 1), 1, lowMemoryEnd());
 }
 function giveTable(phys: u32, bytes: u64): void { if (phys != 0) freeFrames(phys, max<u32>(tablePages(bytes), 1)); }
 

@@ -1,6 +1,6 @@
 // What the loader hands over, checked before anyone reads it. The command line, the loader's
 // name, the memory map, the module list, every module and every module's name must lie in RAM
-// and in the boot linear map (boot/entry.asm maps physical 0 .. LOW_MEMORY_END). A piece that
+// and in the boot linear map (boot/entry.asm maps physical 0 .. lowMemoryEnd()). A piece that
 // does not is reported in one line (what, where, why) and is not used: QEMU's loader puts the
 // command line and modules wherever it likes, past the end of RAM included.
 //
@@ -8,7 +8,7 @@
 // entry of its memory map when it gave a sound one, or mem_lower/mem_upper. A range must lie in
 // one entry (or one of the two mem ranges); loaders never split their own data across entries.
 import { MultibootInfo, MB_INFO_MEMORY, MB_INFO_MEMORY_MAP, cStringLength } from "./multiboot";
-import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
+import { lowMemoryEnd, linearVirt } from "../mm/layout";
 import {
   MemoryMap, MemoryType, MapProblem, memoryMapCheck, entryBase, entryLength, entryType, entryNext,
 } from "../mm/core/memory-map";
@@ -18,7 +18,7 @@ import { puts, putHex, putSize, newline } from "../console/console";
 /** Why a range the loader gave cannot be used. */
 export const enum LoaderProblem {
   None = 0,
-  OutsideLinearMap = 1,   // it ends above LOW_MEMORY_END: the kernel cannot reach it
+  OutsideLinearMap = 1,   // it ends above lowMemoryEnd(): the kernel cannot reach it
   OutsideRam = 2,         // not inside RAM as the loader describes it
   Wraps = 3,              // its end is below its start
 }
@@ -41,7 +41,7 @@ function inLoaderRam(info: MultibootInfo, start: u64, end: u64): bool {
     if (end <= <u64>info.memLowerKiB << 10) return true;
     if (start >= 0x100000 && end <= 0x100000 + (<u64>info.memUpperKiB << 10)) return true;
   }
-  if ((info.flags & MB_INFO_MEMORY_MAP) != 0 && <u64>info.memoryMapPhys + info.memoryMapBytes <= <u64>LOW_MEMORY_END) {
+  if ((info.flags & MB_INFO_MEMORY_MAP) != 0 && <u64>info.memoryMapPhys + info.memoryMapBytes <= <u64>lowMemoryEnd()) {
     loaderMap.addr = linearVirt(info.memoryMapPhys);
     loaderMap.bytes = info.memoryMapBytes;
     if (memoryMapCheck(loaderMap) != MapProblem.None) return false;
@@ -63,7 +63,7 @@ function inLoaderRam(info: MultibootInfo, start: u64, end: u64): bool {
 export function loaderRangeProblem(info: MultibootInfo, start: u64, end: u64): LoaderProblem {
   if (end < start) return LoaderProblem.Wraps;
   const last = end > start ? end : start + 1;
-  if (last > <u64>LOW_MEMORY_END) return LoaderProblem.OutsideLinearMap;
+  if (last > <u64>lowMemoryEnd()) return LoaderProblem.OutsideLinearMap;
   if (!inLoaderRam(info, start, last)) return LoaderProblem.OutsideRam;
   return LoaderProblem.None;
 }
@@ -90,7 +90,7 @@ export function reportLoaderProblem(what: string, start: u64, end: u64, problem:
 export function loaderStringLength(info: MultibootInfo, phys: u32, limit: u32): i64 {
   let problem = loaderRangeProblem(info, phys, <u64>phys + 1);
   if (problem != LoaderProblem.None) return -<i64>problem;
-  const reach = <u32>min<u64>(limit, <u64>LOW_MEMORY_END - phys);
+  const reach = <u32>min<u64>(limit, <u64>lowMemoryEnd() - phys);
   const length = cStringLength(linearVirt(phys), reach);
   problem = loaderRangeProblem(info, phys, <u64>phys + min<u32>(length + 1, reach));
   return problem != LoaderProblem.None ? -<i64>problem : <i64>length;

@@ -3,7 +3,7 @@
 //
 //   +0 flags  +4 mem_lower  +8 mem_upper  +12 boot_device  +16 cmdline  +20 mods_count
 //   +24 mods_addr  +28..+43 syms  +44 mmap_length  +48 mmap_addr  ...  +64 boot_loader_name
-import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
+import { lowMemoryEnd, linearVirt } from "../mm/layout";
 
 export const MB_INFO_MEMORY: u32 = 1 << 0;
 export const MB_INFO_CMDLINE: u32 = 1 << 2;
@@ -43,7 +43,7 @@ export const MB_INFO_FULL_BYTES: u32 = 120;
 
 /** Virtual address of physical `phys` in the linear map (boot/entry.asm builds it), or 0 if it is not mapped. */
 export function bootPhysToVirt(phys: u32): usize {
-  if (phys >= LOW_MEMORY_END) return 0;
+  if (phys >= lowMemoryEnd()) return 0;
   return linearVirt(phys);
 }
 

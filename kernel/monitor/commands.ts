@@ -15,7 +15,7 @@ import {
   rangePages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RangeError,
 } from "../mm/virt/vmm";
 import { vrangeSpan, vrangeIsFree, vrangeAddress } from "../mm/core/vrange";
-import { VRANGE_AREA_PAGES, VRANGE_AREA_START } from "../mm/layout";
+import { vrangeAreaPages, vrangeAreaStart } from "../mm/layout";
 import { kmalloc, kfree, ksize, kernelSlabRegions } from "../mm/alloc/kmalloc";
 import { AllocError, allocErrorText } from "../mm/core/alloc-error";
 import { slabPrintInfo } from "../mm/debug/slabinfo";
@@ -126,7 +126,7 @@ function myRangeHolding(address: u32): u32 {
   }
   return 0;
 }
-@inline function pageOf(address: u32): u32 { return (address - VRANGE_AREA_START) >> 12; }
+@inline function pageOf(address: u32): u32 { return (address - vrangeAreaStart()) >> 12; }
 
 // --- the commands ------------------------------------------------------------------------------
 
@@ -165,7 +165,7 @@ function rangesList(): void {
   const area = kernelRanges();
   let live: u32 = 0;
   preemptDisable();   // (the VMM's lock: the list does not change under the walk)
-  for (let page: u32 = 0; page < VRANGE_AREA_PAGES; page += vrangeSpan(area, page)) {
+  for (let page: u32 = 0; page < vrangeAreaPages(); page += vrangeSpan(area, page)) {
     if (vrangeIsFree(area, page)) continue;
     const first = vrangeAddress(area, page), pages = rangePages(page), flags = rangeFlags(page);
     putHex(first); puts("-"); putHex(first + (pages << 12) - 1); puts(" '"); puts(rangeName(page)); puts("' ");

@@ -34,7 +34,7 @@ import { AddressSpace, PAGE_PRESENT, PAGE_WRITABLE, PAGE_USER, PAGE_ACCESSED, PA
 import { SPACE_BYTES, spaceCreate, spaceDestroy } from "../mm/virt/space";
 import { kernelMap, kernelUnmap, reserveRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { allocFrame, allocLowFrame, freeFrame, pmmFreeFrames, pmmTotalFrames } from "../mm/phys/pmm";
-import { LINEAR_MAP_BASE, LOW_MEMORY_END, linearVirt, fixmapAddress, FixmapSlot } from "../mm/layout";
+import { LINEAR_MAP_BASE, lowMemoryEnd, linearVirt, fixmapAddress, FixmapSlot } from "../mm/layout";
 import {
   RegionMap, RegionKind, RegionError, regionMapBytes, regionMapInit, regionFind, regionInsert, regionFirstEndingAbove,
   regionStart, regionEnd, regionFlags, regionSource, regionSourceBytes, REGION_HEADER_BYTES, REGION_ENTRY_BYTES,
@@ -278,7 +278,7 @@ export function releasePages(m: UserMemory, start: u32, end: u32): void {
 function copiedFrame(from: u32): u32 {
   const frame = allocFrame();
   if (frame == 0) return 0;
-  if (frame < LOW_MEMORY_END) { memory.copy(linearVirt(frame), from, PAGE); return frame; }
+  if (frame < lowMemoryEnd()) { memory.copy(linearVirt(frame), from, PAGE); return frame; }
   const window = fixmapAddress(FixmapSlot.UserCopy);
   preemptDisable();   // (one window for every thread)
   kernelMap(window, frame, PAGE_WRITABLE);

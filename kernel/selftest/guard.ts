@@ -8,7 +8,7 @@ import { randomBelow } from "../lib/random";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { kernelEntry, kernelRanges, rangeContaining, rangeFlags, RANGE_RETIRED } from "../mm/virt/vmm";
 import { PAGE_PRESENT } from "../mm/virt/paging";
-import { VRANGE_AREA_START } from "../mm/layout";
+import { vrangeAreaStart } from "../mm/layout";
 import { guardAlloc, guardFree, guardSize, guardOwns, guardStats, guardQuarantined, guardDrainQuarantine, GUARD_QUARANTINE } from "../mm/alloc/guard";
 import { guardPatternByte } from "../mm/core/guard-layout";
 import {
@@ -21,7 +21,7 @@ import { alignUp } from "../lib/bits";
 
 const PAGE: u32 = 4096;
 @inline function present(virt: u32): bool { return (kernelEntry(virt) & PAGE_PRESENT) != 0; }
-@inline function retired(first: u32): bool { return (rangeFlags((first - VRANGE_AREA_START) >> 12) & RANGE_RETIRED) != 0; }
+@inline function retired(first: u32): bool { return (rangeFlags((first - vrangeAreaStart()) >> 12) & RANGE_RETIRED) != 0; }
 
 registerTest("guard.placement", () => {
   const sizes: StaticArray<u32> = [1, 13, 16, 64, 100, 2048, 4095, 4096, 4097, 10000, 70000];

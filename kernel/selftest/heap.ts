@@ -7,7 +7,7 @@ import { puts, putDec, newline } from "../console/console";
 import { randomBelow } from "../lib/random";
 import { allocFrames, freeFrames, allocLowFrame, freeFrame, pmmFreeFrames, pmmCheck, pmmFrameState } from "../mm/phys/pmm";
 import { FrameState } from "../mm/core/frames";
-import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
+import { lowMemoryEnd, LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
 import {
   kmalloc, kmallocAligned, kzalloc, kcalloc, krealloc, kfree, ksize, kmallocCheck, kernelHeapInstance,
   kernelPageProvider, KERNEL_HEAP_RESERVE_SPANS, kmallocWithoutSampling, kmallocHeldFrames,
@@ -169,7 +169,7 @@ function bufferPutPages(context: usize, address: usize, pages: u32): void {
 
 registerTest("heap.second_instance", () => {
   const frames = BUFFER_SPANS * (SPAN_BYTES >> 12);
-  const phys = allocFrames(frames, SPAN_BYTES >> 12, LOW_MEMORY_END);
+  const phys = allocFrames(frames, SPAN_BYTES >> 12, lowMemoryEnd());
   const control = kmalloc(HEAP_BYTES);
   const provider = changetype<PageProvider>(kmalloc(offsetof<PageProvider>()));
   if (!check(phys != 0 && control != 0, "a buffer and a control block")) return;

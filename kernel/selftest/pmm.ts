@@ -17,7 +17,7 @@ import { vmmBootFrames } from "../mm/virt/vmm";
 import { FrameError, FrameState, ISA_DMA_LIMIT, PHYS_LIMIT, FRAME_SIZE } from "../mm/core/frames";
 import { reservedStart, reservedEnd, reservedName, reservedOverlap } from "../mm/core/reserved";
 import { MemoryType, entryBase, entryLength, entryType, entryNext } from "../mm/core/memory-map";
-import { LOW_MEMORY_END, linearVirt } from "../mm/layout";
+import { lowMemoryEnd, linearVirt } from "../mm/layout";
 import { linkerAddress, LinkerSymbol } from "../arch/x86";
 
 /** Whether the loader's own map says [phys, phys + 4 KiB) is RAM: inside an available entry, touching no other. */
@@ -42,7 +42,7 @@ function moduleHash(print: bool): u64 {
   for (let i: u32 = 0; i < list.count; i++) {
     if (reservedName(list, i) != "module") continue;
     const start = <u32>reservedStart(list, i), end = <u32>reservedEnd(list, i);
-    if (<u64>end > <u64>LOW_MEMORY_END) continue;
+    if (<u64>end > <u64>lowMemoryEnd()) continue;
     let h: u64 = 0xCBF29CE484222325;
     for (let a = start; a < end; a++) { h ^= <u64>load<u8>(linearVirt(a)); h *= 0x100000001B3; }
     if (print) {
@@ -103,9 +103,9 @@ registerTest("pmm.zones", () => {
   const highExists = pmmFreeFrames() > pmmFreeLowFrames();
   const any = allocFrame(), low = allocLowFrame();
   check(any != 0 && low != 0, "frames are available");
-  check(<u64>low < <u64>LOW_MEMORY_END, "allocLowFrame returns low memory");
-  if (highExists) check(<u64>any >= <u64>LOW_MEMORY_END, "allocFrame prefers high memory when there is some");
-  else check(<u64>any < <u64>LOW_MEMORY_END, "without high memory allocFrame returns low memory");
+  check(<u64>low < <u64>lowMemoryEnd(), "allocLowFrame returns low memory");
+  if (highExists) check(<u64>any >= <u64>lowMemoryEnd(), "allocFrame prefers high memory when there is some");
+  else check(<u64>any < <u64>lowMemoryEnd(), "without high memory allocFrame returns low memory");
   checkEqual(freeFrame(any), FrameError.Ok, "free the first");
   checkEqual(freeFrame(low), FrameError.Ok, "free the second");
   puts("# low memory ends at frame "); putDec(pmmLowLimitFrame()); puts(", high memory ");
@@ -131,8 +131,8 @@ registerTest("pmm.contiguous", () => {
     }
     checkEqual(freeFrames(big, 256), FrameError.Ok, "freed as a run");
   }
-  const low = allocFrames(3, 0, LOW_MEMORY_END);
-  check(low != 0 && <u64>low + 3 * FRAME_SIZE <= <u64>LOW_MEMORY_END, "3 frames in low memory");
+  const low = allocFrames(3, 0, lowMemoryEnd());
+  check(low != 0 && <u64>low + 3 * FRAME_SIZE <= <u64>lowMemoryEnd(), "3 frames in low memory");
   checkEqual(freeFrames(low, 3), FrameError.Ok, "freed");
   checkEqual(allocFrames(pmmTotalFrames(), 1, PHYS_LIMIT), 0, "more frames than free memory: 0");
   checkEqual(allocFrames(4, 3, PHYS_LIMIT), 0, "an alignment that is not a power of two: 0");
@@ -148,7 +148,7 @@ registerTest("pmm.alloc_all", () => {
   const modulesBefore = moduleHash(true);
   // A bitmap of the frames handed out, itself taken from the PMM (one bit per frame).
   const seenFrames = (total + 32767) >> 15;
-  const seenPhys = allocFrames(seenFrames, 1, LOW_MEMORY_END);
+  const seenPhys = allocFrames(seenFrames, 1, lowMemoryEnd());
   if (!check(seenPhys != 0, "room for the test's own bitmap")) return;
   const seen = linearVirt(seenPhys);
   memory.fill(seen, 0, seenFrames * FRAME_SIZE);
@@ -159,7 +159,7 @@ registerTest("pmm.alloc_all", () => {
     const highLeft = pmmFreeFrames() > pmmFreeLowFrames();
     const wantLow = (i & 1) != 0;
     let phys = wantLow ? allocLowFrame() : allocFrame();
-    if (phys != 0 && (wantLow ? <u64>phys >= <u64>LOW_MEMORY_END : highLeft != (<u64>phys >= <u64>LOW_MEMORY_END))) {
+    if (phys != 0 && (wantLow ? <u64>phys >= <u64>lowMemoryEnd() : highLeft != (<u64>phys >= <u64>lowMemoryEnd()))) {
       if (wrongZone++ == 0) { puts("# wrong zone: "); putHex(phys); newline(); }
     }
     if (phys == 0) phys = allocFrame();
@@ -172,7 +172,7 @@ registerTest("pmm.alloc_all", () => {
     if (reservedOverlap(reserved, phys, <u64>phys + FRAME_SIZE) >= 0) {
       if (reservedHit++ == 0) { puts("# inside a reserved range: "); putHex(phys); newline(); }
     }
-    if (<u64>phys < <u64>LOW_MEMORY_END) {
+    if (<u64>phys < <u64>lowMemoryEnd()) {
       store<u32>(linearVirt(phys), phys ^ SIGNATURE);
       store<u32>(linearVirt(phys) + FRAME_SIZE - 4, ~phys);
     }
@@ -192,7 +192,7 @@ registerTest("pmm.alloc_all", () => {
   for (let f: u32 = 0; f < total; f++) {
     if ((load<u8>(seen + (f >> 3)) & (1 << (f & 7))) == 0) continue;
     const phys = f << 12;
-    if (<u64>phys < <u64>LOW_MEMORY_END) {
+    if (<u64>phys < <u64>lowMemoryEnd()) {
       if (load<u32>(linearVirt(phys)) != (phys ^ SIGNATURE) || load<u32>(linearVirt(phys) + FRAME_SIZE - 4) != ~phys) corrupted++;
     }
     if (freeFrame(phys) != FrameError.Ok) freeErrors++;

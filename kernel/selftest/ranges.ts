@@ -17,11 +17,11 @@ import { saveFlagsAndCli, softInterruptBench, touchRead } from "../arch/x86";
 import { setInterruptHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
 import { PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, NOT_MAPPED } from "../mm/virt/paging";
-import { VRANGE_AREA_START, VRANGE_AREA_PAGES } from "../mm/layout";
+import { vrangeAreaStart, vrangeAreaPages } from "../mm/layout";
 
 const PAGE: u32 = 4096;
 /** The first page index (in the range allocator) of a range at `virt`. */
-@inline function startPage(virt: u32): u32 { return (virt - VRANGE_AREA_START) >> 12; }
+@inline function startPage(virt: u32): u32 { return (virt - vrangeAreaStart()) >> 12; }
 @inline function present(virt: u32): bool { return (kernelEntry(virt) & PAGE_PRESENT) != 0; }
 
 registerTest("vmm.range_lazy_commit", () => {
@@ -107,7 +107,7 @@ registerTest("vmm.range_promised", () => {
   checkEqual(pmmFreeFrames(), freeBefore, "committed and parked frames all come back");
   checkEqual(vmmParkedPages(), parkedBefore, "nothing parked is left");
   // A promise the PMM cannot keep is refused at reservation, and nothing is lost.
-  const tooMuch = min<u32>(pmmFreeFrames() + 16, VRANGE_AREA_PAGES - 2);
+  const tooMuch = min<u32>(pmmFreeFrames() + 16, vrangeAreaPages() - 2);
   if (tooMuch > pmmFreeFrames()) {
     checkEqual(reserveRange(tooMuch * PAGE, RANGE_WRITABLE | RANGE_PROMISED, "test.too_much"), 0, "an impossible promise is refused");
     checkEqual(pmmFreeFrames(), freeBefore, "and every frame taken for it is returned");
@@ -237,7 +237,7 @@ registerPanicTest("panic.range_readonly_first_write", "page fault: write to a re
 });
 
 registerPanicTest("panic.range_outside", "page fault: outside every range|range: none", () => {
-  sink = touchRead(VRANGE_AREA_START + (VRANGE_AREA_PAGES - 8) * PAGE);   // free virtual space
+  sink = touchRead(vrangeAreaStart() + (vrangeAreaPages() - 8) * PAGE);   // free virtual space
 });
 
 registerPanicTest("panic.fault_inside_mm", "page fault: inside the VMM (recursion guard)", () => {

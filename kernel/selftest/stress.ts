@@ -29,7 +29,7 @@ import { DmaPool, dmaPoolCheck } from "../mm/core/buddy";
 import { SlabCache } from "../mm/core/slab/cache";
 import { AllocError } from "../mm/core/alloc-error";
 import { FrameError, PHYS_LIMIT } from "../mm/core/frames";
-import { linearVirt, LOW_MEMORY_END } from "../mm/layout";
+import { linearVirt, lowMemoryEnd } from "../mm/layout";
 import { threadCreate, threadJoin, threadYield, schedSetTickHook, schedSwitches } from "../sched/scheduler";
 import { Thread } from "../sched/thread";
 
@@ -127,7 +127,7 @@ function allocate(w: Worker, slot: Slot, kind: Kind): bool {
 /** Where an object's pattern lies (a frame: through the linear map). */
 @inline function objectAddress(slot: Slot): usize { return slot.kind == Kind.Frame ? linearVirt(<u32>slot.ptr) : slot.ptr; }
 /** How much of it carries the pattern: a frame above the linear map (high memory) carries none. */
-@inline function objectBytes(slot: Slot): u32 { return slot.kind == Kind.Frame && <u32>slot.ptr >= LOW_MEMORY_END ? 0 : slot.size; }
+@inline function objectBytes(slot: Slot): u32 { return slot.kind == Kind.Frame && <u32>slot.ptr >= lowMemoryEnd() ? 0 : slot.size; }
 
 /** Checks the pattern of the object in `slot` and frees it. */
 function release(w: Worker, slot: Slot): void {

@@ -55,3 +55,26 @@ describe("TAP skips", () => {
     expect(r.tap[0]).toMatchObject({ ok: true, comment: "SKIP a demonstration: the machine lacks nothing" });
   });
 });
+
+// vmalloc=N moves the split between the linear map and the range area (mm/layout.ts): with
+// 1 GiB of RAM, low memory grows past the 896 MiB the boot stub maps (vmalloc=32: 988 MiB, every
+// frame of it handed out and written by pmm.alloc_all) or shrinks (vmalloc=128: 892 MiB).
+describe("the range area's size (vmalloc=)", () => {
+  const TESTS = "test=pmm.*,heap.*,slab.*,guard.*,vmalloc.populate_decommit,pressure.* seed=1";
+  for (const [option, ranges, lowMiB, pages] of [["vmalloc=32", "0xfdc00000-0xffbfffff", 988, 8191], ["vmalloc=128M", "0xf7c00000-0xffbfffff", 892, 32767]] as const) {
+    it(`${option}: ranges ${ranges}, low memory ${lowMiB} MiB, and the memory tests pass`, async () => {
+      const r = await bootKernel(`${option} ${TESTS}`, { memoryMiB: 1024, timeoutMs: 120_000 });
+      expect(r.status, tail(r)).toBe("pass");
+      expect(r.serial).toContain(`boot: ${option.replace(/M$/, "")}: ranges ${ranges}, low memory (the linear map) ends at ${lowMiB} MiB`);
+      expect(r.serial).toMatch(new RegExp(`vmm: linear map 0xc0000000-0x[0-9a-f]+ \\(${lowMiB} MiB\\)`));
+      expect(r.serial).toContain(`(${pages} pages)`);
+      expect(r.serial).toContain(`# low memory ends at frame ${(lowMiB << 20) / 4096}, high memory present`);
+    });
+  }
+  it("a size outside 32-128 MiB is refused with one line, and the default split stays", async () => {
+    const r = await bootKernel("vmalloc=200 test=pmm.invariants", { memoryMiB: 256 });
+    expect(r.status, tail(r)).toBe("pass");
+    expect(r.serial).toContain("boot: vmalloc=200: the range area must be 32 to 128 MiB, a multiple of 4; refused, it stays 124 MiB");
+    expect(r.serial).toContain("vmm: ranges 0xf8001000-0xffbfffff (31743 pages)");
+  });
+});

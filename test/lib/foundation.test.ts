@@ -118,6 +118,16 @@ describe("command line", () => {
     expect(parse("init=" + "x".repeat(32)).problems.map((p) => p.text)).toEqual(["init=" + "x".repeat(32)]);
     expect(m.exports.optInitLength()).toBe(0);
   });
+  it("takes vmalloc=N and vmalloc=NM (MiB; the kernel checks the bounds), and refuses a value that is no size", () => {
+    expect(parse("vmalloc=64").problemCount).toBe(0);
+    expect(m.exports.optVmallocMiB()).toBe(64);
+    expect(parse("vmalloc=128M").problemCount).toBe(0);
+    expect(m.exports.optVmallocMiB()).toBe(128);
+    for (const bad of ["vmalloc=abc", "vmalloc=0", "vmalloc=M", "vmalloc=70000"]) {
+      expect(parse(bad).problems).toEqual([{ kind: 2, text: bad }]);
+      expect(m.exports.optVmallocMiB()).toBe(0);
+    }
+  });
   it("separates options by any whitespace", () => {
     const o = parse("seed=5\ttest=all\nloglevel=warn\r\x0bbench\x0cphysmap");
     expect(o).toMatchObject({ seed: 5n, test: 1, logLevel: 1, bench: 1, problemCount: 0 });

@@ -20,7 +20,7 @@ import { BumpArena, bumpInit, bumpAlloc, bumpMark, bumpRelease } from "../core/b
 import { reserveRange, releaseRange, rangeCommitted, RANGE_WRITABLE, RANGE_PROMISED } from "../virt/vmm";
 import { rangeDecommitAbove } from "../virt/commit";
 import { registerShrinker } from "./shrink";
-import { VRANGE_AREA_START } from "../layout";
+import { vrangeAreaStart } from "../layout";
 import { panic } from "../../diag/panic";
 import { InterruptScope, setInterruptScope, INTERRUPT_CONTEXT } from "../../arch/idt";
 
@@ -78,7 +78,7 @@ export function transientArenaInit(): void {
 // frames are taken up front so a touch can never fail): they give nothing back.
 
 /** Pages the boot thread's arena has committed (frames it holds). Any context. */
-export function arenaCommittedPages(): u32 { return rangeCommitted(<u32>(bootArena.base - VRANGE_AREA_START) >> 12); }
+export function arenaCommittedPages(): u32 { return rangeCommitted(<u32>(bootArena.base - vrangeAreaStart()) >> 12); }
 
 /** Pages the boot thread's arena has committed above its top now. Any context (an estimate). */
 function arenaReclaimable(): u32 {

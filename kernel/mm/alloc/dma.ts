@@ -10,7 +10,7 @@ import { mightSleep } from "../../diag/context";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putDec, putHex, newline } from "../../console/console";
 import { allocFrames, freeFrames } from "../phys/pmm";
-import { LOW_MEMORY_END, linearVirt, LINEAR_MAP_BASE } from "../layout";
+import { lowMemoryEnd, linearVirt, LINEAR_MAP_BASE } from "../layout";
 import { kmalloc, kfree } from "./kmalloc";
 import { DmaPool, DMA_POOL_BYTES, MAX_ORDER, dmaMapBytes, dmaPoolInit, dmaAlloc, dmaFree, dmaChunkSize } from "../core/buddy";
 import { AllocError } from "../core/alloc-error";
@@ -24,7 +24,7 @@ export const DMA_POOL_MAX_PAGES: u32 = 16384;
 
 /**
  * A pool of `pages` (1..DMA_POOL_MAX_PAGES) physically contiguous pages all below `maxPhysAddr`
- * (ISA_DMA_LIMIT for ISA DMA, say) and below LOW_MEMORY_END; null, logged, when the PMM has no
+ * (ISA_DMA_LIMIT for ISA DMA, say) and below lowMemoryEnd(); null, logged, when the PMM has no
  * such run or kmalloc no memory for the bookkeeping. Destroy it with dmaPoolDestroy. Thread
  * context (refused and reported otherwise).
  */
@@ -35,7 +35,7 @@ export function dmaPoolCreate(pages: u32, maxPhysAddr: u64): DmaPool | null {
     return null;
   }
   const alignPages = min<u32>(1 << (31 - clz(pages)), 1 << (MAX_ORDER - 12));
-  const limit = min<u64>(maxPhysAddr, <u64>LOW_MEMORY_END);
+  const limit = min<u64>(maxPhysAddr, <u64>lowMemoryEnd());
   const phys = allocFrames(pages, alignPages, limit);
   const control = phys != 0 ? kmalloc(DMA_POOL_BYTES) : 0;
   const map = control != 0 ? kmalloc(dmaMapBytes(pages)) : 0;

@@ -27,7 +27,7 @@ import {
 } from "../virt/vmm";
 import { setFaultExplainer } from "../virt/fault";
 import { registerShrinker } from "./shrink";
-import { VRANGE_AREA_START, VRANGE_AREA_PAGES } from "../layout";
+import { vrangeAreaStart, vrangeAreaPages } from "../layout";
 import {
   GuardRing, GUARD_RING_BYTES, GUARD_MAX_ALIGN, guardPagesFor, guardObjectOffset, guardPatternByte, guardFillPattern,
   guardFirstBadByte, guardRingInit, guardRingPut, guardRingTake,
@@ -58,8 +58,9 @@ const RANGE_NAME = "guard allocation";
 const RECORD_BYTES: u32 = 8;
 const RECORD_OBJECT: u32 = 0;
 const RECORD_SIZE: u32 = 4;
-const RECORD_TABLE_BYTES: u32 = VRANGE_AREA_PAGES * RECORD_BYTES;
-const RECORD_FRAMES: u32 = (RECORD_TABLE_BYTES + 4095) >> 12;
+/** The record table: a record per page of the range area (whose size is a boot option). */
+function recordTableBytes(): u32 { return vrangeAreaPages() * RECORD_BYTES; }
+function recordFrames(): u32 { return (recordTableBytes() + 4095) >> 12; }
 
 const statsBlock = memory.data(offsetof<GuardStats>(), 4);
 const stats = changetype<GuardStats>(statsBlock);
@@ -88,7 +89,7 @@ export function guardInit(): bool {
   initializing = true;
   irqRestoreFrom(lock);
   if (!first) return false;
-  const table = reserveRange(RECORD_TABLE_BYTES, RANGE_WRITABLE | RANGE_PROMISED | rangeFaultAround(RANGE_FAULT_AROUND_MAX), "guard allocator records");
+  const table = reserveRange(recordTableBytes(), RANGE_WRITABLE | RANGE_PROMISED | rangeFaultAround(RANGE_FAULT_AROUND_MAX), "guard allocator records");
   if (table == 0) { initializing = false; return false; }
   guardRingInit(ringBlock, ringSlots, GUARD_QUARANTINE);
   guardRingInit(deferredBlock, deferredSlots, DEFERRED_FREES);
@@ -96,7 +97,7 @@ export function guardInit(): bool {
   registerShrinker("guard allocator (frees deferred from atomic context)", guardReclaimable, guardShrink);
   records = table;
   if (logBegin(LogLevel.Info, "guard")) {
-    puts("guard allocator ready: records at "); putHex(table); puts(" ("); putDec(RECORD_FRAMES); puts(" frames), quarantine of ");
+    puts("guard allocator ready: records at "); putHex(table); puts(" ("); putDec(recordFrames()); puts(" frames), quarantine of ");
     putDec(GUARD_QUARANTINE); puts(" frees\n");
   }
   return true;
@@ -112,7 +113,7 @@ function guardReclaimable(): u32 { return records == 0 ? 0 : deferred.count; }
 function guardShrink(pages: u32): void { guardFreeDeferred(); }
 
 /** The range allocator's page number of the range at `first`. */
-@inline function pageOf(first: u32): u32 { return (first - VRANGE_AREA_START) >> 12; }
+@inline function pageOf(first: u32): u32 { return (first - vrangeAreaStart()) >> 12; }
 @inline function recordAt(first: u32): usize { return records + pageOf(first) * RECORD_BYTES; }
 
 /**
@@ -189,7 +190,7 @@ export function guardFreeDeferred(): void {
 
 /** The first address of the guard allocation (live or in quarantine) holding `address`, or 0. */
 function guardRangeOf(address: usize): u32 {
-  if (records == 0 || address < VRANGE_AREA_START) return 0;
+  if (records == 0 || address < vrangeAreaStart()) return 0;
   const first = rangeContaining(<u32>address);
   return first != 0 && changetype<usize>(rangeName(pageOf(first))) == changetype<usize>(RANGE_NAME) ? first : 0;
 }
@@ -268,7 +269,7 @@ export function guardStats(): GuardStats { return stats; }
 /** Allocations in quarantine now. */
 export function guardQuarantined(): u32 { return records == 0 ? 0 : quarantine.count; }
 /** Frames the guard allocator holds from the PMM: the live allocations' and the record table's. */
-export function guardHeldFrames(): u32 { return stats.livePages + (records != 0 ? RECORD_FRAMES : 0); }
+export function guardHeldFrames(): u32 { return stats.livePages + (records != 0 ? recordFrames() : 0); }
 
 /**
  * Prints the counters as one `# guard allocator:` line (after test=all, like the heap's and the

@@ -25,7 +25,7 @@
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putDec, newline } from "../../console/console";
 import { allocFrames, freeFrames, claimFrames } from "../phys/pmm";
-import { LOW_MEMORY_END, LINEAR_MAP_BASE, VRANGE_START, linearVirt } from "../layout";
+import { lowMemoryEnd, LINEAR_MAP_BASE, vrangeStart, linearVirt } from "../layout";
 import { PageProvider } from "../core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf, slabRegionsLend } from "../core/slab/regions";
@@ -62,7 +62,7 @@ const kernelHeapBlock = memory.data(HEAP_BYTES, 16);
 const kernelHeap = changetype<Heap>(kernelHeapBlock);
 
 function pmmGetPages(context: usize, pages: u32, alignPages: u32): usize {
-  const phys = allocFrames(pages, alignPages, LOW_MEMORY_END);
+  const phys = allocFrames(pages, alignPages, lowMemoryEnd());
   return phys == 0 ? 0 : linearVirt(phys);
 }
 
@@ -76,7 +76,7 @@ function pmmClaimPages(context: usize, address: usize, pages: u32): bool {
 
 function pmmGrowPages(context: usize, address: usize, pages: u32, morePages: u32): bool {
   const end = <u64>(address - LINEAR_MAP_BASE) + (<u64>pages << 12);
-  if (end + (<u64>morePages << 12) > LOW_MEMORY_END) return false;   // past the linear map
+  if (end + (<u64>morePages << 12) > lowMemoryEnd()) return false;   // past the linear map
   return claimFrames(<u32>end, morePages);
 }
 
@@ -287,7 +287,7 @@ export function kcalloc(count: u32, size: u32): usize {
  */
 export function krealloc(ptr: usize, size: u32): usize {
   if (ptr == 0) return kmalloc(size);
-  let guarded = ptr >= VRANGE_START;   // (above the linear map: a guard object or a block from vmalloc, as in kfree)
+  let guarded = ptr >= vrangeStart();   // (above the linear map: a guard object or a block from vmalloc, as in kfree)
   let have: u32 = 0;
   if (!guarded) {
     kmallocLock();
@@ -331,7 +331,7 @@ export function krealloc(ptr: usize, size: u32): usize {
  * 0, a heap block (or refused there) under the same hold, or a guard object after it.
  */
 function kfreeNotSlab(ptr: usize): AllocError {
-  if (ptr < VRANGE_START) {
+  if (ptr < vrangeStart()) {
     const error = ptr == 0 ? AllocError.Ok : heapFree(kernelHeap, ptr);
     kmallocUnlock();
     return error;
@@ -347,7 +347,7 @@ function kfreeNotSlab(ptr: usize): AllocError {
  * class object already freed still reports its size: only slab_debug can tell.)
  */
 export function ksize(ptr: usize): u32 {
-  if (ptr >= VRANGE_START) { const large = kmallocVmallocSize(ptr); return large != 0 ? large : guardSize(ptr); }
+  if (ptr >= vrangeStart()) { const large = kmallocVmallocSize(ptr); return large != 0 ? large : guardSize(ptr); }
   kmallocLock();
   const slab = slabOf(slabRegions, ptr);
   const size = slab == 0 ? heapSize(kernelHeap, ptr) : kmallocObjectSize(slab, ptr);

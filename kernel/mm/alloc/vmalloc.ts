@@ -8,7 +8,7 @@
 import { reserveRange, releaseRange, rangeContaining, rangeName, kernelRanges, RANGE_WRITABLE, RangeError } from "../virt/vmm";
 import { rangePopulate } from "../virt/commit";
 import { vrangeFind, NONE } from "../core/vrange";
-import { VRANGE_AREA_START } from "../layout";
+import { vrangeAreaStart } from "../layout";
 import { kmalloc, kfree } from "./kmalloc";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putHex } from "../../console/console";
@@ -37,8 +37,8 @@ export function vmalloc(bytes: u32): usize {
 
 /** Whether `ptr` is the first address of a live vmalloc allocation. Thread context. */
 export function isVmalloc(ptr: usize): bool {
-  if (<u32>ptr < VRANGE_AREA_START || rangeContaining(<u32>ptr) != <u32>ptr) return false;
-  const start = vrangeFind(kernelRanges(), (<u32>ptr - VRANGE_AREA_START) >> 12);
+  if (<u32>ptr < vrangeAreaStart() || rangeContaining(<u32>ptr) != <u32>ptr) return false;
+  const start = vrangeFind(kernelRanges(), (<u32>ptr - vrangeAreaStart()) >> 12);
   return start != NONE && changetype<usize>(rangeName(start)) == changetype<usize>(NAME);
 }
 

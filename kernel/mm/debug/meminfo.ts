@@ -8,7 +8,7 @@ import {
   pmmWatermarkMin, pmmWatermarkLow, pmmWatermarkHigh, pmmAtomicDips, pmmDirectReclaims, pmmShortFailures,
 } from "../phys/pmm";
 import { kernelRanges, vmmCommittedPages, vmmParkedPages } from "../virt/vmm";
-import { VRANGE_AREA_PAGES } from "../layout";
+import { vrangeAreaPages } from "../layout";
 import { kernelHeapInstance, kernelSlabRegions, kmallocHeldFrames } from "../alloc/kmalloc";
 import { transientArena, interruptArenaOf } from "../alloc/arena";
 import { guardStats, guardQuarantined } from "../alloc/guard";
@@ -37,7 +37,7 @@ export function meminfoPrint(): void {
   puts("kmalloc: "); kib(kmallocHeldFrames()); puts(" held in all; "); putDec(guardStats().live); puts(" guard objects live, ");
   putDec(guardQuarantined()); puts(" in quarantine\n");
   puts("ranges: "); putDec(vmmCommittedPages()); puts(" pages committed, "); putDec(vmmParkedPages()); puts(" promised frames parked, ");
-  putDec(kernelRanges().freePages); puts(" of "); putDec(VRANGE_AREA_PAGES); puts(" pages of range space free\n");
+  putDec(kernelRanges().freePages); puts(" of "); putDec(vrangeAreaPages()); puts(" pages of range space free\n");
   const boot = transientArena(), irq = interruptArenaOf();
   puts("transient arena: "); putDec(<u64>(boot.top - boot.base)); puts(" B in use (peak "); putDec(<u64>(boot.peak - boot.base));
   puts(" B); interrupt arena: "); putDec(<u64>(irq.top - irq.base)); puts(" B (peak "); putDec(<u64>(irq.peak - irq.base)); puts(" B)\n");

@@ -23,7 +23,7 @@ import {
 } from "../phys/pmm";
 import { FrameState } from "../core/frames";
 import { reservedStart, reservedEnd, reservedName } from "../core/reserved";
-import { LOW_MEMORY_END, LINEAR_MAP_BASE, linearVirt } from "../layout";
+import { lowMemoryEnd, LINEAR_MAP_BASE, linearVirt } from "../layout";
 import { heapEachRun } from "../core/heap/heap";
 import { slabRegionsEach } from "../core/slab/regions";
 import { kernelHeapInstance, kernelSlabRegions } from "../alloc/kmalloc";
@@ -62,7 +62,7 @@ function isKernelRange(i: u32): bool {
 export function physmapPrint(): bool {
   const total = pmmTotalFrames();
   const mapFrames = (total + 4095) >> 12;
-  const mapPhys = allocFrames(mapFrames, 1, LOW_MEMORY_END);
+  const mapPhys = allocFrames(mapFrames, 1, lowMemoryEnd());
   if (mapPhys == 0) {
     if (logBegin(LogLevel.Warn, "physmap")) { puts("no "); putDec(mapFrames); puts(" frames for the map; not printed\n"); }
     return false;

@@ -40,7 +40,7 @@ import {
   framesFree, framesFreeLow, framesTotal, framesReserved, framesUsable, frameState, frameRunLength, frameAllocatorCheck,
 } from "../core/frames-check";
 import { frameAllocatorPlan, frameAllocatorBuild, InitError, initErrorText } from "../core/frames-init";
-import { LOW_MEMORY_END, LOW_MEMORY_END_FRAME, linearVirt } from "../layout";
+import { lowMemoryEnd, lowMemoryEndFrame, linearVirt } from "../layout";
 import { Invariant } from "../core/invariant";
 import { Watermarks, watermarksFor } from "../core/watermarks";
 import { inThreadContextWith } from "../../arch/context";
@@ -70,7 +70,7 @@ function reserveOrPanic(start: u64, end: u64, name: string): void {
 }
 
 /** Physical range [phys, phys + bytes) if the linear map reaches all of it, else false. */
-function reachable(phys: u32, bytes: u32): bool { return <u64>phys + bytes <= <u64>LOW_MEMORY_END; }
+function reachable(phys: u32, bytes: u32): bool { return <u64>phys + bytes <= <u64>lowMemoryEnd(); }
 
 /** Physical address of a kernel-image virtual address. */
 function imagePhys(virt: usize): u64 { return <u64>(virt - linearVirt(0)); }
@@ -203,7 +203,7 @@ export function pmmInit(infoPhys: u32, ignoreLoaderMap: bool): void {
   const info = changetype<MultibootInfo>(linearVirt(infoPhys));
   collectReserved(info, infoPhys);
   const source = chooseMap(info, ignoreLoaderMap);
-  const error = frameAllocatorPlan(pmm, map, reserved, LOW_MEMORY_END_FRAME);
+  const error = frameAllocatorPlan(pmm, map, reserved, lowMemoryEndFrame());
   if (error != InitError.Ok) {
     printMemoryMap(map, source);
     panic(initErrorText(error));
@@ -318,7 +318,7 @@ export function allocFrame(): u32 {
 }
 
 /**
- * A free frame in low memory (below LOW_MEMORY_END, so reachable at linearVirt(phys) without
+ * A free frame in low memory (below lowMemoryEnd(), so reachable at linearVirt(phys) without
  * mapping anything), or 0 when low memory is used up. For page tables, heap and slab pages.
  * Contexts and watermarks as allocFrame.
  */
@@ -342,7 +342,7 @@ export function freeFrame(phys: u32): FrameError {
 
 /**
  * `count` physically contiguous frames, the first aligned to `alignFrames` frames (a power of
- * two; 0 or 1 for none), all below `maxPhysAddr` (ISA_DMA_LIMIT for ISA DMA; LOW_MEMORY_END for
+ * two; 0 or 1 for none), all below `maxPhysAddr` (ISA_DMA_LIMIT for ISA DMA; lowMemoryEnd() for
  * linear-mapped memory; PHYS_LIMIT for anywhere). The first frame's address, or 0. Contexts
  * and watermarks as allocFrame.
  */

@@ -9,7 +9,7 @@ import { puts, putHex, putDec } from "../../console/console";
 import { AddressSpace, map, protect, entryFor, park, takeEntry, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, ENTRY_FRAME_MASK, PTE_PARKED } from "./paging";
 import { allocFrame, freeFrame } from "../phys/pmm";
 import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
-import { VRANGE_AREA_START } from "../layout";
+import { vrangeAreaStart } from "../layout";
 import {
   vmmEnter, vmmLeave, kernelAddressSpace, kernelRanges, rangeFlags, rangePages, countCommitted, countDecommitted,
   pageFlagsOf, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
@@ -37,8 +37,8 @@ export function commitRangePage(space: AddressSpace, start: u32, virt: u32, flag
 /** The first page of the live range holding all of [virt, virt + bytes) (page-aligned `virt`), or NONE (logged) when there is none, or it is retired or a device's. */
 function rangeHolding(what: string, virt: u32, bytes: u32): u32 {
   let start = NONE;
-  if ((virt & (PAGE_SIZE - 1)) == 0 && bytes != 0 && virt >= VRANGE_AREA_START) {
-    start = vrangeFind(kernelRanges(), (virt - VRANGE_AREA_START) >> 12);
+  if ((virt & (PAGE_SIZE - 1)) == 0 && bytes != 0 && virt >= vrangeAreaStart()) {
+    start = vrangeFind(kernelRanges(), (virt - vrangeAreaStart()) >> 12);
     if (start != NONE) {
       const first = vrangeAddress(kernelRanges(), start), flags = rangeFlags(start);
       const end = <u64>first + (<u64>rangePages(start) << 12);

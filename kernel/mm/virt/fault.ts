@@ -36,7 +36,7 @@ import {
 } from "./vmm";
 import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
 import { commitRangePage } from "./commit";
-import { VRANGE_AREA_START } from "../layout";
+import { vrangeAreaStart } from "../layout";
 import { MmPart, mmEnter, mmLeave, mmBusy } from "../busy";
 import { atomicAt, atomicReason, irqEnter, irqLeave } from "../../arch/context";
 import { pressureReclaim, pressureKill, pressureReport } from "../pressure";
@@ -116,8 +116,8 @@ function onPageFault(frame: InterruptFrame): void {
   mmEnter(MmPart.FaultHandler);
   if (mmBusy(MmPart.Vmm)) faultPanic(FaultKind.InsideMm, frame, address, NONE);
   const area = kernelRanges();
-  const page = (address - VRANGE_AREA_START) >> 12;
-  const start = address >= VRANGE_AREA_START ? vrangeFind(area, page) : NONE;
+  const page = (address - vrangeAreaStart()) >> 12;
+  const start = address >= vrangeAreaStart() ? vrangeFind(area, page) : NONE;
   const error = frame.errorCode;
   if ((error & PF_PRESENT) != 0) {
     faultPanic((error & PF_WRITE) != 0 ? FaultKind.ReadOnlyWrite : FaultKind.Protection, frame, address, start);

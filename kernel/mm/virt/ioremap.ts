@@ -12,7 +12,7 @@ import { PAGE_WRITABLE, PAGE_WRITE_THROUGH, PAGE_CACHE_DISABLE } from "./paging"
 import { pmmMemoryMap } from "../phys/pmm";
 import { MemoryType, entryBase, entryLength, entryType, entryNext, memoryTypeName } from "../core/memory-map";
 import { vrangeFind, NONE } from "../core/vrange";
-import { VRANGE_AREA_START } from "../layout";
+import { vrangeAreaStart } from "../layout";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putHex, putDec, newline } from "../../console/console";
 
@@ -66,7 +66,7 @@ export function ioremap(phys: u64, bytes: u32, caching: IoCaching): usize {
  */
 export function iounmap(virt: usize): bool {
   const start = rangeContaining(<u32>virt);
-  const page = start != 0 ? vrangeFind(kernelRanges(), (start - VRANGE_AREA_START) >> 12) : NONE;
+  const page = start != 0 ? vrangeFind(kernelRanges(), (start - vrangeAreaStart()) >> 12) : NONE;
   if (page == NONE || (rangeFlags(page) & RANGE_DEVICE) == 0) {
     if (logBegin(LogLevel.Error, "ioremap")) { puts("iounmap("); putHex(virt); puts("): not a mapping ioremap made; nothing changed\n"); }
     return false;

@@ -18,12 +18,12 @@ import { panic } from "../../diag/panic";
 import {
   AddressSpace, map, unmap, protect, translate, entryFor, ensureTable, park, takeEntry, tablePresent, unmapLargePage,
   PagingError, PAGE_SIZE, PAGE_GLOBAL, PAGE_PRESENT, PAGE_WRITABLE, PAGE_WRITE_THROUGH, PAGE_CACHE_DISABLE,
-  ENTRY_FRAME_MASK, LARGE_PAGE_SIZE,
+  ENTRY_FRAME_MASK, LARGE_PAGE_SIZE, PDE_LARGE,
 } from "./paging";
 import { allocFrame, allocLowFrame, allocFrames, freeFrame, pmmMemoryMap } from "../phys/pmm";
 import { entryBase, entryLength, entryNext } from "../core/memory-map";
 import {
-  LINEAR_MAP_BASE, LOW_MEMORY_END, VRANGE_START, VRANGE_AREA_START, VRANGE_AREA_PAGES, linearVirt,
+  LINEAR_MAP_BASE, BOOT_LINEAR_MAP_END, lowMemoryEnd, vrangeStart, vrangeAreaStart, vrangeAreaPages, linearVirt,
 } from "../layout";
 import {
   VRangeArea, vrangeInit, vrangeReserve, vrangeRelease, vrangeCheckRelease, vrangeSpan, vrangeBookkeepingBytes,
@@ -99,9 +99,9 @@ function kernelTableSource(): u32 { return allocLowFrame(); }
 
 /**
  * Takes over the boot page directory as the kernel's address space, trims the linear map to
- * the end of the memory map (below 896 MiB), unmaps physical page 0 from it, write-protects
+ * the end of the memory map (below lowMemoryEnd(): 896 MiB, or less with vmalloc=), unmaps physical page 0 from it, write-protects
  * the kernel image from its first page through the end of .rodata, makes every page table
- * from VRANGE_START up, and sets up the range allocator with its bookkeeping from the PMM.
+ * from vrangeStart() up, and sets up the range allocator with its bookkeeping from the PMM.
  * Call once, after pmmInit. Panics if low memory cannot hold the tables and bookkeeping.
  */
 export function vmmInit(): void {
@@ -120,43 +120,56 @@ export function vmmInit(): void {
     if (protect(kernelSpace, page, PAGE_GLOBAL) != PagingError.Ok) panic("vmm: cannot write-protect the kernel image");
     pages++;
   }
-  for (let table: u64 = VRANGE_START; table < (<u64>1 << 32); table += LARGE_PAGE_SIZE) {
+  for (let table: u64 = vrangeStart(); table < (<u64>1 << 32); table += LARGE_PAGE_SIZE) {
     if (ensureTable(kernelSpace, <u32>table) != PagingError.Ok) panic("vmm: no low memory for the kernel's page tables");
   }
-  const bookkeeping = vrangeBookkeepingBytes(VRANGE_AREA_PAGES);
+  const bookkeeping = vrangeBookkeepingBytes(vrangeAreaPages());
   const bookkeepingFrames = (bookkeeping + PAGE_SIZE - 1) / PAGE_SIZE;
-  const bookkeepingPhys = allocFrames(bookkeepingFrames, 1, LOW_MEMORY_END);
+  const bookkeepingPhys = allocFrames(bookkeepingFrames, 1, lowMemoryEnd());
   if (bookkeepingPhys == 0) panic("vmm: no low memory for the range allocator's bookkeeping");
   bootFrames = kernelSpace.tablesAllocated + bookkeepingFrames;
-  ranges = vrangeInit(linearVirt(bookkeepingPhys), VRANGE_AREA_START, VRANGE_AREA_PAGES);
+  ranges = vrangeInit(linearVirt(bookkeepingPhys), vrangeAreaStart(), vrangeAreaPages());
   if (logBegin(LogLevel.Info, "vmm")) {
     puts("linear map 0xc0000000-"); putHex(<u32>LINEAR_MAP_BASE + linearMapEnd - 1); puts(" ("); putSize(linearMapEnd);
     puts("), page 0 unmapped; kernel code and read-only data "); putHex(first); puts("-"); putHex(end);
     puts(" read-only ("); putDec(pages); puts(" pages)"); newline();
   }
   if (logBegin(LogLevel.Info, "vmm")) {
-    puts("ranges "); putHex(VRANGE_AREA_START); puts("-"); putHex(VRANGE_AREA_START + (VRANGE_AREA_PAGES << 12) - 1);
-    puts(" ("); putDec(VRANGE_AREA_PAGES); puts(" pages); "); putDec(kernelSpace.tablesAllocated);
+    puts("ranges "); putHex(vrangeAreaStart()); puts("-"); putHex(vrangeAreaStart() + (vrangeAreaPages() << 12) - 1);
+    puts(" ("); putDec(vrangeAreaPages()); puts(" pages); "); putDec(kernelSpace.tablesAllocated);
     puts(" page tables and "); putSize(bookkeeping); puts(" of bookkeeping at "); putHex(bookkeepingPhys); newline();
   }
 }
 
 /**
- * The boot stub maps all 896 MiB of low memory. Keeps only what the memory map describes
- * (any type: firmware tables live in "reserved" entries), rounded up to 4 MiB, so that a
- * stray pointer past the end of RAM faults instead of reading nothing.
+ * The boot stub maps 896 MiB (BOOT_LINEAR_MAP_END). Keeps only low memory (below
+ * lowMemoryEnd(): less with vmalloc=) that the memory map describes (any type: firmware tables
+ * live in "reserved" entries), rounded up to 4 MiB, so that a stray pointer past the end of RAM
+ * faults instead of reading nothing, and the range area never overlaps a boot mapping.
  */
 function trimLinearMap(): void {
   const memoryMap = pmmMemoryMap();
   let end: u64 = 0;
   const mapEnd = memoryMap.addr + memoryMap.bytes;
   for (let e = memoryMap.addr; e < mapEnd; e = entryNext(e)) {
-    if (entryBase(e) < <u64>LOW_MEMORY_END && entryLength(e) != 0) end = max<u64>(end, entryBase(e) + entryLength(e));
+    if (entryBase(e) < <u64>lowMemoryEnd() && entryLength(e) != 0) end = max<u64>(end, entryBase(e) + entryLength(e));
   }
-  end = min<u64>((end + LARGE_PAGE_SIZE - 1) & ~(<u64>LARGE_PAGE_SIZE - 1), <u64>LOW_MEMORY_END);
+  end = min<u64>((end + LARGE_PAGE_SIZE - 1) & ~(<u64>LARGE_PAGE_SIZE - 1), <u64>lowMemoryEnd());
   linearMapEnd = <u32>end;
-  for (let phys = linearMapEnd; phys < LOW_MEMORY_END; phys += LARGE_PAGE_SIZE) {
+  for (let phys = linearMapEnd; phys < max<u32>(BOOT_LINEAR_MAP_END, lowMemoryEnd()); phys += LARGE_PAGE_SIZE) {
     unmapLargePage(kernelSpace, <u32>linearVirt(phys));
+  }
+}
+
+/**
+ * Extends the early linear map from BOOT_LINEAR_MAP_END to lowMemoryEnd() with 4 MiB pages, as
+ * boot/entry.asm maps the rest, when vmalloc= made low memory larger than what it maps (vmmInit
+ * trims what no RAM backs). Boot, right after layoutSetRangeArea, before the PMM.
+ */
+export function vmmEarlyLinearMap(): void {
+  const directory = linkerAddress(LinkerSymbol.BootPageDirectory);
+  for (let phys = BOOT_LINEAR_MAP_END; phys < lowMemoryEnd(); phys += LARGE_PAGE_SIZE) {
+    store<u32>(directory + (<usize>(linearVirt(phys) >> 22) << 2), phys | PDE_LARGE | PAGE_WRITABLE | PAGE_PRESENT);
   }
 }
 
@@ -216,7 +229,7 @@ export function reserveRange(bytes: u32, flags: u32, name: string = "range"): u3
   const pages = (<u64>bytes + PAGE_SIZE - 1) >> 12;
   let start: u32 = NONE;
   vmmEnter();
-  if (bytes == 0 || pages >= <u64>VRANGE_AREA_PAGES) error = RangeError.BadSize;
+  if (bytes == 0 || pages >= <u64>vrangeAreaPages()) error = RangeError.BadSize;
   else if ((flags & ~RANGE_FLAGS_ALLOWED) != 0) error = RangeError.BadFlags;
   else {
     start = vrangeReserve(ranges, <u32>pages + 1);   // + the guard page
@@ -248,7 +261,7 @@ export function reserveRange(bytes: u32, flags: u32, name: string = "range"): u3
  */
 export function reserveDeviceRange(phys: u32, pages: u32, pageFlags: u32, name: string): u32 {
   if (!mightSleep("reserveDeviceRange")) return 0;
-  if (pages == 0 || pages >= VRANGE_AREA_PAGES || (pageFlags & ~RANGE_PAGE_FLAGS) != 0) return 0;
+  if (pages == 0 || pages >= vrangeAreaPages() || (pageFlags & ~RANGE_PAGE_FLAGS) != 0) return 0;
   vmmEnter();
   const start = vrangeReserve(ranges, pages + 1);
   let virt: u32 = 0;
@@ -294,7 +307,7 @@ export function releaseRange(virt: u32): RangeError {
   vmmEnter();
   const why = rangeStartCheck(virt);
   if (why == VRangeError.Ok) {
-    const page = (virt - VRANGE_AREA_START) >> 12;
+    const page = (virt - vrangeAreaStart()) >> 12;
     emptyRange(virt, page);
     vrangeRelease(ranges, page);
   }
@@ -314,7 +327,7 @@ export function releaseRange(virt: u32): RangeError {
 export function retireRange(virt: u32): RangeError {
   vmmEnter();
   const why = rangeStartCheck(virt);
-  const page = (virt - VRANGE_AREA_START) >> 12;
+  const page = (virt - vrangeAreaStart()) >> 12;
   const retired = why == VRangeError.Ok && (vrangeOwnerWord(ranges, page, OWNER_FLAGS) & RANGE_RETIRED) != 0;
   if (why == VRangeError.Ok && !retired) {
     emptyRange(virt, page);
@@ -331,8 +344,8 @@ export function retireRange(virt: u32): RangeError {
 
 /** Whether `virt` is a live range's first page (VRangeError.Ok) or why not. */
 @inline function rangeStartCheck(virt: u32): VRangeError {
-  if ((virt & (PAGE_SIZE - 1)) != 0 || virt < VRANGE_AREA_START) return VRangeError.OutsideArea;
-  return vrangeCheckRelease(ranges, (virt - VRANGE_AREA_START) >> 12);
+  if ((virt & (PAGE_SIZE - 1)) != 0 || virt < vrangeAreaStart()) return VRangeError.OutsideArea;
+  return vrangeCheckRelease(ranges, (virt - vrangeAreaStart()) >> 12);
 }
 
 /**
@@ -360,8 +373,8 @@ function logNotARange(operation: string, virt: u32, why: VRangeError): void {
  * included, or 0 if none does. O(1).
  */
 export function rangeContaining(virt: u32): u32 {
-  if (virt < VRANGE_AREA_START) return 0;
-  const start = vrangeFind(ranges, (virt - VRANGE_AREA_START) >> 12);
+  if (virt < vrangeAreaStart()) return 0;
+  const start = vrangeFind(ranges, (virt - vrangeAreaStart()) >> 12);
   return start == NONE ? 0 : vrangeAddress(ranges, start);
 }
 

@@ -45,6 +45,7 @@ export function optSlabDebug(): u32 { return options.slabDebug; }
 export function optHz(): u32 { return options.hz; }
 export function optLockdep(): u32 { return options.lockdep; }
 export function optCommitStrict(): u32 { return options.commitStrict; }
+export function optVmallocMiB(): u32 { return options.vmallocMiB; }
 export function optInitLength(): u32 { return options.initNameLength; }
 
 export function symLookup(table: usize, address: usize): i32 { return symbolLookup(table, address); }
