@@ -96,7 +96,7 @@ export const MUTANTS: Mutant[] = [
   { name: "proc.copy_out_as_read", file: "kernel/proc/copy.ts", from: "{ return copyUser(to, from, bytes, true); }", to: "{ return copyUser(to, from, bytes, false); }", tests: [SELFTESTS], kernel: true },
   // the VMM's newer pieces
   { name: "ioremap.ram_accepted", file: "kernel/mm/virt/ioremap.ts", from: "    if (phys < base + length && base < end) return refuse(phys, bytes, \"it overlaps RAM\", type);\n", to: "", tests: [SELFTESTS], kernel: true },
-  { name: "vmm.decommit_keeps_frames", file: "kernel/mm/virt/commit.ts", from: "      if (promised) park(kernelAddressSpace(), page, frame); else freeFrame(frame);", to: "      if (promised) park(kernelAddressSpace(), page, frame);", tests: [SELFTESTS], kernel: true },
+  { name: "vmm.decommit_keeps_frames", file: "kernel/mm/virt/commit.ts", from: "    if (promised) park(kernelAddressSpace(), page, frame); else freeFrame(frame);", to: "    if (promised) park(kernelAddressSpace(), page, frame);", tests: [SELFTESTS], kernel: true },
   { name: "reclaim.caches_not_shrunk", file: "kernel/mm/alloc/kmalloc.ts", from: "    cacheShrink(cache);\n", to: "", tests: [SELFTESTS], kernel: true },
   // memory pressure
   { name: "frames.search_ignores_floor", file: "kernel/mm/core/frames.ts", from: "if (<u64>pmm.freeLow < <u64>pmm.floor + freeInWord(pmm, w)) return frameShort(pmm, zone);", to: "", tests: [FRAMES] },
