@@ -242,10 +242,9 @@ function searchWithFloor(zone: FrameZone, floor: u32): u32 {
  */
 function short(state: FrameAllocator, zone: FrameZone): u32 {
   if (retrying) return 0;
+  if (inMemalloc()) return searchWithFloor(zone, 0);   // (reclaim itself, or a test emptying memory on purpose: no wake-up)
   let phys: u32 = 0;
-  if (inMemalloc()) {
-    return searchWithFloor(zone, 0);   // (reclaim itself, or a test emptying memory on purpose: no wake-up)
-  } else if (inThreadContextWith(load<u32>(pmmLock))) {
+  if (inThreadContextWith(load<u32>(pmmLock))) {
     directReclaims++;
     irqRestoreFrom(pmmLock);   // (the allocator's state is whole here: the search had finished)
     pressureReclaim(reclaimTarget());
@@ -274,23 +273,20 @@ function allocFramesBelow(floor: u32, count: u32, alignFrames: u32, maxPhysAddr:
 let runShortPath: (count: u32, alignFrames: u32, maxPhysAddr: u64) => u32 = runShort;
 
 /**
- * allocFrames' slow path, outside the lock: the run the floor refused, as `short` does for one
- * frame (a run never goes below min: atomic callers that need runs keep their own pools).
+ * allocFrames' slow path, outside the lock: the run the floor refused, handled as `short`
+ * handles one frame (thread context reclaims first and stays above low; an atomic caller, a
+ * kmalloc refill say, may go down to min; memalloc to 0).
  */
 function runShort(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
   if (count > pmm.frameCount || (alignFrames & (alignFrames - 1)) != 0) return 0;   // (refused and logged already)
-  const memalloc = inMemalloc();
-  let floor = memalloc ? 0 : marks.low;
-  if (memalloc) {
-    // (reclaim itself, or a test emptying memory on purpose: no wake-up)
-  } else if (inThreadContextWith(readEflags())) {
+  const memalloc = inMemalloc();   // (reclaim itself, or a test emptying memory on purpose: no wake-up)
+  const thread = !memalloc && inThreadContextWith(readEflags());
+  if (thread) {
     directReclaims++;
     pressureReclaim(max<u32>(reclaimTarget(), count));
-  } else {
-    floor = marks.min;
   }
   irqSaveTo(pmmLock);
-  const phys = allocFramesBelow(floor, count, alignFrames, maxPhysAddr);
+  const phys = allocFramesBelow(memalloc ? 0 : thread ? marks.low : marks.min, count, alignFrames, maxPhysAddr);
   const wake = !memalloc && pmm.freeLow < marks.low;
   irqRestoreFrom(pmmLock);
   if (phys == 0 && !memalloc) shortFailures++;
