@@ -43,6 +43,7 @@ import { syscallInit } from "./proc/syscall";
 import { userFaultInit } from "./proc/fault";
 import { processInit, processWaitKernel } from "./proc/process";
 import { reclaimerInit } from "./sched/reclaimd";
+import { cpusDiscover } from "./boot/cpus";
 import { oomInit } from "./proc/oom";
 import { meminfoInit } from "./mm/debug/meminfo";
 import { execInit, spawnProgram, spawnError, argsCreate, argsAdd } from "./proc/exec";
@@ -206,6 +207,7 @@ export function kmain(multibootInfoPhys: u32): void {
   if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
   if (options.vmallocMiB != 0) applyRangeAreaSize(options.vmallocMiB);   // (before anything sizes itself by low memory)
   bootModulesInit(info);   // (before the PMM, which reserves the modules it accepts)
+  cpusDiscover();          // (the ACPI tables; before the VMM unmaps page 0, where the EBDA's segment is kept)
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
   vmmInit();
   faultInit();

@@ -33,7 +33,7 @@ const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", 
 const STRESS = "test/selftest/stress.qemu.test.ts", LOCKDEP = "test/selftest/lockdep.qemu.test.ts", LOCK_GRAPH = "test/lib/lock-graph.test.ts";
 const LINE_EDITOR = "test/lib/line-editor.test.ts", SELFTESTS = "test/selftest/selftests.qemu.test.ts";
 const REGIONS = "test/mm/core/regions.test.ts", FRAME_REFS = "test/mm/core/frame-refs.test.ts", ELF = "test/proc/elf.test.ts";
-const PROCESSES = "test/proc/processes.qemu.test.ts";
+const PROCESSES = "test/proc/processes.qemu.test.ts", ACPI = "test/boot/acpi.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -104,6 +104,8 @@ export const MUTANTS: Mutant[] = [
   { name: "regions.lend_keeps_held", file: "kernel/mm/core/slab/regions.ts", from: "    regions.heldBytes -= <usize>n * PROVIDER_PAGE_SIZE;\n", to: "", tests: [SLAB] },
   { name: "regions.recall_not_free", file: "kernel/mm/core/slab/regions.ts", from: "      regionHeader(region).freeMask |= <u32>1 << p;\n", to: "", tests: [SLAB] },
   { name: "pmm.atomic_floor_is_low", file: "kernel/mm/phys/pmm.ts", from: "    phys = searchWithFloor(zone, marks.min);", to: "    phys = searchWithFloor(zone, marks.low);", tests: [SELFTESTS], kernel: true },
+  { name: "acpi.checksum_ignored", file: "kernel/boot/acpi.ts", from: "if (length < TABLE_HEADER_BYTES || length > limit || !acpiChecksumOk(at, length)) return 0;", to: "if (length < TABLE_HEADER_BYTES || length > limit) return 0;", tests: [ACPI] },
+  { name: "acpi.entry_overrun", file: "kernel/boot/acpi.ts", from: "if (size < 2 || at + size > length) return false;", to: "if (size < 2) return false;", tests: [ACPI] },
   { name: "kmalloc.no_vmalloc_fallback", file: "kernel/mm/alloc/kmalloc.ts", from: "  return kmallocVmalloc(size);", to: "  return 0;", tests: [SELFTESTS], kernel: true },
   { name: "pmm.no_direct_reclaim", file: "kernel/mm/phys/pmm.ts", from: "    pressureReclaim(reclaimTarget());\n", to: "", tests: [SELFTESTS], kernel: true },
   // address spaces

@@ -21,6 +21,7 @@ export interface LaunchOptions {
   kernel?: string;          // boot this ELF through QEMU's multiboot loader (-kernel)
   iso?: string;             // or this GRUB ISO (-cdrom); the command line is then GRUB's
   memoryMiB?: number;       // -m, default 128
+  smp?: number;             // -smp, default 1 (QEMU's): the CPUs the machine has
   cmdline?: string;         // -append (with kernel)
   modules?: string[];       // multiboot modules (-initrd), with kernel
   icount?: boolean;         // -icount shift=0: rdtsc counts guest instructions exactly
@@ -53,6 +54,7 @@ export interface BootResult {
 export function qemuArgs(options: LaunchOptions): string[] {
   const args = ["-m", String(options.memoryMiB ?? 128), "-no-reboot",
     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
+  if (options.smp) args.push("-smp", String(options.smp));
   if (options.iso) args.push("-cdrom", options.iso, "-boot", "d");
   else if (options.kernel) {
     args.push("-kernel", options.kernel);
