@@ -10,6 +10,7 @@
 // runs alone, in its own boot (`test=panic.null_deref`), judged by the host (the QEMU tests, test/**/*.qemu.test.ts).
 // Each test runs under a PIT watchdog. An on-demand test (registerOnDemandTest) runs only when
 // named: it checks something that ends the run, such as the watchdog itself.
+import { reclaimerSettle } from "../sched/reclaimd";
 import { arenaMark, arenaRelease } from "../mm/alloc/arena";
 import { puts, putDec, putHex, newline, putBytes } from "../console/console";
 import { qemuExit, ExitCode } from "../arch/qemu";
@@ -137,6 +138,9 @@ function runOne(i: u32): void {
   deadlineTick = pitTicks() + <u64>timeoutSeconds * pitHz();
   expectedReports = 0;
   const reportsBefore = lockdepReportsTotal();
+  // The reclaimer, woken by an earlier test that went below the low watermark, finishes first:
+  // tests count free frames exactly, and it must not give some back in the middle of one.
+  reclaimerSettle();
   const scope = arenaMark();   // the test's transient allocations end with it
   recordFn(i)();
   arenaRelease(scope);
