@@ -103,11 +103,11 @@ export const MUTANTS: Mutant[] = [
   { name: "frames.run_floor_off_by_hint", file: "kernel/mm/core/frames.ts", from: "return <u64>pmm.freeLow >= <u64>pmm.floor + (end - start) + hint;", to: "return <u64>pmm.freeLow >= <u64>pmm.floor + (end - start);", tests: [FRAMES] },
   { name: "regions.lend_keeps_held", file: "kernel/mm/core/slab/regions.ts", from: "    regions.heldBytes -= <usize>n * PROVIDER_PAGE_SIZE;\n", to: "", tests: [SLAB] },
   { name: "regions.recall_not_free", file: "kernel/mm/core/slab/regions.ts", from: "      regionHeader(region).freeMask |= <u32>1 << p;\n", to: "", tests: [SLAB] },
-  { name: "pmm.atomic_floor_is_low", file: "kernel/mm/phys/pmm.ts", from: "    phys = searchWithFloor(zone, marks.min);", to: "    phys = searchWithFloor(zone, marks.low);", tests: [SELFTESTS], kernel: true },
+  { name: "pmm.atomic_floor_is_low", file: "kernel/mm/phys/pmm.ts", from: "  if (!inThreadContextWith(eflags)) return marks.min;", to: "  if (!inThreadContextWith(eflags)) return marks.low;", tests: [SELFTESTS], kernel: true },
   { name: "acpi.checksum_ignored", file: "kernel/boot/acpi.ts", from: "if (length < TABLE_HEADER_BYTES || length > limit || !acpiChecksumOk(at, length)) return 0;", to: "if (length < TABLE_HEADER_BYTES || length > limit) return 0;", tests: [ACPI] },
   { name: "acpi.entry_overrun", file: "kernel/boot/acpi.ts", from: "if (size < 2 || at + size > length) return false;", to: "if (size < 2) return false;", tests: [ACPI] },
   { name: "kmalloc.no_vmalloc_fallback", file: "kernel/mm/alloc/kmalloc.ts", from: "  return kmallocVmalloc(size);", to: "  return 0;", tests: [SELFTESTS], kernel: true },
-  { name: "pmm.no_direct_reclaim", file: "kernel/mm/phys/pmm.ts", from: "    pressureReclaim(reclaimTarget());\n", to: "", tests: [SELFTESTS], kernel: true },
+  { name: "pmm.no_direct_reclaim", file: "kernel/mm/phys/pmm.ts", from: "  pressureReclaim(max<u32>(reclaimTarget(), pages));\n", to: "", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },
 

@@ -3,6 +3,7 @@
 // "APIC"). Pure: every function reads the bytes at the addresses it is given and checks each
 // table's length and checksum before trusting it, so the host tests run it over tables they
 // build, and a corrupt table is refused, not followed. cpus.ts finds the tables in the machine.
+// Every function here only reads (and fills the MadtInfo it is given): any context.
 //
 //   RSDP (20 bytes, ACPI 1.0; 36 from 2.0)
 //     +0 "RSD PTR "   +8 checksum (the 20 bytes sum to 0)   +9 OEM id (6)   +15 revision

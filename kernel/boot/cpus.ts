@@ -13,7 +13,6 @@ import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, putHex, newline } from "../console/console";
 
 const info = changetype<MadtInfo>(memory.data(MADT_INFO_BYTES, 4));
-let found = false;
 
 /** Bytes readable through the linear map from physical `phys` (0 outside low memory). */
 function readable(phys: u32): u32 { return phys < lowMemoryEnd() ? lowMemoryEnd() - phys : 0; }
@@ -53,8 +52,7 @@ function readTables(): string {
  */
 export function cpusDiscover(): void {
   const problem = readTables();
-  found = problem.length == 0 && info.cpus != 0;
-  if (!found) {
+  if (problem.length != 0 || info.cpus == 0) {
     if (logBegin(LogLevel.Warn, "cpu")) { puts(problem.length != 0 ? problem : "the MADT lists no usable processor"); puts(": one processor assumed\n"); }
     return;
   }
@@ -67,6 +65,3 @@ export function cpusDiscover(): void {
   if (info.ioApics != 0) { puts(", I/O APIC at "); putHex(info.ioApicAddress); }
   puts("; askern runs on the bootstrap processor alone"); newline();
 }
-
-/** Processors the MADT lists (1 when there were no usable tables). Any context. */
-export function cpuCount(): u32 { return found ? info.cpus + info.cpusLeftOut : 1; }

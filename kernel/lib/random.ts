@@ -20,7 +20,7 @@ export function randomBelow(rng: Random, bound: u32): u32 {
   return <u32>(((randomNext(rng) >> 32) * <u64>bound) >> 32);
 }
 
-/** Shuffles the `count` words at `list` in place (Fisher-Yates), every order equally likely. */
+/** Shuffles the `count` words at `list` in place (Fisher-Yates), every order equally likely. Any context. */
 export function randomShuffleWords(rng: Random, list: usize, count: u32): void {
   for (let n = count; n > 1; n--) {
     const i = n - 1, j = randomBelow(rng, n);

@@ -42,7 +42,8 @@ export const RANGE_AREA_MAX_MIB: u32 = 128;
 /** Pages at the range area's start never handed out: the gap between the linear map and the first range. */
 export const VRANGE_GUARD_GAP_PAGES: u32 = 1;
 
-// The split, set once at boot (layoutSetRangeArea), each reader's number kept ready.
+// The split, set once at boot (layoutSetRangeArea), each reader's number kept ready. The readers
+// below may be called from any context (they read two numbers that never change after boot).
 let lowEnd: u32 = BOOT_LINEAR_MAP_END;
 let rangeBase: u32 = <u32>LINEAR_MAP_BASE + BOOT_LINEAR_MAP_END;
 let areaStart: u32 = rangeBase + (VRANGE_GUARD_GAP_PAGES << 12);

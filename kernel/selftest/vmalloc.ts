@@ -10,9 +10,9 @@ import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from
 import { reclaim } from "../mm/alloc/shrink";
 import { pmmFreeFrames, pmmWatermarkLow, allocFrame, allocFrames, freeFrame } from "../mm/phys/pmm";
 import { kmalloc, kfree, ksize, krealloc, kmallocSampling, kmallocSetSampling, kmallocReclaimable } from "../mm/alloc/kmalloc";
-import { kmallocVmallocServed } from "../mm/alloc/kmalloc-vmalloc";
+import { kmallocVmallocServed, kmallocVmallocLive } from "../mm/alloc/kmalloc-vmalloc";
 import { AllocError } from "../mm/core/alloc-error";
-import { vmalloc, vfree, kvmalloc, kvfree, isVmalloc, vmallocLive, KVMALLOC_KMALLOC_MAX } from "../mm/alloc/vmalloc";
+import { vmalloc, vfree, kvmalloc, kvfree, isVmalloc, vmallocLive } from "../mm/alloc/vmalloc";
 import { reserveRange, releaseRange, vmmCommittedPages, vmmParkedPages, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { rangePopulate, rangeDecommit } from "../mm/virt/commit";
 import { ioremap, iounmap, ioremapRefusals, IoCaching } from "../mm/virt/ioremap";
@@ -39,8 +39,10 @@ registerTest("vmalloc.large_and_back", () => {
   check(small != 0 && !isVmalloc(small), "a small kvmalloc comes from kmalloc");
   kvfree(small);
   check(!vfree(small), "vfree refuses what vmalloc did not return");
+  const page = kvmalloc(4096);
+  check(page != 0 && !isVmalloc(page), "kvmalloc's kmalloc limit covers a page");
+  kvfree(page);
   checkEqual(framesNow(), before, "every frame back");
-  check(KVMALLOC_KMALLOC_MAX >= 4096, "kvmalloc's kmalloc limit covers a page");
 });
 
 // Low memory fragmented on purpose: every free frame taken, every other one given back, so no
@@ -84,7 +86,9 @@ registerTest("vmalloc.fragmented_memory", () => {
     store<u32>(block + blockBytes - 4, 9);
     checkEqual(krealloc(block, blockBytes >> 1), block, "krealloc to half keeps it in place");
     checkEqual(load<u32>(block + blockBytes - 4), 9, "and its contents");
+    checkEqual(kmallocVmallocLive(), 1, "one such block live");
     checkEqual(kfree(block), AllocError.Ok, "kfree frees it");
+    checkEqual(kmallocVmallocLive(), 0, "none live after it");
     checkEqual(kfree(block), AllocError.Foreign, "a second kfree is refused");
   }
   kmallocSetSampling(sampling);

@@ -119,13 +119,13 @@ export function frameAllocatorAt(at: usize): FrameAllocator {
 }
 
 /** Free frames in word `w`. */
-@inline export function freeInWord(pmm: FrameAllocator, w: u32): u32 { return popcnt(~usedWord(pmm, w)); }
+@inline function freeInWord(pmm: FrameAllocator, w: u32): u32 { return popcnt(~usedWord(pmm, w)); }
 
 /**
  * Whether low memory may give the run [start, start + count) and still keep pmm.floor free,
  * counting the low hint word's other free frames as gone (see "The floor"). The check of the
  * slow paths that take more than one frame: inlined as far as the common answer (far above the
- * floor, the hint word's 32 frames at most included).
+ * floor, the hint word's 32 frames at most included). Under the caller's lock.
  */
 @inline export function floorAllowsRun(pmm: FrameAllocator, start: u32, count: u32): bool {
   return start >= pmm.lowLimitFrame || pmm.freeLow >= pmm.floor + count + FRAMES_PER_WORD || floorAllowsRunNear(pmm, start, count);   // (no overflow: counts are below 2^20)

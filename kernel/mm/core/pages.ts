@@ -55,7 +55,7 @@ export type RunVisitor = (context: usize, address: usize, pages: u32) => void;
   return grow != 0 && changetype<GrowPages>(grow)(provider.context, address, pages, morePages);
 }
 
-/** Asks `provider` to take pages back that it had given (see ClaimPages); false if it cannot. */
+/** Asks `provider` to take pages back that it had given (see ClaimPages); false if it cannot. The provider's contexts (the kernel's: any). */
 @inline export function providerClaim(provider: PageProvider, address: usize, pages: u32): bool {
   const claim = provider.claimPages;
   return claim != 0 && changetype<ClaimPages>(claim)(provider.context, address, pages);

@@ -236,26 +236,39 @@ function searchWithFloor(zone: FrameZone, floor: u32): u32 {
 }
 
 /**
+ * What a request short of memory may do, by the context it was made in (`eflags`: the caller's
+ * flags): memalloc may go down to 0; thread context first reclaims (`pages` at least, so the
+ * PMM's lock must not be held) and stays above low; atomic context may go down to min. The floor.
+ */
+function shortFloor(eflags: u32, pages: u32): u32 {
+  if (inMemalloc()) return 0;   // (reclaim itself, or a test emptying memory on purpose)
+  if (!inThreadContextWith(eflags)) return marks.min;
+  directReclaims++;
+  pressureReclaim(max<u32>(reclaimTarget(), pages));
+  return marks.low;
+}
+
+/** Counts a short request's outcome and wakes the reclaimer below low (not for memalloc). Under the lock. */
+function shortDone(phys: u32, floor: u32): void {
+  if (floor == 0) return;
+  if (phys == 0) shortFailures++;
+  else if (floor == marks.min) atomicDips++;
+  if (pmm.freeLow < marks.low) pressureWake();
+}
+
+/**
  * The frame allocator's slow path (FrameAllocator.short), under the PMM's lock: a single-frame
- * search found nothing it may take. See the header for the three cases. The caller's context is
- * the one saved in the lock.
+ * search found nothing it may take. The lock is dropped while shortFloor decides (and may
+ * reclaim): the allocator's state is whole here, the search having finished.
  */
 function short(state: FrameAllocator, zone: FrameZone): u32 {
   if (retrying) return 0;
-  if (inMemalloc()) return searchWithFloor(zone, 0);   // (reclaim itself, or a test emptying memory on purpose: no wake-up)
-  let phys: u32 = 0;
-  if (inThreadContextWith(load<u32>(pmmLock))) {
-    directReclaims++;
-    irqRestoreFrom(pmmLock);   // (the allocator's state is whole here: the search had finished)
-    pressureReclaim(reclaimTarget());
-    irqSaveTo(pmmLock);
-    phys = searchWithFloor(zone, marks.low);
-  } else {
-    phys = searchWithFloor(zone, marks.min);
-    if (phys != 0) atomicDips++;
-  }
-  if (phys == 0) shortFailures++;
-  if (pmm.freeLow < marks.low) pressureWake();
+  const eflags = load<u32>(pmmLock);
+  irqRestoreFrom(pmmLock);
+  const floor = shortFloor(eflags, 0);
+  irqSaveTo(pmmLock);
+  const phys = searchWithFloor(zone, floor);
+  shortDone(phys, floor);
   return phys;
 }
 
@@ -272,25 +285,14 @@ function allocFramesBelow(floor: u32, count: u32, alignFrames: u32, maxPhysAddr:
 // which then stays small enough to be inlined into its callers (the heap's span take).
 let runShortPath: (count: u32, alignFrames: u32, maxPhysAddr: u64) => u32 = runShort;
 
-/**
- * allocFrames' slow path, outside the lock: the run the floor refused, handled as `short`
- * handles one frame (thread context reclaims first and stays above low; an atomic caller, a
- * kmalloc refill say, may go down to min; memalloc to 0).
- */
+/** allocFrames' slow path, outside the lock: the run the floor refused, as `short` handles one frame. */
 function runShort(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
   if (count > pmm.frameCount || (alignFrames & (alignFrames - 1)) != 0) return 0;   // (refused and logged already)
-  const memalloc = inMemalloc();   // (reclaim itself, or a test emptying memory on purpose: no wake-up)
-  const thread = !memalloc && inThreadContextWith(readEflags());
-  if (thread) {
-    directReclaims++;
-    pressureReclaim(max<u32>(reclaimTarget(), count));
-  }
+  const floor = shortFloor(readEflags(), count);
   irqSaveTo(pmmLock);
-  const phys = allocFramesBelow(memalloc ? 0 : thread ? marks.low : marks.min, count, alignFrames, maxPhysAddr);
-  const wake = !memalloc && pmm.freeLow < marks.low;
+  const phys = allocFramesBelow(floor, count, alignFrames, maxPhysAddr);
+  shortDone(phys, floor);
   irqRestoreFrom(pmmLock);
-  if (phys == 0 && !memalloc) shortFailures++;
-  if (wake) pressureWake();
   return phys;
 }
 
@@ -351,9 +353,11 @@ export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32
 
 /**
  * Takes the `count` frames from `phys` if all of them are free, all or nothing: true if it did
- * (to grow a run that allocFrames handed out in place). Refuses, without a log, what is not.
+ * (to grow a run that allocFrames handed out in place). Refuses, without a log, what is not, and
+ * what would take low memory below the low watermark (growing in place is never worth reclaim).
+ * Any context.
  */
-export function claimFrames(phys: u32, count: u32): bool {   // (above the floor only: growing in place is never worth reclaim)
+export function claimFrames(phys: u32, count: u32): bool {
   irqSaveTo(pmmLock);
   const done = claimFramesFrom(pmm, phys, count);
   irqRestoreFrom(pmmLock);

@@ -228,19 +228,27 @@ function regionRelease(regions: SlabRegions, region: usize): void {
   putRuns(regions, region, ~lent);   // (page 0 and the free pages: the header last, with the rest)
 }
 
-/** Gives the provider each run of the pages of `region` whose bits are set in `mask`. */
-function putRuns(regions: SlabRegions, region: usize, mask: u32): void {
+/**
+ * Calls `visit(context, address, pages)` (a RunVisitor, or a PutPages: the same shape) for each
+ * run of the pages of `region` whose bits are set in `mask`, lowest first.
+ */
+function visitRuns(region: usize, mask: u32, visit: usize, context: usize): void {
   while (mask != 0) {
     const first = ctz(mask);
     const run = ctz(~(mask >> first));   // (32 when every bit from `first` up is set)
-    providerPut(regions.provider, pageAddress(region, first), run);
+    changetype<RunVisitor>(visit)(context, pageAddress(region, first), run);
     mask = run + first >= 32 ? 0 : mask & ~(((<u32>1 << run) - 1) << first);
   }
 }
 
+/** Gives the provider each run of the pages of `region` whose bits are set in `mask`. */
+@inline function putRuns(regions: SlabRegions, region: usize, mask: u32): void {
+  visitRuns(region, mask, regions.provider.putPages, regions.provider.context);
+}
+
 /**
  * Lends every free page of every region to the provider (reclaim: see "Lent pages"): the pages
- * lent. O(regions).
+ * lent. O(regions). One caller at a time (the kernel's: under the kmalloc lock, any context).
  */
 export function slabRegionsLend(regions: SlabRegions): u32 {
   let lent: u32 = 0;
@@ -302,12 +310,7 @@ function roomyRemove(regions: SlabRegions, region: usize): void {
 /** Calls `visit(context, address, pages)` for every region the regions hold. O(regions). */
 export function slabRegionsEach(regions: SlabRegions, visit: RunVisitor, context: usize): void {
   for (let region = regions.all; region != 0; region = regionHeader(region).next) {
-    let mask = ~regionHeader(region).lentMask;   // (a lent page is the provider's)
-    while (mask != 0) {
-      const first = ctz(mask), run = ctz(~(mask >> first));
-      visit(context, pageAddress(region, first), run);
-      mask = run + first >= 32 ? 0 : mask & ~(((<u32>1 << run) - 1) << first);
-    }
+    visitRuns(region, ~regionHeader(region).lentMask, changetype<usize>(visit), context);   // (a lent page is the provider's)
   }
 }
 
