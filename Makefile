@@ -79,7 +79,7 @@ CFLAGS := --target=i386-pc-none-elf -m32 -march=i686 -O2 -g -std=c11 \
 	-Wall -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable
 LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 	--defsym=ASDATA_BASE=$(ASDATA_BASE) --defsym=ASDATA_SIZE=$(ASDATA_SIZE)
-NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/interrupts.o $(BUILD)/switch.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
+NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/ap-start.o $(BUILD)/interrupts.o $(BUILD)/switch.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
 	$(BUILD)/arch.o $(BUILD)/libc.o $(BUILD)/kernel.o
 
 .PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep report mutate

@@ -66,3 +66,36 @@ __attribute__((always_inline)) inline void Z_archZ_cpuRelax(struct Z_arch_instan
   (void)a;
   __asm__ volatile("pause" ::: "memory");
 }
+
+/* `xchg`: the word at `cell` becomes `value`; returns what it was (kernel/arch/x86.ts:
+ * atomicExchange). xchg with memory is locked by the CPU: atomic against interrupts and CPUs, and
+ * a full barrier. */
+__attribute__((always_inline)) inline uint32_t Z_archZ_atomicExchange(struct Z_arch_instance_t *a, uint32_t cell, uint32_t value) {
+  (void)a;
+  __asm__ volatile("xchgl %0, %1" : "+r"(value), "+m"(*(uint32_t *)(uintptr_t)cell) : : "memory");
+  return value;
+}
+
+/* `lock xadd`: adds `delta` to the word at `cell`; returns what it was (kernel/arch/x86.ts:
+ * atomicFetchAdd). A full barrier. */
+__attribute__((always_inline)) inline uint32_t Z_archZ_atomicFetchAdd(struct Z_arch_instance_t *a, uint32_t cell, uint32_t delta) {
+  (void)a;
+  __asm__ volatile("lock xaddl %0, %1" : "+r"(delta), "+m"(*(uint32_t *)(uintptr_t)cell) : : "memory", "cc");
+  return delta;
+}
+
+/* A full memory barrier (kernel/arch/x86.ts: memoryFence): `lock or` of 0 into the top of the
+ * stack, the i686 form (mfence needs SSE2, which -march=i686 does not assume). */
+__attribute__((always_inline)) inline void Z_archZ_memoryFence(struct Z_arch_instance_t *a) {
+  (void)a;
+  __asm__ volatile("lock orl $0, (%%esp)" ::: "memory", "cc");
+}
+
+/* The running CPU's record (kernel/arch/percpu.ts: thisCpu): its first word, read through GS,
+ * whose base each CPU's GDT sets to its own record. One instruction. */
+__attribute__((always_inline)) inline uint32_t Z_archZ_thisCpu(struct Z_arch_instance_t *a) {
+  (void)a;
+  uint32_t record;
+  __asm__ volatile("movl %%gs:0, %0" : "=r"(record));
+  return record;
+}

@@ -44,16 +44,17 @@ void Z_archZ_invlpg(arch_t *a, u32 virt) { (void)a; __asm__ volatile("invlpg (%0
 void Z_archZ_lgdt(arch_t *a, u32 pointer) { (void)a; __asm__ volatile("lgdt (%0)" : : "r"(pointer) : "memory"); }
 void Z_archZ_lidt(arch_t *a, u32 pointer) { (void)a; __asm__ volatile("lidt (%0)" : : "r"(pointer) : "memory"); }
 void Z_archZ_ltr(arch_t *a, u32 selector) { (void)a; __asm__ volatile("ltr %w0" : : "r"(selector)); }
-/* Reload CS with a far return and the data segment registers, after lgdt. */
-void Z_archZ_reloadSegments(arch_t *a, u32 code, u32 data) {
+/* Reload CS with a far return and the data segment registers after lgdt: DS, ES, FS and SS
+ * with `data`, GS with `percpu` (the CPU's record: kernel/arch/percpu.ts). */
+void Z_archZ_reloadSegments(arch_t *a, u32 code, u32 data, u32 percpu) {
   (void)a;
   __asm__ volatile(
       "pushl %0\n\t"
       "pushl $1f\n\t"
       "lretl\n"
       "1:\n\t"
-      "movw %w1, %%ds\n\tmovw %w1, %%es\n\tmovw %w1, %%fs\n\tmovw %w1, %%gs\n\tmovw %w1, %%ss"
-      : : "r"(code), "r"(data) : "memory");
+      "movw %w1, %%ds\n\tmovw %w1, %%es\n\tmovw %w1, %%fs\n\tmovw %w1, %%ss\n\tmovw %w2, %%gs"
+      : : "r"(code), "r"(data), "r"(percpu) : "memory");
 }
 
 /* ---- diagnostics ---- */
@@ -133,6 +134,7 @@ extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[], __ro
 extern char __ksyms_start[], __ksyms_end[], __asdata_start[], __asdata_end[];
 extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
 extern char boot_page_directory[], isr_stub_table[], double_fault_task_entry[], boot_entry_tsc[];
+extern char ap_trampoline_start[], ap_trampoline_end[];
 static char double_fault_stack[8192] __attribute__((aligned(16)));
 
 /* Ids match LinkerSymbol in kernel/arch/x86.ts. */
@@ -156,6 +158,8 @@ u32 Z_archZ_linkerAddress(arch_t *a, u32 id) {
     case 14: return (u32)(uintptr_t)double_fault_task_entry;
     case 15: return (u32)(uintptr_t)(double_fault_stack + sizeof double_fault_stack);
     case 16: return (u32)(uintptr_t)boot_entry_tsc;
+    case 17: return (u32)(uintptr_t)ap_trampoline_start;
+    case 18: return (u32)(uintptr_t)ap_trampoline_end;
     default: return 0;
   }
 }

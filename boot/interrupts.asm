@@ -61,9 +61,12 @@ section .text
     push es
     push fs
     push gs
-    mov ax, 0x10                ; kernel data selector (kernel/arch/gdt.ts)
-    mov ds, ax
-    mov es, ax
+    ; the kernel's segments, each loaded straight from memory (one instruction each), through
+    ; CS: DS may be anything ring 3 left in it
+    mov ds, [cs:kernel_data_selector]
+    mov es, [cs:kernel_data_selector]
+    mov gs, [cs:percpu_selector]  ; this CPU's record (kernel/arch/percpu.ts): a return to ring 3
+                                  ; empties GS, and ring 3 may load anything there
     mov eax, esp
     push dword [eax + 56]       ; a fake frame so backtraces walk through the interrupt
     push ebp
@@ -125,6 +128,9 @@ double_fault_task_entry:
     jmp .halt
 
 section .rodata
+kernel_data_selector: dw 0x10     ; (kernel/arch/gdt.ts)
+percpu_selector:      dw 0x38
+align 4
 global isr_stub_table
 align 4
 isr_stub_table:

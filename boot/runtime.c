@@ -98,6 +98,13 @@ __attribute__((noreturn)) void kernel_entry(uint32_t multiboot_info_phys) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
+/* From ap_entry (boot/ap-start.asm), on an application processor's own stack with the trampoline's
+ * page directory: `cpu` is its record (kernel/arch/percpu.ts). The kernel's apMain never returns. */
+__attribute__((noreturn)) void ap_entry_c(uint32_t cpu) {
+  Z_kernelZ_apMain(&kernel_instance, cpu);
+  for (;;) __asm__ volatile("cli; hlt");
+}
+
 /* From thread_start (boot/switch.asm), on a new kernel thread's own stack: runs its entry and
  * exits it (kernel/sched/thread.ts); never returns. */
 __attribute__((noreturn)) void thread_start_c(void) {

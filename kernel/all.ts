@@ -15,6 +15,7 @@ import "./selftest/dma";
 import "./selftest/arena";
 import "./selftest/guard";
 import "./selftest/sched";
+import "./selftest/smp";
 import "./selftest/stress";
 import "./selftest/lockdep";
 import "./selftest/user";

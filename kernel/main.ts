@@ -5,6 +5,7 @@
 // and benchmark) or, in a release build (make RELEASE=1), this file alone.
 import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol, setDebugRoots } from "./arch/x86";
 import { gdtInit } from "./arch/gdt";
+import { bootCpu, cpuRecordInit, cpuRegister, CpuState, CPU_STATE } from "./arch/percpu";
 import { idtInit, setInterruptHandler, setInterruptExitHook } from "./arch/idt";
 import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
 import { pitInit, pitTick, pitTicks } from "./arch/pit";
@@ -44,6 +45,7 @@ import { userFaultInit } from "./proc/fault";
 import { processInit, processWaitKernel } from "./proc/process";
 import { reclaimerInit } from "./sched/reclaimd";
 import { cpusDiscover } from "./boot/cpus";
+import { smpStart } from "./smp/start";
 import { oomInit } from "./proc/oom";
 import { meminfoInit } from "./mm/debug/meminfo";
 import { execInit, spawnProgram, spawnError, argsCreate, argsAdd } from "./proc/exec";
@@ -51,6 +53,7 @@ import { LoaderProblem, loaderStringLength, reportLoaderProblem } from "./boot/l
 import { linearVirt, layoutSetRangeArea, lowMemoryEnd, vrangeStart, VRANGE_END, RANGE_AREA_DEFAULT_MIB, RANGE_AREA_MIN_MIB, RANGE_AREA_MAX_MIB } from "./mm/layout";
 
 export { isrDispatch } from "./arch/idt";
+export { apMain } from "./smp/start";   // an application processor's first kernel code (boot/runtime.c)
 export { threadStart } from "./sched/scheduler";   // a new thread's first code (boot/runtime.c)
 export { userKilled, userFrameFree } from "./proc/process";   // where a thread killed in ring 3 ends; a first ring-3 frame given back (boot/runtime.c)
 export { syscallDispatch } from "./arch/idt";     // int 0x80 (boot/runtime.c)
@@ -162,7 +165,10 @@ function runInit(name: usize, length: u32): void {
 export function kmain(multibootInfoPhys: u32): void {
   serialInit();
   consoleEnableVga(true);
-  gdtInit();
+  cpuRecordInit(bootCpu, 0, 0);   // (its APIC id is read when the others are started)
+  store<u32>(bootCpu, CpuState.Online, CPU_STATE);
+  cpuRegister(bootCpu);
+  gdtInit(bootCpu, linkerAddress(LinkerSymbol.BootStackTop), linkerAddress(LinkerSymbol.DoubleFaultStackTop));
   idtInit(panicOnException);   // an exception nobody handles panics
   picInit();
   pitInit(TIMER_HZ);   // (hz= sets another rate once the command line is read)
@@ -240,6 +246,7 @@ export function kmain(multibootInfoPhys: u32): void {
 
   contextGoLive();   // from here on, interrupts off is atomic context (arch/context.ts)
   sti();
+  smpStart();   // the other processors, parked until they schedule (smp/start.ts)
 
   if ((selection != TestSelection.None && registeredTestCount() == 0) || (options.bench != 0 && registeredBenchCount() == 0)) {
     logLine(LogLevel.Error, "boot", "this build has no self-tests or benchmarks (a release build): test= and bench cannot run");

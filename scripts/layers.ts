@@ -25,6 +25,7 @@ export const LAYERS: Layer[] = [
   { name: "mm/virt", match: /^kernel\/mm\/virt\// },
   { name: "mm/alloc", match: /^kernel\/mm\/alloc\// },
   { name: "sched", match: /^kernel\/sched\// },
+  { name: "smp", match: /^kernel\/smp\// },
   { name: "proc", match: /^kernel\/proc\// },
   { name: "mm/debug", match: /^kernel\/mm\/debug\// },
   { name: "bench", match: /^kernel\/bench\// },

@@ -25,6 +25,7 @@ export interface LaunchOptions {
   cmdline?: string;         // -append (with kernel)
   modules?: string[];       // multiboot modules (-initrd), with kernel
   icount?: boolean;         // -icount shift=0: rdtsc counts guest instructions exactly
+  mttcg?: boolean;          // -accel tcg,thread=multi: one host thread per CPU, really in parallel
   gdb?: boolean;            // -s -S: halted, gdb stub on tcp::1234
   gdbPort?: number;         // as gdb, on this port instead (tests, so as not to meet `make debug`)
   timeoutMs?: number;       // kill QEMU after this long (default 120 s)
@@ -64,6 +65,7 @@ export function qemuArgs(options: LaunchOptions): string[] {
   // sleep=off: while the guest halts, virtual time jumps to the next timer deadline instead of
   // following the host clock, so even runs that wait for timer ticks count exactly the same
   if (options.icount) args.push("-icount", "shift=0,sleep=off");
+  else if (options.mttcg) args.push("-accel", "tcg,thread=multi");
   if (options.gdbPort) args.push("-gdb", `tcp:127.0.0.1:${options.gdbPort}`, "-S");
   else if (options.gdb) args.push("-s", "-S");
   if (options.interactive) args.push("-nographic");

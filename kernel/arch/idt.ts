@@ -77,6 +77,9 @@ export function idtInit(onUnhandledException: InterruptHandler): void {
   lidt(idtPointer);
 }
 
+/** Loads the IDT idtInit filled on the running CPU (an application processor's bring-up). Interrupts off. */
+export function idtLoad(): void { lidt(idtPointer); }
+
 export function emptyHandler(frame: InterruptFrame): void {}
 
 /** Installs `handler` for `vector` (replacing any). For an IRQ the dispatcher sends the EOI. */

@@ -27,7 +27,7 @@
 @external("arch", "lgdt") export declare function lgdt(pointerAddr: usize): void;
 @external("arch", "lidt") export declare function lidt(pointerAddr: usize): void;
 @external("arch", "ltr") export declare function ltr(selector: u32): void;
-@external("arch", "reloadSegments") export declare function reloadSegments(codeSelector: u32, dataSelector: u32): void;
+@external("arch", "reloadSegments") export declare function reloadSegments(codeSelector: u32, dataSelector: u32, perCpuSelector: u32): void;
 
 /** The frame pointer (EBP) of the function that calls this one. */
 @external("arch", "framePointer") export declare function framePointer(): usize;
@@ -80,6 +80,14 @@
  * it was (equal to `expected` when the exchange happened). Atomic against interrupts and CPUs.
  */
 @external("arch", "compareExchange") export declare function compareExchange(cell: usize, expected: u32, desired: u32): u32;
+/** `xchg`: the word at `cell` becomes `value`; returns what it was. Atomic against interrupts and CPUs; a full barrier. */
+@external("arch", "atomicExchange") export declare function atomicExchange(cell: usize, value: u32): u32;
+/** `lock xadd`: adds `delta` (wrapping) to the word at `cell`; returns what it was. Atomic; a full barrier. */
+@external("arch", "atomicFetchAdd") export declare function atomicFetchAdd(cell: usize, delta: u32): u32;
+/** A full memory barrier: no load or store moves across it, on this CPU or as other CPUs see it. */
+@external("arch", "memoryFence") export declare function memoryFence(): void;
+/** The running CPU's record (arch/percpu.ts), read through GS in one instruction. Any context. */
+@external("arch", "thisCpu") export declare function thisCpu(): usize;
 /**
  * Reads the 32-bit word at `address` whatever the compiler thinks of it: a plain load whose value
  * is unused may be dropped (docs/runtime.md). For code that touches memory on purpose (a test
@@ -104,7 +112,7 @@ export const enum LinkerSymbol {
   KsymsStart = 5, KsymsEnd = 6, AsDataStart = 7, AsDataEnd = 8,
   BootStackGuard = 9, BootStackBottom = 10, BootStackTop = 11,
   BootPageDirectory = 12, IsrStubTable = 13, DoubleFaultEntry = 14, DoubleFaultStackTop = 15,
-  BootEntryTsc = 16,
+  BootEntryTsc = 16, ApTrampolineStart = 17, ApTrampolineEnd = 18,
 }
 @external("arch", "linkerAddress") export declare function linkerAddress(id: LinkerSymbol): usize;
 

@@ -1,9 +1,9 @@
-// Which CPUs the machine has, from the ACPI tables (acpi.ts): the first step of SMP. At boot,
-// before the VMM unmaps physical page 0 from the linear map, the root pointer is looked for
-// where the firmware puts it (the first KiB of the EBDA, whose segment the BIOS data area keeps
-// at 0x40E, then 0xE0000-0xFFFFF), the RSDT is walked and the MADT read. The kernel still runs
-// on the bootstrap processor alone; the others wait for their start-up (the SMP issue). With no
-// usable tables (an old firmware, a corrupt table) one processor is assumed, and the log says why.
+// Which CPUs the machine has, from the ACPI tables (acpi.ts). At boot, before the VMM unmaps
+// physical page 0 from the linear map, the root pointer is looked for where the firmware puts it
+// (the first KiB of the EBDA, whose segment the BIOS data area keeps at 0x40E, then
+// 0xE0000-0xFFFFF), the RSDT is walked and the MADT read. The others are started later
+// (kernel/smp/start.ts). With no usable tables (an old firmware, a corrupt table) one processor
+// is assumed, and the log says why.
 import {
   MadtInfo, MADT_INFO_BYTES, RSDP_BYTES, TABLE_HEADER_BYTES, acpiFindRsdp, acpiRsdtAddress, acpiTableLength,
   acpiRsdtEntries, acpiRsdtEntry, acpiSignatureIs, acpiReadMadt, madtCpuApicId,
@@ -13,6 +13,14 @@ import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, putHex, newline } from "../console/console";
 
 const info = changetype<MadtInfo>(memory.data(MADT_INFO_BYTES, 4));
+let usable = false;
+
+/** How many processors the MADT lists (enabled or online capable; at most 16): 0 without usable tables. Any context. */
+export function cpusListed(): u32 { return usable ? info.cpus : 0; }
+/** The local APIC id of the `i`th processor the MADT lists (below cpusListed()). */
+export function cpusListedApicId(i: u32): u32 { return madtCpuApicId(info, i); }
+/** The local APICs' physical address, from the MADT (0 without usable tables). */
+export function cpusLapicPhys(): u32 { return usable ? info.lapicAddress : 0; }
 
 /** Bytes readable through the linear map from physical `phys` (0 outside low memory). */
 function readable(phys: u32): u32 { return phys < lowMemoryEnd() ? lowMemoryEnd() - phys : 0; }
@@ -56,6 +64,7 @@ export function cpusDiscover(): void {
     if (logBegin(LogLevel.Warn, "cpu")) { puts(problem.length != 0 ? problem : "the MADT lists no usable processor"); puts(": one processor assumed\n"); }
     return;
   }
+  usable = true;
   if (!logBegin(LogLevel.Info, "cpu")) return;
   putDec(info.cpus); puts(info.cpus == 1 ? " processor (ACPI MADT): APIC id" : " processors (ACPI MADT): APIC ids");
   for (let i: u32 = 0; i < info.cpus; i++) { puts(i == 0 ? " " : ", "); putDec(madtCpuApicId(info, i)); }
@@ -63,5 +72,5 @@ export function cpusDiscover(): void {
   if (info.disabled != 0) { puts("; "); putDec(info.disabled); puts(" disabled"); }
   puts("; local APIC at "); putHex(info.lapicAddress);
   if (info.ioApics != 0) { puts(", I/O APIC at "); putHex(info.ioApicAddress); }
-  puts("; askern runs on the bootstrap processor alone"); newline();
+  newline();
 }

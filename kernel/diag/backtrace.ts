@@ -2,12 +2,12 @@
 //
 //   [ebp + 4]  return address into the caller
 //   [ebp + 0]  the caller's saved ebp        (0 ends the chain: set by boot/entry.asm)
-import { linkerAddress, LinkerSymbol } from "../arch/x86";
+import { linkerAddress, LinkerSymbol, thisCpu } from "../arch/x86";
+import { CPU_DF_STACK_TOP, CPU_STACK_LOW, CPU_STACK_HIGH, DF_STACK_BYTES } from "../arch/percpu";
 import { puts, putHex, putByte, putCString, newline } from "../console/console";
 import { symbolLookup, symbolAddress, symbolNameAddress } from "./symbols";
 
 const MAX_FRAMES = 32;
-const DOUBLE_FAULT_STACK_BYTES: usize = 8192;
 
 /** Prints `address` as "0xc0101234 name+0x12" (or just the hex when no symbol covers it). */
 export function putSymbolized(address: usize): void {
@@ -21,11 +21,17 @@ export function putSymbolized(address: usize): void {
   putHex(address - symbolAddress(table, <u32>index), 1);
 }
 
-/** True when `ebp` lies inside a kernel stack we know (the boot stack, the double-fault stack). */
+/**
+ * True when `ebp` lies inside a kernel stack we know: the boot stack, this CPU's double-fault
+ * stack, or this CPU's own boot stack (an application processor's).
+ */
 function onKnownStack(ebp: usize): bool {
   const bootLow = linkerAddress(LinkerSymbol.BootStackBottom), bootHigh = linkerAddress(LinkerSymbol.BootStackTop);
-  const dfHigh = linkerAddress(LinkerSymbol.DoubleFaultStackTop);
-  return (ebp >= bootLow && ebp + 8 <= bootHigh) || (ebp >= dfHigh - DOUBLE_FAULT_STACK_BYTES && ebp + 8 <= dfHigh);
+  const cpu = thisCpu();
+  const dfHigh = <usize>load<u32>(cpu, CPU_DF_STACK_TOP);
+  const cpuLow = <usize>load<u32>(cpu, CPU_STACK_LOW), cpuHigh = <usize>load<u32>(cpu, CPU_STACK_HIGH);
+  return (ebp >= bootLow && ebp + 8 <= bootHigh) || (ebp >= dfHigh - DF_STACK_BYTES && ebp + 8 <= dfHigh) ||
+    (ebp >= cpuLow && ebp + 8 <= cpuHigh);
 }
 
 /** Prints the backtrace starting at `eip` with frame pointer `ebp`, one frame a line. */

@@ -13,7 +13,7 @@ import { qemuExit, haltForever, ExitCode } from "../arch/qemu";
 import { puts, putHex, putDec, newline, putByte } from "../console/console";
 import { exceptionName, PF_PRESENT, PF_WRITE, PF_USER, PF_RESERVED, PF_FETCH } from "./exceptions";
 import { printBacktrace, putSymbolized } from "./backtrace";
-import { mainTss, TSS_EIP, TSS_ESP, TSS_EBP, TSS_EAX, TSS_EBX, TSS_ECX, TSS_EDX, TSS_ESI, TSS_EDI, TSS_EFLAGS, TSS_CS, TSS_SS } from "../arch/gdt";
+import { mainTss as mainTssOf, TSS_EIP, TSS_ESP, TSS_EBP, TSS_EAX, TSS_EBX, TSS_ECX, TSS_EDX, TSS_ESI, TSS_EDI, TSS_EFLAGS, TSS_CS, TSS_SS } from "../arch/gdt";
 
 let panicking = false;
 let exitQemuOnPanic = false;
@@ -129,6 +129,7 @@ export function panicOnException(frame: InterruptFrame): void {
  * main TSS; a saved ESP at or just above the boot stack's guard page means a stack overflow.
  */
 export function onDoubleFault(): void {
+  const mainTss = mainTssOf();
   const savedEsp = load<usize>(mainTss + TSS_ESP);
   const guard = linkerAddress(LinkerSymbol.BootStackGuard);
   const bottom = linkerAddress(LinkerSymbol.BootStackBottom);

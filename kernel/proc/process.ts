@@ -30,7 +30,7 @@
 import { UserFrame, USER_FRAME_BYTES } from "../arch/frame";
 import { USER_CODE_SELECTOR, USER_DATA_SELECTOR } from "../arch/gdt";
 import { resumeUserFrame, saveFlagsAndCli, restoreFlags, userKilledAddress } from "../arch/x86";
-import { KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR } from "../arch/gdt";
+import { KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, PERCPU_SELECTOR } from "../arch/gdt";
 import { kzalloc, kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { Thread, ThreadState, ThreadQueue } from "../sched/thread";
 import {
@@ -443,7 +443,7 @@ export function processKillFrame(f: UserFrame): void {
   f.cs = KERNEL_CODE_SELECTOR;
   f.eflags = 0x202;
   f.ds = KERNEL_DATA_SELECTOR; f.es = KERNEL_DATA_SELECTOR;
-  f.fs = KERNEL_DATA_SELECTOR; f.gs = KERNEL_DATA_SELECTOR;
+  f.fs = KERNEL_DATA_SELECTOR; f.gs = PERCPU_SELECTOR;
 }
 
 /**

@@ -151,6 +151,19 @@ export function threadRelease(t: Thread): void {
   restoreFlags(flags);
 }
 
+/**
+ * A kernel stack of STACK_BYTES, every page committed, with the unmapped guard page below it; its
+ * lowest address, or 0 when memory is short. Release it with releaseRange. Thread context.
+ */
+export function stackReserve(name: string): usize {
+  // promised: its frames are taken now (or the reservation fails), so committing it below can
+  // never run out of memory in the fault handler
+  const stack = reserveRange(STACK_BYTES, RANGE_WRITABLE | RANGE_PROMISED, name);
+  if (stack == 0) return 0;
+  for (let page = stack + STACK_BYTES - PAGE; page >= stack; page -= PAGE) store<u32>(page, 0);   // commit now
+  return stack;
+}
+
 function threadMake(name: string, entry: ThreadEntry, arg: usize, ready: bool): Thread | null {
   if (!mightSleep("threadCreate")) return null;
   // the record, then the thread's arena's control block and its held-lock stack (lockdep)
@@ -168,11 +181,8 @@ function threadMake(name: string, entry: ThreadEntry, arg: usize, ready: bool): 
  * null (reported) when no stack could be had.
  */
 function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize, ready: bool, arena: usize, held: usize): Thread | null {
-  // promised: its frames are taken now (or the reservation fails), so committing it below can
-  // never run out of memory in the fault handler
-  const stack = reserveRange(STACK_BYTES, RANGE_WRITABLE | RANGE_PROMISED, "thread stack");
+  const stack = stackReserve("thread stack");
   if (stack == 0) return reportNoMemory(name);
-  for (let page = stack + STACK_BYTES - PAGE; page >= stack; page -= PAGE) store<u32>(page, 0);   // commit now
   const t = changetype<Thread>(record);
   t.stackLow = stack;
   t.stackHigh = stack + STACK_BYTES;

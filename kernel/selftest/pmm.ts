@@ -1,6 +1,7 @@
 // In-kernel self-tests of the PMM on the real memory map (host tests cover the logic against a
 // model; these cover what only the machine has: the loader's map, the kernel image, modules,
 // and frames that must really be RAM).
+import { smpBootFrames } from "../smp/start";
 import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { arenaBootFrames } from "../mm/alloc/arena";
 import { guardHeldFrames } from "../mm/alloc/guard";
@@ -58,8 +59,8 @@ registerTest("pmm.invariants", () => {
   checkEqual(pmmCheck(), 0, "frame allocator invariants (0 = all hold)");
   check(pmmFreeFrames() <= pmmUsableFrames(), "free frames are a subset of usable RAM");
   check(pmmUsableFrames() <= pmmTotalFrames(), "usable RAM is within the managed frames");
-  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames() + guardHeldFrames() + schedBootFrames() + arenaBootFrames() + processBootFrames(), pmmTotalFrames(),
-    "free + reserved + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) + the scheduler's idle thread + the interrupt arena + the processes' zero page, reference counts and reaper = total right after boot");
+  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames() + guardHeldFrames() + schedBootFrames() + arenaBootFrames() + processBootFrames() + smpBootFrames(), pmmTotalFrames(),
+    "free + reserved + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) + the scheduler's idle thread + the interrupt arena + the processes' zero page, reference counts and reaper + the other CPUs' records and stacks = total right after boot");
 });
 
 registerTest("pmm.map_iteration", () => {

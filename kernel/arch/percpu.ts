@@ -1,0 +1,98 @@
+// Per-CPU data: one record per CPU, found through the GS segment (docs/smp.md, "Per-CPU data").
+//
+// Each CPU has a GDT of its own (arch/gdt.ts) whose PERCPU descriptor (selector 0x38) has this
+// CPU's record as its base, so `movl %gs:0, reg` (thisCpu) reads the record's first word, its own
+// address, in one instruction on every CPU; fields are then plain loads from that address. The
+// interrupt and system-call entries (boot/interrupts.asm) load GS again on every entry, since a
+// return to ring 3 empties it (its descriptor is ring 0) and ring 3 may load anything there.
+//
+// A CPU record (CPU_RECORD_BYTES; the bootstrap processor's is static, the others' from kmalloc):
+//
+//   +0    self         this record's address (what thisCpu() returns)
+//   +4    index        0 for the bootstrap processor, then 1, 2, ... in the MADT's order
+//   +8    apicId       its local APIC's id (from the MADT)
+//   +12   state        CpuState
+//   +16   stackLow     its boot stack (an AP's; 0 for the bootstrap processor, on the linker's)
+//   +20   stackHigh
+//   +24   dfStackTop   the double-fault task's stack top (DF_STACK_BYTES below it)
+//   +28   apicIdSeen   the id its local APIC gave when it came up (checked against apicId)
+//   +32   startTsc     u64: rdtsc when it reached its kernel code (under -icount: instructions)
+//   +40   selfSeen     what thisCpu() returned on it when it came up (its GS works)
+//   +44   (reserved)
+//   +48   gdt          GDT_ENTRIES descriptors of 8 bytes (arch/gdt.ts)
+//   +112  gdtPointer   u16 limit, u32 base (lgdt's operand)
+//   +120  tss          the task-state segment: esp0 is the running thread's stack top
+//   +224  dfTss        the double-fault task's state segment
+import { thisCpu } from "./x86";
+
+export const enum CpuState {
+  /** Listed by the firmware; not started. */
+  Offline = 0,
+  /** INIT and STARTUP sent; its trampoline runs. */
+  Starting = 1,
+  /** In the kernel, with its own GDT, TSS and local APIC. */
+  Online = 2,
+  /** Did not answer its STARTUP within the timeout. */
+  Failed = 3,
+}
+
+export const CPU_SELF: u32 = 0;
+export const CPU_INDEX: u32 = 4;
+export const CPU_APIC_ID: u32 = 8;
+export const CPU_STATE: u32 = 12;
+export const CPU_STACK_LOW: u32 = 16;
+export const CPU_STACK_HIGH: u32 = 20;
+export const CPU_DF_STACK_TOP: u32 = 24;
+export const CPU_APIC_ID_SEEN: u32 = 28;
+export const CPU_START_TSC: u32 = 32;
+export const CPU_SELF_SEEN: u32 = 40;
+export const CPU_GDT: u32 = 48;
+export const GDT_ENTRIES: u32 = 8;
+export const CPU_GDT_POINTER: u32 = CPU_GDT + GDT_ENTRIES * 8;   // 112
+export const CPU_TSS: u32 = CPU_GDT_POINTER + 8;                 // 120
+export const TSS_BYTES: u32 = 104;
+export const CPU_DF_TSS: u32 = CPU_TSS + TSS_BYTES;              // 224
+export const CPU_RECORD_BYTES: u32 = CPU_DF_TSS + TSS_BYTES;     // 328
+/** The double-fault task's stack: it prints a report with a backtrace, calling into the console. */
+export const DF_STACK_BYTES: u32 = 8192;
+
+/** The most CPUs askern runs (the MADT reader records as many: boot/acpi.ts). */
+export const MAX_CPUS: u32 = 16;
+
+/** The bootstrap processor's record: static, so that it exists before any allocator. */
+export const bootCpu: usize = memory.data(CPU_RECORD_BYTES, 16);
+
+const records = memory.data(MAX_CPUS * 4, 4);
+let recordCount: u32 = 0;
+
+/**
+ * Adds `cpu` (set up by cpuRecordInit, its index the next one) to the table cpuAt reads. Boot
+ * and bring-up, on the bootstrap processor; false when MAX_CPUS are listed.
+ */
+export function cpuRegister(cpu: usize): bool {
+  if (recordCount >= MAX_CPUS || load<u32>(cpu, CPU_INDEX) != recordCount) return false;
+  store<u32>(records + recordCount * 4, <u32>cpu);
+  recordCount++;
+  return true;
+}
+/** How many CPUs have a record (started or not). Any context. */
+export function cpuRecords(): u32 { return recordCount; }
+/** The record of CPU `index` (below cpuRecords()). Any context. */
+export function cpuAt(index: u32): usize { return <usize>load<u32>(records + index * 4); }
+
+/** The running CPU's record. Any context; with preemption on the thread may move to another CPU after it. */
+@inline export function cpuRecord(): usize { return thisCpu(); }
+/** The running CPU's index (0: the bootstrap processor). */
+@inline export function cpuIndex(): u32 { return load<u32>(thisCpu(), CPU_INDEX); }
+
+/** Sets up the record at `at` for CPU `index` with local APIC `apicId` (zeroed first). Boot or bring-up. */
+export function cpuRecordInit(at: usize, index: u32, apicId: u32): void {
+  memory.fill(at, 0, CPU_RECORD_BYTES);
+  store<u32>(at, <u32>at, CPU_SELF);
+  store<u32>(at, index, CPU_INDEX);
+  store<u32>(at, apicId, CPU_APIC_ID);
+}
+
+@inline export function cpuState(cpu: usize): CpuState { return <CpuState>load<u32>(cpu, CPU_STATE); }
+@inline export function cpuApicId(cpu: usize): u32 { return load<u32>(cpu, CPU_APIC_ID); }
+@inline export function cpuIndexOf(cpu: usize): u32 { return load<u32>(cpu, CPU_INDEX); }

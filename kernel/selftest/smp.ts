@@ -1,0 +1,68 @@
+// Self-tests of the CPUs' bring-up and per-CPU data (kernel/smp/, kernel/arch/percpu.ts) and of
+// the atomic operations (kernel/arch/x86.ts). The bring-up tests skip on one processor; the
+// QEMU tests boot -smp 2 and 4 (test/smp/smp.qemu.test.ts).
+import { registerTest, check, checkEqual, skipTest } from "./harness";
+import { thisCpu, atomicExchange, atomicFetchAdd, compareExchange, memoryFence } from "../arch/x86";
+import {
+  CpuState, CPU_GDT, CPU_GDT_POINTER, CPU_TSS, CPU_DF_TSS, CPU_APIC_ID_SEEN, CPU_SELF_SEEN, CPU_START_TSC, CPU_STACK_LOW,
+  CPU_STACK_HIGH, CPU_RECORD_BYTES, bootCpu, cpuRecords, cpuAt, cpuState, cpuApicId, cpuIndex, cpuIndexOf,
+} from "../arch/percpu";
+import { lapicReady, lapicId } from "../arch/apic";
+import { cpusListed } from "../boot/cpus";
+import { STACK_BYTES } from "../sched/scheduler";
+
+/** The base of the descriptor at `index` of the GDT at `gdt`. */
+function descriptorBase(gdt: usize, index: u32): u32 {
+  const d = gdt + index * 8;
+  return <u32>load<u16>(d, 2) | (<u32>load<u8>(d, 4) << 16) | (<u32>load<u8>(d, 7) << 24);
+}
+
+registerTest("smp.this_cpu", () => {
+  // the tests run on the bootstrap processor (threads are not scheduled elsewhere yet)
+  checkEqual(thisCpu(), bootCpu, "GS's record is the bootstrap processor's");
+  checkEqual(cpuIndex(), 0, "its index is 0");
+  checkEqual(descriptorBase(bootCpu + CPU_GDT, 7), <u32>bootCpu, "the per-CPU descriptor's base is the record");
+  checkEqual(descriptorBase(bootCpu + CPU_GDT, 3), <u32>(bootCpu + CPU_TSS), "the main TSS descriptor points into the record");
+  checkEqual(descriptorBase(bootCpu + CPU_GDT, 4), <u32>(bootCpu + CPU_DF_TSS), "the double-fault TSS descriptor too");
+  if (lapicReady()) checkEqual(lapicId(), cpuApicId(bootCpu), "the local APIC's id is the one recorded");
+});
+
+registerTest("smp.cpus_online", () => {
+  if (cpusListed() < 2) { skipTest("one processor (boot QEMU with -smp 2 or more)"); return; }
+  checkEqual(cpuRecords(), cpusListed(), "a record for every processor the MADT lists");
+  for (let i: u32 = 0; i < cpuRecords(); i++) {
+    const cpu = cpuAt(i);
+    checkEqual(cpuIndexOf(cpu), i, "the record's index is its place in the table");
+    checkEqual(cpuState(cpu), CpuState.Online, "the processor is online");
+    checkEqual(load<u32>(cpu, CPU_APIC_ID_SEEN), cpuApicId(cpu), "its local APIC gave the id the MADT lists");
+    checkEqual(load<u32>(cpu, CPU_SELF_SEEN), <u32>cpu, "on it, thisCpu() (through GS) was its own record");
+    checkEqual(load<u32>(cpu, CPU_GDT_POINTER + 2), <u32>(cpu + CPU_GDT), "its GDT is its own");
+    checkEqual(descriptorBase(cpu + CPU_GDT, 7), <u32>cpu, "and its per-CPU descriptor's base its record");
+    for (let j: u32 = 0; j < i; j++) {
+      const other = cpuAt(j);
+      check(cpuApicId(other) != cpuApicId(cpu), "APIC ids differ");
+      check(cpu + CPU_RECORD_BYTES <= other || cpu >= other + CPU_RECORD_BYTES, "records do not overlap");
+    }
+    if (i == 0) continue;
+    check(load<u64>(cpu, CPU_START_TSC) != 0, "it reached its kernel code");
+    checkEqual(load<u32>(cpu, CPU_STACK_HIGH) - load<u32>(cpu, CPU_STACK_LOW), STACK_BYTES, "it has a stack of its own");
+  }
+});
+
+registerTest("atomics.operations", () => {
+  const cell = memory.data(8, 4);
+  store<u32>(cell, 5);
+  checkEqual(atomicExchange(cell, 9), 5, "xchg returns the old value");
+  checkEqual(load<u32>(cell), 9, "and leaves the new one");
+  checkEqual(atomicFetchAdd(cell, 3), 9, "lock xadd returns the old value");
+  checkEqual(load<u32>(cell), 12, "and adds");
+  checkEqual(atomicFetchAdd(cell, <u32>-13), 12, "a negative delta");
+  checkEqual(load<u32>(cell), 0xFFFFFFFF, "wraps");
+  checkEqual(compareExchange(cell, 1, 2), 0xFFFFFFFF, "cmpxchg with a wrong expected value returns the word");
+  checkEqual(load<u32>(cell), 0xFFFFFFFF, "and leaves it");
+  checkEqual(compareExchange(cell, 0xFFFFFFFF, 7), 0xFFFFFFFF, "cmpxchg with the right one");
+  checkEqual(load<u32>(cell), 7, "stores");
+  store<u32>(cell + 4, 0x1234);
+  memoryFence();
+  checkEqual(load<u32>(cell + 4), 0x1234, "a fence keeps memory as it is");
+});
