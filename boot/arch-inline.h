@@ -99,3 +99,26 @@ __attribute__((always_inline)) inline uint32_t Z_archZ_thisCpu(struct Z_arch_ins
   __asm__ volatile("movl %%gs:0, %0" : "=r"(record));
   return record;
 }
+
+/* A word of the running CPU's record at `offset` (kernel/arch/percpu.ts), read, written or added
+ * to through GS in one instruction: `movl %gs:OFFSET, reg` and the like, the offset an immediate
+ * where it is a constant after inlining (always, in kernel.c), a register otherwise (the one
+ * out-of-line copy the prototype in kernel.h asks for). One instruction is atomic against
+ * interrupts on this CPU; no other CPU changes another's counters. */
+__attribute__((always_inline)) inline uint32_t Z_archZ_cpuLoad(struct Z_arch_instance_t *a, uint32_t offset) {
+  (void)a;
+  uint32_t value;
+  if (__builtin_constant_p(offset)) __asm__ volatile("movl %%gs:%c1, %0" : "=r"(value) : "i"(offset));
+  else __asm__ volatile("movl %%gs:(%1), %0" : "=r"(value) : "r"(offset));
+  return value;
+}
+__attribute__((always_inline)) inline void Z_archZ_cpuStore(struct Z_arch_instance_t *a, uint32_t offset, uint32_t value) {
+  (void)a;
+  if (__builtin_constant_p(offset)) __asm__ volatile("movl %1, %%gs:%c0" : : "i"(offset), "ri"(value) : "memory");
+  else __asm__ volatile("movl %1, %%gs:(%0)" : : "r"(offset), "ri"(value) : "memory");
+}
+__attribute__((always_inline)) inline void Z_archZ_cpuAdd(struct Z_arch_instance_t *a, uint32_t offset, uint32_t delta) {
+  (void)a;
+  if (__builtin_constant_p(offset)) __asm__ volatile("addl %1, %%gs:%c0" : : "i"(offset), "ri"(delta) : "memory", "cc");
+  else __asm__ volatile("addl %1, %%gs:(%0)" : : "r"(offset), "ri"(delta) : "memory", "cc");
+}

@@ -5,6 +5,7 @@
 // and benchmark) or, in a release build (make RELEASE=1), this file alone.
 import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol, setDebugRoots } from "./arch/x86";
 import { gdtInit } from "./arch/gdt";
+import { klockEnter, klockLeave } from "./arch/klock";
 import { bootCpu, cpuRecordInit, cpuRegister, CpuState, CPU_STATE } from "./arch/percpu";
 import { idtInit, setInterruptHandler, setInterruptExitHook } from "./arch/idt";
 import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
@@ -67,10 +68,13 @@ const CMDLINE_LIMIT: u32 = 4096;
 const CMDLINE_SCAN_LIMIT: u32 = 65536;
 const options = changetype<BootOptions>(memory.data(BOOT_OPTIONS_BYTES, 8));
 
+/** The PIT's IRQ 0 (the bootstrap processor's): a section of the kernel lock (arch/klock.ts). */
 function onTimer(frame: InterruptFrame): void {
+  klockEnter();
   pitTick();
   watchdogTick(pitTicks());
   schedTimerTick();
+  klockLeave();
 }
 
 function reportOptionProblems(): void {

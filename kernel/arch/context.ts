@@ -10,28 +10,38 @@
 // `sti`), interrupts are off without anything being atomic: boot code runs in thread context.
 // diag/context.ts reports a thread-only call made in the wrong context; the page-fault handler
 // reports a fault on an uncommitted page in atomic context (mm/virt/fault.ts).
-import { readEflags } from "./x86";
+//
+// Both counts are the running CPU's own, in its record (arch/percpu.ts), each changed by one
+// instruction through GS: atomic against this CPU's interrupts, and a compiler barrier.
+import { readEflags, cpuLoad, cpuAdd } from "./x86";
+import { CPU_IRQ_DEPTH, CPU_PREEMPT_DEPTH } from "./percpu";
+import { klockEnterAny, klockLeaveAny } from "./klock";
 
 /** EFLAGS.IF: interrupts enabled. */
 const EFLAGS_IF: u32 = 1 << 9;
 
-let irqDepth: u32 = 0;
-let preemptDepth: u32 = 0;
 let live = false;
 
-/** isrDispatch, on entry to a handler. Interrupts off. */
-@inline export function irqEnter(): void { irqDepth++; }
-/** isrDispatch, when the handler is done (before the IRQ exit hook, which may switch threads). */
-@inline export function irqLeave(): void { irqDepth--; }
-/** Whether an interrupt or exception handler is running. Any context. */
-@inline export function inInterrupt(): bool { return irqDepth != 0; }
+@inline function irqDepth(): u32 { return cpuLoad(CPU_IRQ_DEPTH); }
+@inline function preemptDepth(): u32 { return cpuLoad(CPU_PREEMPT_DEPTH); }
 
-/** One more level of preemption off (they nest). Any context. */
-@inline export function preemptDisable(): void { preemptDepth++; }
+/** isrDispatch, on entry to a handler. Interrupts off. */
+@inline export function irqEnter(): void { cpuAdd(CPU_IRQ_DEPTH, 1); }
+/** isrDispatch, when the handler is done (before the IRQ exit hook, which may switch threads). */
+@inline export function irqLeave(): void { cpuAdd(CPU_IRQ_DEPTH, <u32>-1); }
+/** Whether an interrupt or exception handler is running on this CPU. Any context. */
+@inline export function inInterrupt(): bool { return irqDepth() != 0; }
+
+/**
+ * One more level of preemption off on this CPU (they nest). Like an interrupts-off section, it
+ * is a section of the kernel lock (arch/klock.ts): on one CPU it kept every other thread out,
+ * and so it does on several. Any context.
+ */
+@inline export function preemptDisable(): void { cpuAdd(CPU_PREEMPT_DEPTH, 1); klockEnterAny(); }
 /** One level less. */
-@inline export function preemptEnable(): void { preemptDepth--; }
-/** Whether preemption is off. */
-@inline export function preemptDisabled(): bool { return preemptDepth != 0; }
+@inline export function preemptEnable(): void { klockLeaveAny(); cpuAdd(CPU_PREEMPT_DEPTH, <u32>-1); }
+/** Whether preemption is off on this CPU. */
+@inline export function preemptDisabled(): bool { return preemptDepth() != 0; }
 
 /** The boot flow, just before it first turns interrupts on: from now on interrupts off is atomic. */
 export function contextGoLive(): void { live = true; }
@@ -41,7 +51,7 @@ export function contextGoLive(): void { live = true; }
 
 /** Whether code that ran with `eflags`, under `ownHandlers` handlers of the asker's own, was atomic. */
 @inline export function atomicAt(eflags: u32, ownHandlers: u32): bool {
-  return irqDepth > ownHandlers || preemptDepth != 0 || interruptsOffIn(eflags);
+  return irqDepth() > ownHandlers || preemptDepth() != 0 || interruptsOffIn(eflags);
 }
 
 /** Whether the running code may sleep: no handler, preemption on, interrupts on. Any context. */
@@ -52,7 +62,7 @@ export function contextGoLive(): void { live = true; }
  * (the caller's context before its own critical section began).
  */
 @inline export function inThreadContextWith(eflags: u32): bool {
-  return (irqDepth | preemptDepth) == 0 && !interruptsOffIn(eflags);
+  return (irqDepth() | preemptDepth()) == 0 && !interruptsOffIn(eflags);
 }
 
 /**
@@ -61,8 +71,8 @@ export function contextGoLive(): void { live = true; }
  * about the code that faulted: 1).
  */
 export function atomicReason(eflags: u32, ownHandlers: u32 = 0): string {
-  if (irqDepth > ownHandlers) return "in an interrupt handler";
-  if (preemptDepth != 0) return "with preemption off (a spinlock held?)";
+  if (irqDepth() > ownHandlers) return "in an interrupt handler";
+  if (preemptDepth() != 0) return "with preemption off (a spinlock held?)";
   if (interruptsOffIn(eflags)) return "with interrupts off";
   return "";
 }

@@ -5,8 +5,9 @@
 //   gate; 0b00101: task gate) | 39..32 zero | 31..16 code selector (or TSS selector) |
 //   15..0 handler offset 15..0
 import { irqEnter, irqLeave } from "./context";
-import { lidt, linkerAddress, LinkerSymbol, syscallEntryAddress } from "./x86";
+import { lidt, linkerAddress, LinkerSymbol, syscallEntryAddress, cpuLoad, cpuStore } from "./x86";
 import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
+import { CPU_IRQ_SCOPE, CPU_ARENA, CPU_IRQ_ARENA } from "./percpu";
 import { InterruptFrame } from "./frame";
 import { IRQ_BASE_VECTOR, picEndOfInterrupt, picIsSpurious } from "./pic";
 
@@ -38,15 +39,10 @@ const GATE_TASK: u32 = 0x85;          // present, DPL 0, task gate
 const idt = memory.data(256 * 8, 8);
 const idtPointer = memory.data(8, 4);
 const handlers = memory.data(256 * 4, 4);   // function references, 0 = none
-const noScope = memory.data(offsetof<InterruptScope>(), 4);   // unwound for nothing until one is set
-let scope: InterruptScope = changetype<InterruptScope>(noScope);
-/**
- * The interrupt context word, at a fixed address so that the compiled code reaches it directly:
- * +0 holds whatever names the running context to the layer that registered (the running
- * context's arena: mm/alloc/arena.ts), and the dispatcher sets it to +4's value while a handler
- * runs, then puts it back.
- */
-export const INTERRUPT_CONTEXT = memory.data(8, 4);
+// Each CPU has its own scope and context words, in its record (arch/percpu.ts): CPU_IRQ_SCOPE
+// (until one is set, a scope that unwinds nothing), CPU_ARENA, which names the running context
+// to the layer that registered (the running context's arena: mm/alloc/arena.ts), and
+// CPU_IRQ_ARENA, the value the dispatcher sets CPU_ARENA to while a handler runs.
 let unhandled: usize = 0;   // what an exception with no handler calls (the panic, from idtInit)
 
 function setGate(vector: u32, offset: u32, selector: u32, type: u32): void {
@@ -88,13 +84,13 @@ export function setInterruptHandler(vector: u32, handler: InterruptHandler): voi
 }
 
 /**
- * Makes `at` (an InterruptScope) the words the dispatcher unwinds around every handler, and
- * `value` what INTERRUPT_CONTEXT holds while a handler runs. Call once at boot with interrupts
- * off; thread context.
+ * Makes `at` (an InterruptScope) the words the dispatcher unwinds around every handler on the
+ * running CPU, and `value` what its CPU_ARENA word holds while a handler runs. Once per CPU, at
+ * its bring-up, interrupts off.
  */
 export function setInterruptScope(at: usize, value: usize): void {
-  scope = changetype<InterruptScope>(at);
-  store<usize>(INTERRUPT_CONTEXT, value, 4);
+  cpuStore(CPU_IRQ_SCOPE, <u32>at);
+  cpuStore(CPU_IRQ_ARENA, <u32>value);
 }
 
 /** Removes the handler for `vector`; an exception there then goes to the unhandled-exception handler (the panic) again. */
@@ -119,10 +115,10 @@ export function isrDispatch(framePtr: usize): void {
   }
   const handler = load<usize>(handlers + vector * 4);
   irqEnter();
-  const unwind = scope;
+  const unwind = changetype<InterruptScope>(cpuLoad(CPU_IRQ_SCOPE));
   const saved = unwind.current;   // the handler's scoped allocations end with it
-  const savedContext = load<usize>(INTERRUPT_CONTEXT);
-  store<usize>(INTERRUPT_CONTEXT, load<usize>(INTERRUPT_CONTEXT, 4));
+  const savedContext = cpuLoad(CPU_ARENA);
+  cpuStore(CPU_ARENA, cpuLoad(CPU_IRQ_ARENA));
   if (handler != 0) {
     changetype<InterruptHandler>(handler)(frame);
   } else if (!isIrq) {
@@ -131,7 +127,7 @@ export function isrDispatch(framePtr: usize): void {
   const reached = unwind.current;
   if (reached > unwind.high) unwind.high = reached;
   unwind.current = saved;
-  store<usize>(INTERRUPT_CONTEXT, savedContext);
+  cpuStore(CPU_ARENA, savedContext);
   irqLeave();
   if (isIrq) {
     picEndOfInterrupt(vector - IRQ_BASE_VECTOR);

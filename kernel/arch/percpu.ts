@@ -18,11 +18,25 @@
 //   +28   apicIdSeen   the id its local APIC gave when it came up (checked against apicId)
 //   +32   startTsc     u64: rdtsc when it reached its kernel code (under -icount: instructions)
 //   +40   selfSeen     what thisCpu() returned on it when it came up (its GS works)
-//   +44   (reserved)
-//   +48   gdt          GDT_ENTRIES descriptors of 8 bytes (arch/gdt.ts)
-//   +112  gdtPointer   u16 limit, u32 base (lgdt's operand)
-//   +120  tss          the task-state segment: esp0 is the running thread's stack top
-//   +224  dfTss        the double-fault task's state segment
+//   +44   irqDepth     handlers running on it (arch/context.ts)
+//   +48   preemptDepth levels of preemption off on it (arch/context.ts)
+//   +52   klockDepth   sections of the kernel lock open on it (arch/klock.ts)
+//   +56   arena        the running context's transient arena (mm/alloc/arena.ts; the
+//                      dispatcher swaps it around handlers: arch/idt.ts)
+//   +60   irqArena     its interrupt arena, what `arena` becomes while a handler runs
+//   +64   irqScope     its interrupt scope (an InterruptScope: arch/idt.ts)
+//   +68   mmBusy       the memory manager's re-entry guard bytes (mm/busy.ts)
+//   +72   threadName   the running thread's name, stack low and high, for a panic on this CPU
+//   +76   threadLow    (diag/panic.ts: panicSetThread)
+//   +80   threadHigh
+//   +84   current      the running thread (sched/scheduler.ts)
+//   +88   idle         this CPU's idle thread
+//   +92   sched        this CPU's scheduler state (sched/scheduler.ts: its run queue, slice, ...)
+//   +96   scratch      32 bytes for formatting numbers (console/console.ts)
+//   +128  gdt          GDT_ENTRIES descriptors of 8 bytes (arch/gdt.ts)
+//   +192  gdtPointer   u16 limit, u32 base (lgdt's operand)
+//   +200  tss          the task-state segment: esp0 is the running thread's stack top
+//   +304  dfTss        the double-fault task's state segment
 import { thisCpu } from "./x86";
 
 export const enum CpuState {
@@ -46,13 +60,28 @@ export const CPU_DF_STACK_TOP: u32 = 24;
 export const CPU_APIC_ID_SEEN: u32 = 28;
 export const CPU_START_TSC: u32 = 32;
 export const CPU_SELF_SEEN: u32 = 40;
-export const CPU_GDT: u32 = 48;
+export const CPU_IRQ_DEPTH: u32 = 44;
+export const CPU_PREEMPT_DEPTH: u32 = 48;
+export const CPU_KLOCK_DEPTH: u32 = 52;
+export const CPU_ARENA: u32 = 56;
+export const CPU_IRQ_ARENA: u32 = 60;
+export const CPU_IRQ_SCOPE: u32 = 64;
+export const CPU_MM_BUSY: u32 = 68;
+export const CPU_THREAD_NAME: u32 = 72;
+export const CPU_THREAD_LOW: u32 = 76;
+export const CPU_THREAD_HIGH: u32 = 80;
+export const CPU_CURRENT: u32 = 84;
+export const CPU_IDLE: u32 = 88;
+export const CPU_SCHED: u32 = 92;
+export const CPU_SCRATCH: u32 = 96;
+export const CPU_SCRATCH_BYTES: u32 = 32;
+export const CPU_GDT: u32 = 128;
 export const GDT_ENTRIES: u32 = 8;
-export const CPU_GDT_POINTER: u32 = CPU_GDT + GDT_ENTRIES * 8;   // 112
-export const CPU_TSS: u32 = CPU_GDT_POINTER + 8;                 // 120
+export const CPU_GDT_POINTER: u32 = CPU_GDT + GDT_ENTRIES * 8;   // 192
+export const CPU_TSS: u32 = CPU_GDT_POINTER + 8;                 // 200
 export const TSS_BYTES: u32 = 104;
-export const CPU_DF_TSS: u32 = CPU_TSS + TSS_BYTES;              // 224
-export const CPU_RECORD_BYTES: u32 = CPU_DF_TSS + TSS_BYTES;     // 328
+export const CPU_DF_TSS: u32 = CPU_TSS + TSS_BYTES;              // 304
+export const CPU_RECORD_BYTES: u32 = CPU_DF_TSS + TSS_BYTES;     // 408
 /** The double-fault task's stack: it prints a report with a backtrace, calling into the console. */
 export const DF_STACK_BYTES: u32 = 8192;
 
@@ -63,6 +92,8 @@ export const MAX_CPUS: u32 = 16;
 export const bootCpu: usize = memory.data(CPU_RECORD_BYTES, 16);
 
 const records = memory.data(MAX_CPUS * 4, 4);
+/** The interrupt scope (arch/idt.ts) of a CPU until its arena sets one: unwinds nothing. */
+const noScope = memory.data(8, 4);
 let recordCount: u32 = 0;
 
 /**
@@ -88,6 +119,7 @@ export function cpuAt(index: u32): usize { return <usize>load<u32>(records + ind
 /** Sets up the record at `at` for CPU `index` with local APIC `apicId` (zeroed first). Boot or bring-up. */
 export function cpuRecordInit(at: usize, index: u32, apicId: u32): void {
   memory.fill(at, 0, CPU_RECORD_BYTES);
+  store<u32>(at, <u32>noScope, CPU_IRQ_SCOPE);
   store<u32>(at, <u32>at, CPU_SELF);
   store<u32>(at, index, CPU_INDEX);
   store<u32>(at, apicId, CPU_APIC_ID);

@@ -89,6 +89,14 @@
 /** The running CPU's record (arch/percpu.ts), read through GS in one instruction. Any context. */
 @external("arch", "thisCpu") export declare function thisCpu(): usize;
 /**
+ * The word at `offset` (a constant: a variable one does not compile) of the running CPU's record,
+ * read, written or added to through GS in one instruction (atomic against this CPU's
+ * interrupts). Any context.
+ */
+@external("arch", "cpuLoad") export declare function cpuLoad(offset: u32): u32;
+@external("arch", "cpuStore") export declare function cpuStore(offset: u32, value: u32): void;
+@external("arch", "cpuAdd") export declare function cpuAdd(offset: u32, delta: u32): void;
+/**
  * Reads the 32-bit word at `address` whatever the compiler thinks of it: a plain load whose value
  * is unused may be dropped (docs/runtime.md). For code that touches memory on purpose (a test
  * that must fault, a probe). May fault.

@@ -6,11 +6,12 @@
 //
 // Usage for a custom report:   panicBegin("vmm: fault on a guard page"); <print details>; panicEnd(frame)
 import {
-  cli, panicHook, readCr0, readCr2, readCr3, readCr4, captureRegisters, framePointer, linkerAddress, LinkerSymbol,
+  cli, panicHook, cpuLoad, cpuStore, readCr0, readCr2, readCr3, readCr4, captureRegisters, framePointer, linkerAddress, LinkerSymbol,
 } from "../arch/x86";
 import { InterruptFrame, FRAME_CPU_PART_OFFSET } from "../arch/frame";
+import { CPU_THREAD_NAME, CPU_THREAD_LOW, CPU_THREAD_HIGH } from "../arch/percpu";
 import { qemuExit, haltForever, ExitCode } from "../arch/qemu";
-import { puts, putHex, putDec, newline, putByte } from "../console/console";
+import { puts, putHex, putDec, newline, putByte, consolePanicMode } from "../console/console";
 import { exceptionName, PF_PRESENT, PF_WRITE, PF_USER, PF_RESERVED, PF_FETCH } from "./exceptions";
 import { printBacktrace, putSymbolized } from "./backtrace";
 import { mainTss as mainTssOf, TSS_EIP, TSS_ESP, TSS_EBP, TSS_EAX, TSS_EBX, TSS_ECX, TSS_EDX, TSS_ESI, TSS_EDI, TSS_EFLAGS, TSS_CS, TSS_SS } from "../arch/gdt";
@@ -33,24 +34,25 @@ export function panicBegin(what: string): void {
     finish();
   }
   panicking = true;
+  consolePanicMode();   // (the console takes no lock from here: the kernel lock may be held where it stopped)
   panicHook();
   puts("\n*** KERNEL PANIC: ");
   puts(what);
   newline();
+  const threadName = cpuLoad(CPU_THREAD_NAME), stackLow = cpuLoad(CPU_THREAD_LOW), stackHigh = cpuLoad(CPU_THREAD_HIGH);
   if (threadName != 0) { puts("in thread '"); puts(changetype<string>(threadName)); puts("', stack "); putHex(stackLow); puts("-"); putHex(stackHigh); newline(); }
 }
 
-// The running thread, as the scheduler last said (kernel/sched/scheduler.ts): a panic names it,
-// and a double fault with ESP just above its stack's low end is that thread's stack overflow.
-let threadName: usize = 0;
-let stackLow: usize = 0, stackHigh: usize = 0;
+// The running thread, as the scheduler last said on this CPU (kernel/sched/scheduler.ts), in the
+// CPU's record: a panic names it, and a double fault with ESP just above its stack's low end is
+// that thread's stack overflow.
 
 /**
  * The scheduler tells the panic code which thread runs now: its name and stack [low, high).
  * Any context, interrupts off (on every switch).
  */
 @inline export function panicSetThread(name: string, low: usize, high: usize): void {
-  threadName = changetype<usize>(name); stackLow = low; stackHigh = high;
+  cpuStore(CPU_THREAD_NAME, <u32>changetype<usize>(name)); cpuStore(CPU_THREAD_LOW, <u32>low); cpuStore(CPU_THREAD_HIGH, <u32>high);
 }
 
 function finish(): void {
@@ -136,6 +138,7 @@ export function onDoubleFault(): void {
   const cr2 = <usize>readCr2();
   const bootOverflow = (savedEsp >= guard && savedEsp < bottom + 512) || (cr2 >= guard && cr2 < bottom);
   // a thread's stack: its guard page is the unmapped page just below stackLow
+  const threadName = cpuLoad(CPU_THREAD_NAME), stackLow = <usize>cpuLoad(CPU_THREAD_LOW), stackHigh = <usize>cpuLoad(CPU_THREAD_HIGH);
   const threadOverflow = threadName != 0 && ((savedEsp >= stackLow - 4096 && savedEsp < stackLow + 512) || (cr2 >= stackLow - 4096 && cr2 < stackLow));
   const overflow = bootOverflow || threadOverflow;
   panicBegin(overflow ? "double fault: kernel stack overflow" : "double fault");

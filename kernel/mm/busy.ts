@@ -10,15 +10,16 @@
 //   +2 u8  fault handler onPageFault (kernel/mm/virt/fault.ts)
 //
 // One byte each, so marking is a single store and nesting (the fault handler calling the VMM)
-// needs no counting.
+// needs no counting. The bytes are the running CPU's (CPU_MM_BUSY in its record:
+// arch/percpu.ts): a fault on one CPU while another is in the VMM is no recursion.
+import { thisCpu } from "../arch/x86";
+import { CPU_MM_BUSY } from "../arch/percpu";
 
 export const enum MmPart { Vmm = 1, FaultHandler = 2 }
 
-const busy = memory.data(4, 4);
-
-/** Marks `part` as running. */
-@inline export function mmEnter(part: MmPart): void { store<u8>(busy + <usize>part, 1); }
+/** Marks `part` as running on this CPU. */
+@inline export function mmEnter(part: MmPart): void { store<u8>(thisCpu() + CPU_MM_BUSY + <usize>part, 1); }
 /** Marks `part` as no longer running. */
-@inline export function mmLeave(part: MmPart): void { store<u8>(busy + <usize>part, 0); }
-/** Whether `part` is running. */
-@inline export function mmBusy(part: MmPart): bool { return load<u8>(busy + <usize>part) != 0; }
+@inline export function mmLeave(part: MmPart): void { store<u8>(thisCpu() + CPU_MM_BUSY + <usize>part, 0); }
+/** Whether `part` is running on this CPU. */
+@inline export function mmBusy(part: MmPart): bool { return load<u8>(thisCpu() + CPU_MM_BUSY + <usize>part) != 0; }

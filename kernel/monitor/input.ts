@@ -9,7 +9,7 @@ import { serialEnableReceiveInterrupt, serialReceived, serialReadByte } from "..
 import { setInterruptHandler } from "../arch/idt";
 import { picUnmask, IRQ_BASE_VECTOR } from "../arch/pic";
 import { InterruptFrame } from "../arch/frame";
-import { saveFlagsAndCli, restoreFlags } from "../arch/x86";
+import { klockIrqSave, klockIrqRestore, klockEnter, klockLeave } from "../arch/klock";
 import { Semaphore, SEMAPHORE_BYTES, semaphoreInit, semaphoreDown, semaphoreUp } from "../sched/sync";
 
 const COM1_IRQ: u32 = 4;
@@ -22,8 +22,9 @@ let dropped: u32 = 0;
 let interruptRequested = false;
 const available = changetype<Semaphore>(memory.data(SEMAPHORE_BYTES, 4));
 
-/** The IRQ 4 handler: every waiting byte into the ring. Interrupt context. */
+/** The IRQ 4 handler: every waiting byte into the ring. Interrupt context; a section of the kernel lock. */
 function onReceive(frame: InterruptFrame): void {
+  klockEnter();
   while (serialReceived()) {
     const byte = serialReadByte();
     if (byte == CTRL_C) interruptRequested = true;
@@ -32,6 +33,7 @@ function onReceive(frame: InterruptFrame): void {
     head++;
     semaphoreUp(available);
   }
+  klockLeave();
 }
 
 /** Starts taking input from COM1 through its interrupt. Once, in thread context, before inputRead. */
@@ -45,10 +47,10 @@ export function inputInit(): void {
 /** The next byte typed, sleeping until one arrives. Thread context (the monitor's thread). */
 export function inputRead(): u32 {
   semaphoreDown(available);
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const byte = <u32>load<u8>(ring + (tail & (RING_BYTES - 1)));
   tail++;
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   return byte;
 }
 

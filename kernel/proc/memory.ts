@@ -41,7 +41,8 @@ import {
   REGION_READ, REGION_WRITE, NO_REGION,
 } from "../mm/core/regions";
 import { FrameRefs, frameRefsBytes, frameRefsInit, frameRefCount, frameRefFirst, frameRefShare, frameRefDrop, FRAME_REF_MAX } from "../mm/core/frame-refs";
-import { invlpg, writeCr3, saveFlagsAndCli, restoreFlags } from "../arch/x86";
+import { invlpg, writeCr3 } from "../arch/x86";
+import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { preemptDisable, preemptEnable } from "../arch/context";
 import { panic } from "../diag/panic";
 import { Mutex, mutexOwner } from "../sched/sync";
@@ -173,9 +174,9 @@ function lockNotHeld(): void {
 function releaseEntry(entry: u32): void {
   const frame = entry & ENTRY_FRAME_MASK;
   if (frame == zeroFrame) return;
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const left = frameRefDrop(refs, frame);
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   if (left == 0) freeFrame(frame);
   else if (left > FRAME_REF_MAX) brokenCount(frame);
 }
@@ -201,7 +202,7 @@ export function memoryRelease(m: UserMemory): void {
   // every mapped page lies in a region: walking the regions' entries is exact, and skips the
   // empty parts of each table (a full table is 1,024 entries)
   const map = regionsOf(m), space = spaceOf(m);
-  const flags = saveFlagsAndCli();   // (the counts change: interrupts off over the walk)
+  const flags = klockIrqSave();   // (the counts change: interrupts off over the walk)
   for (let i: u32 = 0; i < map.count; i++) {
     const end = regionEnd(map, i);
     let page = regionStart(map, i);
@@ -215,7 +216,7 @@ export function memoryRelease(m: UserMemory): void {
       }
     }
   }
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   spaceDestroy(space, 0);
   uncharge(m, m.committed);
   m.resident = 0;
@@ -347,9 +348,9 @@ function writeShared(m: UserMemory, slot: usize, entry: u32, page: u32): Access 
     m.resident++;
     return Access.Ok;
   }
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const count = frameRefCount(refs, old);
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   if (count == 1) {   // no one else maps it: it is this page's own again
     store<u32>(slot, entry | PAGE_WRITABLE);
     invlpg(page);
@@ -392,7 +393,7 @@ export function memoryFork(parent: UserMemory, child: UserMemory): bool {
       // the entries of this table inside the region, one after another; the child's table is
       // made at the first present one. Interrupts off over the table: the counts change.
       let childTable: usize = 0;
-      const flags = saveFlagsAndCli();
+      const flags = klockIrqSave();
       for (let at = table; page < tableEnd; page += PAGE, at += 4) {
         const entry = load<u32>(at);
         if ((entry & PAGE_PRESENT) == 0) continue;
@@ -409,7 +410,7 @@ export function memoryFork(parent: UserMemory, child: UserMemory): bool {
         store<u32>(at, entry & ~PAGE_WRITABLE);
         store<u32>(childTable + (at - table), entry & ~(PAGE_WRITABLE | PAGE_ACCESSED | PAGE_DIRTY));
       }
-      restoreFlags(flags);
+      klockIrqRestore(flags);
     }
   }
   writeCr3(parentSpace.directoryPhys);   // the parent's pages lost W: flush its whole TLB at once

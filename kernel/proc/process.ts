@@ -29,7 +29,8 @@
 // (one CPU).
 import { UserFrame, USER_FRAME_BYTES } from "../arch/frame";
 import { USER_CODE_SELECTOR, USER_DATA_SELECTOR } from "../arch/gdt";
-import { resumeUserFrame, saveFlagsAndCli, restoreFlags, userKilledAddress } from "../arch/x86";
+import { resumeUserFrame, userKilledAddress } from "../arch/x86";
+import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, PERCPU_SELECTOR } from "../arch/gdt";
 import { kzalloc, kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { Thread, ThreadState, ThreadQueue } from "../sched/thread";
@@ -141,24 +142,24 @@ export function processCreate(name: usize, length: u32, parent: Process | null):
   if (!memoryCreate(processMemory(p), processMemoryBlock(p), changetype<usize>(processLock(p)))) { kfree(record); return null; }
   processSetName(p, name, length);
   p.parent = parent != null ? changetype<usize>(parent) : 0;
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   p.pid = nextPid++;
   p.next = first;
   first = record;
   count++;
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   return p;
 }
 
 /** Takes `p` out of the table and frees its record (its thread, if any, is gone). */
 function processFree(p: Process): void {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   if (first == changetype<usize>(p)) first = p.next;
   else for (let at = first; at != 0; at = changetype<Process>(at).next) {
     if (changetype<Process>(at).next == changetype<usize>(p)) { changetype<Process>(at).next = p.next; break; }
   }
   count--;
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   if (p.args != 0) kfree(p.args);
   kfree(changetype<usize>(p));
 }
@@ -225,12 +226,12 @@ export function processAddThread(p: Process, frame: usize): Thread | null {
   if (t == null) return null;
   t.process = changetype<usize>(p);
   threadSetSpace(t, processMemory(p).space);   // (its CR3 is this space from its first run)
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   t.sibling = p.threads;
   p.threads = changetype<usize>(t);
   p.threadCount++;
   p.state = ProcessState.Running;
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   threadRelease(t);
   return t;
 }
@@ -269,10 +270,10 @@ function unlinkCurrent(p: Process): bool {
 /** The running thread, out of its process already, ends; the reaper frees it. Never returns. */
 function leaveToReaper(code: i32): void {
   const t = currentThread();
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   t.sibling = deadThreads;
   deadThreads = changetype<usize>(t);
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   semaphoreUp(changetype<Semaphore>(reaperWake));
   threadExitWith(code);
 }
@@ -289,19 +290,19 @@ export function processExit(code: i32): void {
   if (p == null) panic("processExit: a kernel thread has no process to end");
   const me = p!;
   threadUseSpace(0);   // (the kernel's directory: the last thread out frees this one)
-  let flags = saveFlagsAndCli();
+  let flags = klockIrqSave();
   if (me.exiting == 0) {
     me.exiting = 1;
     me.exitCode = code;
     killThreads(me, changetype<usize>(currentThread()));
   }
   const last = unlinkCurrent(me);
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   if (!last) leaveToReaper(me.exitCode);
   mutexLock(processLock(me));
   memoryRelease(processMemory(me));
   mutexUnlock(processLock(me));
-  flags = saveFlagsAndCli();
+  flags = klockIrqSave();
   me.lastThread = changetype<usize>(currentThread());
   me.state = ProcessState.Zombie;
   let orphans: u32 = 0;
@@ -315,7 +316,7 @@ export function processExit(code: i32): void {
   if (me.parent != 0) while (waitQueueWakeOne(childWait(changetype<Process>(me.parent)))) {}   // (each of its threads in waitpid looks)
   else if (me.detached != 0) orphans++;
   else waitQueueWakeOne(exitWait(me));
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   for (let i: u32 = 0; i < orphans; i++) semaphoreUp(changetype<Semaphore>(reaperWake));
   threadExitWith(me.exitCode);
 }
@@ -326,11 +327,11 @@ export function processExit(code: i32): void {
  */
 export function processThreadExit(code: i32): void {
   const p = currentProcess()!;
-  const flags = saveFlagsAndCli();
-  if (p.threadCount == 1 || p.exiting != 0) { restoreFlags(flags); processExit(code); }
+  const flags = klockIrqSave();
+  if (p.threadCount == 1 || p.exiting != 0) { klockIrqRestore(flags); processExit(code); }
   threadUseSpace(0);
   unlinkCurrent(p);
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   leaveToReaper(code);
 }
 
@@ -341,9 +342,9 @@ export function processThreadExit(code: i32): void {
  */
 export function processEndOtherThreads(): bool {
   const p = currentProcess()!;
-  let flags = saveFlagsAndCli();
+  let flags = klockIrqSave();
   killThreads(p, changetype<usize>(currentThread()));
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   while (p.threadCount > 1 && p.exiting == 0 && currentThread().killed == 0) threadSleep(1);
   return p.exiting == 0 && currentThread().killed == 0;
 }
@@ -361,18 +362,18 @@ function reap(p: Process): i32 {
  * it; its exit code. Thread context; sleeps.
  */
 export function processWaitKernel(p: Process): i32 {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   while (p.state != ProcessState.Zombie) waitQueueWait(exitWait(p));
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   return reap(p);
 }
 
 /** Leaves `p` (started by the kernel) to the reaper: no one will wait for it. Thread context. */
 export function processDetach(p: Process): void {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   p.detached = 1;
   const zombie = p.state == ProcessState.Zombie;
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   if (zombie) semaphoreUp(changetype<Semaphore>(reaperWake));
 }
 
@@ -400,7 +401,7 @@ function zombieChild(p: Process, pid: i32): usize {
  * or WAIT_INTERRUPTED for a killed process. Thread context; sleeps.
  */
 export function processWaitChild(p: Process, pid: i32, noHang: bool): i32 {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   let result = WAIT_NO_CHILD;
   while (true) {
     const child = zombieChild(p, pid);
@@ -410,7 +411,7 @@ export function processWaitChild(p: Process, pid: i32, noHang: bool): i32 {
     if (currentThread().killed != 0) { result = WAIT_INTERRUPTED; break; }
     waitQueueWait(childWait(p));
   }
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   return result;
 }
 
@@ -427,13 +428,13 @@ export function processTakeChild(child: Process): void {
  * caller's to redirect (processKillFrame). Thread context.
  */
 export function processKill(p: Process, code: i32): bool {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const alive = p.state != ProcessState.Zombie;
   if (alive) {
     if (p.killed == 0) p.killed = code;
     killThreads(p, 0);
   }
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   return alive;
 }
 
@@ -462,14 +463,14 @@ function reaperMain(arg: usize): void {
   while (true) {
     semaphoreDown(changetype<Semaphore>(reaperWake));
     let found: usize = 0;
-    const flags = saveFlagsAndCli();
+    const flags = klockIrqSave();
     const thread = deadThreads;
     if (thread != 0) deadThreads = changetype<Thread>(thread).sibling;
     else for (let at = first; at != 0; at = changetype<Process>(at).next) {
       const p = changetype<Process>(at);
       if (p.state == ProcessState.Zombie && p.parent == 0 && p.detached != 0) { found = at; p.detached = 2; break; }
     }
-    restoreFlags(flags);
+    klockIrqRestore(flags);
     if (thread != 0) threadJoinCode(changetype<Thread>(thread), 0);
     else if (found != 0) reap(changetype<Process>(found));
   }

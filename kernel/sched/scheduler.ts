@@ -18,7 +18,8 @@
 // unmapped page below it as its guard (the range allocator never maps the page below a range:
 // it is free space or the previous range's own guard). An overflow double-faults onto the
 // double-fault task, which names the thread (diag/panic.ts).
-import { switchContext, threadStartAddress, saveFlagsAndCli, restoreFlags, waitForInterrupt, linkerAddress, LinkerSymbol, writeCr3 } from "../arch/x86";
+import { cli, sti, switchContext, threadStartAddress, waitForInterrupt, linkerAddress, LinkerSymbol, writeCr3 } from "../arch/x86";
+import { klockIrqSave, klockIrqRestore, klockDepth, klockResume, klockEnter, klockLeave } from "../arch/klock";
 import { pitTicks, pitHz } from "../arch/pit";
 import { preemptDisabled, inInterrupt } from "../arch/context";
 import { tssSetKernelStack } from "../arch/gdt";
@@ -79,10 +80,10 @@ export function threadSetSpace(t: Thread, space: usize): void {
  * that its own space can be torn down). Thread context.
  */
 export function threadUseSpace(space: usize): void {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   threadSetSpace(current, space);
   if (current.directory != loadedDirectory) { loadedDirectory = current.directory; writeCr3(loadedDirectory); }
-  restoreFlags(flags);
+  klockIrqRestore(flags);
 }
 
 /** The address space the running thread runs in (the kernel's for a kernel thread). Any context. */
@@ -146,9 +147,9 @@ export function threadCreateStopped(name: string, entry: ThreadEntry, arg: usize
 
 /** Lets a thread from threadCreateStopped run (to the back of the run queue). Any context. */
 export function threadRelease(t: Thread): void {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   queuePush(runQueue, t);
-  restoreFlags(flags);
+  klockIrqRestore(flags);
 }
 
 /**
@@ -198,12 +199,12 @@ function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize
   t.arena = arena;
   t.held = held;
   t.directory = kernelAddressSpace().directoryPhys;   // (a kernel thread runs in the kernel's space)
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   t.allNext = load<usize>(allThreadsCell);
   store<usize>(allThreadsCell, record);
   t.state = ThreadState.Ready;
   if (ready) queuePush(runQueue, t);
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   return t;
 }
 
@@ -214,6 +215,9 @@ function reportNoMemory(name: string): Thread | null {
 
 /** Where a new thread begins (boot/runtime.c's thread_start_c): its entry, then its exit. */
 export function threadStart(): void {
+  cli();
+  klockResume(0);   // (the switch that started it left the CPU's sections open: thread_start's sti came first)
+  sti();
   changetype<ThreadEntry>(current.entry)(current.arg);
   threadExit();
 }
@@ -238,16 +242,18 @@ export function schedule(): void {
   tssSetKernelStack(next.stackHigh);   // (the ring-0 stack for interrupts from ring 3)
   arenaSwitch(next.arena);
   if (next.directory != loadedDirectory) { loadedDirectory = next.directory; writeCr3(loadedDirectory); }
+  prev.klockDepth = klockDepth();   // (the kernel lock stays held across the switch: both have sections open)
   switchContext(changetype<usize>(prev), next.savedSp);
+  klockResume(prev.klockDepth);     // (prev is the thread running again here)
 }
 
 /** To the back of the run queue, and the next ready thread runs. Thread context. */
 export function threadYield(): void {
   if (!mightSleep("threadYield")) return;
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
   schedule();
-  restoreFlags(flags);
+  klockIrqRestore(flags);
 }
 
 /** Off the CPU for at least `ms` milliseconds (whole PIT ticks, at least one). Thread context. */
@@ -255,7 +261,7 @@ export function threadSleep(ms: u32): void {
   if (!mightSleep("threadSleep")) return;
   const hz = <u64>pitHz();
   const ticks = max<u64>(1, (<u64>ms * hz + 999) / 1000);
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   current.wakeTick = pitTicks() + ticks;
   current.state = ThreadState.Sleeping;
   // into the sleep list in wake order (after those due at the same tick: FIFO among equals)
@@ -264,7 +270,7 @@ export function threadSleep(ms: u32): void {
   current.next = at;
   if (prev == 0) sleepers = changetype<usize>(current); else threadAt(prev).next = changetype<usize>(current);
   schedule();
-  restoreFlags(flags);
+  klockIrqRestore(flags);
 }
 
 /**
@@ -306,7 +312,7 @@ export function threadExitWith(code: i32): void {
  * and record go when it is joined. Thread context; never returns.
  */
 export function threadExit(): void {
-  saveFlagsAndCli();
+  klockIrqSave();
   const me = current;
   if (me === bootThread || me === idle) panic("threadExit: the boot thread and the idle thread cannot exit");
   me.state = ThreadState.Dead;
@@ -328,9 +334,9 @@ export function threadJoin(t: Thread): bool { return threadJoinCode(t, 0); }
  */
 export function threadJoinCode(t: Thread, codeOut: usize): bool {
   if (!mightSleep("threadJoin")) return false;
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   if (t === current || (t.joiner != 0 && t.joiner != changetype<usize>(current))) {
-    restoreFlags(flags);
+    klockIrqRestore(flags);
     if (logBegin(LogLevel.Error, "sched")) { puts("threadJoin('"); puts(changetype<string>(t.name)); puts("'): the running thread itself, or joined by another; refused\n"); }
     return false;
   }
@@ -343,7 +349,7 @@ export function threadJoinCode(t: Thread, codeOut: usize): bool {
   else for (let at = load<usize>(allThreadsCell); at != 0; at = threadAt(at).allNext) {
     if (threadAt(at).allNext == changetype<usize>(t)) { threadAt(at).allNext = t.allNext; break; }
   }
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   if (codeOut != 0) store<i32>(codeOut, t.exitCode);
   releaseRange(<u32>t.stackLow);
   threadArenaDestroy(changetype<BumpArena>(t.arena));
@@ -373,13 +379,13 @@ export function threadsPrint(): void {
  */
 export function threadsTable(): void {
   const hz = <u64>pitHz();
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   for (let at = load<usize>(allThreadsCell); at != 0; at = threadAt(at).allNext) {
     const t = threadAt(at);
     puts("thread "); putDec(t.id); puts(" '"); puts(changetype<string>(t.name)); puts("' "); puts(threadStateName(t.state));
     puts(", stack "); putHex(t.stackLow); puts("-"); putHex(t.stackHigh); puts(", cpu "); putDec(<u64>t.ticks * 1000 / hz); puts(" ms\n");
   }
-  restoreFlags(flags);
+  klockIrqRestore(flags);
 }
 
 // --- preemption (preemptDisable/Enable: arch/context.ts) -------------------------------------
@@ -414,6 +420,8 @@ export function schedSetTickHook(hook: usize): void { tickHook = hook; }
 /** The IRQ exit hook (arch/idt.ts): a thread whose slice is over gives way. Interrupts off. */
 export function schedPreempt(): void {
   if (!needResched || preemptDisabled() || changetype<usize>(current) == 0) return;
+  klockEnter();
   if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
   schedule();
+  klockLeave();
 }

@@ -6,7 +6,8 @@
 // variant, interrupts off), so no one else can run to want it. Taking one that is already held
 // can only be a recursion or an interrupt handler taking a lock its thread holds: a deadlock on
 // any machine with more CPUs, and reported here as a panic that names the lock.
-import { saveFlagsAndCli, restoreFlags, irqSaveTo, irqRestoreFrom, compareExchange, codeAddress } from "../arch/x86";
+import { compareExchange, codeAddress } from "../arch/x86";
+import { klockIrqSave, klockIrqRestore, klockIrqSaveTo, klockIrqRestoreFrom } from "../arch/klock";
 import { lockdepOn, lockdepAcquire, lockdepRelease, lockdepRecursionFlags, LockKind } from "./lockdep";
 import { panic, panicBegin, panicEnd } from "../diag/panic";
 import { LogLevel, logBegin } from "../console/log";
@@ -72,16 +73,16 @@ function spinlockReport(lock: Spinlock, what: string): void {
  * off: arch/context.ts). Inlined: the flag save, a test and a store.
  */
 @inline export function spinLockIrqSave(lock: Spinlock): void {
-  irqSaveTo(flagsCell(lock));
+  klockIrqSaveTo(flagsCell(lock));
   if (lock.locked != 0) spinTakeIrqChecked(lock, codeAddress());
   else lock.locked = HELD;
 }
 
 /** Releases `lock` taken by spinLockIrqSave and restores the interrupt flag it saved. The context that took it. Inlined. */
 @inline export function spinUnlockIrqRestore(lock: Spinlock): void {
-  if (lock.locked != HELD) { if (spinReleaseChecked(lock, codeAddress())) irqRestoreFrom(flagsCell(lock)); return; }
+  if (lock.locked != HELD) { if (spinReleaseChecked(lock, codeAddress())) klockIrqRestoreFrom(flagsCell(lock)); return; }
   lock.locked = 0;
-  irqRestoreFrom(flagsCell(lock));
+  klockIrqRestoreFrom(flagsCell(lock));
 }
 
 // The slow paths: the lock is held already (a recursion, or an interrupt handler taking its
@@ -178,31 +179,40 @@ export function mutexInit(at: usize, name: string): Mutex {
 }
 
 function mutexLockSlow(m: Mutex, site: u32): void {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const self = me();
   if (lockdepOn != 0) {
     // (the fast path's exchange was not tried: the checker sees every acquisition)
-    if (!lockdepAcquire(changetype<usize>(m), m.name, LockKind.Mutex, site, 0)) { restoreFlags(flags); return; }
+    if (!lockdepAcquire(changetype<usize>(m), m.name, LockKind.Mutex, site, 0)) { klockIrqRestore(flags); return; }
   }
+  // Other CPUs' fast paths (a lock cmpxchg each) may change the owner word at any moment: every
+  // change here is a compare-exchange too, retried when the word moved.
   for (;;) {
     const owner = m.owner;
-    if (owner == 0) break;
-    if ((owner & OWNER_MASK) == self) { restoreFlags(flags); panic("mutex: locked again by the thread that holds it"); }
-    if (!mightSleepWith("mutexLock", flags)) { restoreFlags(flags); panic("mutexLock: would sleep in atomic context (see the line above)"); }
-    m.owner = owner | WAITERS;
+    if (owner == 0) {
+      const mine = self | (lockdepOn != 0 ? MUTEX_TRACKED : 0) | (m.waitHead != 0 ? WAITERS : 0);
+      if (compareExchange(changetype<usize>(m), 0, mine) == 0) break;
+      continue;
+    }
+    if ((owner & OWNER_MASK) == self) { klockIrqRestore(flags); panic("mutex: locked again by the thread that holds it"); }
+    if (!mightSleepWith("mutexLock", flags)) { klockIrqRestore(flags); panic("mutexLock: would sleep in atomic context (see the line above)"); }
+    if ((owner & WAITERS) == 0 && compareExchange(changetype<usize>(m), owner, owner | WAITERS) != owner) continue;
     waitQueueWait(waitersOf(m));
   }
-  m.owner = self | (lockdepOn != 0 ? MUTEX_TRACKED : 0) | (m.waitHead != 0 ? WAITERS : 0);
-  restoreFlags(flags);
+  klockIrqRestore(flags);
 }
 
 /** Takes `m` if it is free; true if taken. Thread context; never sleeps. */
 export function mutexTryLock(m: Mutex): bool {
   if (lockdepOn == 0) return compareExchange(changetype<usize>(m), 0, me()) == 0;
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const free = m.owner == 0 && lockdepAcquire(changetype<usize>(m), m.name, LockKind.Mutex, codeAddress(), 0);
-  if (free) m.owner = me() | MUTEX_TRACKED;
-  restoreFlags(flags);
+  if (free && compareExchange(changetype<usize>(m), 0, me() | MUTEX_TRACKED) != 0) {
+    lockdepRelease(changetype<usize>(m), m.name, LockKind.Mutex, codeAddress());   // (another CPU's fast path took it first)
+    klockIrqRestore(flags);
+    return false;
+  }
+  klockIrqRestore(flags);
   return free;
 }
 
@@ -217,10 +227,10 @@ export function mutexTryLock(m: Mutex): bool {
 }
 
 function mutexUnlockSlow(m: Mutex, site: u32): bool {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const owner = m.owner;
   if ((owner & OWNER_MASK) != me()) {
-    restoreFlags(flags);
+    klockIrqRestore(flags);
     if (lockdepOn != 0) lockdepRelease(changetype<usize>(m), m.name, LockKind.Mutex, site);   // (reports it)
     else if (logBegin(LogLevel.Error, "mutex")) { puts("mutexUnlock('"); puts(changetype<string>(m.name)); puts("'): not held by the running thread; nothing changed\n"); }
     return false;
@@ -228,7 +238,7 @@ function mutexUnlockSlow(m: Mutex, site: u32): bool {
   if ((owner & MUTEX_TRACKED) != 0) lockdepRelease(changetype<usize>(m), m.name, LockKind.Mutex, site);
   m.owner = 0;
   if ((owner & WAITERS) != 0) waitQueueWakeOne(waitersOf(m));
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   return true;
 }
 
@@ -252,17 +262,17 @@ export function semaphoreInit(at: usize, count: u32): Semaphore {
 
 /** Takes one, sleeping while none is available. Thread context only. */
 export function semaphoreDown(s: Semaphore): void {
-  const flags = saveFlagsAndCli();
-  if (s.count == 0 && !mightSleepWith("semaphoreDown", flags)) { restoreFlags(flags); panic("semaphoreDown: would sleep in atomic context (see the line above)"); }
+  const flags = klockIrqSave();
+  if (s.count == 0 && !mightSleepWith("semaphoreDown", flags)) { klockIrqRestore(flags); panic("semaphoreDown: would sleep in atomic context (see the line above)"); }
   while (s.count == 0) waitQueueWait(semWaiters(s));
   s.count--;
-  restoreFlags(flags);
+  klockIrqRestore(flags);
 }
 
 /** Gives one back and wakes a waiter. Any context (an interrupt handler may post); never sleeps. */
 export function semaphoreUp(s: Semaphore): void {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   s.count++;
   waitQueueWakeOne(semWaiters(s));
-  restoreFlags(flags);
+  klockIrqRestore(flags);
 }

@@ -4,7 +4,8 @@
 // lockdep`); without it they are skipped. The graph logic has host tests against a model
 // (test/lib/lock-graph.test.ts).
 import { registerTest, check, checkEqual, skipTest, lockdepExpect } from "./harness";
-import { saveFlagsAndCli, restoreFlags, softInterruptBench } from "../arch/x86";
+import { softInterruptBench } from "../arch/x86";
+import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { inThreadContext, preemptDisable, preemptEnable } from "../arch/context";
 import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
@@ -100,9 +101,9 @@ registerTest("lockdep.sleep_holding_lock", () => {
   threadYield();                     // refused and reported: a spinlock is held
   threadSleep(1);
   spinUnlock(a);
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   threadYield();                     // interrupts off
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   threadYield();                     // allowed: nothing held
   expectReports(LockdepReport.SleepHoldingLock, 3, "a yield and a sleep holding a spinlock, a yield with interrupts off");
   expectReports(LockdepReport.AtomicCall, 0, "none counted as another kind");

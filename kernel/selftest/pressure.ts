@@ -5,7 +5,7 @@ import { framesNow } from "./frames";
 import { registerTest, registerPanicTest, check, checkEqual, skipTest, testRng } from "./harness";
 import { randomShuffleWords } from "../lib/random";
 import { puts, putDec, newline } from "../console/console";
-import { irqSaveTo, irqRestoreFrom } from "../arch/x86";
+import { klockIrqSaveTo, klockIrqRestoreFrom } from "../arch/klock";
 import { preemptDisable, preemptEnable } from "../arch/context";
 import {
   pmmFreeFrames, pmmFreeLowFrames, pmmWatermarkMin, pmmWatermarkLow, pmmDirectReclaims, allocFrame, allocLowFrame, freeFrame,
@@ -58,9 +58,9 @@ registerTest("pressure.watermarks_per_context", () => {
   check(afterThread >= low && afterThread < low + 32, "a thread's requests stop at the low watermark (within a word)");
   puts("# thread requests took "); putDec(thread); puts(" frames and stopped at "); putDec(afterThread);
   puts(" free (low "); putDec(low); puts(")\n");
-  irqSaveTo(lockCell);                          // (atomic: interrupts off)
+  klockIrqSaveTo(lockCell);                          // (atomic: interrupts off)
   const atomic = takeAll(list, n, capacity, true);
-  irqRestoreFrom(lockCell);
+  klockIrqRestoreFrom(lockCell);
   n += atomic;
   const afterAtomic = pmmFreeLowFrames();
   check(afterAtomic >= min && afterAtomic < min + 32, "atomic requests go on down to min (within a word), never below");

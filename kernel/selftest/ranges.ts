@@ -13,7 +13,8 @@ import {
 import { vrangeCheck } from "../mm/core/vrange";
 import { setFaultTestHook } from "../mm/virt/fault";
 import { MmPart, mmEnter } from "../mm/busy";
-import { saveFlagsAndCli, softInterruptBench, touchRead } from "../arch/x86";
+import { softInterruptBench, touchRead } from "../arch/x86";
+import { klockIrqSave } from "../arch/klock";
 import { setInterruptHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
 import { PAGE_PRESENT, PAGE_WRITABLE, PTE_PARKED, NOT_MAPPED } from "../mm/virt/paging";
@@ -249,7 +250,7 @@ registerPanicTest("panic.fault_inside_mm", "page fault: inside the VMM (recursio
 // A fault on an uncommitted page in atomic context is reported, never served (it could deadlock).
 registerPanicTest("panic.fault_atomic_irqs_off", "page fault: in atomic context|'test.atomic'|the fault came with interrupts off", () => {
   const range = reserveRange(PAGE, RANGE_WRITABLE, "test.atomic");
-  saveFlagsAndCli();                // as a critical section would
+  klockIrqSave();                // as a critical section would
   store<u32>(range, 1);
 });
 

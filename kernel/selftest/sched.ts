@@ -2,7 +2,8 @@
 import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { registerTest, registerPanicTest, check, checkEqual, lockdepExpect } from "./harness";
 import { pitTicks, pitHz } from "../arch/pit";
-import { cpuRelax, softInterruptBench, saveFlagsAndCli, restoreFlags } from "../arch/x86";
+import { cpuRelax, softInterruptBench } from "../arch/x86";
+import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { tssKernelStack } from "../arch/gdt";
 import { inThreadContext } from "../arch/context";
 import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
@@ -264,10 +265,10 @@ registerTest("sched.context_checks", () => {
   checkEqual(range, 0, "reserveRange under a spinlock is refused");
   check(t == null, "threadCreate under a spinlock is refused");
   check(!slept, "threadSleep under a spinlock returns without sleeping");
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const irqsOff = inThreadContext();
   const rangeIrqsOff = reserveRange(4096, RANGE_WRITABLE, "interrupts off");
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   check(!irqsOff, "interrupts off is atomic context");
   checkEqual(rangeIrqsOff, 0, "reserveRange with interrupts off is refused");
   setInterruptHandler(VECTOR_BENCH, threadOnlyCallsFromHandler);

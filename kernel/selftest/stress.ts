@@ -18,7 +18,8 @@ import { framesNow } from "./frames";
 import { registerTest, registerOnDemandTest, check, checkEqual, testRng, testTimerRate, testBaseSeed } from "./harness";
 import { puts, putDec, putHex, newline } from "../console/console";
 import { pitHz } from "../arch/pit";
-import { saveFlagsAndCli, restoreFlags, rdtsc } from "../arch/x86";
+import { rdtsc } from "../arch/x86";
+import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { Random, randomSeed, randomNext, randomBelow } from "../lib/random";
 import { kmalloc, kfree, kmallocCheck, kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
@@ -163,9 +164,9 @@ function step(w: Worker, fromThread: bool): void {
 
 /** Every checker, with interrupts off: nothing else runs meanwhile. */
 function checkAll(): void {
-  const flags = saveFlagsAndCli();
+  const flags = klockIrqSave();
   const bad = kmallocCheck() != 0 || pmmCheck() != 0 || dmaPoolCheck(pool) != 0;
-  restoreFlags(flags);
+  klockIrqRestore(flags);
   checks++;
   if (bad) { checkFailures++; puts("# stress: a checker failed during the run\n"); }
 }

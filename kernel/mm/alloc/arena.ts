@@ -22,7 +22,9 @@ import { rangeDecommitAbove } from "../virt/commit";
 import { registerShrinker } from "./shrink";
 import { vrangeAreaStart } from "../layout";
 import { panic } from "../../diag/panic";
-import { InterruptScope, setInterruptScope, INTERRUPT_CONTEXT } from "../../arch/idt";
+import { InterruptScope, setInterruptScope } from "../../arch/idt";
+import { cpuLoad, cpuStore } from "../../arch/x86";
+import { CPU_ARENA } from "../../arch/percpu";
 
 /** The boot thread's arena: committed page by page on first touch. */
 export const TRANSIENT_ARENA_BYTES: u32 = 4 << 20;
@@ -38,12 +40,9 @@ const bootState = memory.data(ARENA_BYTES, 4);
 const bootArena = changetype<BumpArena>(bootState);
 const interruptState = memory.data(ARENA_BYTES, 4);
 const interruptArena = changetype<BumpArena>(interruptState);
-// The running context's arena (a BumpArena's address): arch/idt.ts's interrupt context word,
-// which the dispatcher swaps around handlers.
-const currentCell = INTERRUPT_CONTEXT;
-store<usize>(currentCell, bootState);
-
-@inline function current(): BumpArena { return changetype<BumpArena>(load<usize>(currentCell)); }
+// The running context's arena (a BumpArena's address) is the running CPU's CPU_ARENA word
+// (arch/percpu.ts), which the interrupt dispatcher swaps around handlers (arch/idt.ts).
+@inline function current(): BumpArena { return changetype<BumpArena>(cpuLoad(CPU_ARENA)); }
 
 /** Commits [base, base + bytes) by touching each page. Thread context. */
 function commitPages(base: usize, bytes: u32): void {
@@ -58,6 +57,7 @@ export function transientArenaInit(): void {
   const base = reserveRange(TRANSIENT_ARENA_BYTES, RANGE_WRITABLE, "transient arena");
   if (base == 0) panic("transient arena: no virtual range");
   bumpInit(bootState, base, TRANSIENT_ARENA_BYTES, "transient arena");
+  cpuStore(CPU_ARENA, <u32>bootState);
   const irq = reserveRange(INTERRUPT_ARENA_BYTES, RANGE_WRITABLE | RANGE_PROMISED, "interrupt arena");
   if (irq == 0) panic("interrupt arena: no virtual range");
   commitPages(irq, INTERRUPT_ARENA_BYTES);
@@ -122,7 +122,7 @@ export function threadArenaDestroy(arena: BumpArena): void { releaseRange(<u32>a
  * Makes `arena` (a BumpArena's address) the running context's. The scheduler, on every switch
  * (interrupts off).
  */
-@inline export function arenaSwitch(arena: usize): void { store<usize>(currentCell, arena); }
+@inline export function arenaSwitch(arena: usize): void { cpuStore(CPU_ARENA, <u32>arena); }
 
 /** The boot thread's arena's address, for the boot and idle threads' records. */
 export function bootArenaAddress(): usize { return bootState; }

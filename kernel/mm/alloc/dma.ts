@@ -14,7 +14,7 @@ import { lowMemoryEnd, linearVirt, LINEAR_MAP_BASE } from "../layout";
 import { kmalloc, kfree } from "./kmalloc";
 import { DmaPool, DMA_POOL_BYTES, MAX_ORDER, dmaMapBytes, dmaPoolInit, dmaAlloc, dmaFree, dmaChunkSize } from "../core/buddy";
 import { AllocError } from "../core/alloc-error";
-import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+import { klockIrqSaveTo, klockIrqRestoreFrom } from "../../arch/klock";
 
 // The pools' lock on one CPU: interrupts off, the caller's EFLAGS saved here meanwhile.
 const lock = memory.data(4, 4);
@@ -72,24 +72,24 @@ export function dmaPoolDestroy(pool: DmaPool): bool {
  * size; its physical address is dmaVirtToPhys of it), or 0. Any context; never sleeps. O(orders).
  */
 export function dmaPoolAlloc(pool: DmaPool, size: u32): usize {
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const chunk = dmaAlloc(pool, size);
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   return chunk;
 }
 
 /** Frees a chunk of `pool` (a bad pointer is logged and refused, nothing changed). Any context. */
 export function dmaPoolFree(pool: DmaPool, virt: usize): AllocError {
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const error = dmaFree(pool, virt);
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   return error;
 }
 
 /** The size of the chunk of `pool` handed out at `virt`, or 0. Any context. */
 export function dmaPoolChunkSize(pool: DmaPool, virt: usize): u32 {
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const size = dmaChunkSize(pool, virt);
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   return size;
 }

@@ -35,7 +35,7 @@ import {
 import { AllocError } from "../core/alloc-error";
 import { mightSleep } from "../../diag/context";
 import { inThreadContext } from "../../arch/context";
-import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+import { klockIrqSaveTo, klockIrqRestoreFrom } from "../../arch/klock";
 import { MmPart, mmBusy } from "../busy";
 
 /** Freed allocations kept retired (unmapped, faulting) before their space is released. */
@@ -84,10 +84,10 @@ let deferredLost: u32 = 0;
  */
 export function guardInit(): bool {
   if (records != 0) return true;
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const first = !initializing;   // (another thread may be half-way through: this call fails then)
   initializing = true;
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   if (!first) return false;
   const table = reserveRange(recordTableBytes(), RANGE_WRITABLE | RANGE_PROMISED | rangeFaultAround(RANGE_FAULT_AROUND_MAX), "guard allocator records");
   if (table == 0) { initializing = false; return false; }
@@ -147,28 +147,28 @@ export function guardAlloc(size: u32, align: u32): usize {
   guardFillPattern(object + size, end);
   store<u32>(recordAt(first), object, RECORD_OBJECT);
   store<u32>(recordAt(first), size, RECORD_SIZE);
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   stats.allocations++;
   stats.live++;
   stats.livePages += pages;
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   return object;
 }
 
 /** The oldest range in quarantine, taken out (0 if none). */
 function quarantineTake(): u32 {
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const first = quarantine.count > 0 ? guardRingTake(quarantine) : 0;
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   return first;
 }
 
 /** Queues a free made in atomic context for guardFreeDeferred; logs and leaks it when the queue is full. */
 function guardFreeLater(ptr: usize): AllocError {
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const queued = deferred.count < DEFERRED_FREES;
   if (queued) guardRingPut(deferred, <u32>ptr); else deferredLost++;
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   if (!queued && logBegin(LogLevel.Error, "guard")) {
     puts("guardFree("); putHex(ptr); puts(") in atomic context: "); putDec(DEFERRED_FREES); puts(" frees wait already; leaked\n");
   }
@@ -179,9 +179,9 @@ function guardFreeLater(ptr: usize): AllocError {
 export function guardFreeDeferred(): void {
   if (records == 0) return;
   for (;;) {
-    irqSaveTo(lock);
+    klockIrqSaveTo(lock);
     const ptr = deferred.count > 0 ? guardRingTake(deferred) : 0;
-    irqRestoreFrom(lock);
+    klockIrqRestoreFrom(lock);
     if (ptr == 0) return;
     guardFreeNow(ptr);
   }
@@ -241,12 +241,12 @@ function guardFreeNow(ptr: usize): AllocError {
   const gap = guardFirstBadByte(ptr + size, end);
   if (gap != 0) slackPanic("guard allocator: the gap after an object was overwritten (an overflow)", first, <u32>gap);
   if (retireRange(first) != RangeError.Ok) brokenInvariant(first);
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const evicted = guardRingPut(quarantine, first);
   stats.frees++;
   stats.live--;
   stats.livePages -= pages;
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   if (evicted != 0 && releaseRange(evicted) != RangeError.Ok) brokenInvariant(evicted);
   return AllocError.Ok;
 }

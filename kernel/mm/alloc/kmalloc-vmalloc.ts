@@ -13,7 +13,7 @@
 // atomic context only marks the slot, and the next allocation here or kmalloc's shrinker runs
 // the vfree. docs/heap.md ("When contiguous memory is short").
 import { vmalloc, vfree } from "./vmalloc";
-import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+import { klockIrqSaveTo, klockIrqRestoreFrom } from "../../arch/klock";
 import { inThreadContext } from "../../arch/context";
 
 const MAX_BLOCKS: u32 = 64;
@@ -36,27 +36,27 @@ function slotWith(word: u32): i32 {
 /** `size` bytes (above the heap's large threshold) from vmalloc, recorded: its address, or 0. Thread context. */
 export function kmallocVmalloc(size: u32): usize {
   kmallocVmallocDrain();
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const slot = slotWith(0);      // (a free slot)
   if (slot >= 0) store<u32>(table + <u32>slot * SLOT, PENDING);   // (taken: no other caller gets it meanwhile)
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   if (slot < 0) return 0;
   const block = vmalloc(size);
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   store<u32>(table + <u32>slot * SLOT, <u32>block);
   store<u32>(table + <u32>slot * SLOT, size, 4);
   if (block != 0) { live++; served++; }
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   return block;
 }
 
 /** The bytes asked for block `ptr` if it is one of these (live), else 0. Any context. */
 export function kmallocVmallocSize(ptr: usize): u32 {
   if (ptr == 0 || (ptr & 0xFFF) != 0) return 0;
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const slot = slotWith(<u32>ptr);   // (a live block's word is its address, the pending bit clear)
   const size = slot >= 0 ? load<u32>(table + <u32>slot * SLOT, 4) : 0;
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   return size;
 }
 
@@ -68,12 +68,12 @@ export function kmallocVmallocSize(ptr: usize): u32 {
 export function kmallocVmallocFree(ptr: usize): bool {
   if (ptr == 0 || (ptr & 0xFFF) != 0) return false;
   const thread = inThreadContext();   // (asked before the lock turns interrupts off)
-  irqSaveTo(lock);
+  klockIrqSaveTo(lock);
   const slot = slotWith(<u32>ptr);
   const ours = slot >= 0;
   const now = ours && thread;
   if (ours) { store<u32>(table + <u32>slot * SLOT, now ? 0 : <u32>ptr | PENDING); live--; }
-  irqRestoreFrom(lock);
+  klockIrqRestoreFrom(lock);
   if (now) vfree(ptr);
   return ours;
 }
@@ -81,11 +81,11 @@ export function kmallocVmallocFree(ptr: usize): bool {
 /** Runs the vfrees that atomic-context frees left waiting. Thread context. */
 export function kmallocVmallocDrain(): void {
   for (let i: u32 = 0; i < MAX_BLOCKS; i++) {
-    irqSaveTo(lock);
+    klockIrqSaveTo(lock);
     const at = table + i * SLOT, word = load<u32>(at);
     const pending = word != PENDING && (word & PENDING) != 0;   // (PENDING alone: a slot being filled)
     if (pending) store<u32>(at, 0);
-    irqRestoreFrom(lock);
+    klockIrqRestoreFrom(lock);
     if (pending) vfree(word & ~PENDING);
   }
 }

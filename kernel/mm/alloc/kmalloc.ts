@@ -41,7 +41,7 @@ import { guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
 import { kmallocVmalloc, kmallocVmallocSize, kmallocVmallocFree, kmallocVmallocDrain } from "./kmalloc-vmalloc";
 import { LARGE_THRESHOLD } from "../core/heap/control";
 import { AllocError } from "../core/alloc-error";
-import { irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+import { klockIrqSaveTo, klockIrqRestoreFrom } from "../../arch/klock";
 import { inThreadContext } from "../../arch/context";
 import { Invariant } from "../core/invariant";
 import { registerShrinker } from "./shrink";
@@ -50,9 +50,9 @@ import { registerShrinker } from "./shrink";
 const lock = memory.data(4, 4);
 
 /** Takes the kmalloc lock (interrupts off). Any context; for code that works on the kernel's caches or heap directly. */
-@inline export function kmallocLock(): void { irqSaveTo(lock); }
+@inline export function kmallocLock(): void { klockIrqSaveTo(lock); }
 /** Releases it (the interrupt flag as it was). */
-@inline export function kmallocUnlock(): void { irqRestoreFrom(lock); }
+@inline export function kmallocUnlock(): void { klockIrqRestoreFrom(lock); }
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;

@@ -14,7 +14,8 @@
 // PMM's lock dropped meanwhile) and tries again, still above low; in atomic context it may go
 // down to min, and wakes the reclaimer thread instead; the thread running reclaim may take
 // everything. Either way, once low memory is below low the reclaimer is woken.
-import { rdtsc, readEflags, linkerAddress, LinkerSymbol, irqSaveTo, irqRestoreFrom } from "../../arch/x86";
+import { rdtsc, readEflags, linkerAddress, LinkerSymbol } from "../../arch/x86";
+import { klockIrqSaveTo, klockIrqRestoreFrom } from "../../arch/klock";
 import { LogLevel, logBegin, logLine } from "../../console/log";
 import { puts, putHex, putDec, putSize, padTo, newline } from "../../console/console";
 import { panic } from "../../diag/panic";
@@ -264,9 +265,9 @@ function shortDone(phys: u32, floor: u32): void {
 function short(state: FrameAllocator, zone: FrameZone): u32 {
   if (retrying) return 0;
   const eflags = load<u32>(pmmLock);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   const floor = shortFloor(eflags, 0);
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const phys = searchWithFloor(zone, floor);
   shortDone(phys, floor);
   return phys;
@@ -289,10 +290,10 @@ let runShortPath: (count: u32, alignFrames: u32, maxPhysAddr: u64) => u32 = runS
 function runShort(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
   if (count > pmm.frameCount || (alignFrames & (alignFrames - 1)) != 0) return 0;   // (refused and logged already)
   const floor = shortFloor(readEflags(), count);
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const phys = allocFramesBelow(floor, count, alignFrames, maxPhysAddr);
   shortDone(phys, floor);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   return phys;
 }
 
@@ -309,9 +310,9 @@ export function pmmInitInstructions(): u64 { return initInstructions; }
  * reclaims first (and so may sleep), an atomic one takes from the reserve down to min.
  */
 export function allocFrame(): u32 {
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const phys = allocFrameFrom(pmm, FrameZone.HighFirst);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   return phys;
 }
 
@@ -321,9 +322,9 @@ export function allocFrame(): u32 {
  * Contexts and watermarks as allocFrame.
  */
 export function allocLowFrame(): u32 {
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const phys = allocFrameFrom(pmm, FrameZone.Low);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   return phys;
 }
 
@@ -332,9 +333,9 @@ export function allocLowFrame(): u32 {
  * unaligned, outside managed memory, reserved or already free; the PMM is then unchanged.
  */
 export function freeFrame(phys: u32): FrameError {
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const error = freeFrameTo(pmm, phys);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   return error;
 }
 
@@ -345,9 +346,9 @@ export function freeFrame(phys: u32): FrameError {
  * and watermarks as allocFrame.
  */
 export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const phys = allocFramesFrom(pmm, count, alignFrames, maxPhysAddr);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   return phys != 0 || count == 0 ? phys : runShortPath(count, alignFrames, maxPhysAddr);
 }
 
@@ -358,17 +359,17 @@ export function allocFrames(count: u32, alignFrames: u32, maxPhysAddr: u64): u32
  * Any context.
  */
 export function claimFrames(phys: u32, count: u32): bool {
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const done = claimFramesFrom(pmm, phys, count);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   return done;
 }
 
 /** Frees `count` frames from `phys`; all or nothing (errors as freeFrame, for the first bad frame). */
 export function freeFrames(phys: u32, count: u32): FrameError {
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const error = freeFramesTo(pmm, phys, count);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   return error;
 }
 
@@ -401,9 +402,9 @@ export function pmmFrameState(frame: u32): FrameState { return frameState(pmm, f
 export function pmmFrameRunLength(frame: u32): u32 { return frameRunLength(pmm, frame); }
 /** Invariant.Holds, or the frame allocator's first broken invariant (frames-check.ts), under the PMM's lock (interrupts off throughout). Any context. */
 export function pmmCheck(): Invariant {
-  irqSaveTo(pmmLock);
+  klockIrqSaveTo(pmmLock);
   const result = frameAllocatorCheck(pmm);
-  irqRestoreFrom(pmmLock);
+  klockIrqRestoreFrom(pmmLock);
   return result;
 }
 /** The watermarks (frames of low memory: mm/core/watermarks.ts). Any context. */

@@ -22,6 +22,7 @@
 // with the address, the decoded error code, EIP (symbolized), the range if any, registers and a
 // backtrace. The owner of a range may add its own lines (setFaultExplainer: the guard allocator
 // names the allocation and its size). Interrupts stay off throughout (an interrupt gate).
+import { klockEnter, klockLeave } from "../../arch/klock";
 import { readCr2, sti, cli } from "../../arch/x86";
 import { InterruptFrame } from "../../arch/frame";
 import { setInterruptHandler, VECTOR_PAGE_FAULT } from "../../arch/idt";
@@ -110,7 +111,14 @@ function explainFault(name: string, first: u32, address: u32): void {
   }
 }
 
+/** The page-fault handler: a section of the kernel lock (arch/klock.ts), as every handler that touches shared state is. */
 function onPageFault(frame: InterruptFrame): void {
+  klockEnter();
+  servePageFault(frame);
+  klockLeave();
+}
+
+function servePageFault(frame: InterruptFrame): void {
   const address = readCr2();
   if (mmBusy(MmPart.FaultHandler)) faultPanic(FaultKind.InHandler, frame, address, NONE);
   mmEnter(MmPart.FaultHandler);
