@@ -14,7 +14,7 @@
 #   make typecheck       tsc --noEmit over scripts/ and test/ (part of make test)
 #   make clean
 #
-# Variables: MEM=<MiB> (default 128), APPEND="kernel command line" (run/debug), V=1 (show every
+# Variables: MEM=<MiB> (default 128), CPUS=<n> (QEMU -smp, default 1), APPEND="kernel command line" (run/debug), V=1 (show every
 # command), RELEASE=1 (any target, on the release build).
 # Each target installs only what it needs first (scripts/setup.sh kernel|debug|compare|test).
 
@@ -49,6 +49,7 @@ ELF := $(BUILD)/askern.elf
 ISO := $(BUILD)/askern.iso
 BOOT_ELF := $(BUILD)/askern.boot.elf
 MEM ?= 128
+CPUS ?= 1
 APPEND ?=
 TSX := node_modules/.bin/tsx
 
@@ -295,7 +296,7 @@ test-artifacts: $(ELF) $(BOOT_ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS) $(USE
 
 # --- the verbs --------------------------------------------------------------------------------
 run: $(ELF) $(USER_PROGRAMS) | deps
-	$(Q)$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --interactive
+	$(Q)$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --cpus $(CPUS) --append "$(APPEND)" --interactive
 
 # tsc over the TypeScript that runs on node (tsconfig.json): scripts, tests, configs
 typecheck: | deps
@@ -317,7 +318,7 @@ replay: $(ELF) $(TLSF_ELF) | deps
 	$(Q)$(TSX) scripts/bench.ts --replay --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --trace $(TRACE)
 
 debug: $(ELF) $(USER_PROGRAMS) | deps-debug
-	$(Q)$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --append "$(APPEND)" --gdb
+	$(Q)$(TSX) scripts/run.ts --kernel $(ELF) --mem $(MEM) --cpus $(CPUS) --append "$(APPEND)" --gdb
 
 clean:
 	$(Q)rm -rf $(BUILD)

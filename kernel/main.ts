@@ -5,8 +5,9 @@
 // and benchmark) or, in a release build (make RELEASE=1), this file alone.
 import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol, setDebugRoots } from "./arch/x86";
 import { gdtInit } from "./arch/gdt";
-import { klockEnter, klockLeave } from "./arch/klock";
-import { bootCpu, cpuRecordInit, cpuRegister, CpuState, CPU_STATE } from "./arch/percpu";
+import { klockEnter, klockLeave, klockContended } from "./arch/klock";
+import { tlbShootdowns, tlbIpisSent } from "./arch/tlb";
+import { bootCpu, cpuRecords, cpuRecordInit, cpuRegister, CpuState, CPU_STATE } from "./arch/percpu";
 import { idtInit, setInterruptHandler, setInterruptExitHook } from "./arch/idt";
 import { picInit, picUnmask, IRQ_BASE_VECTOR } from "./arch/pic";
 import { pitInit, pitTick, pitTicks } from "./arch/pit";
@@ -38,7 +39,7 @@ import { slabPrintInfo } from "./mm/debug/slabinfo";
 import { slabDebugSelect } from "./mm/core/slab/debug";
 import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
-import { schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint, currentHeldLocks } from "./sched/scheduler";
+import { schedSwitches, schedMigrations, schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint, currentHeldLocks } from "./sched/scheduler";
 import { lockdepEnable, lockdepReportsTotal, lockdepClasses } from "./sched/lockdep";
 import { monitorStart, monitorServeBootThread } from "./monitor/monitor";
 import { syscallInit } from "./proc/syscall";
@@ -88,7 +89,7 @@ function reportOptionProblems(): void {
     }
     puts(kind == ProblemKind.UnknownOption ? "unknown option '" : "bad value in '");
     putBytes(problemStart(options, i), problemLength(options, i));
-    puts(kind == ProblemKind.UnknownOption ? "' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence= physmap hz=)" : "': not applied");
+    puts(kind == ProblemKind.UnknownOption ? "' (known: test= seed= bench loglevel= watchdog= memmap= slabinfo slab_debug kmalloc=guard kfence= physmap hz= lockdep commit= init= vmalloc= smp=)" : "': not applied");
     newline();
   }
   if (count > MAX_PROBLEMS) { logBegin(LogLevel.Warn, "cmdline"); putDec(count - MAX_PROBLEMS); puts(" more problems not shown\n"); }
@@ -120,6 +121,9 @@ function printBootInfo(info: MultibootInfo, cmdline: usize, cmdlineLength: u32, 
  */
 function printAllocatorSummary(): void {
   threadsPrint();
+  puts("# smp: "); putDec(cpuRecords()); puts(" CPUs; the kernel lock waited for "); putDec(klockContended()); puts(" times; ");
+  putDec(tlbShootdowns()); puts(" TLB shootdowns, "); putDec(tlbIpisSent()); puts(" IPIs; "); putDec(schedSwitches()); puts(" context switches, ");
+  putDec(schedMigrations()); puts(" migrations\n");
   pmmPrintTotals();
   heapPrintStats(kernelHeapInstance(), "kernel heap");
   slabPrintInfo(kernelSlabRegions());
@@ -250,7 +254,7 @@ export function kmain(multibootInfoPhys: u32): void {
 
   contextGoLive();   // from here on, interrupts off is atomic context (arch/context.ts)
   sti();
-  smpStart();   // the other processors, parked until they schedule (smp/start.ts)
+  smpStart(options.smpOn != 0);   // the other processors: parked, or scheduling with smp=on (smp/start.ts)
 
   if ((selection != TestSelection.None && registeredTestCount() == 0) || (options.bench != 0 && registeredBenchCount() == 0)) {
     logLine(LogLevel.Error, "boot", "this build has no self-tests or benchmarks (a release build): test= and bench cannot run");

@@ -33,7 +33,7 @@ const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", 
 const STRESS = "test/selftest/stress.qemu.test.ts", LOCKDEP = "test/selftest/lockdep.qemu.test.ts", LOCK_GRAPH = "test/lib/lock-graph.test.ts";
 const LINE_EDITOR = "test/lib/line-editor.test.ts", SELFTESTS = "test/selftest/selftests.qemu.test.ts";
 const REGIONS = "test/mm/core/regions.test.ts", FRAME_REFS = "test/mm/core/frame-refs.test.ts", ELF = "test/proc/elf.test.ts";
-const PROCESSES = "test/proc/processes.qemu.test.ts", ACPI = "test/boot/acpi.test.ts";
+const PROCESSES = "test/proc/processes.qemu.test.ts", ACPI = "test/boot/acpi.test.ts", SMP = "test/smp/smp.qemu.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -108,6 +108,9 @@ export const MUTANTS: Mutant[] = [
   { name: "acpi.entry_overrun", file: "kernel/boot/acpi.ts", from: "if (size < 2 || at + size > length) return false;", to: "if (size < 2) return false;", tests: [ACPI] },
   { name: "kmalloc.no_vmalloc_fallback", file: "kernel/mm/alloc/kmalloc.ts", from: "  return kmallocVmalloc(size);", to: "  return 0;", tests: [SELFTESTS], kernel: true },
   { name: "pmm.no_direct_reclaim", file: "kernel/mm/phys/pmm.ts", from: "  pressureReclaim(max<u32>(reclaimTarget(), pages));\n", to: "", tests: [SELFTESTS], kernel: true },
+  // SMP (docs/smp.md)
+  { name: "smp.affinity_ignored", file: "kernel/sched/runqueue.ts", from: "return t.affinity == 0 || (t.affinity & (1 << index)) != 0;", to: "return true;", tests: [SMP], kernel: true },
+  { name: "entry.gs_not_reloaded", file: "boot/interrupts.asm", from: "    mov gs, [cs:percpu_selector]", to: "    nop", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },
 

@@ -1,5 +1,5 @@
 // `make run` and `make debug`.
-//   run.ts --kernel build/askern.elf [--mem 128] [--append "..."] (--interactive | --gdb)
+//   run.ts --kernel build/askern.elf [--mem 128] [--cpus 1] [--append "..."] (--interactive | --gdb)
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { bootInteractive, qemuArgs, userPrograms } from "./qemu.ts";
@@ -12,11 +12,12 @@ function option(name: string, fallback = ""): string {
 async function main(): Promise<void> {
   const kernel = option("--kernel", "build/askern.elf");
   const memoryMiB = Number(option("--mem", "128"));
+  const smp = Number(option("--cpus", "1"));
   const cmdline = option("--append");
   const modules = userPrograms(join(dirname(kernel), "user"));   // (the programs `run NAME` and init=NAME find)
   if (process.argv.includes("--gdb")) {
     // QEMU halted at the first instruction with its gdb stub; serial goes to build/serial.log
-    const args = qemuArgs({ kernel, memoryMiB, cmdline, modules, gdb: true, serialFile: "build/serial.log" });
+    const args = qemuArgs({ kernel, memoryMiB, smp, cmdline, modules, gdb: true, serialFile: "build/serial.log" });
     console.log(`debug: qemu-system-i386 ${args.join(" ")}`);
     console.log("debug: serial output goes to build/serial.log (tail -f it in another terminal)");
     const qemu = spawn("qemu-system-i386", args, { stdio: ["ignore", "inherit", "inherit"] });
@@ -25,8 +26,8 @@ async function main(): Promise<void> {
     qemu.kill("SIGKILL");
     return;
   }
-  console.log(`run: booting ${kernel} with ${memoryMiB} MiB${cmdline ? `, command line '${cmdline}'` : ""}; quit with Ctrl-A X`);
-  const code = await bootInteractive({ kernel, memoryMiB, cmdline, modules });
+  console.log(`run: booting ${kernel} with ${memoryMiB} MiB${smp > 1 ? `, ${smp} CPUs` : ""}${cmdline ? `, command line '${cmdline}'` : ""}; quit with Ctrl-A X`);
+  const code = await bootInteractive({ kernel, memoryMiB, smp, cmdline, modules });
   if (code !== 0 && code !== 33) process.exitCode = 1;
 }
 

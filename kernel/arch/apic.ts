@@ -30,6 +30,12 @@ const REG_ICR_HIGH: u32 = 0x310;
 const REG_LVT_LINT0: u32 = 0x350;
 const REG_LVT_LINT1: u32 = 0x360;
 const REG_LVT_ERROR: u32 = 0x370;
+const REG_LVT_TIMER: u32 = 0x320;
+const REG_TIMER_INITIAL: u32 = 0x380;
+const REG_TIMER_CURRENT: u32 = 0x390;
+const REG_TIMER_DIVIDE: u32 = 0x3E0;
+const TIMER_PERIODIC: u32 = 1 << 17;
+const TIMER_DIVIDE_16: u32 = 0x3;
 
 const SPURIOUS_ENABLE: u32 = 1 << 8;
 const LVT_MASKED: u32 = 1 << 16;
@@ -41,10 +47,14 @@ const ICR_PENDING: u32 = 1 << 12;
 const ICR_ASSERT: u32 = 1 << 14;
 const ICR_SHORTHAND_ALL_BUT_SELF: u32 = 3 << 18;
 
-/** The vector of the local APIC's spurious interrupt (its handler does nothing, sends no EOI). */
-export const VECTOR_APIC_SPURIOUS: u32 = 0xFF;
+// The local APIC's vectors: 0x30-0x3F, right after the PIC's, so that the dispatcher tells
+// IRQs from exceptions and software interrupts with one test (arch/idt.ts).
+/** Each CPU's timer (kernel/smp/start.ts). */
+export const VECTOR_APIC_TIMER: u32 = 0x30;
 /** The error interrupt's vector. */
-export const VECTOR_APIC_ERROR: u32 = 0xFE;
+export const VECTOR_APIC_ERROR: u32 = 0x3E;
+/** The spurious interrupt's (its low four bits must be 1 on older APICs; no EOI for it). */
+export const VECTOR_APIC_SPURIOUS: u32 = 0x3F;
 
 /** How many times an IPI send polls for the previous one's acceptance before it gives up. */
 const ICR_POLLS: u32 = 1 << 20;
@@ -112,6 +122,22 @@ export function lapicSendFixed(apicId: u32, vector: u32): bool { return send(api
 
 /** An NMI to every CPU but the running one (the panic's stop). Any context. */
 export function lapicSendNmiToOthers(): bool { return send(0, ICR_DELIVERY_NMI | ICR_ASSERT | ICR_SHORTHAND_ALL_BUT_SELF); }
+
+/** Starts the running CPU's timer counting down from 0xFFFFFFFF, masked (for lapicTimerElapsed). Interrupts off. */
+export function lapicTimerCountStart(): void {
+  write(REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+  write(REG_LVT_TIMER, LVT_MASKED | VECTOR_APIC_TIMER);
+  write(REG_TIMER_INITIAL, 0xFFFFFFFF);
+}
+/** Counts since lapicTimerCountStart (bus clock / 16). */
+export function lapicTimerElapsed(): u32 { return 0xFFFFFFFF - read(REG_TIMER_CURRENT); }
+
+/** The running CPU's timer interrupts at VECTOR_APIC_TIMER every `count` (bus clock / 16) from now on. Interrupts off; each CPU once. */
+export function lapicTimerPeriodic(count: u32): void {
+  write(REG_TIMER_DIVIDE, TIMER_DIVIDE_16);
+  write(REG_LVT_TIMER, TIMER_PERIODIC | VECTOR_APIC_TIMER);
+  write(REG_TIMER_INITIAL, count);
+}
 
 /** The error status (written first, as the SDM asks, so it holds the errors since the last read). */
 export function lapicErrors(): u32 { write(REG_ERROR_STATUS, 0); return read(REG_ERROR_STATUS); }

@@ -10,6 +10,7 @@ import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
 import { CPU_IRQ_SCOPE, CPU_ARENA, CPU_IRQ_ARENA } from "./percpu";
 import { InterruptFrame } from "./frame";
 import { IRQ_BASE_VECTOR, picEndOfInterrupt, picIsSpurious } from "./pic";
+import { VECTOR_APIC_SPURIOUS, lapicEndOfInterrupt } from "./apic";
 
 export type InterruptHandler = (frame: InterruptFrame) => void;
 
@@ -105,8 +106,9 @@ export function clearInterruptHandler(vector: u32): void {
 export function isrDispatch(framePtr: usize): void {
   const frame = changetype<InterruptFrame>(framePtr);
   const vector = frame.vector;
-  const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 16;
-  if (isIrq && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
+  // 0x20-0x2F the PIC's IRQs, 0x30-0x3F the local APIC's (its timer, IPIs: arch/apic.ts): one test
+  const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 32;
+  if (isIrq && vector < IRQ_BASE_VECTOR + 16 && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
   if (vector < 32 && (frame.cs & 3) == 3 && userException != 0) {
     // an exception in ring 3: the program's, not the kernel's. It runs in the thread's context
     // (the thread was in ring 3: it holds no lock), as a system call does: it may sleep.
@@ -130,7 +132,8 @@ export function isrDispatch(framePtr: usize): void {
   cpuStore(CPU_ARENA, savedContext);
   irqLeave();
   if (isIrq) {
-    picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
+    if (vector < IRQ_BASE_VECTOR + 16) picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
+    else if (vector != VECTOR_APIC_SPURIOUS) lapicEndOfInterrupt();
     // (after the EOI: the hook may switch to another thread, which must get its interrupts)
     if (exitHook != 0) changetype<InterruptExitHook>(exitHook)();
   }

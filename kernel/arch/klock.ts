@@ -6,7 +6,11 @@
 // true. It is a big kernel lock, as Linux had from 2.0 to 2.6: a first step, which finer locks
 // and per-CPU caches replace on the paths that must scale.
 //
-//   word          0 free, 1 held (by the CPU whose sections are open)
+//   tickets       +0 next: the ticket the next CPU to ask takes; +4 owner: the ticket served
+//                 now. A ticket lock (Linux's before its queued spinlocks): CPUs get the lock in
+//                 the order they asked, so a CPU that gives it back and asks again at once (a
+//                 thread that yields in a loop) cannot keep another out for ever. Under QEMU's
+//                 round-robin TCG, a test-and-set lock starved the other CPU completely.
 //   klockDepth    per CPU (its record, arch/percpu.ts): sections open on it; the lock is held
 //                 while it is above 0. A thread that sleeps inside sections keeps its depth in
 //                 its record (the scheduler swaps it), so the lock is held exactly while the
@@ -20,7 +24,8 @@
 import { saveFlagsAndCli, restoreFlags, atomicExchange, atomicFetchAdd, cpuLoad, cpuAdd, cpuStore, cpuRelax } from "./x86";
 import { CPU_KLOCK_DEPTH } from "./percpu";
 
-const word = memory.data(4, 4);
+const tickets = memory.data(8, 4);
+const NEXT: u32 = 0, OWNER: u32 = 4;
 let started = false;
 let waitWork: usize = 0;   // a () => void run while waiting (0: none)
 const contendedCell = memory.data(4, 4);
@@ -37,15 +42,17 @@ export function klockContended(): u32 { return load<u32>(contendedCell); }
 @inline export function klockHeld(): bool { return cpuLoad(CPU_KLOCK_DEPTH) != 0; }
 
 function take(): void {
-  if (atomicExchange(word, 1) == 0) return;
+  const mine = atomicFetchAdd(tickets + NEXT, 1);
+  if (load<u32>(tickets + OWNER) == mine) return;
   atomicFetchAdd(contendedCell, 1);
-  do {
-    while (load<u32>(word) != 0) {
-      cpuRelax();
-      if (waitWork != 0) changetype<() => void>(waitWork)();
-    }
-  } while (atomicExchange(word, 1) != 0);
+  while (load<u32>(tickets + OWNER) != mine) {
+    cpuRelax();
+    if (waitWork != 0) changetype<() => void>(waitWork)();
+  }
 }
+
+/** Serves the next ticket (lock xadd: a full barrier, so the section's writes come first). */
+@inline function give(): void { atomicFetchAdd(tickets + OWNER, 1); }
 
 /**
  * Opens a section with interrupts as they are (preemptDisable: arch/context.ts). Before
@@ -82,7 +89,7 @@ function leaveAnySlow(): void {
 /** Closes a section (the lock given back at the outermost). Interrupts off. */
 @inline export function klockLeave(): void {
   cpuAdd(CPU_KLOCK_DEPTH, <u32>-1);
-  if (started && cpuLoad(CPU_KLOCK_DEPTH) == 0) atomicExchange(word, 0);
+  if (started && cpuLoad(CPU_KLOCK_DEPTH) == 0) give();
 }
 
 /** Interrupts off and a section open: returns the flags for klockIrqRestore. Any context. */
@@ -121,5 +128,5 @@ function leaveAnySlow(): void {
  */
 @inline export function klockResume(depth: u32): void {
   cpuStore(CPU_KLOCK_DEPTH, depth);
-  if (started && depth == 0) atomicExchange(word, 0);
+  if (started && depth == 0) give();
 }

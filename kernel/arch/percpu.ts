@@ -33,10 +33,16 @@
 //   +88   idle         this CPU's idle thread
 //   +92   sched        this CPU's scheduler state (sched/scheduler.ts: its run queue, slice, ...)
 //   +96   scratch      32 bytes for formatting numbers (console/console.ts)
-//   +128  gdt          GDT_ENTRIES descriptors of 8 bytes (arch/gdt.ts)
-//   +192  gdtPointer   u16 limit, u32 base (lgdt's operand)
-//   +200  tss          the task-state segment: esp0 is the running thread's stack top
-//   +304  dfTss        the double-fault task's state segment
+//   +128  cr3          the page directory loaded on it (arch/tlb.ts: whom a user shootdown asks)
+//   +132  tlbOnline    1 once it takes shootdowns (it runs threads, interrupts on)
+//   +136  stopEip      where a panic on another CPU stopped it (its NMI frame's eip)
+//   +140  stopped      1 once it stopped for that panic
+//   +144  timerCount   its local APIC timer's initial count (0: none)
+//   +148  (reserved, to +160)
+//   +160  gdt          GDT_ENTRIES descriptors of 8 bytes (arch/gdt.ts)
+//   +224  gdtPointer   u16 limit, u32 base (lgdt's operand)
+//   +232  tss          the task-state segment: esp0 is the running thread's stack top
+//   +336  dfTss        the double-fault task's state segment
 import { thisCpu } from "./x86";
 
 export const enum CpuState {
@@ -75,13 +81,18 @@ export const CPU_IDLE: u32 = 88;
 export const CPU_SCHED: u32 = 92;
 export const CPU_SCRATCH: u32 = 96;
 export const CPU_SCRATCH_BYTES: u32 = 32;
-export const CPU_GDT: u32 = 128;
+export const CPU_CR3: u32 = 128;
+export const CPU_TLB_ONLINE: u32 = 132;
+export const CPU_STOP_EIP: u32 = 136;
+export const CPU_STOPPED: u32 = 140;
+export const CPU_TIMER_COUNT: u32 = 144;
+export const CPU_GDT: u32 = 160;
 export const GDT_ENTRIES: u32 = 8;
-export const CPU_GDT_POINTER: u32 = CPU_GDT + GDT_ENTRIES * 8;   // 192
-export const CPU_TSS: u32 = CPU_GDT_POINTER + 8;                 // 200
+export const CPU_GDT_POINTER: u32 = CPU_GDT + GDT_ENTRIES * 8;   // 224
+export const CPU_TSS: u32 = CPU_GDT_POINTER + 8;                 // 232
 export const TSS_BYTES: u32 = 104;
-export const CPU_DF_TSS: u32 = CPU_TSS + TSS_BYTES;              // 304
-export const CPU_RECORD_BYTES: u32 = CPU_DF_TSS + TSS_BYTES;     // 408
+export const CPU_DF_TSS: u32 = CPU_TSS + TSS_BYTES;              // 336
+export const CPU_RECORD_BYTES: u32 = CPU_DF_TSS + TSS_BYTES;     // 440
 /** The double-fault task's stack: it prints a report with a backtrace, calling into the console. */
 export const DF_STACK_BYTES: u32 = 8192;
 
@@ -123,6 +134,17 @@ export function cpuRecordInit(at: usize, index: u32, apicId: u32): void {
   store<u32>(at, <u32>at, CPU_SELF);
   store<u32>(at, index, CPU_INDEX);
   store<u32>(at, apicId, CPU_APIC_ID);
+}
+
+/** The state's name, for listings. */
+export function cpuStateName(state: CpuState): string {
+  switch (state) {
+    case CpuState.Offline: return "offline";
+    case CpuState.Starting: return "starting";
+    case CpuState.Online: return "online";
+    case CpuState.Failed: return "failed to start";
+    default: return "?";
+  }
 }
 
 @inline export function cpuState(cpu: usize): CpuState { return <CpuState>load<u32>(cpu, CPU_STATE); }

@@ -24,6 +24,9 @@
 //   vmalloc=N | vmalloc=NM                              the kernel's range area in MiB (32 to 128,
 //                                                       a multiple of 4; default 124), low memory
 //                                                       the rest (mm/layout.ts)
+//   smp=park|on                                         the other processors: started and parked
+//                                                       (default), or scheduling threads too
+//                                                       (docs/smp.md)
 //
 // Name lists (test=, bench=, slab_debug=) are comma-separated; an entry ending in '*' is a
 // prefix, and "all" or a prefix selects only the normal self-tests: a panic or on-demand test
@@ -61,6 +64,7 @@ const PROBLEM_BYTES: u32 = 12;
   commitStrict: u32;      // 1: commit=strict
   initName: usize; initNameLength: u32;   // init=NAME (length 0: not given)
   vmallocMiB: u32;        // vmalloc=N (0: not given; the bounds are checked by mm/layout.ts)
+  smpOn: u32;             // 1: smp=on (the other processors schedule threads)
   seen: u32;              // bit per Option given so far (to report repeats)
   problemCount: u32;      // problems follow the struct: MAX_PROBLEMS x { kind, start, length }
 }
@@ -119,7 +123,7 @@ export function parseLogLevel(start: usize, length: u32): i32 {
 const enum Option {
   Test = 1 << 0, Seed = 1 << 1, Bench = 1 << 2, LogLevel = 1 << 3, Watchdog = 1 << 4, Memmap = 1 << 5,
   Slabinfo = 1 << 6, SlabDebug = 1 << 7, Physmap = 1 << 8, Kmalloc = 1 << 9, Kfence = 1 << 10, Hz = 1 << 11,
-  Lockdep = 1 << 12, Commit = 1 << 13, Init = 1 << 14, Vmalloc = 1 << 15,
+  Lockdep = 1 << 12, Commit = 1 << 13, Init = 1 << 14, Vmalloc = 1 << 15, Smp = 1 << 16,
 }
 
 /** Notes that `option` was given (token [start, start+length)); a second time is a problem. */
@@ -231,6 +235,11 @@ export function parseCommandLine(text: usize, length: u32, out: BootOptions): vo
       const n = parseNumber(value, suffixed ? valueLength - 1 : valueLength);
       if (n <= 0 || n > 0xFFFF) addProblem(out, ProblemKind.BadValue, start, tokenLength);
       else out.vmallocMiB = <u32>n;
+    } else if (bytesEqual(start, nameLength, "smp") && equals != 0) {
+      given(out, Option.Smp, start, tokenLength);
+      if (bytesEqual(value, valueLength, "on")) out.smpOn = 1;
+      else if (bytesEqual(value, valueLength, "park")) out.smpOn = 0;
+      else addProblem(out, ProblemKind.BadValue, start, tokenLength);
     } else if (wasFirst && equals == 0 && looksLikePath(start, tokenLength)) {
       // the kernel image path that loaders put first
     } else {

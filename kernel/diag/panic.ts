@@ -6,10 +6,16 @@
 //
 // Usage for a custom report:   panicBegin("vmm: fault on a guard page"); <print details>; panicEnd(frame)
 import {
-  cli, panicHook, cpuLoad, cpuStore, readCr0, readCr2, readCr3, readCr4, captureRegisters, framePointer, linkerAddress, LinkerSymbol,
+  cli, panicHook, cpuLoad, cpuStore, thisCpu, compareExchange, atomicExchange, cpuRelax, readCr0, readCr2, readCr3, readCr4, captureRegisters, framePointer, linkerAddress, LinkerSymbol,
 } from "../arch/x86";
 import { InterruptFrame, FRAME_CPU_PART_OFFSET } from "../arch/frame";
-import { CPU_THREAD_NAME, CPU_THREAD_LOW, CPU_THREAD_HIGH } from "../arch/percpu";
+import {
+  CPU_THREAD_NAME, CPU_THREAD_LOW, CPU_THREAD_HIGH, CPU_INDEX, CPU_APIC_ID, CPU_STOP_EIP, CPU_STOPPED, CpuState,
+  cpuRecords, cpuAt, cpuState, cpuStateName,
+} from "../arch/percpu";
+import { lapicReady, lapicSendNmiToOthers } from "../arch/apic";
+/** The non-maskable interrupt's vector. */
+const VECTOR_NMI: u32 = 2;
 import { qemuExit, haltForever, ExitCode } from "../arch/qemu";
 import { puts, putHex, putDec, newline, putByte, consolePanicMode } from "../console/console";
 import { exceptionName, PF_PRESENT, PF_WRITE, PF_USER, PF_RESERVED, PF_FETCH } from "./exceptions";
@@ -26,21 +32,71 @@ export function setExitOnPanic(on: bool): void { exitQemuOnPanic = on; }
 /** True once a panic has started (used by the watchdog to stay quiet). */
 export function isPanicking(): bool { return panicking; }
 
-/** Starts a panic report: interrupts off (first thing), the headline "*** KERNEL PANIC: <what>". */
+// With several CPUs the first to panic stops the others: an NMI to each (it comes through even
+// with interrupts off, and wakes a halted CPU), whose handler notes where it stopped and halts
+// (panicOnException, vector 2). A CPU that panics while another does stops the same way. The
+// report ends with a line for every other CPU: where it stopped, in which thread.
+const panicCpu = memory.data(4, 4);   // the index + 1 of the CPU that panicked first; 0: none
+/** How long the panicking CPU waits for the others to stop (pause loops). */
+const STOP_POLLS: u32 = 1 << 22;
+
+/** Starts a panic report: interrupts off (first thing), the other CPUs stopped, the headline "*** KERNEL PANIC: <what>". */
 export function panicBegin(what: string): void {
   cli();
+  const me = cpuLoad(CPU_INDEX) + 1;
+  const first = compareExchange(panicCpu, 0, me);
+  if (first != 0 && first != me) stopHere(0);   // (another CPU reports: this one stops, as its NMI would have made it)
   if (panicking) {
     puts("\n*** KERNEL PANIC while panicking: "); puts(what); newline();
     finish();
   }
   panicking = true;
-  consolePanicMode();   // (the console takes no lock from here: the kernel lock may be held where it stopped)
+  consolePanicMode();   // (the console takes no lock from here: the kernel lock may be held where a CPU stopped)
+  stopOthers();
   panicHook();
   puts("\n*** KERNEL PANIC: ");
   puts(what);
   newline();
+  if (cpuRecords() > 1) { puts("on CPU "); putDec(me - 1); puts(" (APIC id "); putDec(cpuLoad(CPU_APIC_ID)); puts(")\n"); }
   const threadName = cpuLoad(CPU_THREAD_NAME), stackLow = cpuLoad(CPU_THREAD_LOW), stackHigh = cpuLoad(CPU_THREAD_HIGH);
   if (threadName != 0) { puts("in thread '"); puts(changetype<string>(threadName)); puts("', stack "); putHex(stackLow); puts("-"); putHex(stackHigh); newline(); }
+}
+
+/** NMIs to the other CPUs, then a bounded wait until every online one says it stopped. */
+function stopOthers(): void {
+  if (cpuRecords() < 2 || !lapicReady()) return;
+  lapicSendNmiToOthers();
+  const me = thisCpu();
+  for (let i: u32 = 0; i < cpuRecords(); i++) {
+    const cpu = cpuAt(i);
+    if (cpu == me || cpuState(cpu) != CpuState.Online) continue;
+    for (let polls: u32 = 0; polls < STOP_POLLS && load<u32>(cpu, CPU_STOPPED) == 0; polls++) cpuRelax();
+  }
+}
+
+/** This CPU stops for another's panic: where (`eip`, 0 if not from an interrupt), then halts for ever. */
+function stopHere(eip: u32): void {
+  cpuStore(CPU_STOP_EIP, eip);
+  atomicExchange(thisCpu() + CPU_STOPPED, 1);
+  haltForever();
+}
+
+/** A line for every other CPU: where the panic stopped it, or that it did not answer. */
+function printOtherCpus(): void {
+  const me = thisCpu();
+  for (let i: u32 = 0; i < cpuRecords(); i++) {
+    const cpu = cpuAt(i);
+    if (cpu == me) continue;
+    puts("cpu "); putDec(i); puts(": ");
+    if (cpuState(cpu) != CpuState.Online) { puts(cpuStateName(cpuState(cpu))); newline(); continue; }
+    if (load<u32>(cpu, CPU_STOPPED) == 0) { puts("online, did not answer the NMI\n"); continue; }
+    puts("stopped");
+    const name = load<u32>(cpu, CPU_THREAD_NAME);
+    if (name != 0) { puts(" in thread '"); puts(changetype<string>(name)); puts("'"); }
+    const eip = load<u32>(cpu, CPU_STOP_EIP);
+    if (eip != 0) { puts(" at "); putSymbolized(eip); }
+    newline();
+  }
 }
 
 // The running thread, as the scheduler last said on this CPU (kernel/sched/scheduler.ts), in the
@@ -56,6 +112,7 @@ export function panicBegin(what: string): void {
 }
 
 function finish(): void {
+  if (cpuRecords() > 1) printOtherCpus();
   puts("*** end of panic\n");
   if (exitQemuOnPanic) qemuExit(ExitCode.Panic);
   haltForever();
@@ -114,6 +171,7 @@ export function putPageFaultDecoding(errorCode: u32): void {
 /** The panic for a CPU exception that nothing handled. Never returns. */
 export function panicOnException(frame: InterruptFrame): void {
   const vector = frame.vector;
+  if (vector == VECTOR_NMI && load<u32>(panicCpu) != 0) stopHere(frame.eip);   // (another CPU's panic stops this one)
   panicBegin(vector < 32 ? "unhandled CPU exception" : "unexpected interrupt");
   puts("vector "); putDec(vector); puts(" ("); puts(exceptionName(vector)); puts("), error code ");
   putHex(frame.errorCode); newline();

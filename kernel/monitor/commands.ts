@@ -20,7 +20,7 @@ import { kmalloc, kfree, ksize, kernelSlabRegions } from "../mm/alloc/kmalloc";
 import { AllocError, allocErrorText } from "../mm/core/alloc-error";
 import { slabPrintInfo } from "../mm/debug/slabinfo";
 import { physmapPrint } from "../mm/debug/physmap";
-import { threadsTable, threadSleep } from "../sched/scheduler";
+import { threadsTable, cpusTable, threadSleep } from "../sched/scheduler";
 import { runSelfTests, panicTestSelected, registeredTestCount } from "../selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "../bench/bench";
 import { inputClearInterrupt, inputInterruptRequested } from "./input";
@@ -160,6 +160,7 @@ function reclaimCommand(): void {
 function slabinfo(): void { slabPrintInfo(kernelSlabRegions()); }
 function physmap(): void { if (!physmapPrint()) puts("physmap: nothing to print\n"); }
 function threads(): void { threadsTable(); }
+function cpus(): void { cpusTable(); }
 
 function rangesList(): void {
   const area = kernelRanges();
@@ -372,7 +373,8 @@ command("meminfo", "meminfo", "physical memory and the watermarks, the kernel he
 command("slabinfo", "slabinfo", "the slab caches' table (as the slabinfo boot option prints it)", slabinfo);
 command("physmap", "physmap", "physical memory as runs of one kind (as the physmap boot option prints it)", physmap);
 command("ranges", "ranges", "the live virtual ranges: address, name, pages, committed, flags", rangesList);
-command("threads", "threads", "every thread: id, name, state, stack, CPU time", threads);
+command("threads", "threads", "every thread: id, name, state, stack, its CPU, CPU time", threads);
+command("cpus", "cpus", "every CPU: APIC id, state, the thread it runs, its queue, switches, migrations", cpus);
 command("test", "test NAMES", "run self-tests by name or prefix (test=...); panic tests are refused", runTests);
 command("bench", "bench NAMES", "run benchmarks by name or prefix (bench=...)", runBench);
 command("kmalloc", "kmalloc SIZE", "allocate SIZE bytes; prints the address", kmallocCommand);

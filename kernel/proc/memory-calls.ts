@@ -5,7 +5,7 @@
 // memory lock held (checked).
 import { RegionKind, RegionError, regionFind, regionRemove, regionProtect, regionFindGap, regionInsertInGap, regionDrop, regionStart, regionEnd, regionFlags, REGION_READ, REGION_WRITE, REGION_FLAGS, NO_REGION } from "../mm/core/regions";
 import { PAGE_PRESENT, PAGE_WRITABLE, PAGE_USER, pteSlot } from "../mm/virt/paging";
-import { invlpg } from "../arch/x86";
+import { tlbInvalidate } from "../arch/tlb";
 import {
   UserMemory, mustHoldLock, regionsOf, spaceOf, charge, uncharge, writablePagesIn, releasePages, memoryAddRegion,
   PROGRAM_LOW, PROGRAM_HIGH, MMAP_BASE, MMAP_END, USER_END,
@@ -83,7 +83,7 @@ export function memoryProtect(m: UserMemory, address: u32, length: u32, prot: u3
     if ((entry & PAGE_PRESENT) == 0) continue;
     let next = entry & ~(PAGE_USER | (((flags & REGION_WRITE) == 0) ? PAGE_WRITABLE : 0));
     if ((flags & REGION_READ) != 0) next |= PAGE_USER;
-    if (next != entry) { store<u32>(slot, next); invlpg(page); }
+    if (next != entry) { store<u32>(slot, next); tlbInvalidate(space.directoryPhys, page); }
   }
   return 0;
 }

@@ -30,6 +30,7 @@
 // lock held (processLock, a mutex: checked on entry, a panic if not), except memoryInit (boot),
 // memoryCreate and memoryAddRegion on a memory no thread runs in yet, and the counters (any).
 // Frame reference counts change with interrupts off (one CPU).
+import { tlbInvalidate, tlbBatchBegin, tlbBatchEnd, FLUSH_ALL } from "../arch/tlb";
 import { AddressSpace, PAGE_PRESENT, PAGE_WRITABLE, PAGE_USER, PAGE_ACCESSED, PAGE_DIRTY, ENTRY_FRAME_MASK, pteSlot } from "../mm/virt/paging";
 import { SPACE_BYTES, spaceCreate, spaceDestroy } from "../mm/virt/space";
 import { kernelMap, kernelUnmap, reserveRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
@@ -126,16 +127,25 @@ export function commitLimitPages(): u32 { return commitLimit; }
 /** Pages committed by every process now. */
 export function commitTotalPages(): u32 { return committedTotal; }
 
-/** Charges `pages` to `m`; false (nothing charged) in strict mode past the limit. Under `m`'s lock. */
+/**
+ * Charges `pages` to `m`; false (nothing charged) in strict mode past the limit. Under `m`'s
+ * lock; the total, which every process shares, changes in a kernel-lock section (a lone `add`
+ * was atomic on one CPU, not on several: multi-threaded TCG lost charges).
+ */
 export function charge(m: UserMemory, pages: u32): bool {
-  if (strictCommit && <u64>committedTotal + pages > <u64>commitLimit) return false;
-  committedTotal += pages;
+  const flags = klockIrqSave();
+  const refused = strictCommit && <u64>committedTotal + pages > <u64>commitLimit;
+  if (!refused) committedTotal += pages;
+  klockIrqRestore(flags);
+  if (refused) return false;
   m.committed += pages;
   return true;
 }
 /** Gives `pages` of `m`'s charge back. Under `m`'s lock. */
 export function uncharge(m: UserMemory, pages: u32): void {
+  const flags = klockIrqSave();
   committedTotal -= pages;
+  klockIrqRestore(flags);
   m.committed -= pages;
 }
 
@@ -255,6 +265,7 @@ export function memoryAddRegion(m: UserMemory, start: u32, end: u32, flags: u32,
 /** Unmaps every page of [start, end) (aligned) that is mapped, whatever the regions say. Under `m`'s lock. */
 export function releasePages(m: UserMemory, start: u32, end: u32): void {
   const space = spaceOf(m);
+  const batch = tlbBatchBegin();   // (one shootdown at the end, to the CPUs that run this space: arch/tlb.ts)
   let page = start;
   while (page < end) {
     const slot = pteSlot(space, page, false);
@@ -262,12 +273,13 @@ export function releasePages(m: UserMemory, start: u32, end: u32): void {
     const entry = load<u32>(slot);
     if ((entry & PAGE_PRESENT) != 0) {
       store<u32>(slot, 0);
-      invlpg(page);
+      tlbInvalidate(space.directoryPhys, page);
       if ((entry & ENTRY_FRAME_MASK) != zeroFrame) m.resident--;
       releaseEntry(entry);
     }
     page += PAGE;
   }
+  tlbBatchEnd(batch);
 }
 
 // --- resolving a fault ------------------------------------------------------------------------
@@ -328,7 +340,7 @@ export function memoryResolve(m: UserMemory, address: u32, write: bool): Access 
     memory.copy(page, source + offset, copied);
     if (copied < PAGE) memory.fill(page + copied, 0, PAGE - copied);
   }
-  if ((flags & REGION_WRITE) == 0) { store<u32>(slot, frame | entryFlags(flags)); invlpg(page); }
+  if ((flags & REGION_WRITE) == 0) { store<u32>(slot, frame | entryFlags(flags)); tlbInvalidate(spaceOf(m).directoryPhys, page); }
   frameRefFirst(refs, frame);
   m.resident++;
   return Access.Ok;
@@ -337,12 +349,13 @@ export function memoryResolve(m: UserMemory, address: u32, write: bool): Access 
 /** A write to the present read-only page `page` of a writable region: the zero page, a shared frame, or one taken back. */
 function writeShared(m: UserMemory, slot: usize, entry: u32, page: u32): Access {
   const old = entry & ENTRY_FRAME_MASK;
+  const space = spaceOf(m);
   m.faults++;
   if (old == zeroFrame) {
     const frame = allocFrame();
     if (frame == 0) return Access.NoMemory;
     store<u32>(slot, frame | PAGE_PRESENT | PAGE_USER | PAGE_WRITABLE);
-    invlpg(page);   // (the zero page's read-only entry may be cached)
+    tlbInvalidate(space.directoryPhys, page);   // (the zero page's read-only entry may be cached)
     memory.fill(page, 0, PAGE);
     frameRefFirst(refs, frame);
     m.resident++;
@@ -353,14 +366,14 @@ function writeShared(m: UserMemory, slot: usize, entry: u32, page: u32): Access 
   klockIrqRestore(flags);
   if (count == 1) {   // no one else maps it: it is this page's own again
     store<u32>(slot, entry | PAGE_WRITABLE);
-    invlpg(page);
+    tlbInvalidate(space.directoryPhys, page);
     return Access.Ok;
   }
   const frame = copiedFrame(page);
   if (frame == 0) return Access.NoMemory;
   frameRefFirst(refs, frame);
   store<u32>(slot, frame | PAGE_PRESENT | PAGE_USER | PAGE_WRITABLE);
-  invlpg(page);
+  tlbInvalidate(space.directoryPhys, page);
   releaseEntry(old);   // (its last sharer may have gone meanwhile: then the frame goes back)
   m.cowCopies++;
   return Access.Ok;
@@ -413,7 +426,7 @@ export function memoryFork(parent: UserMemory, child: UserMemory): bool {
       klockIrqRestore(flags);
     }
   }
-  writeCr3(parentSpace.directoryPhys);   // the parent's pages lost W: flush its whole TLB at once
+  tlbInvalidate(parentSpace.directoryPhys, FLUSH_ALL);   // the parent's pages lost W: flush its whole TLB at once (on every CPU it runs on)
   return ok;
 }
 

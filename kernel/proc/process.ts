@@ -27,7 +27,10 @@
 //
 // The table of processes, the thread lists and the zombies' hand-over change with interrupts off
 // (one CPU).
-import { UserFrame, USER_FRAME_BYTES } from "../arch/frame";
+import { UserFrame, USER_FRAME_BYTES, InterruptFrame } from "../arch/frame";
+import { setInterruptHandler } from "../arch/idt";
+import { lapicSendFixed } from "../arch/apic";
+import { CPU_APIC_ID, cpuAt } from "../arch/percpu";
 import { USER_CODE_SELECTOR, USER_DATA_SELECTOR } from "../arch/gdt";
 import { resumeUserFrame, userKilledAddress } from "../arch/x86";
 import { klockIrqSave, klockIrqRestore } from "../arch/klock";
@@ -250,6 +253,12 @@ function killThreads(p: Process, except: usize): void {
     if (at == except || t.killed != 0) continue;
     t.killed = 1;
     if (t === currentThread()) continue;   // (the caller redirects its own frame)
+    if (t.state == ThreadState.Running) {
+      // on another CPU, perhaps in ring 3, where its frame is not saved: that CPU redirects it
+      // (onKillIpi), or its system call does as it returns
+      lapicSendFixed(load<u32>(cpuAt(t.cpu), CPU_APIC_ID), VECTOR_KILL);
+      continue;
+    }
     if (t.ringThree != 0) processKillFrame(changetype<UserFrame>(t.stackHigh - USER_FRAME_BYTES));
     if (!threadWakeSleeper(t) && t.state == ThreadState.Blocked) while (waitQueueWakeOne(childWait(p))) {}
   }
@@ -484,8 +493,18 @@ export function processBootFrames(): u32 { return bootFrames; }
  * Sets up processes: user memory (proc/memory.ts, `strict` commit accounting or overcommit) and
  * the reaper. Once, at boot (thread context).
  */
+/** The IPI another CPU sends when it kills the thread running here: if it runs in ring 3, its frame is redirected now. */
+const VECTOR_KILL: u32 = 0x33;
+
+/** The kill IPI's handler: takes no lock (the running thread's own frame, on its own CPU). */
+function onKillIpi(frame: InterruptFrame): void {
+  const t = currentThread();
+  if (t.killed != 0 && (frame.cs & 3) == 3) processKillFrame(changetype<UserFrame>(changetype<usize>(frame)));
+}
+
 export function processInit(strict: bool): void {
   const before = pmmFreeFrames(), guardBefore = guardHeldFrames();
+  setInterruptHandler(VECTOR_KILL, onKillIpi);
   memoryInit(strict);
   semaphoreInit(reaperWake, 0);
   if (threadCreate("reaper", reaperMain, 0) == null) panic("processes: no memory for the reaper thread");

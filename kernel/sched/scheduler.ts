@@ -1,4 +1,4 @@
-// Kernel threads and a preemptive round-robin scheduler on one CPU. See docs/threads.md.
+// Kernel threads and a preemptive round-robin scheduler on every CPU. See docs/threads.md.
 //
 //   threadCreate(name, entry, arg)   a thread with a stack of its own, ready to run
 //   threadYield()                    to the back of the run queue
@@ -6,19 +6,22 @@
 //   threadExit()                     ends the running thread (returning from entry does too)
 //   threadJoin(t)                    waits for t to end, then gives back its stack and record
 //
-// The boot flow becomes thread 0, "main", on the boot stack; an idle thread runs when nothing
-// else can. The run queue is FIFO. The PIT's tick (schedTimerTick) wakes sleepers and ends a
-// running thread's slice; at the end of that interrupt (schedPreempt, the IRQ exit hook) a
-// thread whose slice is over goes to the back of the queue, unless preemption is off
-// (preemptDisable). Everything that touches the queues runs with interrupts off: they are
-// shared with the timer interrupt.
+// The boot flow becomes thread 0, "main", on the boot stack; each CPU has an idle thread that
+// runs when nothing else can there (an application processor's is the code that started it, on
+// its boot stack). Each CPU has a FIFO run queue (runqueue.ts: where a thread is queued, and
+// how idle CPUs take work from busy ones). The PIT's tick (schedTimerTick, on the bootstrap
+// processor) wakes sleepers; every CPU's own tick (the PIT's there, the local APIC timer's on
+// the others: schedCpuTick) ends its running thread's slice; at the end of that interrupt
+// (schedPreempt, the IRQ exit hook) a thread whose slice is over goes to the back of its queue,
+// unless preemption is off (preemptDisable). Everything that touches the queues runs in
+// sections of the kernel lock (arch/klock.ts), interrupts off.
 //
 // A thread's stack: STACK_BYTES from the range allocator, every page committed when the thread
 // is created (a stack must never need a lazy fault: the fault would run on it), with the
 // unmapped page below it as its guard (the range allocator never maps the page below a range:
 // it is free space or the previous range's own guard). An overflow double-faults onto the
 // double-fault task, which names the thread (diag/panic.ts).
-import { cli, sti, switchContext, threadStartAddress, waitForInterrupt, linkerAddress, LinkerSymbol, writeCr3 } from "../arch/x86";
+import { cli, sti, cpuLoad, cpuStore, thisCpu, switchContext, threadStartAddress, waitForInterrupt, linkerAddress, LinkerSymbol, writeCr3 } from "../arch/x86";
 import { klockIrqSave, klockIrqRestore, klockDepth, klockResume, klockEnter, klockLeave } from "../arch/klock";
 import { pitTicks, pitHz } from "../arch/pit";
 import { preemptDisabled, inInterrupt } from "../arch/context";
@@ -34,7 +37,9 @@ import { pmmFreeFrames } from "../mm/phys/pmm";
 import { ARENA_BYTES, threadArenaCreate, threadArenaDestroy, arenaSwitch, bootArenaAddress } from "../mm/alloc/arena";
 import { BumpArena } from "../mm/core/bump";
 import { HELD_BYTES } from "./lockdep";
-import { Thread, ThreadState, ThreadEntry, ThreadQueue, threadAt, queuePush, queuePop, threadStateName } from "./thread";
+import { Thread, ThreadState, ThreadEntry, threadAt, threadStateName } from "./thread";
+import { SchedCpu, SCHED_CPU_BYTES, schedCpu, schedCpuOf, enqueue, dequeue, dequeueThread, runQueuePush, allowedOn, workWaiting } from "./runqueue";
+import { CPU_CURRENT, CPU_SCHED, CPU_INDEX, CPU_CR3, CPU_TLB_ONLINE, CPU_APIC_ID, cpuRecords, cpuAt, cpuState, cpuStateName } from "../arch/percpu";
 
 /** Each thread's stack. */
 export const STACK_BYTES: u32 = 16 << 10;
@@ -42,29 +47,24 @@ const PAGE: u32 = 4096;
 /** A running thread's time slice, in PIT ticks. */
 const SLICE_TICKS: u32 = 2;
 
-const runQueue = changetype<ThreadQueue>(memory.data(offsetof<ThreadQueue>(), 4));
-let current: Thread = changetype<Thread>(0);
-let idle: Thread = changetype<Thread>(0);
 let bootThread: Thread = changetype<Thread>(0);
+const bootSched = changetype<SchedCpu>(memory.data(SCHED_CPU_BYTES, 8));
 let sleepers: usize = 0;         // sleeping threads, linked through next, soonest wake first
 // every live thread, linked through allNext: its first record, in a word gdb can find (askern-threads)
 const allThreadsCell = memory.data(4, 4);
 let nextId: u32 = 1;
-let sliceLeft: u32 = SLICE_TICKS;
-let needResched = false;
-let switches: u64 = 0;
 let bootFrames: u32 = 0;
-let loadedDirectory: u32 = 0;   // the page directory in CR3 (set by schedInit: the kernel's)
 
 /** Frames schedInit took: the idle thread's stack and any page table it needed. */
 export function schedBootFrames(): u32 { return bootFrames; }
 /** Counts `frames` more as the boot's own threads' (the monitor's thread, made at the end of boot). Boot only. */
 export function schedAddBootFrames(frames: u32): void { bootFrames += frames; }
 
-/** The running thread (the boot thread before schedInit has made any other). Any context. */
-@inline export function currentThread(): Thread { return current; }
+/** The running thread on this CPU (0 before schedInit). Any context. */
+@inline export function currentThread(): Thread { return changetype<Thread>(cpuLoad(CPU_CURRENT)); }
+@inline function setCurrent(t: Thread): void { cpuStore(CPU_CURRENT, <u32>changetype<usize>(t)); }
 /** The running thread's held-lock stack (the lock checker's: sched/lockdep.ts), or 0 before there is one. */
-export function currentHeldLocks(): usize { return changetype<usize>(current) == 0 ? 0 : current.held; }
+export function currentHeldLocks(): usize { const t = currentThread(); return changetype<usize>(t) == 0 ? 0 : t.held; }
 /**
  * Makes `t` run in `space` (an AddressSpace; 0 for the kernel's) from its next switch on: its
  * CR3 is loaded whenever it runs. For a thread that has not run yet. Thread context.
@@ -81,18 +81,37 @@ export function threadSetSpace(t: Thread, space: usize): void {
  */
 export function threadUseSpace(space: usize): void {
   const flags = klockIrqSave();
-  threadSetSpace(current, space);
-  if (current.directory != loadedDirectory) { loadedDirectory = current.directory; writeCr3(loadedDirectory); }
+  const me = currentThread();
+  threadSetSpace(me, space);
+  loadDirectory(me.directory);
   klockIrqRestore(flags);
 }
 
 /** The address space the running thread runs in (the kernel's for a kernel thread). Any context. */
 export function currentSpace(): AddressSpace {
-  return changetype<usize>(current) != 0 && current.space != 0 ? changetype<AddressSpace>(current.space) : kernelAddressSpace();
+  const me = currentThread();
+  return changetype<usize>(me) != 0 && me.space != 0 ? changetype<AddressSpace>(me.space) : kernelAddressSpace();
 }
 
-/** Context switches so far. */
-export function schedSwitches(): u64 { return switches; }
+/** Threads taken from another CPU's queue so far, on every CPU. Any context. */
+export function schedMigrations(): u32 {
+  let total: u32 = 0;
+  for (let i: u32 = 0; i < cpuRecords(); i++) {
+    const sc = schedCpuOf(cpuAt(i));
+    if (changetype<usize>(sc) != 0) total += sc.migrations;
+  }
+  return total;
+}
+
+/** Context switches so far, on every CPU. Any context. */
+export function schedSwitches(): u64 {
+  let total: u64 = 0;
+  for (let i: u32 = 0; i < cpuRecords(); i++) {
+    const sc = schedCpuOf(cpuAt(i));
+    if (changetype<usize>(sc) != 0) total += sc.switches;
+  }
+  return total;
+}
 
 /**
  * Makes the boot flow thread 0 ("main", on the boot stack) and starts the idle thread. Call once,
@@ -100,7 +119,7 @@ export function schedSwitches(): u64 { return switches; }
  */
 export function schedInit(): void {
   const freeBefore = pmmFreeFrames();
-  loadedDirectory = kernelAddressSpace().directoryPhys;
+  schedCpuSetup(bootSched, thisCpu());
   // (the boot and idle threads live for ever: their records are static, not kmalloc'd)
   const main = changetype<Thread>(memory.data(offsetof<Thread>(), 8));
   main.id = 0;
@@ -113,15 +132,80 @@ export function schedInit(): void {
   main.held = memory.data(HELD_BYTES, 4);
   main.directory = kernelAddressSpace().directoryPhys;
   store<usize>(allThreadsCell, changetype<usize>(main));
+  main.affinity = 1;   // (the boot flow stays on the bootstrap processor: the PIT's waits, smpStart)
   bootThread = main;
-  current = main;
+  setCurrent(main);
   panicSetThread("main", main.stackLow, main.stackHigh);
   tssSetKernelStack(main.stackHigh);
   // the idle thread runs only when nothing else can: never on the run queue
   const made = threadSetup(memory.data(offsetof<Thread>(), 8), "idle", idleLoop, 0, false, bootArenaAddress(), memory.data(HELD_BYTES, 4));
   if (made == null) panic("sched: no memory for the idle thread's stack");
-  idle = made!;
+  made!.affinity = 1;   // (an idle thread is never queued: this only says where it belongs)
+  bootSched.idle = changetype<usize>(made);
   bootFrames = freeBefore - pmmFreeFrames();
+}
+
+/** Loads `directory` into CR3 unless it is there (the CPU's record keeps which: a user shootdown asks the CPUs that hold a space). Interrupts off. */
+@inline function loadDirectory(directory: u32): void {
+  if (directory != cpuLoad(CPU_CR3)) { cpuStore(CPU_CR3, directory); writeCr3(directory); }
+}
+
+function schedCpuSetup(sc: SchedCpu, cpu: usize): void {
+  sc.online = 1;
+  store<u32>(cpu, kernelAddressSpace().directoryPhys, CPU_CR3);
+  sc.sliceLeft = SLICE_TICKS;
+  sc.cpu = cpu;
+  store<u32>(cpu, <u32>changetype<usize>(sc), CPU_SCHED);
+}
+
+/**
+ * An application processor's scheduler state, made on the bootstrap processor before it starts
+ * (smp/start.ts): its state and the record of its idle thread, which is the AP's own boot flow
+ * (schedCpuStart) on `stackLow`..`stackHigh`. False when memory is short. Thread context.
+ */
+export function schedCpuPrepare(cpu: usize, stackLow: usize, stackHigh: usize): bool {
+  const state = kzalloc(SCHED_CPU_BYTES);
+  const record = kzalloc(offsetof<Thread>() + HELD_BYTES);
+  if (state == 0 || record == 0) { if (state != 0) kfree(state); if (record != 0) kfree(record); return false; }
+  const sc = changetype<SchedCpu>(state);
+  const index = load<u32>(cpu, CPU_INDEX);
+  const t = changetype<Thread>(record);
+  t.id = 0;   // (idle threads are not numbered: "idle" and their CPU name them)
+  t.name = changetype<usize>("idle");
+  t.state = ThreadState.Running;
+  t.stackLow = stackLow; t.stackHigh = stackHigh;
+  t.arena = bootArenaAddress();   // (never used: an idle thread allocates nothing)
+  t.held = record + offsetof<Thread>();
+  t.directory = kernelAddressSpace().directoryPhys;
+  t.cpu = index;
+  t.affinity = 1 << index;
+  sc.idle = record;
+  sc.sliceLeft = SLICE_TICKS;
+  sc.cpu = cpu;
+  const flags = klockIrqSave();
+  t.allNext = load<usize>(allThreadsCell);
+  store<usize>(allThreadsCell, record);
+  klockIrqRestore(flags);
+  store<u32>(cpu, <u32>changetype<usize>(sc), CPU_SCHED);   // (not online yet: nothing is queued there)
+  return true;
+}
+
+/**
+ * On an application processor, interrupts off, its GDT and local APIC up: it becomes its idle
+ * thread and takes part in scheduling from now on. Never returns.
+ */
+export function schedCpuStart(): void {
+  const sc = schedCpu();
+  const me = changetype<Thread>(sc.idle);
+  setCurrent(me);
+  panicSetThread("idle", me.stackLow, me.stackHigh);
+  arenaSwitch(me.arena);
+  klockEnter();
+  writeCr3(cpuLoad(CPU_CR3));      // (whatever it cached while parked goes: from here on it takes shootdowns)
+  cpuStore(CPU_TLB_ONLINE, 1);
+  sc.online = 1;                   // (and enqueue may choose it)
+  klockLeave();
+  idleLoop(0);
 }
 
 function idleLoop(arg: usize): void {
@@ -145,10 +229,28 @@ export function threadCreateStopped(name: string, entry: ThreadEntry, arg: usize
   return threadMake(name, entry, arg, false);
 }
 
+/**
+ * Lets `t` run only on the CPUs whose bits are set in `mask` (bit i: CPU index i; 0 or every
+ * CPU: anywhere). A queued thread moves to an allowed CPU at once; a running one at its next
+ * preemption or sleep. False, changing nothing, when `mask` names no CPU that runs. Any context.
+ */
+export function threadSetAffinity(t: Thread, mask: u32): bool {
+  const flags = klockIrqSave();
+  let any = mask == 0;
+  for (let i: u32 = 0; i < cpuRecords() && !any; i++) if ((mask & (1 << i)) != 0 && changetype<usize>(schedCpuOf(cpuAt(i))) != 0) any = true;
+  if (any) {
+    t.affinity = mask;
+    if (t.state == ThreadState.Ready && dequeueThread(t)) enqueue(t);
+    else if (t.state == ThreadState.Running && !allowedOn(t, t.cpu)) schedCpuOf(cpuAt(t.cpu)).needResched = 1;
+  }
+  klockIrqRestore(flags);
+  return any;
+}
+
 /** Lets a thread from threadCreateStopped run (to the back of the run queue). Any context. */
 export function threadRelease(t: Thread): void {
   const flags = klockIrqSave();
-  queuePush(runQueue, t);
+  enqueue(t);
   klockIrqRestore(flags);
 }
 
@@ -203,7 +305,7 @@ function threadSetup(record: usize, name: string, entry: ThreadEntry, arg: usize
   t.allNext = load<usize>(allThreadsCell);
   store<usize>(allThreadsCell, record);
   t.state = ThreadState.Ready;
-  if (ready) queuePush(runQueue, t);
+  if (ready) enqueue(t);
   klockIrqRestore(flags);
   return t;
 }
@@ -218,7 +320,8 @@ export function threadStart(): void {
   cli();
   klockResume(0);   // (the switch that started it left the CPU's sections open: thread_start's sti came first)
   sti();
-  changetype<ThreadEntry>(current.entry)(current.arg);
+  const me = currentThread();
+  changetype<ThreadEntry>(me.entry)(me.arg);
   threadExit();
 }
 
@@ -228,20 +331,22 @@ export function threadStart(): void {
  * runs again.
  */
 export function schedule(): void {
-  const prev = current;
-  const head = queuePop(runQueue);
-  const next = head != 0 ? threadAt(head) : idle;
+  const sc = schedCpu();
+  const prev = currentThread();
+  const head = dequeue(sc);
+  const next = head != 0 ? threadAt(head) : changetype<Thread>(sc.idle);
+  sc.sliceLeft = SLICE_TICKS;
+  sc.needResched = 0;
   if (next === prev) { prev.state = ThreadState.Running; return; }
   if (prev.state == ThreadState.Running) prev.state = ThreadState.Ready;   // (the idle thread, preempted)
   next.state = ThreadState.Running;
-  switches++;
-  current = next;
-  sliceLeft = SLICE_TICKS;
-  needResched = false;
+  next.cpu = cpuLoad(CPU_INDEX);
+  sc.switches++;
+  setCurrent(next);
   panicSetThread(changetype<string>(next.name), next.stackLow, next.stackHigh);
   tssSetKernelStack(next.stackHigh);   // (the ring-0 stack for interrupts from ring 3)
   arenaSwitch(next.arena);
-  if (next.directory != loadedDirectory) { loadedDirectory = next.directory; writeCr3(loadedDirectory); }
+  loadDirectory(next.directory);
   prev.klockDepth = klockDepth();   // (the kernel lock stays held across the switch: both have sections open)
   switchContext(changetype<usize>(prev), next.savedSp);
   klockResume(prev.klockDepth);     // (prev is the thread running again here)
@@ -251,9 +356,17 @@ export function schedule(): void {
 export function threadYield(): void {
   if (!mightSleep("threadYield")) return;
   const flags = klockIrqSave();
-  if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
+  requeueCurrent();
   schedule();
   klockIrqRestore(flags);
+}
+
+/** The running thread (unless it is its CPU's idle thread) to the back of its CPU's queue. Kernel-lock section. */
+function requeueCurrent(): void {
+  const sc = schedCpu(), me = currentThread();
+  if (changetype<usize>(me) == sc.idle) return;
+  me.state = ThreadState.Ready;
+  if (allowedOn(me, cpuLoad(CPU_INDEX))) runQueuePush(sc, me); else enqueue(me);
 }
 
 /** Off the CPU for at least `ms` milliseconds (whole PIT ticks, at least one). Thread context. */
@@ -262,13 +375,14 @@ export function threadSleep(ms: u32): void {
   const hz = <u64>pitHz();
   const ticks = max<u64>(1, (<u64>ms * hz + 999) / 1000);
   const flags = klockIrqSave();
-  current.wakeTick = pitTicks() + ticks;
-  current.state = ThreadState.Sleeping;
+  const me = currentThread();
+  me.wakeTick = pitTicks() + ticks;
+  me.state = ThreadState.Sleeping;
   // into the sleep list in wake order (after those due at the same tick: FIFO among equals)
   let prev: usize = 0, at = sleepers;
-  while (at != 0 && threadAt(at).wakeTick <= current.wakeTick) { prev = at; at = threadAt(at).next; }
-  current.next = at;
-  if (prev == 0) sleepers = changetype<usize>(current); else threadAt(prev).next = changetype<usize>(current);
+  while (at != 0 && threadAt(at).wakeTick <= me.wakeTick) { prev = at; at = threadAt(at).next; }
+  me.next = at;
+  if (prev == 0) sleepers = changetype<usize>(me); else threadAt(prev).next = changetype<usize>(me);
   schedule();
   klockIrqRestore(flags);
 }
@@ -291,19 +405,19 @@ export function threadWakeSleeper(t: Thread): bool {
 /** Makes blocked or sleeping `t` ready (to the back of the run queue). Interrupts off; any context. */
 export function threadWake(t: Thread): void {
   t.state = ThreadState.Ready;
-  queuePush(runQueue, t);
-  if (inInterrupt()) needResched = true;   // (a post from a handler: the woken thread runs at the IRQ's exit)
+  enqueue(t);
+  if (inInterrupt()) schedCpu().needResched = 1;   // (a post from a handler: the woken thread runs at the IRQ's exit)
 }
 
 /** Blocks the running thread (it must be in some wait queue first). Interrupts off, thread context. */
 export function threadBlock(): void {
-  current.state = ThreadState.Blocked;
+  currentThread().state = ThreadState.Blocked;
   schedule();
 }
 
 /** threadExit, leaving `code` for whoever joins it (threadJoinCode). Thread context; never returns. */
 export function threadExitWith(code: i32): void {
-  current.exitCode = code;
+  currentThread().exitCode = code;
   threadExit();
 }
 
@@ -313,8 +427,8 @@ export function threadExitWith(code: i32): void {
  */
 export function threadExit(): void {
   klockIrqSave();
-  const me = current;
-  if (me === bootThread || me === idle) panic("threadExit: the boot thread and the idle thread cannot exit");
+  const me = currentThread();
+  if (me === bootThread || changetype<usize>(me) == schedCpu().idle) panic("threadExit: the boot thread and the idle thread cannot exit");
   me.state = ThreadState.Dead;
   if (me.joiner != 0) threadWake(threadAt(me.joiner));
   schedule();
@@ -335,13 +449,14 @@ export function threadJoin(t: Thread): bool { return threadJoinCode(t, 0); }
 export function threadJoinCode(t: Thread, codeOut: usize): bool {
   if (!mightSleep("threadJoin")) return false;
   const flags = klockIrqSave();
-  if (t === current || (t.joiner != 0 && t.joiner != changetype<usize>(current))) {
+  const me = currentThread();
+  if (t === me || (t.joiner != 0 && t.joiner != changetype<usize>(me))) {
     klockIrqRestore(flags);
     if (logBegin(LogLevel.Error, "sched")) { puts("threadJoin('"); puts(changetype<string>(t.name)); puts("'): the running thread itself, or joined by another; refused\n"); }
     return false;
   }
   while (t.state != ThreadState.Dead) {
-    t.joiner = changetype<usize>(current);
+    t.joiner = changetype<usize>(me);
     threadBlock();
   }
   // unlink from the list of all threads
@@ -383,7 +498,29 @@ export function threadsTable(): void {
   for (let at = load<usize>(allThreadsCell); at != 0; at = threadAt(at).allNext) {
     const t = threadAt(at);
     puts("thread "); putDec(t.id); puts(" '"); puts(changetype<string>(t.name)); puts("' "); puts(threadStateName(t.state));
-    puts(", stack "); putHex(t.stackLow); puts("-"); putHex(t.stackHigh); puts(", cpu "); putDec(<u64>t.ticks * 1000 / hz); puts(" ms\n");
+    puts(", stack "); putHex(t.stackLow); puts("-"); putHex(t.stackHigh); puts(", on CPU "); putDec(t.cpu);
+    if (t.affinity != 0) { puts(" (may run on "); putHex(t.affinity, 1); puts(")"); }
+    puts(", cpu time "); putDec(<u64>t.ticks * 1000 / hz); puts(" ms\n");
+  }
+  klockIrqRestore(flags);
+}
+
+/**
+ * Every CPU, a line each: index, APIC id, state, the thread it runs, how many wait in its
+ * queue, its context switches and the threads it took from other queues. Thread context.
+ */
+export function cpusTable(): void {
+  const flags = klockIrqSave();
+  for (let i: u32 = 0; i < cpuRecords(); i++) {
+    const cpu = cpuAt(i), sc = schedCpuOf(cpu);
+    puts("cpu "); putDec(i); puts(": APIC id "); putDec(load<u32>(cpu, CPU_APIC_ID)); puts(i == 0 ? ", bootstrap" : "");
+    puts(", "); puts(cpuStateName(cpuState(cpu)));
+    if (changetype<usize>(sc) != 0 && sc.online != 0) {
+      const t = changetype<Thread>(<usize>load<u32>(cpu, CPU_CURRENT));
+      puts(", running '"); puts(changetype<string>(t.name)); puts("' ("); putDec(t.id); puts("), ");
+      putDec(sc.queued); puts(" queued, "); putDec(sc.switches); puts(" switches, "); putDec(sc.migrations); puts(" migrations in");
+    }
+    newline();
   }
   klockIrqRestore(flags);
 }
@@ -396,8 +533,7 @@ export function threadsTable(): void {
  */
 export function schedTimerTick(): void {
   if (tickHook != 0) changetype<() => void>(tickHook)();
-  if (changetype<usize>(current) == 0) return;
-  current.ticks++;
+  if (changetype<usize>(currentThread()) == 0) return;
   const now = pitTicks();
   // the list is in wake order: the due ones are at its head (O(woken) per tick)
   while (sleepers != 0 && threadAt(sleepers).wakeTick <= now) {
@@ -405,8 +541,16 @@ export function schedTimerTick(): void {
     sleepers = t.next;
     threadWake(t);
   }
-  if (current === idle) { if (runQueue.head != 0) needResched = true; }
-  else if (--sliceLeft == 0) needResched = true;
+  schedCpuTick();
+}
+
+/** A CPU's own tick (the PIT's on the bootstrap processor, the local APIC timer's on the others): the running thread's slice. Kernel-lock section, interrupts off. */
+export function schedCpuTick(): void {
+  const sc = schedCpu(), me = currentThread();
+  if (changetype<usize>(sc) == 0 || changetype<usize>(me) == 0) return;
+  me.ticks++;
+  if (changetype<usize>(me) == sc.idle) { if (workWaiting(sc)) sc.needResched = 1; }
+  else if (--sc.sliceLeft == 0) sc.needResched = 1;
 }
 
 let tickHook: usize = 0;
@@ -419,9 +563,10 @@ export function schedSetTickHook(hook: usize): void { tickHook = hook; }
 
 /** The IRQ exit hook (arch/idt.ts): a thread whose slice is over gives way. Interrupts off. */
 export function schedPreempt(): void {
-  if (!needResched || preemptDisabled() || changetype<usize>(current) == 0) return;
+  const sc = schedCpu();
+  if (changetype<usize>(sc) == 0 || sc.needResched == 0 || preemptDisabled()) return;
   klockEnter();
-  if (current !== idle) { current.state = ThreadState.Ready; queuePush(runQueue, current); }
+  requeueCurrent();
   schedule();
   klockLeave();
 }

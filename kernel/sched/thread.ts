@@ -36,7 +36,9 @@
   ringThree: u32;     // 1 once it has entered ring 3: from then on its ring-3 frame tops its kernel stack whenever it is in the kernel
   killed: u32;        // 1: it must end the next time it would return to ring 3 (a kill, its process's exit, an execve)
   sibling: usize;     // the next thread of its process (proc/process.ts), or of the reaper's list once it has left
-  klockDepth: u32;    // its kernel-lock sections while it is off the CPU (arch/klock.ts; a new thread: 1, closed as it starts)
+  klockDepth: u32;    // its kernel-lock sections while it is off the CPU (arch/klock.ts)
+  cpu: u32;           // the index of the CPU it runs or last ran on (arch/percpu.ts)
+  affinity: u32;      // the CPUs it may run on, bit i for index i; 0: any (sched/runqueue.ts)
 }
 if (offsetof<Thread>("savedSp") != 0) ERROR("boot/switch.asm stores a thread's ESP at +0");
 

@@ -10,6 +10,7 @@
 // runs alone, in its own boot (`test=panic.null_deref`), judged by the host (the QEMU tests, test/**/*.qemu.test.ts).
 // Each test runs under a PIT watchdog. An on-demand test (registerOnDemandTest) runs only when
 // named: it checks something that ends the run, such as the watchdog itself.
+import { threadsTable, cpusTable } from "../sched/scheduler";
 import { reclaimerSettle } from "../sched/reclaimd";
 import { arenaMark, arenaRelease } from "../mm/alloc/arena";
 import { puts, putDec, putHex, newline, putBytes } from "../console/console";
@@ -277,6 +278,8 @@ export function watchdogTick(now: u64): void {
   if (currentName) puts(currentName!);
   puts(" # timeout: watchdog fired after "); putDec(timeoutSeconds); puts(" s\n");
   failed++;
+  threadsTable(); cpusTable();   // (where everything stood: a hang's first clue)
   printSummary();
   qemuExit(ExitCode.Fail);
 }
+

@@ -14,7 +14,7 @@ import { pmmFreeFrames, allocFrames, freeFrames } from "../mm/phys/pmm";
 import { PHYS_LIMIT } from "../mm/core/frames";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { Thread } from "../sched/thread";
-import { threadCreate, threadJoin, threadYield, threadSleep, currentThread, schedSwitches, schedSetTickHook, STACK_BYTES } from "../sched/scheduler";
+import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield, threadSleep, currentThread, schedSwitches, schedSetTickHook, STACK_BYTES } from "../sched/scheduler";
 import {
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexTryLock, Semaphore, SEMAPHORE_BYTES, semaphoreInit,
   semaphoreDown, semaphoreUp, Spinlock, SPINLOCK_BYTES, spinlockInit, spinLockIrqSave, spinUnlockIrqRestore, spinLock, spinUnlock, spinlockHeld,
@@ -52,10 +52,21 @@ registerTest("sched.create_join", () => {
   checkEqual(pmmFreeFrames() + kmallocHeldFrames(), freeBefore, "join gave back its stack and record");
 });
 
+/** Creates a thread that runs only on the bootstrap processor (where the tests run), or fails the test. */
+function startHere(name: string, entry: (arg: usize) => void, arg: usize): Thread | null {
+  const t = threadCreateStopped(name, entry, arg);
+  check(t != null, "a thread could be created");
+  if (t == null) return null;
+  check(threadSetAffinity(t, 1), "it could be pinned to the bootstrap processor");
+  threadRelease(t);
+  return t;
+}
+
+// Round robin is a property of one CPU's queue: both threads are pinned to the tests' CPU.
 registerTest("sched.yield_round_robin", () => {
   logged = 0;
-  const a = start("a", (arg: usize): void => { note(1); threadYield(); note(3); threadYield(); note(5); }, 0);
-  const b = start("b", (arg: usize): void => { note(2); threadYield(); note(4); threadYield(); note(6); }, 0);
+  const a = startHere("a", (arg: usize): void => { note(1); threadYield(); note(3); threadYield(); note(5); }, 0);
+  const b = startHere("b", (arg: usize): void => { note(2); threadYield(); note(4); threadYield(); note(6); }, 0);
   if (a == null || b == null) return;
   threadJoin(a); threadJoin(b);
   checkEqual(logged, 6, "both threads ran to the end");
@@ -73,12 +84,14 @@ registerTest("sched.sleep", () => {
   check(slept * 1000 <= 200 * hz, "and woke within 200 ms");
 });
 
-// Sleepers wake in the order of their wake times, whatever order they went to sleep in.
+// Sleepers wake in the order of their wake times, whatever order they went to sleep in (on one
+// CPU: the threads are pinned to the tests' own, where the order of their notes is the order
+// they ran).
 registerTest("sched.sleep_order", () => {
   logged = 0;
-  const a = start("sleep-30", (arg: usize): void => { threadSleep(30); note(30); }, 0);
-  const b = start("sleep-10", (arg: usize): void => { threadSleep(10); note(10); }, 0);
-  const c = start("sleep-20", (arg: usize): void => { threadSleep(20); note(20); }, 0);
+  const a = startHere("sleep-30", (arg: usize): void => { threadSleep(30); note(30); }, 0);
+  const b = startHere("sleep-10", (arg: usize): void => { threadSleep(10); note(10); }, 0);
+  const c = startHere("sleep-20", (arg: usize): void => { threadSleep(20); note(20); }, 0);
   if (a == null || b == null || c == null) return;
   threadJoin(a); threadJoin(b); threadJoin(c);
   checkEqual(logged, 3, "all three woke");
@@ -187,7 +200,8 @@ function postFromTick(): void {
 registerTest("sync.semaphore_from_interrupt", () => {
   const s = semaphoreInit(irqSemAt, 0);
   woken = 0;
-  const waiter = start("waiter", (arg: usize): void => {
+  // (pinned to the tests' CPU, whose tick posts: "at the interrupt's exit" is that CPU's)
+  const waiter = startHere("waiter", (arg: usize): void => {
     for (let i: u32 = 0; i < ROUNDS; i++) { semaphoreDown(changetype<Semaphore>(arg)); store<u64>(ranAt + i * 8, pitTicks()); woken++; }
   }, changetype<usize>(s));
   if (waiter == null) return;

@@ -5,11 +5,13 @@ import { registerTest, check, checkEqual, skipTest } from "./harness";
 import { thisCpu, atomicExchange, atomicFetchAdd, compareExchange, memoryFence } from "../arch/x86";
 import {
   CpuState, CPU_GDT, CPU_GDT_POINTER, CPU_TSS, CPU_DF_TSS, CPU_APIC_ID_SEEN, CPU_SELF_SEEN, CPU_START_TSC, CPU_STACK_LOW,
-  CPU_STACK_HIGH, CPU_RECORD_BYTES, bootCpu, cpuRecords, cpuAt, cpuState, cpuApicId, cpuIndex, cpuIndexOf,
+  CPU_STACK_HIGH, CPU_RECORD_BYTES, MAX_CPUS, bootCpu, cpuRecords, cpuAt, cpuState, cpuApicId, cpuIndex, cpuIndexOf,
 } from "../arch/percpu";
 import { lapicReady, lapicId } from "../arch/apic";
 import { cpusListed } from "../boot/cpus";
-import { STACK_BYTES } from "../sched/scheduler";
+import { STACK_BYTES, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield, currentThread } from "../sched/scheduler";
+import { Thread } from "../sched/thread";
+import { klockStarted } from "../arch/klock";
 
 /** The base of the descriptor at `index` of the GDT at `gdt`. */
 function descriptorBase(gdt: usize, index: u32): u32 {
@@ -65,4 +67,26 @@ registerTest("atomics.operations", () => {
   store<u32>(cell + 4, 0x1234);
   memoryFence();
   checkEqual(load<u32>(cell + 4), 0x1234, "a fence keeps memory as it is");
+});
+
+// With smp=on every CPU schedules: a thread pinned to each runs there, and threads left free
+// spread over them (each notes the CPU it ran on; the run queues move them).
+const ranOn = memory.data(MAX_CPUS * 4, 4);
+registerTest("smp.threads_on_every_cpu", () => {
+  if (!klockStarted()) { skipTest("the other processors do not schedule (boot with -smp 2 or more and smp=on)"); return; }
+  const n = cpuRecords();
+  memory.fill(ranOn, 0, MAX_CPUS * 4);
+  const threads = memory.data(MAX_CPUS * 4, 4);
+  for (let i: u32 = 0; i < n; i++) {
+    const t = threadCreateStopped("pinned", (arg: usize): void => {
+      for (let k = 0; k < 3; k++) { store<u32>(ranOn + (<u32>arg) * 4, cpuIndex() + 1); threadYield(); }
+    }, i);
+    if (!check(t != null, "a thread could be created")) return;
+    check(threadSetAffinity(t!, 1 << i), "it could be pinned to its CPU");
+    threadRelease(t!);
+    store<u32>(threads + i * 4, <u32>changetype<usize>(t));
+  }
+  for (let i: u32 = 0; i < n; i++) threadJoin(changetype<Thread>(<usize>load<u32>(threads + i * 4)));
+  for (let i: u32 = 0; i < n; i++) checkEqual(load<u32>(ranOn + i * 4), i + 1, "the thread pinned to CPU i ran there");
+  check(!threadSetAffinity(currentThread(), 1 << (n + 1)), "pinning to a CPU that does not exist is refused");
 });

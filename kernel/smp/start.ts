@@ -5,21 +5,35 @@
 // online. Each AP runs apMain on a stack of its own: the kernel's page directory, a GDT and TSS
 // of its own with GS on its record (arch/percpu.ts), the shared IDT, its local APIC on.
 //
-// An AP then waits, parked with interrupts off, until the scheduler runs threads on it.
-import { rdtsc, readCr4, writeCr3, cli, hlt, cpuRelax, atomicExchange, thisCpu, linkerAddress, LinkerSymbol, cpuidEdx } from "../arch/x86";
+// With smp=on an AP then becomes its idle thread and schedules (sched/runqueue.ts), its local
+// APIC timer ticking at the PIT's rate; from the first STARTUP on, the kernel lock is taken
+// (arch/klock.ts) and page-table changes are shot down on every CPU (arch/tlb.ts). By default
+// (smp=park) it parks with interrupts off, and the kernel runs on the bootstrap processor alone.
+import { cli, hlt, rdtsc, readCr4, writeCr3, cpuRelax, atomicExchange, thisCpu, linkerAddress, LinkerSymbol, cpuidEdx, saveFlagsAndCli, restoreFlags } from "../arch/x86";
 import { pitTicks, pitHz, uptimeMilliseconds } from "../arch/pit";
 import { gdtInit } from "../arch/gdt";
 import { idtLoad } from "../arch/idt";
 import {
   CpuState, CPU_RECORD_BYTES, CPU_STATE, CPU_STACK_LOW, CPU_STACK_HIGH, CPU_APIC_ID_SEEN, CPU_START_TSC, CPU_SELF_SEEN,
   DF_STACK_BYTES, MAX_CPUS, bootCpu, cpuRecordInit, cpuRegister, cpuRecords, cpuAt, cpuState, cpuApicId,
-  CPU_APIC_ID, CPU_DF_STACK_TOP,
+  CPU_APIC_ID, CPU_DF_STACK_TOP, CPU_CR3, CPU_TLB_ONLINE, CPU_TIMER_COUNT, CPU_INDEX,
 } from "../arch/percpu";
-import { lapicSetBase, lapicEnable, lapicId, lapicSendInit, lapicSendStartup } from "../arch/apic";
+import {
+  lapicSetBase, lapicEnable, lapicId, lapicSendInit, lapicSendStartup, lapicTimerCountStart, lapicTimerElapsed, lapicTimerPeriodic,
+  VECTOR_APIC_TIMER,
+} from "../arch/apic";
+import { klockStart, klockEnter, klockLeave } from "../arch/klock";
+import { tlbInit } from "../arch/tlb";
+import { setInterruptHandler } from "../arch/idt";
+import { InterruptFrame } from "../arch/frame";
+import { kzalloc } from "../mm/alloc/kmalloc";
+import { ARENA_BYTES, interruptArenaCreate, interruptArenaUse } from "../mm/alloc/arena";
+import { schedCpuPrepare, schedCpuStart, schedCpuTick } from "../sched/scheduler";
+import { schedCpu, VECTOR_RESCHEDULE } from "../sched/runqueue";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, putHex, newline } from "../console/console";
 import { cpusListed, cpusListedApicId, cpusLapicPhys } from "../boot/cpus";
-import { allocFrame, allocFrames, freeFrame } from "../mm/phys/pmm";
+import { allocFrame, allocFrames, freeFrame, pmmFreeFrames } from "../mm/phys/pmm";
 import { linearVirt } from "../mm/layout";
 import { kernelAddressSpace, reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { ioremap, IoCaching } from "../mm/virt/ioremap";
@@ -77,27 +91,50 @@ function trampolineDirectory(): u32 {
 //   +0      the double-fault task's stack (DF_STACK_BYTES), growing down towards the guard page
 //   +8192   its record (CPU_RECORD_BYTES), alone in the last page
 const CPU_AREA_BYTES: u32 = DF_STACK_BYTES + 4096;
-let areaFrames: u32 = 0;
+let bootFrames: u32 = 0;
+const irqArenas = memory.data(MAX_CPUS * 4, 4);   // each AP's interrupt arena (an ARENA_BYTES control block)
+let timerCount: u32 = 0;
+let scheduling = false;
 
 /** A record, a stack and a double-fault stack for the AP with local APIC `apicId`, registered as the next CPU; 0 when memory is short. */
 function apPrepare(apicId: u32): usize {
   const area = reserveRange(CPU_AREA_BYTES, RANGE_WRITABLE | RANGE_PROMISED, "cpu record");
   if (area == 0) return 0;
   const stack = stackReserve("cpu stack");
-  if (stack == 0) { releaseRange(area); return 0; }
+  if (stack == 0) return 0;   // (boot: what was had stays, unused)
+  let arena: usize = 0;
+  if (scheduling) {
+    arena = kzalloc(ARENA_BYTES);
+    if (arena == 0 || !interruptArenaCreate(arena)) return 0;
+  }
   for (let page: u32 = 0; page < CPU_AREA_BYTES; page += 4096) store<u32>(area + page, 0);   // commit now
-  areaFrames += (CPU_AREA_BYTES + STACK_BYTES) >> 12;
   const cpu = area + DF_STACK_BYTES;
-  cpuRecordInit(cpu, cpuRecords(), apicId);
+  const index = cpuRecords();
+  cpuRecordInit(cpu, index, apicId);
   store<u32>(cpu, <u32>stack, CPU_STACK_LOW);
   store<u32>(cpu, <u32>(stack + STACK_BYTES), CPU_STACK_HIGH);
   store<u32>(cpu, <u32>(area + DF_STACK_BYTES), CPU_DF_STACK_TOP);
+  store<u32>(cpu, timerCount, CPU_TIMER_COUNT);
+  store<u32>(irqArenas + index * 4, <u32>arena);
+  if (scheduling && !schedCpuPrepare(cpu, stack, stack + STACK_BYTES)) return 0;
   cpuRegister(cpu);
   return cpu;
 }
 
-/** Frames the application processors' records and stacks hold (for the self-tests' accounting). Any context. */
-export function smpBootFrames(): u32 { return areaFrames; }
+/** Frames the other CPUs' bring-up took: their records, stacks, interrupt arenas, scheduler state (for the self-tests' accounting). Any context. */
+export function smpBootFrames(): u32 { return bootFrames; }
+
+/** Local APIC timer counts (bus clock / 16) in one PIT tick, measured on the bootstrap processor over `ticks` ticks. Interrupts on. */
+function calibrateTimer(ticks: u32): u32 {
+  const first = pitTicks();
+  while (pitTicks() == first) cpuRelax();   // (from a tick's start)
+  const flags = saveFlagsAndCli();
+  lapicTimerCountStart();
+  restoreFlags(flags);
+  const end = pitTicks() + ticks;
+  while (pitTicks() < end) cpuRelax();
+  return lapicTimerElapsed() / ticks;
+}
 
 /** STARTUP at `page` (twice if needed), its INIT sent: true once `cpu` is online. Interrupts on; boot. */
 function apStart(cpu: usize, page: u32, trampoline: usize, directoryPhys: u32): bool {
@@ -116,12 +153,15 @@ function apStart(cpu: usize, page: u32, trampoline: usize, directoryPhys: u32): 
 
 /**
  * Starts every processor the MADT lists and logs one line: which came online, and how long it
- * took. Without usable tables or a local APIC it says so and the kernel stays on one CPU. Boot,
- * once, thread context on the bootstrap processor, interrupts on (it waits on the timer).
+ * took. With `schedule` (smp=on) they take part in scheduling; else they park. Without usable
+ * tables or a local APIC it says so and the kernel stays on one CPU. Boot, once, thread context
+ * on the bootstrap processor, interrupts on (it waits on the timer).
  */
-export function smpStart(): void {
+export function smpStart(schedule: bool): void {
+  scheduling = schedule;
   const listed = cpusListed();
   if (listed == 0 || (cpuidEdx(1) & CPUID_APIC) == 0 || cpusLapicPhys() == 0) return;
+  const freeBefore = pmmFreeFrames();
   const lapic = ioremap(<u64>cpusLapicPhys(), 4096, IoCaching.Uncached);
   if (lapic == 0) { if (logBegin(LogLevel.Error, "cpu")) puts("cannot map the local APIC: one processor\n"); return; }
   lapicSetBase(lapic);
@@ -143,6 +183,14 @@ export function smpStart(): void {
   const trampoline = linearVirt(trampolinePhys);
   const blob = linkerAddress(LinkerSymbol.ApTrampolineStart);
   memory.copy(trampoline, blob, linkerAddress(LinkerSymbol.ApTrampolineEnd) - blob);
+  if (scheduling) {
+    timerCount = calibrateTimer(2);
+    setInterruptHandler(VECTOR_APIC_TIMER, onCpuTimer);
+    setInterruptHandler(VECTOR_RESCHEDULE, onReschedule);
+    tlbInit();
+    store<u32>(bootCpu, 1, CPU_TLB_ONLINE);
+    klockStart();   // (the first AP runs kernel code soon: every section takes the lock from here on)
+  }
 
   const begin = uptimeMilliseconds();
   // every AP gets its record and stacks and its INIT first, so that one wait serves them all
@@ -165,6 +213,7 @@ export function smpStart(): void {
   startMilliseconds = <u32>(uptimeMilliseconds() - begin);
   freeFrame(trampolinePhys);
   freeFrame(directoryPhys);
+  bootFrames = freeBefore - pmmFreeFrames();
   smpPrintOnline(online, failed);
 }
 
@@ -180,7 +229,9 @@ function smpPrintOnline(online: u32, failed: u32): void {
     puts("; did not start:");
     for (let i: u32 = 1; i < cpuRecords(); i++) if (cpuState(cpuAt(i)) == CpuState.Failed) { puts(" "); putDec(cpuApicId(cpuAt(i))); }
   }
-  puts("; started in "); putDec(startMilliseconds); puts(" ms; the application processors wait, parked\n");
+  puts("; started in "); putDec(startMilliseconds); puts(" ms; ");
+  if (scheduling) { puts("they schedule threads (smp=on), local APIC timers at "); putDec(timerCount); puts(" counts a tick\n"); }
+  else puts("the application processors wait, parked (smp=on schedules on them)\n");
 }
 
 /**
@@ -190,13 +241,32 @@ function smpPrintOnline(online: u32, failed: u32): void {
  * returns.
  */
 export function apMain(cpu: usize): void {
-  writeCr3(kernelAddressSpace().directoryPhys);   // (first: the double-fault TSS takes CR3 from here)
+  const directory = kernelAddressSpace().directoryPhys;
+  writeCr3(directory);   // (first: the double-fault TSS takes CR3 from here)
   gdtInit(cpu, <usize>load<u32>(cpu, CPU_STACK_HIGH), <usize>load<u32>(cpu, CPU_DF_STACK_TOP));
   idtLoad();
+  store<u32>(cpu, directory, CPU_CR3);
   lapicEnable(false);
   store<u32>(cpu, lapicId(), CPU_APIC_ID_SEEN);
   store<u32>(cpu, <u32>thisCpu(), CPU_SELF_SEEN);
   store<u64>(cpu, rdtsc(), CPU_START_TSC);
+  const count = load<u32>(cpu, CPU_TIMER_COUNT);
+  if (count != 0) lapicTimerPeriodic(count);
+  if (!scheduling) {
+    atomicExchange(cpu + CPU_STATE, CpuState.Online);
+    for (;;) { cli(); hlt(); }   // (parked: only an NMI, a panic's, wakes it)
+  }
+  interruptArenaUse(<usize>load<u32>(irqArenas + load<u32>(cpu, CPU_INDEX) * 4));
   atomicExchange(cpu + CPU_STATE, CpuState.Online);
-  for (;;) { cli(); hlt(); }
+  schedCpuStart();   // (it becomes its idle thread: interrupts on, never returns)
 }
+
+/** An application processor's timer: its running thread's slice (a section of the kernel lock). */
+function onCpuTimer(frame: InterruptFrame): void {
+  klockEnter();
+  schedCpuTick();
+  klockLeave();
+}
+
+/** The reschedule IPI: work was queued here; the IRQ exit hook schedules. Takes no lock. */
+function onReschedule(frame: InterruptFrame): void { schedCpu().needResched = 1; }

@@ -36,7 +36,7 @@ describe("the monitor at the serial prompt", () => {
 
   it("lists every command with help, and one with help NAME", async () => {
     const all = await run("help");
-    for (const name of ["help", "meminfo", "slabinfo", "physmap", "ranges", "threads", "test", "bench", "kmalloc", "kfree", "reserve", "touch", "release", "log", "seed", "uptime", "halt"]) {
+    for (const name of ["help", "meminfo", "slabinfo", "physmap", "ranges", "threads", "cpus", "test", "bench", "kmalloc", "kfree", "reserve", "touch", "release", "log", "seed", "uptime", "halt"]) {
       expect(all).toMatch(new RegExp(`^${name}\\b`, "m"));
     }
     expect(await run("help kmalloc")).toMatch(/kmalloc SIZE\r?\n  allocate SIZE bytes/);
@@ -96,7 +96,7 @@ describe("the monitor at the serial prompt", () => {
   });
 
   it("shows the threads and the slab, physical and range pictures", async () => {
-    expect(await run("threads")).toMatch(/thread \d+ 'monitor' running, stack 0x[0-9a-f]+-0x[0-9a-f]+, cpu \d+ ms/);
+    expect(await run("threads")).toMatch(/thread \d+ 'monitor' running, stack 0x[0-9a-f]+-0x[0-9a-f]+, on CPU \d+, cpu time \d+ ms/);
     expect(await run("slabinfo")).toContain("# slabinfo: kmalloc-64");
     expect(await run("physmap")).toMatch(/physmap: 0x[0-9a-f]+ \d+ free/);
     expect(await run("ranges")).toContain("'transient arena'");

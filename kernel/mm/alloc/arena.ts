@@ -58,16 +58,31 @@ export function transientArenaInit(): void {
   if (base == 0) panic("transient arena: no virtual range");
   bumpInit(bootState, base, TRANSIENT_ARENA_BYTES, "transient arena");
   cpuStore(CPU_ARENA, <u32>bootState);
+  if (!interruptArenaCreate(interruptState)) panic("interrupt arena: no virtual range");
+  interruptArenaUse(interruptState);
+  registerShrinker("transient arena (pages above its top)", arenaReclaimable, arenaShrink);
+}
+
+/**
+ * Makes an interrupt arena in the control block at `at` (ARENA_BYTES): INTERRUPT_ARENA_BYTES,
+ * committed now (a fault in a handler could never be served). False when no range or frames
+ * could be had. Thread context: the bootstrap processor's at boot, the others' before they start.
+ */
+export function interruptArenaCreate(at: usize): bool {
   const irq = reserveRange(INTERRUPT_ARENA_BYTES, RANGE_WRITABLE | RANGE_PROMISED, "interrupt arena");
-  if (irq == 0) panic("interrupt arena: no virtual range");
+  if (irq == 0) return false;
   commitPages(irq, INTERRUPT_ARENA_BYTES);
-  bumpInit(interruptState, irq, INTERRUPT_ARENA_BYTES, "interrupt arena");
+  bumpInit(at, irq, INTERRUPT_ARENA_BYTES, "interrupt arena");
+  return true;
+}
+
+/** The running CPU's handlers use the interrupt arena at `at` (interruptArenaCreate). Its bring-up, interrupts off. */
+export function interruptArenaUse(at: usize): void {
   // the dispatcher unwinds the interrupt arena's top (and raises its peak) around every handler
   if (offsetof<BumpArena>("peak") - offsetof<BumpArena>("top") != offsetof<InterruptScope>("high")) {
     ERROR("BumpArena's top and peak must lie as InterruptScope's current and high");
   }
-  setInterruptScope(interruptState + offsetof<BumpArena>("top"), interruptState);
-  registerShrinker("transient arena (pages above its top)", arenaReclaimable, arenaShrink);
+  setInterruptScope(at + offsetof<BumpArena>("top"), at);
 }
 
 // --- giving memory back (mm/alloc/shrink.ts) --------------------------------------------------

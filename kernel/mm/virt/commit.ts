@@ -2,6 +2,7 @@
 // (commitRangePage: the fault handler calls it with interrupts off), populate (commit part of a
 // range now) and decommit (give part of a range's frames back, so the next touch reads zeros).
 // The ranges themselves, their counts and the VMM's section are vmm.ts's. See docs/vmm.md.
+import { tlbBatchBegin, tlbBatchEnd } from "../../arch/tlb";
 import { mightSleep } from "../../diag/context";
 import { panic } from "../../diag/panic";
 import { LogLevel, logBegin } from "../../console/log";
@@ -110,6 +111,7 @@ export function rangeDecommitAbove(virt: u32, bytes: u32, markAt: usize): i32 {
 function decommitPages(start: u32, from: u32, to: u32): i32 {
   let done: i32 = 0;
   const promised = (rangeFlags(start) & RANGE_PROMISED) != 0;
+  const batch = tlbBatchBegin();   // (one shootdown at the end: arch/tlb.ts)
   for (let page = from; <u64>page < <u64>to; page += PAGE_SIZE) {
     if ((entryFor(kernelAddressSpace(), page) & PAGE_PRESENT) == 0) continue;
     const frame = takeEntry(kernelAddressSpace(), page) & ENTRY_FRAME_MASK;   // (flushed from the TLB)
@@ -117,5 +119,6 @@ function decommitPages(start: u32, from: u32, to: u32): i32 {
     countDecommitted(start, promised);
     done++;
   }
+  tlbBatchEnd(batch);
   return done;
 }

@@ -21,7 +21,7 @@
 //
 //   virtual address:  31      22 21      12 11          0
 //                    | directory |  table   | page offset |
-import { invlpg } from "../../arch/x86";
+import { tlbInvalidate } from "../../arch/tlb";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putHex } from "../../console/console";
 
@@ -194,7 +194,7 @@ export function takeEntry(space: AddressSpace, virt: u32): u32 {
   const pte = load<u32>(pteAt);
   if (pte == 0) return 0;
   store<u32>(pteAt, 0);
-  if ((pte & PAGE_PRESENT) != 0) invlpg(virt);
+  if ((pte & PAGE_PRESENT) != 0) tlbInvalidate(space.directoryPhys, virt);
   return pte;
 }
 
@@ -207,7 +207,7 @@ export function unmapLargePage(space: AddressSpace, virt: u32): bool {
   const pde = load<u32>(pdeAt);
   if ((pde & PAGE_PRESENT) == 0 || (pde & PDE_LARGE) == 0) return false;
   store<u32>(pdeAt, 0);
-  invlpg(virt & LARGE_FRAME_MASK);
+  tlbInvalidate(space.directoryPhys, virt & LARGE_FRAME_MASK);
   return true;
 }
 
@@ -243,7 +243,7 @@ export function unmap(space: AddressSpace, virt: u32): u32 {
   if (error != PagingError.Ok) { report("unmap", virt, error); return 0; }
   const pte = load<u32>(foundPte);
   store<u32>(foundPte, 0);
-  invlpg(virt);
+  tlbInvalidate(space.directoryPhys, virt);
   return pte & ENTRY_FRAME_MASK;
 }
 
@@ -253,7 +253,7 @@ export function protect(space: AddressSpace, virt: u32, flags: u32): PagingError
   if (error != PagingError.Ok) { report("protect", virt, error); return error; }
   const pte = load<u32>(foundPte);
   store<u32>(foundPte, (pte & (ENTRY_FRAME_MASK | PAGE_ACCESSED | PAGE_DIRTY)) | flags | PAGE_PRESENT);
-  invlpg(virt);
+  tlbInvalidate(space.directoryPhys, virt);
   return PagingError.Ok;
 }
 

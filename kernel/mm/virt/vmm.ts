@@ -9,6 +9,7 @@
 // thread's page fault, sees a range or a page table half-changed) and marks itself busy
 // (busy.ts) for the fault handler's recursion guard. The fault handler runs with interrupts off,
 // so it needs no more.
+import { tlbBatchBegin, tlbBatchEnd } from "../../arch/tlb";
 import { mightSleep } from "../../diag/context";
 import { preemptDisable, preemptEnable } from "../../arch/context";
 import { linkerAddress, LinkerSymbol } from "../../arch/x86";
@@ -380,12 +381,15 @@ export function rangeContaining(virt: u32): u32 {
 
 /** Empties the entries of a device range's `pages` pages from `virt`: the frames are the device's, never freed. */
 function unmapDevicePages(virt: u32, pages: u32): void {
+  const batch = tlbBatchBegin();
   for (let i: u32 = 0; i < pages; i++) takeEntry(kernelSpace, virt + (i << 12));
+  tlbBatchEnd(batch);
 }
 
 /** Empties the entries of `pages` pages from `virt`, freeing every frame they hold. */
 function freeRangePages(virt: u32, pages: u32): void {
   const end = virt + (pages << 12);
+  const batch = tlbBatchBegin();   // (one shootdown for the range; the frames wait in the PMM, which hands out nothing until it ends)
   let at = virt;
   while (at < end) {
     if (!tablePresent(kernelSpace, at)) { at = (at | (LARGE_PAGE_SIZE - 1)) + 1; continue; }
@@ -396,6 +400,7 @@ function freeRangePages(virt: u32, pages: u32): void {
     }
     at += PAGE_SIZE;
   }
+  tlbBatchEnd(batch);
 }
 
 export function rangeErrorText(error: RangeError): string {
