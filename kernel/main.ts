@@ -5,7 +5,7 @@
 // and benchmark) or, in a release build (make RELEASE=1), this file alone.
 import { sti, waitForInterrupt, rdtsc, linkerAddress, LinkerSymbol, setDebugRoots } from "./arch/x86";
 import { gdtInit } from "./arch/gdt";
-import { klockEnter, klockLeave, klockContended } from "./arch/klock";
+import { klockStart, klockEnter, klockLeave, klockContended } from "./arch/klock";
 import { tlbShootdowns, tlbIpisSent } from "./arch/tlb";
 import { bootCpu, cpuRecords, cpuRecordInit, cpuRegister, CpuState, CPU_STATE } from "./arch/percpu";
 import { idtInit, setInterruptHandler, setInterruptExitHook } from "./arch/idt";
@@ -207,6 +207,7 @@ export function kmain(multibootInfoPhys: u32): void {
     if (length < 0) reportLoaderProblem("the loader's name", info.loaderNamePhys, <u64>info.loaderNamePhys + 1, <LoaderProblem>(<u32>-length));
     else loaderName = linearVirt(info.loaderNamePhys);
   }
+  if (options.smpOn != 0) klockStart();   // (every section takes the kernel lock from here on: arch/klock.ts)
   if (options.logLevel >= 0) setLogLevel(<LogLevel>options.logLevel);
   if (options.watchdogSeconds != 0) setTestTimeout(options.watchdogSeconds);
   if (options.hz != 0) pitInit(options.hz);

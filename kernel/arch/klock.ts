@@ -10,18 +10,19 @@
 //                 now. A ticket lock (Linux's before its queued spinlocks): CPUs get the lock in
 //                 the order they asked, so a CPU that gives it back and asks again at once (a
 //                 thread that yields in a loop) cannot keep another out for ever. Under QEMU's
-//                 round-robin TCG, a test-and-set lock starved the other CPU completely.
+//                 round-robin TCG, a test-and-set lock kept the other CPU waiting ever more.
 //   klockDepth    per CPU (its record, arch/percpu.ts): sections open on it; the lock is held
 //                 while it is above 0. A thread that sleeps inside sections keeps its depth in
 //                 its record (the scheduler swaps it), so the lock is held exactly while the
 //                 running thread has sections open.
 //
-// The depth is always counted (two instructions a section); the lock itself is taken only once
-// a second CPU runs kernel code (klockStart): until then a section costs what it did.
+// With smp=on (klockStart, at the start of boot) every section counts and takes the lock; the
+// other processors start later. Without it (one CPU, or the others parked) a section tests one
+// flag and otherwise costs what it did.
 //
 // While a CPU waits for the lock it serves the requests other CPUs send it (TLB shootdowns:
 // klockSetWaitWork), since it waits with interrupts off and the holder may be waiting for it.
-import { saveFlagsAndCli, restoreFlags, atomicExchange, atomicFetchAdd, cpuLoad, cpuAdd, cpuStore, cpuRelax } from "./x86";
+import { saveFlagsAndCli, restoreFlags, irqSaveTo, irqRestoreFrom, atomicFetchAdd, cpuLoad, cpuAdd, cpuStore, cpuRelax } from "./x86";
 import { CPU_KLOCK_DEPTH } from "./percpu";
 
 const tickets = memory.data(8, 4);
@@ -30,9 +31,12 @@ let started = false;
 let waitWork: usize = 0;   // a () => void run while waiting (0: none)
 const contendedCell = memory.data(4, 4);
 
-/** The lock's sections start taking it: a second CPU is about to run kernel code. Boot, once, with no section open on this CPU. */
+/**
+ * From now on sections count and take the lock: with smp=on, at the start of boot, before any
+ * thread exists and with no section open (so every thread's count is right). Boot, once.
+ */
 export function klockStart(): void { started = true; }
-/** Whether the lock is taken (more than one CPU runs kernel code). Any context. */
+/** Whether sections take the lock (smp=on). Any context. */
 export function klockStarted(): bool { return started; }
 /** `work` (a () => void, any context) runs in the wait loop of a CPU that waits for the lock. Boot, once. */
 export function klockSetWaitWork(work: usize): void { waitWork = work; }
@@ -55,67 +59,75 @@ function take(): void {
 @inline function give(): void { atomicFetchAdd(tickets + OWNER, 1); }
 
 /**
- * Opens a section with interrupts as they are (preemptDisable: arch/context.ts). Before
- * klockStart only the count; after it the count and the lock with interrupts off in between (an
- * interrupt between the two would find the count open and the lock not yet taken). Any context.
+ * Opens a section with interrupts as they are (preemptDisable: arch/context.ts): the count and
+ * the lock, with interrupts off in between (an interrupt between the two would find the count
+ * open and the lock not yet taken). Nothing before klockStart. Any context.
  */
-@inline export function klockEnterAny(): void {
-  if (!started) cpuAdd(CPU_KLOCK_DEPTH, 1);
-  else enterAnySlow();
-}
+@inline export function klockEnterAny(): void { if (started) enterAnySlow(); }
 function enterAnySlow(): void {
   const flags = saveFlagsAndCli();
-  klockEnter();
+  enterCounted();
   restoreFlags(flags);
 }
 
 /** Closes a section klockEnterAny opened. Any context. */
-@inline export function klockLeaveAny(): void {
-  if (!started) cpuAdd(CPU_KLOCK_DEPTH, <u32>-1);
-  else leaveAnySlow();
-}
+@inline export function klockLeaveAny(): void { if (started) leaveAnySlow(); }
 function leaveAnySlow(): void {
   const flags = saveFlagsAndCli();
-  klockLeave();
+  leaveCounted();
   restoreFlags(flags);
 }
 
-/** Opens a section (the lock taken at the outermost). Interrupts off. */
-@inline export function klockEnter(): void {
+function enterCounted(): void {
   cpuAdd(CPU_KLOCK_DEPTH, 1);
-  if (started && cpuLoad(CPU_KLOCK_DEPTH) == 1) take();
+  if (cpuLoad(CPU_KLOCK_DEPTH) == 1) take();
+}
+function leaveCounted(): void {
+  cpuAdd(CPU_KLOCK_DEPTH, <u32>-1);
+  if (cpuLoad(CPU_KLOCK_DEPTH) == 0) give();
 }
 
+/** Opens a section (the lock taken at the outermost). Interrupts off. */
+@inline export function klockEnter(): void { if (started) enterCounted(); }
+
 /** Closes a section (the lock given back at the outermost). Interrupts off. */
-@inline export function klockLeave(): void {
-  cpuAdd(CPU_KLOCK_DEPTH, <u32>-1);
-  if (started && cpuLoad(CPU_KLOCK_DEPTH) == 0) give();
-}
+@inline export function klockLeave(): void { if (started) leaveCounted(); }
 
 /** Interrupts off and a section open: returns the flags for klockIrqRestore. Any context. */
 @inline export function klockIrqSave(): u32 {
   const flags = saveFlagsAndCli();
-  klockEnter();
+  if (started) enterCounted();
   return flags;
 }
 
 /** Closes the section klockIrqSave opened and restores its flags. */
 @inline export function klockIrqRestore(flags: u32): void {
-  klockLeave();
+  if (started) leaveCounted();
   restoreFlags(flags);
 }
 
-/** klockIrqSave, the flags kept in the word at `cell` (a lock's own word: see irqSaveTo). Any context. */
+/**
+ * klockIrqSave, the flags kept in the word at `cell` (a lock's own word: see irqSaveTo): written
+ * once the lock is held, so a CPU waiting for it cannot overwrite the holder's. Any context.
+ */
 @inline export function klockIrqSaveTo(cell: usize): void {
+  if (started) saveToCounted(cell);
+  else irqSaveTo(cell);
+}
+function saveToCounted(cell: usize): void {
   const flags = saveFlagsAndCli();
-  klockEnter();
+  enterCounted();
   store<u32>(cell, flags);
 }
 
 /** Closes the section klockIrqSaveTo opened and restores the flags kept at `cell`. */
 @inline export function klockIrqRestoreFrom(cell: usize): void {
+  if (started) restoreFromCounted(cell);
+  else irqRestoreFrom(cell);
+}
+function restoreFromCounted(cell: usize): void {
   const flags = load<u32>(cell);
-  klockLeave();
+  leaveCounted();
   restoreFlags(flags);
 }
 
@@ -127,6 +139,7 @@ function leaveAnySlow(): void {
  * The lock, held across the switch, is given back if that depth is 0. Interrupts off.
  */
 @inline export function klockResume(depth: u32): void {
+  if (!started) return;
   cpuStore(CPU_KLOCK_DEPTH, depth);
-  if (started && depth == 0) give();
+  if (depth == 0) give();
 }

@@ -22,7 +22,7 @@ import {
   lapicSetBase, lapicEnable, lapicId, lapicSendInit, lapicSendStartup, lapicTimerCountStart, lapicTimerElapsed, lapicTimerPeriodic,
   VECTOR_APIC_TIMER,
 } from "../arch/apic";
-import { klockStart, klockEnter, klockLeave } from "../arch/klock";
+import { klockEnter, klockLeave } from "../arch/klock";
 import { tlbInit } from "../arch/tlb";
 import { setInterruptHandler } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
@@ -188,8 +188,7 @@ export function smpStart(schedule: bool): void {
     setInterruptHandler(VECTOR_APIC_TIMER, onCpuTimer);
     setInterruptHandler(VECTOR_RESCHEDULE, onReschedule);
     tlbInit();
-    store<u32>(bootCpu, 1, CPU_TLB_ONLINE);
-    klockStart();   // (the first AP runs kernel code soon: every section takes the lock from here on)
+    store<u32>(bootCpu, 1, CPU_TLB_ONLINE);   // (the kernel lock is taken since boot: main.ts, klockStart)
   }
 
   const begin = uptimeMilliseconds();
