@@ -20,7 +20,6 @@
 import { mmioRead32, mmioWrite32, cpuRelax } from "./x86";
 
 const REG_ID: u32 = 0x020;
-const REG_VERSION: u32 = 0x030;
 const REG_TPR: u32 = 0x080;
 const REG_EOI: u32 = 0x0B0;
 const REG_SPURIOUS: u32 = 0x0F0;
@@ -71,8 +70,6 @@ export function lapicReady(): bool { return base != 0; }
 
 /** The running CPU's local APIC id. Any context. */
 export function lapicId(): u32 { return read(REG_ID) >> 24; }
-/** The version register (bits 7..0 the version, 23..16 the highest LVT entry). */
-export function lapicVersion(): u32 { return read(REG_VERSION); }
 
 /**
  * Turns the running CPU's local APIC on: the spurious vector with the enable bit, every
@@ -139,5 +136,3 @@ export function lapicTimerPeriodic(count: u32): void {
   write(REG_TIMER_INITIAL, count);
 }
 
-/** The error status (written first, as the SDM asks, so it holds the errors since the last read). */
-export function lapicErrors(): u32 { write(REG_ERROR_STATUS, 0); return read(REG_ERROR_STATUS); }

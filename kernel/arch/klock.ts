@@ -42,8 +42,6 @@ export function klockStarted(): bool { return started; }
 export function klockSetWaitWork(work: usize): void { waitWork = work; }
 /** Acquisitions that had to wait. Any context. */
 export function klockContended(): u32 { return load<u32>(contendedCell); }
-/** Whether the running CPU holds the lock (has a section open). Any context. */
-@inline export function klockHeld(): bool { return cpuLoad(CPU_KLOCK_DEPTH) != 0; }
 
 function take(): void {
   const mine = atomicFetchAdd(tickets + NEXT, 1);

@@ -30,7 +30,7 @@
 //   +76   threadLow    (diag/panic.ts: panicSetThread)
 //   +80   threadHigh
 //   +84   current      the running thread (sched/scheduler.ts)
-//   +88   idle         this CPU's idle thread
+//   +88   (reserved)
 //   +92   sched        this CPU's scheduler state (sched/scheduler.ts: its run queue, slice, ...)
 //   +96   scratch      32 bytes for formatting numbers (console/console.ts)
 //   +128  cr3          the page directory loaded on it (arch/tlb.ts: whom a user shootdown asks)
@@ -77,10 +77,8 @@ export const CPU_THREAD_NAME: u32 = 72;
 export const CPU_THREAD_LOW: u32 = 76;
 export const CPU_THREAD_HIGH: u32 = 80;
 export const CPU_CURRENT: u32 = 84;
-export const CPU_IDLE: u32 = 88;
 export const CPU_SCHED: u32 = 92;
 export const CPU_SCRATCH: u32 = 96;
-export const CPU_SCRATCH_BYTES: u32 = 32;
 export const CPU_CR3: u32 = 128;
 export const CPU_TLB_ONLINE: u32 = 132;
 export const CPU_STOP_EIP: u32 = 136;
@@ -122,8 +120,6 @@ export function cpuRecords(): u32 { return recordCount; }
 /** The record of CPU `index` (below cpuRecords()). Any context. */
 export function cpuAt(index: u32): usize { return <usize>load<u32>(records + index * 4); }
 
-/** The running CPU's record. Any context; with preemption on the thread may move to another CPU after it. */
-@inline export function cpuRecord(): usize { return thisCpu(); }
 /** The running CPU's index (0: the bootstrap processor). */
 @inline export function cpuIndex(): u32 { return load<u32>(thisCpu(), CPU_INDEX); }
 
