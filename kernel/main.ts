@@ -39,7 +39,8 @@ import { slabPrintInfo } from "./mm/debug/slabinfo";
 import { slabDebugSelect } from "./mm/core/slab/debug";
 import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
-import { schedSwitches, schedMigrations, schedInit, schedTimerTick, schedPreempt, threadListAddress, threadsPrint, currentHeldLocks } from "./sched/scheduler";
+import { schedInit, schedTimerTick, schedPreempt, threadListAddress, currentHeldLocks } from "./sched/scheduler";
+import { schedSwitches, schedMigrations, threadsPrint } from "./sched/listing";
 import { lockdepEnable, lockdepReportsTotal, lockdepClasses } from "./sched/lockdep";
 import { monitorStart, monitorServeBootThread } from "./monitor/monitor";
 import { syscallInit } from "./proc/syscall";
@@ -57,7 +58,8 @@ import { linearVirt, layoutSetRangeArea, lowMemoryEnd, vrangeStart, VRANGE_END, 
 export { isrDispatch } from "./arch/idt";
 export { apMain } from "./smp/start";   // an application processor's first kernel code (boot/runtime.c)
 export { threadStart } from "./sched/scheduler";   // a new thread's first code (boot/runtime.c)
-export { userKilled, userFrameFree } from "./proc/process";   // where a thread killed in ring 3 ends; a first ring-3 frame given back (boot/runtime.c)
+export { userKilled } from "./proc/process";
+export { userFrameFree } from "./proc/user-frame";   // where a thread killed in ring 3 ends; a first ring-3 frame given back (boot/runtime.c)
 export { syscallDispatch } from "./arch/idt";     // int 0x80 (boot/runtime.c)
 export { onWasmTrap, onDoubleFault } from "./diag/panic";
 export { reportBegin, reportWrite } from "./console/report-sink";   // the cores' reports (boot/runtime.c)

@@ -69,13 +69,13 @@ export const MUTANTS: Mutant[] = [
   { name: "guard.pattern_check_skips_tail", file: "kernel/mm/core/guard-layout.ts", from: "  while (at < to) { if (<u32>load<u8>(at) != guardPatternByte(at)) return at; at++; }", to: "", tests: [GUARD] },
   { name: "guard.ring_no_wrap", file: "kernel/mm/core/guard-layout.ts", from: "  let slot = ring.oldest + ring.count;\n  if (slot >= ring.capacity) slot -= ring.capacity;", to: "  let slot = ring.oldest + ring.count;", tests: [GUARD] },
   // page tables
-  { name: "paging.unmap_no_flush", file: "kernel/mm/virt/paging.ts", from: "  store<u32>(foundPte, 0);\n  invlpg(virt);", to: "  store<u32>(foundPte, 0);", tests: [PAGING] },
-  { name: "paging.protect_no_flush", file: "kernel/mm/virt/paging.ts", from: "| flags | PAGE_PRESENT);\n  invlpg(virt);", to: "| flags | PAGE_PRESENT);", tests: [PAGING] },
+  { name: "paging.unmap_no_flush", file: "kernel/mm/virt/paging.ts", from: "  store<u32>(foundPte, 0);\n  tlbInvalidate(space.directoryPhys, virt);", to: "  store<u32>(foundPte, 0);", tests: [PAGING] },
+  { name: "paging.protect_no_flush", file: "kernel/mm/virt/paging.ts", from: "| flags | PAGE_PRESENT);\n  tlbInvalidate(space.directoryPhys, virt);", to: "| flags | PAGE_PRESENT);", tests: [PAGING] },
   // the trace decoder and the command line
   // the locks that make the allocators safe in any context (kernel/selftest/stress.ts catches them)
-  { name: "kmalloc.no_lock", file: "kernel/mm/alloc/kmalloc.ts", from: "kmallocLock(): void { irqSaveTo(lock); }\n/** Releases it (the interrupt flag as it was). */\n@inline export function kmallocUnlock(): void { irqRestoreFrom(lock); }", to: "kmallocLock(): void { }\n@inline export function kmallocUnlock(): void { }", tests: [STRESS], kernel: true },
-  { name: "pmm.alloc_no_lock", file: "kernel/mm/phys/pmm.ts", from: "  irqSaveTo(pmmLock);\n  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);\n  irqRestoreFrom(pmmLock);", to: "  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);", tests: [STRESS], kernel: true },
-  { name: "dma.alloc_no_lock", file: "kernel/mm/alloc/dma.ts", from: "  irqSaveTo(lock);\n  const chunk = dmaAlloc(pool, size);\n  irqRestoreFrom(lock);", to: "  const chunk = dmaAlloc(pool, size);", tests: [STRESS], kernel: true },
+  { name: "kmalloc.no_lock", file: "kernel/mm/alloc/kmalloc.ts", from: "kmallocLock(): void { klockIrqSaveTo(lock); }\n/** Releases it (the interrupt flag as it was). */\n@inline export function kmallocUnlock(): void { klockIrqRestoreFrom(lock); }", to: "kmallocLock(): void { }\n@inline export function kmallocUnlock(): void { }", tests: [STRESS], kernel: true },
+  { name: "pmm.alloc_no_lock", file: "kernel/mm/phys/pmm.ts", from: "  klockIrqSaveTo(pmmLock);\n  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);\n  klockIrqRestoreFrom(pmmLock);", to: "  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);", tests: [STRESS], kernel: true },
+  { name: "dma.alloc_no_lock", file: "kernel/mm/alloc/dma.ts", from: "  klockIrqSaveTo(lock);\n  const chunk = dmaAlloc(pool, size);\n  klockIrqRestoreFrom(lock);", to: "  const chunk = dmaAlloc(pool, size);", tests: [STRESS], kernel: true },
   // the lock checker
   { name: "lockgraph.reaches_one_step", file: "kernel/lib/lock-graph.ts", from: "    frontier = next & ~seen;", to: "    frontier = 0;", tests: [LOCK_GRAPH] },
   { name: "lockdep.no_inversion_check", file: "kernel/sched/lockdep.ts", from: "      if (lockGraphReaches(graph, cls, outer)) reportInversion", to: "      if (false) reportInversion", tests: [LOCKDEP], kernel: true },

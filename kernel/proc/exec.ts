@@ -21,7 +21,8 @@ import {
   PROGRAM_LOW, PROGRAM_HIGH, STACK_TOP, STACK_BOTTOM, STACK_GUARD,
 } from "./memory";
 import { memorySetBrkStart } from "./memory-calls";
-import { Process, processMemory, processSetFirstEntry, processCreate, processDiscard, processStart, processCount, userFrameNew, MAX_PROCESSES } from "./process";
+import { Process, processMemory, processSetFirstEntry, processCreate, processDiscard, processStart, processCount, MAX_PROCESSES } from "./process";
+import { userFrameNew } from "./user-frame";
 import { UserFrame } from "../arch/frame";
 import { LogLevel, logBegin } from "../console/log";
 import { faultResolve } from "./oom";

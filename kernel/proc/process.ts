@@ -31,10 +31,9 @@ import { UserFrame, USER_FRAME_BYTES, InterruptFrame } from "../arch/frame";
 import { setInterruptHandler } from "../arch/idt";
 import { lapicSendFixed } from "../arch/apic";
 import { CPU_APIC_ID, cpuAt } from "../arch/percpu";
-import { USER_CODE_SELECTOR, USER_DATA_SELECTOR } from "../arch/gdt";
-import { resumeUserFrame, userKilledAddress } from "../arch/x86";
+import { resumeUserFrame } from "../arch/x86";
 import { klockIrqSave, klockIrqRestore } from "../arch/klock";
-import { KERNEL_CODE_SELECTOR, KERNEL_DATA_SELECTOR, PERCPU_SELECTOR } from "../arch/gdt";
+import { processKillFrame } from "./user-frame";
 import { kzalloc, kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { Thread, ThreadState, ThreadQueue } from "../sched/thread";
 import {
@@ -174,32 +173,6 @@ export function processDiscard(p: Process): void {
   mutexUnlock(processLock(p));
   processFree(p);
 }
-
-/**
- * A ring-3 frame (a kmalloc'd UserFrame, or 0 when memory is short) that enters at `eip` with
- * the stack at `esp`, every general register 0, interrupts on: exec's entry and thread_create's.
- * Fork copies the parent's system-call frame instead (userFrameCopy). Thread context.
- */
-export function userFrameNew(eip: u32, esp: u32): usize {
-  const block = kmalloc(USER_FRAME_BYTES);
-  if (block == 0) return 0;
-  const f = changetype<UserFrame>(block);
-  memory.fill(block, 0, USER_FRAME_BYTES);
-  f.gs = USER_DATA_SELECTOR; f.fs = USER_DATA_SELECTOR; f.es = USER_DATA_SELECTOR; f.ds = USER_DATA_SELECTOR;
-  f.eip = eip; f.cs = USER_CODE_SELECTOR; f.eflags = 0x202;
-  f.userEsp = esp; f.userSs = USER_DATA_SELECTOR;
-  return block;
-}
-
-/** A kmalloc'd copy of the ring-3 frame `frame` (0 when memory is short). Thread context. */
-export function userFrameCopy(frame: usize): usize {
-  const block = kmalloc(USER_FRAME_BYTES);
-  if (block != 0) memory.copy(block, frame, USER_FRAME_BYTES);
-  return block;
-}
-
-/** From user_frame_free_c (boot/runtime.c): a first ring-3 frame, copied to its stack, goes back. Thread context (the new thread's). */
-export function userFrameFree(block: usize): void { kfree(block); }
 
 /** Set by exec.ts: writes a new process's arguments onto its stack and sets its first frame's stack pointer (`p`'s first thread, its space loaded). */
 export type FirstEntry = (p: Process, frame: UserFrame) => void;
@@ -445,15 +418,6 @@ export function processKill(p: Process, code: i32): bool {
   }
   klockIrqRestore(flags);
   return alive;
-}
-
-/** Makes the ring-3 frame `f` return into user_killed_c in ring 0 instead of the program. Interrupts off, or the frame's own thread. */
-export function processKillFrame(f: UserFrame): void {
-  f.eip = userKilledAddress();
-  f.cs = KERNEL_CODE_SELECTOR;
-  f.eflags = 0x202;
-  f.ds = KERNEL_DATA_SELECTOR; f.es = KERNEL_DATA_SELECTOR;
-  f.fs = KERNEL_DATA_SELECTOR; f.gs = PERCPU_SELECTOR;
 }
 
 /**

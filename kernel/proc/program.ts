@@ -5,7 +5,8 @@
 // killed, and everything it held goes back. Thread context.
 import { RegionKind, RegionError, REGION_READ, REGION_WRITE, REGION_EXEC } from "../mm/core/regions";
 import { memoryAddRegion, STACK_TOP, STACK_BOTTOM, STACK_GUARD } from "./memory";
-import { processCreate, processDiscard, processStart, processWaitKernel, processMemory, userFrameNew } from "./process";
+import { processCreate, processDiscard, processStart, processWaitKernel, processMemory } from "./process";
+import { userFrameNew } from "./user-frame";
 import { kfree } from "../mm/alloc/kmalloc";
 
 /** Where the program's code page is mapped (ring 3 may read, write and run it). */

@@ -31,6 +31,7 @@
 //   other                         -ENOSYS
 //
 // A process killed while in a call (a kill, the out-of-memory killer) ends when the call returns.
+import { processKillFrame, userFrameNew, userFrameCopy } from "./user-frame";
 import { InterruptFrame, UserFrame } from "../arch/frame";
 import { setSyscallHandler } from "../arch/idt";
 import { putBytes } from "../console/console";
@@ -41,8 +42,7 @@ import { pmmFreeFrames } from "../mm/phys/pmm";
 import {
   Process, currentProcess, processExit, processLock, processMemory, processCreate, processDiscard, processStart,
   processWaitChild, processTakeChild, processFind, processSetName, processName, processNameLength, processCount,
-  processMemoryBlock, processKillFrame, processAddThread, processThreadExit, processEndOtherThreads, userFrameNew,
-  userFrameCopy, MAX_PROCESSES, MAX_THREADS,
+  processMemoryBlock, processAddThread, processThreadExit, processEndOtherThreads, MAX_PROCESSES, MAX_THREADS,
 } from "./process";
 import {
   UserMemory, MEMORY_BLOCK_BYTES, memoryCreate, memoryRelease,

@@ -10,7 +10,7 @@
 // runs alone, in its own boot (`test=panic.null_deref`), judged by the host (the QEMU tests, test/**/*.qemu.test.ts).
 // Each test runs under a PIT watchdog. An on-demand test (registerOnDemandTest) runs only when
 // named: it checks something that ends the run, such as the watchdog itself.
-import { threadsTable, cpusTable } from "../sched/scheduler";
+import { threadsTable, cpusTable } from "../sched/listing";
 import { reclaimerSettle } from "../sched/reclaimd";
 import { arenaMark, arenaRelease } from "../mm/alloc/arena";
 import { puts, putDec, putHex, newline, putBytes } from "../console/console";

@@ -14,7 +14,8 @@ import { pmmFreeFrames, allocFrames, freeFrames } from "../mm/phys/pmm";
 import { PHYS_LIMIT } from "../mm/core/frames";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { Thread } from "../sched/thread";
-import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield, threadSleep, currentThread, schedSwitches, schedSetTickHook, STACK_BYTES } from "../sched/scheduler";
+import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield, threadSleep, currentThread, schedSetTickHook, STACK_BYTES } from "../sched/scheduler";
+import { schedSwitches } from "../sched/listing";
 import {
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexTryLock, Semaphore, SEMAPHORE_BYTES, semaphoreInit,
   semaphoreDown, semaphoreUp, Spinlock, SPINLOCK_BYTES, spinlockInit, spinLockIrqSave, spinUnlockIrqRestore, spinLock, spinUnlock, spinlockHeld,

@@ -31,7 +31,8 @@ import { SlabCache } from "../mm/core/slab/cache";
 import { AllocError } from "../mm/core/alloc-error";
 import { FrameError, PHYS_LIMIT } from "../mm/core/frames";
 import { linearVirt, lowMemoryEnd } from "../mm/layout";
-import { threadCreate, threadJoin, threadYield, schedSetTickHook, schedSwitches } from "../sched/scheduler";
+import { threadCreate, threadJoin, threadYield, schedSetTickHook } from "../sched/scheduler";
+import { schedSwitches } from "../sched/listing";
 import { Thread } from "../sched/thread";
 
 const WORKERS: u32 = 8;
