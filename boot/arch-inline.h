@@ -84,6 +84,22 @@ __attribute__((always_inline)) inline uint32_t Z_archZ_atomicFetchAdd(struct Z_a
   return delta;
 }
 
+/* `lock bts` / `lock btr`: sets or clears bit `bit` of the bit string at `base` (any length: the
+ * bit offset is a register); returns the bit as it was (kernel/arch/x86.ts: atomicBitSet,
+ * atomicBitClear). Atomic against interrupts and CPUs; a full barrier. */
+__attribute__((always_inline)) inline uint32_t Z_archZ_atomicBitSet(struct Z_arch_instance_t *a, uint32_t base, uint32_t bit) {
+  (void)a;
+  uint8_t old;
+  __asm__ volatile("lock btsl %2, (%1)\n\tsetc %0" : "=q"(old) : "r"(base), "r"(bit) : "memory", "cc");
+  return old;
+}
+__attribute__((always_inline)) inline uint32_t Z_archZ_atomicBitClear(struct Z_arch_instance_t *a, uint32_t base, uint32_t bit) {
+  (void)a;
+  uint8_t old;
+  __asm__ volatile("lock btrl %2, (%1)\n\tsetc %0" : "=q"(old) : "r"(base), "r"(bit) : "memory", "cc");
+  return old;
+}
+
 /* A full memory barrier (kernel/arch/x86.ts: memoryFence): `lock or` of 0 into the top of the
  * stack, the i686 form (mfence needs SSE2, which -march=i686 does not assume). */
 __attribute__((always_inline)) inline void Z_archZ_memoryFence(struct Z_arch_instance_t *a) {
@@ -116,6 +132,13 @@ __attribute__((always_inline)) inline void Z_archZ_cpuStore(struct Z_arch_instan
   (void)a;
   if (__builtin_constant_p(offset)) __asm__ volatile("movl %1, %%gs:%c0" : : "i"(offset), "ri"(value) : "memory");
   else __asm__ volatile("movl %1, %%gs:(%0)" : : "r"(offset), "ri"(value) : "memory");
+}
+/* value + the word at offset `offset` of this CPU's record: one addl from GS (object caches' parts). */
+__attribute__((always_inline)) inline uint32_t Z_archZ_cpuPlus(struct Z_arch_instance_t *a, uint32_t value, uint32_t offset) {
+  (void)a;
+  if (__builtin_constant_p(offset)) __asm__ volatile("addl %%gs:%c2, %0" : "=r"(value) : "0"(value), "i"(offset) : "cc");
+  else __asm__ volatile("addl %%gs:(%2), %0" : "=r"(value) : "0"(value), "r"(offset) : "cc");
+  return value;
 }
 __attribute__((always_inline)) inline void Z_archZ_cpuAdd(struct Z_arch_instance_t *a, uint32_t offset, uint32_t delta) {
   (void)a;

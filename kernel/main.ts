@@ -28,7 +28,8 @@ import {
 } from "./boot/cmdline";
 import { runSelfTests, listTests, watchdogTick, setTestTimeout, registeredTestCount, lockdepUnexpected } from "./selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "./bench/bench";
-import { pmmInit, pmmStateAddress, pmmPrintTotals } from "./mm/phys/pmm";
+import { pmmInit, pmmStateAddress, pmmPrintTotals, pmmListsReclaimable, pmmListsDrain } from "./mm/phys/pmm";
+import { registerShrinker } from "./mm/alloc/shrink";
 import { vmmInit, vmmEarlyLinearMap } from "./mm/virt/vmm";
 import { faultInit } from "./mm/virt/fault";
 import { kmallocInit, kernelSlabRegions, kernelHeapInstance, kmallocSetSampling, kmallocSampled } from "./mm/alloc/kmalloc";
@@ -237,6 +238,7 @@ export function kmain(multibootInfoPhys: u32): void {
     }
   }
   kmallocInit();
+  registerShrinker("pmm (per-CPU frame lists)", pmmListsReclaimable, pmmListsDrain);
   if (options.kmallocGuard != 0 || options.kfenceInterval != 0) {
     if (guardInit()) kmallocSetSampling(options.kmallocGuard != 0 ? 1 : options.kfenceInterval);
     if (logBegin(LogLevel.Info, "kmalloc")) {

@@ -17,7 +17,7 @@ export const LAYERS: Layer[] = [
   { name: "lib", match: /^kernel\/lib\// },
   { name: "mm/core", match: /^kernel\/mm\/core\//, onlyFrom: ["lib", "mm/core"] },
   { name: "arch", match: /^kernel\/arch\// },
-  { name: "mm (the address map, the re-entry guard)", match: /^kernel\/mm\/[^/]+\.ts$/ },
+  { name: "mm (the address map, the re-entry guard, the each-CPU seam)", match: /^kernel\/mm\/[^/]+\.ts$/ },
   { name: "console", match: /^kernel\/console\// },
   { name: "diag", match: /^kernel\/diag\// },
   { name: "boot", match: /^kernel\/boot\// },

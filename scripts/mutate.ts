@@ -43,9 +43,9 @@ export const MUTANTS: Mutant[] = [
   { name: "heap.valid_bit_ignored", file: "kernel/mm/core/heap/block.ts", from: "  return (load<u32>(validWordAt(span, bit)) & validBit(bit)) != 0 &&", to: "  return true &&", tests: [HEAP] },
   { name: "heap.span_of_wrong_mask", file: "kernel/mm/core/heap/block.ts", from: "@inline export function spanOf(address: usize): usize { return address & ~(<usize>SPAN_MASK); }", to: "@inline export function spanOf(address: usize): usize { return address & ~(<usize>SPAN_MASK >> 1); }", tests: [HEAP] },
   // the slab caches
-  { name: "slab.free_fast_path_no_bounds", file: "kernel/mm/core/slab/cache.ts", from: "  if (index < cache.activeObjects) {", to: "  if (index != 0xFFFFFFFF) {", tests: [SLAB] },
-  { name: "slab.wrong_cache_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (slabEntry(slab).cache != changetype<usize>(cache)) return refuseFree(cache, object, AllocError.WrongCache);\n", to: "", tests: [SLAB] },
-  { name: "slab.interior_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (!isObjectStart(cache, slab, object)) return refuseFree(cache, object, AllocError.Interior);\n", to: "", tests: [SLAB] },
+  { name: "slab.free_fast_path_no_bounds", file: "kernel/mm/core/slab/cache.ts", from: "  if (index < part.activeObjects) {", to: "  if (index != 0xFFFFFFFF) {", tests: [SLAB] },
+  { name: "slab.wrong_cache_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (slabEntry(slab).cache != changetype<usize>(cache)) return AllocError.WrongCache;\n", to: "", tests: [SLAB] },
+  { name: "slab.interior_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (!isObjectStart(cache, slab, object)) return AllocError.Interior;\n", to: "", tests: [SLAB] },
   { name: "slab.empty_slab_not_released", file: "kernel/mm/core/slab/cache.ts", from: "  if (inUse == 0) { unfileSlab(cache, slab); keepOrRelease(cache, slab); }\n  else if", to: "  if", tests: [SLAB] },
   // the frame allocator and its summary trees
   { name: "frames.word_free_skips_reserved_check", file: "kernel/mm/core/frame-runs.ts", from: "if (load<u32>(at) == FULL && load<u32>(at, 4) == 0) {", to: "if (load<u32>(at) == FULL) {", tests: [FRAMES] },
@@ -74,7 +74,11 @@ export const MUTANTS: Mutant[] = [
   // the trace decoder and the command line
   // the locks that make the allocators safe in any context (kernel/selftest/stress.ts catches them)
   { name: "kmalloc.no_lock", file: "kernel/mm/alloc/kmalloc.ts", from: "kmallocLock(): void { klockIrqSaveTo(lock); }\n/** Releases it (the interrupt flag as it was). */\n@inline export function kmallocUnlock(): void { klockIrqRestoreFrom(lock); }", to: "kmallocLock(): void { }\n@inline export function kmallocUnlock(): void { }", tests: [STRESS], kernel: true },
-  { name: "pmm.alloc_no_lock", file: "kernel/mm/phys/pmm.ts", from: "  klockIrqSaveTo(pmmLock);\n  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);\n  klockIrqRestoreFrom(pmmLock);", to: "  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);", tests: [STRESS], kernel: true },
+  { name: "pmm.alloc_no_lock", file: "kernel/mm/phys/pmm.ts", from: "  klockIrqSaveTo(pmmLock);\n  const phys = allocFrameFrom(pmm, FrameZone.Low);\n  klockIrqRestoreFrom(pmmLock);", to: "  const phys = allocFrameFrom(pmm, FrameZone.Low);", tests: [STRESS], kernel: true },
+  { name: "pmm.list_interrupts_on", file: "kernel/mm/phys/pmm.ts", from: "export function allocFrame(): u32 {\n  const flags = saveFlagsAndCli();", to: "export function allocFrame(): u32 {\n  const flags = readEflags();", tests: [STRESS], kernel: true },
+  { name: "pmm.listed_double_free_accepted", file: "kernel/mm/phys/pmm.ts", from: "  else if (listed(phys)) {", to: "  else if (false) {", tests: [SELFTESTS], kernel: true },
+  { name: "slab.remote_frees_lost", file: "kernel/mm/core/slab/cache.ts", from: "    store<usize>(last + link, slabEntry(slab).free);", to: "    store<usize>(last + link, 0);", tests: [SLAB] },
+  { name: "slab.stash_double_free_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (stashed != 0 && load<usize>(stashSlot(part, stashed - 1)) == object) return refuseFreeLocked(cache, object, AllocError.DoubleFree);\n", to: "", tests: [SLAB] },
   { name: "dma.alloc_no_lock", file: "kernel/mm/alloc/dma.ts", from: "  klockIrqSaveTo(lock);\n  const chunk = dmaAlloc(pool, size);\n  klockIrqRestoreFrom(lock);", to: "  const chunk = dmaAlloc(pool, size);", tests: [STRESS], kernel: true },
   // the lock checker
   { name: "lockgraph.reaches_one_step", file: "kernel/lib/lock-graph.ts", from: "    frontier = next & ~seen;", to: "    frontier = 0;", tests: [LOCK_GRAPH] },

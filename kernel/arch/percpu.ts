@@ -30,7 +30,8 @@
 //   +76   threadLow    (diag/panic.ts: panicSetThread)
 //   +80   threadHigh
 //   +84   current      the running thread (sched/scheduler.ts)
-//   +88   (reserved)
+//   +88   cacheOffset  cacheCpuOffset(index): where its part lies from every object cache
+//                      (mm/core/slab/cache.ts), so its fast paths add one load from GS
 //   +92   sched        this CPU's scheduler state (sched/scheduler.ts: its run queue, slice, ...)
 //   +96   scratch      32 bytes for formatting numbers (console/console.ts)
 //   +128  cr3          the page directory loaded on it (arch/tlb.ts: whom a user shootdown asks)
@@ -38,12 +39,14 @@
 //   +136  stopEip      where a panic on another CPU stopped it (its NMI frame's eip)
 //   +140  stopped      1 once it stopped for that panic
 //   +144  timerCount   its local APIC timer's initial count (0: none)
-//   +148  (reserved, to +160)
+//   +148  frameList    its list of free frames in front of the PMM (mm/phys/pmm.ts: pmmCpuAttach)
+//   +152  (reserved, to +160)
 //   +160  gdt          GDT_ENTRIES descriptors of 8 bytes (arch/gdt.ts)
 //   +224  gdtPointer   u16 limit, u32 base (lgdt's operand)
 //   +232  tss          the task-state segment: esp0 is the running thread's stack top
 //   +336  dfTss        the double-fault task's state segment
-import { thisCpu } from "./x86";
+import { thisCpu, cpuLoad, cpuPlus } from "./x86";
+import { SlabCache, CacheCpu, cacheCpuOffset, CACHE_MAX_CPUS } from "../mm/core/slab/cache";
 
 export const enum CpuState {
   /** Listed by the firmware; not started. */
@@ -77,6 +80,7 @@ export const CPU_THREAD_NAME: u32 = 72;
 export const CPU_THREAD_LOW: u32 = 76;
 export const CPU_THREAD_HIGH: u32 = 80;
 export const CPU_CURRENT: u32 = 84;
+export const CPU_CACHE_OFFSET: u32 = 88;
 export const CPU_SCHED: u32 = 92;
 export const CPU_SCRATCH: u32 = 96;
 export const CPU_CR3: u32 = 128;
@@ -84,6 +88,7 @@ export const CPU_TLB_ONLINE: u32 = 132;
 export const CPU_STOP_EIP: u32 = 136;
 export const CPU_STOPPED: u32 = 140;
 export const CPU_TIMER_COUNT: u32 = 144;
+export const CPU_FRAME_LIST: u32 = 148;
 export const CPU_GDT: u32 = 160;
 export const GDT_ENTRIES: u32 = 8;
 export const CPU_GDT_POINTER: u32 = CPU_GDT + GDT_ENTRIES * 8;   // 224
@@ -96,6 +101,8 @@ export const DF_STACK_BYTES: u32 = 8192;
 
 /** The most CPUs askern runs (the MADT reader records as many: boot/acpi.ts). */
 export const MAX_CPUS: u32 = 16;
+// (every object cache has a part for each CPU)
+if (MAX_CPUS > CACHE_MAX_CPUS) ERROR("MAX_CPUS must not exceed the object caches' CACHE_MAX_CPUS");
 
 /** The bootstrap processor's record: static, so that it exists before any allocator. */
 export const bootCpu: usize = memory.data(CPU_RECORD_BYTES, 16);
@@ -123,6 +130,17 @@ export function cpuAt(index: u32): usize { return <usize>load<u32>(records + ind
 /** The running CPU's index (0: the bootstrap processor). */
 @inline export function cpuIndex(): u32 { return load<u32>(thisCpu(), CPU_INDEX); }
 
+/**
+ * The running CPU's part offset in object caches (cacheCpu's `cpu`): one load from GS. The caller
+ * keeps the CPU (interrupts off) while it uses the part.
+ */
+@inline export function cpuCacheOffset(): u32 { return cpuLoad(CPU_CACHE_OFFSET); }
+
+/** The running CPU's part of object cache `cache` (cacheCpu): one `addl` from GS. The CPU as cpuCacheOffset. */
+@inline export function cpuCachePart(cache: SlabCache): CacheCpu {
+  return changetype<CacheCpu>(<usize>cpuPlus(<u32>changetype<usize>(cache), CPU_CACHE_OFFSET));
+}
+
 /** Sets up the record at `at` for CPU `index` with local APIC `apicId` (zeroed first). Boot or bring-up. */
 export function cpuRecordInit(at: usize, index: u32, apicId: u32): void {
   memory.fill(at, 0, CPU_RECORD_BYTES);
@@ -130,6 +148,7 @@ export function cpuRecordInit(at: usize, index: u32, apicId: u32): void {
   store<u32>(at, <u32>at, CPU_SELF);
   store<u32>(at, index, CPU_INDEX);
   store<u32>(at, apicId, CPU_APIC_ID);
+  store<u32>(at, cacheCpuOffset(index), CPU_CACHE_OFFSET);
 }
 
 /** The state's name, for listings. */

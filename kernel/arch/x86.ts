@@ -84,6 +84,12 @@
 @external("arch", "atomicExchange") export declare function atomicExchange(cell: usize, value: u32): u32;
 /** `lock xadd`: adds `delta` (wrapping) to the word at `cell`; returns what it was. Atomic; a full barrier. */
 @external("arch", "atomicFetchAdd") export declare function atomicFetchAdd(cell: usize, delta: u32): u32;
+/**
+ * `lock bts` / `lock btr`: sets (clears) bit `bit` of the bit string at `base`, of any length;
+ * returns 1 if the bit was set before, else 0. Atomic against interrupts and CPUs; a full barrier.
+ */
+@external("arch", "atomicBitSet") export declare function atomicBitSet(base: usize, bit: u32): u32;
+@external("arch", "atomicBitClear") export declare function atomicBitClear(base: usize, bit: u32): u32;
 /** A full memory barrier: no load or store moves across it, on this CPU or as other CPUs see it. */
 @external("arch", "memoryFence") export declare function memoryFence(): void;
 /** The running CPU's record (arch/percpu.ts), read through GS in one instruction. Any context. */
@@ -96,6 +102,8 @@
 @external("arch", "cpuLoad") export declare function cpuLoad(offset: u32): u32;
 @external("arch", "cpuStore") export declare function cpuStore(offset: u32, value: u32): void;
 @external("arch", "cpuAdd") export declare function cpuAdd(offset: u32, delta: u32): void;
+/** `value` plus the word at constant `offset` of this CPU's record: one `addl %gs:offset`. Any context (the CPU as cpuLoad). */
+@external("arch", "cpuPlus") export declare function cpuPlus(value: u32, offset: u32): u32;
 /**
  * Reads the 32-bit word at `address` whatever the compiler thinks of it: a plain load whose value
  * is unused may be dropped (docs/runtime.md). For code that touches memory on purpose (a test

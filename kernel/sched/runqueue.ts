@@ -53,7 +53,7 @@ export const VECTOR_RESCHEDULE: u32 = 0x31;
 /** CPU record `cpu`'s scheduler state (0 before it is prepared; check `online`). */
 @inline export function schedCpuOf(cpu: usize): SchedCpu { return changetype<SchedCpu>(<usize>load<u32>(cpu, CPU_SCHED)); }
 /** CPU record `cpu`'s scheduler state if it schedules, else 0. */
-@inline function onlineSched(cpu: usize): SchedCpu {
+@inline export function onlineSched(cpu: usize): SchedCpu {
   const sc = schedCpuOf(cpu);
   return changetype<usize>(sc) != 0 && sc.online != 0 ? sc : changetype<SchedCpu>(0);
 }

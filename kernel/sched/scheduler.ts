@@ -37,6 +37,7 @@ import { pmmFreeFrames } from "../mm/phys/pmm";
 import { ARENA_BYTES, threadArenaCreate, threadArenaDestroy, arenaSwitch, bootArenaAddress } from "../mm/alloc/arena";
 import { BumpArena } from "../mm/core/bump";
 import { HELD_BYTES } from "./lockdep";
+import { eachCpuInit } from "./each-cpu";
 import { Thread, ThreadState, ThreadEntry, threadAt, threadStateName } from "./thread";
 import { SchedCpu, SCHED_CPU_BYTES, schedCpu, schedCpuOf, enqueue, dequeue, dequeueThread, runQueuePush, allowedOn, workWaiting } from "./runqueue";
 import { CPU_CURRENT, CPU_SCHED, CPU_INDEX, CPU_CR3, CPU_TLB_ONLINE, CPU_APIC_ID, cpuRecords, cpuAt, cpuState, cpuStateName } from "../arch/percpu";
@@ -122,6 +123,7 @@ export function schedInit(): void {
   if (made == null) panic("sched: no memory for the idle thread's stack");
   made!.affinity = 1;   // (an idle thread is never queued: this only says where it belongs)
   bootSched.idle = changetype<usize>(made);
+  eachCpuInit();
   bootFrames = freeBefore - pmmFreeFrames();
 }
 

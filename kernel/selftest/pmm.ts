@@ -12,7 +12,7 @@ import { puts, putDec, putHex, newline } from "../console/console";
 import {
   allocFrame, allocLowFrame, freeFrame, allocFrames, freeFrames, pmmFreeFrames, pmmFreeLowFrames,
   pmmTotalFrames, pmmReservedFrames, pmmUsableFrames, pmmLowLimitFrame, pmmFrameState, pmmFrameRunLength,
-  pmmCheck, pmmReservedList, pmmMemoryMap,
+  pmmCheck, pmmReservedList, pmmMemoryMap, pmmListsMapFrames, pmmListedFrames, pmmListsDrain,
 } from "../mm/phys/pmm";
 import { vmmBootFrames } from "../mm/virt/vmm";
 import { FrameError, FrameState, ISA_DMA_LIMIT, PHYS_LIMIT, FRAME_SIZE } from "../mm/core/frames";
@@ -59,8 +59,8 @@ registerTest("pmm.invariants", () => {
   checkEqual(pmmCheck(), 0, "frame allocator invariants (0 = all hold)");
   check(pmmFreeFrames() <= pmmUsableFrames(), "free frames are a subset of usable RAM");
   check(pmmUsableFrames() <= pmmTotalFrames(), "usable RAM is within the managed frames");
-  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + vmmBootFrames() + guardHeldFrames() + schedBootFrames() + arenaBootFrames() + processBootFrames() + smpBootFrames(), pmmTotalFrames(),
-    "free + reserved + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) + the scheduler's idle thread + the interrupt arena + the processes' zero page, reference counts and reaper + the other CPUs' records and stacks = total right after boot");
+  checkEqual(<u64>pmmFreeFrames() + pmmReservedFrames() + pmmListsMapFrames() + vmmBootFrames() + guardHeldFrames() + schedBootFrames() + arenaBootFrames() + processBootFrames() + smpBootFrames(), pmmTotalFrames(),
+    "free + reserved + the PMM's listed-frames map + the VMM's page tables and bookkeeping (+ the guard allocator's records with kfence) + the scheduler's idle thread + the interrupt arena + the processes' zero page, reference counts and reaper + the other CPUs' records and stacks = total right after boot");
 });
 
 registerTest("pmm.map_iteration", () => {
@@ -75,7 +75,7 @@ registerTest("pmm.map_iteration", () => {
     f += n;
     runs++;
   }
-  checkEqual(free, pmmFreeFrames(), "free frames counted by iterating the map");
+  checkEqual(free, pmmFreeFrames() - pmmListedFrames(), "free frames counted by iterating the map (CPUs' listed frames are allocated there)");
   checkEqual(reservedCount, pmmReservedFrames(), "reserved frames counted by iterating the map");
   checkEqual(<u64>free + allocated + reservedCount, total, "every frame has one state");
   checkEqual(pmmFrameState(0), FrameState.Reserved, "frame 0 is reserved");
@@ -98,6 +98,37 @@ registerTest("pmm.bad_free", () => {
   checkEqual(freeFrames(frame, 0), FrameError.BadRequest, "a run of no frames");
   checkEqual(pmmFreeFrames(), before, "bad frees change nothing");
   checkEqual(pmmCheck(), 0, "invariants hold after bad frees");
+});
+
+// The running CPU's list of free high frames (pmm.ts "Per-CPU frame lists"): a freed frame comes
+// back first; a frame on the list is refused as a double free however deep it lies, nothing
+// changed; a full list goes back to the bitmap a batch at a time; a drain empties every list.
+registerTest("pmm.cpu_lists", () => {
+  if (pmmFreeFrames() == pmmFreeLowFrames()) { puts("# no high memory: no lists\n"); return; }
+  pmmListsDrain();
+  const before = pmmFreeFrames(), listedBefore = pmmListedFrames();
+  const a = allocFrame(), b = allocFrame();
+  if (!check(a != 0 && b != 0 && <u64>a >= <u64>lowMemoryEnd(), "two high frames")) return;
+  checkEqual(pmmFreeFrames(), before - 2, "two frames out (the list's frames count as free)");
+  check(pmmListedFrames() > listedBefore, "the refill put frames on this CPU's list");
+  checkEqual(freeFrame(a), FrameError.Ok, "free the first");
+  checkEqual(freeFrame(b), FrameError.Ok, "free the second");
+  checkEqual(freeFrame(a), FrameError.DoubleFree, "the first again, under the second on the list");
+  checkEqual(freeFrame(b), FrameError.DoubleFree, "the second again, the list's newest");
+  checkEqual(pmmFreeFrames(), before, "double frees change nothing");
+  checkEqual(allocFrame(), b, "the newest freed frame comes back first");
+  checkEqual(freeFrame(b), FrameError.Ok, "and goes back");
+  // more frees than a list holds: the surplus goes back to the bitmap
+  const HELD: u32 = 200;
+  const held = memory.data(HELD * 4, 4);
+  for (let i: u32 = 0; i < HELD; i++) store<u32>(held + i * 4, allocFrame());
+  for (let i: u32 = 0; i < HELD; i++) if (freeFrame(load<u32>(held + i * 4)) != FrameError.Ok) checkEqual(i, HELD, "every free accepted");
+  check(pmmListedFrames() < 64, "a list holds at most 63 frames");
+  checkEqual(pmmFreeFrames(), before, "every frame back");
+  pmmListsDrain();
+  checkEqual(pmmListedFrames(), 0, "the drain emptied every list");
+  checkEqual(pmmFreeFrames(), before, "and kept every frame");
+  checkEqual(pmmCheck(), 0, "the bitmap's invariants");
 });
 
 registerTest("pmm.zones", () => {

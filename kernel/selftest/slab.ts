@@ -12,7 +12,7 @@ import {
 } from "../mm/alloc/kmalloc";
 
 import { SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck } from "../mm/core/slab/regions";
-import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, cacheShrink } from "../mm/core/slab/cache";
+import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy, cacheShrink, cacheInBlock } from "../mm/core/slab/cache";
 import { slabCheckAll } from "../mm/core/slab/check";
 import { rdtsc } from "../arch/x86";
 import { AllocError } from "../mm/core/alloc-error";
@@ -96,9 +96,9 @@ registerTest("slab.chaos", () => {
       if (!stamped(ptr, size)) broken++;
       const misuse = randomBelow(rng, 4096) == 0;
       if (which < CHAOS_CACHES) {
-        const cache = changetype<SlabCache>(cachesAt + which * CACHE_BYTES);
+        const cache = cacheInBlock(cachesAt + which * CACHE_BYTES);
         if (misuse) {   // another cache's free of it: refused, nothing changed
-          const other = changetype<SlabCache>(cachesAt + ((which + 1) % CHAOS_CACHES) * CACHE_BYTES);
+          const other = cacheInBlock(cachesAt + ((which + 1) % CHAOS_CACHES) * CACHE_BYTES);
           if (cacheFree(other, ptr) != AllocError.WrongCache) wrong++;
           bad++;
         }
@@ -113,7 +113,7 @@ registerTest("slab.chaos", () => {
       let q: usize = 0, qsize: u32 = 0;
       if (pick < CHAOS_CACHES) {
         qsize = CACHE_SIZES[pick];
-        q = cacheAlloc(changetype<SlabCache>(cachesAt + pick * CACHE_BYTES));
+        q = cacheAlloc(cacheInBlock(cachesAt + pick * CACHE_BYTES));
         if (q != 0 && (q & (CACHE_ALIGNS[pick] - 1)) != 0) wrong++;
       } else {
         qsize = 16 + randomBelow(rng, KMALLOC_SLAB_MAX - 15);
@@ -125,7 +125,7 @@ registerTest("slab.chaos", () => {
     }
     if (n % CHAOS_CHECK_EVERY == 0) {
       checks++;
-      if (randomBelow(rng, 2) == 0) cacheShrink(changetype<SlabCache>(cachesAt + randomBelow(rng, CHAOS_CACHES) * CACHE_BYTES));
+      if (randomBelow(rng, 2) == 0) cacheShrink(cacheInBlock(cachesAt + randomBelow(rng, CHAOS_CACHES) * CACHE_BYTES));
       const failed = slabCheckAll(regions), kmallocFailed = kmallocCheck();
       if (failed != 0 || kmallocFailed != 0) {
         checkEqual(failed, 0, "the slab checker during the chaos");
@@ -142,12 +142,12 @@ registerTest("slab.chaos", () => {
   for (let i: u32 = 0; i < CHAOS_SLOTS; i++) {
     const ptr = load<usize>(table + i * 12), which = load<u32>(table + i * 12, 8);
     if (ptr == 0) continue;
-    if (which < CHAOS_CACHES) cacheFree(changetype<SlabCache>(cachesAt + which * CACHE_BYTES), ptr);
+    if (which < CHAOS_CACHES) cacheFree(cacheInBlock(cachesAt + which * CACHE_BYTES), ptr);
     else kfree(ptr);
   }
   checkEqual(slabCheckAll(regions), 0, "the checkers after freeing everything");
   let destroyed: u32 = 0;
-  for (let i: u32 = 0; i < CHAOS_CACHES; i++) if (cacheDestroy(changetype<SlabCache>(cachesAt + i * CACHE_BYTES))) destroyed++;
+  for (let i: u32 = 0; i < CHAOS_CACHES; i++) if (cacheDestroy(cacheInBlock(cachesAt + i * CACHE_BYTES))) destroyed++;
   checkEqual(destroyed, CHAOS_CACHES, "every cache destroyed");
   checkEqual(regions.heldBytes, 0, "the regions hold nothing");
   checkEqual(slabRegionsCheck(regions), 0, "the regions' checker");

@@ -2,10 +2,10 @@
 // the atomic operations (kernel/arch/x86.ts). The bring-up tests skip on one processor; the
 // QEMU tests boot -smp 2 and 4 (test/smp/smp.qemu.test.ts).
 import { registerTest, check, checkEqual, skipTest } from "./harness";
-import { thisCpu, atomicExchange, atomicFetchAdd, compareExchange, memoryFence } from "../arch/x86";
+import { thisCpu, atomicExchange, atomicFetchAdd, compareExchange, memoryFence, atomicBitSet, atomicBitClear, cpuPlus } from "../arch/x86";
 import {
   CpuState, CPU_GDT, CPU_GDT_POINTER, CPU_TSS, CPU_DF_TSS, CPU_APIC_ID_SEEN, CPU_SELF_SEEN, CPU_START_TSC, CPU_STACK_LOW,
-  CPU_STACK_HIGH, CPU_RECORD_BYTES, MAX_CPUS, bootCpu, cpuRecords, cpuAt, cpuState, cpuApicId, cpuIndex, cpuIndexOf,
+  CPU_STACK_HIGH, CPU_RECORD_BYTES, CPU_INDEX, MAX_CPUS, bootCpu, cpuRecords, cpuAt, cpuState, cpuApicId, cpuIndex, cpuIndexOf,
 } from "../arch/percpu";
 import { lapicReady, lapicId } from "../arch/apic";
 import { cpusListed } from "../boot/cpus";
@@ -67,6 +67,15 @@ registerTest("atomics.operations", () => {
   store<u32>(cell + 4, 0x1234);
   memoryFence();
   checkEqual(load<u32>(cell + 4), 0x1234, "a fence keeps memory as it is");
+  // bit strings: bit 37 is bit 5 of the second word
+  store<u32>(cell, 0); store<u32>(cell + 4, 0);
+  checkEqual(atomicBitSet(cell, 37), 0, "lock bts returns the bit as it was");
+  checkEqual(load<u32>(cell + 4), 1 << 5, "and sets it, past the first word");
+  checkEqual(atomicBitSet(cell, 37), 1, "a set bit answers 1 and stays");
+  checkEqual(atomicBitClear(cell, 37), 1, "lock btr returns the bit as it was");
+  checkEqual(atomicBitClear(cell, 37), 0, "and clears it");
+  checkEqual(load<u32>(cell) | load<u32>(cell + 4), 0, "no other bit touched");
+  checkEqual(cpuPlus(5, CPU_INDEX), 5 + cpuIndex(), "addl %gs: adds a word of this CPU's record");
 });
 
 // With smp=on every CPU schedules: a thread pinned to each runs there, and threads left free

@@ -1,7 +1,8 @@
 // concurrency.stress: WORKERS threads and the timer interrupt (raised to STRESS_HZ) allocate and
 // free at once, through every allocator the issue says is safe in any context:
 //
-//   worker threads   kmalloc (16 B .. 64 KiB), a kmem cache, single frames, DMA chunks, and
+//   worker threads   kmalloc (16 B .. 64 KiB), a kmem cache, single frames (high from the CPU's
+//                    list, and low from the bitmap), DMA chunks, and
 //                    ranges (reserved, touched page by page: lazy faults, released)
 //   the timer tick   kmalloc, the kmem cache, frames and DMA chunks, IRQ_OPS each tick
 //
@@ -24,7 +25,7 @@ import { Random, randomSeed, randomNext, randomBelow } from "../lib/random";
 import { kmalloc, kfree, kmallocCheck, kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
 import { dmaPoolCreate, dmaPoolDestroy, dmaPoolAlloc, dmaPoolFree } from "../mm/alloc/dma";
-import { allocFrame, freeFrame, pmmFreeFrames, pmmCheck } from "../mm/phys/pmm";
+import { allocFrame, allocLowFrame, freeFrame, pmmFreeFrames, pmmCheck } from "../mm/phys/pmm";
 import { reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED, RangeError } from "../mm/virt/vmm";
 import { DmaPool, dmaPoolCheck } from "../mm/core/buddy";
 import { SlabCache } from "../mm/core/slab/cache";
@@ -115,7 +116,7 @@ function allocate(w: Worker, slot: Slot, kind: Kind): bool {
   let p: usize = 0, size: u32 = 0;
   if (kind == Kind.Kmalloc) { size = kmallocSize(rng); p = kmalloc(size); }
   else if (kind == Kind.Cache) { size = CACHE_OBJECT; p = kmemCacheAlloc(cache); }
-  else if (kind == Kind.Frame) { size = 4096; p = allocFrame(); }
+  else if (kind == Kind.Frame) { size = 4096; p = randomBelow(rng, 4) == 0 ? allocLowFrame() : allocFrame(); }   // (the CPU's list, or the bitmap)
   else if (kind == Kind.Dma) { size = <u32>16 << randomBelow(rng, 9); p = dmaPoolAlloc(pool, size); }
   else { size = (1 + randomBelow(rng, 4)) << 12; p = reserveRange(size, RANGE_WRITABLE | RANGE_PROMISED, "stress range"); }
   mix(w, (<u64>kind << 56) | (<u64>size << 32) | <u64>p);

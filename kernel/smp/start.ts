@@ -33,7 +33,7 @@ import { schedCpu, VECTOR_RESCHEDULE } from "../sched/runqueue";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, putHex, newline } from "../console/console";
 import { cpusListed, cpusListedApicId, cpusLapicPhys } from "../boot/cpus";
-import { allocFrame, allocFrames, freeFrame, pmmFreeFrames } from "../mm/phys/pmm";
+import { allocFrame, allocFrames, freeFrame, pmmFreeFrames, pmmCpuAttach } from "../mm/phys/pmm";
 import { linearVirt } from "../mm/layout";
 import { kernelAddressSpace, reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { ioremap, IoCaching } from "../mm/virt/ioremap";
@@ -115,6 +115,7 @@ function apPrepare(apicId: u32): usize {
   store<u32>(cpu, <u32>(stack + STACK_BYTES), CPU_STACK_HIGH);
   store<u32>(cpu, <u32>(area + DF_STACK_BYTES), CPU_DF_STACK_TOP);
   store<u32>(cpu, timerCount, CPU_TIMER_COUNT);
+  pmmCpuAttach(cpu, index);
   store<u32>(irqArenas + index * 4, <u32>arena);
   if (scheduling && !schedCpuPrepare(cpu, stack, stack + STACK_BYTES)) return 0;
   cpuRegister(cpu);

@@ -25,7 +25,9 @@ HEAP_LIVE, HEAP_PEAK_LIVE, HEAP_HELD, HEAP_PEAK_HELD, HEAP_CACHED, HEAP_LIVE_BLO
 REGIONS_COUNT, REGIONS_FREE_PAGES, REGIONS_HELD, REGIONS_CACHES, REGIONS_LENT = 16, 20, 24, 32, 40
 # SlabCache (kernel/mm/core/slab/cache.ts)
 CACHE_NAME, CACHE_REQUESTED, CACHE_OBJECT_SIZE, CACHE_LINK, CACHE_SLAB_PAGES, CACHE_CAPACITY = 4, 8, 12, 24, 28, 32
-CACHE_FREELIST, CACHE_ACTIVE, CACHE_PARTIAL, CACHE_FULL, CACHE_SLAB_COUNT, CACHE_NEXT = 36, 48, 52, 56, 72, 76
+CACHE_ACTIVE_SLABS, CACHE_REMOTE_HELD, CACHE_PARTIAL, CACHE_FULL, CACHE_SLAB_COUNT, CACHE_NEXT = 36, 44, 48, 52, 68, 72
+# a CPU's part of a cache (CacheCpu): CACHE_MAX_CPUS of CACHE_CPU_BYTES from CACHE_CPUS (before the cache's fields)
+CACHE_CPUS, CACHE_CPU_BYTES, CACHE_MAX_CPUS, CPU_FREELIST, CPU_STASHED = -2048, 128, 16, 0, 16
 # SlabEntry, a slab table entry (kernel/mm/core/slab/regions.ts)
 SLAB_INUSE, SLAB_NEXT = 12, 16
 # Thread (kernel/sched/thread.ts)
@@ -91,33 +93,40 @@ def heap_lines(name="kernel heap"):
     ]
 
 
+def cpu_free(cache):
+    """As cacheCpuHeld over every CPU's part (the machine is stopped): free lists and stashes."""
+    free, link = 0, u32(cache + CACHE_LINK)
+    for i in range(CACHE_MAX_CPUS):
+        part = cache + CACHE_CPUS + i * CACHE_CPU_BYTES
+        free += u32(part + CPU_STASHED)
+        obj, steps = u32(part + CPU_FREELIST), 0
+        while obj != 0 and steps < 1 << 16:
+            free, obj, steps = free + 1, u32(obj + link), steps + 1
+    return free
+
+
 def active_objects(cache):
-    """As cacheActiveObjects: partial and full slabs' counts, and the active slab's taken objects."""
-    active = 0
+    """As cacheSlabsInUse less cpu_free: partial, full and active slabs' counts, less what CPUs hold free."""
+    active = u32(cache + CACHE_ACTIVE_SLABS) * u32(cache + CACHE_CAPACITY) - u32(cache + CACHE_REMOTE_HELD)
     for head in (CACHE_PARTIAL, CACHE_FULL):
         slab, steps = u32(cache + head), 0
         while slab != 0 and steps < 1 << 20:
             active += u32(slab + SLAB_INUSE)
             slab, steps = u32(slab + SLAB_NEXT), steps + 1
-    if u32(cache + CACHE_ACTIVE) != 0:
-        active += u32(cache + CACHE_CAPACITY)
-        obj, link = u32(cache + CACHE_FREELIST), u32(cache + CACHE_LINK)
-        while obj != 0 and active > 0:
-            active -= 1
-            obj = u32(obj + link)
-    return active
+    return active - cpu_free(cache)
 
 
 def slabinfo_lines():
     _, _, slab_regions = roots()
-    lines = ["# slabinfo: name              objsize   active    total  slabs  pages     wasted"]
+    lines = ["# slabinfo: name              objsize   active    total  slabs  pages     wasted cpuslabs cpufree"]
     cache, steps = u32(slab_regions + REGIONS_CACHES), 0
     while cache != 0 and steps < 4096:
         name = as_string(u32(cache + CACHE_NAME))
         slabs, size = u32(cache + CACHE_SLAB_COUNT), u32(cache + CACHE_OBJECT_SIZE)
         active, pages = active_objects(cache), slabs * u32(cache + CACHE_SLAB_PAGES)
         cols = [(size, 7), (active, 8), (slabs * u32(cache + CACHE_CAPACITY), 8), (slabs, 6), (pages, 6),
-                (pages * PAGE - active * u32(cache + CACHE_REQUESTED), 10)]
+                (pages * PAGE - active * u32(cache + CACHE_REQUESTED), 10), (u32(cache + CACHE_ACTIVE_SLABS), 8),
+                (cpu_free(cache), 7)]
         lines.append("# slabinfo: " + name.ljust(17) + "".join(str(v).rjust(w + 1) for v, w in cols))
         cache, steps = u32(cache + CACHE_NEXT), steps + 1
     count, held = u32(slab_regions + REGIONS_COUNT), u32(slab_regions + REGIONS_HELD)

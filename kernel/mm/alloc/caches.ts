@@ -1,14 +1,18 @@
 // Object caches for kernel code: caches of fixed-size objects (slab/cache.ts) over the kernel's
 // slab regions, the ones kmalloc's class caches use. See docs/slab.md.
 //
-// Contexts (docs/threads.md): kmemCacheAlloc and kmemCacheFree may be called from any context;
-// they take the kmalloc lock (kmalloc.ts: interrupts off), because the caches share their slab
+// Contexts (docs/threads.md): kmemCacheAlloc and kmemCacheFree may be called from any context, on
+// any CPU: they work on the running CPU's part of the cache with interrupts off and no lock, and
+// the cache's slow paths take the kmalloc lock (kmalloc.ts), since the caches share their slab
 // regions with kmalloc's. Creating and destroying a cache is thread context only (refused and
 // reported otherwise).
 import { mightSleep } from "../../diag/context";
-import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheDestroy } from "../core/slab/cache";
+import { SlabCache, CACHE_BYTES, cacheCreate, cacheAllocIn, cacheFreeIn, cacheDestroy, cacheBlock } from "../core/slab/cache";
 import { AllocError } from "../core/alloc-error";
-import { kmalloc, kfree, kmallocLock, kmallocUnlock, kernelSlabRegions } from "./kmalloc";
+import { kmalloc, kfree, kmallocLock, kmallocUnlock, kernelSlabRegions, kmallocDrainHere } from "./kmalloc";
+import { saveFlagsAndCli, restoreFlags } from "../../arch/x86";
+import { cpuCachePart } from "../../arch/percpu";
+import { onEachCpu } from "../each-cpu";
 
 /**
  * A new cache named `name` (a literal) of `size`-byte objects aligned to `align` (0: 16; a power
@@ -26,34 +30,40 @@ export function kmemCacheCreate(name: string, size: u32, align: u32, ctor: usize
   return cache;
 }
 
-/** An object of `cache`, or 0 when no memory is left. Any context; never sleeps. O(1) but for a new slab. */
+/**
+ * An object of `cache`, or 0 when no memory is left. Any context, any CPU; never sleeps; no lock
+ * but on its slow paths (the kmalloc lock). O(1) but for a new slab.
+ */
 @inline export function kmemCacheAlloc(cache: SlabCache): usize {
-  kmallocLock();
-  const object = cacheAlloc(cache);
-  kmallocUnlock();
+  const flags = saveFlagsAndCli();
+  const object = cacheAllocIn(cpuCachePart(cache));
+  restoreFlags(flags);
   return object;
 }
 
 /**
- * Frees `object` to `cache`; a bad pointer is logged and refused (AllocError), nothing changed.
- * Any context; never sleeps.
+ * Frees `object` to `cache` (on any CPU: not only the one that allocated it); a bad pointer is
+ * logged and refused (AllocError), nothing changed. Any context, any CPU; never sleeps; locks as
+ * kmemCacheAlloc.
  */
 @inline export function kmemCacheFree(cache: SlabCache, object: usize): AllocError {
-  kmallocLock();
-  const error = cacheFree(cache, object);
-  kmallocUnlock();
+  const flags = saveFlagsAndCli();
+  const error = cacheFreeIn(cpuCachePart(cache), object);
+  restoreFlags(flags);
   return error;
 }
 
 /**
- * Destroys `cache` and frees its control block. Refuses (false, logged) while objects are in use,
- * or in atomic context. Thread context.
+ * Destroys `cache` and frees its control block, after every CPU gave its part back (it moves to
+ * each CPU in turn). Refuses (false, logged) while objects are in use, or in atomic context.
+ * Thread context.
  */
 export function kmemCacheDestroy(cache: SlabCache): bool {
   if (!mightSleep("kmemCacheDestroy")) return false;
+  onEachCpu(kmallocDrainHere);   // (every cache's part: simpler than naming this one to each CPU)
   kmallocLock();
   const done = cacheDestroy(cache);
   kmallocUnlock();
-  if (done) kfree(changetype<usize>(cache));
+  if (done) kfree(cacheBlock(cache));
   return done;
 }

@@ -14,34 +14,40 @@
 // (they lie in the range area, above the linear map where slabs and heap blocks are).
 //
 // Contexts (docs/threads.md): kmalloc, kzalloc, kcalloc, kmallocAligned, krealloc, kfree and
-// ksize may be called from any context, thread or atomic (an interrupt handler, a lock held).
-// The class caches and the heap share one lock, on one CPU a critical section with interrupts
-// off whose saved flags live in `lock`: an interrupt handler that allocates waits for the
-// interrupted call to finish, so none ever sees a free list half-updated. The heap takes new
-// spans from the PMM inside it (the PMM's own section nests). In atomic context an allocation
-// never sleeps: it succeeds or returns 0. Sampling into the guard allocator (which needs the
-// VMM, thread context only) is skipped in atomic context, and a guard object freed there is
-// freed later (guard.ts).
+// ksize may be called from any context, thread or atomic (an interrupt handler, a lock held), on
+// any CPU. A class object comes from the running CPU's part of its class cache (slab/cache.ts:
+// its active slab or its stash) with interrupts off on that CPU and no lock: an interrupt
+// handler that allocates waits for the interrupted call to finish, and no other CPU touches the
+// part. What the CPUs share (the caches' slab lists, the slab regions, the heap) is under the
+// kmalloc lock: a kernel-lock section (arch/klock.ts) whose saved flags live in `lock`, and which
+// the caches take themselves on their slow paths (regionsSetLock). The heap takes new spans from
+// the PMM inside it (the PMM's own section nests). In atomic context an allocation never
+// sleeps: it succeeds or returns 0. Sampling into the guard allocator (which needs the VMM,
+// thread context only) is skipped in atomic context, and a guard object freed there is freed
+// later (guard.ts).
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putDec, newline } from "../../console/console";
 import { allocFrames, freeFrames, claimFrames } from "../phys/pmm";
 import { lowMemoryEnd, LINEAR_MAP_BASE, vrangeStart, linearVirt } from "../layout";
 import { PageProvider } from "../core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
-import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf, slabRegionsLend } from "../core/slab/regions";
-import { SlabCache, CACHE_BYTES, cacheAlloc, cacheShrink } from "../core/slab/cache";
+import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf, slabRegionsLend, regionsSetLock } from "../core/slab/regions";
+import { SlabCache, CACHE_BYTES, ALL_CPUS, cacheAllocIn, cacheFreeIn, cacheShrink, cacheDrainCpu } from "../core/slab/cache";
 import { heapTrim } from "../core/heap/front-cache";
 import { SPAN_BYTES } from "../core/heap/block";
 import { slabCheckAll } from "../core/slab/check";
 import {
   KMALLOC_SLAB_MAX, KMALLOC_CLASS_COUNT, KMALLOC_TABLE_BYTES, kmallocCacheForSize, kmallocClassesInit,
-  kmallocFreeObject, kmallocObjectSize,
+  kmallocObjectCache, kmallocObjectSize,
 } from "../core/kmalloc-classes";
 import { guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
 import { kmallocVmalloc, kmallocVmallocSize, kmallocVmallocFree, kmallocVmallocDrain } from "./kmalloc-vmalloc";
 import { LARGE_THRESHOLD } from "../core/heap/control";
 import { AllocError } from "../core/alloc-error";
-import { klockIrqSaveTo, klockIrqRestoreFrom } from "../../arch/klock";
+import { klockIrqSaveTo, klockIrqRestoreFrom, klockEnter, klockLeave, klockStarted } from "../../arch/klock";
+import { saveFlagsAndCli, restoreFlags } from "../../arch/x86";
+import { cpuCacheOffset, cpuCachePart } from "../../arch/percpu";
+import { onEachCpu } from "../each-cpu";
 import { inThreadContext } from "../../arch/context";
 import { Invariant } from "../core/invariant";
 import { registerShrinker } from "./shrink";
@@ -53,6 +59,11 @@ const lock = memory.data(4, 4);
 @inline export function kmallocLock(): void { klockIrqSaveTo(lock); }
 /** Releases it (the interrupt flag as it was). */
 @inline export function kmallocUnlock(): void { klockIrqRestoreFrom(lock); }
+
+// The slab regions' lock (regionsSetLock): the caches' slow paths run with interrupts off already
+// (their callers' sections below), so it is the kernel lock's count alone, nesting in kmallocLock.
+function slabLock(): void { klockEnter(); }
+function slabUnlock(): void { klockLeave(); }
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
@@ -104,6 +115,7 @@ export function kmallocInit(): void {
   kernelProvider.claimPages = changetype<usize>(pmmClaimPages);
   heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
   slabRegionsCreate(slabRegionsBlock, kernelProvider);
+  regionsSetLock(slabRegions, changetype<usize>(slabLock), changetype<usize>(slabUnlock));
   kmallocClassesInit(slabRegions, classCaches, classOfSize);
 }
 
@@ -132,17 +144,19 @@ export function kmallocReclaimable(): u32 {
 }
 
 /**
- * Gives back what kmallocReclaimable counts: each cache's empty slabs (its active slab too when
- * it has no object in use) go back to their regions, whose free pages are then lent to the PMM
- * (regions.ts "Lent pages"); the heap's front cache is merged and its entirely free spans go,
- * reserve included. The kmalloc lock is taken per cache, for the regions and for the heap, so
- * an interrupt waits for one of them at most. Thread context.
+ * Gives back what kmallocReclaimable counts: every CPU's parts of every cache are drained (on
+ * that CPU: onEachCpu), each cache's empty slabs go back to their regions, whose free pages are
+ * then lent to the PMM (regions.ts "Lent pages"); the heap's front cache is merged and its
+ * entirely free spans go, reserve included. The kmalloc lock is taken per cache, for the regions
+ * and for the heap, so an interrupt waits for one of them at most. Thread context (it may move
+ * to each CPU in turn).
  */
 export function kmallocShrink(pages: u32): void {
+  onEachCpu(kmallocDrainHere);
   for (let at = slabRegions.caches; at != 0; ) {
     kmallocLock();
     const cache = changetype<SlabCache>(at);
-    cacheShrink(cache);
+    cacheShrink(cache, cpuCacheOffset());
     at = cache.next;
     kmallocUnlock();
   }
@@ -153,6 +167,18 @@ export function kmallocShrink(pages: u32): void {
   kmallocLock();
   heapTrim(kernelHeap);
   kmallocUnlock();
+}
+
+/**
+ * Gives the running CPU's parts of every cache over the kernel's slab regions (the class caches
+ * and kmemCacheCreate's) back to their slabs. Interrupts off; takes the kmalloc lock per cache.
+ */
+export function kmallocDrainHere(): void {
+  for (let at = slabRegions.caches; at != 0; at = changetype<SlabCache>(at).next) {
+    kmallocLock();
+    cacheDrainCpu(changetype<SlabCache>(at), cpuCacheOffset());
+    kmallocUnlock();
+  }
 }
 
 // --- sampling into the guard allocator -------------------------------------------------------
@@ -245,9 +271,9 @@ export function kernelHeapInstance(): Heap { return kernelHeap; }
 /** kmalloc without the sampling countdown (its slow path, and the benchmark's control). */
 @inline export function kmallocUnsampled(size: u32): usize {
   if (size - 1 >= KMALLOC_SLAB_MAX) return kmallocHeap(size, 0);   // (size 0 too: the heap logs it)
-  kmallocLock();
-  const ptr = cacheAlloc(cacheForSize(size));
-  kmallocUnlock();
+  const flags = saveFlagsAndCli();   // (the CPU's part is its own; slow paths lock)
+  const ptr = cacheAllocIn(cpuCachePart(cacheForSize(size)));
+  restoreFlags(flags);
   return ptr;
 }
 
@@ -318,25 +344,23 @@ export function krealloc(ptr: usize, size: u32): usize {
  * and the reason (AllocError) is the refusing allocator's own. kfree(0) is a no-op.
  */
 @inline export function kfree(ptr: usize): AllocError {
-  kmallocLock();
-  const slab = slabOf(slabRegions, ptr);
-  if (slab == 0) return kfreeNotSlab(ptr);   // (it releases the lock)
-  const error = kmallocFreeObject(slab, ptr);
-  kmallocUnlock();
+  const flags = saveFlagsAndCli();   // (as kmallocUnsampled)
+  const slab = slabOf(slabRegions, ptr);   // (a class object's slab stays while it is in use: no lock)
+  if (slab == 0) { restoreFlags(flags); return kfreeNotSlab(ptr); }
+  const error = cacheFreeIn(cpuCachePart(kmallocObjectCache(slab)), ptr);
+  restoreFlags(flags);
   return error;
 }
 
-/**
- * kfree of anything but a class object, called with the kmalloc lock held, which it releases:
- * 0, a heap block (or refused there) under the same hold, or a guard object after it.
- */
+/** kfree of anything but a class object: 0, a heap block (or refused there) under the kmalloc lock, or a guard object. */
 function kfreeNotSlab(ptr: usize): AllocError {
   if (ptr < vrangeStart()) {
-    const error = ptr == 0 ? AllocError.Ok : heapFree(kernelHeap, ptr);
+    if (ptr == 0) return AllocError.Ok;
+    kmallocLock();
+    const error = heapFree(kernelHeap, ptr);
     kmallocUnlock();
     return error;
   }
-  kmallocUnlock();
   if (kmallocVmallocFree(ptr)) return AllocError.Ok;   // (a large block vmalloc served)
   return guardFree(ptr);   // (the only other kmalloc memory above the linear map; it logs a refusal)
 }
@@ -357,12 +381,14 @@ export function ksize(ptr: usize): u32 {
 
 /**
  * The kernel heap's and the slab regions' checkers: Invariant.Holds, or the first broken
- * invariant. Runs under the lock (interrupts off throughout: for tests and debugging). Any context.
+ * invariant. Runs under the lock (interrupts off throughout: for tests and debugging). With
+ * smp=on the caches' parts of other CPUs, which they use without the lock, are only counted.
+ * Any context.
  */
 export function kmallocCheck(): Invariant {
   kmallocLock();
   const heap = heapCheck(kernelHeap);
-  const result = heap != Invariant.Holds ? heap : slabCheckAll(slabRegions);
+  const result = heap != Invariant.Holds ? heap : slabCheckAll(slabRegions, klockStarted() ? cpuCacheOffset() : ALL_CPUS);
   kmallocUnlock();
   return result;
 }

@@ -11,6 +11,7 @@ export const enum Invariant {
   FramesFreeCounts = 4,        // the free counts (low, high) disagree with the bitmap
   FramesTreeLevels = 5,        // a tree's upper levels miss a word below them
   FramesHints = 6,             // a hint skips a free frame, or the sentinel word is not full
+  FramesLists = 7,             // a CPU's frame list (mm/phys/pmm.ts): a frame not listable or not marked, or the marks not the listed frames
   // the virtual-range allocator (vrange.ts)
   RangesTiling = 11,           // the blocks do not tile the area (a zero span or an overrun)
   RangesStarts = 12,           // the start bitmap or its summary levels disagree with the blocks

@@ -8,7 +8,7 @@
 //   table   KMALLOC_TABLE_BYTES: byte (size + 15) / 16 is the class of a request of `size` bytes
 //           (1 .. KMALLOC_SLAB_MAX)
 import { SlabRegions, slabEntry } from "./slab/regions";
-import { SlabCache, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize } from "./slab/cache";
+import { SlabCache, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize, cacheInBlock } from "./slab/cache";
 import { AllocError } from "./alloc-error";
 
 
@@ -27,7 +27,7 @@ const CLASS_NAMES: StaticArray<string> = [
 
 /** Class `index`'s cache among `caches`. */
 @inline export function kmallocClassCache(caches: usize, index: u32): SlabCache {
-  return changetype<SlabCache>(caches + index * CACHE_BYTES);
+  return cacheInBlock(caches + index * CACHE_BYTES);
 }
 
 /** The class cache for a request of `size` bytes (1..KMALLOC_SLAB_MAX). */
@@ -43,17 +43,17 @@ export function kmallocClassesInit(regions: SlabRegions, caches: usize, table: u
     store<u8>(table + step, <u8>index);
   }
   for (let i: u32 = 0; i < KMALLOC_CLASS_COUNT; i++) {
-    cacheCreate(changetype<usize>(kmallocClassCache(caches, i)), regions, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
+    cacheCreate(caches + i * CACHE_BYTES, regions, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
   }
 }
 
 /** The cache of the class object in slab `slab` (slabOf's answer: the slab table names it). */
-@inline function objectCache(slab: usize): SlabCache { return changetype<SlabCache>(slabEntry(slab).cache); }
+@inline export function kmallocObjectCache(slab: usize): SlabCache { return changetype<SlabCache>(slabEntry(slab).cache); }
 
-/** kfree of `ptr` in slab `slab`: back to its cache, with cacheFree's verdict. */
+/** kfree of `ptr` in slab `slab`, on one CPU (CPU0's parts): back to its cache, with cacheFree's verdict. */
 @inline export function kmallocFreeObject(slab: usize, ptr: usize): AllocError {
-  return cacheFree(objectCache(slab), ptr);
+  return cacheFree(kmallocObjectCache(slab), ptr);
 }
 
 /** ksize of `ptr` in slab `slab`: its class's size, or 0 if it is not an object's start. */
-export function kmallocObjectSize(slab: usize, ptr: usize): u32 { return cacheUsableSize(objectCache(slab), slab, ptr); }
+export function kmallocObjectSize(slab: usize, ptr: usize): u32 { return cacheUsableSize(kmallocObjectCache(slab), slab, ptr); }

@@ -2,17 +2,26 @@
 // printed as `# ` lines (TAP comments) at the end of `test=all` and with the boot option
 // `slabinfo`.
 //
-//   # slabinfo: name              objsize   active    total  slabs  pages     wasted
-//   # slabinfo: kmalloc-64             64     1000     1024     16     16       1024
+//   # slabinfo: name              objsize   active    total  slabs  pages     wasted cpuslabs cpufree
+//   # slabinfo: kmalloc-64             64     1000     1024     16     16       1024        1      24
 //   # slabinfo: 2 slab regions, 52 slab pages free in them, 0 lent to the PMM, 256 KiB held
 //
 // objsize is the size objects take (the request rounded to the alignment, with the
 // constructor's link); active the objects in use; total the objects the slabs hold; wasted the
 // bytes of the cache's pages not in live objects as asked for (free objects, slab tails,
-// rounding). The regions' own region header pages (one per region) are in the last line.
+// rounding); cpuslabs the slabs active on a CPU, cpufree the free objects the CPUs' parts hold
+// (their active slabs' free lists and their stashes: slab/cache.ts). With smp=on another CPU's
+// active slab cannot be walked while it runs: its free objects count as active, as Linux's
+// slabinfo counts its per-CPU slabs, and only its stash is in cpufree. The regions' own region
+// header pages (one per region) are in the last line.
 import { puts, putDec, putSize, padTo, newline } from "../../console/console";
-import { SlabRegions, REGION_BYTES } from "../core/slab/regions";
-import { SlabCache, cacheActiveObjects } from "../core/slab/cache";
+import { SlabRegions, REGION_BYTES, regionsLock, regionsUnlock } from "../core/slab/regions";
+import {
+  SlabCache, cacheSlabsInUse, cacheCpuHeld, cacheCpu, cacheCpuOffset, CACHE_MAX_CPUS,
+} from "../core/slab/cache";
+import { klockStarted } from "../../arch/klock";
+import { saveFlagsAndCli, restoreFlags } from "../../arch/x86";
+import { cpuCacheOffset } from "../../arch/percpu";
 import { PROVIDER_PAGE_SIZE } from "../core/pages";
 
 /** Decimal digits of `value`. */
@@ -28,12 +37,36 @@ function column(value: u64, width: u32): void {
   putDec(value);
 }
 
-/** Prints the slabinfo table of `regions` (its caches, then the regions). O(slabs). */
+let cpuFree: u32 = 0;   // activeObjects' second answer
+
+/**
+ * Objects of `cache` in use, under the regions' lock; cpuFree becomes the free objects the CPUs'
+ * parts hold: every part's (one CPU, or the others parked), or, when the others may be using
+ * theirs (smp=on), the running CPU's and the others' stashes. Interrupts off meanwhile (the
+ * running CPU's part is its own).
+ */
+function activeObjects(cache: SlabCache): u32 {
+  const flags = saveFlagsAndCli();
+  regionsLock(cache.regions);
+  const here = klockStarted() ? cpuCacheOffset() : 0xFFFFFFFF;
+  let free: u32 = 0;
+  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) {
+    const offset = cacheCpuOffset(i);
+    free += here == 0xFFFFFFFF || offset == here ? cacheCpuHeld(cache, offset) : cacheCpu(cache, offset).stashed;
+  }
+  const active = cacheSlabsInUse(cache) - free;
+  regionsUnlock(cache.regions);
+  restoreFlags(flags);
+  cpuFree = free;
+  return active;
+}
+
+/** Prints the slabinfo table of `regions` (its caches, then the regions). O(slabs). Thread context or a handler. */
 export function slabPrintInfo(regions: SlabRegions): void {
-  puts("# slabinfo: name              objsize   active    total  slabs  pages     wasted\n");
+  puts("# slabinfo: name              objsize   active    total  slabs  pages     wasted cpuslabs cpufree\n");
   for (let at = regions.caches; at != 0; at = changetype<SlabCache>(at).next) {
     const cache = changetype<SlabCache>(at);
-    const active = cacheActiveObjects(cache), pages = cache.slabCount * cache.slabPages;
+    const active = activeObjects(cache), free = cpuFree, pages = cache.slabCount * cache.slabPages;
     const name = changetype<string>(cache.name);
     puts("# slabinfo: "); puts(name); padTo(name.length, 17);
     column(cache.objectSize, 7);
@@ -42,6 +75,8 @@ export function slabPrintInfo(regions: SlabRegions): void {
     column(cache.slabCount, 6);
     column(pages, 6);
     column(<u64>pages * PROVIDER_PAGE_SIZE - <u64>active * cache.requestedSize, 10);
+    column(cache.activeSlabs, 8);
+    column(free, 7);
     newline();
   }
   puts("# slabinfo: "); putDec(regions.regionCount); puts(" slab regions, "); putDec(regions.freePages);

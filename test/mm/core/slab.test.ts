@@ -1,7 +1,9 @@
 // Host tests of the object caches (kernel/mm/core/slab/cache.ts over kernel/mm/core/slab/regions.ts) against a
 // reference model: a map of live objects with their cache and fill byte. After every step the
 // caches' and the regions' checkers must pass; live objects must not overlap, must keep their
-// contents, honour their cache's alignment and lie in memory the provider handed out.
+// contents, honour their cache's alignment and lie in memory the provider handed out. Steps run
+// on four CPUs' parts (one after another, as the kernel's CPUs would between their locks), so an
+// object is often freed on another CPU than the one that allocated it.
 import { describe, it, expect, beforeEach } from "vitest";
 import fc from "fast-check";
 import { loadHostModule, HostModule, propertyParams, allocErrors } from "../../support/wasm";
@@ -14,9 +16,11 @@ beforeEach(() => { m = loadHostModule("slab"); ({ OK, FOREIGN, WRONG_CACHE, INTE
 
 type Spec = { size: number; align: number; ctor: boolean; debug: boolean };
 type Live = { cache: number; fill: number; from: number; bytes: number };
+const CPUS = 4;
 type Op =
-  | { kind: "alloc"; cache: number; count: number }
-  | { kind: "free"; pick: number }
+  | { kind: "alloc"; cache: number; count: number; cpu: number }
+  | { kind: "free"; pick: number; cpu: number }
+  | { kind: "drain"; cache: number; cpu: number }
   | { kind: "bad"; pick: number; how: number }
   | { kind: "shrink"; cache: number }
   | { kind: "lend" }
@@ -34,8 +38,9 @@ const specArb: fc.Arbitrary<Spec> = fc.record({
 }).map((spec) => (spec.ctor && spec.size < 4 ? { ...spec, size: 4 } : spec));   // the test constructor writes 4 bytes
 const CACHES = 4;
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant("alloc" as const), cache: fc.nat({ max: CACHES - 1 }), count: fc.integer({ min: 1, max: 40 }) }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant("alloc" as const), cache: fc.nat({ max: CACHES - 1 }), count: fc.integer({ min: 1, max: 40 }), cpu: fc.nat({ max: CPUS - 1 }) }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat(), cpu: fc.nat({ max: CPUS - 1 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("drain" as const), cache: fc.nat({ max: CACHES - 1 }), cpu: fc.nat({ max: CPUS - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("bad" as const), pick: fc.nat(), how: fc.integer({ min: 0, max: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("shrink" as const), cache: fc.nat({ max: CACHES - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("destroy" as const), cache: fc.nat({ max: CACHES - 1 }) }) },
@@ -81,7 +86,7 @@ function run(specs: Spec[], ops: Op[]): void {
   const live = new Map<number, Live>();
   // the object freed by the step just before (a double free is caught while it is its slab's
   // newest free object, or, once its slab has gone, as not in a slab)
-  let justFreed: { cache: number; p: number } | null = null;
+  let justFreed: { cache: number; p: number; cpu: number } | null = null;
   let fill = 1;
   const pool0 = m.exports.poolStart() >>> 0, pool1 = pool0 + m.exports.poolBytes();
   for (const op of ops) {
@@ -92,7 +97,7 @@ function run(specs: Spec[], ops: Op[]): void {
       const spec = specs[op.cache], align = spec.align === 0 ? 8 : spec.align;
       const constructedBefore = m.exports.constructed();
       for (let i = 0; i < op.count; i++) {
-        const p = m.exports.alloc(op.cache) >>> 0;
+        const p = m.exports.allocOn(op.cache, op.cpu) >>> 0;
         expect(p, `alloc from cache ${op.cache}`).not.toBe(0);
         expect(p % align).toBe(0);
         expect(p >= pool0 && p + spec.size <= pool1).toBe(true);
@@ -110,9 +115,9 @@ function run(specs: Spec[], ops: Op[]): void {
       if (live.size === 0) continue;
       const p = [...live.keys()][op.pick % live.size];
       const o = live.get(p)!;
-      expect(m.exports.free(o.cache, p)).toBe(OK);
+      expect(m.exports.freeOn(o.cache, p, op.cpu)).toBe(OK);
       live.delete(p);
-      justFreed = { cache: o.cache, p };
+      justFreed = { cache: o.cache, p, cpu: op.cpu };
     } else if (op.kind === "bad") {
       const errors = m.exports.errors();
       const before = [0, 1, 2, 3].map((c) => (alive[c] ? m.exports.active(c) : 0));
@@ -133,7 +138,7 @@ function run(specs: Spec[], ops: Op[]): void {
       } else if (op.how === 4 && previousFree && previousFree.cache === c) {           // free it again at once
         ptr = previousFree.p; expected = m.exports.inSlab(ptr) ? DOUBLE_FREE : FOREIGN;
       } else continue;
-      const got = m.exports.free(c, ptr);
+      const got = m.exports.freeOn(c, ptr, previousFree ? previousFree.cpu : 0);   // (a double free on the CPU that freed it)
       expect(got, `bad free ${op.how} of ${ptr}`).toBe(expected);
       expect(m.exports.errors()).toBe(errors + 1);
       expect([0, 1, 2, 3].map((k) => (alive[k] ? m.exports.active(k) : 0))).toEqual(before);
@@ -141,6 +146,11 @@ function run(specs: Spec[], ops: Op[]): void {
       if (!alive[op.cache]) continue;
       m.exports.shrink(op.cache);
       expect(m.exports.emptySlabs(op.cache)).toBe(0);
+    } else if (op.kind === "drain") {
+      if (!alive[op.cache]) continue;
+      m.exports.drain(op.cache, op.cpu);
+      expect(m.exports.cpuHeld(op.cache, op.cpu)).toBe(0);
+      expect(m.exports.checkOn(op.cache, op.cpu)).toBe(0);
     } else if (op.kind === "lend") {
       const out = m.exports.providerPagesOut(), free = m.exports.freeRegionPages();
       expect(m.exports.lend()).toBe(free);
@@ -232,7 +242,9 @@ describe("object caches against a model", () => {
     for (let i = 0; i < 40; i++) objs.push(m.exports.alloc(0) >>> 0);
     expect(m.exports.slabCount(0)).toBe(10);
     m.exports.setMaxEmpty(0, 3);
-    for (const p of objs.splice(0, 24)) expect(m.exports.free(0, p)).toBe(OK);   // 6 slabs empty
+    for (const p of objs.splice(0, 24)) expect(m.exports.free(0, p)).toBe(OK);   // 6 slabs empty, once the stash goes back
+    expect(m.exports.stashed(0, 0)).toBe(24 % (m.exports.stashCapacity() + 1));   // (a full stash went back with the next free)
+    m.exports.drain(0, 0);
     expect(m.exports.emptySlabs(0)).toBe(3);
     expect(m.exports.slabCount(0)).toBe(7);
     expect(m.exports.destroy(0)).toBe(0);                    // 16 objects still live
@@ -296,5 +308,68 @@ describe("object caches against a model", () => {
     expect(m.exports.free(0, objs[64])).toBe(OK);
     expect(m.exports.checkAll()).toBe(0);
     expect(m.exports.active(0)).toBe(129 - 1 + 63 + 1 - 1);
+  });
+});
+
+describe("object caches' per-CPU parts", () => {
+  it("gives each CPU an active slab of its own", () => {
+    m.exports.reset(4096);
+    expect(m.exports.create(0, 64, 0, 0, 0)).toBe(1);          // 64 objects a slab
+    const a = m.exports.allocOn(0, 0) >>> 0, b = m.exports.allocOn(0, 1) >>> 0;
+    expect(Math.floor(a / 4096)).not.toBe(Math.floor(b / 4096));
+    expect(m.exports.activeSlabs(0)).toBe(2);
+    expect([m.exports.cpuHeld(0, 0), m.exports.cpuHeld(0, 1)]).toEqual([63, 63]);
+    expect(m.exports.active(0)).toBe(2);
+    expect(m.exports.checkAll()).toBe(0);
+    // each CPU frees its own on the fast path: the object comes back first on that CPU
+    expect(m.exports.freeOn(0, b, 1)).toBe(OK);
+    expect(m.exports.stashed(0, 1)).toBe(0);
+    expect(m.exports.allocOn(0, 1) >>> 0).toBe(b);
+  });
+
+  it("stashes objects freed on another CPU, hands them out there first, and sends a full stash back in one batch", () => {
+    m.exports.reset(4096);
+    expect(m.exports.create(0, 64, 0, 0, 0)).toBe(1);
+    const capacity = m.exports.stashCapacity();
+    const objs: number[] = [];
+    for (let i = 0; i < 40; i++) objs.push(m.exports.allocOn(0, 0) >>> 0);   // all in CPU 0's active slab
+    for (let i = 0; i < capacity; i++) expect(m.exports.freeOn(0, objs[i], 1)).toBe(OK);
+    expect(m.exports.stashed(0, 1)).toBe(capacity);
+    expect(m.exports.active(0)).toBe(40 - capacity);
+    expect(m.exports.checkAll()).toBe(0);
+    // CPU 1 has no active slab: its next allocation takes the newest stashed object
+    expect(m.exports.allocOn(0, 1) >>> 0).toBe(objs[capacity - 1]);
+    expect(m.exports.freeOn(0, objs[capacity - 1], 1)).toBe(OK);
+    // one more remote free: the stash goes back to the slab, which CPU 0 still has active
+    expect(m.exports.freeOn(0, objs[capacity], 1)).toBe(OK);
+    expect(m.exports.stashed(0, 1)).toBe(0);
+    expect(m.exports.active(0)).toBe(40 - capacity - 1);
+    expect(m.exports.checkAll()).toBe(0);
+    // CPU 0 keeps allocating from its own list; the objects others gave back come when it deactivates the slab
+    for (let i = 0; i < 64 - 40; i++) objs.push(m.exports.allocOn(0, 0) >>> 0);
+    const again = m.exports.allocOn(0, 0) >>> 0;
+    expect(objs.slice(0, capacity + 1)).toContain(again);   // the same slab, active again with what CPU 1 gave back
+    expect(m.exports.checkAll()).toBe(0);
+    expect(m.exports.free(0, again)).toBe(OK);
+    for (let i = capacity + 1; i < objs.length; i++) expect(m.exports.freeOn(0, objs[i], 2)).toBe(OK);
+    for (let cpu = 0; cpu < 3; cpu++) m.exports.drain(0, cpu);
+    expect(m.exports.active(0)).toBe(0);
+    expect(m.exports.destroy(0)).toBe(1);
+    expect(m.exports.providerPagesOut()).toBe(0);
+  });
+
+  it("refuses a second free of the stash's newest object, and a free of another cache's object on any CPU", () => {
+    m.exports.reset(4096);
+    expect(m.exports.create(0, 100, 0, 0, 0)).toBe(1);
+    expect(m.exports.create(1, 100, 0, 0, 0)).toBe(1);
+    const a = m.exports.allocOn(0, 0) >>> 0, c = m.exports.allocOn(1, 0) >>> 0;
+    expect(m.exports.freeOn(0, a, 3)).toBe(OK);
+    expect(m.exports.freeOn(0, a, 3)).toBe(DOUBLE_FREE);
+    expect(m.exports.freeOn(0, c, 3)).toBe(WRONG_CACHE);
+    expect(m.exports.freeOn(0, a + 4, 2)).toBe(NOT_OBJECT);
+    expect(m.exports.errors()).toBe(3);
+    expect(m.exports.stashed(0, 3)).toBe(1);
+    expect([m.exports.active(0), m.exports.active(1)]).toEqual([0, 1]);
+    expect(m.exports.checkAll()).toBe(0);
   });
 });

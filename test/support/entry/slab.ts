@@ -2,7 +2,10 @@
 // (test/support/entry), exported for test/mm/core/slab.test.ts. Up to MAX_CACHES caches at a time,
 // named by index.
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck, slabOf, slabRegionsLend } from "../../../kernel/mm/core/slab/regions";
-import { SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheActiveObjects } from "../../../kernel/mm/core/slab/cache";
+import {
+  SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheActiveObjects, cacheDrainCpu,
+  cacheCpu, cacheCpuOffset, cacheCpuHeld, STASH_CAPACITY, cacheInBlock,
+} from "../../../kernel/mm/core/slab/cache";
 import { cacheCheck, slabCheckAll } from "../../../kernel/mm/core/slab/check";
 import { bufferProviderReset, bufferPagesOut, bufferStart, bufferBytes, bufferSetGets } from "../host-lib/buffer-provider";
 
@@ -15,7 +18,7 @@ let ctorCalls: u32 = 0;
 /** The test constructor: marks the object's first word with a pattern derived from its address. */
 function construct(object: usize): void { store<u32>(object, <u32>object ^ 0x5EED5EED); ctorCalls++; }
 
-@inline function cacheAt(index: u32): SlabCache { return changetype<SlabCache>(cacheBlocks + index * CACHE_BYTES); }
+@inline function cacheAt(index: u32): SlabCache { return cacheInBlock(cacheBlocks + index * CACHE_BYTES); }
 
 /** A fresh regions; the provider may hand out at most `limitPages` pages. */
 export function reset(limitPages: u32): void {
@@ -24,11 +27,21 @@ export function reset(limitPages: u32): void {
 }
 /** Creates cache `index` (objects of `size` at `align`, with the test constructor if `withCtor`, under slab_debug if `debug`): 1, or 0 if refused. */
 export function create(index: u32, size: u32, align: u32, withCtor: bool, debug: bool): u32 {
-  const made = cacheCreate(changetype<usize>(cacheAt(index)), regions, "test", size, align, withCtor ? changetype<usize>(construct) : 0, debug);
+  const made = cacheCreate(cacheBlocks + index * CACHE_BYTES, regions, "test", size, align, withCtor ? changetype<usize>(construct) : 0, debug);
   return made != null ? 1 : 0;
 }
 export function alloc(index: u32): usize { return cacheAlloc(cacheAt(index)); }
 export function free(index: u32, object: usize): u32 { return cacheFree(cacheAt(index), object); }
+// the same on CPU `cpu`'s part (0..15), as the kernel's CPUs call them
+export function allocOn(index: u32, cpu: u32): usize { return cacheAlloc(cacheAt(index), cacheCpuOffset(cpu)); }
+export function freeOn(index: u32, object: usize, cpu: u32): u32 { return cacheFree(cacheAt(index), object, cacheCpuOffset(cpu)); }
+export function drain(index: u32, cpu: u32): void { cacheDrainCpu(cacheAt(index), cacheCpuOffset(cpu)); }
+export function shrinkOn(index: u32, cpu: u32): u32 { return cacheShrink(cacheAt(index), cacheCpuOffset(cpu)); }
+export function checkOn(index: u32, cpu: u32): u32 { return cacheCheck(cacheAt(index), cacheCpuOffset(cpu)); }
+export function stashed(index: u32, cpu: u32): u32 { return cacheCpu(cacheAt(index), cacheCpuOffset(cpu)).stashed; }
+export function cpuHeld(index: u32, cpu: u32): u32 { return cacheCpuHeld(cacheAt(index), cacheCpuOffset(cpu)); }
+export function activeSlabs(index: u32): u32 { return cacheAt(index).activeSlabs; }
+export function stashCapacity(): u32 { return STASH_CAPACITY; }
 export function shrink(index: u32): u32 { return cacheShrink(cacheAt(index)); }
 export function destroy(index: u32): bool { return cacheDestroy(cacheAt(index)); }
 export function checkCache(index: u32): u32 { return cacheCheck(cacheAt(index)); }

@@ -1,32 +1,54 @@
 // Object caches: fixed-size objects carved from slabs, each slab one or more pages of a slab
 // regions (slab/regions.ts). A cache keeps its slabs on three lists by how full they are, and at most
-// `maxEmpty` empty slabs; free objects are linked through their first word. Hardware-independent.
+// `maxEmpty` empty slabs; free objects are linked through their first word. Each CPU has a part of
+// its own in the cache (CacheCpu: an active slab and a stash), so that its fast paths touch no
+// shared state and take no lock. Hardware-independent: the caller names the CPU (the byte offset
+// of its part, cacheCpuOffset) and keeps its part to itself while it works on it (the kernel: with
+// interrupts off on that CPU); the shared lists are worked on under the regions' lock.
 //
-//   cache ──active───> slab                      its free objects are the cache's `freelist`:
-//                                                 the fast paths pop and push there
+//   cache ──cpus[i].active──> slab               CPU i's active slab: its free objects are the
+//                                                 part's `freelist`, where CPU i's fast paths
+//                                                 pop and push
+//         ──cpus[i].stash───> [obj][obj]...      objects CPU i freed outside its active slab
+//                                                 (up to STASH_CAPACITY): its next allocations
+//                                                 take them first; a full stash goes back to
+//                                                 the slabs in one locked batch
 //         ──partial──> slab <-> slab <-> ...     some objects free: the next active slab
 //         ──full─────> slab <-> ...              no object free
 //         ──empty────> slab <-> ...              no object in use (kept for reuse, up to maxEmpty)
 //
-// The active slab counts as wholly in use while active (in the manner of SLUB's per-CPU slab):
-// an allocation pops the cache's free list and a free of one of its objects (its address range
-// alone proves that) pushes onto it, with no count and no list to touch. When the list runs dry,
-// the slab is full and another becomes active; frees of other slabs' objects take the slow path,
-// which finds the slab through the regions and keeps its count and its list.
+// An active slab counts as wholly in use while active (in the manner of SLUB's per-CPU slab):
+// an allocation pops its CPU's free list and a free of one of its objects on that CPU (its address
+// range alone proves that) pushes onto it, with no count and no list to touch. When the list runs
+// dry the stash serves, then another slab becomes active. A free of any other object (another
+// CPU's, or a slab that is not active) is checked through the slab table and goes to the
+// stash: lock-free as well, so an object freed on another CPU than the one that allocated it costs
+// a check and a push (magazines, in Bonwick's terms; Linux's sheaves). Stashed objects still count
+// as in use in their slabs; so do the objects of an active slab freed by other CPUs' stashes until
+// the batch comes: they go on the slab's own free list (SlabEntry.free) and its count, and the
+// owning CPU takes them back when it deactivates the slab.
 //
 //   a slab's pages:  [object 0][object 1] ... [object capacity-1][waste]
 //   a free object:   [next free object (or 0)][ ... ]                 (no constructor)
 //                    [ ... constructed state ... ][next free object]  (with one: the link
 //                                                                      after the object)
+//   a CPU's part (CACHE_CPU_BYTES, CACHE_MAX_CPUS of them after the cache's fields):
+//                    +0 freelist  +4 activeStart  +8 activeObjects  +12 active  +16 stashed
+//                    +20 cache  +24 linkOffset  +28 divInverse +32 divShift +36 divLimit (the
+//                    cache's, copied)  +40 stash: STASH_CAPACITY object addresses, the newest last
 //
 // The slab of an object comes from slab/regions.ts's slabOf (its region's slab table), so a free
-// checks that the object belongs to this cache, starts an object and is not the slab's newest
-// free object (the cheapest double-free check) without searching or trusting the pointer.
+// checks that the object belongs to this cache, starts an object and is neither the newest free
+// object of its slab nor the newest in the stash (the cheapest double-free checks) without
+// searching or trusting the pointer. The table is read without the lock: the slab of an object in
+// use cannot change under it, so a good pointer is always found; a bad pointer freed while another
+// CPU reshapes the table may be read through a half-written entry (slab_debug caches take the
+// lock for every free, and check exactly).
 import {
   ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
 } from "../report";
 import {
-  SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, slabEntry, SlabEntry,
+  SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, slabEntry, SlabEntry, regionsLock, regionsUnlock,
 } from "./regions";
 import { PROVIDER_PAGE_SIZE } from "../pages";
 import {
@@ -62,10 +84,10 @@ export type Constructor = (object: usize) => void;
   linkOffset: u32;        // where a free object holds the next one: 0, or after it (a ctor)
   slabPages: u32;
   capacity: u32;          // objects per slab
-  freelist: usize;        // the active slab's free objects (the fast paths' list), or 0
-  activeStart: usize;     // the active slab's first object (0: none)
-  activeObjects: u32;     // and its objects (capacity; 0: none)
-  active: usize;          // the active slab: on no list, its free objects on `freelist`
+  activeSlabs: u32;       // slabs active on a CPU (on no list)
+  stashFlushes: u32;      // full stashes sent back to the slabs, ever (under the lock)
+  remoteHeld: u32;        // objects those batches gave to slabs active on another CPU, on
+                          // those slabs' own lists until their CPUs deactivate them
   partial: usize;         // list heads (slab headers, linked through SlabEntry.next / prev)
   full: usize;
   empty: usize;
@@ -83,15 +105,61 @@ export type Constructor = (object: usize) => void;
   divLimit: u32;
 }
 
-/** Bytes of a cache's control block. */
-export const CACHE_BYTES: u32 = (offsetof<SlabCache>() + 15) & ~15;
+/**
+ * A CPU's part of a cache (the box above). CACHE_MAX_CPUS parts come before the fields of every
+ * cache (the control block's start); CPU i's lies CACHE_CPU_BYTES * i bytes into them
+ * (cacheCpuOffset). Before, not after: the fast paths then reach a part's field as the cache's
+ * address plus the CPU's offset plus a constant, one x86 addressing mode.
+ */
+@unmanaged export class CacheCpu {
+  freelist: usize;        // its active slab's free objects (its fast paths' list), or 0
+  activeStart: usize;     // its active slab's first object (0: none)
+  activeObjects: u32;     // and its objects (capacity; 0: none)
+  active: usize;          // its active slab: on no list, its free objects on `freelist`
+  stashed: u32;           // objects in the stash, which follows these fields
+  cache: usize;           // the cache, and copies of its fields (set when it is made), so that
+  linkOffset: u32;        // the fast paths need the part alone: one register less live on i386
+  divInverse: u32;
+  divShift: u32;
+  divLimit: u32;
+}
+/** Bytes of a CPU's part: its fields and its stash. */
+export const CACHE_CPU_BYTES: u32 = 128;
+/** Objects a CPU's stash holds. */
+export const STASH_CAPACITY: u32 = (CACHE_CPU_BYTES - offsetof<CacheCpu>()) >> 2;
+/** CPUs a cache has a part for (the kernel's MAX_CPUS must not be larger: arch/percpu.ts). */
+export const CACHE_MAX_CPUS: u32 = 16;
+const PARTS_BYTES: u32 = CACHE_MAX_CPUS * CACHE_CPU_BYTES;
+/** Bytes of a cache's control block: CACHE_MAX_CPUS parts, then its fields (where the SlabCache points). */
+export const CACHE_BYTES: u32 = PARTS_BYTES + ((offsetof<SlabCache>() + 15) & ~15);
+
+/** The cache whose control block starts at `block` (CACHE_BYTES: what cacheCreate was given). */
+@inline export function cacheInBlock(block: usize): SlabCache { return changetype<SlabCache>(block + PARTS_BYTES); }
+/** The start of `cache`'s control block (to free it). */
+@inline export function cacheBlock(cache: SlabCache): usize { return changetype<usize>(cache) - PARTS_BYTES; }
+/** What cacheCheck and cacheActiveObjects are given to look at every CPU's part. */
+export const ALL_CPUS: u32 = 0xFFFFFFFF;
+
+/**
+ * Where CPU `index`'s part of any cache lies from the cache's address (what the functions below
+ * take as `cpu`): before it, so a u32 that wraps. The kernel keeps it in each CPU's record, so
+ * that a fast path reaches a part field as the cache's address plus one word from GS.
+ */
+@inline export function cacheCpuOffset(index: u32): u32 { return index * CACHE_CPU_BYTES - PARTS_BYTES; }
+/** CPU 0's offset: the functions' default, for one CPU. */
+export const CPU0: u32 = 0 - PARTS_BYTES;
+/** The part of `cache` at offset `cpu` (cacheCpuOffset). */
+@inline export function cacheCpu(cache: SlabCache, cpu: u32): CacheCpu {
+  return changetype<CacheCpu>(changetype<usize>(cache) + cpu);
+}
+@inline function stashSlot(part: CacheCpu, i: u32): usize { return changetype<usize>(part) + offsetof<CacheCpu>() + (i << 2); }
 
 /**
  * Makes an empty cache of objects of `objectSize` bytes aligned to `align` (0: DEFAULT_ALIGN; a
  * power of two up to PROVIDER_PAGE_SIZE) in the control block at `at` (CACHE_BYTES), over
  * `regions`. `ctor` (or 0) runs on each object when its slab is made. Returns null (logged) for a
  * size of 0 or above MAX_OBJECT or a bad alignment. Slab pages are chosen so that at most an
- * eighth of a slab is waste.
+ * eighth of a slab is waste. The cache is not at `at` but cacheInBlock(at) (its CPU parts come first).
  */
 export function cacheCreate(at: usize, regions: SlabRegions, name: string, objectSize: u32, align: u32, ctor: usize, debug: bool = false): SlabCache | null {
   if (align == 0) align = DEFAULT_ALIGN;
@@ -114,7 +182,7 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   let pages: u32 = 1;
   while (pages < MAX_SLAB_PAGES && (pages * PROVIDER_PAGE_SIZE < size || (pages * PROVIDER_PAGE_SIZE) % size > pages * PROVIDER_PAGE_SIZE / 8)) pages++;
   memory.fill(at, 0, CACHE_BYTES);
-  const cache = changetype<SlabCache>(at);
+  const cache = cacheInBlock(at);
   cache.regions = regions;
   cache.name = changetype<usize>(name);
   cache.requestedSize = objectSize;
@@ -123,6 +191,12 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   cache.align = align;
   cache.ctor = ctor;
   cache.linkOffset = linkOffset;
+  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) {   // (the fast paths' copies)
+    const part = cacheCpu(cache, cacheCpuOffset(i));
+    part.cache = changetype<usize>(cache);
+    part.linkOffset = linkOffset;
+    memory.copy(changetype<usize>(partDivisor(part)), changetype<usize>(divisorOf(cache)), offsetof<DivisorTest>());
+  }
   cache.slabPages = pages;
   cache.capacity = pages * PROVIDER_PAGE_SIZE / size;
   cache.maxEmpty = DEFAULT_MAX_EMPTY;
@@ -130,8 +204,8 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   cache.debug = debug ? 1 : 0;
   cache.zone = debug ? debugZone(align) : 0;
   cache.next = regions.caches;
-  if (regions.caches != 0) changetype<SlabCache>(regions.caches).prev = at;
-  regions.caches = at;
+  if (regions.caches != 0) changetype<SlabCache>(regions.caches).prev = changetype<usize>(cache);
+  regions.caches = changetype<usize>(cache);
   return cache;
 }
 
@@ -140,10 +214,17 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   return changetype<DivisorTest>(changetype<usize>(cache) + offsetof<SlabCache>("divInverse"));
 }
 
-// (the three words must lie as DivisorTest's)
+/** The part's copy of the cache's divisibility test. */
+@inline function partDivisor(part: CacheCpu): DivisorTest {
+  return changetype<DivisorTest>(changetype<usize>(part) + offsetof<CacheCpu>("divInverse"));
+}
+
+// (the three words must lie as DivisorTest's, in the cache and in a part)
 if (offsetof<SlabCache>("divShift") - offsetof<SlabCache>("divInverse") != offsetof<DivisorTest>("shift")
-    || offsetof<SlabCache>("divLimit") - offsetof<SlabCache>("divInverse") != offsetof<DivisorTest>("limit")) {
-  ERROR("SlabCache's divInverse, divShift and divLimit must lie as a DivisorTest");
+    || offsetof<SlabCache>("divLimit") - offsetof<SlabCache>("divInverse") != offsetof<DivisorTest>("limit")
+    || offsetof<CacheCpu>("divShift") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("shift")
+    || offsetof<CacheCpu>("divLimit") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("limit")) {
+  ERROR("SlabCache's and CacheCpu's divInverse, divShift and divLimit must lie as a DivisorTest");
 }
 
 @inline export function listHeadAt(cache: SlabCache, list: u32): usize {
@@ -172,30 +253,48 @@ function refileSlab(cache: SlabCache, slab: usize, list: u32): void {
 }
 
 /**
- * An object of `cache` (constructed, if the cache has a constructor), or 0 if the regions'
- * provider has no pages for a new slab. O(1) apart from making a slab. Free it with cacheFree on
- * the same cache.
+ * An object of `cache` (constructed, if the cache has a constructor) for the CPU whose part is at
+ * `cpu` (cacheCpuOffset; CPU0 on one CPU), or 0 if the regions' provider has no pages for a new
+ * slab. O(1) apart from making a slab. Free it with cacheFree on the same cache, on any CPU. The
+ * caller keeps the part to itself meanwhile (the kernel: interrupts off); slow paths take the
+ * regions' lock (regionsLock).
  */
-@inline export function cacheAlloc(cache: SlabCache): usize {
-  const object = cache.freelist;
-  if (object == 0) return allocSlow(cache);
-  cache.freelist = load<usize>(object + cache.linkOffset);
+@inline export function cacheAlloc(cache: SlabCache, cpu: u32 = CPU0): usize { return cacheAllocIn(cacheCpu(cache, cpu)); }
+
+/** cacheAlloc given the CPU's part itself (cacheCpu), which names its cache. */
+@inline export function cacheAllocIn(part: CacheCpu): usize {
+  const object = part.freelist;
+  if (object == 0) return allocSlow(part);
+  part.freelist = load<usize>(object + part.linkOffset);
   return object;
 }
 
-/** cacheAlloc when the active slab has no free object: another slab becomes active. Or 0. */
-function allocSlow(cache: SlabCache): usize {
-  if (cache.debug != 0) return debugAlloc(cache);   // (a debug cache never has an active slab)
-  deactivate(cache);   // it is full
-  const slab = takeSlab(cache);
-  if (slab == 0) return 0;
-  activate(cache, slab);
-  const object = cache.freelist;
-  cache.freelist = load<usize>(object + cache.linkOffset);
+/** cacheAlloc when the CPU's active slab has no free object: the stash's newest, or another slab becomes active. Or 0. */
+function allocSlow(part: CacheCpu): usize {
+  const cache = changetype<SlabCache>(part.cache);
+  const stashed = part.stashed;
+  if (stashed != 0) {
+    part.stashed = stashed - 1;
+    return load<usize>(stashSlot(part, stashed - 1));
+  }
+  const regions = cache.regions;
+  regionsLock(regions);
+  let object: usize = 0;
+  if (cache.debug != 0) object = debugAlloc(cache);   // (a debug cache never has an active slab)
+  else {
+    deactivate(cache, part);   // it is full, but for what other CPUs gave back
+    const slab = takeSlab(cache);
+    if (slab != 0) {
+      activate(cache, part, slab);
+      object = part.freelist;
+      part.freelist = load<usize>(object + cache.linkOffset);
+    }
+  }
+  regionsUnlock(regions);
   return object;
 }
 
-/** A slab of `cache` with a free object, taken off its list: a partial one, else an empty one, else a new one. Or 0. */
+/** A slab of `cache` with a free object, taken off its list: a partial one, else an empty one, else a new one. Or 0. Under the lock. */
 function takeSlab(cache: SlabCache): usize {
   let slab = cache.partial;
   if (slab == 0) slab = cache.empty;
@@ -224,87 +323,162 @@ function fillSlab(cache: SlabCache, slab: usize): void {
 }
 
 /**
- * Makes `slab` (on no list, with a free object) the active slab: its free list becomes the
- * cache's, and it counts as wholly in use until it is deactivated.
+ * Makes `slab` (on no list, with a free object) the active slab of the CPU whose part is `part`:
+ * its free list becomes the part's, and it counts as wholly in use until it is deactivated.
+ * Under the lock.
  */
-function activate(cache: SlabCache, slab: usize): void {
-  cache.freelist = slabEntry(slab).free;
+function activate(cache: SlabCache, part: CacheCpu, slab: usize): void {
+  part.freelist = slabEntry(slab).free;
   slabEntry(slab).free = 0;
   slabEntry(slab).inUse = cache.capacity;
   slabEntry(slab).list = <u16>SlabList.Active;
-  cache.active = slab;
-  cache.activeStart = slabEntry(slab).start;
-  cache.activeObjects = cache.capacity;
+  part.active = slab;
+  part.activeStart = slabEntry(slab).start;
+  part.activeObjects = cache.capacity;
+  cache.activeSlabs++;
 }
 
 /**
- * Gives the active slab (if any) its free objects back and files it by its use: full, partial,
- * or empty (kept or given back). O(its free objects).
+ * Gives the part's active slab (if any) its free objects back, after those other CPUs freed to
+ * it meanwhile, and files it by its use: full, partial, or empty (kept or given back). Under the
+ * lock. O(its free objects).
  */
-function deactivate(cache: SlabCache): void {
-  const slab = cache.active;
+function deactivate(cache: SlabCache, part: CacheCpu): void {
+  const slab = part.active;
   if (slab == 0) return;
-  let free: u32 = 0;
-  for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) free++;
-  slabEntry(slab).free = cache.freelist;
-  slabEntry(slab).inUse = cache.capacity - free;
-  cache.freelist = 0;
-  cache.active = 0;
-  cache.activeStart = 0;
-  cache.activeObjects = 0;
-  if (free == cache.capacity) keepOrRelease(cache, slab);
-  else fileSlab(cache, slab, free == 0 ? SlabList.Full : SlabList.Partial);
+  const link = cache.linkOffset;
+  let free: u32 = 0, last: usize = 0;
+  for (let object = part.freelist; object != 0; object = load<usize>(object + link)) { free++; last = object; }
+  if (last != 0) {
+    store<usize>(last + link, slabEntry(slab).free);
+    slabEntry(slab).free = part.freelist;
+  }
+  cache.remoteHeld -= cache.capacity - slabEntry(slab).inUse;   // (what other CPUs gave it)
+  const inUse = slabEntry(slab).inUse - free;
+  slabEntry(slab).inUse = inUse;
+  part.freelist = 0;
+  part.active = 0;
+  part.activeStart = 0;
+  part.activeObjects = 0;
+  cache.activeSlabs--;
+  if (inUse == 0) keepOrRelease(cache, slab);
+  else fileSlab(cache, slab, inUse == cache.capacity ? SlabList.Full : SlabList.Partial);
 }
 
 /**
- * Gives `object` back to `cache`. A pointer that is not an object of this cache handed out now
- * (foreign, of another cache, not an object's start, or the newest free object of its slab: a
- * double free) is logged with the cache, the address and the reason, returned as an error, and
- * changes nothing. O(1) apart from giving an empty slab's pages back.
+ * Gives `object` back to `cache`, on the CPU whose part is at `cpu` (cacheCpuOffset; any CPU,
+ * not only the one that allocated it). A pointer that is not an object of this cache handed out
+ * now (foreign, of another cache, not an object's start, or the newest free object of its slab
+ * or of the stash: a double free) is logged with the cache, the address and the reason, returned
+ * as an error, and changes nothing. O(1) apart from a full stash's batch. The part as cacheAlloc.
  */
-@inline export function cacheFree(cache: SlabCache, object: usize): AllocError {
-  // The fast path: an object of the active slab (its range alone proves it ours).
+@inline export function cacheFree(cache: SlabCache, object: usize, cpu: u32 = CPU0): AllocError {
+  return cacheFreeIn(cacheCpu(cache, cpu), object);
+}
+
+/** cacheFree given the CPU's part itself (cacheCpu), which names its cache. */
+@inline export function cacheFreeIn(part: CacheCpu, object: usize): AllocError {
+  // The fast path: an object of the CPU's active slab (its range alone proves it ours).
   // Its index in the active slab: exactQuotient is above every index unless the offset is a
   // multiple of the object size, so one compare also refuses a pointer inside an object.
   // (nested, each field read where it is needed: fewer registers live at once on i386)
-  const index = exactQuotient(divisorOf(cache), <u32>(object - cache.activeStart));
-  if (index < cache.activeObjects) {
-    const free = cache.freelist;
+  const index = exactQuotient(partDivisor(part), <u32>(object - part.activeStart));
+  if (index < part.activeObjects) {
+    const free = part.freelist;
     if (object != free) {
-      store<usize>(object + cache.linkOffset, free);
-      cache.freelist = object;
+      store<usize>(object + part.linkOffset, free);
+      part.freelist = object;
       return AllocError.Ok;
     }
   }
-  return freeSlow(cache, object);
+  return freeSlow(part, object);
 }
 
 /**
- * cacheFree of an object outside the active slab, of any object of a debug cache, or of a bad
- * pointer: the checks, then the object back onto its slab's free list.
+ * cacheFree of an object outside the CPU's active slab, of any object of a debug cache, or of a
+ * bad pointer: the checks, then the object into the stash (or, when it is full, the stash and
+ * the object back to their slabs under the lock).
  */
-function freeSlow(cache: SlabCache, object: usize): AllocError {
-  const slab = slabOf(cache.regions, object);
-  if (slab == 0) return refuseFree(cache, object, AllocError.Foreign);
-  if (slabEntry(slab).cache != changetype<usize>(cache)) return refuseFree(cache, object, AllocError.WrongCache);
-  if (!isObjectStart(cache, slab, object)) return refuseFree(cache, object, AllocError.Interior);
-  const slot = object - cache.zone;
-  if (cache.debug != 0) {
-    // exact: the slot's state says whether it is handed out
-    if (load<u32>(slot + cache.linkOffset, 4) != SLOT_ALLOCATED) return refuseFree(cache, object, AllocError.DoubleFree);
-    debugRetire(cache, slot);
-  } else if (slab == cache.active || slabEntry(slab).free == object) {
-    // the active slab's objects only come here when they are its newest free one (see cacheFree)
-    return refuseFree(cache, object, AllocError.DoubleFree);
+function freeSlow(part: CacheCpu, object: usize): AllocError {
+  const cache = changetype<SlabCache>(part.cache), regions = cache.regions;
+  if (cache.debug != 0) {   // exact, under the lock
+    regionsLock(regions);
+    const error = freeChecked(cache, part, object);
+    regionsUnlock(regions);
+    return error;
   }
+  const slab = slabOf(regions, object);
+  const error = freeCheck(cache, part, slab, object);
+  if (error != AllocError.Ok) return refuseFreeLocked(cache, object, error);
+  const stashed = part.stashed;
+  if (stashed != 0 && load<usize>(stashSlot(part, stashed - 1)) == object) return refuseFreeLocked(cache, object, AllocError.DoubleFree);
+  if (stashed < STASH_CAPACITY) {
+    store<usize>(stashSlot(part, stashed), object);
+    part.stashed = stashed + 1;
+    return AllocError.Ok;
+  }
+  regionsLock(regions);
+  flushStash(cache, part);
+  freeToSlab(cache, part, slab, object);
+  regionsUnlock(regions);
+  return AllocError.Ok;
+}
+
+/**
+ * Why `object`, in `slab` (slabOf's answer), may not be freed to `cache` on the CPU whose part is
+ * `part`, or AllocError.Ok. A debug cache's answer is exact (its slot's state); otherwise the
+ * newest free object of its slab, and any object of the CPU's active slab that reaches the slow
+ * path (the fast path takes all but its newest free one), are double frees.
+ */
+function freeCheck(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): AllocError {
+  if (slab == 0) return AllocError.Foreign;
+  if (slabEntry(slab).cache != changetype<usize>(cache)) return AllocError.WrongCache;
+  if (!isObjectStart(cache, slab, object)) return AllocError.Interior;
+  const slot = object - cache.zone;
+  if (cache.debug != 0) return load<u32>(slot + cache.linkOffset, 4) != SLOT_ALLOCATED ? AllocError.DoubleFree : AllocError.Ok;
+  if (slab == part.active || slabEntry(slab).free == slot) return AllocError.DoubleFree;
+  return AllocError.Ok;
+}
+
+/** cacheFree's checks and the object back to its slab, under the lock (a debug cache's frees). */
+function freeChecked(cache: SlabCache, part: CacheCpu, object: usize): AllocError {
+  const slab = slabOf(cache.regions, object);
+  const error = freeCheck(cache, part, slab, object);
+  if (error != AllocError.Ok) return refuseFree(cache, object, error);
+  if (cache.debug != 0) debugRetire(cache, object - cache.zone);
+  freeToSlab(cache, part, slab, object);
+  return AllocError.Ok;
+}
+
+/**
+ * Puts `object` (checked) on its slab `slab`'s free list and count. Another CPU's active slab
+ * stays where it is: that CPU takes the object when it deactivates the slab. Never the CPU's own
+ * active slab: a free of one of its objects that reaches the slow path is refused, and the
+ * stash, which holds no object of it (a slab becomes active only when the stash is empty), is
+ * flushed through here. Any other slab is refiled by its use. Under the lock.
+ */
+function freeToSlab(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): void {
+  const slot = object - cache.zone;
   const free = slabEntry(slab).free;
   store<usize>(slot + cache.linkOffset, free);
   slabEntry(slab).free = slot;
   const inUse = slabEntry(slab).inUse - 1;
   slabEntry(slab).inUse = inUse;
+  if (<u32>slabEntry(slab).list == SlabList.Active) { cache.remoteHeld++; return; }
   if (inUse == 0) { unfileSlab(cache, slab); keepOrRelease(cache, slab); }
   else if (free == 0) refileSlab(cache, slab, SlabList.Partial);   // it was full
-  return AllocError.Ok;
+}
+
+/** Sends every object of the part's stash back to its slab (they were checked when stashed). Under the lock. */
+function flushStash(cache: SlabCache, part: CacheCpu): void {
+  const stashed = part.stashed;
+  if (stashed == 0) return;
+  for (let i: u32 = 0; i < stashed; i++) {
+    const object = load<usize>(stashSlot(part, i));
+    freeToSlab(cache, part, slabOf(cache.regions, object), object);
+  }
+  part.stashed = 0;
+  cache.stashFlushes++;
 }
 
 /** Whether `pointer` starts an object (of a debug cache: the object in a slot) in `slab` of `cache`. */
@@ -385,27 +559,66 @@ function refuseFree(cache: SlabCache, object: usize, error: AllocError): AllocEr
   return error;
 }
 
+/** refuseFree under the regions' lock (its counts are shared). */
+function refuseFreeLocked(cache: SlabCache, object: usize, error: AllocError): AllocError {
+  regionsLock(cache.regions);
+  refuseFree(cache, object, error);
+  regionsUnlock(cache.regions);
+  return error;
+}
+
+/** Free objects the part at `cpu` holds: its active slab's on its list, and its stash. O(them). */
+export function cacheCpuHeld(cache: SlabCache, cpu: u32): u32 {
+  const part = cacheCpu(cache, cpu);
+  let held = part.stashed;
+  for (let object = part.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) held++;
+  return held;
+}
+
 /**
- * Objects of `cache` in use now: the sum over its partial and full slabs, and the active slab's
- * objects not on the cache's free list. O(slabs + the active slab's free objects), for statistics.
+ * Objects of `cache` its slabs count as in use: the partial and full slabs' counts and the
+ * active slabs' (objects CPUs hold free, in their active slabs' lists and their stashes, count
+ * as in use here). O(slabs); reads no CPU's part.
  */
-export function cacheActiveObjects(cache: SlabCache): u32 {
-  let active: u32 = 0;
-  for (let slab = cache.partial; slab != 0; slab = slabEntry(slab).next) active += slabEntry(slab).inUse;
-  for (let slab = cache.full; slab != 0; slab = slabEntry(slab).next) active += slabEntry(slab).inUse;
-  if (cache.active != 0) {
-    active += cache.capacity;
-    for (let object = cache.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) active--;
-  }
+export function cacheSlabsInUse(cache: SlabCache): u32 {
+  let inUse: u32 = cache.activeSlabs * cache.capacity;
+  for (let slab = cache.partial; slab != 0; slab = slabEntry(slab).next) inUse += slabEntry(slab).inUse;
+  for (let slab = cache.full; slab != 0; slab = slabEntry(slab).next) inUse += slabEntry(slab).inUse;
+  return inUse - cache.remoteHeld;
+}
+
+/**
+ * Objects of `cache` in use now: what its slabs count (cacheSlabsInUse) less what the CPUs
+ * hold free (cacheCpuHeld), for every CPU's part, or for the one at `cpu` alone. Another CPU's
+ * part must be still meanwhile (one CPU, the host, or a caller that runs this on each CPU in
+ * turn). O(slabs + free objects the parts hold), for statistics.
+ */
+export function cacheActiveObjects(cache: SlabCache, cpu: u32 = ALL_CPUS): u32 {
+  let active = cacheSlabsInUse(cache);
+  if (cpu != ALL_CPUS) return active - cacheCpuHeld(cache, cpu);
+  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) active -= cacheCpuHeld(cache, cacheCpuOffset(i));
   return active;
 }
 
 /**
- * Gives the pages of every empty slab of `cache` back (the active slab too, when it has no
- * object in use). Returns how many slabs went. O(empty slabs + the active slab's free objects).
+ * Gives the part at `cpu` back to the slabs: its stash and its active slab's free objects.
+ * Under the lock; the part as cacheAlloc. O(free objects the part holds).
  */
-export function cacheShrink(cache: SlabCache): u32 {
-  deactivate(cache);
+export function cacheDrainCpu(cache: SlabCache, cpu: u32): void {
+  const part = cacheCpu(cache, cpu);
+  flushStash(cache, part);
+  deactivate(cache, part);
+}
+
+/**
+ * Gives the pages of every empty slab of `cache` back, after draining the part at `cpu` (its
+ * active slab too goes, when it has no object in use; ALL_CPUS: every part, when no other CPU
+ * uses the cache). Returns how many slabs went. Under the lock. O(empty slabs + the drained
+ * parts' free objects).
+ */
+export function cacheShrink(cache: SlabCache, cpu: u32 = ALL_CPUS): u32 {
+  if (cpu != ALL_CPUS) cacheDrainCpu(cache, cpu);
+  else for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) cacheDrainCpu(cache, cacheCpuOffset(i));
   let released: u32 = 0;
   for (let slab = cache.empty; slab != 0; slab = cache.empty) {
     unfileSlab(cache, slab);
@@ -417,11 +630,13 @@ export function cacheShrink(cache: SlabCache): u32 {
 }
 
 /**
- * Destroys `cache`: gives all its slabs back and takes it off its regions' list. Refuses, with a
- * message naming the cache and its live objects, while any object is in use: returns false and
- * changes nothing.
+ * Destroys `cache`: drains every CPU's part (no other CPU may use the cache meanwhile), gives
+ * all its slabs back and takes it off its regions' list. Refuses, with a message naming the
+ * cache and its live objects, while any object is in use: returns false and changes nothing
+ * but the drained parts. Under the lock.
  */
 export function cacheDestroy(cache: SlabCache): bool {
+  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) cacheDrainCpu(cache, cacheCpuOffset(i));
   const active = cacheActiveObjects(cache);
   if (active != 0) {
     cache.regions.errors++;

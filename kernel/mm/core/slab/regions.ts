@@ -115,6 +115,8 @@ const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte ea
   lentPages: u32;        // pages lent to the provider now (see "Lent pages")
   lentEver: u32;         // pages lent, ever
   recalled: u32;         // lent pages claimed back, ever
+  lock: usize;           // a () => void that takes the lock of what the CPUs share (0: none, one CPU)
+  unlock: usize;         // and one that gives it back (see regionsSetLock)
 }
 
 const FIELDS_BYTES: u32 = (offsetof<SlabRegions>() + 15) & ~15;
@@ -128,6 +130,27 @@ export function slabRegionsCreate(at: usize, provider: PageProvider): SlabRegion
   regions.provider = provider;
   regions.chunkMap = at + FIELDS_BYTES;
   return regions;
+}
+
+/**
+ * The lock the caches over `regions` take around what their CPUs share (their slab lists and
+ * counts, the regions themselves): `lock` and `unlock` are () => void (0, 0 for none: one CPU,
+ * the host). The caches take it on their slow paths only (slab/cache.ts); whoever calls the
+ * regions' own functions holds it. The kernel's are its kernel lock (mm/alloc/kmalloc.ts).
+ */
+export function regionsSetLock(regions: SlabRegions, lock: usize, unlock: usize): void {
+  regions.lock = lock;
+  regions.unlock = unlock;
+}
+/** Takes the regions' lock (regionsSetLock), if they have one. */
+@inline export function regionsLock(regions: SlabRegions): void {
+  const lock = regions.lock;
+  if (lock != 0) changetype<() => void>(lock)();
+}
+/** Gives it back. */
+@inline export function regionsUnlock(regions: SlabRegions): void {
+  const unlock = regions.unlock;
+  if (unlock != 0) changetype<() => void>(unlock)();
 }
 
 @inline function regionOf(address: usize): usize { return address & ~(<usize>REGION_MASK); }
