@@ -28,7 +28,7 @@ import {
 } from "./boot/cmdline";
 import { runSelfTests, listTests, watchdogTick, setTestTimeout, registeredTestCount, lockdepUnexpected } from "./selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "./bench/bench";
-import { pmmInit, pmmStateAddress, pmmPrintTotals, pmmListsReclaimable, pmmListsDrain } from "./mm/phys/pmm";
+import { pmmInit, pmmStateAddress, pmmPrintTotals, pmmListedFrames, pmmListsDrain } from "./mm/phys/pmm";
 import { registerShrinker } from "./mm/alloc/shrink";
 import { vmmInit, vmmEarlyLinearMap } from "./mm/virt/vmm";
 import { faultInit } from "./mm/virt/fault";
@@ -40,7 +40,8 @@ import { slabPrintInfo } from "./mm/debug/slabinfo";
 import { slabDebugSelect } from "./mm/core/slab/debug";
 import { transientArenaInit } from "./mm/alloc/arena";
 import { bootModulesInit } from "./boot/modules";
-import { schedInit, schedTimerTick, schedPreempt, threadListAddress, currentHeldLocks } from "./sched/scheduler";
+import { schedInit, threadListAddress, currentHeldLocks } from "./sched/scheduler";
+import { schedTimerTick, schedPreempt } from "./sched/clock";
 import { schedSwitches, schedMigrations, threadsPrint } from "./sched/listing";
 import { lockdepEnable, lockdepReportsTotal, lockdepClasses } from "./sched/lockdep";
 import { monitorStart, monitorServeBootThread } from "./monitor/monitor";
@@ -238,7 +239,7 @@ export function kmain(multibootInfoPhys: u32): void {
     }
   }
   kmallocInit();
-  registerShrinker("pmm (per-CPU frame lists)", pmmListsReclaimable, pmmListsDrain);
+  registerShrinker("pmm (per-CPU frame lists)", pmmListedFrames, pmmListsDrain);
   if (options.kmallocGuard != 0 || options.kfenceInterval != 0) {
     if (guardInit()) kmallocSetSampling(options.kmallocGuard != 0 ? 1 : options.kfenceInterval);
     if (logBegin(LogLevel.Info, "kmalloc")) {

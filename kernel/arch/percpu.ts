@@ -46,7 +46,8 @@
 //   +232  tss          the task-state segment: esp0 is the running thread's stack top
 //   +336  dfTss        the double-fault task's state segment
 import { thisCpu, cpuLoad, cpuPlus } from "./x86";
-import { SlabCache, CacheCpu, cacheCpuOffset, CACHE_MAX_CPUS } from "../mm/core/slab/cache";
+import { SlabCache, CacheCpu, cacheCpuOffset, CACHE_MAX_CPUS, ALL_CPUS } from "../mm/core/slab/cache-layout";
+import { klockStarted } from "./klock";
 
 export const enum CpuState {
   /** Listed by the firmware; not started. */
@@ -135,6 +136,13 @@ export function cpuAt(index: u32): usize { return <usize>load<u32>(records + ind
  * keeps the CPU (interrupts off) while it uses the part.
  */
 @inline export function cpuCacheOffset(): u32 { return cpuLoad(CPU_CACHE_OFFSET); }
+
+/**
+ * Which parts of the object caches the running CPU may read (cacheCheck's and cacheActiveObjects'
+ * `cpu`): every part (ALL_CPUS) while no other CPU uses them (one CPU, or the others parked),
+ * else only its own. Any context.
+ */
+export function cpuCachesReadable(): u32 { return klockStarted() ? cpuCacheOffset() : ALL_CPUS; }
 
 /** The running CPU's part of object cache `cache` (cacheCpu): one `addl` from GS. The CPU as cpuCacheOffset. */
 @inline export function cpuCachePart(cache: SlabCache): CacheCpu {

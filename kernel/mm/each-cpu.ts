@@ -8,7 +8,7 @@ import { saveFlagsAndCli, restoreFlags } from "../arch/x86";
 export type EachCpuRunner = (work: () => void) => void;
 let runner: usize = 0;
 
-/** Installs the scheduler's runner (sched/scheduler.ts). Boot, once. */
+/** Installs the scheduler's runner (sched/each-cpu.ts). Boot, once. */
 export function eachCpuSetRunner(run: usize): void { runner = run; }
 
 /**
@@ -18,7 +18,12 @@ export function eachCpuSetRunner(run: usize): void { runner = run; }
  * calling thread moves from CPU to CPU and may sleep meanwhile.
  */
 export function onEachCpu(work: () => void): void {
-  if (runner != 0) { changetype<EachCpuRunner>(runner)(work); return; }
+  if (runner != 0) changetype<EachCpuRunner>(runner)(work);
+  else onThisCpu(work);
+}
+
+/** Runs `work` here, interrupts off while it runs (what a runner does on each CPU). Any context. */
+export function onThisCpu(work: () => void): void {
   const flags = saveFlagsAndCli();
   work();
   restoreFlags(flags);

@@ -20,7 +20,7 @@ import { kmalloc, kfree, ksize, kernelSlabRegions } from "../mm/alloc/kmalloc";
 import { AllocError, allocErrorText } from "../mm/core/alloc-error";
 import { slabPrintInfo } from "../mm/debug/slabinfo";
 import { physmapPrint } from "../mm/debug/physmap";
-import { threadSleep } from "../sched/scheduler";
+import { threadSleep } from "../sched/clock";
 import { threadsTable, cpusTable } from "../sched/listing";
 import { runSelfTests, panicTestSelected, registeredTestCount } from "../selftest/harness";
 import { runBenchmarks, registeredBenchCount } from "../bench/bench";

@@ -20,7 +20,7 @@ import {
   processKill, processCount, putProcess,
 } from "./process";
 import { Access, memoryResolve } from "./memory";
-import { threadSleep } from "../sched/scheduler";
+import { threadSleep } from "../sched/clock";
 import { preemptDisable, preemptEnable } from "../arch/context";
 import { LogLevel, logBegin } from "../console/log";
 import { setOomKiller } from "../mm/pressure";

@@ -36,10 +36,8 @@ import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { processKillFrame } from "./user-frame";
 import { kzalloc, kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { Thread, ThreadState, ThreadQueue } from "../sched/thread";
-import {
-  currentThread, threadCreate, threadCreateStopped, threadRelease, threadSetSpace, threadUseSpace, threadExitWith,
-  threadJoinCode, threadWakeSleeper, threadSleep,
-} from "../sched/scheduler";
+import { currentThread, threadCreate, threadCreateStopped, threadRelease, threadSetSpace, threadUseSpace, threadExitWith, threadJoinCode } from "../sched/scheduler";
+import { threadWakeSleeper, threadSleep } from "../sched/clock";
 import { Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, waitQueueWait, waitQueueWakeOne, Semaphore, SEMAPHORE_BYTES, semaphoreInit, semaphoreDown, semaphoreUp } from "../sched/sync";
 import { UserMemory, MEMORY_BLOCK_BYTES, memoryInit, memoryCreate, memoryRelease } from "./memory";
 import { pmmFreeFrames } from "../mm/phys/pmm";

@@ -4,7 +4,8 @@
 // back at the high watermark or they have nothing more to give, then sleeps. A thread that finds
 // memory short reclaims itself ("direct reclaim") through the same door, waiting first if
 // reclaim is already running elsewhere. docs/pmm.md ("Watermarks") has the whole story.
-import { threadCreate, threadSleep, currentThread, schedAddBootFrames } from "./scheduler";
+import { threadCreate, currentThread, schedAddBootFrames } from "./scheduler";
+import { threadSleep } from "./clock";
 import { Semaphore, SEMAPHORE_BYTES, semaphoreInit, semaphoreDown, semaphoreUp } from "./sync";
 import { reclaim, reclaimRunning } from "../mm/alloc/shrink";
 import { pmmFreeFrames, pmmFreeLowFrames, pmmWatermarkHigh } from "../mm/phys/pmm";

@@ -13,7 +13,7 @@
 // processor) wakes sleepers; every CPU's own tick (the PIT's there, the local APIC timer's on
 // the others: schedCpuTick) ends its running thread's slice; at the end of that interrupt
 // (schedPreempt, the IRQ exit hook) a thread whose slice is over goes to the back of its queue,
-// unless preemption is off (preemptDisable). Everything that touches the queues runs in
+// unless preemption is off (preemptDisable): sched/clock.ts. Everything that touches the queues runs in
 // sections of the kernel lock (arch/klock.ts), interrupts off.
 //
 // A thread's stack: STACK_BYTES from the range allocator, every page committed when the thread
@@ -23,8 +23,7 @@
 // double-fault task, which names the thread (diag/panic.ts).
 import { cli, sti, cpuLoad, cpuStore, thisCpu, switchContext, threadStartAddress, waitForInterrupt, linkerAddress, LinkerSymbol, writeCr3 } from "../arch/x86";
 import { klockIrqSave, klockIrqRestore, klockDepth, klockResume, klockEnter, klockLeave } from "../arch/klock";
-import { pitTicks, pitHz } from "../arch/pit";
-import { preemptDisabled, inInterrupt } from "../arch/context";
+import { inInterrupt } from "../arch/context";
 import { tssSetKernelStack } from "../arch/gdt";
 import { mightSleep } from "../diag/context";
 import { panic, panicSetThread } from "../diag/panic";
@@ -39,7 +38,7 @@ import { BumpArena } from "../mm/core/bump";
 import { HELD_BYTES } from "./lockdep";
 import { eachCpuInit } from "./each-cpu";
 import { Thread, ThreadState, ThreadEntry, threadAt, threadStateName } from "./thread";
-import { SchedCpu, SCHED_CPU_BYTES, schedCpu, schedCpuOf, enqueue, dequeue, dequeueThread, runQueuePush, allowedOn, workWaiting } from "./runqueue";
+import { SchedCpu, SCHED_CPU_BYTES, schedCpu, schedCpuOf, enqueue, dequeue, dequeueThread, runQueuePush, allowedOn } from "./runqueue";
 import { CPU_CURRENT, CPU_SCHED, CPU_INDEX, CPU_CR3, CPU_TLB_ONLINE, CPU_APIC_ID, cpuRecords, cpuAt, cpuState, cpuStateName } from "../arch/percpu";
 
 /** Each thread's stack. */
@@ -50,7 +49,6 @@ const SLICE_TICKS: u32 = 2;
 
 let bootThread: Thread = changetype<Thread>(0);
 const bootSched = changetype<SchedCpu>(memory.data(SCHED_CPU_BYTES, 8));
-let sleepers: usize = 0;         // sleeping threads, linked through next, soonest wake first
 // every live thread, linked through allNext: its first record, in a word gdb can find (askern-threads)
 const allThreadsCell = memory.data(4, 4);
 let nextId: u32 = 1;
@@ -344,44 +342,11 @@ export function threadYield(): void {
 }
 
 /** The running thread (unless it is its CPU's idle thread) to the back of its CPU's queue. Kernel-lock section. */
-function requeueCurrent(): void {
+export function requeueCurrent(): void {
   const sc = schedCpu(), me = currentThread();
   if (changetype<usize>(me) == sc.idle) return;
   me.state = ThreadState.Ready;
   if (allowedOn(me, cpuLoad(CPU_INDEX))) runQueuePush(sc, me); else enqueue(me);
-}
-
-/** Off the CPU for at least `ms` milliseconds (whole PIT ticks, at least one). Thread context. */
-export function threadSleep(ms: u32): void {
-  if (!mightSleep("threadSleep")) return;
-  const hz = <u64>pitHz();
-  const ticks = max<u64>(1, (<u64>ms * hz + 999) / 1000);
-  const flags = klockIrqSave();
-  const me = currentThread();
-  me.wakeTick = pitTicks() + ticks;
-  me.state = ThreadState.Sleeping;
-  // into the sleep list in wake order (after those due at the same tick: FIFO among equals)
-  let prev: usize = 0, at = sleepers;
-  while (at != 0 && threadAt(at).wakeTick <= me.wakeTick) { prev = at; at = threadAt(at).next; }
-  me.next = at;
-  if (prev == 0) sleepers = changetype<usize>(me); else threadAt(prev).next = changetype<usize>(me);
-  schedule();
-  klockIrqRestore(flags);
-}
-
-/**
- * Ends `t`'s sleep early (threadSleep returns as if its time had come): for a kill. False if `t`
- * is not sleeping. Interrupts off; any context.
- */
-export function threadWakeSleeper(t: Thread): bool {
-  if (t.state != ThreadState.Sleeping) return false;
-  if (sleepers == changetype<usize>(t)) sleepers = t.next;
-  else for (let at = sleepers; at != 0; at = threadAt(at).next) {
-    if (threadAt(at).next == changetype<usize>(t)) { threadAt(at).next = t.next; break; }
-  }
-  t.next = 0;
-  threadWake(t);
-  return true;
 }
 
 /** Makes blocked or sleeping `t` ready (to the back of the run queue). Interrupts off; any context. */
@@ -457,48 +422,3 @@ export function threadJoinCode(t: Thread, codeOut: usize): bool {
 /** The word that holds the first thread record (for the debugger: boot/arch.c's debug roots). */
 export function threadListAddress(): usize { return allThreadsCell; }
 
-// --- preemption (preemptDisable/Enable: arch/context.ts) -------------------------------------
-
-/**
- * On every PIT tick (the timer handler, interrupts off): wakes the sleepers that are due and
- * counts down the running thread's slice.
- */
-export function schedTimerTick(): void {
-  if (tickHook != 0) changetype<() => void>(tickHook)();
-  if (changetype<usize>(currentThread()) == 0) return;
-  const now = pitTicks();
-  // the list is in wake order: the due ones are at its head (O(woken) per tick)
-  while (sleepers != 0 && threadAt(sleepers).wakeTick <= now) {
-    const t = threadAt(sleepers);
-    sleepers = t.next;
-    threadWake(t);
-  }
-  schedCpuTick();
-}
-
-/** A CPU's own tick (the PIT's on the bootstrap processor, the local APIC timer's on the others): the running thread's slice. Kernel-lock section, interrupts off. */
-export function schedCpuTick(): void {
-  const sc = schedCpu(), me = currentThread();
-  if (changetype<usize>(sc) == 0 || changetype<usize>(me) == 0) return;
-  me.ticks++;
-  if (changetype<usize>(me) == sc.idle) { if (workWaiting(sc)) sc.needResched = 1; }
-  else if (--sc.sliceLeft == 0) sc.needResched = 1;
-}
-
-let tickHook: usize = 0;
-
-/**
- * For tests: `hook` (a () => void, 0 for none) runs in every timer interrupt, before the
- * scheduler's own work (interrupt context: it must not sleep). Thread context.
- */
-export function schedSetTickHook(hook: usize): void { tickHook = hook; }
-
-/** The IRQ exit hook (arch/idt.ts): a thread whose slice is over gives way. Interrupts off. */
-export function schedPreempt(): void {
-  const sc = schedCpu();
-  if (changetype<usize>(sc) == 0 || sc.needResched == 0 || preemptDisabled()) return;
-  klockEnter();
-  requeueCurrent();
-  schedule();
-  klockLeave();
-}

@@ -15,7 +15,8 @@ import {
   Spinlock, SPINLOCK_BYTES, spinlockInit, spinlockHeld, spinLock, spinUnlock, spinLockIrqSave, spinUnlockIrqRestore,
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexOwner,
 } from "../sched/sync";
-import { threadCreate, threadJoin, threadYield, threadSleep } from "../sched/scheduler";
+import { threadCreate, threadJoin, threadYield } from "../sched/scheduler";
+import { threadSleep } from "../sched/clock";
 
 const KINDS: u32 = 5;
 const before = memory.data(KINDS * 4, 4);

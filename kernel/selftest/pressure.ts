@@ -18,7 +18,7 @@ import { reserveRange, RANGE_WRITABLE } from "../mm/virt/vmm";
 import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { reclaimerSettle } from "../sched/reclaimd";
 import { processDetach, processMemory } from "../proc/process";
-import { threadSleep } from "../sched/scheduler";
+import { threadSleep } from "../sched/clock";
 import { start } from "./process";
 
 let sink: usize = 0;

@@ -8,7 +8,7 @@ import { pmmFreeFrames } from "../mm/phys/pmm";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { formatDecimal } from "../lib/format";
 import { puts, putDec, newline } from "../console/console";
-import { threadSleep } from "../sched/scheduler";
+import { threadSleep } from "../sched/clock";
 import { Process, processWaitKernel, processKill, processCount, processMemory, KILLED, KILLED_BY_FAULT } from "../proc/process";
 import { spawnProgram, spawnError, argsCreate, argsAdd, findProgram } from "../proc/exec";
 import { commitSetStrict, commitStrict, commitLimitPages } from "../proc/memory";

@@ -14,7 +14,8 @@ import { pmmFreeFrames, allocFrames, freeFrames } from "../mm/phys/pmm";
 import { PHYS_LIMIT } from "../mm/core/frames";
 import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { Thread } from "../sched/thread";
-import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield, threadSleep, currentThread, schedSetTickHook, STACK_BYTES } from "../sched/scheduler";
+import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield, currentThread, STACK_BYTES } from "../sched/scheduler";
+import { threadSleep, schedSetTickHook } from "../sched/clock";
 import { schedSwitches } from "../sched/listing";
 import {
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexTryLock, Semaphore, SEMAPHORE_BYTES, semaphoreInit,

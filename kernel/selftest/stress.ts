@@ -32,7 +32,8 @@ import { SlabCache } from "../mm/core/slab/cache";
 import { AllocError } from "../mm/core/alloc-error";
 import { FrameError, PHYS_LIMIT } from "../mm/core/frames";
 import { linearVirt, lowMemoryEnd } from "../mm/layout";
-import { threadCreate, threadJoin, threadYield, schedSetTickHook } from "../sched/scheduler";
+import { threadCreate, threadJoin, threadYield } from "../sched/scheduler";
+import { schedSetTickHook } from "../sched/clock";
 import { schedSwitches } from "../sched/listing";
 import { Thread } from "../sched/thread";
 

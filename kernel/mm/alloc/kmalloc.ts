@@ -32,7 +32,7 @@ import { lowMemoryEnd, LINEAR_MAP_BASE, vrangeStart, linearVirt } from "../layou
 import { PageProvider } from "../core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf, slabRegionsLend, regionsSetLock } from "../core/slab/regions";
-import { SlabCache, CACHE_BYTES, ALL_CPUS, cacheAllocIn, cacheFreeIn, cacheShrink, cacheDrainCpu } from "../core/slab/cache";
+import { SlabCache, CACHE_BYTES, cacheAllocIn, cacheFreeIn, cacheReleaseEmpty, cacheDrainCpu } from "../core/slab/cache";
 import { heapTrim } from "../core/heap/front-cache";
 import { SPAN_BYTES } from "../core/heap/block";
 import { slabCheckAll } from "../core/slab/check";
@@ -44,9 +44,9 @@ import { guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
 import { kmallocVmalloc, kmallocVmallocSize, kmallocVmallocFree, kmallocVmallocDrain } from "./kmalloc-vmalloc";
 import { LARGE_THRESHOLD } from "../core/heap/control";
 import { AllocError } from "../core/alloc-error";
-import { klockIrqSaveTo, klockIrqRestoreFrom, klockEnter, klockLeave, klockStarted } from "../../arch/klock";
+import { klockIrqSaveTo, klockIrqRestoreFrom, klockEnter, klockLeave } from "../../arch/klock";
 import { saveFlagsAndCli, restoreFlags } from "../../arch/x86";
-import { cpuCacheOffset, cpuCachePart } from "../../arch/percpu";
+import { cpuCacheOffset, cpuCachePart, cpuCachesReadable } from "../../arch/percpu";
 import { onEachCpu } from "../each-cpu";
 import { inThreadContext } from "../../arch/context";
 import { Invariant } from "../core/invariant";
@@ -156,7 +156,7 @@ export function kmallocShrink(pages: u32): void {
   for (let at = slabRegions.caches; at != 0; ) {
     kmallocLock();
     const cache = changetype<SlabCache>(at);
-    cacheShrink(cache, cpuCacheOffset());
+    cacheReleaseEmpty(cache);   // (the parts were drained on their CPUs)
     at = cache.next;
     kmallocUnlock();
   }
@@ -388,7 +388,7 @@ export function ksize(ptr: usize): u32 {
 export function kmallocCheck(): Invariant {
   kmallocLock();
   const heap = heapCheck(kernelHeap);
-  const result = heap != Invariant.Holds ? heap : slabCheckAll(slabRegions, klockStarted() ? cpuCacheOffset() : ALL_CPUS);
+  const result = heap != Invariant.Holds ? heap : slabCheckAll(slabRegions, cpuCachesReadable());
   kmallocUnlock();
   return result;
 }

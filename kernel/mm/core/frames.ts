@@ -268,15 +268,7 @@ function frameShort(pmm: FrameAllocator, zone: FrameZone): u32 {
   return freeFrameRefused(pmm, phys);
 }
 
-/**
- * Whether `phys` is a frame handed out now: aligned, managed, its used bit set and not reserved
- * (what freeFrameTo checks before it frees). Reads only.
- */
-@inline export function frameHandedOut(pmm: FrameAllocator, phys: u32): bool {
-  return (phys & (FRAME_SIZE - 1)) == 0 && (phys >> FRAME_SHIFT) < pmm.frameCount && frameInUse(pmm, phys >> FRAME_SHIFT);
-}
-
-/** Whether managed frame `frame` (below frameCount) is handed out: its used bit set and not reserved. Reads only. */
+/** Whether managed frame `frame` (below frameCount) is handed out: its used bit set and not reserved (what freeFrameTo checks). Reads only. */
 @inline export function frameInUse(pmm: FrameAllocator, frame: u32): bool {
   const w = frame >> 5, bit: u32 = 1 << (frame & 31);
   return (usedWord(pmm, w) & bit) != 0 && (reservedWord(pmm, w) & bit) == 0;

@@ -56,6 +56,7 @@ export function invariantText(broken: Invariant): string {
     case Invariant.FramesFreeCounts: return "frames: the free counts disagree with the bitmap";
     case Invariant.FramesTreeLevels: return "frames: a summary tree's upper levels miss a word";
     case Invariant.FramesHints: return "frames: a hint skips a free frame, or the sentinel is not full";
+    case Invariant.FramesLists: return "frames: a CPU's frame list holds a frame it may not, or the listed map disagrees with the lists";
     case Invariant.RangesTiling: return "ranges: the blocks do not tile the area";
     case Invariant.RangesStarts: return "ranges: the start bitmap disagrees with the blocks";
     case Invariant.RangesUnmerged: return "ranges: two free blocks are adjacent";

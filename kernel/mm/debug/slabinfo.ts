@@ -17,11 +17,10 @@
 import { puts, putDec, putSize, padTo, newline } from "../../console/console";
 import { SlabRegions, REGION_BYTES, regionsLock, regionsUnlock } from "../core/slab/regions";
 import {
-  SlabCache, cacheSlabsInUse, cacheCpuHeld, cacheCpu, cacheCpuOffset, CACHE_MAX_CPUS,
+  SlabCache, cacheSlabsInUse, cacheCpuFree,
 } from "../core/slab/cache";
-import { klockStarted } from "../../arch/klock";
 import { saveFlagsAndCli, restoreFlags } from "../../arch/x86";
-import { cpuCacheOffset } from "../../arch/percpu";
+import { cpuCachesReadable } from "../../arch/percpu";
 import { PROVIDER_PAGE_SIZE } from "../core/pages";
 
 /** Decimal digits of `value`. */
@@ -40,24 +39,18 @@ function column(value: u64, width: u32): void {
 let cpuFree: u32 = 0;   // activeObjects' second answer
 
 /**
- * Objects of `cache` in use, under the regions' lock; cpuFree becomes the free objects the CPUs'
- * parts hold: every part's (one CPU, or the others parked), or, when the others may be using
- * theirs (smp=on), the running CPU's and the others' stashes. Interrupts off meanwhile (the
- * running CPU's part is its own).
+ * Objects of `cache` in use (cacheActiveObjects, the parts this CPU may read), under the regions'
+ * lock; cpuFree becomes the free objects the CPUs' parts hold (cacheCpuFree). Interrupts off
+ * meanwhile (the running CPU's part is its own).
  */
 function activeObjects(cache: SlabCache): u32 {
   const flags = saveFlagsAndCli();
   regionsLock(cache.regions);
-  const here = klockStarted() ? cpuCacheOffset() : 0xFFFFFFFF;
-  let free: u32 = 0;
-  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) {
-    const offset = cacheCpuOffset(i);
-    free += here == 0xFFFFFFFF || offset == here ? cacheCpuHeld(cache, offset) : cacheCpu(cache, offset).stashed;
-  }
-  const active = cacheSlabsInUse(cache) - free;
+  const readable = cpuCachesReadable();
+  cpuFree = cacheCpuFree(cache, readable);
+  const active = cacheSlabsInUse(cache) - cpuFree;
   regionsUnlock(cache.regions);
   restoreFlags(flags);
-  cpuFree = free;
   return active;
 }
 

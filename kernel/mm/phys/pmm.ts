@@ -2,21 +2,12 @@
 // multiboot information, and the public API the rest of the kernel calls. See docs/pmm.md.
 //
 // Any context: each entry point is a critical section with interrupts off (saved and restored,
-// so they nest), which on one CPU is the PMM's lock: an interrupt handler that allocates a
+// so they nest) and, but for the per-CPU frame lists' fast paths (frame-lists.ts), a section of
+// the PMM's lock: an interrupt handler that allocates a
 // frame waits for the interrupted call to finish, and none ever sees the bitmaps half-updated.
 // The PMM never faults (its bitmap lives in the linear map); if it did, the fault would come
 // with interrupts off, and the fault handler reports a fault in atomic context rather than
 // re-enter it (mm/virt/fault.ts).
-//
-// Per-CPU frame lists (docs/pmm.md, "Per-CPU frame lists"): allocFrame and freeFrame work on the
-// running CPU's list of free high-memory frames with interrupts off and no lock, and go to the
-// bitmap (under the lock) a batch at a time: a refill when the list is empty, a flush when it is
-// full. A listed frame is "used" in the bitmap and has its bit set in `listedMap`, so that a
-// second free of it is refused as exactly as a free of a frame the bitmap holds free (the bit is
-// set and cleared with `lock bts` / `lock btr`: the map is shared by the CPUs). pmmFreeFrames
-// counts listed frames as free; the shrinker "pmm (per-CPU frame lists)" gives them back on
-// every CPU. Low-memory frames are never listed: the watermarks and the linear map's accounting
-// stay the bitmap's.
 //
 // Watermarks (mm/core/watermarks.ts, docs/pmm.md): low memory keeps `low` frames free from
 // ordinary requests (the allocator's floor, checked on its slow paths only). A request the floor
@@ -24,12 +15,8 @@
 // PMM's lock dropped meanwhile) and tries again, still above low; in atomic context it may go
 // down to min, and wakes the reclaimer thread instead; the thread running reclaim may take
 // everything. Either way, once low memory is below low the reclaimer is woken.
-import {
-  rdtsc, readEflags, linkerAddress, LinkerSymbol, saveFlagsAndCli, restoreFlags, cpuLoad, atomicBitSet, atomicBitClear, thisCpu,
-} from "../../arch/x86";
-import { CPU_FRAME_LIST, MAX_CPUS } from "../../arch/percpu";
-import { onEachCpu } from "../each-cpu";
-import { klockIrqSaveTo, klockIrqRestoreFrom, klockStarted } from "../../arch/klock";
+import { rdtsc, readEflags, linkerAddress, LinkerSymbol } from "../../arch/x86";
+import { klockIrqSaveTo, klockIrqRestoreFrom } from "../../arch/klock";
 import { LogLevel, logBegin, logLine } from "../../console/log";
 import { puts, putHex, putDec, putSize, padTo, newline } from "../../console/console";
 import { panic } from "../../diag/panic";
@@ -47,10 +34,12 @@ import {
   ReservedList, reservedListInit, reservedAdd, reservedStart, reservedEnd, reservedName,
   RESERVED_LIST_HEADER, RESERVED_RECORD,
 } from "../core/reserved";
+import { FrameAllocator, FrameZone, FrameError, FrameState, allocFrameFrom, FRAME_SHIFT } from "../core/frames";
+import { pmm, pmmState, pmmLock } from "./pmm-state";
 import {
-  FrameAllocator, FRAME_ALLOCATOR_BYTES, FrameZone, FrameError, FrameState, frameAllocatorAt, allocFrameFrom, freeFrameTo, FRAME_SHIFT,
-  frameHandedOut, frameInUse, reportError, FRAME_SIZE,
-} from "../core/frames";
+  frameListsInit, frameListsReport, frameListFlushHere, frameListDrainHere, frameListsHold, pmmListedFrames,
+} from "./frame-lists";
+export { allocFrame, freeFrame, pmmCpuAttach, pmmListedFrames, pmmListsDrain, pmmListsMapFrames } from "./frame-lists";
 import { allocFramesFrom, freeFramesTo, claimFramesFrom } from "../core/frame-runs";
 import {
   framesFree, framesFreeLow, framesTotal, framesReserved, framesUsable, frameState, frameRunLength, frameAllocatorCheck,
@@ -63,27 +52,6 @@ import { inThreadContextWith } from "../../arch/context";
 import { pressureReclaim, pressureWake, inMemalloc } from "../pressure";
 
 const RESERVED_CAPACITY: u32 = 16 + 2 * MAX_MODULES;
-
-// The allocator's state at a fixed address, so the compiled fast paths address its fields
-// directly instead of loading a pointer first (on every allocate and free).
-const pmmState = memory.data(FRAME_ALLOCATOR_BYTES, 8);
-const pmm = changetype<FrameAllocator>(pmmState);
-frameAllocatorAt(pmmState);
-// The PMM's lock on one CPU: interrupts off, the caller's EFLAGS saved here meanwhile.
-const pmmLock = memory.data(4, 4);
-// The per-CPU frame lists ("Per-CPU frame lists" above):
-//   a list (LIST_BYTES, one per CPU; the CPU record's frameList points at it):
-//     +0 count   +4 .. frames, the newest last (LIST_LIMIT)
-const LIST_BYTES: u32 = 256;
-const LIST_LIMIT: u32 = (LIST_BYTES >> 2) - 1;   // 63
-/** Frames a refill takes from the bitmap, and a flush gives back. */
-const LIST_BATCH: u32 = 32;
-const lists = memory.data(MAX_CPUS * LIST_BYTES, 16);
-// A bit per high-memory frame (from lowLimitFrame), set while the frame is on a list; 0: no map
-// (then no frame is listed: listedSpan is 0).
-let listedMap: usize = 0;
-let listedSpan: u32 = 0;
-let listedMapFrames: u32 = 0;
 
 const reservedStorage = memory.data(RESERVED_LIST_HEADER + RESERVED_CAPACITY * RESERVED_RECORD, 8);
 let reserved: ReservedList = changetype<ReservedList>(reservedStorage);
@@ -215,13 +183,7 @@ function printSummary(): void {
     puts("watermarks (frames of low memory): min "); putDec(marks.min); puts(", low "); putDec(marks.low);
     puts(", high "); putDec(marks.high); newline();
   }
-  if (logBegin(LogLevel.Info, "pmm")) {
-    if (listedSpan == 0) puts("no per-CPU frame lists (no high memory)\n");
-    else {
-      puts("per-CPU frame lists of up to "); putDec(LIST_LIMIT); puts(" high frames; their map "); putSize(<u64>listedMapFrames << 12);
-      puts(" for "); putDec(listedSpan); puts(" frames\n");
-    }
-  }
+  frameListsReport();
   if (pmm.ignoredBytes != 0 && logBegin(LogLevel.Warn, "pmm")) {
     putSize(pmm.ignoredBytes); puts(" of RAM above 4 GiB is not used (32-bit paging without PAE)\n");
   }
@@ -249,7 +211,7 @@ export function pmmInit(infoPhys: u32, ignoreLoaderMap: bool): void {
   watermarksFor(marks, framesFreeLow(pmm));
   pmm.floor = marks.low;
   pmm.short = changetype<usize>(short);
-  listsInit();
+  frameListsInit();
   initInstructions = rdtsc() - start;
   ready = true;
   printMemoryMap(map, source);
@@ -301,7 +263,7 @@ function shortDone(phys: u32, floor: u32): void {
  */
 function short(state: FrameAllocator, zone: FrameZone): u32 {
   if (retrying) return 0;
-  listFlush(<usize>cpuLoad(CPU_FRAME_LIST), LIST_LIMIT);   // (this CPU's listed frames first: the retry finds them)
+  frameListFlushHere();   // (this CPU's listed frames first: the retry finds them)
   const eflags = load<u32>(pmmLock);
   klockIrqRestoreFrom(pmmLock);
   const floor = shortFloor(eflags, 0);
@@ -327,7 +289,7 @@ let runShortPath: (count: u32, alignFrames: u32, maxPhysAddr: u64) => u32 = runS
 /** allocFrames' slow path, outside the lock: the run the floor refused, as `short` handles one frame. */
 function runShort(count: u32, alignFrames: u32, maxPhysAddr: u64): u32 {
   if (count > pmm.frameCount || (alignFrames & (alignFrames - 1)) != 0) return 0;   // (refused and logged already)
-  listDrainHere();   // (this CPU's listed frames may complete a run)
+  frameListDrainHere();   // (this CPU's listed frames may complete a run)
   const floor = shortFloor(readEflags(), count);
   klockIrqSaveTo(pmmLock);
   const phys = allocFramesBelow(floor, count, alignFrames, maxPhysAddr);
@@ -341,103 +303,6 @@ export function pmmReady(): bool { return ready; }
 /** Instructions (rdtsc ticks) pmmInit took, printing excluded. */
 export function pmmInitInstructions(): u64 { return initInstructions; }
 
-// --- per-CPU frame lists ---------------------------------------------------------------------
-//
-/** Makes the listed map (from the bitmap allocator itself) and gives the bootstrap processor its list. In pmmInit. */
-function listsInit(): void {
-  const span = pmm.frameCount > pmm.lowLimitFrame ? pmm.frameCount - pmm.lowLimitFrame : 0;
-  const frames = (((span + 7) >> 3) + 4095) >> 12;
-  const phys = span == 0 ? 0 : allocFramesFrom(pmm, frames, 1, lowMemoryEnd());
-  if (phys != 0) {
-    listedMap = linearVirt(phys);
-    listedMapFrames = frames;
-    memory.fill(listedMap, 0, frames << 12);
-    listedSpan = span;
-  }
-  pmmCpuAttach(thisCpu(), 0);
-}
-
-/** Gives CPU record `cpu` (index `index`) its frame list, empty. Boot, or a CPU's bring-up before it runs. */
-export function pmmCpuAttach(cpu: usize, index: u32): void {
-  const list = lists + index * LIST_BYTES;
-  store<u32>(list, 0);
-  store<u32>(cpu, <u32>list, CPU_FRAME_LIST);
-}
-
-/** `phys`'s bit in the listed map (a high-memory frame's). */
-@inline function listedBit(phys: u32): u32 { return (phys >> FRAME_SHIFT) - pmm.lowLimitFrame; }
-/** Whether listable `phys` is on a CPU's list now. */
-@inline function listed(phys: u32): bool { return (load<u32>(listedMap + ((listedBit(phys) >> 5) << 2)) & (1 << (listedBit(phys) & 31))) != 0; }
-
-/** Whether `phys` may go on a list: a high-memory frame (the map covers it) handed out now. Reads only. */
-@inline function listable(phys: u32): bool {
-  return listedBit(phys) < listedSpan && frameHandedOut(pmm, phys);
-}
-
-/** Frames the listed map takes (from boot on). Any context. */
-export function pmmListsMapFrames(): u32 { return listedMapFrames; }
-
-/** Frames on every CPU's list now (free, for pmmFreeFrames). Any context; a snapshot. */
-export function pmmListedFrames(): u32 {
-  let listed: u32 = 0;
-  for (let i: u32 = 0; i < MAX_CPUS; i++) listed += load<u32>(lists + i * LIST_BYTES);
-  return listed;
-}
-
-/**
- * A free frame's physical address, high memory first (low memory when high is used up), or 0
- * when none is left. For pages that will be mapped somewhere anyway (lazily committed
- * memory), so that low memory stays free for the linear map. Never panics. O(1) while memory
- * lasts: from the running CPU's list (interrupts off, no lock), refilled from the bitmap a batch
- * at a time (under the PMM's lock). Any context, any CPU: when low memory reaches the
- * watermarks, a caller in thread context reclaims first (and so may sleep), an atomic one takes
- * from the reserve down to min.
- */
-export function allocFrame(): u32 {
-  const flags = saveFlagsAndCli();
-  const list = <usize>cpuLoad(CPU_FRAME_LIST);
-  const count = load<u32>(list);
-  if (count != 0) {
-    const phys = load<u32>(list + (count << 2));
-    store<u32>(list, count - 1);
-    atomicBitClear(listedMap, listedBit(phys));
-    restoreFlags(flags);
-    return phys;
-  }
-  restoreFlags(flags);
-  return refillPath();
-}
-
-// The slow paths below are called through variables, as runShortPath is: inlined, they would
-// crowd the fast paths' registers (i386 has few) and cost them spills.
-let refillPath: () => u32 = allocFrameRefill;
-let freeSlowPath: (phys: u32) => FrameError = freeFrameSlow;
-
-/**
- * allocFrame with the running CPU's list empty: a frame from the bitmap (the watermarks apply),
- * and, when high memory has them to spare, up to LIST_BATCH - 1 more high frames for the list.
- * Under the PMM's lock.
- */
-function allocFrameRefill(): u32 {
-  klockIrqSaveTo(pmmLock);
-  const phys = allocFrameFrom(pmm, FrameZone.HighFirst);
-  if (phys != 0 && listedSpan != 0) {
-    const list = <usize>cpuLoad(CPU_FRAME_LIST);
-    let count = load<u32>(list);
-    while (count < LIST_BATCH - 1 && pmm.freeHigh > LIST_BATCH) {
-      const more = allocFrameFrom(pmm, FrameZone.HighFirst);   // (high memory: no floor, no short path)
-      if (more == 0) break;
-      if (!listable(more)) { freeFrameTo(pmm, more); break; }  // (low after all: not for a list)
-      count++;
-      store<u32>(list + (count << 2), more);
-      atomicBitSet(listedMap, listedBit(more));
-    }
-    store<u32>(list, count);
-  }
-  klockIrqRestoreFrom(pmmLock);
-  return phys;
-}
-
 /**
  * A free frame in low memory (below lowMemoryEnd(), so reachable at linearVirt(phys) without
  * mapping anything), or 0 when low memory is used up. For page tables, heap and slab pages.
@@ -449,87 +314,6 @@ export function allocLowFrame(): u32 {
   klockIrqRestoreFrom(pmmLock);
   return phys;
 }
-
-/**
- * Returns a frame. Returns FrameError.Ok, or logs and returns an error for an address that is
- * unaligned, outside managed memory, reserved or already free (on a CPU's list too); the PMM is
- * then unchanged. A high-memory frame goes on the running CPU's list (interrupts off, no lock),
- * a full list back to the bitmap a batch at a time; a low one to the bitmap. Any context, any CPU.
- */
-export function freeFrame(phys: u32): FrameError {
-  const flags = saveFlagsAndCli();
-  const bit = listedBit(phys);
-  // listable(phys), with the bit computed once (below listedSpan is below frameCount too)
-  if ((phys & (FRAME_SIZE - 1)) == 0 && bit < listedSpan && frameInUse(pmm, phys >> FRAME_SHIFT)) {
-    const list = <usize>cpuLoad(CPU_FRAME_LIST);
-    const count = load<u32>(list);
-    // (a frame already listed keeps its bit: the slow path refuses it)
-    if (count < LIST_LIMIT && atomicBitSet(listedMap, bit) == 0) {
-      store<u32>(list + ((count + 1) << 2), phys);
-      store<u32>(list, count + 1);
-      restoreFlags(flags);
-      return FrameError.Ok;
-    }
-  }
-  restoreFlags(flags);
-  return freeSlowPath(phys);
-}
-
-/**
- * freeFrame of a frame that does not go on the list as it is: already listed (a double free),
- * the list full (LIST_BATCH frames go back to the bitmap first), or not listable (low memory, or
- * a bad address, which freeFrameTo refuses). Under the PMM's lock.
- */
-function freeFrameSlow(phys: u32): FrameError {
-  klockIrqSaveTo(pmmLock);
-  let error = FrameError.Ok;
-  if (!listable(phys)) error = freeFrameTo(pmm, phys);
-  else if (listed(phys)) {
-    error = FrameError.DoubleFree;
-    reportError(pmm, "freeFrame", phys, 1, error);
-  } else {
-    const list = <usize>cpuLoad(CPU_FRAME_LIST);
-    listFlush(list, LIST_BATCH);
-    const count = load<u32>(list) + 1;
-    store<u32>(list + (count << 2), phys);
-    store<u32>(list, count);
-    atomicBitSet(listedMap, listedBit(phys));
-  }
-  klockIrqRestoreFrom(pmmLock);
-  return error;
-}
-
-/** Gives the newest `most` frames of `list` (all, if fewer) back to the bitmap. Under the PMM's lock, on the list's CPU. */
-function listFlush(list: usize, most: u32): u32 {
-  let count = load<u32>(list);
-  const keep = count > most ? count - most : 0;
-  let flushed: u32 = 0;
-  while (count > keep) {
-    const phys = load<u32>(list + (count << 2));
-    count--;
-    atomicBitClear(listedMap, listedBit(phys));
-    freeFrameTo(pmm, phys);
-    flushed++;
-  }
-  store<u32>(list, count);
-  return flushed;
-}
-
-/** Gives the running CPU's list back to the bitmap (onEachCpu's work). Interrupts off. */
-function listDrainHere(): void {
-  klockIrqSaveTo(pmmLock);
-  listFlush(<usize>cpuLoad(CPU_FRAME_LIST), LIST_LIMIT);
-  klockIrqRestoreFrom(pmmLock);
-}
-
-/** Pages the lists hold (the shrinker's count). Any context. */
-export function pmmListsReclaimable(): u32 { return pmmListedFrames(); }
-
-/**
- * Gives every CPU's list back to the bitmap, on that CPU (onEachCpu): the shrinker's scan, and
- * what a test calls before it reads the bitmap itself. Thread context (it moves to each CPU).
- */
-export function pmmListsDrain(pages: u32 = 0): void { onEachCpu(listDrainHere); }
 
 /**
  * `count` physically contiguous frames, the first aligned to `alignFrames` frames (a power of
@@ -596,35 +380,11 @@ export function pmmFrameRunLength(frame: u32): u32 { return frameRunLength(pmm, 
 export function pmmCheck(): Invariant {
   klockIrqSaveTo(pmmLock);
   let result = frameAllocatorCheck(pmm);
-  if (result == Invariant.Holds && !listsHold()) result = Invariant.FramesLists;
+  if (result == Invariant.Holds && !frameListsHold()) result = Invariant.FramesLists;
   klockIrqRestoreFrom(pmmLock);
   return result;
 }
 
-/**
- * The frame lists: each within its limit, every listed frame a high frame handed out in the
- * bitmap with its bit set in the listed map; and, when no other CPU can change its list meanwhile
- * (without smp=on), as many bits set as frames listed (no frame twice, none lost). Under the lock.
- */
-function listsHold(): bool {
-  const all = !klockStarted();
-  let listedCount: u32 = 0;
-  for (let i: u32 = 0; i < MAX_CPUS; i++) {
-    const list = lists + i * LIST_BYTES;
-    if (!all && list != <usize>cpuLoad(CPU_FRAME_LIST)) continue;
-    const count = load<u32>(list);
-    if (count > LIST_LIMIT) return false;
-    for (let k: u32 = 1; k <= count; k++) {
-      const phys = load<u32>(list + (k << 2));
-      if (!listable(phys) || !listed(phys)) return false;
-    }
-    listedCount += count;
-  }
-  if (!all) return true;
-  let bits: u32 = 0;
-  for (let w: u32 = 0; w < (listedSpan + 31) >> 5; w++) bits += popcnt(load<u32>(listedMap + (w << 2)));
-  return bits == listedCount;
-}
 /** The watermarks (frames of low memory: mm/core/watermarks.ts). Any context. */
 export function pmmWatermarkMin(): u32 { return marks.min; }
 export function pmmWatermarkLow(): u32 { return marks.low; }

@@ -32,10 +32,7 @@
 //   a free object:   [next free object (or 0)][ ... ]                 (no constructor)
 //                    [ ... constructed state ... ][next free object]  (with one: the link
 //                                                                      after the object)
-//   a CPU's part (CACHE_CPU_BYTES, CACHE_MAX_CPUS of them after the cache's fields):
-//                    +0 freelist  +4 activeStart  +8 activeObjects  +12 active  +16 stashed
-//                    +20 cache  +24 linkOffset  +28 divInverse +32 divShift +36 divLimit (the
-//                    cache's, copied)  +40 stash: STASH_CAPACITY object addresses, the newest last
+//   the control block (a cache's fields and its CPUs' parts): slab/cache-layout.ts
 //
 // The slab of an object comes from slab/regions.ts's slabOf (its region's slab table), so a free
 // checks that the object belongs to this cache, starts an object and is neither the newest free
@@ -47,16 +44,25 @@
 import {
   ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
 } from "../report";
-import {
-  SlabRegions, slabOf, slabPagesTake, slabPagesGive, MAX_SLAB_PAGES, slabEntry, SlabEntry, regionsLock, regionsUnlock,
-} from "./regions";
+import { SlabRegions, slabOf, MAX_SLAB_PAGES, slabEntry, regionsLock, regionsUnlock } from "./regions";
 import { PROVIDER_PAGE_SIZE } from "../pages";
 import {
-  slabDebugWanted, debugZone, debugLinkOffset, debugSlotSize, debugFillSlot, debugCheckZones,
+  slabDebugWanted, debugZone, debugLinkOffset, debugSlotSize, debugCheckZones,
   debugCheckPoison, debugMarkRounding, RED, RED_ZONE, POISON, SLOT_FREE, SLOT_ALLOCATED,
 } from "./debug";
 import { AllocError, allocErrorText } from "../alloc-error";
-import { listPush, listUnlink } from "../../../lib/list";
+import {
+  SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_MAX_CPUS, STASH_CAPACITY, ALL_CPUS, CPU0, cacheInBlock, cacheCpuOffset,
+  cacheCpu, cacheStashSlot, listHeadAt,
+} from "./cache-layout";
+import { cacheActiveObjects } from "./counts";
+import { Constructor, fileSlab, unfileSlab, refileSlab, takeSlab, keepOrRelease, cacheReleaseEmpty } from "./cache-slabs";
+export { Constructor, cacheReleaseEmpty } from "./cache-slabs";
+export { cacheActiveObjects, cacheCpuHeld, cacheCpuFree, cacheSlabsInUse } from "./counts";
+export {
+  SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_CPU_BYTES, CACHE_MAX_CPUS, STASH_CAPACITY, ALL_CPUS, CPU0, cacheInBlock,
+  cacheBlock, cacheCpuOffset, cacheCpu, cacheStashSlot, listHeadAt,
+} from "./cache-layout";
 import { DivisorTest, divisorTestInit, exactQuotient } from "../../../lib/bits";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
@@ -67,92 +73,15 @@ export const DEFAULT_ALIGN: u32 = 8;
 export const MAX_OBJECT: u32 = MAX_SLAB_PAGES * PROVIDER_PAGE_SIZE;
 /** Empty slabs a cache keeps by default instead of giving their pages back. */
 export const DEFAULT_MAX_EMPTY: u32 = 1;
-/** Which list a slab is on. */
-export const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
-
-/** Called on every object of a new slab, so that free objects are always constructed. */
-export type Constructor = (object: usize) => void;
-
-// A cache's control block (CACHE_BYTES, caller's memory).
-@unmanaged export class SlabCache {
-  regions: SlabRegions;
-  name: usize;            // a string (the caller keeps it alive: a literal)
-  requestedSize: u32;     // the object size asked for
-  objectSize: u32;        // the size an object takes: rounded up to its alignment, with the link
-  align: u32;
-  ctor: usize;            // a Constructor, or 0
-  linkOffset: u32;        // where a free object holds the next one: 0, or after it (a ctor)
-  slabPages: u32;
-  capacity: u32;          // objects per slab
-  activeSlabs: u32;       // slabs active on a CPU (on no list)
-  stashFlushes: u32;      // full stashes sent back to the slabs, ever (under the lock)
-  remoteHeld: u32;        // objects those batches gave to slabs active on another CPU, on
-                          // those slabs' own lists until their CPUs deactivate them
-  partial: usize;         // list heads (slab headers, linked through SlabEntry.next / prev)
-  full: usize;
-  empty: usize;
-  emptySlabs: u32;
-  maxEmpty: u32;          // empty slabs kept (config)
-  slabCount: u32;
-  next: usize;            // the regions' list of caches
-  prev: usize;
-  live: u32;              // 1 from create to destroy
-  debug: u32;             // 1: slab_debug (slab/debug.ts): red zones, poison, exact double frees
-  zone: u32;              // slab_debug: the red zone before each object (0 otherwise)
-  debugErrors: u32;       // slab_debug: reports made
-  divInverse: u32;        // a DivisorTest in place (lib/bits.ts): whether an offset is a multiple
-  divShift: u32;          // of objectSize, without a div on the fast path
-  divLimit: u32;
+/** A part's divisibility test for its cache's object size (its words lie in the part). */
+@inline function partDivisor(part: CacheCpu): DivisorTest {
+  return changetype<DivisorTest>(changetype<usize>(part) + offsetof<CacheCpu>("divInverse"));
 }
-
-/**
- * A CPU's part of a cache (the box above). CACHE_MAX_CPUS parts come before the fields of every
- * cache (the control block's start); CPU i's lies CACHE_CPU_BYTES * i bytes into them
- * (cacheCpuOffset). Before, not after: the fast paths then reach a part's field as the cache's
- * address plus the CPU's offset plus a constant, one x86 addressing mode.
- */
-@unmanaged export class CacheCpu {
-  freelist: usize;        // its active slab's free objects (its fast paths' list), or 0
-  activeStart: usize;     // its active slab's first object (0: none)
-  activeObjects: u32;     // and its objects (capacity; 0: none)
-  active: usize;          // its active slab: on no list, its free objects on `freelist`
-  stashed: u32;           // objects in the stash, which follows these fields
-  cache: usize;           // the cache, and copies of its fields (set when it is made), so that
-  linkOffset: u32;        // the fast paths need the part alone: one register less live on i386
-  divInverse: u32;
-  divShift: u32;
-  divLimit: u32;
+// (the three words must lie as DivisorTest's)
+if (offsetof<CacheCpu>("divShift") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("shift")
+    || offsetof<CacheCpu>("divLimit") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("limit")) {
+  ERROR("CacheCpu's divInverse, divShift and divLimit must lie as a DivisorTest");
 }
-/** Bytes of a CPU's part: its fields and its stash. */
-export const CACHE_CPU_BYTES: u32 = 128;
-/** Objects a CPU's stash holds. */
-export const STASH_CAPACITY: u32 = (CACHE_CPU_BYTES - offsetof<CacheCpu>()) >> 2;
-/** CPUs a cache has a part for (the kernel's MAX_CPUS must not be larger: arch/percpu.ts). */
-export const CACHE_MAX_CPUS: u32 = 16;
-const PARTS_BYTES: u32 = CACHE_MAX_CPUS * CACHE_CPU_BYTES;
-/** Bytes of a cache's control block: CACHE_MAX_CPUS parts, then its fields (where the SlabCache points). */
-export const CACHE_BYTES: u32 = PARTS_BYTES + ((offsetof<SlabCache>() + 15) & ~15);
-
-/** The cache whose control block starts at `block` (CACHE_BYTES: what cacheCreate was given). */
-@inline export function cacheInBlock(block: usize): SlabCache { return changetype<SlabCache>(block + PARTS_BYTES); }
-/** The start of `cache`'s control block (to free it). */
-@inline export function cacheBlock(cache: SlabCache): usize { return changetype<usize>(cache) - PARTS_BYTES; }
-/** What cacheCheck and cacheActiveObjects are given to look at every CPU's part. */
-export const ALL_CPUS: u32 = 0xFFFFFFFF;
-
-/**
- * Where CPU `index`'s part of any cache lies from the cache's address (what the functions below
- * take as `cpu`): before it, so a u32 that wraps. The kernel keeps it in each CPU's record, so
- * that a fast path reaches a part field as the cache's address plus one word from GS.
- */
-@inline export function cacheCpuOffset(index: u32): u32 { return index * CACHE_CPU_BYTES - PARTS_BYTES; }
-/** CPU 0's offset: the functions' default, for one CPU. */
-export const CPU0: u32 = 0 - PARTS_BYTES;
-/** The part of `cache` at offset `cpu` (cacheCpuOffset). */
-@inline export function cacheCpu(cache: SlabCache, cpu: u32): CacheCpu {
-  return changetype<CacheCpu>(changetype<usize>(cache) + cpu);
-}
-@inline function stashSlot(part: CacheCpu, i: u32): usize { return changetype<usize>(part) + offsetof<CacheCpu>() + (i << 2); }
 
 /**
  * Makes an empty cache of objects of `objectSize` bytes aligned to `align` (0: DEFAULT_ALIGN; a
@@ -187,15 +116,14 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   cache.name = changetype<usize>(name);
   cache.requestedSize = objectSize;
   cache.objectSize = size;
-  divisorTestInit(divisorOf(cache), size);
   cache.align = align;
   cache.ctor = ctor;
   cache.linkOffset = linkOffset;
-  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) {   // (the fast paths' copies)
+  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) {   // (what the fast paths read in the part)
     const part = cacheCpu(cache, cacheCpuOffset(i));
     part.cache = changetype<usize>(cache);
     part.linkOffset = linkOffset;
-    memory.copy(changetype<usize>(partDivisor(part)), changetype<usize>(divisorOf(cache)), offsetof<DivisorTest>());
+    divisorTestInit(partDivisor(part), size);
   }
   cache.slabPages = pages;
   cache.capacity = pages * PROVIDER_PAGE_SIZE / size;
@@ -207,49 +135,6 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   if (regions.caches != 0) changetype<SlabCache>(regions.caches).prev = changetype<usize>(cache);
   regions.caches = changetype<usize>(cache);
   return cache;
-}
-
-/** The cache's divisibility test for its object size (its words lie in the control block). */
-@inline function divisorOf(cache: SlabCache): DivisorTest {
-  return changetype<DivisorTest>(changetype<usize>(cache) + offsetof<SlabCache>("divInverse"));
-}
-
-/** The part's copy of the cache's divisibility test. */
-@inline function partDivisor(part: CacheCpu): DivisorTest {
-  return changetype<DivisorTest>(changetype<usize>(part) + offsetof<CacheCpu>("divInverse"));
-}
-
-// (the three words must lie as DivisorTest's, in the cache and in a part)
-if (offsetof<SlabCache>("divShift") - offsetof<SlabCache>("divInverse") != offsetof<DivisorTest>("shift")
-    || offsetof<SlabCache>("divLimit") - offsetof<SlabCache>("divInverse") != offsetof<DivisorTest>("limit")
-    || offsetof<CacheCpu>("divShift") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("shift")
-    || offsetof<CacheCpu>("divLimit") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("limit")) {
-  ERROR("SlabCache's and CacheCpu's divInverse, divShift and divLimit must lie as a DivisorTest");
-}
-
-@inline export function listHeadAt(cache: SlabCache, list: u32): usize {
-  return changetype<usize>(cache) + (list == SlabList.Empty ? offsetof<SlabCache>("empty") :
-    list == SlabList.Partial ? offsetof<SlabCache>("partial") : offsetof<SlabCache>("full"));
-}
-
-/** Puts `slab` first on the cache's list `list` (SlabList) and records which. */
-function fileSlab(cache: SlabCache, slab: usize, list: u32): void {
-  listPush<SlabEntry>(slab, listHeadAt(cache, list));
-  slabEntry(slab).list = <u16>list;
-  if (list == SlabList.Empty) cache.emptySlabs++;
-}
-
-/** Takes `slab` off the cache's list it is on. */
-function unfileSlab(cache: SlabCache, slab: usize): void {
-  const list = <u32>slabEntry(slab).list;
-  listUnlink<SlabEntry>(slab, listHeadAt(cache, list));
-  if (list == SlabList.Empty) cache.emptySlabs--;
-}
-
-/** Moves `slab` to the cache's list `list`. */
-function refileSlab(cache: SlabCache, slab: usize, list: u32): void {
-  unfileSlab(cache, slab);
-  fileSlab(cache, slab, list);
 }
 
 /**
@@ -275,7 +160,7 @@ function allocSlow(part: CacheCpu): usize {
   const stashed = part.stashed;
   if (stashed != 0) {
     part.stashed = stashed - 1;
-    return load<usize>(stashSlot(part, stashed - 1));
+    return load<usize>(cacheStashSlot(part, stashed - 1));
   }
   const regions = cache.regions;
   regionsLock(regions);
@@ -292,34 +177,6 @@ function allocSlow(part: CacheCpu): usize {
   }
   regionsUnlock(regions);
   return object;
-}
-
-/** A slab of `cache` with a free object, taken off its list: a partial one, else an empty one, else a new one. Or 0. Under the lock. */
-function takeSlab(cache: SlabCache): usize {
-  let slab = cache.partial;
-  if (slab == 0) slab = cache.empty;
-  if (slab == 0) {
-    slab = slabPagesTake(cache.regions, cache.slabPages);
-    if (slab == 0) return 0;
-    fillSlab(cache, slab);
-    cache.slabCount++;
-  } else unfileSlab(cache, slab);
-  return slab;
-}
-
-/** Makes `slab` (fresh pages, on no list) a slab of `cache`: its free list in address order, constructed. */
-function fillSlab(cache: SlabCache, slab: usize): void {
-  const start = slabEntry(slab).start, size = cache.objectSize, count = cache.capacity;
-  slabEntry(slab).cache = changetype<usize>(cache);
-  slabEntry(slab).inUse = 0;
-  slabEntry(slab).free = start;
-  const ctor = cache.ctor, zone = cache.zone, debug = cache.debug != 0;
-  for (let i: u32 = 0; i < count; i++) {
-    const slot = start + i * size;
-    if (debug) debugFillSlot(slot, zone, cache.linkOffset, ctor == 0);
-    if (ctor != 0) changetype<Constructor>(ctor)(slot + zone);
-    store<usize>(slot + cache.linkOffset, i + 1 < count ? slot + size : 0);
-  }
 }
 
 /**
@@ -411,9 +268,9 @@ function freeSlow(part: CacheCpu, object: usize): AllocError {
   const error = freeCheck(cache, part, slab, object);
   if (error != AllocError.Ok) return refuseFreeLocked(cache, object, error);
   const stashed = part.stashed;
-  if (stashed != 0 && load<usize>(stashSlot(part, stashed - 1)) == object) return refuseFreeLocked(cache, object, AllocError.DoubleFree);
+  if (stashed != 0 && load<usize>(cacheStashSlot(part, stashed - 1)) == object) return refuseFreeLocked(cache, object, AllocError.DoubleFree);
   if (stashed < STASH_CAPACITY) {
-    store<usize>(stashSlot(part, stashed), object);
+    store<usize>(cacheStashSlot(part, stashed), object);
     part.stashed = stashed + 1;
     return AllocError.Ok;
   }
@@ -474,11 +331,10 @@ function flushStash(cache: SlabCache, part: CacheCpu): void {
   const stashed = part.stashed;
   if (stashed == 0) return;
   for (let i: u32 = 0; i < stashed; i++) {
-    const object = load<usize>(stashSlot(part, i));
+    const object = load<usize>(cacheStashSlot(part, i));
     freeToSlab(cache, part, slabOf(cache.regions, object), object);
   }
   part.stashed = 0;
-  cache.stashFlushes++;
 }
 
 /** Whether `pointer` starts an object (of a debug cache: the object in a slot) in `slab` of `cache`. */
@@ -541,13 +397,6 @@ export function cacheUsableSize(cache: SlabCache, slab: usize, pointer: usize): 
   return cache.debug != 0 ? cache.requestedSize : cache.objectSize;
 }
 
-/** `slab` (on no list) has no object in use: keep it on the empty list, or give its pages back. */
-function keepOrRelease(cache: SlabCache, slab: usize): void {
-  if (cache.emptySlabs < cache.maxEmpty) { fileSlab(cache, slab, SlabList.Empty); return; }
-  cache.slabCount--;
-  slabPagesGive(cache.regions, slab);
-}
-
 /** Logs a refused free (the cache, the address, the reason), counts it (as a slab_debug report too, in a debug cache) and returns `error`. */
 function refuseFree(cache: SlabCache, object: usize, error: AllocError): AllocError {
   cache.regions.errors++;
@@ -567,39 +416,6 @@ function refuseFreeLocked(cache: SlabCache, object: usize, error: AllocError): A
   return error;
 }
 
-/** Free objects the part at `cpu` holds: its active slab's on its list, and its stash. O(them). */
-export function cacheCpuHeld(cache: SlabCache, cpu: u32): u32 {
-  const part = cacheCpu(cache, cpu);
-  let held = part.stashed;
-  for (let object = part.freelist; object != 0; object = load<usize>(object + cache.linkOffset)) held++;
-  return held;
-}
-
-/**
- * Objects of `cache` its slabs count as in use: the partial and full slabs' counts and the
- * active slabs' (objects CPUs hold free, in their active slabs' lists and their stashes, count
- * as in use here). O(slabs); reads no CPU's part.
- */
-export function cacheSlabsInUse(cache: SlabCache): u32 {
-  let inUse: u32 = cache.activeSlabs * cache.capacity;
-  for (let slab = cache.partial; slab != 0; slab = slabEntry(slab).next) inUse += slabEntry(slab).inUse;
-  for (let slab = cache.full; slab != 0; slab = slabEntry(slab).next) inUse += slabEntry(slab).inUse;
-  return inUse - cache.remoteHeld;
-}
-
-/**
- * Objects of `cache` in use now: what its slabs count (cacheSlabsInUse) less what the CPUs
- * hold free (cacheCpuHeld), for every CPU's part, or for the one at `cpu` alone. Another CPU's
- * part must be still meanwhile (one CPU, the host, or a caller that runs this on each CPU in
- * turn). O(slabs + free objects the parts hold), for statistics.
- */
-export function cacheActiveObjects(cache: SlabCache, cpu: u32 = ALL_CPUS): u32 {
-  let active = cacheSlabsInUse(cache);
-  if (cpu != ALL_CPUS) return active - cacheCpuHeld(cache, cpu);
-  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) active -= cacheCpuHeld(cache, cacheCpuOffset(i));
-  return active;
-}
-
 /**
  * Gives the part at `cpu` back to the slabs: its stash and its active slab's free objects.
  * Under the lock; the part as cacheAlloc. O(free objects the part holds).
@@ -617,16 +433,14 @@ export function cacheDrainCpu(cache: SlabCache, cpu: u32): void {
  * parts' free objects).
  */
 export function cacheShrink(cache: SlabCache, cpu: u32 = ALL_CPUS): u32 {
+  drainParts(cache, cpu);
+  return cacheReleaseEmpty(cache);
+}
+
+/** cacheDrainCpu of the part at `cpu`, or of every part (ALL_CPUS). Under the lock. */
+function drainParts(cache: SlabCache, cpu: u32): void {
   if (cpu != ALL_CPUS) cacheDrainCpu(cache, cpu);
   else for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) cacheDrainCpu(cache, cacheCpuOffset(i));
-  let released: u32 = 0;
-  for (let slab = cache.empty; slab != 0; slab = cache.empty) {
-    unfileSlab(cache, slab);
-    cache.slabCount--;
-    slabPagesGive(cache.regions, slab);
-    released++;
-  }
-  return released;
 }
 
 /**
@@ -636,7 +450,7 @@ export function cacheShrink(cache: SlabCache, cpu: u32 = ALL_CPUS): u32 {
  * but the drained parts. Under the lock.
  */
 export function cacheDestroy(cache: SlabCache): bool {
-  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) cacheDrainCpu(cache, cacheCpuOffset(i));
+  drainParts(cache, ALL_CPUS);
   const active = cacheActiveObjects(cache);
   if (active != 0) {
     cache.regions.errors++;
@@ -646,7 +460,7 @@ export function cacheDestroy(cache: SlabCache): bool {
     }
     return false;
   }
-  cacheShrink(cache);
+  cacheReleaseEmpty(cache);
   const regions = cache.regions;
   if (cache.next != 0) changetype<SlabCache>(cache.next).prev = cache.prev;
   if (cache.prev != 0) changetype<SlabCache>(cache.prev).next = cache.next; else regions.caches = cache.next;

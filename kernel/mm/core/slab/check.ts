@@ -2,7 +2,9 @@
 // every cache of a set of slab regions, then the regions): for tests and debugging.
 import { SlabRegions, slabRegionsCheck, slabEntry, slabOf } from "./regions";
 import { Invariant } from "../invariant";
-import { SlabCache, SlabList, CacheCpu, listHeadAt, cacheCpu, cacheCpuOffset, CACHE_MAX_CPUS, STASH_CAPACITY, ALL_CPUS } from "./cache";
+import {
+  SlabCache, SlabList, CacheCpu, listHeadAt, cacheCpu, cacheCpuOffset, cacheStashSlot, CACHE_MAX_CPUS, STASH_CAPACITY, ALL_CPUS,
+} from "./cache-layout";
 
 /**
  * Checks `cache`'s slabs: each on the list its use says (the active ones on none), owned by the
@@ -51,7 +53,7 @@ export function cacheCheck(cache: SlabCache, cpu: u32 = ALL_CPUS): Invariant {
 function checkPart(cache: SlabCache, part: CacheCpu): Invariant {
   if (part.stashed > STASH_CAPACITY) return Invariant.CacheFreeList;
   for (let i: u32 = 0; i < part.stashed; i++) {
-    const object = load<usize>(changetype<usize>(part) + offsetof<CacheCpu>() + (i << 2));
+    const object = load<usize>(cacheStashSlot(part, i));
     const slab = slabOf(cache.regions, object);
     if (slab == 0 || slabEntry(slab).cache != changetype<usize>(cache) || slab == part.active) return Invariant.CacheFreeList;
     if (offsetIn(cache, slab, object) == OUTSIDE) return Invariant.CacheFreeList;
