@@ -7,7 +7,9 @@ import { arenaBootFrames } from "../mm/alloc/arena";
 import { guardHeldFrames } from "../mm/alloc/guard";
 import { schedBootFrames } from "../sched/scheduler";
 import { processBootFrames } from "../proc/process";
-import { registerTest, check, checkEqual } from "./harness";
+import { registerTest, check, checkEqual, testTimerRate } from "./harness";
+import { schedSetTickHook } from "../sched/clock";
+import { pitHz } from "../arch/pit";
 import { puts, putDec, putHex, newline } from "../console/console";
 import {
   allocFrame, allocLowFrame, freeFrame, allocFrames, freeFrames, pmmFreeFrames, pmmFreeLowFrames,
@@ -129,6 +131,42 @@ registerTest("pmm.cpu_lists", () => {
   checkEqual(pmmListedFrames(), 0, "the drain emptied every list");
   checkEqual(pmmFreeFrames(), before, "and kept every frame");
   checkEqual(pmmCheck(), 0, "the bitmap's invariants");
+});
+
+// The lists against the interrupts of their own CPU: a thread allocates and frees frames in a
+// tight loop while the timer, raised to LIST_HZ, takes a frame and frees the one it took on its
+// last tick, both through the same list. Had a fast path left interrupts on, a tick landing
+// between its load of the count and its store would lose a listed frame (or hand one out twice):
+// the lists' checker (its marks against the frames listed) and the frame count catch it.
+const LIST_HZ: u32 = 5000;
+const LIST_PAIRS: u32 = 1000000;
+let tickFrame: u32 = 0, tickPairs: u32 = 0;
+function listTick(): void {
+  const next = allocFrame();   // (taken before the old one goes back: the list's top changes)
+  if (tickFrame != 0) freeFrame(tickFrame);
+  tickFrame = next;
+  tickPairs++;
+}
+registerTest("pmm.cpu_lists_interrupts", () => {
+  if (pmmFreeFrames() == pmmFreeLowFrames()) { puts("# no high memory: no lists\n"); return; }
+  const before = pmmFreeFrames(), oldHz = pitHz();
+  tickFrame = 0; tickPairs = 0;
+  testTimerRate(LIST_HZ);
+  schedSetTickHook(changetype<usize>(listTick));
+  let refused: u32 = 0;
+  for (let n: u32 = 0; n < LIST_PAIRS; n++) {
+    const a = allocFrame(), b = allocFrame();
+    if (freeFrame(a) != FrameError.Ok) refused++;
+    if (freeFrame(b) != FrameError.Ok) refused++;
+  }
+  schedSetTickHook(0);
+  testTimerRate(oldHz);
+  if (tickFrame != 0) freeFrame(tickFrame);
+  puts("# "); putDec(LIST_PAIRS); puts(" pairs of pairs in a thread, "); putDec(tickPairs); puts(" in timer interrupts\n");
+  check(tickPairs > 100, "the timer allocated and freed too");
+  checkEqual(refused, 0, "every free accepted");
+  checkEqual(pmmCheck(), 0, "the bitmap's and the lists' invariants");
+  checkEqual(pmmFreeFrames(), before, "every frame back");
 });
 
 registerTest("pmm.zones", () => {
