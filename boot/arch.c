@@ -129,6 +129,32 @@ u32 Z_archZ_cpuDivide(arch_t *a, u32 dividend, u32 divisor) {
   return q;
 }
 
+/* A kernel read that may fault (kernel/arch/x86.ts probeRead): the page-fault handler sends a
+ * fault at probe_read_access on to probe_read_fixup (faultFixup), which answers 0 with `out`
+ * untouched. Linux's exception table, with one entry. cdecl: probe_read(address, out). */
+extern u32 probe_read(u32 address, u32 *out);
+extern char probe_read_access[], probe_read_fixup[];
+__asm__(".text\n"
+        ".globl probe_read\n"
+        "probe_read:\n"
+        "  movl 4(%esp), %ecx\n"
+        ".globl probe_read_access\n"
+        "probe_read_access:\n"
+        "  movl (%ecx), %eax\n"
+        "  movl 8(%esp), %ecx\n"
+        "  movl %eax, (%ecx)\n"
+        "  movl $1, %eax\n"
+        "  ret\n"
+        ".globl probe_read_fixup\n"
+        "probe_read_fixup:\n"
+        "  xorl %eax, %eax\n"
+        "  ret\n");
+u32 Z_archZ_probeRead(arch_t *a, u32 address, u32 out) { (void)a; return probe_read(address, (u32 *)(uintptr_t)out); }
+u32 Z_archZ_faultFixup(arch_t *a, u32 eip) {
+  (void)a;
+  return eip == (u32)(uintptr_t)probe_read_access ? (u32)(uintptr_t)probe_read_fixup : 0;
+}
+
 /* ---- link-time addresses (linker.ld, boot/entry.asm, boot/interrupts.asm) ---- */
 extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[], __rodata_end[];
 extern char __ksyms_start[], __ksyms_end[], __asdata_start[], __asdata_end[];

@@ -16,6 +16,7 @@ import "./selftest/arena";
 import "./selftest/guard";
 import "./selftest/sched";
 import "./selftest/smp";
+import "./selftest/shootdown";
 import "./selftest/stress";
 import "./selftest/lockdep";
 import "./selftest/user";

@@ -109,6 +109,15 @@
  * is unused may be dropped (docs/runtime.md). For code that touches memory on purpose (a test
  * that must fault, a probe). May fault.
  */
+/**
+ * Reads the 32-bit word at kernel address `address` into `out` and answers true, or answers
+ * false (`out` untouched) when the read faults: the page-fault handler resumes it through
+ * faultFixup instead of serving or panicking, so a page not mapped is never committed by it.
+ * For tests that read through mappings another CPU removes (smp.stale_tlb). Any context.
+ */
+@external("arch", "probeRead") export declare function probeRead(address: usize, out: usize): bool;
+/** Where a kernel fault at `eip` resumes instead (probeRead's one instruction that may fault), or 0. Any context. */
+@external("arch", "faultFixup") export declare function faultFixup(eip: u32): u32;
 /** CPUID leaf `leaf`'s EDX (leaf 1: the feature bits; bit 9 is the local APIC). */
 @external("arch", "cpuidEdx") export declare function cpuidEdx(leaf: u32): u32;
 /** The low 32 bits of model-specific register `msr` (0x1B: IA32_APIC_BASE). */

@@ -86,6 +86,7 @@ export const enum FixmapSlot {
   TestScratch = 0,    // kernel/tests: map a frame somewhere known
   BenchScratch = 1,   // kernel/bench: the same, for map/unmap timing
   UserCopy = 2,       // proc/memory.ts: a high frame being filled by a copy-on-write fault
+  TlbProbe = 3,       // selftest smp.stale_tlb: a page another CPU reads while it is unmapped
 }
 /** The virtual address of a fixed mapping slot. */
 @inline export function fixmapAddress(slot: FixmapSlot): u32 { return FIXMAP_START + (<u32>slot << 12); }

@@ -1,7 +1,8 @@
 // The page-fault handler (vector 14). A not-present fault inside a live range commits the page:
 // a frame (the promised one parked in its entry, or a fresh one from the PMM, high memory
 // first), mapped with the range's permissions and zeroed, plus up to the range's fault-around
-// count of following pages; then the faulting instruction runs again. Every other fault is a
+// count of following pages; then the faulting instruction runs again. A fault at probeRead's
+// one read (arch/x86.ts) resumes at its fixup, which answers "faulted". Every other fault is a
 // kernel bug and panics with a message that says which kind it was:
 //
 //   in the page-fault handler itself     the handler faulted (recursion)
@@ -23,7 +24,7 @@
 // backtrace. The owner of a range may add its own lines (setFaultExplainer: the guard allocator
 // names the allocation and its size). Interrupts stay off throughout (an interrupt gate).
 import { klockEnter, klockLeave } from "../../arch/klock";
-import { readCr2, sti, cli } from "../../arch/x86";
+import { readCr2, sti, cli, faultFixup } from "../../arch/x86";
 import { InterruptFrame } from "../../arch/frame";
 import { setInterruptHandler, VECTOR_PAGE_FAULT } from "../../arch/idt";
 import { puts, putHex, putDec, newline } from "../../console/console";
@@ -113,6 +114,9 @@ function explainFault(name: string, first: u32, address: u32): void {
 
 /** The page-fault handler: a section of the kernel lock (arch/klock.ts), as every handler that touches shared state is. */
 function onPageFault(frame: InterruptFrame): void {
+  // A kernel instruction that may fault on purpose (probeRead) resumes at its fixup: no lock, no commit.
+  const fixup = (frame.cs & 3) == 0 ? faultFixup(frame.eip) : 0;
+  if (fixup != 0) { frame.eip = fixup; return; }
   klockEnter();
   servePageFault(frame);
   klockLeave();

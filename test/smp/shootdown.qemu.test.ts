@@ -1,0 +1,25 @@
+// smp.stale_tlb on its own (kernel/selftest/shootdown.ts): a reader on CPU 1 reads a kernel
+// page in a loop while CPU 0 unmaps it, frees its frame and writes a new owner's tag into the
+// frame; no read may see that tag. Under -icount (deterministic) and multi-threaded TCG (the
+// reader really runs while the page goes). test/smp/smp.qemu.test.ts runs it inside test=all too;
+// this file is the quick one `make mutate` boots for the shootdown's mutants.
+import { describe, it, expect } from "vitest";
+import { bootKernel, tail } from "../support/qemu-helpers";
+
+describe("smp.stale_tlb: a stale TLB entry is never used", () => {
+  const cases = [
+    { smp: 4, icount: true, mttcg: false },
+    { smp: 2, icount: false, mttcg: true },
+    { smp: 4, icount: false, mttcg: true },
+  ];
+  for (const c of cases) {
+    it(`-smp ${c.smp}, ${c.icount ? "-icount" : "-accel tcg,thread=multi"}`, async () => {
+      const r = await bootKernel("test=smp.stale_tlb smp=on", { ...c, timeoutMs: 90_000 });
+      expect(r.status, tail(r)).toBe("pass");
+      const t = r.tap.find((x) => x.name === "smp.stale_tlb");
+      expect(t?.ok, tail(r)).toBe(true);
+      expect(t?.comment ?? "missing", "ran, not skipped").toBe("");
+      expect(r.serial).toMatch(/# \d+ rounds, \d+ reads, [1-9]\d* faulted/);
+    });
+  }
+});
