@@ -44,6 +44,14 @@ __attribute__((always_inline)) inline uint32_t Z_archZ_compareExchange(struct Z_
   return previous;
 }
 
+/* Where a kernel fault at `eip` resumes (kernel/arch/x86.ts: faultFixup): probeRead's one read
+ * (boot/arch.c) resumes at its fixup; any other instruction, 0. */
+extern char probe_read_access[], probe_read_fixup[];
+__attribute__((always_inline)) inline uint32_t Z_archZ_faultFixup(struct Z_arch_instance_t *a, uint32_t eip) {
+  (void)a;
+  return eip == (uint32_t)(uintptr_t)probe_read_access ? (uint32_t)(uintptr_t)probe_read_fixup : 0;
+}
+
 /* A 32-bit read that is always made (kernel/arch/x86.ts: touchRead): a plain load whose value
  * is not used may be dropped by the compiler. */
 __attribute__((always_inline)) inline uint32_t Z_archZ_touchRead(struct Z_arch_instance_t *a, uint32_t address) {

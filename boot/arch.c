@@ -133,7 +133,6 @@ u32 Z_archZ_cpuDivide(arch_t *a, u32 dividend, u32 divisor) {
  * fault at probe_read_access on to probe_read_fixup (faultFixup), which answers 0 with `out`
  * untouched. Linux's exception table, with one entry. cdecl: probe_read(address, out). */
 extern u32 probe_read(u32 address, u32 *out);
-extern char probe_read_access[], probe_read_fixup[];
 __asm__(".text\n"
         ".globl probe_read\n"
         "probe_read:\n"
@@ -150,10 +149,7 @@ __asm__(".text\n"
         "  xorl %eax, %eax\n"
         "  ret\n");
 u32 Z_archZ_probeRead(arch_t *a, u32 address, u32 out) { (void)a; return probe_read(address, (u32 *)(uintptr_t)out); }
-u32 Z_archZ_faultFixup(arch_t *a, u32 eip) {
-  (void)a;
-  return eip == (u32)(uintptr_t)probe_read_access ? (u32)(uintptr_t)probe_read_fixup : 0;
-}
+/* (faultFixup is in boot/arch-inline.h: every page fault asks it, so it is inlined) */
 
 /* ---- link-time addresses (linker.ld, boot/entry.asm, boot/interrupts.asm) ---- */
 extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[], __rodata_end[];

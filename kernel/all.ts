@@ -34,4 +34,5 @@ import "./bench/dma";
 import "./bench/replay";
 import "./bench/sched";
 import "./bench/proc";
+import "./bench/smp";
 

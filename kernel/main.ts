@@ -49,7 +49,8 @@ import { syscallInit } from "./proc/syscall";
 import { userFaultInit } from "./proc/fault";
 import { processInit, processWaitKernel } from "./proc/process";
 import { reclaimerInit } from "./sched/reclaimd";
-import { cpusDiscover } from "./boot/cpus";
+import { cpusFindRoot, cpusDiscover } from "./boot/cpus";
+import { firmwareMap, iounmap } from "./mm/virt/ioremap";
 import { smpStart } from "./smp/start";
 import { oomInit } from "./proc/oom";
 import { meminfoInit } from "./mm/debug/meminfo";
@@ -226,7 +227,7 @@ export function kmain(multibootInfoPhys: u32): void {
   if (options.bench != 0 || selection != TestSelection.None) setExitOnPanic(true);
   if (options.vmallocMiB != 0) applyRangeAreaSize(options.vmallocMiB);   // (before anything sizes itself by low memory)
   bootModulesInit(info);   // (before the PMM, which reserves the modules it accepts)
-  cpusDiscover();          // (the ACPI tables; before the VMM unmaps page 0, where the EBDA's segment is kept)
+  cpusFindRoot();          // (ACPI's root pointer; before the VMM unmaps page 0, where the EBDA's segment is kept)
   pmmInit(multibootInfoPhys, options.memmapFromMemFields != 0);
   vmmInit();
   faultInit();
@@ -260,6 +261,7 @@ export function kmain(multibootInfoPhys: u32): void {
 
   contextGoLive();   // from here on, interrupts off is atomic context (arch/context.ts)
   sti();
+  cpusDiscover((phys: u32, bytes: u32): usize => firmwareMap(phys, bytes), (virt: usize): void => { iounmap(virt); });   // (the MADT: thread context)
   smpStart(options.smpOn != 0);   // the other processors: parked, or scheduling with smp=on (smp/start.ts)
 
   if ((selection != TestSelection.None && registeredTestCount() == 0) || (options.bench != 0 && registeredBenchCount() == 0)) {

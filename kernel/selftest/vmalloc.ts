@@ -15,7 +15,7 @@ import { AllocError } from "../mm/core/alloc-error";
 import { vmalloc, vfree, kvmalloc, kvfree, isVmalloc, vmallocLive } from "../mm/alloc/vmalloc";
 import { reserveRange, releaseRange, vmmCommittedPages, vmmParkedPages, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { rangePopulate, rangeDecommit } from "../mm/virt/commit";
-import { ioremap, iounmap, ioremapRefusals, IoCaching } from "../mm/virt/ioremap";
+import { ioremap, iounmap, ioremapRefusals, firmwareMap, IoCaching } from "../mm/virt/ioremap";
 import { cpuidEdx, readMsrLow, mmioRead32, mmioWrite32 } from "../arch/x86";
 import { linearVirt } from "../mm/layout";
 
@@ -165,6 +165,21 @@ registerTest("ioremap.refuses_ram", () => {
   const big = vmalloc(4096);
   check(!iounmap(big), "and a vmalloc range");
   vfree(big);
+});
+
+registerTest("ioremap.firmware_tables", () => {
+  // the BIOS area (reserved in QEMU's map) read through firmwareMap and through the linear map
+  const before = framesNow(), refused = ioremapRefusals();
+  const bios = firmwareMap(0xF0010, 0x1000);
+  check(bios != 0, "the BIOS area mapped");
+  if (bios == 0) return;
+  checkEqual(bios & 0xFFF, 0x010, "the address of the byte asked for");
+  checkEqual(load<u32>(bios + 0x100), load<u32>(linearVirt(0xF0110)), "the same bytes as through the linear map");
+  check(iounmap(bios), "unmapped");
+  checkEqual(firmwareMap(0x100000, 4096), 0, "available RAM: refused");
+  checkEqual(firmwareMap(0xF0000, 0), 0, "an empty range: refused");
+  checkEqual(ioremapRefusals() - refused, 2, "each refusal counted and reported");
+  checkEqual(framesNow(), before, "no frame taken or given");
 });
 
 // Reclaim (mm/alloc/shrink.ts): an object cache filled, nine in ten objects freed at random,

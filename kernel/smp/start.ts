@@ -34,7 +34,7 @@ import { schedCpu, VECTOR_RESCHEDULE } from "../sched/runqueue";
 import { LogLevel, logBegin } from "../console/log";
 import { puts, putDec, putHex, newline } from "../console/console";
 import { cpusListed, cpusListedApicId, cpusLapicPhys } from "../boot/cpus";
-import { allocFrame, allocFrames, freeFrame, pmmFreeFrames, pmmCpuAttach } from "../mm/phys/pmm";
+import { allocLowFrame, allocFrames, freeFrame, pmmFreeFrames, pmmCpuAttach } from "../mm/phys/pmm";
 import { linearVirt } from "../mm/layout";
 import { kernelAddressSpace, reserveRange, releaseRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { ioremap, IoCaching } from "../mm/virt/ioremap";
@@ -78,7 +78,7 @@ function waitOnline(cpu: usize, ms: u32): bool {
 
 /** A directory for the trampoline's first paged instructions: the kernel's half, and 0-4 MiB identity-mapped with one large page. */
 function trampolineDirectory(): u32 {
-  const phys = allocFrame();
+  const phys = allocLowFrame();   // (written through the linear map: a high frame is not in it)
   if (phys == 0) return 0;
   const directory = linearVirt(phys);
   memory.fill(directory, 0, 4096);

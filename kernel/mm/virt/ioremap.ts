@@ -6,6 +6,8 @@
 // a range that overlaps any part of the memory map that is not "reserved" (available RAM, ACPI
 // tables, ACPI NVS, bad memory) could alias a frame the PMM owns with other caching. Device
 // memory goes through mmioRead32/mmioWrite32 (arch/x86.ts): single accesses the compiler keeps.
+// firmwareMap is the same window for the firmware's tables (ACPI's), read-only and cached: only
+// available RAM is refused there.
 // See docs/vmm.md. Thread context.
 import { reserveDeviceRange, releaseRange, rangeContaining, rangeFlags, kernelRanges, RANGE_DEVICE } from "./vmm";
 import { PAGE_WRITABLE, PAGE_WRITE_THROUGH, PAGE_CACHE_DISABLE } from "./paging";
@@ -36,6 +38,26 @@ function refuse(phys: u64, bytes: u32, why: string, type: u32): usize {
   return 0;
 }
 
+/** Memory-map types ioremap and firmwareMap refuse to overlap: a bit per MemoryType, bit 31 for every type above 30. */
+const NOT_DEVICE: u32 = ~(1 << MemoryType.Reserved);
+const AVAILABLE_RAM: u32 = 1 << MemoryType.Available;
+
+/** Maps [phys, phys + bytes) into a device range with `pageFlags`, unless it is empty, crosses 4 GiB or overlaps a memory-map entry of a type in `refused`. */
+function mapPhysical(phys: u64, bytes: u32, pageFlags: u32, refused: u32, name: string): usize {
+  if (bytes == 0) return refuse(phys, bytes, "an empty range", 0);
+  const end = phys + bytes;
+  if (end > 0x100000000) return refuse(phys, bytes, "past 4 GiB (no PAE)", 0);
+  const map = pmmMemoryMap();
+  for (let e = map.addr; e < map.addr + map.bytes; e = entryNext(e)) {
+    const type = entryType(e), base = entryBase(e), length = entryLength(e);
+    if (length == 0 || (refused & (1 << min<u32>(type, 31))) == 0) continue;
+    if (phys < base + length && base < end) return refuse(phys, bytes, "it overlaps RAM", type);
+  }
+  const first = <u32>phys & ~0xFFF;
+  const virt = reserveDeviceRange(first, <u32>((end - first + 0xFFF) >> 12), pageFlags, name);
+  return virt != 0 ? <usize>virt + (<u32>phys & 0xFFF) : 0;
+}
+
 /**
  * Maps the `bytes` bytes of device memory at physical `phys` with `caching`: the virtual
  * address of `phys`, or 0 (logged with the reason) when the range is empty, crosses 4 GiB,
@@ -43,24 +65,21 @@ function refuse(phys: u64, bytes: u32, why: string, type: u32): usize {
  * context only.
  */
 export function ioremap(phys: u64, bytes: u32, caching: IoCaching): usize {
-  if (bytes == 0) return refuse(phys, bytes, "an empty range", 0);
-  const end = phys + bytes;
-  if (end > 0x100000000) return refuse(phys, bytes, "past 4 GiB (no PAE)", 0);
-  const map = pmmMemoryMap();
-  for (let e = map.addr; e < map.addr + map.bytes; e = entryNext(e)) {
-    const type = entryType(e), base = entryBase(e), length = entryLength(e);
-    if (length == 0 || type == MemoryType.Reserved) continue;
-    if (phys < base + length && base < end) return refuse(phys, bytes, "it overlaps RAM", type);
-  }
-  const first = <u32>phys & ~0xFFF;
-  const pages = <u32>((end - first + 0xFFF) >> 12);
   const flags = PAGE_WRITABLE | (caching == IoCaching.Uncached ? PAGE_CACHE_DISABLE | PAGE_WRITE_THROUGH : PAGE_WRITE_THROUGH);
-  const virt = reserveDeviceRange(first, pages, flags, "ioremap");
-  return virt != 0 ? <usize>virt + (<u32>phys & 0xFFF) : 0;
+  return mapPhysical(phys, bytes, flags, NOT_DEVICE, "ioremap");
 }
 
 /**
- * Unmaps what ioremap mapped at `virt` (any address ioremap returned): its pages go, its device
+ * Maps the `bytes` bytes of firmware tables at physical `phys` (the ACPI tables: in ACPI, NVS or
+ * reserved memory, which the PMM never owns) read-only and cached, as Linux's memremap does for
+ * them: the virtual address of `phys`, or 0 (logged with the reason) when the range is empty,
+ * crosses 4 GiB, overlaps available RAM, or no virtual run is free. Release with iounmap.
+ * Thread context only.
+ */
+export function firmwareMap(phys: u64, bytes: u32): usize { return mapPhysical(phys, bytes, 0, AVAILABLE_RAM, "firmware"); }
+
+/**
+ * Unmaps what ioremap or firmwareMap mapped at `virt` (any address they returned): its pages go, its device
  * frames stay the device's. False (logged) if `virt` is not in an ioremap range. Thread context
  * only.
  */
@@ -68,7 +87,7 @@ export function iounmap(virt: usize): bool {
   const start = rangeContaining(<u32>virt);
   const page = start != 0 ? vrangeFind(kernelRanges(), (start - vrangeAreaStart()) >> 12) : NONE;
   if (page == NONE || (rangeFlags(page) & RANGE_DEVICE) == 0) {
-    if (logBegin(LogLevel.Error, "ioremap")) { puts("iounmap("); putHex(virt); puts("): not a mapping ioremap made; nothing changed\n"); }
+    if (logBegin(LogLevel.Error, "ioremap")) { puts("iounmap("); putHex(virt); puts("): not a mapping ioremap or firmwareMap made; nothing changed\n"); }
     return false;
   }
   return releaseRange(start) == 0;
