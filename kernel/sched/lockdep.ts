@@ -16,6 +16,10 @@
 //
 // Each report is one line at error level plus the locks held, and is counted by kind
 // (lockdepReports) for the tests that make each mistake on purpose (selftest/lockdep.ts).
+//
+// Across CPUs (docs/smp.md): a thread's held locks travel with it; each CPU's interrupt handlers
+// have a stack of their own; the graph, which every CPU reads and adds to, changes in a section
+// of the kernel lock, so an order one CPU saw is checked against what another CPU does.
 // The allocators' own locks (interrupts off around a few dozen instructions: mm/alloc, mm/phys)
 // take no other lock but the PMM's and are not tracked. See docs/threads.md.
 import {
@@ -23,6 +27,9 @@ import {
   lockGraphSite, lockGraphNextHop,
 } from "../lib/lock-graph";
 import { inInterrupt, interruptsOffIn } from "../arch/context";
+import { cpuLoad, atomicFetchAdd } from "../arch/x86";
+import { CPU_INDEX, MAX_CPUS } from "../arch/percpu";
+import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { setRefusalHook } from "../diag/context";
 import { putSymbolized } from "../diag/backtrace";
 import { LogLevel, logBegin } from "../console/log";
@@ -42,10 +49,10 @@ export const HELD_MAX: u32 = 8;
 const HELD_ENTRY: u32 = 16;
 /** Bytes of a context's held-lock stack (each thread record has one: sched/thread.ts). */
 export const HELD_BYTES: u32 = 4 + HELD_MAX * HELD_ENTRY;
-const interruptHeld = memory.data(HELD_BYTES, 4);
+const interruptHeld = memory.data(MAX_CPUS * HELD_BYTES, 4);   // (a stack per CPU, by its index)
 const bootHeld = memory.data(HELD_BYTES, 4);   // (before the scheduler names a thread)
 let heldOfThread: usize = 0;                   // () => usize: the running thread's stack (scheduler.ts)
-let overflows: u32 = 0;
+const overflowCount = memory.data(4, 4);   // (locks not tracked: a held stack was full)
 
 const graphBlock = memory.data(LOCK_GRAPH_BYTES, 8);
 const graph = changetype<LockGraph>(graphBlock);
@@ -73,17 +80,14 @@ export function lockdepReportsTotal(): u32 {
 export function lockdepClasses(): u32 { return lockdepOn != 0 ? graph.classCount : 0; }
 
 function heldBlock(): usize {
-  if (inInterrupt()) return interruptHeld;
+  if (inInterrupt()) return interruptHeld + cpuLoad(CPU_INDEX) * HELD_BYTES;
   const held = heldOfThread != 0 ? changetype<() => usize>(heldOfThread)() : 0;
   return held != 0 ? held : bootHeld;
 }
 @inline function heldCount(held: usize): u32 { return load<u32>(held); }
 @inline function entryAt(held: usize, i: u32): usize { return held + 4 + i * HELD_ENTRY; }
 
-function count(kind: LockdepReport): void {
-  const at = reportCounts + (<u32>kind << 2);
-  store<u32>(at, load<u32>(at) + 1);
-}
+function count(kind: LockdepReport): void { atomicFetchAdd(reportCounts + (<u32>kind << 2), 1); }
 
 function putLock(name: usize, kind: LockKind): void {
   puts(kind == LockKind.Spin ? "spinlock '" : "mutex '"); puts(changetype<string>(name)); puts("'");
@@ -99,9 +103,9 @@ function putHeld(held: usize): void {
   }
 }
 
-let recursionFlags: u32 = 0;
-/** The EFLAGS saved when the lock of the last recursion reported was first taken (the spinlock puts them back). Any context, right after lockdepAcquire refused. */
-export function lockdepRecursionFlags(): u32 { return recursionFlags; }
+const recursionFlags = memory.data(MAX_CPUS * 4, 4);   // (by CPU index)
+/** The EFLAGS saved when the lock of this CPU's last recursion reported was first taken (the spinlock puts them back). Any context, right after lockdepAcquire refused. */
+export function lockdepRecursionFlags(): u32 { return load<u32>(recursionFlags + (cpuLoad(CPU_INDEX) << 2)); }
 
 /**
  * Checks and records the acquisition of `lock` (its name literal `name`) at `site` by the running
@@ -115,7 +119,7 @@ export function lockdepAcquire(lock: usize, name: usize, kind: LockKind, site: u
     const e = entryAt(held, i);
     if (load<usize>(e) != lock) continue;
     count(LockdepReport.Recursion);
-    recursionFlags = load<u32>(e, 12);
+    store<u32>(recursionFlags + (cpuLoad(CPU_INDEX) << 2), load<u32>(e, 12));
     if (logBegin(LogLevel.Error, "lockdep")) {
       puts("recursive acquisition of "); putLock(name, kind); puts(" at "); putSymbolized(site);
       puts(", held since "); putSymbolized(load<u32>(e, 8)); puts("; skipped"); newline();
@@ -123,6 +127,7 @@ export function lockdepAcquire(lock: usize, name: usize, kind: LockKind, site: u
     }
     return false;
   }
+  const section = klockIrqSave();   // (the graph is every CPU's)
   const cls = lockGraphClass(graph, name);
   if (cls != NO_CLASS) {
     for (let i: u32 = 0; i < n; i++) {
@@ -133,8 +138,9 @@ export function lockdepAcquire(lock: usize, name: usize, kind: LockKind, site: u
       if (lockGraphReaches(graph, cls, outer)) reportInversion(held, name, kind, site, e, cls, outer);
     }
   }
+  klockIrqRestore(section);
   if (n == HELD_MAX) {
-    if (overflows++ == 0 && logBegin(LogLevel.Warn, "lockdep")) { puts("more than "); putDec(HELD_MAX); puts(" locks held at once: not tracked\n"); }
+    if (atomicFetchAdd(overflowCount, 1) == 0 && logBegin(LogLevel.Warn, "lockdep")) { puts("more than "); putDec(HELD_MAX); puts(" locks held at once: not tracked\n"); }
     return true;
   }
   const e = entryAt(held, n);
@@ -173,7 +179,7 @@ export function lockdepRelease(lock: usize, name: usize, kind: LockKind, site: u
     store<u32>(held, n - 1);
     return true;
   }
-  if (n == HELD_MAX && overflows != 0) return true;   // (taken when the stack was full: not tracked)
+  if (n == HELD_MAX && load<u32>(overflowCount) != 0) return true;   // (taken when the stack was full: not tracked)
   count(LockdepReport.ReleaseNotHeld);
   if (logBegin(LogLevel.Error, "lockdep")) {
     puts("release of "); putLock(name, kind); puts(" at "); putSymbolized(site); puts(", which the running context does not hold; skipped\n");

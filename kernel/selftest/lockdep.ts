@@ -5,7 +5,7 @@
 // (test/lib/lock-graph.test.ts).
 import { registerTest, check, checkEqual, skipTest, lockdepExpect } from "./harness";
 import { softInterruptBench } from "../arch/x86";
-import { klockIrqSave, klockIrqRestore } from "../arch/klock";
+import { klockIrqSave, klockIrqRestore, klockStarted } from "../arch/klock";
 import { inThreadContext, preemptDisable, preemptEnable } from "../arch/context";
 import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
@@ -15,7 +15,8 @@ import {
   Spinlock, SPINLOCK_BYTES, spinlockInit, spinlockHeld, spinLock, spinUnlock, spinLockIrqSave, spinUnlockIrqRestore,
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexOwner,
 } from "../sched/sync";
-import { threadCreate, threadJoin, threadYield } from "../sched/scheduler";
+import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield } from "../sched/scheduler";
+import { cpuRecords, cpuIndex } from "../arch/percpu";
 import { threadSleep } from "../sched/clock";
 
 const KINDS: u32 = 5;
@@ -127,6 +128,29 @@ registerTest("lockdep.atomic_call", () => {
   expectReports(LockdepReport.SleepHoldingLock, 0, "none counted as sleeping holding a lock");
 });
 
+// Across CPUs: the order a thread on CPU 1 takes, and the inverse one the test takes on CPU 0.
+let crossA: Spinlock = changetype<Spinlock>(0), crossB: Spinlock = changetype<Spinlock>(0);
+let crossCpu: u32 = 0;
+registerTest("lockdep.inversion_across_cpus", () => {
+  if (!start()) return;
+  if (!klockStarted() || cpuRecords() < 2) { skipTest("needs a second CPU that schedules (-smp 2 or more, smp=on)"); return; }
+  lockdepExpect(1);
+  crossA = spin("cross.a"); crossB = spin("cross.b");
+  const t = threadCreateStopped("lockdep.cpu1", (arg: usize): void => {
+    crossCpu = cpuIndex();
+    spinLock(crossA); spinLock(crossB); spinUnlock(crossB); spinUnlock(crossA);   // a then b
+  }, 0);
+  if (!check(t != null, "a thread")) return;
+  check(threadSetAffinity(t!, 1 << 1), "pinned to CPU 1");
+  threadRelease(t!);
+  check(threadJoin(t!), "joined");
+  checkEqual(crossCpu, 1, "it ran on CPU 1");
+  checkEqual(cpuIndex(), 0, "the test runs on CPU 0");
+  expectReports(LockdepReport.Inversion, 0, "one order alone is no inversion");
+  spinLock(crossB); spinLock(crossA); spinUnlock(crossA); spinUnlock(crossB);     // b then a, here
+  expectReports(LockdepReport.Inversion, 1, "b then a on CPU 0, after a then b on CPU 1: reported");
+});
+
 let other: Mutex = changetype<Mutex>(0);
 registerTest("lockdep.release_not_held", () => {
   if (!start()) return;
@@ -138,8 +162,10 @@ registerTest("lockdep.release_not_held", () => {
   check(inThreadContext(), "nothing restored: interrupts stay on");
   // a mutex another thread holds
   other = mutex("release.other");
-  const t = threadCreate("holder", (arg: usize): void => { mutexLock(other); threadYield(); mutexUnlock(other); }, 0);
+  const t = threadCreateStopped("holder", (arg: usize): void => { mutexLock(other); threadYield(); mutexUnlock(other); }, 0);
   if (!check(t != null, "a thread")) return;
+  threadSetAffinity(t!, 1 << cpuIndex());   // (here: it runs only when this thread yields)
+  threadRelease(t!);
   threadYield();                     // it takes the mutex and yields back
   check(mutexOwner(other) == changetype<usize>(t), "held by the other thread");
   check(!mutexUnlock(other), "refused: held by another thread");
