@@ -6,11 +6,16 @@
 // true. It is a big kernel lock, as Linux had from 2.0 to 2.6: a first step, which finer locks
 // and per-CPU caches replace on the paths that must scale.
 //
-//   tickets       +0 next: the ticket the next CPU to ask takes; +4 owner: the ticket served
-//                 now. A ticket lock (Linux's before its queued spinlocks): CPUs get the lock in
-//                 the order they asked, so a CPU that gives it back and asks again at once (a
-//                 thread that yields in a loop) cannot keep another out for ever. Under QEMU's
-//                 round-robin TCG, a test-and-set lock kept the other CPU waiting ever more.
+//   lock          +0 held: 0 or 1, taken with xchg (test-and-set); +4 handoff: 0, or the
+//                 index + 1 of a CPU that waited PATIENCE rounds: while it is set no other CPU
+//                 takes the lock, so the waiter gets it when it is next free. Plain test-and-set
+//                 lets a CPU that gives the lock back and asks again at once (a thread that
+//                 yields in a loop) keep another out for ever under QEMU's round-robin TCG; a
+//                 ticket lock (what this was before) hands the lock to the next CPU in line even
+//                 when that CPU's host thread is descheduled, and with more virtual CPUs than
+//                 host cores (-smp 4 under MTTCG on 2 cores) everyone waited for it: the stress
+//                 test took 3.5 minutes instead of a second. Linux's virt_spin_lock falls back
+//                 to test-and-set in a guest for the same reason.
 //   klockDepth    per CPU (its record, arch/percpu.ts): sections open on it; the lock is held
 //                 while it is above 0. A thread that sleeps inside sections keeps its depth in
 //                 its record (the scheduler swaps it), so the lock is held exactly while the
@@ -22,11 +27,13 @@
 //
 // While a CPU waits for the lock it serves the requests other CPUs send it (TLB shootdowns:
 // klockSetWaitWork), since it waits with interrupts off and the holder may be waiting for it.
-import { saveFlagsAndCli, restoreFlags, irqSaveTo, irqRestoreFrom, atomicFetchAdd, cpuLoad, cpuAdd, cpuStore, cpuRelax } from "./x86";
-import { CPU_KLOCK_DEPTH } from "./percpu";
+import { saveFlagsAndCli, restoreFlags, irqSaveTo, irqRestoreFrom, atomicFetchAdd, atomicExchange, compareExchange, cpuLoad, cpuAdd, cpuStore, cpuRelax } from "./x86";
+import { CPU_KLOCK_DEPTH, CPU_INDEX } from "./percpu";
 
-const tickets = memory.data(8, 4);
-const NEXT: u32 = 0, OWNER: u32 = 4;
+const lock = memory.data(8, 4);
+const HELD: u32 = 0, HANDOFF: u32 = 4;
+/** Wait rounds before a waiter asks for the lock to be handed to it. */
+const PATIENCE: u32 = 4096;
 let started = false;
 let waitWork: usize = 0;   // a () => void run while waiting (0: none)
 const contendedCell = memory.data(4, 4);
@@ -44,17 +51,23 @@ export function klockSetWaitWork(work: usize): void { waitWork = work; }
 export function klockContended(): u32 { return load<u32>(contendedCell); }
 
 function take(): void {
-  const mine = atomicFetchAdd(tickets + NEXT, 1);
-  if (load<u32>(tickets + OWNER) == mine) return;
+  if (load<u32>(lock + HANDOFF) == 0 && atomicExchange(lock + HELD, 1) == 0) return;
   atomicFetchAdd(contendedCell, 1);
-  while (load<u32>(tickets + OWNER) != mine) {
+  const me = cpuLoad(CPU_INDEX) + 1;
+  for (let rounds: u32 = 0; ; rounds++) {
+    const handoff = load<u32>(lock + HANDOFF);
+    if ((handoff == 0 || handoff == me) && load<u32>(lock + HELD) == 0 && atomicExchange(lock + HELD, 1) == 0) {
+      if (handoff == me) store<u32>(lock + HANDOFF, 0);   // (only its CPU clears it, holding the lock)
+      return;
+    }
+    if (handoff == 0 && rounds >= PATIENCE) compareExchange(lock + HANDOFF, 0, me);
     cpuRelax();
     if (waitWork != 0) changetype<() => void>(waitWork)();
   }
 }
 
-/** Serves the next ticket (lock xadd: a full barrier, so the section's writes come first). */
-@inline function give(): void { atomicFetchAdd(tickets + OWNER, 1); }
+/** Gives the lock back (xchg: a full barrier, so the section's writes come first). */
+@inline function give(): void { atomicExchange(lock + HELD, 0); }
 
 /**
  * Opens a section with interrupts as they are (preemptDisable: arch/context.ts): the count and
