@@ -83,7 +83,7 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/ap-start.o $(BUILD)/interrupts.o $(BUILD)/switch.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
 	$(BUILD)/arch.o $(BUILD)/libc.o $(BUILD)/kernel.o
 
-.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep report mutate
+.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep scaling report mutate
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
@@ -268,6 +268,11 @@ compare-programs: $(COMPARE_PROGRAMS)
 # make compare [TRACE=file]: the shipped traces (and TRACE) through all six allocators
 compare: $(COMPARE_PROGRAMS) | deps-compare
 	$(Q)$(TSX) scripts/compare.ts --programs $(COMPARE) --out $(BUILD)/compare.json $(addprefix --trace ,$(TRACES) $(TRACE))
+
+# make scaling: the stress's and the per-CPU caches' throughput at 1, 2 and 4 CPUs under MTTCG,
+# one boot after another, and the ratios to one CPU (docs/smp.md "Scaling")
+scaling: $(ELF) $(USER_PROGRAMS) | deps
+	$(Q)$(TSX) scripts/scaling.ts --kernel $(ELF) --out $(BUILD)/scaling.json
 
 # make sweep: the PMM, VMM, heap and slab benchmarks at 16, 128, 1024 and 3584 MiB (-icount)
 sweep: $(ELF) | deps

@@ -6,6 +6,13 @@
 //                    ranges (reserved, touched page by page: lazy faults, released)
 //   the timer tick   kmalloc, the kmem cache, frames and DMA chunks, IRQ_OPS each tick
 //
+//   the mailbox      a thread's operation is, one time in HANDOFF_ONE_IN, a swap of one of its
+//                    objects with a mailbox entry's (under the kernel lock): objects move between
+//                    threads, so with smp=on one allocated on one CPU is often freed on another
+//   processes        a thread runs user programs (`forkloop`: fork, exit, wait) one after
+//                    another for as long as the workers run: page tables, process records and
+//                    user pages come and go on every CPU too (when the programs are booted)
+//
 // Every object is filled with a pattern tied to its owner and its allocation (a tag) and checked
 // before it is freed; a worker every CHECK_EVERY operations runs the heap's, the slabs', the
 // PMM's and the DMA pool's checkers with interrupts off (no other thread and no interrupt runs
@@ -20,7 +27,7 @@ import { registerTest, registerOnDemandTest, check, checkEqual, testRng, testTim
 import { puts, putDec, putHex, newline } from "../console/console";
 import { pitHz } from "../arch/pit";
 import { rdtsc } from "../arch/x86";
-import { klockIrqSave, klockIrqRestore } from "../arch/klock";
+import { klockIrqSave, klockIrqRestore, klockStarted } from "../arch/klock";
 import { Random, randomSeed, randomNext, randomBelow } from "../lib/random";
 import { kmalloc, kfree, kmallocCheck, kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
@@ -32,10 +39,14 @@ import { SlabCache } from "../mm/core/slab/cache";
 import { AllocError } from "../mm/core/alloc-error";
 import { FrameError, PHYS_LIMIT } from "../mm/core/frames";
 import { linearVirt, lowMemoryEnd } from "../mm/layout";
-import { threadCreate, threadJoin, threadYield } from "../sched/scheduler";
+import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield } from "../sched/scheduler";
 import { schedSetTickHook } from "../sched/clock";
 import { schedSwitches } from "../sched/listing";
 import { Thread } from "../sched/thread";
+import { start } from "./process";
+import { processWaitKernel } from "../proc/process";
+import { findProgram } from "../proc/exec";
+import { cpuRecords } from "../arch/percpu";
 
 const WORKERS: u32 = 8;
 const SLOTS: u32 = 48;            // live objects per worker
@@ -45,6 +56,9 @@ const STRESS_OPS: u32 = 1000000;  // worker operations in concurrency.stress (th
 const STRESS_HZ: u32 = 4000;
 const CHECK_EVERY: u32 = 4096;
 const CACHE_OBJECT: u32 = 96;
+const MAILBOX: u32 = 16;          // mailbox entries
+const HANDOFF_ONE_IN: u32 = 16;   // a thread's operations that are swaps with the mailbox
+const PROCESS_ROUNDS: i64 = 8;    // forks each forkloop makes
 const DMA_PAGES: u32 = 64;
 
 const enum Kind { None = 0, Kmalloc = 1, Cache = 2, Frame = 3, Dma = 4, Range = 5 }
@@ -64,6 +78,8 @@ const SLOT_BYTES: u32 = offsetof<Slot>();
   corrupt: u32;     // patterns found broken (must stay 0)
   refused: u32;     // frees refused (must stay 0)
   seq: u32;         // allocations made (the tag's low bits)
+  handoffs: u32;    // swaps with the mailbox
+  fastPaths: bool;  // concurrency.scaling's mix: small kmallocs, the cache and frames only
   slots: usize;     // SLOTS (or IRQ_SLOTS) Slot records
   capacity: u32;
 }
@@ -71,6 +87,8 @@ const WORKER_BYTES: u32 = offsetof<Worker>();
 const workerBlock = memory.data((WORKERS + 1) * WORKER_BYTES, 8);
 const slotBlock = memory.data(WORKERS * SLOTS * SLOT_BYTES + IRQ_SLOTS * SLOT_BYTES, 8);
 const threads = memory.data(WORKERS * 4, 4);
+const mailbox = memory.data(MAILBOX * SLOT_BYTES, 8);
+const FORKLOOP = memory.data<u8>([0x66, 0x6F, 0x72, 0x6B, 0x6C, 0x6F, 0x6F, 0x70]);   // "forkloop"
 
 let cache: SlabCache = changetype<SlabCache>(0);
 let pool: DmaPool = changetype<DmaPool>(0);
@@ -115,7 +133,7 @@ function kmallocSize(rng: Random): u32 {
 function allocate(w: Worker, slot: Slot, kind: Kind): bool {
   const rng = rngOf(w);
   let p: usize = 0, size: u32 = 0;
-  if (kind == Kind.Kmalloc) { size = kmallocSize(rng); p = kmalloc(size); }
+  if (kind == Kind.Kmalloc) { size = w.fastPaths ? <u32>16 << randomBelow(rng, 5) : kmallocSize(rng); p = kmalloc(size); }
   else if (kind == Kind.Cache) { size = CACHE_OBJECT; p = kmemCacheAlloc(cache); }
   else if (kind == Kind.Frame) { size = 4096; p = randomBelow(rng, 4) == 0 ? allocLowFrame() : allocFrame(); }   // (the CPU's list, or the bitmap)
   else if (kind == Kind.Dma) { size = <u32>16 << randomBelow(rng, 9); p = dmaPoolAlloc(pool, size); }
@@ -152,14 +170,28 @@ function release(w: Worker, slot: Slot): void {
   slot.kind = Kind.None;
 }
 
-/** One operation: a random slot's object is freed, or a new one of a random kind allocated there. */
+/** Swaps the object in `slot` (or its emptiness) with a random mailbox entry's: another thread may free it. Thread context. */
+function handOff(w: Worker, slot: Slot): void {
+  const box = changetype<Slot>(mailbox + randomBelow(rngOf(w), MAILBOX) * SLOT_BYTES);
+  const flags = klockIrqSave();
+  const kind = box.kind, ptr = box.ptr, size = box.size, tag = box.tag;
+  box.kind = slot.kind; box.ptr = slot.ptr; box.size = slot.size; box.tag = slot.tag;
+  slot.kind = kind; slot.ptr = ptr; slot.size = size; slot.tag = tag;
+  klockIrqRestore(flags);
+  w.handoffs++;
+}
+
+/** One operation: a random slot's object is freed, or a new one of a random kind allocated there (or, in a thread, swapped with the mailbox). */
 function step(w: Worker, fromThread: bool): void {
   const rng = rngOf(w);
   const slot = slotAt(w, randomBelow(rng, w.capacity));
   const pick = randomBelow(rng, 64);
-  if (slot.kind != Kind.None) release(w, slot);
+  if (fromThread && !w.fastPaths && randomBelow(rng, HANDOFF_ONE_IN) == 0) handOff(w, slot);
+  else if (slot.kind != Kind.None) release(w, slot);
   else {
-    const kind = pick < 30 ? Kind.Kmalloc : pick < 44 ? Kind.Cache : pick < 54 ? Kind.Frame : pick < 63 || !fromThread ? Kind.Dma : Kind.Range;
+    let kind: Kind;
+    if (w.fastPaths) kind = pick < 32 ? Kind.Kmalloc : pick < 52 ? Kind.Cache : Kind.Frame;
+    else kind = pick < 30 ? Kind.Kmalloc : pick < 44 ? Kind.Cache : pick < 54 ? Kind.Frame : pick < 63 || !fromThread ? Kind.Dma : Kind.Range;
     allocate(w, slot, kind);
   }
   w.done++;
@@ -168,7 +200,7 @@ function step(w: Worker, fromThread: bool): void {
 /** Every checker, with interrupts off: nothing else runs meanwhile. */
 function checkAll(): void {
   const flags = klockIrqSave();
-  const bad = kmallocCheck() != 0 || pmmCheck() != 0 || dmaPoolCheck(pool) != 0;
+  const bad = kmallocCheck() != 0 || pmmCheck() != 0 || (changetype<usize>(pool) != 0 && dmaPoolCheck(pool) != 0);
   klockIrqRestore(flags);
   checks++;
   if (bad) { checkFailures++; puts("# stress: a checker failed during the run\n"); }
@@ -183,6 +215,18 @@ function workerMain(arg: usize): void {
   }
   for (let i: u32 = 0; i < w.capacity; i++) if (slotAt(w, i).kind != Kind.None) release(w, slotAt(w, i));
 }
+
+// The process runner: user programs one after another while the workers run.
+let processesRun: u32 = 0, processFailures: u32 = 0;
+function processRunner(arg: usize): void {
+  while (load<u32>(changetype<usize>(runningCell)) != 0) {
+    const p = start("forkloop", PROCESS_ROUNDS);
+    if (p == null) { processFailures++; return; }
+    if (processWaitKernel(p) != 0) processFailures++;
+    processesRun++;
+  }
+}
+const runningCell = memory.data(4, 4);   // (read in a loop on another CPU: a load each time)
 
 function tick(): void {
   const w = workerAt(WORKERS);
@@ -211,6 +255,11 @@ function stress(ops: u32): void {
   const oldHz = pitHz(), switchesBefore = schedSwitches(), start = rdtsc();
   testTimerRate(STRESS_HZ);
   schedSetTickHook(changetype<usize>(tick));
+  memory.fill(mailbox, 0, MAILBOX * SLOT_BYTES);
+  processesRun = 0; processFailures = 0;
+  const withProcesses = findProgram(FORKLOOP, 8) >= 0;
+  store<u32>(runningCell, 1);
+  const runner = withProcesses ? threadCreate("stress-processes", processRunner, 0) : null;
   let made: u32 = 0;
   for (let i: u32 = 0; i < WORKERS; i++) {
     const t = threadCreate("stress", workerMain, changetype<usize>(workerAt(i)));
@@ -221,33 +270,98 @@ function stress(ops: u32): void {
     const t = load<usize>(threads + i * 4);
     if (t != 0) threadJoin(changetype<Thread>(t));
   }
+  const workersEnd = rdtsc();
+  store<u32>(runningCell, 0);
+  if (runner != null) threadJoin(runner);
   schedSetTickHook(0);
   testTimerRate(oldHz);
   for (let i: u32 = 0; i < IRQ_SLOTS; i++) if (slotAt(tickWorker, i).kind != Kind.None) release(tickWorker, slotAt(tickWorker, i));
+  for (let i: u32 = 0; i < MAILBOX; i++) {
+    const box = changetype<Slot>(mailbox + i * SLOT_BYTES);
+    if (box.kind != Kind.None) release(tickWorker, box);
+  }
   checkAll();
   const instructions = rdtsc() - start;
 
-  let digest: u64 = 0xCBF29CE484222325, done: u64 = 0, failures: u32 = 0, corrupt: u32 = 0, refused: u32 = 0;
+  let digest: u64 = 0xCBF29CE484222325, done: u64 = 0, failures: u32 = 0, corrupt: u32 = 0, refused: u32 = 0, handoffs: u32 = 0;
   for (let i: u32 = 0; i <= WORKERS; i++) {
     const w = workerAt(i);
     digest = (digest ^ w.digest) * 0x100000001B3;
-    done += w.done; failures += w.failures; corrupt += w.corrupt; refused += w.refused;
+    done += w.done; failures += w.failures; corrupt += w.corrupt; refused += w.refused; handoffs += w.handoffs;
   }
+  const workerTicks = workersEnd - start;
   puts("# stress: "); putDec(made); puts(" threads, "); putDec(done - tickWorker.done); puts(" thread operations and ");
   putDec(tickWorker.done); puts(" in timer interrupts, "); putDec(schedSwitches() - switchesBefore); puts(" switches, ");
   putDec(checks); puts(" checker runs, "); putDec(failures); puts(" allocations refused, ");
   putDec(instructions); puts(" instructions (rdtsc: exact under -icount)\n");
+  puts("# stress: "); putDec(handoffs); puts(" handoffs through the mailbox, "); putDec(processesRun); puts(" processes run ("); putDec(processFailures); puts(" failed) on ");
+  putDec(cpuRecords()); puts(klockStarted() ? " CPUs scheduling\n" : " CPUs, one scheduling\n");
+  puts("# stress: throughput "); putDec(<u64>(done - tickWorker.done) * 1000000 / (workerTicks != 0 ? workerTicks : 1));
+  puts(" thread operations per million rdtsc ticks ("); putDec(workerTicks); puts(" ticks from the first worker's start to the last one's end)\n");
   puts("# stress: digest "); putHex(digest, 16); puts(" (seed "); putDec(testBaseSeed()); puts(")\n");
   checkEqual(made, WORKERS, "every worker thread was made");
   checkEqual(done - tickWorker.done, <u64>(ops / WORKERS) * WORKERS, "every worker made its operations");
   check(tickWorker.done > 0, "the timer interrupt allocated and freed too");
   checkEqual(corrupt, 0, "no object's pattern was overwritten (no object handed out twice)");
   checkEqual(refused, 0, "no free was refused (no double free, no lost object)");
+  check(handoffs > 0, "objects moved between threads through the mailbox");
+  checkEqual(processFailures, 0, "every process ran to a good end");
+  if (withProcesses) check(processesRun > 0, "processes ran meanwhile");
   checkEqual(checkFailures, 0, "every checker run passed, during the run and at its end");
   check(kmemCacheDestroy(cache), "the kmem cache is empty at the end");
   check(dmaPoolDestroy(pool), "the DMA pool is empty at the end");
   checkEqual(framesNow(), framesBefore, "every frame is back");
 }
+
+// concurrency.scaling (on demand: scripts/scaling.ts boots it at 1, 2 and 4 CPUs under MTTCG):
+// a worker pinned to each CPU that schedules, SCALING_OPS operations each, of the mix the
+// per-CPU caches serve without the kernel lock (kmalloc of 16-256 bytes, the kmem cache, single
+// frames), patterns checked, every checker at the end. Its throughput against the stress's says
+// what the per-CPU caches scale and what the kernel lock holds back.
+const SCALING_OPS: u32 = 500000;
+function workerPinned(arg: usize): void {
+  const w = changetype<Worker>(arg);
+  for (let n: u32 = 0; n < w.ops; n++) step(w, true);
+  for (let i: u32 = 0; i < w.capacity; i++) if (slotAt(w, i).kind != Kind.None) release(w, slotAt(w, i));
+}
+registerOnDemandTest("concurrency.scaling", () => {
+  const cpus = klockStarted() ? cpuRecords() : 1;
+  const framesBefore = framesNow();
+  const madeCache = kmemCacheCreate("scaling", CACHE_OBJECT, 0, 0);
+  if (!check(madeCache != null, "a kmem cache")) return;
+  cache = madeCache!; pool = changetype<DmaPool>(0);   // (no DMA in this mix)
+  checks = 0; checkFailures = 0;
+  const rng = testRng();
+  for (let i: u32 = 0; i < cpus; i++) {
+    setUp(workerAt(i), i + 1, SCALING_OPS, slotBlock + i * SLOTS * SLOT_BYTES, SLOTS, randomNext(rng));
+    workerAt(i).fastPaths = true;
+  }
+  let made: u32 = 0;
+  for (let i: u32 = 0; i < cpus; i++) {
+    const t = threadCreateStopped("scaling", workerPinned, changetype<usize>(workerAt(i)));
+    store<usize>(threads + i * 4, t == null ? 0 : changetype<usize>(t));
+    if (t == null) continue;
+    threadSetAffinity(t, 1 << i);
+    made++;
+  }
+  const start = rdtsc();
+  for (let i: u32 = 0; i < cpus; i++) { const t = load<usize>(threads + i * 4); if (t != 0) threadRelease(changetype<Thread>(t)); }
+  for (let i: u32 = 0; i < cpus; i++) { const t = load<usize>(threads + i * 4); if (t != 0) threadJoin(changetype<Thread>(t)); }
+  const ticks = rdtsc() - start;
+  checkAll();
+  let done: u64 = 0, corrupt: u32 = 0, refused: u32 = 0;
+  for (let i: u32 = 0; i < cpus; i++) { const w = workerAt(i); done += w.done; corrupt += w.corrupt; refused += w.refused; }
+  puts("# scaling: "); putDec(made); puts(" workers, one pinned to each CPU, "); putDec(done); puts(" operations in ");
+  putDec(ticks); puts(" rdtsc ticks\n# scaling: throughput "); putDec(done * 1000000 / (ticks != 0 ? ticks : 1));
+  puts(" operations per million rdtsc ticks\n");
+  checkEqual(made, cpus, "a worker for every CPU");
+  checkEqual(done, <u64>SCALING_OPS * cpus, "every worker made its operations");
+  checkEqual(corrupt, 0, "no object's pattern was overwritten");
+  checkEqual(refused, 0, "no free was refused");
+  checkEqual(checkFailures, 0, "every checker passed");
+  check(kmemCacheDestroy(cache), "the kmem cache is empty at the end");
+  checkEqual(framesNow(), framesBefore, "every frame is back");
+});
 
 registerTest("concurrency.stress", () => { stress(STRESS_OPS); });
 registerOnDemandTest("concurrency.stress_long", () => { stress(STRESS_OPS * 10); });

@@ -6,6 +6,7 @@ import { comparisons, targetReport, traceName } from "../../scripts/bench";
 import { dataSegments } from "../../scripts/check-wasm";
 import { encodeTable } from "../../scripts/gensyms";
 import { parseSerial, qemuArgs } from "../../scripts/qemu";
+import { throughputs, scalingRecords } from "../../scripts/scaling";
 
 describe("check-wasm", () => {
   it("reads the kernel's data segments, all inside the AssemblyScript data region", () => {
@@ -136,5 +137,22 @@ describe("bench comparisons", () => {
       "MISSED  < 1 (fewer instructions than the TLSF): trace.e.instr_per_op_vs_tlsf is not applicable",
       "MISSED  <= 1 (no more footprint than the TLSF): trace.e.footprint_vs_tlsf is not applicable",
     ]);
+  });
+});
+
+describe("make scaling", () => {
+  it("reads both throughputs from a boot's lines, and null for one that is missing", () => {
+    const serial = "# stress: throughput 480 thread operations per million rdtsc ticks (1 ticks ...)\n# scaling: throughput 1042 operations per million rdtsc ticks\n";
+    expect(throughputs(serial)).toEqual({ stress: 480, scaling: 1042 });
+    expect(throughputs("# scaling: throughput 7 operations per million rdtsc ticks")).toEqual({ stress: null, scaling: 7 });
+  });
+  it("gives each count's throughputs and their ratios to the first count's; none over a missing base", () => {
+    const records = scalingRecords([{ cpus: 1, stress: 400, scaling: null }, { cpus: 2, stress: 500, scaling: 900 }]);
+    const value = (name: string) => records.find((r) => r.name === name)?.value;
+    expect(value("scaling.stress.cpus1_ratio")).toBe(1);
+    expect(value("scaling.stress.cpus2_ratio")).toBe(1.25);
+    expect(value("scaling.scaling.cpus2")).toBe(900);
+    expect(value("scaling.scaling.cpus2_ratio")).toBeNull();
+    expect(records).toHaveLength(8);
   });
 });

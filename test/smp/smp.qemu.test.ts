@@ -5,10 +5,10 @@
 // By default (smp=park) the other processors start and park: test=all passes at -smp 2 and 4
 // in both modes. With smp=on they schedule threads: test=all passes at -smp 4 under -icount (a
 // deterministic run: the same every time); under MTTCG, at -smp 2 and 4, the scheduler's, SMP,
-// allocator and process tests below pass. (The gaps, docs/smp.md "Known problems": at -smp 2
-// under -icount QEMU 7.2 stops both CPUs at an interrupt's entry during proc.threads; under
-// MTTCG on the CI's two host cores the longest tests outlast their watchdog behind the kernel
-// lock when the host is busy.)
+// allocator and process tests below pass, concurrency.stress among them (a million operations
+// on every CPU). (The gaps, docs/smp.md "Known problems": at -smp 2 under -icount QEMU 7.2 stops
+// both CPUs at an interrupt's entry during proc.threads; under MTTCG on the CI's two host cores
+// the longest tests outlast their watchdog behind the kernel lock when the host is busy.)
 import { describe, it, expect } from "vitest";
 import { bootKernel, tail } from "../support/qemu-helpers";
 
@@ -31,7 +31,7 @@ describe("test=all with the other processors parked (the default)", () => {
 
 describe("smp=on: threads scheduled on every CPU", () => {
   // (not the tests that time the scheduler in ticks: on a busy host a virtual CPU loses whole ticks)
-  const PARALLEL = "smp.*,sched.create_join,sync.mutex,sync.semaphore,pmm.*,slab.*,heap.*,proc.hello_args,proc.fork_exit_wait_1000,proc.cowtest";
+  const PARALLEL = "smp.*,sched.create_join,sync.mutex,sync.semaphore,pmm.*,slab.*,heap.*,proc.hello_args,proc.fork_exit_wait_1000,proc.cowtest,concurrency.stress";
   const cases: Array<{ smp: number; mode: "icount" | "mttcg"; tests: string }> = [
     { smp: 4, mode: "icount", tests: "all" },
     { smp: 2, mode: "mttcg", tests: PARALLEL },
@@ -40,9 +40,18 @@ describe("smp=on: threads scheduled on every CPU", () => {
   ];
   for (const { smp, mode, tests } of cases) {
     it(`-smp ${smp}, ${modeName(mode)}: test=${tests} passes; threads ran on every CPU`, async () => {
-      const r = await bootKernel(`test=${tests} smp=on`, { smp, ...modeArgs(mode), timeoutMs: 150_000 });
+      // (watchdog=120: under MTTCG on two host cores, four virtual CPUs take turns on them)
+      const r = await bootKernel(`test=${tests} smp=on watchdog=120`, { smp, ...modeArgs(mode), timeoutMs: 300_000 });
       expect(r.status, tail(r)).toBe("pass");
       expect(r.serial).toContain("they schedule threads (smp=on)");
+      if (tests === "all" || tests.includes("concurrency.stress")) {
+        // the stress on every CPU: objects moved between threads, processes meanwhile
+        const line = r.serial.match(/# stress: (\d+) handoffs through the mailbox, (\d+) processes run \(0 failed\) on (\d+) CPUs scheduling/);
+        expect(line, tail(r)).not.toBeNull();
+        expect(Number(line![1])).toBeGreaterThan(10_000);
+        expect(Number(line![2])).toBeGreaterThan(0);
+        expect(Number(line![3])).toBe(smp);
+      }
       expect(r.tap.find((t) => t.name === "smp.threads_on_every_cpu")?.comment ?? "missing", "smp.threads_on_every_cpu ran").toBe("");
     });
   }
