@@ -6,16 +6,20 @@
 // true. It is a big kernel lock, as Linux had from 2.0 to 2.6: a first step, which finer locks
 // and per-CPU caches replace on the paths that must scale.
 //
-//   lock          +0 held: 0 or 1, taken with xchg (test-and-set); +4 handoff: 0, or the
-//                 index + 1 of a CPU that waited PATIENCE rounds: while it is set no other CPU
-//                 takes the lock, so the waiter gets it when it is next free. Plain test-and-set
+//   lock          +0 held: 0 or 1, taken with xchg; +4 in line: 0, or the index + 1 of the
+//                 CPU that waits first. A CPU that finds the lock held puts itself in line if
+//                 nobody is; then only that CPU takes it at the next release, and a CPU that
+//                 finds someone in line waits too (a queue of one place; with nobody in line
+//                 any CPU takes it, as with plain test-and-set). Plain test-and-set
 //                 lets a CPU that gives the lock back and asks again at once (a thread that
-//                 yields in a loop) keep another out for ever under QEMU's round-robin TCG; a
-//                 ticket lock (what this was before) hands the lock to the next CPU in line even
-//                 when that CPU's host thread is descheduled, and with more virtual CPUs than
-//                 host cores (-smp 4 under MTTCG on 2 cores) everyone waited for it: the stress
-//                 test took 3.5 minutes instead of a second. Linux's virt_spin_lock falls back
-//                 to test-and-set in a guest for the same reason.
+//                 yields in a loop) keep the others out: under QEMU's round-robin TCG a waiting
+//                 CPU gets one look per turn, and the holder's turn lasts until a timer is due.
+//                 A ticket lock (what this was before) queues every waiter, and hands the lock
+//                 to the next CPU in line even while that CPU's host thread is descheduled: with
+//                 more virtual CPUs than host cores (-smp 4 under MTTCG on 2 cores) everyone
+//                 waited for it, and the stress test took 3.5 minutes instead of a second
+//                 (Linux's virt_spin_lock falls back to test-and-set in a guest for this reason).
+//                 With one place in line, only the CPU in it can stall the others.
 //   klockDepth    per CPU (its record, arch/percpu.ts): sections open on it; the lock is held
 //                 while it is above 0. A thread that sleeps inside sections keeps its depth in
 //                 its record (the scheduler swaps it), so the lock is held exactly while the
@@ -32,8 +36,6 @@ import { CPU_KLOCK_DEPTH, CPU_INDEX } from "./percpu";
 
 const lock = memory.data(8, 4);
 const HELD: u32 = 0, HANDOFF: u32 = 4;
-/** Wait rounds before a waiter asks for the lock to be handed to it. */
-const PATIENCE: u32 = 4096;
 let started = false;
 let waitWork: usize = 0;   // a () => void run while waiting (0: none)
 const contendedCell = memory.data(4, 4);
@@ -54,13 +56,13 @@ function take(): void {
   if (load<u32>(lock + HANDOFF) == 0 && atomicExchange(lock + HELD, 1) == 0) return;
   atomicFetchAdd(contendedCell, 1);
   const me = cpuLoad(CPU_INDEX) + 1;
-  for (let rounds: u32 = 0; ; rounds++) {
+  for (;;) {
     const handoff = load<u32>(lock + HANDOFF);
     if ((handoff == 0 || handoff == me) && load<u32>(lock + HELD) == 0 && atomicExchange(lock + HELD, 1) == 0) {
-      if (handoff == me) store<u32>(lock + HANDOFF, 0);   // (only its CPU clears it, holding the lock)
+      if (handoff == me) store<u32>(lock + HANDOFF, 0);   // (only the CPU in line clears it, holding the lock)
       return;
     }
-    if (handoff == 0 && rounds >= PATIENCE) compareExchange(lock + HANDOFF, 0, me);
+    if (handoff == 0) compareExchange(lock + HANDOFF, 0, me);   // nobody in line: the next release is for this CPU
     cpuRelax();
     if (waitWork != 0) changetype<() => void>(waitWork)();
   }

@@ -16,7 +16,7 @@
 // invlpg's shootdown), and vfree of a two-page vmalloc range read at its second page (a batch:
 // a whole flush at its end).
 import { registerTest, check, checkEqual, skipTest } from "./harness";
-import { probeRead } from "../arch/x86";
+import { probeRead, cpuRelax } from "../arch/x86";
 import { cpuRecords } from "../arch/percpu";
 import { klockStarted } from "../arch/klock";
 import { allocFrame, freeFrame } from "../mm/phys/pmm";
@@ -35,8 +35,8 @@ import { puts, putDec, newline } from "../console/console";
 const ROUNDS: u32 = 400, MIN_ROUNDS: u32 = 16;
 const BUDGET_MS: u64 = 1000;
 const OLD_TAG: u32 = 0x51000000, NEW_TAG: u32 = 0xA5000000, TAG_MASK: u32 = 0xFF000000;
-/** Yields before a wait gives up (the reader runs on another CPU: it answers within a few). */
-const WAIT_LIMIT: u32 = 2_000_000;
+/** Rounds before a wait gives up (the reader runs on another CPU: it answers within a few). */
+const WAIT_LIMIT: u32 = 20_000_000;
 const PROBE_PAGE: u32 = fixmapAddress(FixmapSlot.TlbProbe);
 const SCRATCH_PAGE: u32 = fixmapAddress(FixmapSlot.TestScratch);
 
@@ -69,11 +69,17 @@ function reader(arg: usize): void {
   }
 }
 
-/** Waits, yielding, until the reader's word at `offset` reaches `target`; false if it never does. */
+/**
+ * Waits until the reader's word at `offset` reaches `target`; false if it never does. It spins
+ * with `pause` (under round-robin TCG, the other CPUs' turn) and yields now and then: a loop of
+ * yields alone takes the kernel lock so often that, under -icount, the reader's CPU waiting for
+ * it in a timer tick gets a look only once a turn.
+ */
 function waitReader(offset: u32, target: u32): bool {
   for (let i: u32 = 0; i < WAIT_LIMIT; i++) {
     if (<i32>(load<u32>(shared + offset) - target) >= 0) return true;
-    threadYield();
+    cpuRelax();
+    if ((i & 63) == 63) threadYield();
   }
   return false;
 }
