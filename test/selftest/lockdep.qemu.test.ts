@@ -53,7 +53,8 @@ describe("lockdep smp=on at -smp 4", () => {
       const own = r.tap.filter((t) => t.name.startsWith("lockdep."));
       expect(own.map((t) => t.name)).toEqual(OWN);
       for (const t of own) expect(t.comment ?? "", t.name).not.toMatch(/SKIP/);
-      expect(r.serial).toMatch(/# lockdep: \d+ lock classes, \d+ reports, 0 not expected/);
+      // (a report no test provoked fails that test; test=all also prints the totals)
+      if (tests === "all") expect(r.serial).toMatch(/# lockdep: \d+ lock classes, \d+ reports, 0 not expected/);
     });
   }
 });
