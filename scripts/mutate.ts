@@ -117,6 +117,7 @@ export const MUTANTS: Mutant[] = [
   { name: "smp.affinity_ignored", file: "kernel/sched/runqueue.ts", from: "return t.affinity == 0 || (t.affinity & (1 << index)) != 0;", to: "return true;", tests: [SMP], kernel: true },
   { name: "tlb.no_ipis", file: "kernel/arch/tlb.ts", from: "    if (cpu == me || load<u32>(cpu, CPU_TLB_ONLINE) == 0) continue;", to: "    continue;", tests: [SHOOTDOWN], kernel: true },
   { name: "tlb.batch_of_pages_not_sent", file: "kernel/arch/tlb.ts", from: "  if (--batchDepth == 0 && batchCount != 0) shootdown(", to: "  if (--batchDepth == 0 && batchCount == 1) shootdown(", tests: [SHOOTDOWN], kernel: true },
+  { name: "smp.interrupt_arena_shared", file: "kernel/smp/start.ts", from: "interruptArenaUse(<usize>load<u32>(irqArenas + load<u32>(cpu, CPU_INDEX) * 4));", to: "interruptArenaUse(<usize>load<u32>(irqArenas + 4));", tests: [SHOOTDOWN], kernel: true },
   { name: "entry.gs_not_reloaded", file: "boot/interrupts.asm", from: "    mov gs, [cs:percpu_selector]", to: "    nop", tests: [SELFTESTS], kernel: true },
   // address spaces
   { name: "space.tables_not_freed", file: "kernel/mm/virt/space.ts", from: "    freeFrame(table);\n", to: "", tests: [SELFTESTS], kernel: true },

@@ -2,7 +2,7 @@
 // the atomic operations (kernel/arch/x86.ts). The bring-up tests skip on one processor; the
 // QEMU tests boot -smp 2 and 4 (test/smp/smp.qemu.test.ts).
 import { registerTest, check, checkEqual, skipTest } from "./harness";
-import { thisCpu, atomicExchange, atomicFetchAdd, compareExchange, memoryFence, atomicBitSet, atomicBitClear, cpuPlus } from "../arch/x86";
+import { thisCpu, atomicExchange, atomicFetchAdd, compareExchange, memoryFence, atomicBitSet, atomicBitClear, cpuPlus, softInterruptBench } from "../arch/x86";
 import {
   CpuState, CPU_GDT, CPU_GDT_POINTER, CPU_TSS, CPU_DF_TSS, CPU_APIC_ID_SEEN, CPU_SELF_SEEN, CPU_START_TSC, CPU_STACK_LOW,
   CPU_STACK_HIGH, CPU_RECORD_BYTES, CPU_INDEX, MAX_CPUS, bootCpu, cpuRecords, cpuAt, cpuState, cpuApicId, cpuIndex, cpuIndexOf,
@@ -12,6 +12,9 @@ import { cpusListed } from "../boot/cpus";
 import { STACK_BYTES, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield, currentThread } from "../sched/scheduler";
 import { Thread } from "../sched/thread";
 import { klockStarted } from "../arch/klock";
+import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
+import { InterruptFrame } from "../arch/frame";
+import { arenaAlloc, arenaMark, arenaRelease, currentArena } from "../mm/alloc/arena";
 
 /** The base of the descriptor at `index` of the GDT at `gdt`. */
 function descriptorBase(gdt: usize, index: u32): u32 {
@@ -98,4 +101,59 @@ registerTest("smp.threads_on_every_cpu", () => {
   for (let i: u32 = 0; i < n; i++) threadJoin(changetype<Thread>(<usize>load<u32>(threads + i * 4)));
   for (let i: u32 = 0; i < n; i++) checkEqual(load<u32>(ranOn + i * 4), i + 1, "the thread pinned to CPU i ran there");
   check(!threadSetAffinity(currentThread(), 1 << (n + 1)), "pinning to a CPU that does not exist is refused");
+});
+
+// The transient arenas on every CPU (docs/smp.md, "Per-CPU transient arenas"): a thread pinned
+// to each CPU allocates from its own thread arena and, through a software interrupt, from its
+// CPU's interrupt arena, all at once. Each CPU's interrupt arena is its own, no two threads
+// share an arena, and what each wrote is intact.
+const ARENA_BLOCKS: u32 = 64;
+const threadArenaOn = memory.data(MAX_CPUS * 4, 4);      // the arena each pinned thread allocated from
+const interruptArenaOn = memory.data(MAX_CPUS * 4, 4);   // the arena the handler allocated from, per CPU
+const arenaIntact = memory.data(MAX_CPUS * 4, 4);
+function arenaInHandler(frame: InterruptFrame): void {
+  const p = arenaAlloc(16, 8);
+  if (p != 0) store<u32>(interruptArenaOn + cpuIndex() * 4, <u32>changetype<usize>(currentArena()));
+}
+registerTest("smp.arenas_per_cpu", () => {
+  if (!klockStarted() || cpuRecords() < 2) { skipTest("the other processors do not schedule (boot with -smp 2 or more and smp=on)"); return; }
+  const n = cpuRecords();
+  memory.fill(threadArenaOn, 0, MAX_CPUS * 4); memory.fill(interruptArenaOn, 0, MAX_CPUS * 4); memory.fill(arenaIntact, 0, MAX_CPUS * 4);
+  setInterruptHandler(VECTOR_BENCH, arenaInHandler);
+  const threads = memory.data(MAX_CPUS * 4, 4);
+  for (let i: u32 = 0; i < n; i++) {
+    const t = threadCreateStopped("arena", (arg: usize): void => {
+      const cpu = <u32>arg;
+      const mark = arenaMark();
+      const first = arenaAlloc(16, 8);
+      store<u32>(threadArenaOn + cpu * 4, <u32>changetype<usize>(currentArena()));
+      let intact = first != 0;
+      for (let k: u32 = 0; k < ARENA_BLOCKS && intact; k++) {
+        const p = arenaAlloc(16, 8);
+        if (p == 0) { intact = false; break; }
+        store<u32>(p, cpu * 1000 + k);
+        softInterruptBench();   // (the handler allocates from this CPU's interrupt arena)
+        threadYield();
+        intact = load<u32>(p) == cpu * 1000 + k;
+      }
+      arenaRelease(mark);
+      store<u32>(arenaIntact + cpu * 4, intact ? 1 : 0);
+    }, i);
+    if (!check(t != null, "a thread could be created")) return;
+    threadSetAffinity(t!, 1 << i);
+    store<u32>(threads + i * 4, <u32>changetype<usize>(t));
+  }
+  for (let i: u32 = 0; i < n; i++) threadRelease(changetype<Thread>(<usize>load<u32>(threads + i * 4)));
+  for (let i: u32 = 0; i < n; i++) threadJoin(changetype<Thread>(<usize>load<u32>(threads + i * 4)));
+  setInterruptHandler(VECTOR_BENCH, emptyHandler);
+  for (let i: u32 = 0; i < n; i++) {
+    checkEqual(load<u32>(arenaIntact + i * 4), 1, "each thread's blocks stayed as it wrote them");
+    const mine = load<u32>(threadArenaOn + i * 4), irq = load<u32>(interruptArenaOn + i * 4);
+    check(mine != 0 && irq != 0, "each allocated in thread and in interrupt context");
+    check(mine != irq, "a thread's arena is not its CPU's interrupt arena");
+    for (let j: u32 = 0; j < i; j++) {
+      check(load<u32>(threadArenaOn + j * 4) != mine, "no two threads share an arena");
+      check(load<u32>(interruptArenaOn + j * 4) != irq, "no two CPUs share an interrupt arena");
+    }
+  }
 });

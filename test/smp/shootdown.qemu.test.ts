@@ -2,7 +2,8 @@
 // page in a loop while CPU 0 unmaps it, frees its frame and writes a new owner's tag into the
 // frame; no read may see that tag. Under -icount (deterministic) and multi-threaded TCG (the
 // reader really runs while the page goes). test/smp/smp.qemu.test.ts runs it inside test=all too;
-// this file is the quick one `make mutate` boots for the shootdown's mutants.
+// this file is the quick one `make mutate` boots for the shootdown's mutants (and, below, for
+// the per-CPU interrupt arenas').
 import { describe, it, expect } from "vitest";
 import { bootKernel, tail } from "../support/qemu-helpers";
 
@@ -22,4 +23,12 @@ describe("smp.stale_tlb: a stale TLB entry is never used", () => {
       expect(r.serial).toMatch(/# \d+ rounds, \d+ reads, [1-9]\d* faulted/);
     });
   }
+});
+
+describe("smp.arenas_per_cpu: a transient arena per thread and per CPU's interrupts", () => {
+  it("-smp 4, -icount", async () => {
+    const r = await bootKernel("test=smp.arenas_per_cpu smp=on", { smp: 4, icount: true, timeoutMs: 90_000 });
+    expect(r.status, tail(r)).toBe("pass");
+    expect(r.tap.find((x) => x.name === "smp.arenas_per_cpu")?.comment ?? "missing", "ran, not skipped").toBe("");
+  });
 });
