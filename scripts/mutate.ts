@@ -33,7 +33,7 @@ const PAGING = "test/mm/virt/paging.test.ts", TRACE = "test/lib/trace.test.ts", 
 const STRESS = "test/selftest/stress.qemu.test.ts", LOCKDEP = "test/selftest/lockdep.qemu.test.ts", LOCK_GRAPH = "test/lib/lock-graph.test.ts";
 const LINE_EDITOR = "test/lib/line-editor.test.ts", SELFTESTS = "test/selftest/selftests.qemu.test.ts";
 const REGIONS = "test/mm/core/regions.test.ts", FRAME_REFS = "test/mm/core/frame-refs.test.ts", ELF = "test/proc/elf.test.ts";
-const PROCESSES = "test/proc/processes.qemu.test.ts", ACPI = "test/boot/acpi.test.ts", SMP = "test/smp/smp.qemu.test.ts";
+const PROCESSES = "test/proc/processes.qemu.test.ts", ACPI = "test/boot/acpi.test.ts";
 const SHOOTDOWN = "test/smp/shootdown.qemu.test.ts";
 
 export const MUTANTS: Mutant[] = [
@@ -114,7 +114,7 @@ export const MUTANTS: Mutant[] = [
   { name: "kmalloc.no_vmalloc_fallback", file: "kernel/mm/alloc/kmalloc.ts", from: "  return kmallocVmalloc(size);", to: "  return 0;", tests: [SELFTESTS], kernel: true },
   { name: "pmm.no_direct_reclaim", file: "kernel/mm/phys/pmm.ts", from: "  pressureReclaim(max<u32>(reclaimTarget(), pages));\n", to: "", tests: [SELFTESTS], kernel: true },
   // SMP (docs/smp.md)
-  { name: "smp.affinity_ignored", file: "kernel/sched/runqueue.ts", from: "return t.affinity == 0 || (t.affinity & (1 << index)) != 0;", to: "return true;", tests: [SMP], kernel: true },
+  { name: "smp.affinity_ignored", file: "kernel/sched/runqueue.ts", from: "return t.affinity == 0 || (t.affinity & (1 << index)) != 0;", to: "return true;", tests: [SHOOTDOWN], kernel: true },
   { name: "tlb.no_ipis", file: "kernel/arch/tlb.ts", from: "    if (cpu == me || load<u32>(cpu, CPU_TLB_ONLINE) == 0) continue;", to: "    continue;", tests: [SHOOTDOWN], kernel: true },
   { name: "tlb.batch_of_pages_not_sent", file: "kernel/arch/tlb.ts", from: "  if (--batchDepth == 0 && batchCount != 0) shootdown(", to: "  if (--batchDepth == 0 && batchCount == 1) shootdown(", tests: [SHOOTDOWN], kernel: true },
   { name: "smp.interrupt_arena_shared", file: "kernel/smp/start.ts", from: "interruptArenaUse(<usize>load<u32>(irqArenas + load<u32>(cpu, CPU_INDEX) * 4));", to: "interruptArenaUse(<usize>load<u32>(irqArenas + 4));", tests: [SHOOTDOWN], kernel: true },

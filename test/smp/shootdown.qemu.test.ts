@@ -3,7 +3,7 @@
 // frame; no read may see that tag. Under -icount (deterministic) and multi-threaded TCG (the
 // reader really runs while the page goes). test/smp/smp.qemu.test.ts runs it inside test=all too;
 // this file is the quick one `make mutate` boots for the shootdown's mutants (and, below, for
-// the per-CPU interrupt arenas').
+// affinity's and the per-CPU interrupt arenas').
 import { describe, it, expect } from "vitest";
 import { bootKernel, tail } from "../support/qemu-helpers";
 
@@ -25,10 +25,12 @@ describe("smp.stale_tlb: a stale TLB entry is never used", () => {
   }
 });
 
-describe("smp.arenas_per_cpu: a transient arena per thread and per CPU's interrupts", () => {
+describe("smp.threads_on_every_cpu and smp.arenas_per_cpu: affinity, and an arena per thread and per CPU's interrupts", () => {
   it("-smp 4, -icount", async () => {
-    const r = await bootKernel("test=smp.arenas_per_cpu smp=on", { smp: 4, icount: true, timeoutMs: 90_000 });
+    const r = await bootKernel("test=smp.threads_on_every_cpu,smp.arenas_per_cpu smp=on", { smp: 4, icount: true, timeoutMs: 90_000 });
     expect(r.status, tail(r)).toBe("pass");
-    expect(r.tap.find((x) => x.name === "smp.arenas_per_cpu")?.comment ?? "missing", "ran, not skipped").toBe("");
+    for (const name of ["smp.threads_on_every_cpu", "smp.arenas_per_cpu"]) {
+      expect(r.tap.find((x) => x.name === name)?.comment ?? "missing", `${name} ran, not skipped`).toBe("");
+    }
   });
 });
