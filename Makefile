@@ -270,7 +270,7 @@ compare: $(COMPARE_PROGRAMS) | deps-compare
 	$(Q)$(TSX) scripts/compare.ts --programs $(COMPARE) --out $(BUILD)/compare.json $(addprefix --trace ,$(TRACES) $(TRACE))
 
 # make scaling: the stress's and the per-CPU caches' throughput at 1, 2 and 4 CPUs under MTTCG,
-# one boot after another, and the ratios to one CPU (docs/smp.md "Scaling")
+# one boot after another, and the ratios to one CPU (docs/smp.md "The stress on every CPU, and scaling")
 scaling: $(ELF) $(USER_PROGRAMS) | deps
 	$(Q)$(TSX) scripts/scaling.ts --kernel $(ELF) --out $(BUILD)/scaling.json
 

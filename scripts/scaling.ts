@@ -1,6 +1,6 @@
-// `make scaling`: throughput at 1, 2 and 4 CPUs under multi-threaded TCG (docs/smp.md,
-// "Scaling"). Boots the kernel once per CPU count, one boot after another (two at once would
-// share the host's cores), with `smp=on`, for each of
+// `make scaling`: throughput at 1, 2 and 4 CPUs under multi-threaded TCG (docs/smp.md, "The
+// stress on every CPU, and scaling"). Boots the kernel once per CPU count, one boot after
+// another (two at once would share the host's cores), with `smp=on`, for each of
 //   concurrency.stress    the threads issue's stress: 8 threads, the timer interrupt, the
 //                         mailbox and processes, every allocator (most of it under the kernel lock)
 //   concurrency.scaling   a worker pinned to each CPU, the per-CPU caches' mix only
