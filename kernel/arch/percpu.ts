@@ -144,6 +144,9 @@ export function cpuAt(index: u32): usize { return <usize>load<u32>(records + ind
  */
 export function cpuCachesReadable(): u32 { return klockStarted() ? cpuCacheOffset() : ALL_CPUS; }
 
+/** CPUs that schedule threads: every recorded one with smp=on, else 1 (the others, if any, parked). Any context. */
+export function cpusScheduling(): u32 { return klockStarted() ? cpuRecords() : 1; }
+
 /** The running CPU's part of object cache `cache` (cacheCpu): one `addl` from GS. The CPU as cpuCacheOffset. */
 @inline export function cpuCachePart(cache: SlabCache): CacheCpu {
   return changetype<CacheCpu>(<usize>cpuPlus(<u32>changetype<usize>(cache), CPU_CACHE_OFFSET));

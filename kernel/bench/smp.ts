@@ -18,8 +18,7 @@ import { allocFrame, freeFrame } from "../mm/phys/pmm";
 import { kernelMap, kernelUnmap } from "../mm/virt/vmm";
 import { PAGE_WRITABLE } from "../mm/virt/paging";
 import { fixmapAddress, FixmapSlot } from "../mm/layout";
-import { klockStarted } from "../arch/klock";
-import { cpuRecords, cpuIndex } from "../arch/percpu";
+import { cpusScheduling, cpuIndex } from "../arch/percpu";
 import { tlbIpisSent, tlbShootdowns } from "../arch/tlb";
 import { threadCreateStopped, threadRelease, threadSetAffinity, threadJoin } from "../sched/scheduler";
 import { puts } from "../console/console";
@@ -34,7 +33,7 @@ const objects = memory.data(OBJECTS * 4, 4);
 
 /** Whether a second CPU schedules; says why not otherwise. */
 function severalCpus(name: string): bool {
-  if (klockStarted() && cpuRecords() >= 2) return true;
+  if (cpusScheduling() >= 2) return true;
   puts("bench: "); puts(name); puts(" skipped: one CPU schedules (make bench boots -smp 4 smp=on for it)\n");
   return false;
 }

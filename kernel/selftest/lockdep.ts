@@ -5,7 +5,7 @@
 // (test/lib/lock-graph.test.ts).
 import { registerTest, check, checkEqual, skipTest, lockdepExpect } from "./harness";
 import { softInterruptBench } from "../arch/x86";
-import { klockIrqSave, klockIrqRestore, klockStarted } from "../arch/klock";
+import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { inThreadContext, preemptDisable, preemptEnable } from "../arch/context";
 import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
@@ -16,7 +16,7 @@ import {
   Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, mutexOwner,
 } from "../sched/sync";
 import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield } from "../sched/scheduler";
-import { cpuRecords, cpuIndex } from "../arch/percpu";
+import { cpusScheduling, cpuIndex } from "../arch/percpu";
 import { threadSleep } from "../sched/clock";
 
 const KINDS: u32 = 5;
@@ -133,7 +133,7 @@ let crossA: Spinlock = changetype<Spinlock>(0), crossB: Spinlock = changetype<Sp
 let crossCpu: u32 = 0;
 registerTest("lockdep.inversion_across_cpus", () => {
   if (!start()) return;
-  if (!klockStarted() || cpuRecords() < 2) { skipTest("needs a second CPU that schedules (-smp 2 or more, smp=on)"); return; }
+  if (cpusScheduling() < 2) { skipTest("needs a second CPU that schedules (-smp 2 or more, smp=on)"); return; }
   lockdepExpect(1);
   crossA = spin("cross.a"); crossB = spin("cross.b");
   const t = threadCreateStopped("lockdep.cpu1", (arg: usize): void => {

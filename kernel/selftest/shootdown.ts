@@ -17,8 +17,7 @@
 // a whole flush at its end).
 import { registerTest, check, checkEqual, skipTest } from "./harness";
 import { probeRead, cpuRelax } from "../arch/x86";
-import { cpuRecords } from "../arch/percpu";
-import { klockStarted } from "../arch/klock";
+import { cpusScheduling } from "../arch/percpu";
 import { allocFrame, freeFrame } from "../mm/phys/pmm";
 import { FrameError } from "../mm/core/frames";
 import { kernelMap, kernelUnmap, kernelTranslate } from "../mm/virt/vmm";
@@ -133,7 +132,7 @@ function roundRange(round: u32): bool {
 }
 
 registerTest("smp.stale_tlb", () => {
-  if (!klockStarted() || cpuRecords() < 2) { skipTest("needs a second CPU that schedules (boot with -smp 2 or more and smp=on)"); return; }
+  if (cpusScheduling() < 2) { skipTest("needs a second CPU that schedules (boot with -smp 2 or more and smp=on)"); return; }
   memory.fill(shared, 0, 40);
   reused = 0;
   const t = threadCreateStopped("tlb-reader", reader, 0);

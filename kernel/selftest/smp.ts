@@ -5,13 +5,12 @@ import { registerTest, check, checkEqual, skipTest } from "./harness";
 import { thisCpu, atomicExchange, atomicFetchAdd, compareExchange, memoryFence, atomicBitSet, atomicBitClear, cpuPlus, softInterruptBench } from "../arch/x86";
 import {
   CpuState, CPU_GDT, CPU_GDT_POINTER, CPU_TSS, CPU_DF_TSS, CPU_APIC_ID_SEEN, CPU_SELF_SEEN, CPU_START_TSC, CPU_STACK_LOW,
-  CPU_STACK_HIGH, CPU_RECORD_BYTES, CPU_INDEX, MAX_CPUS, bootCpu, cpuRecords, cpuAt, cpuState, cpuApicId, cpuIndex, cpuIndexOf,
+  CPU_STACK_HIGH, CPU_RECORD_BYTES, CPU_INDEX, MAX_CPUS, bootCpu, cpuRecords, cpusScheduling, cpuAt, cpuState, cpuApicId, cpuIndex, cpuIndexOf,
 } from "../arch/percpu";
 import { lapicReady, lapicId } from "../arch/apic";
 import { cpusListed } from "../boot/cpus";
 import { STACK_BYTES, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield, currentThread } from "../sched/scheduler";
 import { Thread } from "../sched/thread";
-import { klockStarted } from "../arch/klock";
 import { setInterruptHandler, emptyHandler, VECTOR_BENCH } from "../arch/idt";
 import { InterruptFrame } from "../arch/frame";
 import { arenaAlloc, arenaMark, arenaRelease, currentArena } from "../mm/alloc/arena";
@@ -85,7 +84,7 @@ registerTest("atomics.operations", () => {
 // spread over them (each notes the CPU it ran on; the run queues move them).
 const ranOn = memory.data(MAX_CPUS * 4, 4);
 registerTest("smp.threads_on_every_cpu", () => {
-  if (!klockStarted() || cpuRecords() < 2) { skipTest("the other processors do not schedule (boot with -smp 2 or more and smp=on)"); return; }
+  if (cpusScheduling() < 2) { skipTest("the other processors do not schedule (boot with -smp 2 or more and smp=on)"); return; }
   const n = cpuRecords();
   memory.fill(ranOn, 0, MAX_CPUS * 4);
   const threads = memory.data(MAX_CPUS * 4, 4);
@@ -116,7 +115,7 @@ function arenaInHandler(frame: InterruptFrame): void {
   if (p != 0) store<u32>(interruptArenaOn + cpuIndex() * 4, <u32>changetype<usize>(currentArena()));
 }
 registerTest("smp.arenas_per_cpu", () => {
-  if (!klockStarted() || cpuRecords() < 2) { skipTest("the other processors do not schedule (boot with -smp 2 or more and smp=on)"); return; }
+  if (cpusScheduling() < 2) { skipTest("the other processors do not schedule (boot with -smp 2 or more and smp=on)"); return; }
   const n = cpuRecords();
   memory.fill(threadArenaOn, 0, MAX_CPUS * 4); memory.fill(interruptArenaOn, 0, MAX_CPUS * 4); memory.fill(arenaIntact, 0, MAX_CPUS * 4);
   setInterruptHandler(VECTOR_BENCH, arenaInHandler);

@@ -46,7 +46,7 @@ import { Thread } from "../sched/thread";
 import { start } from "./process";
 import { processWaitKernel } from "../proc/process";
 import { findProgram } from "../proc/exec";
-import { cpuRecords } from "../arch/percpu";
+import { cpuRecords, cpusScheduling } from "../arch/percpu";
 
 const WORKERS: u32 = 8;
 const SLOTS: u32 = 48;            // live objects per worker
@@ -206,6 +206,11 @@ function checkAll(): void {
   if (bad) { checkFailures++; puts("# stress: a checker failed during the run\n"); }
 }
 
+/** Frees every object `w` still holds. */
+function releaseAll(w: Worker): void {
+  for (let i: u32 = 0; i < w.capacity; i++) if (slotAt(w, i).kind != Kind.None) release(w, slotAt(w, i));
+}
+
 function workerMain(arg: usize): void {
   const w = changetype<Worker>(arg);
   for (let n: u32 = 0; n < w.ops; n++) {
@@ -213,13 +218,13 @@ function workerMain(arg: usize): void {
     if (w.id == 1 && n % CHECK_EVERY == CHECK_EVERY - 1) checkAll();
     if ((n & 1023) == 1023) threadYield();   // (preemption interleaves them too)
   }
-  for (let i: u32 = 0; i < w.capacity; i++) if (slotAt(w, i).kind != Kind.None) release(w, slotAt(w, i));
+  releaseAll(w);
 }
 
 // The process runner: user programs one after another while the workers run.
 let processesRun: u32 = 0, processFailures: u32 = 0;
 function processRunner(arg: usize): void {
-  while (load<u32>(changetype<usize>(runningCell)) != 0) {
+  while (load<u32>(runningCell) != 0) {
     const p = start("forkloop", PROCESS_ROUNDS);
     if (p == null) { processFailures++; return; }
     if (processWaitKernel(p) != 0) processFailures++;
@@ -275,7 +280,7 @@ function stress(ops: u32): void {
   if (runner != null) threadJoin(runner);
   schedSetTickHook(0);
   testTimerRate(oldHz);
-  for (let i: u32 = 0; i < IRQ_SLOTS; i++) if (slotAt(tickWorker, i).kind != Kind.None) release(tickWorker, slotAt(tickWorker, i));
+  releaseAll(tickWorker);
   for (let i: u32 = 0; i < MAILBOX; i++) {
     const box = changetype<Slot>(mailbox + i * SLOT_BYTES);
     if (box.kind != Kind.None) release(tickWorker, box);
@@ -322,10 +327,10 @@ const SCALING_OPS: u32 = 500000;
 function workerPinned(arg: usize): void {
   const w = changetype<Worker>(arg);
   for (let n: u32 = 0; n < w.ops; n++) step(w, true);
-  for (let i: u32 = 0; i < w.capacity; i++) if (slotAt(w, i).kind != Kind.None) release(w, slotAt(w, i));
+  releaseAll(w);
 }
 registerOnDemandTest("concurrency.scaling", () => {
-  const cpus = klockStarted() ? cpuRecords() : 1;
+  const cpus = cpusScheduling();
   const framesBefore = framesNow();
   const madeCache = kmemCacheCreate("scaling", CACHE_OBJECT, 0, 0);
   if (!check(madeCache != null, "a kmem cache")) return;
