@@ -4,14 +4,17 @@
 //   worker threads   kmalloc (16 B .. 64 KiB), a kmem cache, single frames (high from the CPU's
 //                    list, and low from the bitmap), DMA chunks, and
 //                    ranges (reserved, touched page by page: lazy faults, released)
-//   the timer tick   kmalloc, the kmem cache, frames and DMA chunks, IRQ_OPS each tick
+//   the timer tick   kmalloc, the kmem cache, frames and DMA chunks, IRQ_OPS each tick, but never
+//                    more than one for every TICK_SHARE of the threads' (so the work is the same
+//                    however fast the machine runs against the clock)
 //
 //   the mailbox      a thread's operation is, one time in HANDOFF_ONE_IN, a swap of one of its
 //                    objects with a mailbox entry's (under the kernel lock): objects move between
 //                    threads, so with smp=on one allocated on one CPU is often freed on another
 //   processes        a thread runs user programs (`forkloop`: fork, exit, wait) one after
-//                    another for as long as the workers run: page tables, process records and
-//                    user pages come and go on every CPU too (when the programs are booted)
+//                    another for as long as the workers run, at most one for every
+//                    OPS_PER_PROCESS of their operations: page tables, process records and user
+//                    pages come and go on every CPU too (when the programs are booted)
 //
 // Every object is filled with a pattern tied to its owner and its allocation (a tag) and checked
 // before it is freed; a worker every CHECK_EVERY operations runs the heap's, the slabs', the
@@ -23,7 +26,7 @@
 // `concurrency.stress_long` (on demand: `make run APPEND="test=concurrency.stress_long watchdog=900"`)
 // ten times as many.
 import { framesNow } from "./frames";
-import { registerTest, registerOnDemandTest, check, checkEqual, testRng, testTimerRate, testBaseSeed } from "./harness";
+import { registerTest, registerOnDemandTest, check, checkEqual, testRng, testTimerRate, testTimeout, testBaseSeed } from "./harness";
 import { puts, putDec, putHex, newline } from "../console/console";
 import { pitHz } from "../arch/pit";
 import { rdtsc } from "../arch/x86";
@@ -40,7 +43,7 @@ import { AllocError } from "../mm/core/alloc-error";
 import { FrameError, PHYS_LIMIT } from "../mm/core/frames";
 import { linearVirt, lowMemoryEnd } from "../mm/layout";
 import { threadCreate, threadCreateStopped, threadRelease, threadSetAffinity, threadJoin, threadYield } from "../sched/scheduler";
-import { schedSetTickHook } from "../sched/clock";
+import { schedSetTickHook, threadSleep } from "../sched/clock";
 import { schedSwitches } from "../sched/listing";
 import { Thread } from "../sched/thread";
 import { start } from "./process";
@@ -52,8 +55,11 @@ const WORKERS: u32 = 8;
 const SLOTS: u32 = 48;            // live objects per worker
 const IRQ_SLOTS: u32 = 32;        // live objects of the tick
 const IRQ_OPS: u32 = 4;           // operations per tick
+const TICK_SHARE: u32 = 64;       // the tick's operations: at most one per this many of the threads'
+const OPS_PER_PROCESS: u32 = 16384;   // processes started: at most one per this many thread operations
 const STRESS_OPS: u32 = 1000000;  // worker operations in concurrency.stress (the tick's come on top)
 const STRESS_HZ: u32 = 4000;
+const STRESS_SECONDS: u32 = 60;   // its watchdog: 8 * 10^9 instructions with kmalloc=guard (a guard object per kmalloc)
 const CHECK_EVERY: u32 = 4096;
 const CACHE_OBJECT: u32 = 96;
 const MAILBOX: u32 = 16;          // mailbox entries
@@ -221,10 +227,23 @@ function workerMain(arg: usize): void {
   releaseAll(w);
 }
 
-// The process runner: user programs one after another while the workers run.
+/**
+ * The operations the worker threads have made so far (read while they run: a budget, not a
+ * count). Without the budgets it sets, a machine slow against the timer (plain TCG on a loaded
+ * host) gave the tick and the processes a larger share the slower it ran, until the stress
+ * outran the watchdog.
+ */
+function threadOpsDone(): u32 {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < WORKERS; i++) n += workerAt(i).done;
+  return n;
+}
+
+// The process runner: user programs one after another while the workers run, within budget.
 let processesRun: u32 = 0, processFailures: u32 = 0;
 function processRunner(arg: usize): void {
   while (load<u32>(runningCell) != 0) {
+    if (processesRun > threadOpsDone() / OPS_PER_PROCESS) { threadSleep(1); continue; }
     const p = start("forkloop", PROCESS_ROUNDS);
     if (p == null) { processFailures++; return; }
     if (processWaitKernel(p) != 0) processFailures++;
@@ -235,7 +254,8 @@ const runningCell = memory.data(4, 4);   // (read in a loop on another CPU: a lo
 
 function tick(): void {
   const w = workerAt(WORKERS);
-  for (let i: u32 = 0; i < IRQ_OPS; i++) step(w, false);
+  const budget = threadOpsDone() / TICK_SHARE + IRQ_OPS;
+  for (let i: u32 = 0; i < IRQ_OPS && w.done < budget; i++) step(w, false);
 }
 
 function setUp(w: Worker, id: u32, ops: u32, slots: usize, capacity: u32, seed: u64): void {
@@ -247,6 +267,7 @@ function setUp(w: Worker, id: u32, ops: u32, slots: usize, capacity: u32, seed: 
 }
 
 function stress(ops: u32): void {
+  testTimeout(STRESS_SECONDS);
   const framesBefore = framesNow();
   const madeCache = kmemCacheCreate("stress", CACHE_OBJECT, 0, 0);
   const madePool = dmaPoolCreate(DMA_PAGES, PHYS_LIMIT);
