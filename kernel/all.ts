@@ -11,6 +11,7 @@ import "./selftest/ranges";
 import "./selftest/heap";
 import "./selftest/replay";
 import "./selftest/slab";
+import "./selftest/slab-parts";
 import "./selftest/dma";
 import "./selftest/arena";
 import "./selftest/guard";

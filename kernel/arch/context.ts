@@ -14,7 +14,8 @@
 // Both counts are the running CPU's own, in its record (arch/percpu.ts), each changed by one
 // instruction through GS: atomic against this CPU's interrupts, and a compiler barrier.
 import { readEflags, cpuLoad, cpuAdd } from "./x86";
-import { CPU_IRQ_DEPTH, CPU_PREEMPT_DEPTH } from "./percpu";
+import { CPU_IRQ_DEPTH, CPU_PREEMPT_DEPTH, CPU_CACHE_OFFSET } from "./percpu";
+import { CACHE_IRQ_PART } from "../mm/core/slab/cache-layout";
 import { klockEnterAny, klockLeaveAny } from "./klock";
 
 /** EFLAGS.IF: interrupts enabled. */
@@ -29,6 +30,18 @@ let live = false;
 @inline export function irqEnter(): void { cpuAdd(CPU_IRQ_DEPTH, 1); }
 /** isrDispatch, when the handler is done (before the IRQ exit hook, which may switch threads). */
 @inline export function irqLeave(): void { cpuAdd(CPU_IRQ_DEPTH, <u32>-1); }
+
+/**
+ * isrDispatch, around the handler of a hardware interrupt or an IPI (which never nest: their
+ * handlers run with interrupts off): the CPU's object-cache parts become its interrupt parts
+ * (mm/core/slab/cache-layout.ts), so a handler never uses the part of a fast path it
+ * interrupted. An exception or a software interrupt comes at an instruction of the code it
+ * interrupts, never inside a fast path (whose memory is always mapped), and keeps that code's
+ * part; an NMI handler must not allocate. Interrupts off.
+ */
+@inline export function irqPartsEnter(): void { cpuAdd(CPU_CACHE_OFFSET, CACHE_IRQ_PART); }
+/** Back to the thread parts, at the end of that handler. */
+@inline export function irqPartsLeave(): void { cpuAdd(CPU_CACHE_OFFSET, <u32>-CACHE_IRQ_PART); }
 /** Whether an interrupt or exception handler is running on this CPU. Any context. */
 @inline export function inInterrupt(): bool { return irqDepth() != 0; }
 
@@ -40,6 +53,15 @@ let live = false;
 @inline export function preemptDisable(): void { cpuAdd(CPU_PREEMPT_DEPTH, 1); klockEnterAny(); }
 /** One level less. */
 @inline export function preemptEnable(): void { klockLeaveAny(); cpuAdd(CPU_PREEMPT_DEPTH, <u32>-1); }
+/**
+ * Preemption off for a section that uses only this CPU's own data (its part of an object cache):
+ * one instruction, no kernel lock, since no other CPU touches that data. The thread stays on the
+ * CPU and no other thread runs there until preemptEnableLocal; a preemption due meanwhile waits
+ * for the next interrupt's exit. Counts as atomic (it must not sleep). Any context.
+ */
+@inline export function preemptDisableLocal(): void { cpuAdd(CPU_PREEMPT_DEPTH, 1); }
+/** Ends preemptDisableLocal's section. */
+@inline export function preemptEnableLocal(): void { cpuAdd(CPU_PREEMPT_DEPTH, <u32>-1); }
 /** Whether preemption is off on this CPU. */
 @inline export function preemptDisabled(): bool { return preemptDepth() != 0; }
 

@@ -4,7 +4,7 @@
 //   63..48 handler offset 31..16 | 47 P | 46..45 DPL | 44..40 type (0b01110: 32-bit interrupt
 //   gate; 0b00101: task gate) | 39..32 zero | 31..16 code selector (or TSS selector) |
 //   15..0 handler offset 15..0
-import { irqEnter, irqLeave } from "./context";
+import { irqEnter, irqLeave, irqPartsEnter, irqPartsLeave } from "./context";
 import { lidt, linkerAddress, LinkerSymbol, syscallEntryAddress, cpuLoad, cpuStore } from "./x86";
 import { KERNEL_CODE_SELECTOR, DOUBLE_FAULT_TSS_SELECTOR } from "./gdt";
 import { CPU_IRQ_SCOPE, CPU_ARENA, CPU_IRQ_ARENA } from "./percpu";
@@ -108,7 +108,10 @@ export function isrDispatch(framePtr: usize): void {
   const vector = frame.vector;
   // 0x20-0x2F the PIC's IRQs, 0x30-0x3F the local APIC's (its timer, IPIs: arch/apic.ts): one test
   const isIrq = vector >= IRQ_BASE_VECTOR && vector < IRQ_BASE_VECTOR + 32;
-  if (isIrq && vector < IRQ_BASE_VECTOR + 16 && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
+  if (isIrq) {
+    if (vector < IRQ_BASE_VECTOR + 16 && picIsSpurious(vector - IRQ_BASE_VECTOR)) return;
+    irqPartsEnter();   // (irqPartsLeave below)
+  }
   if (vector < 32 && (frame.cs & 3) == 3 && userException != 0) {
     // an exception in ring 3: the program's, not the kernel's. It runs in the thread's context
     // (the thread was in ring 3: it holds no lock), as a system call does: it may sleep.
@@ -132,6 +135,7 @@ export function isrDispatch(framePtr: usize): void {
   cpuStore(CPU_ARENA, savedContext);
   irqLeave();
   if (isIrq) {
+    irqPartsLeave();
     if (vector < IRQ_BASE_VECTOR + 16) picEndOfInterrupt(vector - IRQ_BASE_VECTOR);
     else if (vector != VECTOR_APIC_SPURIOUS) lapicEndOfInterrupt();
     // (after the EOI: the hook may switch to another thread, which must get its interrupts)

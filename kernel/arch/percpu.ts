@@ -30,8 +30,10 @@
 //   +76   threadLow    (diag/panic.ts: panicSetThread)
 //   +80   threadHigh
 //   +84   current      the running thread (sched/scheduler.ts)
-//   +88   cacheOffset  cacheCpuOffset(index): where its part lies from every object cache
-//                      (mm/core/slab/cache.ts), so its fast paths add one load from GS
+//   +88   cacheOffset  where the running context's part lies from every object cache
+//                      (mm/core/slab/cache-layout.ts), so its fast paths add one load from GS:
+//                      cacheCpuOffset(index), its thread part, and CACHE_IRQ_PART further
+//                      while a handler runs (arch/context.ts irqEnter)
 //   +92   sched        this CPU's scheduler state (sched/scheduler.ts: its run queue, slice, ...)
 //   +96   scratch      32 bytes for formatting numbers (console/console.ts)
 //   +128  cr3          the page directory loaded on it (arch/tlb.ts: whom a user shootdown asks)
@@ -132,22 +134,26 @@ export function cpuAt(index: u32): usize { return <usize>load<u32>(records + ind
 @inline export function cpuIndex(): u32 { return load<u32>(thisCpu(), CPU_INDEX); }
 
 /**
- * The running CPU's part offset in object caches (cacheCpu's `cpu`): one load from GS. The caller
- * keeps the CPU (interrupts off) while it uses the part.
+ * The running CPU's thread part offset in object caches (cacheCpuOffset(cpuIndex()): what the
+ * caches' functions take as `cpu` to mean this CPU's two parts). Any context.
  */
-@inline export function cpuCacheOffset(): u32 { return cpuLoad(CPU_CACHE_OFFSET); }
+@inline export function cpuCacheOffset(): u32 { return cacheCpuOffset(cpuIndex()); }
 
 /**
  * Which parts of the object caches the running CPU may read (cacheCheck's and cacheActiveObjects'
  * `cpu`): every part (ALL_CPUS) while no other CPU uses them (one CPU, or the others parked),
- * else only its own. Any context.
+ * else only its own two. Any context.
  */
 export function cpuCachesReadable(): u32 { return klockStarted() ? cpuCacheOffset() : ALL_CPUS; }
 
 /** CPUs that schedule threads: every recorded one with smp=on, else 1 (the others, if any, parked). Any context. */
 export function cpusScheduling(): u32 { return klockStarted() ? cpuRecords() : 1; }
 
-/** The running CPU's part of object cache `cache` (cacheCpu): one `addl` from GS. The CPU as cpuCacheOffset. */
+/**
+ * The running context's part of object cache `cache` (cacheCpu): one `addl` from GS. Its thread
+ * part in thread context, its interrupt part in a handler. The caller keeps preemption off
+ * (preemptDisableLocal) while it uses the part.
+ */
 @inline export function cpuCachePart(cache: SlabCache): CacheCpu {
   return changetype<CacheCpu>(<usize>cpuPlus(<u32>changetype<usize>(cache), CPU_CACHE_OFFSET));
 }

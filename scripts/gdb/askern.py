@@ -26,8 +26,9 @@ REGIONS_COUNT, REGIONS_FREE_PAGES, REGIONS_HELD, REGIONS_CACHES, REGIONS_LENT = 
 # SlabCache (kernel/mm/core/slab/cache-layout.ts)
 CACHE_NAME, CACHE_REQUESTED, CACHE_OBJECT_SIZE, CACHE_LINK, CACHE_SLAB_PAGES, CACHE_CAPACITY = 4, 8, 12, 24, 28, 32
 CACHE_ACTIVE_SLABS, CACHE_REMOTE_HELD, CACHE_PARTIAL, CACHE_FULL, CACHE_SLAB_COUNT, CACHE_NEXT = 36, 40, 44, 48, 64, 68
-# a CPU's part of a cache (CacheCpu): CACHE_MAX_CPUS of CACHE_CPU_BYTES from CACHE_CPUS (before the cache's fields)
-CACHE_CPUS, CACHE_CPU_BYTES, CACHE_MAX_CPUS, CPU_FREELIST, CPU_STASHED = -2048, 128, 16, 0, 16
+# a part of a cache (CacheCpu): CACHE_PARTS of CACHE_CPU_BYTES from CACHE_CPUS (before the cache's fields),
+# each CPU's thread part, then each CPU's interrupt part
+CACHE_CPUS, CACHE_CPU_BYTES, CACHE_PARTS, CPU_FREELIST, CPU_STASHED = -4096, 128, 32, 0, 16
 # SlabEntry, a slab table entry (kernel/mm/core/slab/regions.ts)
 SLAB_INUSE, SLAB_NEXT = 12, 16
 # Thread (kernel/sched/thread.ts)
@@ -94,9 +95,9 @@ def heap_lines(name="kernel heap"):
 
 
 def cpu_free(cache):
-    """As cacheCpuHeld over every CPU's part (the machine is stopped): free lists and stashes."""
+    """As cacheCpuHeld over every part (the machine is stopped): free lists and stashes."""
     free, link = 0, u32(cache + CACHE_LINK)
-    for i in range(CACHE_MAX_CPUS):
+    for i in range(CACHE_PARTS):
         part = cache + CACHE_CPUS + i * CACHE_CPU_BYTES
         free += u32(part + CPU_STASHED)
         obj, steps = u32(part + CPU_FREELIST), 0

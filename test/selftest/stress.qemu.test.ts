@@ -49,3 +49,16 @@ describe("pmm.timer_interrupts under -icount", () => {
     expect(Number(line![2])).toBeGreaterThan(500);
   }, 300_000);
 });
+
+// The object caches against their own CPU's timer interrupt and preemption (kernel/selftest/
+// slab-parts.ts): the fast paths run with interrupts on, a hardware interrupt's handler on its
+// CPU's interrupt part. Under -icount, where a tick can land inside a fast path.
+describe("slab.parts_under_interrupts under -icount", () => {
+  it("hands no object out twice while two threads and the timer allocate on one CPU", async () => {
+    const r = await bootKernel(`test=slab.parts_under_interrupts seed=${seed}`, { icount: true });
+    expect(r.status, tail(r)).toBe("pass");
+    const line = r.serial.match(/# (\d+) rounds in two threads, (\d+) in timer interrupts/);
+    expect(line, tail(r)).not.toBeNull();
+    expect(Number(line![2])).toBeGreaterThan(100);
+  }, 120_000);
+});

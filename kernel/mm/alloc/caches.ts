@@ -2,7 +2,8 @@
 // slab regions, the ones kmalloc's class caches use. See docs/slab.md.
 //
 // Contexts (docs/threads.md): kmemCacheAlloc and kmemCacheFree may be called from any context, on
-// any CPU: they work on the running CPU's part of the cache with interrupts off and no lock, and
+// any CPU: they work on the running context's part of the cache (a CPU's threads and its
+// interrupt handlers have one each) with preemption off and no lock, and
 // the cache's slow paths take the kmalloc lock (kmalloc.ts), since the caches share their slab
 // regions with kmalloc's. Creating and destroying a cache is thread context only (refused and
 // reported otherwise).
@@ -10,7 +11,7 @@ import { mightSleep } from "../../diag/context";
 import { SlabCache, CACHE_BYTES, cacheCreate, cacheAllocIn, cacheFreeIn, cacheDestroy, cacheBlock } from "../core/slab/cache";
 import { AllocError } from "../core/alloc-error";
 import { kmalloc, kfree, kmallocLock, kmallocUnlock, kernelSlabRegions, kmallocDrainHere } from "./kmalloc";
-import { saveFlagsAndCli, restoreFlags } from "../../arch/x86";
+import { preemptDisableLocal, preemptEnableLocal } from "../../arch/context";
 import { cpuCachePart } from "../../arch/percpu";
 import { onEachCpu } from "../each-cpu";
 
@@ -35,9 +36,9 @@ export function kmemCacheCreate(name: string, size: u32, align: u32, ctor: usize
  * but on its slow paths (the kmalloc lock). O(1) but for a new slab.
  */
 @inline export function kmemCacheAlloc(cache: SlabCache): usize {
-  const flags = saveFlagsAndCli();
+  preemptDisableLocal();
   const object = cacheAllocIn(cpuCachePart(cache));
-  restoreFlags(flags);
+  preemptEnableLocal();
   return object;
 }
 
@@ -47,9 +48,9 @@ export function kmemCacheCreate(name: string, size: u32, align: u32, ctor: usize
  * kmemCacheAlloc.
  */
 @inline export function kmemCacheFree(cache: SlabCache, object: usize): AllocError {
-  const flags = saveFlagsAndCli();
+  preemptDisableLocal();
   const error = cacheFreeIn(cpuCachePart(cache), object);
-  restoreFlags(flags);
+  preemptEnableLocal();
   return error;
 }
 

@@ -15,12 +15,13 @@
 //
 // Contexts (docs/threads.md): kmalloc, kzalloc, kcalloc, kmallocAligned, krealloc, kfree and
 // ksize may be called from any context, thread or atomic (an interrupt handler, a lock held), on
-// any CPU. A class object comes from the running CPU's part of its class cache (slab/cache.ts:
-// its active slab or its stash) with interrupts off on that CPU and no lock: an interrupt
-// handler that allocates waits for the interrupted call to finish, and no other CPU touches the
-// part. What the CPUs share (the caches' slab lists, the slab regions, the heap) is under the
-// kmalloc lock: a kernel-lock section (arch/klock.ts) whose saved flags live in `lock`, and which
-// the caches take themselves on their slow paths (regionsSetLock). The heap takes new spans from
+// any CPU. A class object comes from the running context's part of its class cache (slab/cache.ts:
+// its active slab or its stash) with preemption off on that CPU and no lock: a thread and the
+// interrupt handlers on a CPU have parts of their own (cache-layout.ts), so a handler never finds
+// its part in the middle of an interrupted call, and no other CPU touches them. What the CPUs
+// share (the caches' slab lists, the slab regions, the heap) is under the kmalloc lock: a
+// kernel-lock section (arch/klock.ts) whose saved flags live in `lock`, and which the caches take
+// themselves on their slow paths (regionsSetLock). The heap takes new spans from
 // the PMM inside it (the PMM's own section nests). In atomic context an allocation never
 // sleeps: it succeeds or returns 0. Sampling into the guard allocator (which needs the VMM,
 // thread context only) is skipped in atomic context, and a guard object freed there is freed
@@ -32,7 +33,7 @@ import { lowMemoryEnd, LINEAR_MAP_BASE, vrangeStart, linearVirt } from "../layou
 import { PageProvider } from "../core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf, slabRegionsLend, regionsSetLock } from "../core/slab/regions";
-import { SlabCache, CACHE_BYTES, cacheAllocIn, cacheFreeIn, cacheReleaseEmpty, cacheDrainCpu } from "../core/slab/cache";
+import { SlabCache, CACHE_BYTES, CACHE_IRQ_PART, cacheAllocIn, cacheFreeIn, cacheReleaseEmpty, cacheDrainCpu } from "../core/slab/cache";
 import { heapTrim } from "../core/heap/front-cache";
 import { SPAN_BYTES } from "../core/heap/block";
 import { slabCheckAll } from "../core/slab/check";
@@ -48,7 +49,7 @@ import { klockIrqSaveTo, klockIrqRestoreFrom, klockEnter, klockLeave } from "../
 import { saveFlagsAndCli, restoreFlags } from "../../arch/x86";
 import { cpuCacheOffset, cpuCachePart, cpuCachesReadable } from "../../arch/percpu";
 import { onEachCpu } from "../each-cpu";
-import { inThreadContext } from "../../arch/context";
+import { inThreadContext, inInterrupt, preemptDisableLocal, preemptEnableLocal } from "../../arch/context";
 import { Invariant } from "../core/invariant";
 import { registerShrinker } from "./shrink";
 
@@ -60,10 +61,20 @@ const lock = memory.data(4, 4);
 /** Releases it (the interrupt flag as it was). */
 @inline export function kmallocUnlock(): void { klockIrqRestoreFrom(lock); }
 
-// The slab regions' lock (regionsSetLock): the caches' slow paths run with interrupts off already
-// (their callers' sections below), so it is the kernel lock's count alone, nesting in kmallocLock.
-function slabLock(): void { klockEnter(); }
-function slabUnlock(): void { klockLeave(); }
+// The slab regions' lock (regionsSetLock), which the caches' slow paths take: interrupts off and
+// a kernel-lock section, nesting in kmallocLock and in itself. The flags are the outermost
+// section's, kept here (read and written with interrupts off and the kernel lock held).
+let slabDepth: u32 = 0, slabFlags: u32 = 0;
+function slabLock(): void {
+  const flags = saveFlagsAndCli();
+  klockEnter();
+  if (slabDepth++ == 0) slabFlags = flags;
+}
+function slabUnlock(): void {
+  const outermost = --slabDepth == 0, flags = slabFlags;
+  klockLeave();
+  if (outermost) restoreFlags(flags);
+}
 
 /** Entirely free spans the kernel heap keeps rather than giving back (128 KiB each). */
 export const KERNEL_HEAP_RESERVE_SPANS: u32 = 2;
@@ -171,12 +182,16 @@ export function kmallocShrink(pages: u32): void {
 
 /**
  * Gives the running CPU's parts of every cache over the kernel's slab regions (the class caches
- * and kmemCacheCreate's) back to their slabs. Interrupts off; takes the kmalloc lock per cache.
+ * and kmemCacheCreate's) back to their slabs: its interrupt part, and outside a handler its
+ * thread part (a handler may have interrupted a fast path working on it). Interrupts off; takes
+ * the kmalloc lock per cache.
  */
 export function kmallocDrainHere(): void {
+  const threadPart = cpuCacheOffset(), inHandler = inInterrupt();
   for (let at = slabRegions.caches; at != 0; at = changetype<SlabCache>(at).next) {
     kmallocLock();
-    cacheDrainCpu(changetype<SlabCache>(at), cpuCacheOffset());
+    if (!inHandler) cacheDrainCpu(changetype<SlabCache>(at), threadPart);
+    cacheDrainCpu(changetype<SlabCache>(at), threadPart + CACHE_IRQ_PART);
     kmallocUnlock();
   }
 }
@@ -271,9 +286,9 @@ export function kernelHeapInstance(): Heap { return kernelHeap; }
 /** kmalloc without the sampling countdown (its slow path, and the benchmark's control). */
 @inline export function kmallocUnsampled(size: u32): usize {
   if (size - 1 >= KMALLOC_SLAB_MAX) return kmallocHeap(size, 0);   // (size 0 too: the heap logs it)
-  const flags = saveFlagsAndCli();   // (the CPU's part is its own; slow paths lock)
+  preemptDisableLocal();   // (the context's part is its own; slow paths lock)
   const ptr = cacheAllocIn(cpuCachePart(cacheForSize(size)));
-  restoreFlags(flags);
+  preemptEnableLocal();
   return ptr;
 }
 
@@ -344,11 +359,11 @@ export function krealloc(ptr: usize, size: u32): usize {
  * and the reason (AllocError) is the refusing allocator's own. kfree(0) is a no-op.
  */
 @inline export function kfree(ptr: usize): AllocError {
-  const flags = saveFlagsAndCli();   // (as kmallocUnsampled)
   const slab = slabOf(slabRegions, ptr);   // (a class object's slab stays while it is in use: no lock)
-  if (slab == 0) { restoreFlags(flags); return kfreeNotSlab(ptr); }
+  if (slab == 0) return kfreeNotSlab(ptr);
+  preemptDisableLocal();   // (as kmallocUnsampled)
   const error = cacheFreeIn(cpuCachePart(kmallocObjectCache(slab)), ptr);
-  restoreFlags(flags);
+  preemptEnableLocal();
   return error;
 }
 

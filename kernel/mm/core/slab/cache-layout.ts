@@ -3,17 +3,24 @@
 //
 //   a control block (CACHE_BYTES, the caller's memory; cacheCreate is given its start):
 //
-//     [part 0][part 1] ... [part CACHE_MAX_CPUS-1][the cache's fields (SlabCache)]
-//     ^ the block's start                          ^ where a SlabCache points
+//     [thread part 0] ... [thread part 15][interrupt part 0] ... [interrupt part 15][fields (SlabCache)]
+//     ^ the block's start                  ^ + CACHE_IRQ_PART                        ^ where a SlabCache points
+//
+//   Each CPU has two parts: one for the code that runs in thread context on it, one for its
+//   interrupt handlers (the kernel moves a CPU to the second while a handler runs: arch/context.ts
+//   irqEnter). A handler then never finds the part it would use in the middle of an interrupted
+//   fast path, so the fast paths need preemption off, not interrupts off. To the cache a part is a
+//   part: what one frees, another may have allocated.
 //
 //   a CPU's part (CacheCpu, CACHE_CPU_BYTES):
 //     +0 freelist  +4 activeStart  +8 activeObjects  +12 active  +16 stashed
 //     +20 cache  +24 linkOffset  +28 divInverse  +32 divShift  +36 divLimit
 //     +40 stash: STASH_CAPACITY object addresses, the newest last
 //
-// The parts come before the fields, so CPU i's part lies at the cache's address plus
-// cacheCpuOffset(i), a u32 that wraps; the kernel keeps that offset in each CPU's record, and a
-// fast path reaches its part with one `addl %gs:` (arch/percpu.ts cpuCachePart). A part carries
+// The parts come before the fields, so CPU i's thread part lies at the cache's address plus
+// cacheCpuOffset(i), a u32 that wraps, and its interrupt part CACHE_IRQ_PART further; the kernel
+// keeps the running context's offset in each CPU's record, and a fast path reaches its part with
+// one `addl %gs:` (arch/percpu.ts cpuCachePart). A part carries
 // the cache's address, link offset and divisibility test, so that the fast paths need the part
 // alone: one register less live on i386.
 import { SlabRegions } from "./regions";
@@ -66,10 +73,14 @@ export const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
 export const CACHE_CPU_BYTES: u32 = 128;
 /** Objects a CPU's stash holds. */
 export const STASH_CAPACITY: u32 = (CACHE_CPU_BYTES - offsetof<CacheCpu>()) >> 2;
-/** CPUs a cache has a part for (the kernel's MAX_CPUS must not be larger: arch/percpu.ts). */
+/** CPUs a cache has parts for (the kernel's MAX_CPUS must not be larger: arch/percpu.ts). */
 export const CACHE_MAX_CPUS: u32 = 16;
-const PARTS_BYTES: u32 = CACHE_MAX_CPUS * CACHE_CPU_BYTES;
-/** Bytes of a cache's control block: CACHE_MAX_CPUS parts, then its fields. */
+/** Parts of a cache: a thread part and an interrupt part for each CPU. */
+export const CACHE_PARTS: u32 = 2 * CACHE_MAX_CPUS;
+/** How far a CPU's interrupt part lies after its thread part. */
+export const CACHE_IRQ_PART: u32 = CACHE_MAX_CPUS * CACHE_CPU_BYTES;
+const PARTS_BYTES: u32 = CACHE_PARTS * CACHE_CPU_BYTES;
+/** Bytes of a cache's control block: CACHE_PARTS parts, then its fields. */
 export const CACHE_BYTES: u32 = PARTS_BYTES + ((offsetof<SlabCache>() + 15) & ~15);
 /** What the functions that take a CPU are given to mean every CPU's part. */
 export const ALL_CPUS: u32 = 0xFFFFFFFF;
@@ -79,8 +90,17 @@ export const ALL_CPUS: u32 = 0xFFFFFFFF;
 /** The start of `cache`'s control block (to free it). */
 @inline export function cacheBlock(cache: SlabCache): usize { return changetype<usize>(cache) - PARTS_BYTES; }
 
-/** Where CPU `index`'s part of any cache lies from the cache's address (what the caches' functions take as `cpu`). */
+/**
+ * Where CPU `index`'s thread part of any cache lies from the cache's address: what the caches'
+ * functions take as `cpu`, meaning that CPU (both its parts) where they walk parts.
+ */
 @inline export function cacheCpuOffset(index: u32): u32 { return index * CACHE_CPU_BYTES - PARTS_BYTES; }
+/** Where part `index` (0 to CACHE_PARTS - 1: the thread parts, then the interrupt parts) lies from the cache's address. */
+@inline export function cachePartOffset(index: u32): u32 { return index * CACHE_CPU_BYTES - PARTS_BYTES; }
+/** Whether the part at `offset` is one of CPU `cpu`'s (a cacheCpuOffset), or `cpu` is ALL_CPUS. */
+@inline export function cachePartOf(offset: u32, cpu: u32): bool {
+  return cpu == ALL_CPUS || offset == cpu || offset == cpu + CACHE_IRQ_PART;
+}
 /** CPU 0's offset: the functions' default, for one CPU. */
 export const CPU0: u32 = 0 - PARTS_BYTES;
 /** The part of `cache` at offset `cpu` (cacheCpuOffset). */

@@ -1,10 +1,12 @@
 // Object caches: fixed-size objects carved from slabs, each slab one or more pages of a slab
 // regions (slab/regions.ts). A cache keeps its slabs on three lists by how full they are, and at most
 // `maxEmpty` empty slabs; free objects are linked through their first word. Each CPU has a part of
-// its own in the cache (CacheCpu: an active slab and a stash), so that its fast paths touch no
-// shared state and take no lock. Hardware-independent: the caller names the CPU (the byte offset
-// of its part, cacheCpuOffset) and keeps its part to itself while it works on it (the kernel: with
-// interrupts off on that CPU); the shared lists are worked on under the regions' lock.
+// its own in the cache (CacheCpu: an active slab and a stash; the kernel gives each CPU two,
+// one for threads and one for interrupt handlers: cache-layout.ts), so that its fast paths touch
+// no shared state and take no lock. Hardware-independent: the caller names the part (its byte
+// offset, cacheCpuOffset) and keeps it to itself while it works on it (the kernel: with
+// preemption off, and handlers on the other part); the shared lists are worked on under the
+// regions' lock.
 //
 //   cache ──cpus[i].active──> slab               CPU i's active slab: its free objects are the
 //                                                 part's `freelist`, where CPU i's fast paths
@@ -52,16 +54,16 @@ import {
 } from "./debug";
 import { AllocError, allocErrorText } from "../alloc-error";
 import {
-  SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_MAX_CPUS, STASH_CAPACITY, ALL_CPUS, CPU0, cacheInBlock, cacheCpuOffset,
-  cacheCpu, cacheStashSlot, listHeadAt,
+  SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_PARTS, STASH_CAPACITY, ALL_CPUS, CPU0, cacheInBlock, cachePartOffset,
+  cachePartOf, cacheCpu, cacheStashSlot, listHeadAt,
 } from "./cache-layout";
 import { cacheActiveObjects } from "./counts";
 import { Constructor, fileSlab, unfileSlab, refileSlab, takeSlab, keepOrRelease, cacheReleaseEmpty } from "./cache-slabs";
 export { Constructor, cacheReleaseEmpty } from "./cache-slabs";
 export { cacheActiveObjects, cacheCpuHeld, cacheCpuFree, cacheSlabsInUse } from "./counts";
 export {
-  SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_CPU_BYTES, CACHE_MAX_CPUS, STASH_CAPACITY, ALL_CPUS, CPU0, cacheInBlock,
-  cacheBlock, cacheCpuOffset, cacheCpu, cacheStashSlot, listHeadAt,
+  SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_CPU_BYTES, CACHE_MAX_CPUS, CACHE_PARTS, CACHE_IRQ_PART, STASH_CAPACITY,
+  ALL_CPUS, CPU0, cacheInBlock, cacheBlock, cacheCpuOffset, cachePartOffset, cacheCpu, cacheStashSlot, listHeadAt,
 } from "./cache-layout";
 import { DivisorTest, divisorTestInit, exactQuotient } from "../../../lib/bits";
 
@@ -119,8 +121,8 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   cache.align = align;
   cache.ctor = ctor;
   cache.linkOffset = linkOffset;
-  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) {   // (what the fast paths read in the part)
-    const part = cacheCpu(cache, cacheCpuOffset(i));
+  for (let i: u32 = 0; i < CACHE_PARTS; i++) {   // (what the fast paths read in the part)
+    const part = cacheCpu(cache, cachePartOffset(i));
     part.cache = changetype<usize>(cache);
     part.linkOffset = linkOffset;
     divisorTestInit(partDivisor(part), size);
@@ -437,10 +439,12 @@ export function cacheShrink(cache: SlabCache, cpu: u32 = ALL_CPUS): u32 {
   return cacheReleaseEmpty(cache);
 }
 
-/** cacheDrainCpu of the part at `cpu`, or of every part (ALL_CPUS). Under the lock. */
+/** cacheDrainCpu of CPU `cpu`'s two parts, or of every part (ALL_CPUS). Under the lock. */
 function drainParts(cache: SlabCache, cpu: u32): void {
-  if (cpu != ALL_CPUS) cacheDrainCpu(cache, cpu);
-  else for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) cacheDrainCpu(cache, cacheCpuOffset(i));
+  for (let i: u32 = 0; i < CACHE_PARTS; i++) {
+    const offset = cachePartOffset(i);
+    if (cachePartOf(offset, cpu)) cacheDrainCpu(cache, offset);
+  }
 }
 
 /**

@@ -3,13 +3,13 @@
 import { SlabRegions, slabRegionsCheck, slabEntry, slabOf } from "./regions";
 import { Invariant } from "../invariant";
 import {
-  SlabCache, SlabList, CacheCpu, listHeadAt, cacheCpu, cacheCpuOffset, cacheStashSlot, CACHE_MAX_CPUS, STASH_CAPACITY, ALL_CPUS,
+  SlabCache, SlabList, CacheCpu, listHeadAt, cacheCpu, cachePartOffset, cachePartOf, cacheStashSlot, CACHE_PARTS, STASH_CAPACITY, ALL_CPUS,
 } from "./cache-layout";
 
 /**
  * Checks `cache`'s slabs: each on the list its use says (the active ones on none), owned by the
  * cache, its free list inside the slab, on object starts, without repeats and as long as its
- * free objects; the CPU parts' active slabs and stashes (every part, or only the one at `cpu`,
+ * free objects; the CPU parts' active slabs and stashes (every part, or only CPU `cpu`'s two,
  * when other CPUs may be using theirs: their active slabs are then only counted); and the
  * counts. Returns Invariant.Holds, or the first broken invariant (Cache*, invariant.ts: a list,
  * a slab's owner or use, 23 a free list, 24 the slab counts). O(objects); for tests and
@@ -17,9 +17,9 @@ import {
  */
 export function cacheCheck(cache: SlabCache, cpu: u32 = ALL_CPUS): Invariant {
   let slabs: u32 = 0, empty: u32 = 0, actives: u32 = 0, given: u32 = 0;
-  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) {
-    const offset = cacheCpuOffset(i);
-    if (cpu != ALL_CPUS && offset != cpu) continue;
+  for (let i: u32 = 0; i < CACHE_PARTS; i++) {
+    const offset = cachePartOffset(i);
+    if (!cachePartOf(offset, cpu)) continue;
     const failed = checkPart(cache, cacheCpu(cache, offset));
     if (failed != Invariant.Holds) return failed;
     const active = cacheCpu(cache, offset).active;

@@ -7,7 +7,7 @@
 // (one CPU, the host, a drained cache), else its own, and then the other parts count only their
 // stashes (a word each).
 import { slabEntry } from "./regions";
-import { SlabCache, cacheCpu, cacheCpuOffset, CACHE_MAX_CPUS, ALL_CPUS } from "./cache-layout";
+import { SlabCache, cacheCpu, cachePartOffset, cachePartOf, CACHE_PARTS, ALL_CPUS } from "./cache-layout";
 
 /** Free objects the part at `cpu` holds: its active slab's on its list, and its stash. O(them). */
 export function cacheCpuHeld(cache: SlabCache, cpu: u32): u32 {
@@ -18,14 +18,14 @@ export function cacheCpuHeld(cache: SlabCache, cpu: u32): u32 {
 }
 
 /**
- * Free objects the CPUs' parts of `cache` hold: every part's (`cpu` ALL_CPUS), or the part at
- * `cpu` and the others' stashes. O(free objects the parts read hold).
+ * Free objects the CPUs' parts of `cache` hold: every part's (`cpu` ALL_CPUS), or CPU `cpu`'s
+ * two parts' and the others' stashes. O(free objects the parts read hold).
  */
 export function cacheCpuFree(cache: SlabCache, cpu: u32): u32 {
   let free: u32 = 0;
-  for (let i: u32 = 0; i < CACHE_MAX_CPUS; i++) {
-    const offset = cacheCpuOffset(i);
-    free += cpu == ALL_CPUS || offset == cpu ? cacheCpuHeld(cache, offset) : cacheCpu(cache, offset).stashed;
+  for (let i: u32 = 0; i < CACHE_PARTS; i++) {
+    const offset = cachePartOffset(i);
+    free += cachePartOf(offset, cpu) ? cacheCpuHeld(cache, offset) : cacheCpu(cache, offset).stashed;
   }
   return free;
 }

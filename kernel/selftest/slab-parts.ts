@@ -1,0 +1,94 @@
+// slab.parts_under_interrupts: the object caches' fast paths run with preemption off and
+// interrupts on, which is safe only because a hardware interrupt's handler works on its CPU's
+// interrupt part, never on the thread part an interrupted fast path is in the middle of
+// (mm/core/slab/cache-layout.ts, arch/context.ts irqPartsEnter).
+//
+//   two threads on the CPU the timer ticks on   kmalloc(64) and a kmem cache object, a tag
+//                                               written into each and checked before the free,
+//                                               in a tight loop (preemption lands anywhere in it)
+//   the timer, raised to TIMER_HZ               the same two kinds, tagged and checked, freeing
+//                                               the pair it took on its last tick
+//
+// Had a handler used the thread part, a tick inside a fast path would hand out an object twice
+// or lose one; had a fast path been preemptible, so would a switch to the other thread inside
+// it: a tag found overwritten, a free refused, or the checker says so. The tick also notes the
+// part it used, which must be its CPU's interrupt part. Under -icount only can a tick land inside
+// a fast path's few instructions (test/selftest/stress.qemu.test.ts boots it so).
+import { registerTest, check, checkEqual, testTimerRate } from "./harness";
+import { framesNow } from "./frames";
+import { puts, putDec } from "../console/console";
+import { pitHz } from "../arch/pit";
+import { cpuIndex, cpuCachePart } from "../arch/percpu";
+import { kmalloc, kfree, kmallocCheck, kmallocWithoutSampling } from "../mm/alloc/kmalloc";
+import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
+import { SlabCache, CACHE_IRQ_PART, cacheCpuOffset } from "../mm/core/slab/cache";
+import { AllocError } from "../mm/core/alloc-error";
+import { schedSetTickHook } from "../sched/clock";
+import { threadCreateStopped, threadSetAffinity, threadRelease, threadJoin } from "../sched/scheduler";
+
+const TIMER_HZ: u32 = 5000;
+const ROUNDS: u32 = 200000;          // per thread
+const OBJECT: u32 = 64;
+
+let cache: SlabCache = changetype<SlabCache>(0);
+let broken: u32 = 0, refused: u32 = 0, tickRounds: u32 = 0, wrongPart: u32 = 0;
+let tickObject: usize = 0, tickCached: usize = 0;
+
+/** Takes a tagged pair, or checks and frees one; counts what it finds wrong. */
+function checkAndFree(p: usize, q: usize, tag: u32): void {
+  if (load<u32>(p) != tag || load<u32>(q) != ~tag) broken++;
+  if (kfree(p) != AllocError.Ok) refused++;
+  if (kmemCacheFree(cache, q) != AllocError.Ok) refused++;
+}
+
+function tick(): void {
+  const expected = changetype<usize>(cache) + cacheCpuOffset(cpuIndex()) + CACHE_IRQ_PART;
+  if (changetype<usize>(cpuCachePart(cache)) != expected) wrongPart++;
+  const tag = 0xA0000000 | tickRounds;
+  const p = kmalloc(OBJECT), q = kmemCacheAlloc(cache);
+  if (p == 0 || q == 0) { broken++; return; }
+  store<u32>(p, tag); store<u32>(q, ~tag);
+  if (tickObject != 0) checkAndFree(tickObject, tickCached, 0xA0000000 | (tickRounds - 1));
+  tickObject = p; tickCached = q;
+  tickRounds++;
+}
+
+function worker(id: usize): void {
+  for (let n: u32 = 0; n < ROUNDS; n++) {
+    const tag = (<u32>id << 24) | n;
+    const p = kmalloc(OBJECT), q = kmemCacheAlloc(cache);
+    if (p == 0 || q == 0) { broken++; return; }
+    store<u32>(p, tag); store<u32>(q, ~tag);
+    checkAndFree(p, q, tag);
+  }
+}
+
+function partsUnderInterrupts(): void {
+  const before = framesNow(), oldHz = pitHz();
+  const made = kmemCacheCreate("parts", OBJECT, 0, 0);
+  if (!check(made != null, "a kmem cache")) return;
+  cache = made!;
+  broken = 0; refused = 0; tickRounds = 0; wrongPart = 0; tickObject = 0; tickCached = 0;
+  const a = threadCreateStopped("parts-a", worker, 1), b = threadCreateStopped("parts-b", worker, 2);
+  if (!check(a != null && b != null, "two threads")) return;
+  // both on the CPU the PIT interrupts (the bootstrap processor's): the tick and a switch
+  // between them can land in either one's fast path
+  threadSetAffinity(a!, 1); threadSetAffinity(b!, 1);
+  testTimerRate(TIMER_HZ);
+  schedSetTickHook(changetype<usize>(tick));
+  threadRelease(a!); threadRelease(b!);
+  threadJoin(a!); threadJoin(b!);
+  schedSetTickHook(0);
+  testTimerRate(oldHz);
+  if (tickObject != 0) checkAndFree(tickObject, tickCached, 0xA0000000 | (tickRounds - 1));
+  puts("# "); putDec(ROUNDS * 2); puts(" rounds in two threads, "); putDec(tickRounds); puts(" in timer interrupts\n");
+  check(tickRounds > 100, "the timer allocated and freed too");
+  checkEqual(wrongPart, 0, "every tick used its CPU's interrupt part");
+  checkEqual(broken, 0, "no tag overwritten (no object handed out twice)");
+  checkEqual(refused, 0, "every free accepted");
+  checkEqual(kmallocCheck(), 0, "the heap's and the slabs' invariants");
+  check(kmemCacheDestroy(cache), "the kmem cache is empty at the end");
+  checkEqual(framesNow(), before, "every frame is back");
+}
+
+registerTest("slab.parts_under_interrupts", () => { kmallocWithoutSampling(partsUnderInterrupts); });
