@@ -16,7 +16,7 @@
 //   oom: out of memory: killed process 7 'memhog': resident 40960 KiB, committed 41216 KiB; the
 //   largest resident set of 2 processes (for a kernel page fault)
 import {
-  Process, ProcessState, KILLED, processMemory, processFirst, processNext, processFind,
+  Process, ProcessState, KILLED, processMemory, processFirst, processNext, processEnded,
   processKill, processCount, putProcess,
 } from "./process";
 import { Access, memoryResolve } from "./memory";
@@ -93,8 +93,7 @@ export function oomInit(): void { setOomKiller(kernelKill); }
 /** Waits (sleeping) until process `pid` has ended or `WAIT_ROUNDS` have passed. */
 function waitForEnd(pid: u32): void {
   for (let i: u32 = 0; i < WAIT_ROUNDS; i++) {
-    const p = processFind(pid);
-    if (p == null || p.state == ProcessState.Zombie) return;
+    if (processEnded(pid)) return;
     threadSleep(WAIT_MS);
   }
 }

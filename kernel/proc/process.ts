@@ -73,6 +73,7 @@ export const enum ProcessState { Created = 0, Running = 1, Zombie = 2 }
   childWaitHead: usize; childWaitTail: usize;   // its thread, waiting in waitpid (a ThreadQueue)
   exitWaitHead: usize; exitWaitTail: usize;     // the kernel thread waiting for it (processWaitKernel)
   args: usize;         // exec.ts's arguments block for its first entry, or 0
+  claimed: u32;        // 1: a zombie one of its parent's threads has from waitpid, to free or give back
 }
 const PROCESS_BYTES: u32 = offsetof<Process>();
 const MEMORY_AT: u32 = PROCESS_BYTES;
@@ -92,6 +93,7 @@ const RECORD_BYTES: u32 = BLOCK_AT + MEMORY_BLOCK_BYTES;
 
 let first: usize = 0;       // the table: every process, newest first
 let deadThreads: usize = 0; // threads that left their process before its end, for the reaper to free
+let deadPending: u32 = 0;   // and how many of them the reaper has not freed yet
 let count: u32 = 0;
 let nextPid: u32 = 1;
 const reaperWake = memory.data(SEMAPHORE_BYTES, 4);
@@ -102,16 +104,36 @@ export function currentProcess(): Process | null {
   return p != 0 ? changetype<Process>(p) : null;
 }
 
-/** Processes now (zombies included). Any context. */
+/** Processes now (zombies included; a record counts until it is freed). Any context. */
 export function processCount(): u32 { return count; }
+/** Threads that left their processes early and that the reaper has not freed yet. Any context. */
+export function processDeadThreads(): u32 { return deadPending; }
 /** The first process of the table (0: none) and the one after `p`, for listings. Thread context (a listing may see a process go). */
 export function processFirst(): usize { return first; }
 export function processNext(p: Process): usize { return p.next; }
 
-/** The process with id `pid`, or null. Thread context. */
+/**
+ * The process with id `pid`, or null: the table is walked under the kernel lock, since another
+ * thread may free a process meanwhile. The record stays valid only while nothing can free it
+ * (a child the caller's waitpid claimed), so other callers read it at once. Thread context.
+ */
 export function processFind(pid: u32): Process | null {
-  for (let at = first; at != 0; at = changetype<Process>(at).next) if (changetype<Process>(at).pid == pid) return changetype<Process>(at);
-  return null;
+  const flags = klockIrqSave();
+  let found: usize = 0;
+  for (let at = first; at != 0; at = changetype<Process>(at).next) if (changetype<Process>(at).pid == pid) { found = at; break; }
+  klockIrqRestore(flags);
+  return found != 0 ? changetype<Process>(found) : null;
+}
+
+/** Whether process `pid` has ended: gone, or a zombie. Thread context. */
+export function processEnded(pid: u32): bool {
+  const flags = klockIrqSave();
+  let ended = true;
+  for (let at = first; at != 0; at = changetype<Process>(at).next) {
+    if (changetype<Process>(at).pid == pid) { ended = changetype<Process>(at).state == ProcessState.Zombie; break; }
+  }
+  klockIrqRestore(flags);
+  return ended;
 }
 
 /** Sets `p`'s name from `length` bytes at `name` (cut to fit). Thread context. */
@@ -158,10 +180,12 @@ function processFree(p: Process): void {
   else for (let at = first; at != 0; at = changetype<Process>(at).next) {
     if (changetype<Process>(at).next == changetype<usize>(p)) { changetype<Process>(at).next = p.next; break; }
   }
-  count--;
   klockIrqRestore(flags);
   if (p.args != 0) kfree(p.args);
   kfree(changetype<usize>(p));
+  const again = klockIrqSave();
+  count--;   // (once its memory is back: a count of 0 means every record is freed)
+  klockIrqRestore(again);
 }
 
 /** Undoes processCreate for a process that never started: its memory and its record go. Thread context. */
@@ -253,6 +277,7 @@ function leaveToReaper(code: i32): void {
   const flags = klockIrqSave();
   t.sibling = deadThreads;
   deadThreads = changetype<usize>(t);
+  deadPending++;
   klockIrqRestore(flags);
   semaphoreUp(changetype<Semaphore>(reaperWake));
   threadExitWith(code);
@@ -368,7 +393,7 @@ function zombieChild(p: Process, pid: i32): usize {
   matched = false;
   for (let at = first; at != 0; at = changetype<Process>(at).next) {
     const child = changetype<Process>(at);
-    if (child.parent != changetype<usize>(p) || (pid != -1 && <i32>child.pid != pid)) continue;
+    if (child.parent != changetype<usize>(p) || (pid != -1 && <i32>child.pid != pid) || child.claimed != 0) continue;
     matched = true;
     if (child.state == ProcessState.Zombie) return at;
   }
@@ -377,15 +402,17 @@ function zombieChild(p: Process, pid: i32): usize {
 
 /**
  * waitpid for the running process `p`: the pid of a child that has ended (`pid`, or any with
- * -1), which stays until processTakeChild frees it; WAIT_NO_CHILD, WAIT_NOT_YET with `noHang`,
- * or WAIT_INTERRUPTED for a killed process. Thread context; sleeps.
+ * -1), claimed for the caller, so that no other thread of `p` takes it too: it stays until
+ * processTakeChild frees it or processUnclaimChild gives it back. A child another thread has
+ * claimed counts as none. WAIT_NO_CHILD, WAIT_NOT_YET with `noHang`, or WAIT_INTERRUPTED for a
+ * killed process. Thread context; sleeps.
  */
 export function processWaitChild(p: Process, pid: i32, noHang: bool): i32 {
   const flags = klockIrqSave();
   let result = WAIT_NO_CHILD;
   while (true) {
     const child = zombieChild(p, pid);
-    if (child != 0) { result = <i32>changetype<Process>(child).pid; break; }
+    if (child != 0) { changetype<Process>(child).claimed = 1; result = <i32>changetype<Process>(child).pid; break; }
     if (!matched) { result = WAIT_NO_CHILD; break; }
     if (noHang) { result = WAIT_NOT_YET; break; }
     if (currentThread().killed != 0) { result = WAIT_INTERRUPTED; break; }
@@ -393,6 +420,14 @@ export function processWaitChild(p: Process, pid: i32, noHang: bool): i32 {
   }
   klockIrqRestore(flags);
   return result;
+}
+
+/** Gives back `child`, which processWaitChild claimed, for another waitpid (its threads waiting in one look again). Thread context. */
+export function processUnclaimChild(parent: Process, child: Process): void {
+  const flags = klockIrqSave();
+  child.claimed = 0;
+  while (waitQueueWakeOne(childWait(parent))) {}
+  klockIrqRestore(flags);
 }
 
 /** Frees `child`, an ended child processWaitChild answered. Thread context; may sleep briefly (its thread's last switch). */
@@ -442,8 +477,12 @@ function reaperMain(arg: usize): void {
       if (p.state == ProcessState.Zombie && p.parent == 0 && p.detached != 0) { found = at; p.detached = 2; break; }
     }
     klockIrqRestore(flags);
-    if (thread != 0) threadJoinCode(changetype<Thread>(thread), 0);
-    else if (found != 0) reap(changetype<Process>(found));
+    if (thread != 0) {
+      threadJoinCode(changetype<Thread>(thread), 0);
+      const again = klockIrqSave();
+      deadPending--;
+      klockIrqRestore(again);
+    } else if (found != 0) reap(changetype<Process>(found));
   }
 }
 

@@ -42,7 +42,7 @@ import { kmalloc, kfree } from "../mm/alloc/kmalloc";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import {
   Process, currentProcess, processExit, processLock, processMemory, processCreate, processDiscard, processStart,
-  processWaitChild, processTakeChild, processFind, processSetName, processName, processNameLength, processCount,
+  processWaitChild, processTakeChild, processUnclaimChild, processFind, processSetName, processName, processNameLength, processCount,
   processMemoryBlock, processAddThread, processThreadExit, processEndOtherThreads, MAX_PROCESSES, MAX_THREADS,
 } from "./process";
 import {
@@ -157,9 +157,12 @@ function sysWaitpid(p: Process, pid: i32, status: u32, options: u32): i32 {
   if ((options & ~WNOHANG) != 0 || pid == 0 || pid < -1) return -EINVAL;
   const found = processWaitChild(p, pid, (options & WNOHANG) != 0);
   if (found <= 0) return found;
-  const child = processFind(<u32>found)!;
+  const child = processFind(<u32>found)!;   // (claimed: no other thread frees it)
   // the code first: a bad pointer leaves the child for another try
-  if (status != 0 && !copyToUser(status, changetype<usize>(child) + offsetof<Process>("exitCode"), 4)) return -EFAULT;
+  if (status != 0 && !copyToUser(status, changetype<usize>(child) + offsetof<Process>("exitCode"), 4)) {
+    processUnclaimChild(p, child);
+    return -EFAULT;
+  }
   processTakeChild(child);
   return found;
 }

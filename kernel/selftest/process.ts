@@ -9,7 +9,7 @@ import { kmallocHeldFrames } from "../mm/alloc/kmalloc";
 import { formatDecimal } from "../lib/format";
 import { puts, putDec, newline } from "../console/console";
 import { threadSleep } from "../sched/clock";
-import { Process, processWaitKernel, processKill, processCount, processMemory, KILLED, KILLED_BY_FAULT } from "../proc/process";
+import { Process, processWaitKernel, processKill, processCount, processDeadThreads, processMemory, KILLED, KILLED_BY_FAULT } from "../proc/process";
 import { spawnProgram, spawnError, argsCreate, argsAdd, findProgram } from "../proc/exec";
 import { commitSetStrict, commitStrict, commitLimitPages } from "../proc/memory";
 import { memoryMap } from "../proc/memory-calls";
@@ -53,10 +53,10 @@ function run(command: string, number: i64 = -1, tail: string = ""): i32 {
 
 /** Free frames plus the kmalloc caches' (a process's records come and go through them). */
 
-/** Waits until every process (orphans the reaper frees too) is gone; false after 5 s. */
+/** Waits until every process (orphans the reaper frees too) and every thread that left one early is freed; false after 5 s. */
 function allGone(): bool {
-  for (let i = 0; i < 500 && processCount() != 0; i++) threadSleep(10);
-  return processCount() == 0;
+  for (let i = 0; i < 500 && (processCount() | processDeadThreads()) != 0; i++) threadSleep(10);
+  return (processCount() | processDeadThreads()) == 0;
 }
 
 function checkAllBack(before: u32, what: string): void {
@@ -101,6 +101,7 @@ registerTest("proc.threads", () => {
   checkEqual(<u64>run("threads fault"), KILLED_BY_FAULT, "a fault in one thread ended the whole process");
   checkEqual(<u64>run("threads exit"), 5, "exit in one thread ended every thread, with its code");
   checkEqual(<u64>run("threads exec"), 1, "execve ended the other threads and ran hello");
+  checkEqual(<u64>run("threads wait"), 0, "four threads in waitpid at once: each child reaped exactly once");
   checkAllBack(before, "every frame back: every thread's stack and record too (the reaper's)");
 });
 

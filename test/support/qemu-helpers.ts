@@ -30,7 +30,9 @@ export function bootKernel(cmdline: string, extra: Partial<LaunchOptions> = {}):
   return boot({ kernel: KERNEL, cmdline, timeoutMs: 150_000, modules: userPrograms(), ...extra });
 }
 
-/** A readable failure message: the serial log's tail. */
+/** A readable failure message: every failed self-test with its diagnostics (CI keeps only this), then the serial log's tail. */
 export function tail(r: BootResult, lines = 60): string {
-  return `status ${r.status} (exit ${r.exitCode})\n` + r.serial.split(/\r?\n/).slice(-lines).join("\n");
+  const failed = r.tap.filter((t) => !t.ok).map((t) => [`not ok ${t.number} - ${t.name} ${t.comment}`, ...t.diagnostics].join("\n"));
+  return `status ${r.status} (exit ${r.exitCode})\n` + (failed.length ? failed.join("\n") + "\n...\n" : "") +
+    r.serial.split(/\r?\n/).slice(-lines).join("\n");
 }
