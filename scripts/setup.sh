@@ -55,6 +55,30 @@ if ((${#missing[@]})); then
   echo "setup: Debian packages installed"
 fi
 
+# make test runs test=all at -smp 2 under -icount, where QEMU 7.2 (Debian 12's) stops giving a
+# CPU instructions (docs/smp.md, "Known problems"); QEMU 10 runs it. On Debian 12 it comes from
+# Debian's bookworm-backports.
+qemu_major() { qemu-system-i386 --version | sed -n 's/^QEMU emulator version \([0-9]*\).*/\1/p'; }
+if [[ $profile == test ]] && (( $(qemu_major) < 10 )); then
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  if [[ $codename != bookworm ]]; then
+    echo "setup: make test needs QEMU 10 or newer (this is $(qemu_major)); install it from your distribution" >&2
+    exit 1
+  fi
+  list=/etc/apt/sources.list.d/askern-bookworm-backports.list
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: make test needs QEMU 10 or newer (this is $(qemu_major)), from Debian's bookworm-backports" >&2
+    echo "setup: run as root:  echo 'deb http://deb.debian.org/debian bookworm-backports main' > $list && apt-get update && apt-get install -y -t bookworm-backports qemu-system-x86" >&2
+    exit 1
+  fi
+  echo "setup: installing QEMU 10 from Debian's bookworm-backports (this is QEMU $(qemu_major)): qemu-system-x86"
+  echo "deb http://deb.debian.org/debian bookworm-backports main" > "$list"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86 >/dev/null
+  echo "setup: $(qemu-system-i386 --version | head -1)"
+fi
+
 # npm packages, pinned by package-lock.json; reinstalled when the lock file changes
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: installing npm packages (npm ci)"
