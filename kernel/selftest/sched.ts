@@ -1,6 +1,7 @@
 // Self-tests of kernel threads, the scheduler and the locks (kernel/sched/).
 import { memallocBegin, memallocEnd } from "../mm/pressure";
 import { registerTest, registerPanicTest, check, checkEqual, lockdepExpect } from "./harness";
+import { puts, putDec, newline } from "../console/console";
 import { pitTicks, pitHz } from "../arch/pit";
 import { cpuRelax, softInterruptBench } from "../arch/x86";
 import { klockIrqSave, klockIrqRestore } from "../arch/klock";
@@ -64,16 +65,25 @@ function startHere(name: string, entry: (arg: usize) => void, arg: usize): Threa
   return t;
 }
 
-// Round robin is a property of one CPU's queue: both threads are pinned to the tests' CPU.
+// Round robin is a property of one CPU's queue: both threads are pinned to the tests' CPU. A
+// slice that ends between a note and its yield reorders one run (a loaded host under MTTCG can
+// stall the CPU that long), so a run may be tried three times; a queue that is not FIFO gets
+// every run wrong.
+const ROUND_ROBIN_TRIES: u32 = 3;
 registerTest("sched.yield_round_robin", () => {
-  logged = 0;
-  const a = startHere("a", (arg: usize): void => { note(1); threadYield(); note(3); threadYield(); note(5); }, 0);
-  const b = startHere("b", (arg: usize): void => { note(2); threadYield(); note(4); threadYield(); note(6); }, 0);
-  if (a == null || b == null) return;
-  threadJoin(a); threadJoin(b);
-  checkEqual(logged, 6, "both threads ran to the end");
-  let inOrder = true;
-  for (let i: u32 = 0; i < 6; i++) if (load<u32>(log + i * 4) != i + 1) inOrder = false;
+  let inOrder = false, tries: u32 = 0;
+  while (!inOrder && tries < ROUND_ROBIN_TRIES) {
+    tries++;
+    logged = 0;
+    const a = startHere("a", (arg: usize): void => { note(1); threadYield(); note(3); threadYield(); note(5); }, 0);
+    const b = startHere("b", (arg: usize): void => { note(2); threadYield(); note(4); threadYield(); note(6); }, 0);
+    if (a == null || b == null) return;
+    threadJoin(a); threadJoin(b);
+    checkEqual(logged, 6, "both threads ran to the end");
+    inOrder = true;
+    for (let i: u32 = 0; i < 6; i++) if (load<u32>(log + i * 4) != i + 1) inOrder = false;
+  }
+  if (tries > 1) { puts("# in order on try "); putDec(tries); newline(); }
   check(inOrder, "they took turns in FIFO order: 1 2 3 4 5 6");
 });
 

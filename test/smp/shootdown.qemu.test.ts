@@ -35,12 +35,13 @@ describe("smp.threads_on_every_cpu and smp.arenas_per_cpu: affinity, and an aren
   });
 });
 
-// waitpid from several threads of one process at once (user/threads.c "wait", in proc.threads):
+// waitpid from several threads of one process at once (user/threads.c "wait", on-demand
+// proc.wait_together):
 // on one CPU the waiters take turns, under MTTCG they really race for each ended child, and a
 // child two of them took would be freed twice. The quick boot `make mutate` uses for the claim.
-describe("proc.threads on four CPUs: each child reaped once by threads waiting at once", () => {
+describe("proc.wait_together on four CPUs: each child reaped once by threads waiting at once", () => {
   it("-smp 4, -accel tcg,thread=multi", async () => {
-    const r = await bootKernel("test=proc.threads smp=on", { smp: 4, mttcg: true, timeoutMs: 90_000 });
+    const r = await bootKernel("test=proc.wait_together smp=on", { smp: 4, mttcg: true, timeoutMs: 90_000 });
     expect(r.status, tail(r)).toBe("pass");
     expect(r.serial).toContain("threads: 4 threads waiting at once reaped 48 children, each once");
   });
