@@ -112,6 +112,12 @@ export function processDeadThreads(): u32 { return deadPending; }
 export function processFirst(): usize { return first; }
 export function processNext(p: Process): usize { return p.next; }
 
+/** The record of process `pid` (0: none). The kernel lock held. */
+function lookup(pid: u32): usize {
+  for (let at = first; at != 0; at = changetype<Process>(at).next) if (changetype<Process>(at).pid == pid) return at;
+  return 0;
+}
+
 /**
  * The process with id `pid`, or null: the table is walked under the kernel lock, since another
  * thread may free a process meanwhile. The record stays valid only while nothing can free it
@@ -119,8 +125,7 @@ export function processNext(p: Process): usize { return p.next; }
  */
 export function processFind(pid: u32): Process | null {
   const flags = klockIrqSave();
-  let found: usize = 0;
-  for (let at = first; at != 0; at = changetype<Process>(at).next) if (changetype<Process>(at).pid == pid) { found = at; break; }
+  const found = lookup(pid);
   klockIrqRestore(flags);
   return found != 0 ? changetype<Process>(found) : null;
 }
@@ -128,10 +133,8 @@ export function processFind(pid: u32): Process | null {
 /** Whether process `pid` has ended: gone, or a zombie. Thread context. */
 export function processEnded(pid: u32): bool {
   const flags = klockIrqSave();
-  let ended = true;
-  for (let at = first; at != 0; at = changetype<Process>(at).next) {
-    if (changetype<Process>(at).pid == pid) { ended = changetype<Process>(at).state == ProcessState.Zombie; break; }
-  }
+  const found = lookup(pid);
+  const ended = found == 0 || changetype<Process>(found).state == ProcessState.Zombie;
   klockIrqRestore(flags);
   return ended;
 }
