@@ -5,6 +5,7 @@
 #   make test            host unit tests + in-kernel self-tests under QEMU (vitest)
 #   make bench           benchmarks (3584 MiB) under -icount shift=0 -> table + build/bench.json
 #   make replay TRACE=f  replay a heap trace through our heap and AssemblyScript's TLSF (-icount)
+#   make record CMD="cmd" OUT=f.trace.gz  a program's malloc calls as a heap trace (docs/traces.md)
 #   make compare [TRACE=f]  the traces through askern's heap and kmalloc, glibc, jemalloc,
 #                        mimalloc and the TLSF, natively (valgrind counts the instructions)
 #   make sweep           the PMM/VMM/heap/slab benchmarks at 16, 128, 1024, 3584 MiB (-icount)
@@ -68,8 +69,11 @@ CHECK_FLAGS     ?=
 TLSF_BUILD := $(BUILD)/tlsf
 TLSF_ELF := $(TLSF_BUILD)/askern.elf
 TLSF_ASDATA_SIZE := 0x6000000
-# The heap traces `make bench` replays (TRACES=... to choose others)
-TRACES ?= $(sort $(wildcard test/traces/*.trace))
+# The heap traces `make bench`, `make compare` and the report replay (TRACES=... to choose others):
+# the generated ones, and the real programs' (docs/traces.md), shipped compressed and unpacked
+# into $(BUILD)/traces
+REAL_TRACES := $(patsubst test/traces/real/%.trace.gz,$(BUILD)/traces/%.trace,$(sort $(wildcard test/traces/real/*.trace.gz)))
+TRACES ?= $(sort $(wildcard test/traces/*.trace)) $(REAL_TRACES)
 
 AS_SOURCES := $(shell find kernel -name '*.ts' 2>/dev/null)
 CFLAGS := --target=i386-pc-none-elf -m32 -march=i686 -O2 -g -std=c11 \
@@ -83,7 +87,7 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/ap-start.o $(BUILD)/interrupts.o $(BUILD)/switch.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
 	$(BUILD)/arch.o $(BUILD)/libc.o $(BUILD)/kernel.o
 
-.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep scaling report mutate
+.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep scaling report mutate record real-traces
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
@@ -211,6 +215,12 @@ $(TLSF_ELF): | deps
 	$(Q)$(MAKE) --no-print-directory BUILD=$(TLSF_BUILD) ASC_TARGET=kernel-tlsf ASDATA_SIZE=$(TLSF_ASDATA_SIZE) \
 	  CHECK_FLAGS=--allow-tlsf $(TLSF_ELF)
 
+# --- the real programs' traces, unpacked -----------------------------------------------------
+$(BUILD)/traces/%.trace: test/traces/real/%.trace.gz
+	@mkdir -p $(@D)
+	$(Q)gzip -dc $< > $@
+real-traces: $(REAL_TRACES)
+
 # --- GRUB ISO -------------------------------------------------------------------------------
 $(ISO): $(BOOT_ELF) scripts/mkiso.ts $(USER_PROGRAMS)
 	@echo "  ISO     $@"
@@ -266,8 +276,20 @@ $(COMPARE)/compare-mimalloc: $(COMPARE_COMMON) $(COMPARE)/alloc-mimalloc.o
 compare-programs: $(COMPARE_PROGRAMS)
 
 # make compare [TRACE=file]: the shipped traces (and TRACE) through all six allocators
-compare: $(COMPARE_PROGRAMS) | deps-compare
+compare: $(COMPARE_PROGRAMS) $(REAL_TRACES) | deps-compare
 	$(Q)$(TSX) scripts/compare.ts --programs $(COMPARE) --out $(BUILD)/compare.json $(addprefix --trace ,$(TRACES) $(TRACE))
+
+# make record CMD="command" OUT=file.trace.gz [MAX_OPS=n] [PROCESS=largest|first]: a program's heap
+# calls, recorded by a preloaded library and turned into a trace (docs/traces.md)
+RECORD_LIB := $(BUILD)/record/librecord.so
+$(RECORD_LIB): scripts/record/record.c | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $@ (host, preloadable)"
+	$(Q)clang -O2 -g -shared -fPIC -Wall -Werror -o $@ $<
+record: export RECORD_CMD = $(CMD)
+record: $(RECORD_LIB) | deps
+	@test -n "$(CMD)" -a -n "$(OUT)" || { echo 'usage: make record CMD="command" OUT=file.trace.gz [MAX_OPS=n] [PROCESS=largest|first] (docs/traces.md)' >&2; exit 2; }
+	$(Q)$(TSX) scripts/record.ts --lib $(abspath $(RECORD_LIB)) --out $(OUT) --max-ops "$(MAX_OPS)" --process $(or $(PROCESS),largest)
 
 # make scaling: the stress's and the per-CPU caches' throughput at 1, 2 and 4 CPUs under MTTCG,
 # one boot after another, and the ratios to one CPU (docs/smp.md "The stress on every CPU, and scaling")
@@ -296,7 +318,7 @@ report: $(ELF) $(BUILD)/bench.json $(BUILD)/compare.json $(BUILD)/sweep.json | d
 	  --sweep $(BUILD)/sweep.json --kernel $(ELF)
 
 # everything the vitest suites need (test/support/global-setup.ts calls this)
-test-artifacts: $(ELF) $(BOOT_ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS) $(USER_PROGRAMS)
+test-artifacts: $(ELF) $(BOOT_ELF) $(ISO) $(HOST_WASM) $(COMPARE_PROGRAMS) $(USER_PROGRAMS) $(RECORD_LIB)
 	$(Q)$(MAKE) --no-print-directory RELEASE=1 kernel
 
 # --- the verbs --------------------------------------------------------------------------------
@@ -314,7 +336,7 @@ test: | deps-test
 	  { $(TSX) scripts/test-summary.ts $(BUILD)/vitest.json || true; exit 1; }
 	@$(TSX) scripts/test-summary.ts $(BUILD)/vitest.json
 
-bench: $(ELF) $(TLSF_ELF) $(USER_PROGRAMS) | deps
+bench: $(ELF) $(TLSF_ELF) $(USER_PROGRAMS) $(REAL_TRACES) | deps
 	$(Q)$(TSX) scripts/bench.ts --kernel $(ELF) --tlsf-kernel $(TLSF_ELF) --out $(BUILD)/bench.json $(addprefix --trace ,$(TRACES))
 
 # make replay TRACE=file: one trace through our heap and through the TLSF variant (-icount)
