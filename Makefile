@@ -86,6 +86,18 @@ LDFLAGS := -m elf_i386 -T linker.ld -nostdlib --no-pie \
 	--defsym=ASDATA_BASE=$(ASDATA_BASE) --defsym=ASDATA_SIZE=$(ASDATA_SIZE)
 NATIVE_OBJS := $(BUILD)/entry.o $(BUILD)/ap-start.o $(BUILD)/interrupts.o $(BUILD)/switch.o $(BUILD)/runtime.o $(BUILD)/wasm-rt-basics.o \
 	$(BUILD)/arch.o $(BUILD)/libc.o $(BUILD)/kernel.o
+# The C twins of the hot paths (twins/, docs/fidelity.md): in the kernel that runs the benchmarks,
+# not in the release build (no benchmarks) nor the TLSF variant (whose fidelity benchmark does
+# nothing: no twin is imported)
+ifeq ($(RELEASE),1)
+TWINS ?= 0
+else
+TWINS ?= 1
+endif
+CFLAGS += -DASKERN_TWINS=$(TWINS)
+ifeq ($(TWINS),1)
+NATIVE_OBJS += $(patsubst twins/%.c,$(BUILD)/twins/%.o,$(wildcard twins/*.c))
+endif
 
 .PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep scaling report mutate record real-traces
 all: kernel
@@ -138,8 +150,21 @@ define wasm2c_base0
 	$(Q)sed -i 's/wasm_asm("" ::"r"(result));/\/* (load barrier removed: docs\/runtime.md) *\//' $(3)
 endef
 
+# The kernel has one instance (boot/runtime.c askern_kernel_instance): its wasm globals are read
+# and written at fixed addresses instead of through the instance pointer every function is given,
+# which the functions then no longer use, so clang drops it from the internal ones and i386 has
+# one register more (docs/fidelity.md has the figures). The parameter is renamed and `instance`
+# becomes the one instance's address. $(1): the .c
+define wasm2c_one_instance
+	@test "$$(grep -c 'Z_kernel_instance_t\* instance\b' $(1))" -gt 100 || { rm -f $(1); echo "wasm2c's functions no longer take 'Z_kernel_instance_t* instance': update the one-instance rewrite in the Makefile" >&2; exit 1; }
+	$(Q)sed -i -e 's/Z_kernel_instance_t *\* *instance\b/Z_kernel_instance_t* instance_passed/g' \
+	  -e 's|^#include "kernel.h"$$|#include "kernel.h"\nextern Z_kernel_instance_t askern_kernel_instance;   /* (one instance: Makefile) */\n#define instance (\&askern_kernel_instance)|' $(1)
+	@test "$$(grep -c '^#define instance (&askern_kernel_instance)$$' $(1))" = 1 || { rm -f $(1); echo "kernel.c does not include kernel.h as expected: update the one-instance rewrite in the Makefile" >&2; exit 1; }
+endef
+
 $(BUILD)/kernel.c: $(BUILD)/kernel.wasm
 	$(call wasm2c_base0,$<,kernel,$@)
+	$(call wasm2c_one_instance,$@)
 $(BUILD)/kernel.h: $(BUILD)/kernel.c
 
 # wasm-rt.h comes from Debian's wabt; copied so -nostdlibinc can still reach it
@@ -154,6 +179,10 @@ $(BUILD)/kernel.o: $(BUILD)/kernel.c $(BUILD)/include/wasm-rt.h $(wildcard boot/
 $(BUILD)/%.o: boot/%.c $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h $(wildcard boot/include/*.h) | deps
 	@echo "  CC      $@"
 	$(Q)clang $(CFLAGS) -c $< -o $@
+$(BUILD)/twins/%.o: twins/%.c twins/twins.h $(BUILD)/kernel.h $(BUILD)/include/wasm-rt.h boot/arch-inline.h | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $@ (C twin)"
+	$(Q)clang $(CFLAGS) -include boot/arch-inline.h -c $< -o $@
 $(BUILD)/%.o: boot/%.asm | deps
 	@mkdir -p $(BUILD)
 	@echo "  NASM    $@"
@@ -212,7 +241,7 @@ user-programs: $(USER_PROGRAMS)
 tlsf-kernel: $(TLSF_ELF)
 $(TLSF_ELF): | deps
 	@echo "  MAKE    $@ (AssemblyScript's TLSF, for comparison)"
-	$(Q)$(MAKE) --no-print-directory BUILD=$(TLSF_BUILD) ASC_TARGET=kernel-tlsf ASDATA_SIZE=$(TLSF_ASDATA_SIZE) \
+	$(Q)$(MAKE) --no-print-directory BUILD=$(TLSF_BUILD) ASC_TARGET=kernel-tlsf ASDATA_SIZE=$(TLSF_ASDATA_SIZE) TWINS=0 \
 	  CHECK_FLAGS=--allow-tlsf $(TLSF_ELF)
 
 # --- the real programs' traces, unpacked -----------------------------------------------------

@@ -14,7 +14,22 @@ struct Z_arch_instance_t { int unused; };
 struct Z_report_instance_t { int unused; };
 static struct Z_arch_instance_t arch_instance;
 static struct Z_report_instance_t report_instance;
-static Z_kernel_instance_t kernel_instance;
+/* The one instance: kernel.c reads and writes its globals here directly (the Makefile's
+ * one-instance rewrite), so it is not static. */
+Z_kernel_instance_t askern_kernel_instance;
+#define kernel_instance askern_kernel_instance
+/* The instance, for native code that calls the kernel's exports (the C twins: twins/). */
+void *const askern_kernel = &kernel_instance;
+
+/* The benchmark kernel imports the C twins of the hot paths (module "twins": twins/); the
+ * release kernel, which has no benchmarks, does not (the Makefile says which: ASKERN_TWINS). */
+#if ASKERN_TWINS
+struct Z_twins_instance_t { int unused; };
+static struct Z_twins_instance_t twins_instance;
+#define KERNEL_IMPORTS &arch_instance, &report_instance, &twins_instance
+#else
+#define KERNEL_IMPORTS &arch_instance, &report_instance
+#endif
 
 /* ---- wasm-rt embedder API -------------------------------------------------------------- */
 
@@ -93,7 +108,7 @@ void Z_reportZ_write(struct Z_report_instance_t *r, u32 bytes, u32 length, u32 p
 __attribute__((noreturn)) void kernel_entry(uint32_t multiboot_info_phys) {
   wasm_rt_init();
   Z_kernel_init_module();
-  Z_kernel_instantiate(&kernel_instance, &arch_instance, &report_instance);
+  Z_kernel_instantiate(&kernel_instance, KERNEL_IMPORTS);
   Z_kernelZ_kmain(&kernel_instance, multiboot_info_phys);
   for (;;) __asm__ volatile("cli; hlt");
 }

@@ -36,4 +36,9 @@ import "./bench/replay";
 import "./bench/sched";
 import "./bench/proc";
 import "./bench/smp";
+// (the slow paths the C twins of the hot paths call: twins/, bench/fidelity.ts)
+export {
+  twinCacheAllocSlow, twinCacheFreeSlow, twinKmallocSampled, twinKmallocLarge, twinKfreeNotSlab, twinAllocFrameRefill,
+  twinFreeFrameSlow, twinHeapAlloc, twinHeapFree, twinHeapMergeAndFile,
+} from "./bench/fidelity";
 

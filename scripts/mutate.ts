@@ -35,6 +35,7 @@ const LINE_EDITOR = "test/lib/line-editor.test.ts", SELFTESTS = "test/selftest/s
 const REGIONS = "test/mm/core/regions.test.ts", FRAME_REFS = "test/mm/core/frame-refs.test.ts", ELF = "test/proc/elf.test.ts";
 const PROCESSES = "test/proc/processes.qemu.test.ts", ACPI = "test/boot/acpi.test.ts";
 const SHOOTDOWN = "test/smp/shootdown.qemu.test.ts";
+const FIDELITY = "test/bench/fidelity.qemu.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // the heap
@@ -129,6 +130,8 @@ export const MUTANTS: Mutant[] = [
   { name: "cmdline.bad_value_applied", file: "kernel/boot/cmdline.ts", from: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      else { out.bench = 1;", to: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      { out.bench = 1;", tests: [FOUNDATION] },
   { name: "cmdline.repeat_silent", file: "kernel/boot/cmdline.ts", from: "  if ((out.seen & option) != 0) addProblem(out, ProblemKind.Repeated, start, length);", to: "", tests: [FOUNDATION] },
   { name: "names.pattern_is_exact", file: "kernel/lib/names.ts", from: "  if (bytesEqual(entry, length, name)) return NameMatch.Exact;", to: "  if (bytesEqual(entry, length, name)) return NameMatch.Pattern;", tests: [FOUNDATION] },
+  // the C twins (twins/): a layout they assume that drifts from the AssemblyScript is caught
+  { name: "twins.layout_drift", file: "twins/twins.h", from: "  uint32_t active_objects;  /* and its objects */\n", to: "  uint32_t active_objects;  /* and its objects */\n  uint32_t added;\n", tests: [FIDELITY], kernel: true },
 ];
 
 function option(name: string, fallback = ""): string {

@@ -63,6 +63,13 @@ export function benchReportNamedRatio(prefix: string, name: usize, nameLength: u
   recordEnd();
 }
 
+/** As benchReportNamedRatio, for a plain name: numerator / denominator with two decimals, or null over zero. */
+export function benchReportRatio(name: string, numerator: u64, denominator: u64): void {
+  recordStart(); puts(name); recordValueStart("ratio");
+  if (denominator == 0) puts("null"); else putRatio(numerator, denominator);
+  recordEnd();
+}
+
 let failures: u32 = 0;
 
 /** A benchmark could not do its work (bad input, no memory): the boot ends with a failure. */

@@ -241,9 +241,9 @@ export function kmallocSampled(): u32 { return sampledCount; }
 /**
  * The request whose countdown reached zero: from the guard allocator when sampling is on (or,
  * if it has no room, the usual way), and the countdown starts again. Out of line: the fast path
- * pays only the decrement and the branch.
+ * pays only the decrement and the branch. (Exported for kmalloc's C twin: bench/fidelity.ts.)
  */
-function kmallocSample(size: u32, align: u32): usize {
+export function kmallocSample(size: u32, align: u32): usize {
   restartCountdown();
   if (sampleInterval != 0 && size != 0 && inThreadContext()) {   // (the guard allocator needs the VMM)
     const ptr = guardAlloc(size, max<u32>(align, 16));
@@ -266,6 +266,11 @@ function kmallocHeap(size: u32, align: u32): usize {
 
 /** The kernel's slab regions (the class caches' pages; more caches may be created over it). */
 export function kernelSlabRegions(): SlabRegions { return slabRegions; }
+
+/** The class caches' control blocks (KMALLOC_CLASS_COUNT of CACHE_BYTES), for kmalloc's C twin (bench/fidelity.ts). */
+export function kmallocClassCaches(): usize { return classCaches; }
+/** The size-to-class table (kmalloc-classes.ts), for the same. */
+export function kmallocClassTable(): usize { return classOfSize; }
 
 /** The kernel's page provider (PMM low memory through the linear map), for more heap instances. */
 export function kernelPageProvider(): PageProvider { return kernelProvider; }

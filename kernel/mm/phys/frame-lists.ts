@@ -21,7 +21,7 @@ import { puts, putDec, putSize } from "../../console/console";
 //   a list (LIST_BYTES, one per CPU; the CPU record's frameList points at it):
 //     +0 count   +4 .. frames, the newest last (LIST_LIMIT)
 const LIST_BYTES: u32 = 256;
-const LIST_LIMIT: u32 = (LIST_BYTES >> 2) - 1;   // 63
+export const LIST_LIMIT: u32 = (LIST_BYTES >> 2) - 1;   // 63
 /** Frames a refill takes from the bitmap, and a flush gives back. */
 const LIST_BATCH: u32 = 32;
 const lists = memory.data(MAX_CPUS * LIST_BYTES, 16);
@@ -74,6 +74,10 @@ export function pmmCpuAttach(cpu: usize, index: u32): void {
 }
 @inline function listable(phys: u32): bool { return listableAt(phys, listedBit(phys)); }
 
+/** The listed map's address and the frames it spans (for the C twin of the fast paths: bench/fidelity.ts). */
+export function pmmListedMap(): usize { return listedMap; }
+export function pmmListedSpan(): u32 { return listedSpan; }
+
 /** Frames the listed map takes (from boot on). Any context. */
 export function pmmListsMapFrames(): u32 { return listedMapFrames; }
 
@@ -93,7 +97,7 @@ export function pmmListedFrames(): u32 {
  * watermarks, a caller in thread context reclaims first (and so may sleep), an atomic one takes
  * from the reserve down to min.
  */
-export function allocFrame(): u32 {
+@inline export function allocFrame(): u32 {
   const flags = saveFlagsAndCli();
   const list = <usize>cpuLoad(CPU_FRAME_LIST);
   const count = load<u32>(list);
@@ -118,7 +122,7 @@ let freeSlowPath: (phys: u32) => FrameError = freeFrameSlow;
  * and, when high memory has them to spare, up to LIST_BATCH - 1 more high frames for the list.
  * Under the PMM's lock.
  */
-function allocFrameRefill(): u32 {
+export function allocFrameRefill(): u32 {
   klockIrqSaveTo(pmmLock);
   const phys = allocFrameFrom(pmm, FrameZone.HighFirst);
   if (phys != 0 && listedSpan != 0) {
@@ -144,7 +148,7 @@ function allocFrameRefill(): u32 {
  * then unchanged. A high-memory frame goes on the running CPU's list (interrupts off, no lock),
  * a full list back to the bitmap a batch at a time; a low one to the bitmap. Any context, any CPU.
  */
-export function freeFrame(phys: u32): FrameError {
+@inline export function freeFrame(phys: u32): FrameError {
   const flags = saveFlagsAndCli();
   const bit = listedBit(phys);
   if (listableAt(phys, bit)) {
@@ -167,7 +171,7 @@ export function freeFrame(phys: u32): FrameError {
  * the list full (LIST_BATCH frames go back to the bitmap first), or not listable (low memory, or
  * a bad address, which freeFrameTo refuses). Under the PMM's lock.
  */
-function freeFrameSlow(phys: u32): FrameError {
+export function freeFrameSlow(phys: u32): FrameError {
   klockIrqSaveTo(pmmLock);
   let error = FrameError.Ok;
   if (!listable(phys)) error = freeFrameTo(pmm, phys);

@@ -38,6 +38,10 @@ for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) {
   store<u8>(fitTable + i, <u8>min<u32>(computeClass(roundToClass(i << 4)), LIST_COUNT));
 }
 
+/** The two tables' addresses (for the heap's C twin: bench/fidelity.ts). */
+export function heapClassTable(): usize { return classTable; }
+export function heapFitTable(): usize { return fitTable; }
+
 /** The list a block of `size` bytes (a multiple of 16 below SPAN_BYTES) is filed under. */
 @inline export function classOf(size: u32): u32 { return load<u8>(classTable + (size >> 4)); }
 /** The lowest list whose blocks all hold `size` bytes (a multiple of 16 below SPAN_BYTES). */

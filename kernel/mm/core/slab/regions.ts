@@ -43,7 +43,7 @@ import { listPush, listUnlink } from "../../../lib/list";
 export const REGION_SHIFT: u32 = 17;
 export const REGION_BYTES: u32 = 1 << REGION_SHIFT;   // 128 KiB
 const REGION_MASK: u32 = REGION_BYTES - 1;
-const REGION_PAGES: u32 = REGION_BYTES / PROVIDER_PAGE_SIZE;   // 32
+export const REGION_PAGES: u32 = REGION_BYTES / PROVIDER_PAGE_SIZE;   // 32
 const REGION_MAGIC: u32 = 0x52414C53;                 // "SLAR"
 /** A region's header, at its start (the first REGION_HEADER bytes; the box above). */
 @unmanaged class RegionHeader {
@@ -73,7 +73,7 @@ if (offsetof<RoomyNode>("next") != offsetof<RegionHeader>("roomyNext") || offset
 }
 @inline function allAt(regions: SlabRegions): usize { return changetype<usize>(regions) + offsetof<SlabRegions>("all"); }
 @inline function roomyAt(regions: SlabRegions): usize { return changetype<usize>(regions) + offsetof<SlabRegions>("roomy"); }
-const REGION_HEADER: u32 = 64;
+export const REGION_HEADER: u32 = 64;
 /** Every page of a region but page 0 (the header and the slab table) is free. */
 const ALL_FREE: u32 = 0xFFFFFFFE;
 /** The most pages one slab may have. */
