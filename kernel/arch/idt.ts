@@ -129,9 +129,11 @@ export function isrDispatch(framePtr: usize): void {
   } else if (!isIrq) {
     changetype<InterruptHandler>(unhandled)(frame);
   }
-  const reached = unwind.current;
-  if (reached > unwind.high) unwind.high = reached;
-  unwind.current = saved;
+  // (the CPU's scope read again rather than kept across the call: one register less to spill)
+  const scope = changetype<InterruptScope>(cpuLoad(CPU_IRQ_SCOPE));
+  const reached = scope.current;
+  if (reached > scope.high) scope.high = reached;
+  scope.current = saved;
   cpuStore(CPU_ARENA, savedContext);
   irqLeave();
   if (isIrq) {
