@@ -24,7 +24,7 @@ registerTest("slab.kmalloc_classes", () => { kmallocWithoutSampling(kmallocClass
 function kmallocClasses(): void {
   // Each size lands in its class (16-aligned, ksize the class size); above 2 KiB, the heap.
   const sizes: StaticArray<u32> = [1, 16, 17, 64, 65, 100, 129, 200, 2000, 2048];
-  const classes: StaticArray<u32> = [16, 16, 32, 64, 96, 128, 192, 256, 2048, 2048];
+  const classes: StaticArray<u32> = [16, 16, 32, 64, 80, 112, 160, 224, 2048, 2048];
   for (let i = 0; i < sizes.length; i++) {
     const p = kmalloc(sizes[i]);
     if (!check(p != 0, "kmalloc of a small size")) return;
@@ -43,7 +43,7 @@ function kmallocClasses(): void {
   checkEqual(kfree(a), AllocError.DoubleFree, "a double free of the newest free object");
   // krealloc: stays while it fits the class, moves (contents kept) when it does not.
   memory.fill(b, 0x6B, 100);
-  checkEqual(krealloc(b, 120), b, "krealloc within the class keeps the object");
+  checkEqual(krealloc(b, 112), b, "krealloc within the class (kmalloc-112) keeps the object");
   const c = krealloc(b, 5000);
   if (!check(c != 0 && c != b && ksize(c) >= 5000, "krealloc past the class moves to the heap")) return;
   let wrong: u32 = 0;

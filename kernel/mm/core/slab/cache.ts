@@ -342,7 +342,9 @@ function flushStash(cache: SlabCache, part: CacheCpu): void {
 /** Whether `pointer` starts an object (of a debug cache: the object in a slot) in `slab` of `cache`. */
 @inline function isObjectStart(cache: SlabCache, slab: usize, pointer: usize): bool {
   const offset = <u32>(pointer - cache.zone - slabEntry(slab).start);
-  return pointer >= cache.zone && offset % cache.objectSize == 0 && offset < cache.capacity * cache.objectSize;
+  // Its index by the divisibility test each part carries (no div: every free outside the active
+  // slab comes here): above every index unless the offset is a multiple of the object size.
+  return pointer >= cache.zone && exactQuotient(partDivisor(cacheCpu(cache, CPU0)), offset) < cache.capacity;
 }
 
 /** The size of a debug slot's object part: the size asked for, rounded up to 4. */
