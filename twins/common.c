@@ -24,7 +24,7 @@ static const uint32_t layout[] = {
   offsetof(struct heap, fl_bitmap), offsetof(struct heap, sl_bitmaps), offsetof(struct heap, lists), offsetof(struct heap, cache),
   offsetof(struct heap, chunk_map), offsetof(struct heap, reserve_spans), offsetof(struct heap, use_cache), offsetof(struct heap, free_spans),
   offsetof(struct heap, live_bytes), offsetof(struct heap, peak_live_bytes), offsetof(struct heap, cached_bytes), offsetof(struct heap, live_blocks),
-  FIRST_PAYLOAD, SPAN_BLOCK_BYTES, LARGE_THRESHOLD, LIST_COUNT, CACHE_SLACK,
+  FIRST_PAYLOAD, SPAN_BLOCK_BYTES, LARGE_THRESHOLD, LIST_COUNT, CACHE_SLACK, CACHE_SHARE_SHIFT,
 };
 
 /* Entry `index` of the twins' layout table, or 0xFFFFFFFF past its end. */

@@ -108,7 +108,7 @@ struct heap {
 #define FL_COUNT 10u
 #define LIST_COUNT (FL_COUNT * SL_COUNT)
 #define CHUNK_SPAN 1
-#define CACHE_SHARE_SHIFT 3
+#define CACHE_SHARE_SHIFT 4
 #define CACHE_SLACK (16u << 10)
 #define CACHE_NEXT 4
 

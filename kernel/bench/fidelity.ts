@@ -42,7 +42,7 @@ import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapCheck, heapTrim 
 import { heapClassTable, heapFitTable } from "../mm/core/heap/classes";
 import { FIRST_PAYLOAD, SPAN_BLOCK_BYTES } from "../mm/core/heap/block";
 import { LARGE_THRESHOLD, LIST_COUNT } from "../mm/core/heap/control";
-import { CACHE_SLACK } from "../mm/core/heap/front-cache";
+import { CACHE_SLACK, CACHE_SHARE_SHIFT } from "../mm/core/heap/front-cache";
 import { mergeAndFile } from "../mm/core/heap/span";
 import { Random, randomSeed, randomBelow } from "../lib/random";
 
@@ -93,7 +93,7 @@ function layoutsAgree(): bool {
     offsetof<Heap>("flBitmap"), offsetof<Heap>("slBitmaps"), offsetof<Heap>("lists"), offsetof<Heap>("cache"),
     offsetof<Heap>("chunkMap"), offsetof<Heap>("reserveSpans"), offsetof<Heap>("useCache"), offsetof<Heap>("freeSpans"),
     offsetof<Heap>("liveBytes"), offsetof<Heap>("peakLiveBytes"), offsetof<Heap>("cachedBytes"), offsetof<Heap>("liveBlocks"),
-    FIRST_PAYLOAD, SPAN_BLOCK_BYTES, LARGE_THRESHOLD, LIST_COUNT, CACHE_SLACK,
+    FIRST_PAYLOAD, SPAN_BLOCK_BYTES, LARGE_THRESHOLD, LIST_COUNT, CACHE_SLACK, CACHE_SHARE_SHIFT,
   ];
   let agree = true;
   for (let i = 0; i < expected.length; i++) {

@@ -1,7 +1,7 @@
 // The front cache, and giving memory back.
 //
 // The front cache: a freed block first goes, unmerged and still "used" as far as its
-// neighbours know, onto a LIFO list of its class (while the cache holds at most liveBytes / 8 +
+// neighbours know, onto a LIFO list of its class (while the cache holds at most liveBytes / 16 +
 // CACHE_SLACK bytes), and an allocation of default alignment first looks at the lists of its own
 // class and the next CACHE_REACH. A hit costs a few loads and stores instead of a
 // split or a merge. An ALIGNED block with a free block before it (most often the gap its
@@ -16,7 +16,7 @@ import { classOf, listRemove } from "./classes";
 import { mergeAndFile, removeSpan } from "./span";
 
 /** The cache holds at most liveBytes >> CACHE_SHARE_SHIFT plus CACHE_SLACK bytes. */
-export const CACHE_SHARE_SHIFT: u32 = 3;
+export const CACHE_SHARE_SHIFT: u32 = 4;
 export const CACHE_SLACK: u32 = 16 << 10;
 /** How many classes above its own an allocation looks in the cache (cacheFind). */
 const CACHE_REACH: u32 = 3;
