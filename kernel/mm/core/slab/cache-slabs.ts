@@ -50,6 +50,15 @@ function fillSlab(cache: SlabCache, slab: usize): void {
   slabEntry(slab).inUse = 0;
   slabEntry(slab).free = start;
   const ctor = cache.ctor, zone = cache.zone, debug = cache.debug != 0;
+  if (ctor == 0 && !debug) {
+    // the common case, written out: a store per object (the link at +0: no constructor); the
+    // general loop below tests both options for every object, and a new slab of 16-byte
+    // objects has 256 of them (make compare's real traces spent 5 % of kmalloc here)
+    const last = start + (count - 1) * size;
+    for (let slot = start; slot < last; slot += size) store<usize>(slot, slot + size);
+    store<usize>(last, 0);
+    return;
+  }
   for (let i: u32 = 0; i < count; i++) {
     const slot = start + i * size;
     if (debug) debugFillSlot(slot, zone, cache.linkOffset, ctor == 0);
