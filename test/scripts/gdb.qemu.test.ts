@@ -44,7 +44,7 @@ async function compare(cmdline: string): Promise<{ fromGdb: string[]; fromKernel
 describe("gdb commands on a halted kernel", () => {
   it("askern-threads, askern-pmm, askern-heap and askern-slabinfo print what the kernel prints after test=all", async () => {
     const { fromGdb, fromKernel } = await compare(`test=all seed=${seed}`);
-    expect(fromGdb.length).toBe(33);   // four threads (the processes' reaper, the reclaimer, idle, main), pmm, two heap lines, the header, 24 classes, the regions
+    expect(fromGdb.length).toBe(41);   // four threads (the processes' reaper, the reclaimer, idle, main), pmm, two heap lines, the header, 32 classes, the regions
     expect(fromGdb.slice(0, 4).map((l) => l.replace(/ stack .*/, ""))).toEqual(["# threads: 3 reaper blocked", "# threads: 2 reclaimd blocked", "# threads: 1 idle ready", "# threads: 0 main running"]);
     expect(fromGdb).toEqual(fromKernel);
   }, 300_000);

@@ -21,9 +21,10 @@ for (const memoryMiB of [16, 128, 1024, 3584]) {
     it("prints the slabinfo table of the kmalloc classes at the end", () => {
       const rows = run.serial.split(/\r?\n/).filter((l) => l.startsWith("# slabinfo: kmalloc-"));
       expect(rows.map((r) => r.split(/\s+/)[2]).sort()).toEqual(
-        ["kmalloc-112", "kmalloc-128", "kmalloc-1280", "kmalloc-1536", "kmalloc-16", "kmalloc-160", "kmalloc-1792", "kmalloc-192",
-          "kmalloc-1k", "kmalloc-224", "kmalloc-256", "kmalloc-2k", "kmalloc-32", "kmalloc-320", "kmalloc-384", "kmalloc-448",
-          "kmalloc-48", "kmalloc-512", "kmalloc-64", "kmalloc-640", "kmalloc-768", "kmalloc-80", "kmalloc-896", "kmalloc-96"]);
+        ["kmalloc-112", "kmalloc-1152", "kmalloc-128", "kmalloc-1280", "kmalloc-1408", "kmalloc-1536", "kmalloc-16", "kmalloc-160",
+          "kmalloc-1664", "kmalloc-1792", "kmalloc-192", "kmalloc-1920", "kmalloc-1k", "kmalloc-224", "kmalloc-256", "kmalloc-2k",
+          "kmalloc-32", "kmalloc-320", "kmalloc-384", "kmalloc-448", "kmalloc-48", "kmalloc-512", "kmalloc-576", "kmalloc-64",
+          "kmalloc-640", "kmalloc-704", "kmalloc-768", "kmalloc-80", "kmalloc-832", "kmalloc-896", "kmalloc-96", "kmalloc-960"]);
       for (const r of rows) {
         const [objsize, active, total, slabs, pages, wasted] = r.split(/\s+/).slice(3).map(Number);
         expect(active).toBeLessThanOrEqual(total);

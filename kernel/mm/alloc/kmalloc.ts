@@ -163,6 +163,19 @@ export function kmallocReclaimable(): u32 {
  * to each CPU in turn).
  */
 export function kmallocShrink(pages: u32): void {
+  kmallocShrinkSlabs();
+  kmallocVmallocDrain();
+  kmallocLock();
+  heapTrim(kernelHeap);
+  kmallocUnlock();
+}
+
+/**
+ * kmallocShrink's first half: every CPU's parts drained, every cache's empty slabs given back and
+ * the regions' free pages lent to the PMM (the heap left as it is). Thread context; takes the
+ * kmalloc lock per cache.
+ */
+export function kmallocShrinkSlabs(): void {
   onEachCpu(kmallocDrainHere);
   for (let at = slabRegions.caches; at != 0; ) {
     kmallocLock();
@@ -173,10 +186,6 @@ export function kmallocShrink(pages: u32): void {
   }
   kmallocLock();
   slabRegionsLend(slabRegions);
-  kmallocUnlock();
-  kmallocVmallocDrain();
-  kmallocLock();
-  heapTrim(kernelHeap);
   kmallocUnlock();
 }
 

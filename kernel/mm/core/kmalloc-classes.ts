@@ -15,23 +15,24 @@ import { AllocError } from "./alloc-error";
 /** The largest request the class caches serve; larger ones go to the heap. */
 export const KMALLOC_SLAB_MAX: u32 = 2048;
 /** The number of classes. */
-export const KMALLOC_CLASS_COUNT: u32 = 24;
+export const KMALLOC_CLASS_COUNT: u32 = 32;
 /** Bytes of a size-to-class table. */
 export const KMALLOC_TABLE_BYTES: u32 = (KMALLOC_SLAB_MAX >> 4) + 1;
 /**
- * The classes: object sizes, every one a multiple of 16 (kmalloc's alignment). Four to each
- * doubling from 64 B (16 B steps below 128), so that a request is rounded up by at most a
- * quarter: with the Linux-like 16, 32, 64, 96, 128, 192, 256, 512, 1k, 2k of before, the real
- * traces' requests took 1.16 (clang) to 1.76 (sqlite) times their bytes, against 1.04 to 1.21
- * with these (docs/slab.md has the footprints).
+ * The classes: object sizes, every one a multiple of 16 (kmalloc's alignment). 16 B steps to 128,
+ * four classes to each doubling to 512, eight above: a request is rounded up by at most a
+ * quarter, and above 512 B (where a page holds few objects and the waste is bytes, not
+ * percent) by at most an eighth. docs/slab.md has the real traces' figures.
  */
 const CLASS_SIZES: StaticArray<u32> = [
-  16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048,
+  16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960, 1024,
+  1152, 1280, 1408, 1536, 1664, 1792, 1920, 2048,
 ];
 const CLASS_NAMES: StaticArray<string> = [
   "kmalloc-16", "kmalloc-32", "kmalloc-48", "kmalloc-64", "kmalloc-80", "kmalloc-96", "kmalloc-112", "kmalloc-128",
   "kmalloc-160", "kmalloc-192", "kmalloc-224", "kmalloc-256", "kmalloc-320", "kmalloc-384", "kmalloc-448", "kmalloc-512",
-  "kmalloc-640", "kmalloc-768", "kmalloc-896", "kmalloc-1k", "kmalloc-1280", "kmalloc-1536", "kmalloc-1792", "kmalloc-2k",
+  "kmalloc-576", "kmalloc-640", "kmalloc-704", "kmalloc-768", "kmalloc-832", "kmalloc-896", "kmalloc-960", "kmalloc-1k",
+  "kmalloc-1152", "kmalloc-1280", "kmalloc-1408", "kmalloc-1536", "kmalloc-1664", "kmalloc-1792", "kmalloc-1920", "kmalloc-2k",
 ];
 
 /** Class `index`'s cache among `caches`. */
