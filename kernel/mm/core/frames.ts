@@ -189,6 +189,29 @@ function floorAllowsRunNear(pmm: FrameAllocator, start: u32, count: u32): bool {
   return ((w << 5) | bit) << FRAME_SHIFT;
 }
 
+/**
+ * After allocFrameFrom handed out `phys`: up to `most` more free frames of the same bitmap word,
+ * lowest first, taken in one go and counted, as the word's bits (0 if `phys` is a low-memory
+ * frame, whose floor and watermarks want the frame-by-frame path, or not in the pending word).
+ * The word is the pending one, so its tree bits are put right later, as takeFrame's are. The
+ * per-CPU frame lists refill a batch this way (phys/frame-lists.ts). Under the caller's lock.
+ */
+export function takeMoreOfWord(pmm: FrameAllocator, phys: u32, most: u32): u32 {
+  const w = phys >> (FRAME_SHIFT + 5);
+  if (phys == 0 || w < pmm.lowLimitWord || w != pmm.pending) return 0;
+  const at = usedWordAddress(pmm, w), old = load<u32>(at);
+  let free = ~old, taken: u32 = 0, count: u32 = 0;
+  while (free != 0 && count < most) {
+    const lowest = free & (0 - free);
+    taken |= lowest;
+    free ^= lowest;
+    count++;
+  }
+  store<u32>(at, old | taken);
+  pmm.freeHigh -= count;
+  return taken;
+}
+
 /** Makes word w's tree bits exact (after it was the pending word). */
 function refreshTrees(pmm: FrameAllocator, w: u32): void {
   const word = usedWord(pmm, w);

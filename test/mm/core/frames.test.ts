@@ -165,7 +165,7 @@ describe("building from a memory map", () => {
 });
 
 type Op =
-  | { kind: "alloc"; zone: 0 | 1 }
+  | { kind: "alloc"; zone: 0 | 1; more: number }
   | { kind: "free"; pick: number }
   | { kind: "badFree"; phys: number }
   | { kind: "allocRun"; count: number; alignLog: number; limit: number }
@@ -173,7 +173,8 @@ type Op =
   | { kind: "badFreeRun"; phys: number; count: number }
   | { kind: "claimRun"; phys: number; count: number; near: number; shift: number };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant("alloc" as const), zone: fc.constantFrom(0 as const, 1 as const) }) },
+  // more: after a high-first allocation, that many more frames of its word (takeMoreOfWord), if > 0
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant("alloc" as const), zone: fc.constantFrom(0 as const, 1 as const), more: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("free" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("badFree" as const), phys: fc.nat({ max: 40 << 20 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("allocRun" as const), count: fc.oneof(fc.integer({ min: 0, max: 80 }), fc.constant(32)), alignLog: fc.integer({ min: 0, max: 6 }), limit: fc.nat({ max: 8192 }) }) },
@@ -197,6 +198,15 @@ describe("allocation against the model", () => {
             const got = m.exports.alloc(op.zone) >>> 0;
             expect(got).toBe(expected < 0 ? 0 : expected * 4096);
             if (expected >= 0) { model.free[expected] = 0; held.push(got); }
+            if (expected >= 0 && op.zone === 1 && op.more > 0) {
+              // the rest of a high word, lowest first: nothing for a low frame
+              const word = expected >> 5, bits: number[] = [];
+              for (let f = word * 32; f < Math.min(word * 32 + 32, model.count) && bits.length < op.more; f++) if (model.free[f]) bits.push(f);
+              if (expected < model.lowLimit) bits.length = 0;
+              const mask = m.exports.takeMore(got, op.more) >>> 0;
+              expect(mask).toBe(bits.reduce((acc, f) => (acc | (1 << (f & 31))) >>> 0, 0));
+              for (const f of bits) { model.free[f] = 0; held.push(f * 4096); }
+            }
             break;
           }
           case "free": {

@@ -4,7 +4,7 @@
 import { MemoryMap, memoryMapCheck, memoryMapCount, memoryMapFromMemFields, memoryMapProblemOffset } from "../../../kernel/mm/core/memory-map";
 import { ReservedList, reservedListInit, reservedAdd, RESERVED_LIST_HEADER, RESERVED_RECORD } from "../../../kernel/mm/core/reserved";
 import {
-  FrameAllocator, FRAME_ALLOCATOR_BYTES, frameAllocatorAt, allocFrameFrom, freeFrameTo, usedWordAddress,
+  FrameAllocator, FRAME_ALLOCATOR_BYTES, frameAllocatorAt, allocFrameFrom, takeMoreOfWord, freeFrameTo, usedWordAddress,
 } from "../../../kernel/mm/core/frames";
 import { allocFramesFrom, freeFramesTo, claimFramesFrom } from "../../../kernel/mm/core/frame-runs";
 import {
@@ -60,6 +60,7 @@ export function build(): bool {
 }
 
 export function alloc(zone: u32): u32 { return allocFrameFrom(pmm, zone); }
+export function takeMore(phys: u32, most: u32): u32 { return takeMoreOfWord(pmm, phys, most); }
 /** Keeps `frames` low frames free from every search (the watermark floor; no short hook here). */
 export function setFloor(frames: u32): void { pmm.floor = frames; }
 export function free(phys: u32): u32 { return freeFrameTo(pmm, phys); }
