@@ -130,6 +130,10 @@ export const MUTANTS: Mutant[] = [
   { name: "cmdline.bad_value_applied", file: "kernel/boot/cmdline.ts", from: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      else { out.bench = 1;", to: "      if (equals != 0 && valueLength == 0) addProblem(out, ProblemKind.BadValue, start, tokenLength);\n      { out.bench = 1;", tests: [FOUNDATION] },
   { name: "cmdline.repeat_silent", file: "kernel/boot/cmdline.ts", from: "  if ((out.seen & option) != 0) addProblem(out, ProblemKind.Repeated, start, length);", to: "", tests: [FOUNDATION] },
   { name: "names.pattern_is_exact", file: "kernel/lib/names.ts", from: "  if (bytesEqual(entry, length, name)) return NameMatch.Exact;", to: "  if (bytesEqual(entry, length, name)) return NameMatch.Pattern;", tests: [FOUNDATION] },
+  // the per-CPU lists' refill of a whole bitmap word
+  { name: "frames.word_batch_uncounted", file: "kernel/mm/core/frames.ts", from: "  store<u32>(at, old | taken);\n  pmm.freeHigh -= count;\n", to: "  store<u32>(at, old | taken);\n", tests: [FRAMES] },
+  // the fault handler's memory of its last range, forgotten at every release
+  { name: "vmm.fault_range_kept_after_release", file: "kernel/mm/virt/vmm.ts", from: "    vrangeRelease(ranges, page);\n    lastFaultRange = NONE;\n", to: "    vrangeRelease(ranges, page);\n", tests: [SELFTESTS], kernel: true },
   // the C twins (twins/): a layout they assume that drifts from the AssemblyScript is caught
   { name: "twins.layout_drift", file: "twins/twins.h", from: "  uint32_t active_objects;  /* and its objects */\n", to: "  uint32_t active_objects;  /* and its objects */\n  uint32_t added;\n", tests: [FIDELITY], kernel: true },
 ];
