@@ -27,7 +27,7 @@ import {
   LINEAR_MAP_BASE, BOOT_LINEAR_MAP_END, lowMemoryEnd, vrangeStart, vrangeAreaStart, vrangeAreaPages, linearVirt,
 } from "../layout";
 import {
-  VRangeArea, vrangeInit, vrangeReserve, vrangeRelease, vrangeCheckRelease, vrangeSpan, vrangeBookkeepingBytes,
+  VRangeArea, vrangeInit, vrangeReserve, vrangeRelease, vrangeReleaseChecked, vrangeCheckRelease, vrangeSpan, vrangeBookkeepingBytes,
   vrangeOwnerWord, vrangeSetOwnerWord, vrangeAddress, vrangeFind, VRangeError, NONE,
 } from "../core/vrange";
 import { MmPart, mmEnter, mmLeave } from "../busy";
@@ -329,7 +329,7 @@ export function releaseRange(virt: u32): RangeError {
   if (why == VRangeError.Ok) {
     const page = (virt - vrangeAreaStart()) >> 12;
     emptyRange(virt, page);
-    vrangeRelease(ranges, page);
+    vrangeReleaseChecked(ranges, page);   // (rangeStartCheck passed, in this section)
     lastFaultRange = NONE;
   }
   vmmLeave();
