@@ -7,8 +7,8 @@
  * What they share with the kernel: the arch primitives of boot/arch-inline.h (the same inline
  * asm), the kernel's exports for the slow paths (a twin's fast path that misses calls the
  * AssemblyScript slow path, as the AssemblyScript fast path does), and the layouts below, which
- * twinsLayout reports so that the benchmark checks them against the AssemblyScript classes
- * before it runs anything. */
+ * twins/common.c reports (the import `layout`) so that the benchmark checks them against the
+ * AssemblyScript classes before it runs anything. */
 #ifndef ASKERN_TWINS_H
 #define ASKERN_TWINS_H
 #include <stddef.h>
