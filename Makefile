@@ -8,6 +8,7 @@
 #   make record CMD="cmd" OUT=f.trace.gz  a program's malloc calls as a heap trace (docs/traces.md)
 #   make compare [TRACE=f]  the traces through askern's heap and kmalloc, glibc, jemalloc,
 #                        mimalloc and the TLSF, natively (valgrind counts the instructions)
+#   make profile BENCH=n  a benchmark's instructions by function (QEMU's translation log)
 #   make sweep           the PMM/VMM/heap/slab benchmarks at 16, 128, 1024, 3584 MiB (-icount)
 #   make report          build/report/index.html: charts of bench, compare, sweep and physmap
 #   make debug           QEMU halted with its gdb stub + gdb attached with symbols
@@ -99,7 +100,7 @@ ifeq ($(TWINS),1)
 NATIVE_OBJS += $(patsubst twins/%.c,$(BUILD)/twins/%.o,$(wildcard twins/*.c))
 endif
 
-.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep scaling report mutate record real-traces
+.PHONY: all kernel iso run test typecheck bench debug clean release deps deps-debug deps-compare deps-test host-wasm test-artifacts replay tlsf-kernel $(TLSF_ELF) user-programs compare compare-programs sweep scaling report mutate record real-traces profile
 all: kernel
 kernel: $(ELF)
 iso: $(ISO)
@@ -320,6 +321,12 @@ record: export RECORD_CMD = $(CMD)
 record: $(RECORD_LIB) | deps
 	@test -n "$(CMD)" -a -n "$(OUT)" || { echo 'usage: make record CMD="command" OUT=file.trace.gz [MAX_OPS=n] [PROCESS=largest|first] (docs/traces.md)' >&2; exit 2; }
 	$(Q)$(TSX) scripts/record.ts --lib $(abspath $(RECORD_LIB)) --out $(OUT) --max-ops "$(MAX_OPS)" --process $(or $(PROCESS),largest)
+
+# make profile BENCH=name [PER=n] [MEM=MiB]: where a benchmark's instructions go, by function: two
+# boots under QEMU's translation log, the benchmark's less a baseline's (docs/testing.md)
+profile: $(ELF) | deps
+	@test -n "$(BENCH)" || { echo "usage: make profile BENCH=name [PER=operations] [MEM=MiB]" >&2; exit 2; }
+	$(Q)$(TSX) scripts/profile.ts --kernel $(ELF) --bench $(BENCH) --mem $(if $(filter command line,$(origin MEM)),$(MEM),3584) --per $(or $(PER),1)
 
 # make scaling: the stress's and the per-CPU caches' throughput at 1, 2 and 4 CPUs under MTTCG,
 # one boot after another, and the ratios to one CPU (docs/smp.md "The stress on every CPU, and scaling")
