@@ -78,7 +78,7 @@ registerTest("pressure.watermarks_per_context", () => {
 registerTest("pressure.demand_finds_the_caches", () => {
   reclaim(0xFFFFFFFF);
   check(reclaimerSettle(), "the reclaimer settled");
-  const before = framesNow(), low = pmmWatermarkLow();
+  const before = framesNow(), low = pmmWatermarkLow(), reclaimedAtStart = reclaimedPages();
   const room = pmmFreeLowFrames();
   const cache = kmemCacheCreate("pressure test", 256, 0, 0);
   const objects = vmalloc(room << 6);           // (16 objects of 256 B a page: a word each)
@@ -99,8 +99,9 @@ registerTest("pressure.demand_finds_the_caches", () => {
   const freeNow = pmmFreeFrames(), empty = kmallocReclaimable();
   const reclaimedBefore = reclaimedPages(), directBefore = pmmDirectReclaims();
   preemptEnable();
-  // (16 objects a page, nine in ten freed at random: 0.9^16, about 18% of the pages, are empty)
-  check(empty > (made >> 4) / 10, "a tenth of the cache's pages or more are empty, and counted reclaimable");
+  // (16 objects a page, nine in ten freed at random: 0.9^16, about 18% of the pages, are empty;
+  // with another CPU, the reclaimer may have given some back already while the frees went on)
+  check(empty + (reclaimedBefore - reclaimedAtStart) > (made >> 4) / 10, "a tenth of the cache's pages or more are empty, counted reclaimable or reclaimed already");
   const want = freeNow + (empty >> 1) - low;
   const got = takeAll(frames, 0, want, false);
   checkEqual(got, want, "every frame demanded was had: reclaim gave the empty slabs back");
