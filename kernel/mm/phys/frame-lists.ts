@@ -151,7 +151,8 @@ export function allocFrameRefill(): u32 {
  * Under the PMM's lock.
  */
 function listWordRest(list: usize, count: u32, phys: u32): u32 {
-  const room = LIST_BATCH - 1 - count, spare = pmm.freeHigh > LIST_BATCH ? pmm.freeHigh - LIST_BATCH : 0;
+  const room = count < LIST_BATCH - 1 ? LIST_BATCH - 1 - count : 0;   // (a refill starts empty; never past the batch)
+  const spare = pmm.freeHigh > LIST_BATCH ? pmm.freeHigh - LIST_BATCH : 0;
   let taken = takeMoreOfWord(pmm, phys, min<u32>(room, spare));
   const base = (phys >> (FRAME_SHIFT + 5)) << 5;
   while (taken != 0) {
