@@ -6,13 +6,7 @@
 //    or fork's copy)              in ring 3)       at once; the record      processWaitKernel by the
 //                                                  and last thread stay)    kernel, or the reaper)
 //
-// The record, one kzalloc per process:
-//
-//   +0                      Process      the fields below
-//   + PROCESS_BYTES         UserMemory   its memory's control block
-//   + ... MUTEX_BYTES       Mutex        its memory lock (faults, memory calls, fork, maps)
-//   + ... NAME_BYTES        name         NUL-terminated (the module's name)
-//   + ... MEMORY_BLOCK_BYTES             its address space's control block and its region map
+// The record and the table of processes are table.ts's (re-exported here).
 //
 // A process has one or more threads (at most MAX_THREADS), linked through Thread.sibling. Each
 // starts through a ring-3 frame of its own (exec's entry point, fork's copy of the parent's
@@ -34,170 +28,32 @@ import { CPU_APIC_ID, cpuAt } from "../arch/percpu";
 import { resumeUserFrame } from "../arch/x86";
 import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { processKillFrame } from "./user-frame";
-import { kzalloc, kmalloc, kfree } from "../mm/alloc/kmalloc";
-import { Thread, ThreadState, ThreadQueue } from "../sched/thread";
+import { kmalloc, kfree } from "../mm/alloc/kmalloc";
+import { Thread, ThreadState } from "../sched/thread";
 import { currentThread, threadCreate, threadCreateStopped, threadRelease, threadSetSpace, threadUseSpace, threadExitWith, threadJoinCode } from "../sched/scheduler";
 import { threadWakeSleeper, threadSleep } from "../sched/clock";
-import { Mutex, MUTEX_BYTES, mutexInit, mutexLock, mutexUnlock, waitQueueWait, waitQueueWakeOne, Semaphore, SEMAPHORE_BYTES, semaphoreInit, semaphoreDown, semaphoreUp } from "../sched/sync";
-import { UserMemory, MEMORY_BLOCK_BYTES, memoryInit, memoryCreate, memoryRelease } from "./memory";
+import { mutexLock, mutexUnlock, waitQueueWait, waitQueueWakeOne, Semaphore, SEMAPHORE_BYTES, semaphoreInit, semaphoreDown, semaphoreUp } from "../sched/sync";
+import { memoryInit, memoryRelease } from "./memory";
 import { pmmFreeFrames } from "../mm/phys/pmm";
 import { guardHeldFrames } from "../mm/alloc/guard";
 import { puts, putDec, putBytes } from "../console/console";
 import { panic } from "../diag/panic";
+import {
+  Process, ProcessState, KILLED, KILLED_BY_FAULT, MAX_THREADS, processLock, processMemory, childWait, exitWait,
+  currentProcess, processFirst, processFree, processName, processNameLength,
+} from "./table";
+export {
+  Process, ProcessState, KILLED_BY_FAULT, KILLED, MAX_PROCESSES, MAX_THREADS, NAME_BYTES, processMemory, processLock,
+  processName, processMemoryBlock, currentProcess, processCount, processFirst, processNext, processFind, processEnded,
+  processSetName, processNameLength, processCreate, processDiscard,
+} from "./table";
 
-/** The exit code of a process killed for a fault (a shell's 128 + SIGSEGV). */
-export const KILLED_BY_FAULT: i32 = 139;
-/** The exit code of a process killed by `kill` or the out-of-memory killer (128 + SIGKILL). */
-export const KILLED: i32 = 137;
-/** The most processes at once: fork fails with EAGAIN beyond. */
-export const MAX_PROCESSES: u32 = 128;
-/** The most threads a process has at once: thread_create fails with EAGAIN beyond. */
-export const MAX_THREADS: u32 = 16;
-/** Bytes of a name, its NUL included. */
-export const NAME_BYTES: u32 = 32;
-
-export const enum ProcessState { Created = 0, Running = 1, Zombie = 2 }
-
-@unmanaged export class Process {
-  pid: u32;
-  state: u32;          // ProcessState
-  parent: usize;       // the parent's record, 0: the kernel's (processWaitKernel or the reaper)
-  threads: usize;      // its live threads, linked through Thread.sibling
-  threadCount: u32;
-  lastThread: usize;   // the thread that left last (it made the zombie): joined when it is reaped
-  exitCode: i32;
-  killed: i32;         // 0, or the exit code a kill or a fault gave it
-  exiting: u32;        // 1: one of its threads has ended it; the others are leaving
-  detached: u32;       // 1: no one will wait for it: the reaper frees it
-  next: usize;         // the next process in the table
-  childWaitHead: usize; childWaitTail: usize;   // its thread, waiting in waitpid (a ThreadQueue)
-  exitWaitHead: usize; exitWaitTail: usize;     // the kernel thread waiting for it (processWaitKernel)
-  args: usize;         // exec.ts's arguments block for its first entry, or 0
-  claimed: u32;        // 1: a zombie one of its parent's threads has from waitpid, to free or give back
-}
-const PROCESS_BYTES: u32 = offsetof<Process>();
-const MEMORY_AT: u32 = PROCESS_BYTES;
-const LOCK_AT: u32 = MEMORY_AT + offsetof<UserMemory>();
-const NAME_AT: u32 = LOCK_AT + ((MUTEX_BYTES + 3) & ~3);
-const BLOCK_AT: u32 = NAME_AT + NAME_BYTES;
-const RECORD_BYTES: u32 = BLOCK_AT + MEMORY_BLOCK_BYTES;
-
-/** A process's memory, memory lock and name (NUL-terminated bytes). Any context (arithmetic on the record). */
-@inline export function processMemory(p: Process): UserMemory { return changetype<UserMemory>(changetype<usize>(p) + MEMORY_AT); }
-@inline export function processLock(p: Process): Mutex { return changetype<Mutex>(changetype<usize>(p) + LOCK_AT); }
-@inline export function processName(p: Process): usize { return changetype<usize>(p) + NAME_AT; }
-/** The memory block of a process (exec.ts swaps a new image's into it). Any context. */
-@inline export function processMemoryBlock(p: Process): usize { return changetype<usize>(p) + BLOCK_AT; }
-@inline function childWait(p: Process): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(p) + offsetof<Process>("childWaitHead")); }
-@inline function exitWait(p: Process): ThreadQueue { return changetype<ThreadQueue>(changetype<usize>(p) + offsetof<Process>("exitWaitHead")); }
-
-let first: usize = 0;       // the table: every process, newest first
 let deadThreads: usize = 0; // threads that left their process before its end, for the reaper to free
 let deadPending: u32 = 0;   // and how many of them the reaper has not freed yet
-let count: u32 = 0;
-let nextPid: u32 = 1;
 const reaperWake = memory.data(SEMAPHORE_BYTES, 4);
 
-/** The running thread's process, or null for a kernel thread. Any context. */
-export function currentProcess(): Process | null {
-  const p = currentThread().process;
-  return p != 0 ? changetype<Process>(p) : null;
-}
-
-/** Processes now (zombies included; a record counts until it is freed). Any context. */
-export function processCount(): u32 { return count; }
 /** Threads that left their processes early and that the reaper has not freed yet. Any context. */
 export function processDeadThreads(): u32 { return deadPending; }
-/** The first process of the table (0: none) and the one after `p`, for listings. Thread context (a listing may see a process go). */
-export function processFirst(): usize { return first; }
-export function processNext(p: Process): usize { return p.next; }
-
-/** The record of process `pid` (0: none). The kernel lock held. */
-function lookup(pid: u32): usize {
-  for (let at = first; at != 0; at = changetype<Process>(at).next) if (changetype<Process>(at).pid == pid) return at;
-  return 0;
-}
-
-/**
- * The process with id `pid`, or null: the table is walked under the kernel lock, since another
- * thread may free a process meanwhile. The record stays valid only while nothing can free it
- * (a child the caller's waitpid claimed), so other callers read it at once. Thread context.
- */
-export function processFind(pid: u32): Process | null {
-  const flags = klockIrqSave();
-  const found = lookup(pid);
-  klockIrqRestore(flags);
-  return found != 0 ? changetype<Process>(found) : null;
-}
-
-/** Whether process `pid` has ended: gone, or a zombie. Thread context. */
-export function processEnded(pid: u32): bool {
-  const flags = klockIrqSave();
-  const found = lookup(pid);
-  const ended = found == 0 || changetype<Process>(found).state == ProcessState.Zombie;
-  klockIrqRestore(flags);
-  return ended;
-}
-
-/** Sets `p`'s name from `length` bytes at `name` (cut to fit). Thread context. */
-export function processSetName(p: Process, name: usize, length: u32): void {
-  const n = min<u32>(length, NAME_BYTES - 1);
-  memory.copy(processName(p), name, n);
-  store<u8>(processName(p) + n, 0);
-}
-
-/** Bytes of `p`'s name. Any context. */
-export function processNameLength(p: Process): u32 {
-  let n: u32 = 0;
-  while (load<u8>(processName(p) + n) != 0) n++;
-  return n;
-}
-
-/**
- * A new process named by the `length` bytes at `name`, child of `parent` (null: the kernel's),
- * with an empty memory and no thread yet; null when the table is full or memory is short.
- * Thread context.
- */
-export function processCreate(name: usize, length: u32, parent: Process | null): Process | null {
-  if (count >= MAX_PROCESSES) return null;
-  const record = kzalloc(RECORD_BYTES);
-  if (record == 0) return null;
-  const p = changetype<Process>(record);
-  mutexInit(changetype<usize>(processLock(p)), "process memory");
-  if (!memoryCreate(processMemory(p), processMemoryBlock(p), changetype<usize>(processLock(p)))) { kfree(record); return null; }
-  processSetName(p, name, length);
-  p.parent = parent != null ? changetype<usize>(parent) : 0;
-  const flags = klockIrqSave();
-  p.pid = nextPid++;
-  p.next = first;
-  first = record;
-  count++;
-  klockIrqRestore(flags);
-  return p;
-}
-
-/** Takes `p` out of the table and frees its record (its thread, if any, is gone). */
-function processFree(p: Process): void {
-  const flags = klockIrqSave();
-  if (first == changetype<usize>(p)) first = p.next;
-  else for (let at = first; at != 0; at = changetype<Process>(at).next) {
-    if (changetype<Process>(at).next == changetype<usize>(p)) { changetype<Process>(at).next = p.next; break; }
-  }
-  klockIrqRestore(flags);
-  if (p.args != 0) kfree(p.args);
-  kfree(changetype<usize>(p));
-  const again = klockIrqSave();
-  count--;   // (once its memory is back: a count of 0 means every record is freed)
-  klockIrqRestore(again);
-}
-
-/** Undoes processCreate for a process that never started: its memory and its record go. Thread context. */
-export function processDiscard(p: Process): void {
-  mutexLock(processLock(p));
-  memoryRelease(processMemory(p));
-  mutexUnlock(processLock(p));
-  processFree(p);
-}
 
 /** Set by exec.ts: writes a new process's arguments onto its stack and sets its first frame's stack pointer (`p`'s first thread, its space loaded). */
 export type FirstEntry = (p: Process, frame: UserFrame) => void;
@@ -314,7 +170,7 @@ export function processExit(code: i32): void {
   me.lastThread = changetype<usize>(currentThread());
   me.state = ProcessState.Zombie;
   let orphans: u32 = 0;
-  for (let at = first; at != 0; at = changetype<Process>(at).next) {
+  for (let at = processFirst(); at != 0; at = changetype<Process>(at).next) {
     const child = changetype<Process>(at);
     if (child.parent != changetype<usize>(me)) continue;
     child.parent = 0;
@@ -394,7 +250,7 @@ export const WAIT_NOT_YET: i32 = 0;      // WNOHANG and no child has ended
 let matched = false;
 function zombieChild(p: Process, pid: i32): usize {
   matched = false;
-  for (let at = first; at != 0; at = changetype<Process>(at).next) {
+  for (let at = processFirst(); at != 0; at = changetype<Process>(at).next) {
     const child = changetype<Process>(at);
     if (child.parent != changetype<usize>(p) || (pid != -1 && <i32>child.pid != pid) || child.claimed != 0) continue;
     matched = true;
@@ -475,7 +331,7 @@ function reaperMain(arg: usize): void {
     const flags = klockIrqSave();
     const thread = deadThreads;
     if (thread != 0) deadThreads = changetype<Thread>(thread).sibling;
-    else for (let at = first; at != 0; at = changetype<Process>(at).next) {
+    else for (let at = processFirst(); at != 0; at = changetype<Process>(at).next) {
       const p = changetype<Process>(at);
       if (p.state == ProcessState.Zombie && p.parent == 0 && p.detached != 0) { found = at; p.detached = 2; break; }
     }
@@ -493,10 +349,6 @@ let bootFrames: u32 = 0;
 /** Frames processes took at boot: the zero page, the frames' reference counts, the reaper thread. */
 export function processBootFrames(): u32 { return bootFrames; }
 
-/**
- * Sets up processes: user memory (proc/memory.ts, `strict` commit accounting or overcommit) and
- * the reaper. Once, at boot (thread context).
- */
 /** The IPI another CPU sends when it kills the thread running here: if it runs in ring 3, its frame is redirected now. */
 const VECTOR_KILL: u32 = 0x33;
 
@@ -506,6 +358,10 @@ function onKillIpi(frame: InterruptFrame): void {
   if (t.killed != 0 && (frame.cs & 3) == 3) processKillFrame(changetype<UserFrame>(changetype<usize>(frame)));
 }
 
+/**
+ * Sets up processes: user memory (proc/memory.ts, `strict` commit accounting or overcommit) and
+ * the reaper. Once, at boot (thread context).
+ */
 export function processInit(strict: bool): void {
   const before = pmmFreeFrames(), guardBefore = guardHeldFrames();
   setInterruptHandler(VECTOR_KILL, onKillIpi);
