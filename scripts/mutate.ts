@@ -132,8 +132,8 @@ export const MUTANTS: Mutant[] = [
   { name: "names.pattern_is_exact", file: "kernel/lib/names.ts", from: "  if (bytesEqual(entry, length, name)) return NameMatch.Exact;", to: "  if (bytesEqual(entry, length, name)) return NameMatch.Pattern;", tests: [FOUNDATION] },
   // the per-CPU lists' refill of a whole bitmap word
   { name: "frames.word_batch_uncounted", file: "kernel/mm/core/frames.ts", from: "  store<u32>(at, old | taken);\n  pmm.freeHigh -= count;\n", to: "  store<u32>(at, old | taken);\n", tests: [FRAMES] },
-  // the fault handler's memory of its last range, forgotten at every release
-  { name: "vmm.fault_range_kept_after_release", file: "kernel/mm/virt/vmm.ts", from: "    lastFaultRange = NONE;\n", to: "", tests: [SELFTESTS], kernel: true },
+  // vrangeFind's memory of the block it found last, forgotten at every release
+  { name: "vrange.found_block_kept_after_release", file: "kernel/mm/core/vrange.ts", from: "  area.lastFound = NONE;\n  let start = page", to: "  let start = page", tests: [VRANGE, SELFTESTS], kernel: true },
   // the C twins (twins/): a layout they assume that drifts from the AssemblyScript is caught
   { name: "twins.layout_drift", file: "twins/twins.h", from: "  uint32_t active_objects;  /* and its objects */\n", to: "  uint32_t active_objects;  /* and its objects */\n  uint32_t added;\n", tests: [FIDELITY], kernel: true },
 ];

@@ -137,9 +137,9 @@ registerTest("vmm.range_fault_around", () => {
   checkEqual(pmmFreeFrames(), freeBefore, "all back");
 });
 
-// The fault handler keeps the range of its last fault (vmm.ts faultRangeOf): a release must
-// forget it, or a later fault inside a new range that now covers the old one's first page is
-// charged to the old range (whose span word is stale there).
+// vrangeFind (the fault handler's lookup) keeps the block it found last: a release must forget
+// it, or a later fault inside a new range that now covers the old one's first page is charged
+// to the old range (whose span word is stale there).
 registerTest("vmm.fault_range_forgotten_at_release", () => {
   const a = reserveRange(2 * PAGE, RANGE_WRITABLE, "test.a"), b = reserveRange(4 * PAGE, RANGE_WRITABLE, "test.b");
   if (!check(a != 0 && b != 0, "reserve two")) return;

@@ -34,9 +34,9 @@ import { PF_PRESENT, PF_WRITE } from "../../diag/exceptions";
 import { entryFor, PAGE_SIZE, PAGE_PRESENT } from "./paging";
 import {
   kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages,
-  faultAroundOf, faultRangeOf, vmmCommittedPages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
+  faultAroundOf, vmmCommittedPages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
 } from "./vmm";
-import { vrangeAddress, NONE } from "../core/vrange";
+import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
 import { commitRangePage } from "./commit";
 import { vrangeAreaStart } from "../layout";
 import { MmPart, mmEnter, mmLeave, mmBusy } from "../busy";
@@ -129,7 +129,7 @@ function servePageFault(frame: InterruptFrame): void {
   if (mmBusy(MmPart.Vmm)) faultPanic(FaultKind.InsideMm, frame, address, NONE);
   const area = kernelRanges();
   const page = (address - vrangeAreaStart()) >> 12;
-  const start = address >= vrangeAreaStart() ? faultRangeOf(page) : NONE;
+  const start = address >= vrangeAreaStart() ? vrangeFind(area, page) : NONE;
   const error = frame.errorCode;
   if ((error & PF_PRESENT) != 0) {
     faultPanic((error & PF_WRITE) != 0 ? FaultKind.ReadOnlyWrite : FaultKind.Protection, frame, address, start);

@@ -183,25 +183,6 @@ export function kernelAddressSpace(): AddressSpace { return kernelSpace; }
 /** The kernel's range allocator (for the fault handler and tests). */
 export function kernelRanges(): VRangeArea { return ranges; }
 
-// The range the last fault was served in (its first page; NONE: none): the next fault in it,
-// most often on the next page, skips the search of the starts tree (vrangeFind: about 60
-// instructions a fault once the range is 32 pages long). Forgotten when any range is released,
-// so it always names a live range.
-let lastFaultRange: u32 = NONE;
-
-/**
- * The first page of the live range whose pages (not its guard page) hold area page `page`, or
- * of the range whose guard page it is, or NONE: vrangeFind, through the last fault's range.
- * For the fault handler (interrupts off, in its kernel-lock section).
- */
-export function faultRangeOf(page: u32): u32 {
-  const last = lastFaultRange;
-  if (last != NONE && page - last < rangePages(last)) return last;
-  const start = vrangeFind(ranges, page);
-  if (start != NONE) lastFaultRange = start;
-  return start;
-}
-
 /**
  * Maps kernel page `virt` to frame `phys` (paging.ts `map`: PagingError, logged, on refusal).
  * For the fixed-mapping area; range pages are mapped by the fault handler.
@@ -258,7 +239,7 @@ export function reserveRange(bytes: u32, flags: u32, name: string = "range"): u3
       vrangeSetOwnerWord(ranges, start, OWNER_FLAGS, flags);
       vrangeSetOwnerWord(ranges, start, OWNER_NAME, <u32>changetype<usize>(name));
       if ((flags & RANGE_PROMISED) != 0 && !parkFrames(vrangeAddress(ranges, start), <u32>pages)) {
-        vrangeRelease(ranges, start);   // (never a fault's range: it was never handed out)
+        vrangeRelease(ranges, start);
         error = RangeError.NoFrames;
       }
     }
@@ -330,7 +311,6 @@ export function releaseRange(virt: u32): RangeError {
     const page = (virt - vrangeAreaStart()) >> 12;
     emptyRange(virt, page);
     vrangeReleaseChecked(ranges, page);   // (rangeStartCheck passed, in this section)
-    lastFaultRange = NONE;
   }
   vmmLeave();
   if (why == VRangeError.Ok) return RangeError.Ok;
