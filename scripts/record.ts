@@ -186,8 +186,8 @@ function main(): void {
     if (run.status !== 0) console.error(`record: the command ended with status ${run.status}; its records are used all the same`);
     // run.<pid>.rec: by size (the most records) or by modification order (the first process)
     const files = readdirSync(dir).filter((f) => f.endsWith(".rec")).map((f) => {
-      const path = join(dir, f);
-      return { path, pid: Number(f.split(".")[1]), size: statSync(path).size, born: statSync(path).birthtimeMs };
+      const path = join(dir, f), stat = statSync(path);
+      return { path, pid: Number(f.split(".")[1]), size: stat.size, born: stat.birthtimeMs };
     });
     if (files.length === 0) usage("the command made no records: did it run a program that uses glibc's malloc?");
     files.sort(which === "largest" ? (a, b) => b.size - a.size : (a, b) => a.born - b.born || a.pid - b.pid);

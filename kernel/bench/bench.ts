@@ -63,7 +63,7 @@ export function benchReportNamedRatio(prefix: string, name: usize, nameLength: u
   recordEnd();
 }
 
-/** As benchReportNamedRatio, for a plain name: numerator / denominator with two decimals, or null over zero. */
+/** As benchReportNamedRatio, for a plain name: numerator / denominator with two decimals, or null over zero. Thread context (a benchmark's). */
 export function benchReportRatio(name: string, numerator: u64, denominator: u64): void {
   recordStart(); puts(name); recordValueStart("ratio");
   if (denominator == 0) puts("null"); else putRatio(numerator, denominator);

@@ -54,7 +54,8 @@ import { Random, randomSeed, randomBelow } from "../lib/random";
 @external("twins", "layout") declare function twinLayout(index: u32): u32;
 
 // The slow paths the twins call when their fast path misses: the kernel's own (each re-checks its
-// fast path, which misses again, and goes on to the slow one).
+// fast path, which misses again, and goes on to the slow one). Thread context (the benchmark's),
+// with the contexts and locks of the kernel functions they call.
 export function twinCacheAllocSlow(part: usize): usize { return cacheAllocIn(changetype<CacheCpu>(part)); }
 export function twinCacheFreeSlow(part: usize, object: usize): u32 { return cacheFreeIn(changetype<CacheCpu>(part), object); }
 export function twinKmallocSampled(size: u32): usize { return kmallocSample(size, 16); }

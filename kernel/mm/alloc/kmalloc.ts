@@ -250,7 +250,8 @@ export function kmallocSampled(): u32 { return sampledCount; }
 /**
  * The request whose countdown reached zero: from the guard allocator when sampling is on (or,
  * if it has no room, the usual way), and the countdown starts again. Out of line: the fast path
- * pays only the decrement and the branch. (Exported for kmalloc's C twin: bench/fidelity.ts.)
+ * pays only the decrement and the branch. Any context, as kmalloc (the guard allocator only in
+ * thread context); never sleeps. (Exported for kmalloc's C twin: bench/fidelity.ts.)
  */
 export function kmallocSample(size: u32, align: u32): usize {
   restartCountdown();
@@ -276,9 +277,9 @@ function kmallocHeap(size: u32, align: u32): usize {
 /** The kernel's slab regions (the class caches' pages; more caches may be created over it). */
 export function kernelSlabRegions(): SlabRegions { return slabRegions; }
 
-/** The class caches' control blocks (KMALLOC_CLASS_COUNT of CACHE_BYTES), for kmalloc's C twin (bench/fidelity.ts). */
+/** The class caches' control blocks (KMALLOC_CLASS_COUNT of CACHE_BYTES), for kmalloc's C twin (bench/fidelity.ts). Any context. */
 export function kmallocClassCaches(): usize { return classCaches; }
-/** The size-to-class table (kmalloc-classes.ts), for the same. */
+/** The size-to-class table (kmalloc-classes.ts), for the same. Any context. */
 export function kmallocClassTable(): usize { return classOfSize; }
 
 /** The kernel's page provider (PMM low memory through the linear map), for more heap instances. */

@@ -74,7 +74,7 @@ export function pmmCpuAttach(cpu: usize, index: u32): void {
 }
 @inline function listable(phys: u32): bool { return listableAt(phys, listedBit(phys)); }
 
-/** The listed map's address and the frames it spans (for the C twin of the fast paths: bench/fidelity.ts). */
+/** The listed map's address and the frames it spans (for the C twin of the fast paths: bench/fidelity.ts). Any context (reads). */
 export function pmmListedMap(): usize { return listedMap; }
 export function pmmListedSpan(): u32 { return listedSpan; }
 
@@ -120,7 +120,7 @@ let freeSlowPath: (phys: u32) => FrameError = freeFrameSlow;
 /**
  * allocFrame with the running CPU's list empty: a frame from the bitmap (the watermarks apply),
  * and, when high memory has them to spare, up to LIST_BATCH - 1 more high frames for the list.
- * Under the PMM's lock.
+ * Any context, any CPU (as allocFrame); takes the PMM's lock; never sleeps.
  */
 export function allocFrameRefill(): u32 {
   klockIrqSaveTo(pmmLock);
@@ -134,10 +134,7 @@ export function allocFrameRefill(): u32 {
       const more = allocFrameFrom(pmm, FrameZone.HighFirst);   // (high memory: no floor, no short path)
       if (more == 0) break;
       if (!listable(more)) { freeFrameTo(pmm, more); break; }  // (low after all: not for a list)
-      count++;
-      store<u32>(list + (count << 2), more);
-      atomicBitSet(listedMap, listedBit(more));
-      count = listWordRest(list, count, more);
+      count = listWordRest(list, listAppend(list, count, more), more);
     }
     store<u32>(list, count);
   }
@@ -156,14 +153,17 @@ function listWordRest(list: usize, count: u32, phys: u32): u32 {
   let taken = takeMoreOfWord(pmm, phys, min<u32>(room, spare));
   const base = (phys >> (FRAME_SHIFT + 5)) << 5;
   while (taken != 0) {
-    const frame = base + ctz(taken);
+    count = listAppend(list, count, (base + ctz(taken)) << FRAME_SHIFT);
     taken &= taken - 1;
-    const more = frame << FRAME_SHIFT;
-    count++;
-    store<u32>(list + (count << 2), more);
-    atomicBitSet(listedMap, listedBit(more));
   }
   return count;
+}
+
+/** Puts high frame `phys` after the `count` frames of `list`, marked listed; the new count (not stored). Under the PMM's lock. */
+@inline function listAppend(list: usize, count: u32, phys: u32): u32 {
+  store<u32>(list + ((count + 1) << 2), phys);
+  atomicBitSet(listedMap, listedBit(phys));
+  return count + 1;
 }
 
 /**
@@ -193,7 +193,8 @@ function listWordRest(list: usize, count: u32, phys: u32): u32 {
 /**
  * freeFrame of a frame that does not go on the list as it is: already listed (a double free),
  * the list full (LIST_BATCH frames go back to the bitmap first), or not listable (low memory, or
- * a bad address, which freeFrameTo refuses). Under the PMM's lock.
+ * a bad address, which freeFrameTo refuses). Any context, any CPU (as freeFrame); takes the PMM's
+ * lock; never sleeps.
  */
 export function freeFrameSlow(phys: u32): FrameError {
   klockIrqSaveTo(pmmLock);

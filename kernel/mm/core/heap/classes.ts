@@ -38,7 +38,7 @@ for (let i: u32 = 0; i < CLASS_TABLE_ENTRIES; i++) {
   store<u8>(fitTable + i, <u8>min<u32>(computeClass(roundToClass(i << 4)), LIST_COUNT));
 }
 
-/** The two tables' addresses (for the heap's C twin: bench/fidelity.ts). */
+/** The two tables' addresses (for the heap's C twin: bench/fidelity.ts). Any context (constants). */
 export function heapClassTable(): usize { return classTable; }
 export function heapFitTable(): usize { return fitTable; }
 
