@@ -56,7 +56,9 @@ export const MUTANTS: Mutant[] = [
   { name: "summary.find_before_includes_k", file: "kernel/mm/core/summary.ts", from: "    const far = tree.top & bitsBelow(k);", to: "    const far = tree.top & bitsBelow(k + 1);", tests: [SUMMARY, VRANGE] },
   { name: "summary.clear_leaves_l2", file: "kernel/mm/core/summary.ts", from: "    store<u32>(at2, load<u32>(at2) & ~(1 << (j & 31)));\n  }\n}", to: "  }\n}", tests: [SUMMARY, FRAMES] },
   // the range allocator and the class scheme
-  { name: "vrange.release_no_left_merge", file: "kernel/mm/core/vrange.ts", from: "    const left = startAtOrBelow(area, page - 1);", to: "    const left = NONE;", tests: [VRANGE] },
+  { name: "vrange.release_no_left_merge", file: "kernel/mm/core/vrange.ts", from: "    const left = load<u32>(recordAt(area, page - 1), RECORD_TAG);", to: "    const left = NONE;", tests: [VRANGE] },
+  { name: "vrange.boundary_tag_trusted_unchecked", file: "kernel/mm/core/vrange.ts", from: "if (left < page && isStart(area, left) && ", to: "if (left < page && ", tests: [VRANGE] },
+  { name: "vrange.release_check_ignores_free", file: "kernel/mm/core/vrange.ts", from: "  if (isStart(area, page) && (spanWord(area, page) & BLOCK_FREE) == 0) return VRangeError.Ok;", to: "  if (isStart(area, page)) return VRangeError.Ok;", tests: [VRANGE] },
   { name: "vrange.reserve_no_round", file: "kernel/mm/core/vrange.ts", from: "@inline function roundToClass(span: u32): u32 { return segRoundUp(span, SL_BITS); }", to: "@inline function roundToClass(span: u32): u32 { return span; }", tests: [VRANGE] },
   { name: "segfit.class_off_by_one", file: "kernel/mm/core/seg-fit.ts", from: "  return ((high - 1) << slBits) +", to: "  return ((high - 2) << slBits) +", tests: [SEGFIT, HEAP, VRANGE] },
   { name: "bits.bits_below_32", file: "kernel/lib/bits.ts", from: "return b >= 32 ? 0xFFFFFFFF : (<u32>1 << b) - 1;", to: "return (<u32>1 << b) - 1;", tests: [SEGFIT, SUMMARY] },

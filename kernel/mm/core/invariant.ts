@@ -18,6 +18,7 @@ export const enum Invariant {
   RangesUnmerged = 13,         // two free blocks are adjacent
   RangesFreeLists = 14,        // the free lists or their class bitmaps
   RangesCounts = 15,           // free pages, free blocks or live blocks
+  RangesTag = 16,              // a free block's boundary tag (its last page's record) does not name it
   // the heap (heap/)
   HeapRunHeader = 21,          // a span's or large block's header, or the run lists
   HeapBlockSize = 22,          // a block's size: zero, unaligned, or past its span's end
@@ -62,6 +63,7 @@ export function invariantText(broken: Invariant): string {
     case Invariant.RangesUnmerged: return "ranges: two free blocks are adjacent";
     case Invariant.RangesFreeLists: return "ranges: the free lists or their class bitmaps";
     case Invariant.RangesCounts: return "ranges: the counts disagree with the blocks";
+    case Invariant.RangesTag: return "ranges: a free block's boundary tag does not name it";
     case Invariant.HeapRunHeader: return "heap: a span's or large block's header, or the run lists";
     case Invariant.HeapBlockSize: return "heap: a block's size";
     case Invariant.HeapBlockStarts: return "heap: the block-start bitmap";

@@ -18,14 +18,21 @@
 //   +0   span      pages in the block | BLOCK_FREE (bit 31) when free
 //   +4   a         free: next block in its free list (page or NONE)   live: owner's word (flags)
 //   +8   b         free: previous block in its free list              live: owner's word (pages committed)
-//   +12  c         free: 0                                            live: owner's word (name)
+//   +12  c         free: (unused)                                     live: owner's word (name)
+//
+// and one word at a free block's last page (the same record when the span is 1):
+//
+//   +12  tag       the block's first page: the boundary tag, through which a release finds a
+//                  free left neighbour without searching the starts tree
 //
 // Free blocks sit on segregated lists (TLSF-style two-level classes): class (fl, sl) holds spans
 // from 2^(fl+2) + sl * 2^(fl-1) up to the next class, with spans 1..7 in row 0. A reservation
 // rounds its span up to the next class boundary so any block on the first non-empty list at
 // or above it fits; two bitmaps find that list with two count-trailing-zeros. So reserve and
 // release are O(1): no list is walked, no block scanned. Release finds its neighbours through
-// the starts bitmap (left) and the span (right) and merges them.
+// the boundary tag (left: a tag is trusted only when it names a free block's start that ends
+// just there, since a live block's last page holds anything) and the span (right) and merges
+// them.
 //
 // Limits: at most VRANGE_MAX_PAGES pages (what one summary tree indexes: 32 * 32 * 32 bits).
 import { Invariant } from "./invariant";
@@ -47,6 +54,7 @@ const RECORD_SPAN: u32 = 0;
 const RECORD_A: u32 = 4;
 const RECORD_B: u32 = 8;
 const RECORD_C: u32 = 12;
+const RECORD_TAG: u32 = 12;   // (at a free block's last page)
 
 const SL_BITS: u32 = 3;
 const SL_COUNT: u32 = 1 << SL_BITS;               // 8 classes per power of two
@@ -109,8 +117,6 @@ export function vrangeBookkeepingBytes(pages: u32): u32 {
 @inline function setSpanWord(area: VRangeArea, page: u32, value: u32): void { store<u32>(recordAt(area, page), value, RECORD_SPAN); }
 @inline function nextFree(area: VRangeArea, page: u32): u32 { return load<u32>(recordAt(area, page), RECORD_A); }
 @inline function prevFree(area: VRangeArea, page: u32): u32 { return load<u32>(recordAt(area, page), RECORD_B); }
-@inline function setNextFree(area: VRangeArea, page: u32, next: u32): void { store<u32>(recordAt(area, page), next, RECORD_A); }
-@inline function setPrevFree(area: VRangeArea, page: u32, prev: u32): void { store<u32>(recordAt(area, page), prev, RECORD_B); }
 
 // --- the starts bitmap (summary.ts) ---------------------------------------------------------
 
@@ -132,27 +138,32 @@ if (SUMMARY_NONE != NONE) ERROR("startAtOrBelow returns the tree's SUMMARY_NONE 
 /** `span` rounded up to the smallest span of its class's successor, unless it starts a class. */
 @inline function roundToClass(span: u32): u32 { return segRoundUp(span, SL_BITS); }
 
-function listInsert(area: VRangeArea, page: u32, span: u32): void {
+// (Both read area.records once: a store through memory could change it as far as the compiler
+// knows, so each recordAt would load it again.)
+
+/** Files the free block at `page` of `span` pages on its class's list, its boundary tag written. */
+@inline function listInsert(area: VRangeArea, page: u32, span: u32): void {
   const index = classOf(span);
   const headAt = area.lists + (index << 2);
   const head = load<u32>(headAt);
-  setSpanWord(area, page, span | BLOCK_FREE);
-  setNextFree(area, page, head);
-  setPrevFree(area, page, NONE);
-  store<u32>(recordAt(area, page), 0, RECORD_C);
-  if (head != NONE) setPrevFree(area, head, page);
+  const records = area.records, at = records + page * RECORD_BYTES;
+  store<u32>(at, span | BLOCK_FREE, RECORD_SPAN);
+  store<u32>(at, head, RECORD_A);
+  store<u32>(at, NONE, RECORD_B);
+  store<u32>(records + (page + span - 1) * RECORD_BYTES, page, RECORD_TAG);
+  if (head != NONE) store<u32>(records + head * RECORD_BYTES, page, RECORD_B);
   store<u32>(headAt, page);
   segMarkList<VRangeArea>(area, index, SL_BITS);
   area.freeBlocks++;
   area.freePages += span;
 }
 
-function listRemove(area: VRangeArea, page: u32): void {
-  const span = spanWord(area, page) & ~BLOCK_FREE;
-  const index = classOf(span);
-  const next = nextFree(area, page), prev = prevFree(area, page);
-  if (next != NONE) setPrevFree(area, next, prev);
-  if (prev != NONE) setNextFree(area, prev, next);
+/** Takes the free block at `page`, of `span` pages, off list `index` (its class: classOf(span)). */
+@inline function listRemove(area: VRangeArea, page: u32, span: u32, index: u32): void {
+  const records = area.records, at = records + page * RECORD_BYTES;
+  const next = load<u32>(at, RECORD_A), prev = load<u32>(at, RECORD_B);
+  if (next != NONE) store<u32>(records + next * RECORD_BYTES, prev, RECORD_B);
+  if (prev != NONE) store<u32>(records + prev * RECORD_BYTES, next, RECORD_A);
   else {
     store<u32>(area.lists + (index << 2), next);
     if (next == NONE) segUnmarkList<VRangeArea>(area, index, SL_BITS);
@@ -161,11 +172,6 @@ function listRemove(area: VRangeArea, page: u32): void {
   area.freePages -= span;
 }
 
-/** The first block on the first non-empty list at or above class `index`, or NONE. */
-function firstFreeFrom(area: VRangeArea, index: u32): u32 {
-  // (list LIST_COUNT, "none", is a sentinel that always holds NONE)
-  return load<u32>(area.lists + (segFindList<VRangeArea>(area, index, SL_BITS, FL_COUNT) << 2));
-}
 
 // --- the public operations ------------------------------------------------------------------
 
@@ -200,13 +206,17 @@ export function vrangeInit(block: usize, base: u32, pages: u32): VRangeArea {
  */
 @inline export function vrangeReserve(area: VRangeArea, span: u32): u32 {
   if (span == 0 || span > area.pages) return NONE;
-  let page = firstFreeFrom(area, classOf(roundToClass(span)));
+  // The first list at or above the rounded class (LIST_COUNT, "none", is a sentinel list that
+  // always holds NONE).
+  let index = segFindList<VRangeArea>(area, classOf(roundToClass(span)), SL_BITS, FL_COUNT);
+  let page = load<u32>(area.lists + (index << 2));
   if (page == NONE) {
-    page = load<u32>(area.lists + (classOf(span) << 2));   // the head of its own class may fit
+    index = classOf(span);   // the head of its own class may fit
+    page = load<u32>(area.lists + (index << 2));
     if (page == NONE || (spanWord(area, page) & ~BLOCK_FREE) < span) return NONE;
   }
   const have = spanWord(area, page) & ~BLOCK_FREE;
-  listRemove(area, page);
+  listRemove(area, page, have, index);
   if (have > span) {
     setStart(area, page + span);
     listInsert(area, page + span, have - span);
@@ -242,6 +252,8 @@ export function vrangeFind(area: VRangeArea, page: u32): u32 {
 /** Why `page` cannot be released (VRangeError.Ok if it is a live block's first page). */
 export function vrangeCheckRelease(area: VRangeArea, page: u32): VRangeError {
   if (page >= area.pages) return VRangeError.OutsideArea;
+  if (isStart(area, page) && (spanWord(area, page) & BLOCK_FREE) == 0) return VRangeError.Ok;
+  // (a refusal: the tree search says which kind)
   const start = startAtOrBelow(area, page);
   if (start == NONE || (spanWord(area, start) & BLOCK_FREE) != 0) return VRangeError.InsideFree;
   return start == page ? VRangeError.Ok : VRangeError.NotRangeStart;
@@ -268,19 +280,24 @@ export function vrangeReleaseChecked(area: VRangeArea, page: u32): void {
   let start = page, span = spanWord(area, page);
   area.liveBlocks--;
   const right = page + span;
-  if (right < area.pages && (spanWord(area, right) & BLOCK_FREE) != 0) {
-    span += spanWord(area, right) & ~BLOCK_FREE;
-    listRemove(area, right);
-    clearStart(area, right);
+  if (right < area.pages) {
+    const rightWord = spanWord(area, right);
+    if ((rightWord & BLOCK_FREE) != 0) {
+      const rightSpan = rightWord & ~BLOCK_FREE;
+      listRemove(area, right, rightSpan, classOf(rightSpan));
+      clearStart(area, right);
+      span += rightSpan;
+    }
   }
   if (page > 0) {
-    const left = startAtOrBelow(area, page - 1);
-    const leftSpan = spanWord(area, left);
-    if ((leftSpan & BLOCK_FREE) != 0) {
-      listRemove(area, left);
+    // The word at the left neighbour's last page is its boundary tag only if the neighbour is
+    // free: it must name a block start (a stale tag may not) whose free span ends just here.
+    const left = load<u32>(recordAt(area, page - 1), RECORD_TAG);
+    if (left < page && isStart(area, left) && spanWord(area, left) == ((page - left) | BLOCK_FREE)) {
+      listRemove(area, left, page - left, classOf(page - left));
       clearStart(area, page);
       start = left;
-      span += leftSpan & ~BLOCK_FREE;
+      span += page - left;
     }
   }
   listInsert(area, start, span);
@@ -304,7 +321,8 @@ export function vrangeIsFree(area: VRangeArea, page: u32): bool { return (spanWo
  * Verifies every invariant; returns Invariant.Holds, or the first one broken (invariant.ts):
  *   1 the blocks, walked by span from page 0, tile the area exactly (no zero span, no overrun)
  *   2 a start bit is set exactly at each block's first page, and the summary levels agree
- *   3 no two free blocks are adjacent (merging is complete)
+ *   3 no two free blocks are adjacent (merging is complete), and each free block's boundary
+ *     tag names its first page
  *   4 every free block is on the list of its class, the lists are doubly linked and hold
  *     nothing else, and the class bitmaps say exactly which lists are non-empty
  *   5 freePages, freeBlocks and liveBlocks match the walk
@@ -319,6 +337,7 @@ export function vrangeCheck(area: VRangeArea): Invariant {
     const free = (spanWord(area, page) & BLOCK_FREE) != 0;
     if (free) {
       if (previousFree) return Invariant.RangesUnmerged;
+      if (load<u32>(recordAt(area, page + span - 1), RECORD_TAG) != page) return Invariant.RangesTag;
       freePages += span; freeBlocks++;
     } else liveBlocks++;
     previousFree = free;

@@ -159,6 +159,21 @@ describe("virtual-range allocator against a model", () => {
     expect(m.exports.check()).toBe(0);
   });
 
+  it("a live block's last word is not taken for a boundary tag, even when it names a stale free record", () => {
+    m.exports.init(BASE, 16);
+    expect([m.exports.reserve(2), m.exports.reserve(3), m.exports.reserve(1)]).toEqual([0, 2, 5]);
+    expect(m.exports.release(2)).toBe(0);   // [2, 5) free: its record says "free, 3 pages"
+    expect(m.exports.release(0)).toBe(0);   // merged into [0, 5): page 2's record stays behind, stale
+    expect(m.exports.reserve(4)).toBe(0);   // [0, 4) live, [4, 5) free
+    expect(m.exports.reserve(1)).toBe(4);
+    m.exports.setOwner(4, 2, 2);            // the owner's word at [4, 5)'s last page names page 2
+    expect(m.exports.release(5)).toBe(0);   // its left neighbour is live: no merge
+    expect(m.exports.check()).toBe(0);
+    expect(walk(16)).toEqual([
+      { start: 0, span: 4, free: false }, { start: 4, span: 1, free: false }, { start: 5, span: 11, free: true },
+    ]);
+  });
+
   it("an impossible size fails cleanly: 0 pages, more than the area, more than the largest gap", () => {
     m.exports.init(BASE, 100);
     expect(m.exports.reserve(0) >>> 0).toBe(NONE);
