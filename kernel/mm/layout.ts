@@ -85,8 +85,9 @@ export const FIXMAP_START: u32 = 0xFFC00000;
 export const enum FixmapSlot {
   TestScratch = 0,    // kernel/tests: map a frame somewhere known
   BenchScratch = 1,   // kernel/bench: the same, for map/unmap timing
-  UserCopy = 2,       // proc/memory.ts: a high frame being filled by a copy-on-write fault
   TlbProbe = 3,       // selftest smp.stale_tlb: a page another CPU reads while it is unmapped
+  UserFill = 4,       // proc/memory.ts: a high frame being filled for a user page, one slot per
+                      // CPU (UserFill + its index, MAX_CPUS slots: arch/percpu.ts)
 }
 /** The virtual address of a fixed mapping slot. */
 @inline export function fixmapAddress(slot: FixmapSlot): u32 { return FIXMAP_START + (<u32>slot << 12); }

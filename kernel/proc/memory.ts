@@ -33,9 +33,9 @@
 import { tlbInvalidate, tlbBatchBegin, tlbBatchEnd, FLUSH_ALL } from "../arch/tlb";
 import { AddressSpace, PAGE_PRESENT, PAGE_WRITABLE, PAGE_USER, PAGE_ACCESSED, PAGE_DIRTY, ENTRY_FRAME_MASK, pteSlot } from "../mm/virt/paging";
 import { SPACE_BYTES, spaceCreate, spaceDestroy } from "../mm/virt/space";
-import { kernelMap, kernelUnmap, reserveRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
+import { reserveRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { allocFrame, allocLowFrame, freeFrame, pmmFreeFrames, pmmTotalFrames } from "../mm/phys/pmm";
-import { LINEAR_MAP_BASE, lowMemoryEnd, linearVirt, fixmapAddress, FixmapSlot } from "../mm/layout";
+import { LINEAR_MAP_BASE, lowMemoryEnd, linearVirt } from "../mm/layout";
 import {
   RegionMap, RegionKind, RegionError, regionMapBytes, regionMapInit, regionFind, regionInsert, regionFirstEndingAbove,
   regionStart, regionEnd, regionFlags, regionSource, regionSourceBytes, REGION_HEADER_BYTES, REGION_ENTRY_BYTES,
@@ -45,6 +45,7 @@ import { FrameRefs, frameRefsBytes, frameRefsInit, frameRefCount, frameRefFirst,
 import { invlpg, writeCr3 } from "../arch/x86";
 import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { preemptDisable, preemptEnable } from "../arch/context";
+import { windowMap, windowUnmap } from "../mm/virt/window";
 import { panic } from "../diag/panic";
 import { Mutex, mutexOwner } from "../sched/sync";
 import { currentThread } from "../sched/scheduler";
@@ -284,28 +285,38 @@ export function releasePages(m: UserMemory, start: u32, end: u32): void {
 
 // --- resolving a fault ------------------------------------------------------------------------
 
-/** The entry bits a page of a region with `flags` gets (W only where it is its own to write). */
+/** The entry bits a page of a region with `flags` gets, but W (only where the page is its own to write). */
 @inline function entryFlags(flags: u32): u32 { return (flags & REGION_READ) != 0 ? PAGE_PRESENT | PAGE_USER : PAGE_PRESENT; }
 
-/** A new frame with the 4 KiB at `from` (a user address, mapped) copied in: through the linear map when low, else a fixed mapping. */
-function copiedFrame(from: u32): u32 {
+/**
+ * A new frame holding the `bytes` bytes at `from` (kernel-readable: a mapped user page, a
+ * program's module) and zeros after them, or 0 when the PMM has none. It is filled before any
+ * page table maps it, through the linear map (a low frame) or this CPU's window (a high one):
+ * once its entry is present every thread of the process may use the page at once, on any CPU,
+ * and a fill through the user address would wipe out what another thread wrote meanwhile.
+ */
+function filledFrame(from: usize, bytes: u32): u32 {
   const frame = allocFrame();
   if (frame == 0) return 0;
-  if (frame < lowMemoryEnd()) { memory.copy(linearVirt(frame), from, PAGE); return frame; }
-  const window = fixmapAddress(FixmapSlot.UserCopy);
-  preemptDisable();   // (one window for every thread)
-  kernelMap(window, frame, PAGE_WRITABLE);
-  memory.copy(window, from, PAGE);
-  kernelUnmap(window);
+  if (frame < lowMemoryEnd()) { fillPage(linearVirt(frame), from, bytes); return frame; }
+  preemptDisable();   // (the window is this CPU's)
+  const window = windowMap(frame);
+  fillPage(window, from, bytes);
+  windowUnmap(window);
   preemptEnable();
   return frame;
+}
+
+@inline function fillPage(to: usize, from: usize, bytes: u32): void {
+  if (bytes != 0) memory.copy(to, from, bytes);
+  if (bytes < PAGE) memory.fill(to + bytes, 0, PAGE - bytes);
 }
 
 /**
  * Makes the page holding `address` usable by `m`'s program for a read (or a write, with
  * `write`), as the page-fault handler does for ring 3: Ok once it is, or why not: no region,
- * the region forbids it, no frame, the kernel half. `m` must be the memory loaded now (its pages
- * are zeroed and filled through their user addresses).
+ * the region forbids it, no frame, the kernel half. `m` must be the memory loaded now (a shared
+ * page is copied through its user address).
  */
 export function memoryResolve(m: UserMemory, address: u32, write: bool): Access {
   mustHoldLock(m);
@@ -330,17 +341,15 @@ export function memoryResolve(m: UserMemory, address: u32, write: bool): Access 
     m.zeroMaps++;
     return Access.Ok;
   }
-  const frame = allocFrame();
-  if (frame == 0) return Access.NoMemory;
-  store<u32>(slot, frame | PAGE_PRESENT | PAGE_USER | PAGE_WRITABLE);   // (writable to be filled)
-  if (source == 0) memory.fill(page, 0, PAGE);
+  let frame: u32 = 0;
+  if (source == 0) frame = filledFrame(0, 0);
   else {
     const offset = page - regionStart(map, i), bytes = regionSourceBytes(map, i);
-    const copied = offset < bytes ? min<u32>(PAGE, bytes - offset) : 0;
-    memory.copy(page, source + offset, copied);
-    if (copied < PAGE) memory.fill(page + copied, 0, PAGE - copied);
+    frame = filledFrame(source + offset, offset < bytes ? min<u32>(PAGE, bytes - offset) : 0);
   }
-  if ((flags & REGION_WRITE) == 0) { store<u32>(slot, frame | entryFlags(flags)); tlbInvalidate(spaceOf(m).directoryPhys, page); }
+  if (frame == 0) return Access.NoMemory;
+  // (not present before: no TLB holds it)
+  store<u32>(slot, frame | entryFlags(flags) | ((flags & REGION_WRITE) != 0 ? PAGE_WRITABLE : 0));
   frameRefFirst(refs, frame);
   m.resident++;
   return Access.Ok;
@@ -352,11 +361,10 @@ function writeShared(m: UserMemory, slot: usize, entry: u32, page: u32): Access 
   const space = spaceOf(m);
   m.faults++;
   if (old == zeroFrame) {
-    const frame = allocFrame();
+    const frame = filledFrame(0, 0);
     if (frame == 0) return Access.NoMemory;
     store<u32>(slot, frame | PAGE_PRESENT | PAGE_USER | PAGE_WRITABLE);
     tlbInvalidate(space.directoryPhys, page);   // (the zero page's read-only entry may be cached)
-    memory.fill(page, 0, PAGE);
     frameRefFirst(refs, frame);
     m.resident++;
     return Access.Ok;
@@ -369,7 +377,7 @@ function writeShared(m: UserMemory, slot: usize, entry: u32, page: u32): Access 
     tlbInvalidate(space.directoryPhys, page);
     return Access.Ok;
   }
-  const frame = copiedFrame(page);
+  const frame = filledFrame(page, PAGE);
   if (frame == 0) return Access.NoMemory;
   frameRefFirst(refs, frame);
   store<u32>(slot, frame | PAGE_PRESENT | PAGE_USER | PAGE_WRITABLE);

@@ -46,3 +46,15 @@ describe("proc.wait_together on four CPUs: each child reaped once by threads wai
     expect(r.serial).toContain("threads: 4 threads waiting at once reaped 48 children, each once");
   });
 });
+
+// Four threads write to the same untouched pages at once (user/threads.c "touch",
+// proc.touch_together, also in test=all): under MTTCG a thread writes to a page while another
+// one's fault is still serving it. When a page was mapped before it was zeroed, a boot here lost
+// a few words more often than not.
+describe("proc.touch_together on four CPUs: a page is filled before another CPU can write to it", () => {
+  it("-smp 4, -accel tcg,thread=multi", async () => {
+    const r = await bootKernel("test=proc.touch_together smp=on", { smp: 4, mttcg: true, timeoutMs: 90_000 });
+    expect(r.status, tail(r)).toBe("pass");
+    expect(r.serial).toContain("threads: 4 threads wrote to 1024 untouched pages at once, nothing lost");
+  });
+});
