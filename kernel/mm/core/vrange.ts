@@ -304,7 +304,7 @@ export function vrangeReleaseChecked(area: VRangeArea, page: u32): void {
 }
 
 /** The span in pages of the block starting at `page` (free or live). */
-export function vrangeSpan(area: VRangeArea, page: u32): u32 { return spanWord(area, page) & ~BLOCK_FREE; }
+@inline export function vrangeSpan(area: VRangeArea, page: u32): u32 { return spanWord(area, page) & ~BLOCK_FREE; }
 /** Whether the block starting at `page` is free. */
 export function vrangeIsFree(area: VRangeArea, page: u32): bool { return (spanWord(area, page) & BLOCK_FREE) != 0; }
 /** The owner's words of the live block starting at `page` (0, 1, 2: flags, committed, name for the VMM). */

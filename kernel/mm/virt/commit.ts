@@ -7,10 +7,11 @@ import { mightSleep } from "../../diag/context";
 import { panic } from "../../diag/panic";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putHex, putDec } from "../../console/console";
-import { AddressSpace, map, protect, entryFor, park, takeEntry, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, ENTRY_FRAME_MASK, PTE_PARKED } from "./paging";
+import { AddressSpace, mapKnownGood, entryFor, park, takeEntry, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, ENTRY_FRAME_MASK, PTE_PARKED } from "./paging";
 import { allocFrame, freeFrame } from "../phys/pmm";
 import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
-import { vrangeAreaStart } from "../layout";
+import { vrangeAreaStart, lowMemoryEnd, linearVirt } from "../layout";
+import { windowMap, windowUnmap } from "./window";
 import {
   vmmEnter, vmmLeave, kernelAddressSpace, kernelRanges, rangeFlags, rangePages, countCommitted, countDecommitted,
   pageFlagsOf, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
@@ -22,17 +23,25 @@ import {
  * (high memory first). False if the PMM has none. For the fault handler (interrupts off) and
  * rangePopulate (the VMM's section).
  */
-export function commitRangePage(space: AddressSpace, start: u32, virt: u32, flags: u32, entry: u32): bool {
+@inline export function commitRangePage(space: AddressSpace, start: u32, virt: u32, flags: u32, entry: u32): bool {
   const parked = (entry & PTE_PARKED) != 0;
   const frame = parked ? takeEntry(space, virt) & ENTRY_FRAME_MASK : allocFrame();
   if (frame == 0) return false;
-  const pageFlags = pageFlagsOf(flags);
-  // Mapped writable to be zeroed through; a read-only range's page loses W afterwards.
-  if (map(space, virt, frame, pageFlags | PAGE_WRITABLE) != PagingError.Ok) panic("vmm: broken invariant: a range page's table is missing or its entry is in use");
-  memory.fill(virt, 0, PAGE_SIZE);
-  if ((flags & RANGE_WRITABLE) == 0) protect(space, virt, pageFlags);
+  // Zeroed before it is mapped: a thread on another CPU may use the page the moment its entry
+  // is written, and a zeroing after that would wipe out what it wrote.
+  zeroFrame(frame);
+  const pageFlags = pageFlagsOf(flags) | ((flags & RANGE_WRITABLE) != 0 ? PAGE_WRITABLE : 0);
+  if (mapKnownGood(space, virt, frame, pageFlags) != PagingError.Ok) panic("vmm: broken invariant: a range page's table is missing or its entry is in use");
   countCommitted(start, parked);
   return true;
+}
+
+/** Zeroes `frame` through the linear map, or this CPU's window for a high frame (preemption is off: the fault handler's interrupts, the VMM's section). */
+@inline function zeroFrame(frame: u32): void {
+  if (frame < lowMemoryEnd()) { memory.fill(linearVirt(frame), 0, PAGE_SIZE); return; }
+  const window = windowMap(frame);
+  memory.fill(window, 0, PAGE_SIZE);
+  windowUnmap(window);
 }
 
 /** The first page of the live range holding all of [virt, virt + bytes) (page-aligned `virt`), or NONE (logged) when there is none, or it is retired or a device's. */

@@ -124,6 +124,19 @@ export function map(space: AddressSpace, virt: u32, phys: u32, flags: u32): Pagi
   return error;
 }
 
+/**
+ * map for a caller whose arguments are known good (`virt` and `phys` page-aligned, `phys` not 0,
+ * `flags` allowed: the fault handler's commit): where the table exists and the entry is empty,
+ * the entry written without map's checks or its search for a slot; anywhere else map itself
+ * (which makes the table, or reports the entry in use). Any context map allows.
+ */
+@inline export function mapKnownGood(space: AddressSpace, virt: u32, phys: u32, flags: u32): PagingError {
+  const at = pteAddress(space, virt);
+  if (at == 0 || load<u32>(at) != 0) return map(space, virt, phys, flags);
+  store<u32>(at, phys | flags | PAGE_PRESENT);
+  return PagingError.Ok;
+}
+
 /** Set by entrySlot: the address of the entry it found or made room for. */
 let slot: usize = 0;
 

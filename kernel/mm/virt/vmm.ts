@@ -9,6 +9,7 @@
 // thread's page fault, sees a range or a page table half-changed) and marks itself busy
 // (busy.ts) for the fault handler's recursion guard. The fault handler runs with interrupts off,
 // so it needs no more.
+import { windowInit } from "./window";
 import { tlbBatchBegin, tlbBatchEnd } from "../../arch/tlb";
 import { mightSleep } from "../../diag/context";
 import { preemptDisable, preemptEnable } from "../../arch/context";
@@ -124,6 +125,7 @@ export function vmmInit(): void {
   for (let table: u64 = vrangeStart(); table < (<u64>1 << 32); table += LARGE_PAGE_SIZE) {
     if (ensureTable(kernelSpace, <u32>table) != PagingError.Ok) panic("vmm: no low memory for the kernel's page tables");
   }
+  windowInit();
   const bookkeeping = vrangeBookkeepingBytes(vrangeAreaPages());
   const bookkeepingFrames = (bookkeeping + PAGE_SIZE - 1) / PAGE_SIZE;
   const bookkeepingPhys = allocFrames(bookkeepingFrames, 1, lowMemoryEnd());
@@ -435,7 +437,7 @@ export function countDecommitted(start: u32, parked: bool): void {
 }
 
 /** A live range's flags, committed page count, name and usable pages, by its first page. */
-export function rangeFlags(start: u32): u32 { return vrangeOwnerWord(ranges, start, OWNER_FLAGS); }
+@inline export function rangeFlags(start: u32): u32 { return vrangeOwnerWord(ranges, start, OWNER_FLAGS); }
 export function rangeCommitted(start: u32): u32 { return vrangeOwnerWord(ranges, start, OWNER_COMMITTED); }
 export function rangeName(start: u32): string { return changetype<string>(<usize>vrangeOwnerWord(ranges, start, OWNER_NAME)); }
-export function rangePages(start: u32): u32 { return vrangeSpan(ranges, start) - 1; }
+@inline export function rangePages(start: u32): u32 { return vrangeSpan(ranges, start) - 1; }
