@@ -86,8 +86,8 @@ export const enum FixmapSlot {
   TestScratch = 0,    // kernel/tests: map a frame somewhere known
   BenchScratch = 1,   // kernel/bench: the same, for map/unmap timing
   TlbProbe = 3,       // selftest smp.stale_tlb: a page another CPU reads while it is unmapped
-  UserFill = 4,       // proc/memory.ts: a high frame being filled for a user page, one slot per
-                      // CPU (UserFill + its index, MAX_CPUS slots: arch/percpu.ts)
+  UserFill = 4,       // mm/virt/window.ts: a high frame being filled before it is mapped (a user
+                      // page, a range page), one slot per CPU: UserFill + its index, MAX_CPUS slots
 }
 /** The virtual address of a fixed mapping slot. */
 @inline export function fixmapAddress(slot: FixmapSlot): u32 { return FIXMAP_START + (<u32>slot << 12); }

@@ -5,6 +5,8 @@
 // invlpg here, with no kernel-lock section and no shootdown (kernelMap and kernelUnmap would ask
 // every CPU). The caller keeps preemption off from windowMap to windowUnmap: another thread on
 // this CPU, or this thread moved to another CPU, would find the window in use or not its own.
+// Its users (the lazy commit of range pages and of user pages) never touch a page that is not
+// committed while the window is theirs, so the fault handler never finds it in use.
 import { cpuIndex, MAX_CPUS } from "../../arch/percpu";
 import { invlpg } from "../../arch/x86";
 import { panic } from "../../diag/panic";
