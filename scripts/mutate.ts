@@ -134,6 +134,10 @@ export const MUTANTS: Mutant[] = [
   { name: "names.pattern_is_exact", file: "kernel/lib/names.ts", from: "  if (bytesEqual(entry, length, name)) return NameMatch.Exact;", to: "  if (bytesEqual(entry, length, name)) return NameMatch.Pattern;", tests: [FOUNDATION] },
   // the per-CPU lists' refill of a whole bitmap word
   { name: "frames.word_batch_uncounted", file: "kernel/mm/core/frames.ts", from: "  store<u32>(at, old | taken);\n  pmm.freeHigh -= count;\n", to: "  store<u32>(at, old | taken);\n", tests: [FRAMES] },
+  // the lazy commit: a promised range's parked frame taken out of its entry first; the CPU's
+  // window forgotten by its TLB (else the next fill goes to the frame it mapped before)
+  { name: "vmm.parked_entry_kept", file: "kernel/mm/virt/commit.ts", from: "  if (parked) store<u32>(at, 0);", to: "", tests: [SELFTESTS], kernel: true },
+  { name: "window.unmap_no_invlpg", file: "kernel/mm/virt/window.ts", from: "  store<u32>(entries + ((window - WINDOWS) >> 10), 0);\n  invlpg(window);", to: "  store<u32>(entries + ((window - WINDOWS) >> 10), 0);", tests: [SELFTESTS], kernel: true },
   // vrangeFind's memory of the block it found last, forgotten at every release
   { name: "vrange.found_block_kept_after_release", file: "kernel/mm/core/vrange.ts", from: "  area.lastFound = NONE;\n  let start = page", to: "  let start = page", tests: [VRANGE, SELFTESTS], kernel: true },
   // the C twins (twins/): a layout they assume that drifts from the AssemblyScript is caught

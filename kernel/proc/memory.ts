@@ -35,7 +35,7 @@ import { AddressSpace, PAGE_PRESENT, PAGE_WRITABLE, PAGE_USER, PAGE_ACCESSED, PA
 import { SPACE_BYTES, spaceCreate, spaceDestroy } from "../mm/virt/space";
 import { reserveRange, RANGE_WRITABLE, RANGE_PROMISED } from "../mm/virt/vmm";
 import { allocFrame, allocLowFrame, freeFrame, pmmFreeFrames, pmmTotalFrames } from "../mm/phys/pmm";
-import { LINEAR_MAP_BASE, lowMemoryEnd, linearVirt } from "../mm/layout";
+import { LINEAR_MAP_BASE, linearVirt } from "../mm/layout";
 import {
   RegionMap, RegionKind, RegionError, regionMapBytes, regionMapInit, regionFind, regionInsert, regionFirstEndingAbove,
   regionStart, regionEnd, regionFlags, regionSource, regionSourceBytes, REGION_HEADER_BYTES, REGION_ENTRY_BYTES,
@@ -45,7 +45,7 @@ import { FrameRefs, frameRefsBytes, frameRefsInit, frameRefCount, frameRefFirst,
 import { invlpg, writeCr3 } from "../arch/x86";
 import { klockIrqSave, klockIrqRestore } from "../arch/klock";
 import { preemptDisable, preemptEnable } from "../arch/context";
-import { windowMap, windowUnmap } from "../mm/virt/window";
+import { windowFill } from "../mm/virt/window";
 import { panic } from "../diag/panic";
 import { Mutex, mutexOwner } from "../sched/sync";
 import { currentThread } from "../sched/scheduler";
@@ -290,26 +290,17 @@ export function releasePages(m: UserMemory, start: u32, end: u32): void {
 
 /**
  * A new frame holding the `bytes` bytes at `from` (kernel-readable: a mapped user page, a
- * program's module) and zeros after them, or 0 when the PMM has none. It is filled before any
- * page table maps it, through the linear map (a low frame) or this CPU's window (a high one):
- * once its entry is present every thread of the process may use the page at once, on any CPU,
- * and a fill through the user address would wipe out what another thread wrote meanwhile.
+ * program's module) and zeros after them, or 0 when the PMM has none: filled before any page
+ * table maps it (windowFill), since every thread of the process may use the page the moment
+ * its entry is present.
  */
 function filledFrame(from: usize, bytes: u32): u32 {
   const frame = allocFrame();
   if (frame == 0) return 0;
-  if (frame < lowMemoryEnd()) { fillPage(linearVirt(frame), from, bytes); return frame; }
-  preemptDisable();   // (the window is this CPU's)
-  const window = windowMap(frame);
-  fillPage(window, from, bytes);
-  windowUnmap(window);
+  preemptDisable();   // (a high frame goes through this CPU's window)
+  windowFill(frame, from, bytes);
   preemptEnable();
   return frame;
-}
-
-@inline function fillPage(to: usize, from: usize, bytes: u32): void {
-  if (bytes != 0) memory.copy(to, from, bytes);
-  if (bytes < PAGE) memory.fill(to + bytes, 0, PAGE - bytes);
 }
 
 /**

@@ -194,7 +194,8 @@ function floorAllowsRunNear(pmm: FrameAllocator, start: u32, count: u32): bool {
  * lowest first, taken in one go and counted, as the word's bits (0 if `phys` is a low-memory
  * frame, whose floor and watermarks want the frame-by-frame path, or not in the pending word).
  * The word is the pending one, so its tree bits are put right later, as takeFrame's are. The
- * per-CPU frame lists refill a batch this way (phys/frame-lists.ts). Under the caller's lock.
+ * per-CPU frame lists refill a batch this way (phys/frame-lists.ts). Any context, under the
+ * caller's lock (the PMM's); never sleeps.
  */
 export function takeMoreOfWord(pmm: FrameAllocator, phys: u32, most: u32): u32 {
   const w = phys >> (FRAME_SHIFT + 5);

@@ -4,6 +4,10 @@
 // (the VMM takes it from the PMM), so it never depends on a heap. Hardware-independent: the
 // host tests drive it over a buffer.
 //
+// Contexts: every function may run in any context, on any CPU, under its caller's lock (for the
+// kernel's ranges the VMM's section, or the fault handler's kernel-lock section with interrupts
+// off: vrangeFind writes too); none takes a lock or sleeps.
+//
 // The area is cut into blocks that tile it with no gaps; each block is free or live (handed
 // out). Everything is indexed by page number within the area (0 .. pages-1):
 //

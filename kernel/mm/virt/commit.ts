@@ -7,11 +7,11 @@ import { mightSleep } from "../../diag/context";
 import { panic } from "../../diag/panic";
 import { LogLevel, logBegin } from "../../console/log";
 import { puts, putHex, putDec } from "../../console/console";
-import { AddressSpace, mapKnownGood, entryFor, park, takeEntry, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, ENTRY_FRAME_MASK, PTE_PARKED } from "./paging";
+import { AddressSpace, mapAt, pteSlot, entryFor, park, takeEntry, PagingError, PAGE_SIZE, PAGE_PRESENT, PAGE_WRITABLE, ENTRY_FRAME_MASK, PTE_PARKED } from "./paging";
 import { allocFrame, freeFrame } from "../phys/pmm";
 import { vrangeFind, vrangeAddress, NONE } from "../core/vrange";
-import { vrangeAreaStart, lowMemoryEnd, linearVirt } from "../layout";
-import { windowMap, windowUnmap } from "./window";
+import { vrangeAreaStart } from "../layout";
+import { windowFill } from "./window";
 import {
   vmmEnter, vmmLeave, kernelAddressSpace, kernelRanges, rangeFlags, rangePages, countCommitted, countDecommitted,
   pageFlagsOf, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
@@ -19,29 +19,23 @@ import {
 
 /**
  * Maps a zeroed frame at `virt`, a page of the range starting at page `start` with `flags`,
- * whose not-present entry is `entry`: the frame parked there (a promised range) or a new one
- * (high memory first). False if the PMM has none. For the fault handler (interrupts off) and
- * rangePopulate (the VMM's section).
+ * whose entry is at `at` (pteSlot: the caller's one walk for the page; 0 when no table covers it
+ * yet) and reads `entry` (not present: 0, or a frame parked there for a promised range): the
+ * parked frame or a new one (high memory first). False if the PMM has none. For the fault
+ * handler (interrupts off) and rangePopulate (the VMM's section); never sleeps.
  */
-@inline export function commitRangePage(space: AddressSpace, start: u32, virt: u32, flags: u32, entry: u32): bool {
+@inline export function commitRangePage(space: AddressSpace, start: u32, virt: u32, flags: u32, at: usize, entry: u32): bool {
   const parked = (entry & PTE_PARKED) != 0;
-  const frame = parked ? takeEntry(space, virt) & ENTRY_FRAME_MASK : allocFrame();
+  const frame = parked ? entry & ENTRY_FRAME_MASK : allocFrame();
   if (frame == 0) return false;
+  if (parked) store<u32>(at, 0);   // (not present: no TLB holds it)
   // Zeroed before it is mapped: a thread on another CPU may use the page the moment its entry
   // is written, and a zeroing after that would wipe out what it wrote.
-  zeroFrame(frame);
+  windowFill(frame, 0, 0);
   const pageFlags = pageFlagsOf(flags) | ((flags & RANGE_WRITABLE) != 0 ? PAGE_WRITABLE : 0);
-  if (mapKnownGood(space, virt, frame, pageFlags) != PagingError.Ok) panic("vmm: broken invariant: a range page's table is missing or its entry is in use");
+  if (mapAt(space, at, virt, frame, pageFlags) != PagingError.Ok) panic("vmm: broken invariant: a range page's table is missing or its entry is in use");
   countCommitted(start, parked);
   return true;
-}
-
-/** Zeroes `frame` through the linear map, or this CPU's window for a high frame (preemption is off: the fault handler's interrupts, the VMM's section). */
-@inline function zeroFrame(frame: u32): void {
-  if (frame < lowMemoryEnd()) { memory.fill(linearVirt(frame), 0, PAGE_SIZE); return; }
-  const window = windowMap(frame);
-  memory.fill(window, 0, PAGE_SIZE);
-  windowUnmap(window);
 }
 
 /** The first page of the live range holding all of [virt, virt + bytes) (page-aligned `virt`), or NONE (logged) when there is none, or it is retired or a device's. */
@@ -75,9 +69,9 @@ export function rangePopulate(virt: u32, bytes: u32): i32 {
   if (start != NONE) {
     const flags = rangeFlags(start);
     for (let page = virt; <u64>page < <u64>virt + bytes; page += PAGE_SIZE) {
-      const entry = entryFor(kernelAddressSpace(), page);
+      const at = pteSlot(kernelAddressSpace(), page, false), entry = at != 0 ? load<u32>(at) : 0;
       if ((entry & PAGE_PRESENT) != 0) continue;
-      if (!commitRangePage(kernelAddressSpace(), start, page, flags, entry)) { done = -2; break; }
+      if (!commitRangePage(kernelAddressSpace(), start, page, flags, at, entry)) { done = -2; break; }
       done++;
     }
   }

@@ -31,7 +31,7 @@ import { puts, putHex, putDec, newline } from "../../console/console";
 import { panicBegin, panicEnd, putPageFaultDecoding } from "../../diag/panic";
 import { putSymbolized } from "../../diag/backtrace";
 import { PF_PRESENT, PF_WRITE } from "../../diag/exceptions";
-import { entryFor, PAGE_SIZE, PAGE_PRESENT } from "./paging";
+import { pteSlot, PAGE_SIZE, PAGE_PRESENT } from "./paging";
 import {
   kernelAddressSpace, kernelRanges, rangeFlags, rangeCommitted, rangeName, rangePages,
   faultAroundOf, vmmCommittedPages, RANGE_WRITABLE, RANGE_PROMISED, RANGE_RETIRED, RANGE_DEVICE,
@@ -146,16 +146,17 @@ function servePageFault(frame: InterruptFrame): void {
 
   const space = kernelAddressSpace();
   const virt = address & ~(PAGE_SIZE - 1);
+  const at = pteSlot(space, virt, false);
   // Only a promised range can hold a parked frame: an overcommitted one needs no entry read.
-  const entry = (flags & RANGE_PROMISED) != 0 ? entryFor(space, virt) : 0;
-  if (!commitRangePage(space, start, virt, flags, entry)) { outOfMemory(frame, address, start); return; }
+  const entry = (flags & RANGE_PROMISED) != 0 && at != 0 ? load<u32>(at) : 0;
+  if (!commitRangePage(space, start, virt, flags, at, entry)) { outOfMemory(frame, address, start); return; }
   // Fault-around: the following pages of the range that are not mapped yet, while frames last.
   const last = min<u32>(page + faultAroundOf(flags), start + pages - 1);
   for (let p = page + 1; p <= last; p++) {
     const next = vrangeAddress(area, p);
-    const nextEntry = entryFor(space, next);
+    const nextAt = pteSlot(space, next, false), nextEntry = nextAt != 0 ? load<u32>(nextAt) : 0;
     if ((nextEntry & PAGE_PRESENT) != 0) continue;
-    if (!commitRangePage(space, start, next, flags, nextEntry)) break;
+    if (!commitRangePage(space, start, next, flags, nextAt, nextEntry)) break;
   }
   mmLeave(MmPart.FaultHandler);
 }

@@ -125,13 +125,14 @@ export function map(space: AddressSpace, virt: u32, phys: u32, flags: u32): Pagi
 }
 
 /**
- * map for a caller whose arguments are known good (`virt` and `phys` page-aligned, `phys` not 0,
- * `flags` allowed: the fault handler's commit): where the table exists and the entry is empty,
- * the entry written without map's checks or its search for a slot; anywhere else map itself
- * (which makes the table, or reports the entry in use). Any context map allows.
+ * map for a caller that walked to `virt`'s entry already (`at`, from pteSlot: 0 when no table
+ * covers it) and whose arguments are known good (`virt` and `phys` page-aligned, `phys` not 0,
+ * `flags` allowed: the lazy commit's): an empty entry is written without map's checks or a
+ * second walk; anything else goes to map itself (which makes the table, or reports the entry in
+ * use). As map: not re-entrant (under the caller's section), any context; the fast path takes
+ * no lock and never sleeps.
  */
-@inline export function mapKnownGood(space: AddressSpace, virt: u32, phys: u32, flags: u32): PagingError {
-  const at = pteAddress(space, virt);
+@inline export function mapAt(space: AddressSpace, at: usize, virt: u32, phys: u32, flags: u32): PagingError {
   if (at == 0 || load<u32>(at) != 0) return map(space, virt, phys, flags);
   store<u32>(at, phys | flags | PAGE_PRESENT);
   return PagingError.Ok;

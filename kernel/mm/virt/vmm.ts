@@ -436,7 +436,10 @@ export function countDecommitted(start: u32, parked: bool): void {
   if (parked) parkedPages++;
 }
 
-/** A live range's flags, committed page count, name and usable pages, by its first page. */
+/**
+ * A live range's flags, committed page count, name and usable pages, by its first page. Any
+ * context; the range must stay live meanwhile (the VMM's section, or the fault handler).
+ */
 @inline export function rangeFlags(start: u32): u32 { return vrangeOwnerWord(ranges, start, OWNER_FLAGS); }
 export function rangeCommitted(start: u32): u32 { return vrangeOwnerWord(ranges, start, OWNER_COMMITTED); }
 export function rangeName(start: u32): string { return changetype<string>(<usize>vrangeOwnerWord(ranges, start, OWNER_NAME)); }
