@@ -164,8 +164,18 @@ define wasm2c_one_instance
 	@test "$$(grep -c '^#define instance (&$(3))$$' $(1))" = 1 || { rm -f $(1); echo "$(1) does not include $(2).h as expected: update the one-instance rewrite in the Makefile" >&2; exit 1; }
 endef
 
+# A function named *Slow is a fast path's slow half (slab/cache.ts allocSlow, ...): kept out of
+# line and cold, so that clang neither inlines it into its one caller (whose fast path would
+# then save and restore the registers the slow half needs) nor lays its call out on the fast
+# path (docs/runtime.md has the figures). $(1): the .c, $(2): how many there must be at least
+define wasm2c_cold
+	$(Q)sed -i -E 's/^static ([a-z0-9]+) (w2c_[A-Za-z0-9_]+Slow)\(/static __attribute__((noinline, cold)) \1 \2(/' $(1)
+	@test "$$(grep -c '^static __attribute__((noinline, cold))' $(1))" -ge $(2) || { rm -f $(1); echo "$(1): fewer than $(2) functions named *Slow: update the cold rewrite in the Makefile" >&2; exit 1; }
+endef
+
 $(BUILD)/kernel.c: $(BUILD)/kernel.wasm
 	$(call wasm2c_base0,$<,kernel,$@)
+	$(call wasm2c_cold,$@,12)
 	$(call wasm2c_one_instance,$@,kernel,askern_kernel_instance)
 $(BUILD)/kernel.h: $(BUILD)/kernel.c
 
@@ -274,7 +284,7 @@ COMPARE := $(BUILD)/compare
 COMPARE_CFLAGS := -O2 -gdwarf-4 -I$(COMPARE) -Iscripts/compare \
 	-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1 -DWASM_RT_SKIP_SIGNAL_RECOVERY=1
 # each module's memory base and runtime (the address map is in scripts/compare/runtime.c)
-COMPARE_FLAGS_askern := --runtime stub --memoryBase 2147483648
+COMPARE_FLAGS_askern := --runtime stub --debug --memoryBase 2147483648
 COMPARE_FLAGS_tlsf := --runtime minimal --memoryBase 2684354560
 COMPARE_PROGRAMS := $(COMPARE)/compare-main $(COMPARE)/compare-jemalloc $(COMPARE)/compare-mimalloc
 COMPARE_COMMON := $(addprefix $(COMPARE)/,driver.o runtime.o wasm-rt-basics.o alloc-wasm.o askern.o tlsf.o)
@@ -284,13 +294,14 @@ $(COMPARE)/%.wasm: scripts/compare/%.ts $(AS_SOURCES) | deps-compare
 	$(call asc_strict,$< $(COMPARE_FLAGS_$*) -O3 --disable simd --use abort= -o $@,$@)
 $(COMPARE)/askern.c: $(COMPARE)/askern.wasm
 	$(call wasm2c_base0,$<,askern,$@)
+	$(call wasm2c_cold,$@,4)
 $(COMPARE)/tlsf.c: $(COMPARE)/tlsf.wasm
 	$(call wasm2c_base0,$<,tlsf,$@)
 $(COMPARE)/askern.h: $(COMPARE)/askern.c
 $(COMPARE)/tlsf.h: $(COMPARE)/tlsf.c
-$(COMPARE)/askern.o $(COMPARE)/tlsf.o: $(COMPARE)/%.o: $(COMPARE)/%.c
+$(COMPARE)/askern.o $(COMPARE)/tlsf.o: $(COMPARE)/%.o: $(COMPARE)/%.c scripts/compare/section.h
 	@echo "  CC      $@"
-	$(Q)clang $(COMPARE_CFLAGS) -w -c $< -o $@
+	$(Q)clang $(COMPARE_CFLAGS) $(if $(filter askern,$*),-include scripts/compare/section.h) -w -c $< -o $@
 $(COMPARE)/wasm-rt-basics.o: boot/wasm-rt-basics.c
 	@echo "  CC      $@"
 	@mkdir -p $(@D)

@@ -12,8 +12,10 @@
 
 struct Z_arch_instance_t { int unused; };
 struct Z_report_instance_t { int unused; };
+struct Z_section_instance_t { int unused; };   /* (its functions: boot/arch-inline.h) */
 static struct Z_arch_instance_t arch_instance;
 static struct Z_report_instance_t report_instance;
+static struct Z_section_instance_t section_instance;
 /* The one instance: kernel.c reads and writes its globals here directly (the Makefile's
  * one-instance rewrite), so it is not static. */
 Z_kernel_instance_t askern_kernel_instance;
@@ -26,9 +28,9 @@ void *const askern_kernel = &kernel_instance;
 #if ASKERN_TWINS
 struct Z_twins_instance_t { int unused; };
 static struct Z_twins_instance_t twins_instance;
-#define KERNEL_IMPORTS &arch_instance, &report_instance, &twins_instance
+#define KERNEL_IMPORTS &arch_instance, &report_instance, &section_instance, &twins_instance
 #else
-#define KERNEL_IMPORTS &arch_instance, &report_instance
+#define KERNEL_IMPORTS &arch_instance, &report_instance, &section_instance
 #endif
 
 /* ---- wasm-rt embedder API -------------------------------------------------------------- */

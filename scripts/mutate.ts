@@ -47,7 +47,11 @@ export const MUTANTS: Mutant[] = [
   // the slab caches
   { name: "slab.free_fast_path_no_bounds", file: "kernel/mm/core/slab/cache.ts", from: "  if (index < part.activeObjects) {", to: "  if (index != 0xFFFFFFFF) {", tests: [SLAB] },
   { name: "slab.wrong_cache_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (slabEntry(slab).cache != changetype<usize>(cache)) return AllocError.WrongCache;\n", to: "", tests: [SLAB] },
-  { name: "slab.interior_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (!isObjectStart(cache, slab, object)) return AllocError.Interior;\n", to: "", tests: [SLAB] },
+  { name: "slab.interior_accepted", file: "kernel/mm/core/slab/cache.ts", from: "  if (exactQuotient(partDivisor(part), <u32>(object - slabEntry(slab).start)) >= cache.capacity) return AllocError.Interior;\n", to: "", tests: [SLAB] },
+  { name: "slab.one_cpu_frees_stashed", file: "kernel/mm/core/slab/cache.ts", from: "  if ((cache.debug | regions.stashFrees) != 0) return freeStashedOrDebug(", to: "  if (true) return freeStashedOrDebug(", tests: [SLAB] },
+  { name: "slab.direct_free_section_left_open", file: "kernel/mm/core/slab/cache.ts", from: "  else refuseFree(cache, object, error);\n  sectionLeave(saved);\n", to: "  else refuseFree(cache, object, error);\n", tests: [SLAB] },
+  { name: "slab.direct_free_interruptible", file: "boot/arch-inline.h", from: "Z_sectionZ_enter(struct Z_section_instance_t *s) {\n  (void)s;\n  uint32_t flags;\n  __asm__ volatile(\"pushfl; popl %0; cli\"", to: "Z_sectionZ_enter(struct Z_section_instance_t *s) {\n  (void)s;\n  uint32_t flags;\n  __asm__ volatile(\"pushfl; popl %0\"", tests: [STRESS], kernel: true },
+  { name: "slab.freed_full_slab_not_partial", file: "kernel/mm/core/slab/cache.ts", from: "SlabList.Active || free == 0 || inUse == 0) refileFreed(", to: "SlabList.Active || inUse == 0) refileFreed(", tests: [SLAB] },
   { name: "slab.empty_slab_not_released", file: "kernel/mm/core/slab/cache.ts", from: "  if (inUse == 0) { unfileSlab(cache, slab); keepOrRelease(cache, slab); }\n  else if", to: "  if", tests: [SLAB] },
   // the frame allocator and its summary trees
   { name: "frames.word_free_skips_reserved_check", file: "kernel/mm/core/frame-runs.ts", from: "if (load<u32>(at) == FULL && load<u32>(at, 4) == 0) {", to: "if (load<u32>(at) == FULL) {", tests: [FRAMES] },

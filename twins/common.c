@@ -20,7 +20,7 @@ static const uint32_t layout[] = {
   offsetof(struct slab_regions_head, chunk_map), offsetof(struct slab_entry, cache), sizeof(struct slab_entry),
   offsetof(struct frame_allocator_head, bitmap), offsetof(struct frame_allocator_head, low_limit_frame),
   CPU_PREEMPT_DEPTH, CPU_CACHE_OFFSET, CPU_FRAME_LIST, REGION_SHIFT, REGION_HEADER, REGION_PAGES,
-  CACHE_BYTES, PARTS_BYTES, KMALLOC_SLAB_MAX, LIST_LIMIT,
+  KMALLOC_SLAB_MAX, LIST_LIMIT,
   offsetof(struct heap, fl_bitmap), offsetof(struct heap, sl_bitmaps), offsetof(struct heap, lists), offsetof(struct heap, cache),
   offsetof(struct heap, chunk_map), offsetof(struct heap, reserve_spans), offsetof(struct heap, use_cache), offsetof(struct heap, free_spans),
   offsetof(struct heap, live_bytes), offsetof(struct heap, peak_live_bytes), offsetof(struct heap, cached_bytes), offsetof(struct heap, live_blocks),

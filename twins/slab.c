@@ -56,11 +56,11 @@ uint64_t Z_twinsZ_slabPairs(struct Z_twins_instance_t *t, uint32_t cache, uint32
   return TWIN_STAMP() - t0 - overhead;
 }
 
-/* kmalloc's state (kmalloc.ts): the class caches and the size-to-class table, the slab regions,
- * the sampling countdown (the twin's own, restarted from the kernel's interval). */
-static uint32_t class_caches, class_of_size, slab_regions, countdown, interval;
+/* kmalloc's state (kmalloc.ts): the size-to-cache table, the slab regions, the sampling
+ * countdown (the twin's own, restarted from the kernel's interval). */
+static uint32_t cache_of_size, slab_regions, countdown, interval;
 
-/* kmalloc: the countdown, the class of the size from the table, its cache's part. */
+/* kmalloc: the countdown, the cache of the size from the table, its part. */
 static inline __attribute__((always_inline)) uint32_t kmalloc(uint32_t size) {
   if (--countdown == 0) {
     countdown = interval;
@@ -68,7 +68,7 @@ static inline __attribute__((always_inline)) uint32_t kmalloc(uint32_t size) {
   }
   if (size - 1 >= KMALLOC_SLAB_MAX) return Z_kernelZ_twinKmallocLarge(askern_kernel, size);
   preempt_disable_local();
-  uint32_t cache = class_caches + PARTS_BYTES + *(uint8_t *)(uintptr_t)(class_of_size + ((size + 15) >> 4)) * CACHE_BYTES;
+  uint32_t cache = AT32(cache_of_size + (((size + 15) >> 4) << 2));
   uint32_t object = cache_alloc_in(cpu_cache_part(cache));
   preempt_enable_local();
   return object;
@@ -90,10 +90,9 @@ static inline __attribute__((always_inline)) uint32_t kfree(uint32_t ptr) {
 }
 
 /* `pairs` kmalloc(64) + kfree pairs over the kernel's kmalloc state in a loop timed as one lap: its instructions. */
-uint64_t Z_twinsZ_kmallocPairs(struct Z_twins_instance_t *t, uint32_t caches, uint32_t table, uint32_t regions, uint32_t sampleInterval, uint32_t pairs) {
+uint64_t Z_twinsZ_kmallocPairs(struct Z_twins_instance_t *t, uint32_t table, uint32_t regions, uint32_t sampleInterval, uint32_t pairs) {
   (void)t;
-  class_caches = caches;
-  class_of_size = table;
+  cache_of_size = table;
   slab_regions = regions;
   interval = sampleInterval;
   countdown = sampleInterval;

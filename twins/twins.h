@@ -66,10 +66,7 @@ struct cache_cpu {
 struct slab_regions_head { uint32_t provider, chunk_map; };
 struct slab_entry { uint32_t head, cache, free, in_use, next, prev; uint16_t pages, list; uint32_t start; };
 
-/* slab/cache-layout.ts: a cache's control block, CACHE_PARTS parts then its fields; kmalloc.ts's
- * largest class; frame-lists.ts's list of frames */
-#define PARTS_BYTES 4096
-#define CACHE_BYTES 4192
+/* kmalloc.ts's largest class; frame-lists.ts's list of frames */
 #define KMALLOC_SLAB_MAX 2048
 #define LIST_LIMIT 63
 #define FRAME_SHIFT 12

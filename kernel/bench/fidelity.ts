@@ -27,10 +27,10 @@ import { MEASURING_TLSF } from "./allocator";
 import { panic } from "../diag/panic";
 import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
 import {
-  kmalloc, kfree, kmallocSample, kmallocUnsampled, kmallocSampling, kmallocClassCaches, kmallocClassTable,
+  kmalloc, kfree, kmallocSampleSlow, kmallocUnsampled, kmallocSampling, kmallocClassTable,
   kernelSlabRegions, kernelPageProvider, KMALLOC_SLAB_MAX,
 } from "../mm/alloc/kmalloc";
-import { CacheCpu, CACHE_BYTES, cacheAllocIn, cacheFreeIn, cacheInBlock } from "../mm/core/slab/cache";
+import { CacheCpu, cacheAllocIn, cacheFreeIn } from "../mm/core/slab/cache";
 import { SlabRegions, SlabEntry, SLAB_ENTRY, REGION_SHIFT, REGION_HEADER, REGION_PAGES } from "../mm/core/slab/regions";
 import { FrameAllocator } from "../mm/core/frames";
 import { CPU_PREEMPT_DEPTH, CPU_CACHE_OFFSET, CPU_FRAME_LIST } from "../arch/percpu";
@@ -48,7 +48,7 @@ import { Random, randomSeed, randomBelow } from "../lib/random";
 
 // The twins (twins/*.c): each runs `pairs` timed pairs and returns their instructions.
 @external("twins", "slabPairs") declare function twinSlabPairs(cache: usize, pairs: u32): u64;
-@external("twins", "kmallocPairs") declare function twinKmallocPairs(caches: usize, table: usize, regions: usize, interval: u32, pairs: u32): u64;
+@external("twins", "kmallocPairs") declare function twinKmallocPairs(table: usize, regions: usize, interval: u32, pairs: u32): u64;
 @external("twins", "pmmPairs") declare function twinPmmPairs(state: usize, listedMap: usize, listedSpan: u32, pairs: u32): u64;
 @external("twins", "heapPairs") declare function twinHeapPairs(heap: usize, classes: usize, fits: usize, slots: usize, plan: usize, pairs: u32): u64;
 @external("twins", "layout") declare function twinLayout(index: u32): u32;
@@ -58,7 +58,7 @@ import { Random, randomSeed, randomBelow } from "../lib/random";
 // with the contexts and locks of the kernel functions they call.
 export function twinCacheAllocSlow(part: usize): usize { return cacheAllocIn(changetype<CacheCpu>(part)); }
 export function twinCacheFreeSlow(part: usize, object: usize): u32 { return cacheFreeIn(changetype<CacheCpu>(part), object); }
-export function twinKmallocSampled(size: u32): usize { return kmallocSample(size, 16); }
+export function twinKmallocSampled(size: u32): usize { return kmallocSampleSlow(size, 16); }
 export function twinKmallocLarge(size: u32): usize { return kmallocUnsampled(size); }
 export function twinKfreeNotSlab(ptr: usize): u32 { return kfree(ptr); }
 export function twinAllocFrameRefill(): u32 { return allocFrameRefill(); }
@@ -90,7 +90,7 @@ function layoutsAgree(): bool {
     offsetof<SlabRegions>("chunkMap"), offsetof<SlabEntry>("cache"), SLAB_ENTRY,
     offsetof<FrameAllocator>("bitmap"), offsetof<FrameAllocator>("lowLimitFrame"),
     CPU_PREEMPT_DEPTH, CPU_CACHE_OFFSET, CPU_FRAME_LIST, REGION_SHIFT, REGION_HEADER, REGION_PAGES,
-    CACHE_BYTES, <u32>changetype<usize>(cacheInBlock(0)), KMALLOC_SLAB_MAX, LIST_LIMIT,
+    KMALLOC_SLAB_MAX, LIST_LIMIT,
     offsetof<Heap>("flBitmap"), offsetof<Heap>("slBitmaps"), offsetof<Heap>("lists"), offsetof<Heap>("cache"),
     offsetof<Heap>("chunkMap"), offsetof<Heap>("reserveSpans"), offsetof<Heap>("useCache"), offsetof<Heap>("freeSpans"),
     offsetof<Heap>("liveBytes"), offsetof<Heap>("peakLiveBytes"), offsetof<Heap>("cachedBytes"), offsetof<Heap>("liveBlocks"),
@@ -145,7 +145,7 @@ registerBench("fidelity", () => {
   lapEnd(watch, t0);
   const kmallocAs = watch.total;
   const interval = kmallocSampling();
-  const kmallocC = twinKmallocPairs(kmallocClassCaches(), kmallocClassTable(), changetype<usize>(kernelSlabRegions()),
+  const kmallocC = twinKmallocPairs(kmallocClassTable(), changetype<usize>(kernelSlabRegions()),
     interval == 0 ? 0xFFFFFFFF : interval, PAIRS);
   stopwatchStop();
   for (let i: u32 = 0; i < LIVE; i++) kfree(load<usize>(held + i * 4));

@@ -14,11 +14,12 @@
 // it: a tag found overwritten, a free refused, or the checker says so. The tick also notes the
 // part it used, which must be its CPU's interrupt part. Under -icount only can a tick land inside
 // a fast path's few instructions (test/selftest/stress.qemu.test.ts boots it so).
-import { registerTest, check, checkEqual, testTimerRate } from "./harness";
+import { registerTest, check, checkEqual, testTimerRate, testRng } from "./harness";
 import { framesNow } from "./frames";
 import { puts, putDec } from "../console/console";
 import { pitHz } from "../arch/pit";
-import { atomicFetchAdd } from "../arch/x86";
+import { atomicFetchAdd, atomicExchange } from "../arch/x86";
+import { randomBelow } from "../lib/random";
 import { cpuIndex, cpuCachePart } from "../arch/percpu";
 import { kmalloc, kfree, kmallocCheck, kmallocWithoutSampling } from "../mm/alloc/kmalloc";
 import { kmemCacheCreate, kmemCacheAlloc, kmemCacheFree, kmemCacheDestroy } from "../mm/alloc/caches";
@@ -102,3 +103,73 @@ function partsUnderInterrupts(): void {
 }
 
 registerTest("slab.parts_under_interrupts", () => { kmallocWithoutSampling(partsUnderInterrupts); });
+
+// slab.direct_frees_under_interrupts: on one CPU a free outside the CPU's active slab goes
+// straight to its slab (mm/core/slab/cache.ts freeInSlabSlow), under the cores' section
+// (mm/core/section.ts: interrupts off), not the regions' lock; and an interrupt handler's frees
+// of the same cache's objects do the same, on the same slabs.
+//
+//   a thread      POOL objects of a kmem cache (a few slabs); each round frees one at random
+//                 (outside its active slab, mostly: the direct path) and takes another, and
+//                 leaves one more in a hand-off word when the word is empty
+//   the timer     frees the object in the hand-off word (the thread's, on one of its slabs:
+//                 the direct path, in the handler), and allocates and frees one of its own
+//
+// Had the section left interrupts on, a tick landing between the thread's read of a slab's free
+// list and its write would lose the object the handler pushed there, or a count: the checker,
+// the cache's destroy (objects still counted in use) or a refused free says so.
+const DIRECT_TIMER_HZ: u32 = 20000;
+const DIRECT_TICKS: u32 = 2000;       // rounds go on until the timer has had this many
+const DIRECT_MAX_ROUNDS: u32 = 4000000;
+const POOL: u32 = 256;                // four slabs of 64-byte objects
+const pool = memory.data(POOL * 4, 4);
+const handoff = memory.data(4, 4);
+let directTicks: u32 = 0, tickOwn: usize = 0;
+
+function directTick(): void {
+  const given = atomicExchange(handoff, 0);
+  if (given != 0 && kmemCacheFree(cache, given) != AllocError.Ok) refused++;
+  const own = kmemCacheAlloc(cache);
+  if (own == 0) broken++;
+  if (tickOwn != 0 && kmemCacheFree(cache, tickOwn) != AllocError.Ok) refused++;
+  tickOwn = own;
+  directTicks++;
+}
+
+function directFrees(): void {
+  const before = framesNow(), oldHz = pitHz(), rng = testRng();
+  const made = kmemCacheCreate("direct", OBJECT, 0, 0);
+  if (!check(made != null, "a kmem cache")) return;
+  cache = made!;
+  broken = 0; refused = 0; directTicks = 0; tickOwn = 0; store<u32>(handoff, 0);
+  for (let i: u32 = 0; i < POOL; i++) store<usize>(pool + i * 4, kmemCacheAlloc(cache));
+  testTimerRate(DIRECT_TIMER_HZ);
+  schedSetTickHook(changetype<usize>(directTick));
+  let rounds: u32 = 0;
+  for (; directTicks < DIRECT_TICKS && rounds < DIRECT_MAX_ROUNDS; rounds++) {
+    const slot = pool + randomBelow(rng, POOL) * 4;
+    if (kmemCacheFree(cache, load<usize>(slot)) != AllocError.Ok) refused++;
+    const fresh = kmemCacheAlloc(cache);
+    if (fresh == 0) { broken++; break; }
+    store<usize>(slot, fresh);
+    if (load<u32>(handoff) == 0) {
+      const spare = kmemCacheAlloc(cache);
+      if (spare != 0 && atomicExchange(handoff, <u32>spare) != 0) broken++;   // (only the tick empties it)
+    }
+  }
+  schedSetTickHook(0);
+  testTimerRate(oldHz);
+  const left = atomicExchange(handoff, 0);
+  if (left != 0 && kmemCacheFree(cache, left) != AllocError.Ok) refused++;
+  if (tickOwn != 0 && kmemCacheFree(cache, tickOwn) != AllocError.Ok) refused++;
+  for (let i: u32 = 0; i < POOL; i++) if (kmemCacheFree(cache, load<usize>(pool + i * 4)) != AllocError.Ok) refused++;
+  puts("# "); putDec(rounds); puts(" rounds in a thread, "); putDec(directTicks); puts(" in timer interrupts\n");
+  check(directTicks >= DIRECT_TICKS, "the timer freed the thread's objects too");
+  checkEqual(broken, 0, "every allocation succeeded");
+  checkEqual(refused, 0, "every free accepted");
+  checkEqual(kmallocCheck(), 0, "the heap's and the slabs' invariants");
+  check(kmemCacheDestroy(cache), "the kmem cache is empty at the end");
+  checkEqual(framesNow(), before, "every frame is back");
+}
+
+registerTest("slab.direct_frees_under_interrupts", () => { kmallocWithoutSampling(directFrees); });

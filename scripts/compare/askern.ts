@@ -87,7 +87,7 @@ export function heapEnd(): u32 { return heapEndCheck(theHeap); }
 const regionsBlock = memory.data(SLAB_REGIONS_BYTES, 16);
 const regions = changetype<SlabRegions>(regionsBlock);
 const caches = memory.data(KMALLOC_CLASS_COUNT * CACHE_BYTES, 16);
-const table = memory.data(KMALLOC_TABLE_BYTES);
+const table = memory.data(KMALLOC_TABLE_BYTES, 4);
 
 export function kmInit(): void {
   heapInit();
@@ -97,7 +97,7 @@ export function kmInit(): void {
 
 /** As the kernel's kmalloc (kmallocAligned above 16): a class object, or a heap block. */
 export function kmAlloc(size: u32, align: u32): usize {
-  return align <= 16 && size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(kmallocCacheForSize(caches, table, size)) : heapAlloc(theHeap, size, align);
+  return align <= 16 && size - 1 < KMALLOC_SLAB_MAX ? cacheAlloc(kmallocCacheForSize(table, size)) : heapAlloc(theHeap, size, align);
 }
 
 /** As kfree: AllocError.Ok (0) when freed, else the refusal. */

@@ -33,8 +33,10 @@
 
 struct Z_report_instance_t { int unused; };
 struct Z_host_instance_t { int unused; };
+struct Z_section_instance_t { int unused; };   /* (its functions: section.h) */
 static struct Z_report_instance_t report_instance;
 static struct Z_host_instance_t host_instance;
+static struct Z_section_instance_t section_instance;
 static Z_askern_instance_t askern_instance;
 static Z_tlsf_instance_t tlsf_instance;
 static uint32_t next_memory_limit;   /* the grow limit of the module being instantiated */
@@ -207,7 +209,7 @@ static void instantiate(void) {
   wasm_rt_init();
   Z_askern_init_module();
   next_memory_limit = ASKERN_LIMIT;
-  Z_askern_instantiate(&askern_instance, &host_instance, &report_instance);
+  Z_askern_instantiate(&askern_instance, &host_instance, &report_instance, &section_instance);
   Z_tlsf_init_module();
   next_memory_limit = TLSF_LIMIT;
   Z_tlsf_instantiate(&tlsf_instance);

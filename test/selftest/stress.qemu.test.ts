@@ -62,3 +62,16 @@ describe("slab.parts_under_interrupts under -icount", () => {
     expect(Number(line![2])).toBeGreaterThan(100);
   }, 120_000);
 });
+
+// Frees straight to their slabs on one CPU against its timer interrupt (kernel/selftest/
+// slab-parts.ts): the cores' section around them is all that keeps a tick's free to the same
+// slab out. Under -icount, where a tick can land inside the section's few instructions.
+describe("slab.direct_frees_under_interrupts under -icount", () => {
+  it("keeps every object while the timer frees the thread's objects to the same slabs", async () => {
+    const r = await bootKernel(`test=slab.direct_frees_under_interrupts seed=${seed}`, { icount: true });
+    expect(r.status, tail(r)).toBe("pass");
+    const line = r.serial.match(/# (\d+) rounds in a thread, (\d+) in timer interrupts/);
+    expect(line, tail(r)).not.toBeNull();
+    expect(Number(line![2])).toBeGreaterThanOrEqual(2000);
+  }, 120_000);
+});

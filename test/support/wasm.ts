@@ -3,7 +3,8 @@
 // strings in and out of its memory. The mock includes a serial port (COM1): its line status says
 // "ready to send", and every byte written to its data register is kept; and the cores' report
 // sink (kernel/mm/core/report.ts), whose lines go to the same text, so a test reads in
-// m.serial() what the module logged either way.
+// m.serial() what the module logged either way; and the cores' section (kernel/mm/core/section.ts),
+// which checks that sections are closed in order.
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 
@@ -13,6 +14,8 @@ export interface HostModule {
   bytes(): Uint8Array;
   /** Records every arch call by name, for tests of hardware-facing code. */
   archCalls: Array<{ name: string; args: number[] }>;
+  /** Sections (kernel/mm/core/section.ts) open now: 0 between calls, or one was left open. */
+  openSections(): number;
   /** What the module wrote to the serial port since it was loaded (or since clearSerial). */
   serial(): string;
   clearSerial(): void;
@@ -64,11 +67,21 @@ export function loadHostModule(name: string, archOverrides: Record<string, (...a
       if (part & REPORT_LAST && !text.endsWith("\n")) serial += "\n";
     },
   };
-  const instance = new WebAssembly.Instance(module, { arch, env, report } as WebAssembly.Imports);
+  // The cores' one-CPU section (kernel/mm/core/section.ts): nothing to turn off on the host, but
+  // every leave must close the section its enter opened, innermost first.
+  let sectionDepth = 0;
+  const section = {
+    enter() { return ++sectionDepth; },
+    leave(saved: number) {
+      if (saved !== sectionDepth) throw new Error(`section: leave(${saved}) while ${sectionDepth} section(s) are open`);
+      sectionDepth--;
+    },
+  };
+  const instance = new WebAssembly.Instance(module, { arch, env, report, section } as WebAssembly.Imports);
   memory = instance.exports.memory as WebAssembly.Memory;
   return {
     exports: instance.exports as Record<string, any>, memory, bytes: () => new Uint8Array(memory!.buffer), archCalls,
-    serial: () => serial, clearSerial: () => { serial = ""; },
+    serial: () => serial, clearSerial: () => { serial = ""; }, openSections: () => sectionDepth,
   };
 }
 

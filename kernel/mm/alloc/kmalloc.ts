@@ -33,7 +33,7 @@ import { lowMemoryEnd, LINEAR_MAP_BASE, vrangeStart, linearVirt } from "../layou
 import { PageProvider } from "../core/pages";
 import { Heap, HEAP_BYTES, heapCreate, heapAlloc, heapFree, heapSize, heapRealloc, heapCheck } from "../core/heap/heap";
 import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabOf, slabRegionsLend, regionsSetLock } from "../core/slab/regions";
-import { SlabCache, CACHE_BYTES, CACHE_IRQ_PART, cacheAllocIn, cacheFreeIn, cacheReleaseEmpty, cacheDrainCpu } from "../core/slab/cache";
+import { SlabCache, CACHE_BYTES, CACHE_IRQ_PART, cacheAllocIn, cacheFreeInSlab, cacheReleaseEmpty, cacheDrainCpu } from "../core/slab/cache";
 import { heapTrim } from "../core/heap/front-cache";
 import { SPAN_BYTES } from "../core/heap/block";
 import { slabCheckAll } from "../core/slab/check";
@@ -45,7 +45,7 @@ import { guardAlloc, guardFree, guardSize, guardHeldFrames } from "./guard";
 import { kmallocVmalloc, kmallocVmallocSize, kmallocVmallocFree, kmallocVmallocDrain } from "./kmalloc-vmalloc";
 import { LARGE_THRESHOLD } from "../core/heap/control";
 import { AllocError } from "../core/alloc-error";
-import { klockIrqSaveTo, klockIrqRestoreFrom, klockEnter, klockLeave } from "../../arch/klock";
+import { klockIrqSaveTo, klockIrqRestoreFrom, klockEnter, klockLeave, klockStarted } from "../../arch/klock";
 import { saveFlagsAndCli, restoreFlags } from "../../arch/x86";
 import { cpuCacheOffset, cpuCachePart, cpuCachesReadable } from "../../arch/percpu";
 import { onEachCpu } from "../each-cpu";
@@ -108,10 +108,10 @@ export { KMALLOC_SLAB_MAX };
 const slabRegionsBlock = memory.data(SLAB_REGIONS_BYTES, 16);
 const slabRegions = changetype<SlabRegions>(slabRegionsBlock);
 const classCaches = memory.data(KMALLOC_CLASS_COUNT * CACHE_BYTES, 16);
-const classOfSize = memory.data(KMALLOC_TABLE_BYTES);
+const classOfSize = memory.data(KMALLOC_TABLE_BYTES, 4);
 
 /** The class cache for a request of `size` bytes (1..KMALLOC_SLAB_MAX). */
-@inline function cacheForSize(size: u32): SlabCache { return kmallocCacheForSize(classCaches, classOfSize, size); }
+@inline function cacheForSize(size: u32): SlabCache { return kmallocCacheForSize(classOfSize, size); }
 
 /**
  * Sets up the kernel heap and the class caches (empty: spans and slabs come on first use). Call
@@ -126,7 +126,7 @@ export function kmallocInit(): void {
   kernelProvider.claimPages = changetype<usize>(pmmClaimPages);
   heapCreate(kernelHeapBlock, kernelProvider, KERNEL_HEAP_RESERVE_SPANS, true);
   slabRegionsCreate(slabRegionsBlock, kernelProvider);
-  regionsSetLock(slabRegions, changetype<usize>(slabLock), changetype<usize>(slabUnlock));
+  regionsSetLock(slabRegions, changetype<usize>(slabLock), changetype<usize>(slabUnlock), klockStarted());   // (smp=on: stashes)
   kmallocClassesInit(slabRegions, classCaches, classOfSize);
 }
 
@@ -253,7 +253,7 @@ export function kmallocSampled(): u32 { return sampledCount; }
  * pays only the decrement and the branch. Any context, as kmalloc (the guard allocator only in
  * thread context); never sleeps. (Exported for kmalloc's C twin: bench/fidelity.ts.)
  */
-export function kmallocSample(size: u32, align: u32): usize {
+export function kmallocSampleSlow(size: u32, align: u32): usize {
   restartCountdown();
   if (sampleInterval != 0 && size != 0 && inThreadContext()) {   // (the guard allocator needs the VMM)
     const ptr = guardAlloc(size, max<u32>(align, 16));
@@ -277,9 +277,7 @@ function kmallocHeap(size: u32, align: u32): usize {
 /** The kernel's slab regions (the class caches' pages; more caches may be created over it). */
 export function kernelSlabRegions(): SlabRegions { return slabRegions; }
 
-/** The class caches' control blocks (KMALLOC_CLASS_COUNT of CACHE_BYTES), for kmalloc's C twin (bench/fidelity.ts). Any context. */
-export function kmallocClassCaches(): usize { return classCaches; }
-/** The size-to-class table (kmalloc-classes.ts), for the same. Any context. */
+/** The size-to-cache table (kmalloc-classes.ts), for kmalloc's C twin (bench/fidelity.ts). Any context. */
 export function kmallocClassTable(): usize { return classOfSize; }
 
 /** The kernel's page provider (PMM low memory through the linear map), for more heap instances. */
@@ -294,7 +292,7 @@ export function kernelHeapInstance(): Heap { return kernelHeap; }
  * guard allocator. Free with kfree.
  */
 @inline export function kmalloc(size: u32): usize {
-  if (countDown()) return kmallocSample(size, 16);
+  if (countDown()) return kmallocSampleSlow(size, 16);
   return kmallocUnsampled(size);
 }
 
@@ -310,7 +308,7 @@ export function kernelHeapInstance(): Heap { return kernelHeap; }
 /** As kmalloc, aligned to `align` (a power of two up to 4096). */
 export function kmallocAligned(size: u32, align: u32): usize {
   if (align <= 16) return kmalloc(size);
-  if (countDown()) return kmallocSample(size, align);
+  if (countDown()) return kmallocSampleSlow(size, align);
   return kmallocHeap(size, align);
 }
 
@@ -375,15 +373,15 @@ export function krealloc(ptr: usize, size: u32): usize {
  */
 @inline export function kfree(ptr: usize): AllocError {
   const slab = slabOf(slabRegions, ptr);   // (a class object's slab stays while it is in use: no lock)
-  if (slab == 0) return kfreeNotSlab(ptr);
+  if (slab == 0) return kfreeSlow(ptr);
   preemptDisableLocal();   // (as kmallocUnsampled)
-  const error = cacheFreeIn(cpuCachePart(kmallocObjectCache(slab)), ptr);
+  const error = cacheFreeInSlab(cpuCachePart(kmallocObjectCache(slab)), slab, ptr);
   preemptEnableLocal();
   return error;
 }
 
 /** kfree of anything but a class object: 0, a heap block (or refused there) under the kmalloc lock, or a guard object. */
-function kfreeNotSlab(ptr: usize): AllocError {
+function kfreeSlow(ptr: usize): AllocError {
   if (ptr < vrangeStart()) {
     if (ptr == 0) return AllocError.Ok;
     kmallocLock();

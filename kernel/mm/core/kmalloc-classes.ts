@@ -5,10 +5,11 @@
 // (scripts/compare/askern.ts) over pages from the host. Hardware-independent.
 //
 //   caches  KMALLOC_CLASS_COUNT x CACHE_BYTES: the class caches, smallest first
-//   table   KMALLOC_TABLE_BYTES: byte (size + 15) / 16 is the class of a request of `size` bytes
-//           (1 .. KMALLOC_SLAB_MAX)
+//   table   KMALLOC_TABLE_BYTES: word (size + 15) / 16 is the class cache (its SlabCache's
+//           address) for a request of `size` bytes (1 .. KMALLOC_SLAB_MAX): one load from size
+//           to cache, no multiply
 import { SlabRegions, slabEntry } from "./slab/regions";
-import { SlabCache, CACHE_BYTES, cacheCreate, cacheFree, cacheUsableSize, cacheInBlock } from "./slab/cache";
+import { SlabCache, CACHE_BYTES, CPU0, cacheCreate, cacheCpu, cacheFreeInSlab, cacheUsableSize, cacheInBlock } from "./slab/cache";
 import { AllocError } from "./alloc-error";
 
 
@@ -17,7 +18,7 @@ export const KMALLOC_SLAB_MAX: u32 = 2048;
 /** The number of classes. */
 export const KMALLOC_CLASS_COUNT: u32 = 32;
 /** Bytes of a size-to-class table. */
-export const KMALLOC_TABLE_BYTES: u32 = (KMALLOC_SLAB_MAX >> 4) + 1;
+export const KMALLOC_TABLE_BYTES: u32 = ((KMALLOC_SLAB_MAX >> 4) + 1) << 2;
 /**
  * The classes: object sizes, every one a multiple of 16 (kmalloc's alignment). 16 B steps to 128,
  * four classes to each doubling to 512, eight above: a request is rounded up by at most a
@@ -40,17 +41,17 @@ const CLASS_NAMES: StaticArray<string> = [
   return cacheInBlock(caches + index * CACHE_BYTES);
 }
 
-/** The class cache for a request of `size` bytes (1..KMALLOC_SLAB_MAX). */
-@inline export function kmallocCacheForSize(caches: usize, table: usize, size: u32): SlabCache {
-  return kmallocClassCache(caches, load<u8>(table + ((size + 15) >> 4)));
+/** The class cache for a request of `size` bytes (1..KMALLOC_SLAB_MAX), from the size-to-cache `table`. */
+@inline export function kmallocCacheForSize(table: usize, size: u32): SlabCache {
+  return changetype<SlabCache>(load<usize>(table + (((size + 15) >> 4) << 2)));
 }
 
-/** Fills the size-to-class `table` and creates the class caches at `caches` over `regions` (empty). */
+/** Fills the size-to-cache `table` and creates the class caches at `caches` over `regions` (empty). */
 export function kmallocClassesInit(regions: SlabRegions, caches: usize, table: usize): void {
   let index: u32 = 0;
   for (let step: u32 = 0; step <= KMALLOC_SLAB_MAX >> 4; step++) {
     while (CLASS_SIZES[index] < step << 4) index++;
-    store<u8>(table + step, <u8>index);
+    store<usize>(table + (step << 2), changetype<usize>(kmallocClassCache(caches, index)));
   }
   for (let i: u32 = 0; i < KMALLOC_CLASS_COUNT; i++) {
     cacheCreate(caches + i * CACHE_BYTES, regions, CLASS_NAMES[i], CLASS_SIZES[i], 16, 0);
@@ -62,7 +63,7 @@ export function kmallocClassesInit(regions: SlabRegions, caches: usize, table: u
 
 /** kfree of `ptr` in slab `slab`, on one CPU (CPU0's parts): back to its cache, with cacheFree's verdict. */
 @inline export function kmallocFreeObject(slab: usize, ptr: usize): AllocError {
-  return cacheFree(kmallocObjectCache(slab), ptr);
+  return cacheFreeInSlab(cacheCpu(kmallocObjectCache(slab), CPU0), slab, ptr);
 }
 
 /** ksize of `ptr` in slab `slab`: its class's size, or 0 if it is not an object's start. */

@@ -61,6 +61,7 @@ function roundedSize(spec: Spec): number {
 
 function verify(specs: Spec[], alive: boolean[], live: Map<number, Live>): void {
   expect(m.exports.checkAll()).toBe(0);
+  expect(m.openSections(), "every section closed").toBe(0);
   const ranges = [...live].map(([p, o]) => [p, p + specs[o.cache].size] as const).sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) expect(ranges[i][0]).toBeGreaterThanOrEqual(ranges[i - 1][1]);
   for (const [p, o] of live) {
@@ -73,8 +74,9 @@ function verify(specs: Spec[], alive: boolean[], live: Map<number, Live>): void 
   expect(m.exports.heldBytes()).toBe(m.exports.providerPagesOut() * 4096);
 }
 
-function run(specs: Spec[], ops: Op[]): void {
+function run(specs: Spec[], ops: Op[], severalCpus: boolean): void {
   m.exports.reset(4096);
+  if (severalCpus) m.exports.shareAmongCpus();
   const alive: boolean[] = [];
   specs.forEach((spec, c) => {
     // refused only when the object and its link (given a constructor) pass 32 KiB
@@ -173,9 +175,9 @@ function run(specs: Spec[], ops: Op[]): void {
 }
 
 describe("object caches against a model", () => {
-  it("random alloc/free/bad-free/shrink/destroy sequences over four caches keep every invariant", () => {
-    fc.assert(fc.property(fc.array(specArb, { minLength: CACHES, maxLength: CACHES }), fc.array(opArb, { maxLength: 120 }), (specs, ops) => {
-      run(specs, ops);
+  it("random alloc/free/bad-free/shrink/destroy sequences over four caches keep every invariant, with frees straight to their slabs or through stashes", () => {
+    fc.assert(fc.property(fc.array(specArb, { minLength: CACHES, maxLength: CACHES }), fc.array(opArb, { maxLength: 120 }), fc.boolean(), (specs, ops, severalCpus) => {
+      run(specs, ops, severalCpus);
     }), propertyParams(150));
   });
 
@@ -242,8 +244,9 @@ describe("object caches against a model", () => {
     for (let i = 0; i < 40; i++) objs.push(m.exports.alloc(0) >>> 0);
     expect(m.exports.slabCount(0)).toBe(10);
     m.exports.setMaxEmpty(0, 3);
-    for (const p of objs.splice(0, 24)) expect(m.exports.free(0, p)).toBe(OK);   // 6 slabs empty, once the stash goes back
-    expect(m.exports.stashed(0, 0)).toBe(24 % (m.exports.stashCapacity() + 1));   // (a full stash went back with the next free)
+    for (const p of objs.splice(0, 24)) expect(m.exports.free(0, p)).toBe(OK);   // 6 slabs empty, each as its last object comes back
+    expect(m.exports.stashed(0, 0)).toBe(0);
+    expect(m.exports.emptySlabs(0)).toBe(3);
     m.exports.drain(0, 0);
     expect(m.exports.emptySlabs(0)).toBe(3);
     expect(m.exports.slabCount(0)).toBe(7);
@@ -327,8 +330,35 @@ describe("object caches' per-CPU parts", () => {
     expect(m.exports.allocOn(0, 1) >>> 0).toBe(b);
   });
 
+  it("on one CPU, sends an object freed outside the active slab straight back to its slab", () => {
+    m.exports.reset(4096);
+    expect(m.exports.create(0, 64, 0, 0, 0)).toBe(1);          // 64 objects a one-page slab
+    m.exports.setMaxEmpty(0, 0);
+    const objs: number[] = [];
+    for (let i = 0; i < 64 * 3; i++) objs.push(m.exports.allocOn(0, 0) >>> 0);   // slabs 1 and 2 full, 3 full and active
+    const out = m.exports.providerPagesOut();
+    for (let i = 0; i < 63; i++) expect(m.exports.freeOn(0, objs[i], 1)).toBe(OK);   // another part: not its active slab
+    expect(m.exports.stashed(0, 1)).toBe(0);
+    expect(m.exports.active(0)).toBe(64 * 3 - 63);
+    expect(m.exports.checkAll()).toBe(0);
+    expect(m.exports.freeOn(0, objs[63], 0)).toBe(OK);       // slab 1's last object: the slab goes at once
+    expect(m.exports.slabCount(0)).toBe(2);
+    expect(m.exports.freeRegionPages()).toBeGreaterThan(0);
+    expect(m.exports.providerPagesOut()).toBe(out);          // (its page stays in its region)
+    expect(m.exports.freeOn(0, objs[63], 0)).toBe(FOREIGN);  // no slab there now
+    expect(m.exports.freeOn(0, objs[64], 0)).toBe(OK);
+    expect(m.exports.freeOn(0, objs[64], 2)).toBe(DOUBLE_FREE);   // the newest free object of its slab, on any part
+    expect(m.exports.checkAll()).toBe(0);
+    for (const p of objs.slice(65)) expect(m.exports.freeOn(0, p, 0)).toBe(OK);
+    m.exports.drain(0, 0);
+    expect(m.exports.active(0)).toBe(0);
+    expect(m.exports.destroy(0)).toBe(1);
+    expect(m.exports.providerPagesOut()).toBe(0);
+  });
+
   it("stashes objects freed on another CPU, hands them out there first, and sends a full stash back in one batch", () => {
     m.exports.reset(4096);
+    m.exports.shareAmongCpus();
     expect(m.exports.create(0, 64, 0, 0, 0)).toBe(1);
     const capacity = m.exports.stashCapacity();
     const objs: number[] = [];
@@ -360,6 +390,7 @@ describe("object caches' per-CPU parts", () => {
 
   it("refuses a second free of the stash's newest object, and a free of another cache's object on any CPU", () => {
     m.exports.reset(4096);
+    m.exports.shareAmongCpus();
     expect(m.exports.create(0, 100, 0, 0, 0)).toBe(1);
     expect(m.exports.create(1, 100, 0, 0, 0)).toBe(1);
     const a = m.exports.allocOn(0, 0) >>> 0, c = m.exports.allocOn(1, 0) >>> 0;

@@ -1,7 +1,7 @@
 // Host build of kernel/mm/core/slab/cache.ts and slab/regions.ts over the buffer page provider
 // (test/support/entry), exported for test/mm/core/slab.test.ts. Up to MAX_CACHES caches at a time,
 // named by index.
-import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck, slabOf, slabRegionsLend } from "../../../kernel/mm/core/slab/regions";
+import { SlabRegions, SLAB_REGIONS_BYTES, slabRegionsCreate, slabRegionsCheck, slabOf, slabRegionsLend, regionsSetLock } from "../../../kernel/mm/core/slab/regions";
 import {
   SlabCache, CACHE_BYTES, cacheCreate, cacheAlloc, cacheFree, cacheShrink, cacheDestroy, cacheActiveObjects, cacheDrainCpu,
   cacheCpu, cacheCpuOffset, cacheCpuHeld, STASH_CAPACITY, cacheInBlock,
@@ -20,11 +20,13 @@ function construct(object: usize): void { store<u32>(object, <u32>object ^ 0x5EE
 
 @inline function cacheAt(index: u32): SlabCache { return cacheInBlock(cacheBlocks + index * CACHE_BYTES); }
 
-/** A fresh regions; the provider may hand out at most `limitPages` pages. */
+/** A fresh regions (for one CPU: frees go straight to their slabs); the provider may hand out at most `limitPages` pages. */
 export function reset(limitPages: u32): void {
   ctorCalls = 0;
   regions = slabRegionsCreate(regionsBlock, bufferProviderReset(limitPages));
 }
+/** The regions' caches as several CPUs use them: frees outside the active slab wait in stashes (regionsSetLock). */
+export function shareAmongCpus(): void { regionsSetLock(regions, 0, 0, true); }
 /** Creates cache `index` (objects of `size` at `align`, with the test constructor if `withCtor`, under slab_debug if `debug`): 1, or 0 if refused. */
 export function create(index: u32, size: u32, align: u32, withCtor: bool, debug: bool): u32 {
   const made = cacheCreate(cacheBlocks + index * CACHE_BYTES, regions, "test", size, align, withCtor ? changetype<usize>(construct) : 0, debug);

@@ -66,6 +66,7 @@ export {
   ALL_CPUS, CPU0, cacheInBlock, cacheBlock, cacheCpuOffset, cachePartOffset, cacheCpu, cacheStashSlot, listHeadAt,
 } from "./cache-layout";
 import { DivisorTest, divisorTestInit, exactQuotient } from "../../../lib/bits";
+import { sectionEnter, sectionLeave } from "../section";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
 const MIN_OBJECT: u32 = 4;
@@ -237,7 +238,24 @@ function deactivate(cache: SlabCache, part: CacheCpu): void {
 
 /** cacheFree given the CPU's part itself (cacheCpu), which names its cache. */
 @inline export function cacheFreeIn(part: CacheCpu, object: usize): AllocError {
-  // The fast path: an object of the CPU's active slab (its range alone proves it ours).
+  if (freeToActive(part, object)) return AllocError.Ok;
+  return freeSlow(part, object);
+}
+
+/**
+ * cacheFreeIn when the caller has found the object's slab already (slabOf's answer, not 0: kfree
+ * does, to learn the cache), so that the slow path need not find it again.
+ */
+@inline export function cacheFreeInSlab(part: CacheCpu, slab: usize, object: usize): AllocError {
+  if (freeToActive(part, object)) return AllocError.Ok;
+  return freeInSlabSlow(part, slab, object);
+}
+
+/**
+ * The free fast path: `object` onto the part's list if it is an object of the CPU's active slab
+ * (its range alone proves it ours) other than the list's newest; false for anything else.
+ */
+@inline function freeToActive(part: CacheCpu, object: usize): bool {
   // Its index in the active slab: exactQuotient is above every index unless the offset is a
   // multiple of the object size, so one compare also refuses a pointer inside an object.
   // (nested, each field read where it is needed: fewer registers live at once on i386)
@@ -247,27 +265,51 @@ function deactivate(cache: SlabCache, part: CacheCpu): void {
     if (object != free) {
       store<usize>(object + part.linkOffset, free);
       part.freelist = object;
-      return AllocError.Ok;
+      return true;
     }
   }
-  return freeSlow(part, object);
+  return false;
+}
+
+// Kept out of line (a reference from the function table stops binaryen inlining a function
+// with one caller), so that clang sees the slow half as the cold function it is (Makefile).
+const FREE_SLOW_PATHS: usize = changetype<usize>(freeInSlabSlow) + changetype<usize>(freeStashedOrDebug);
+
+/** cacheFree of what the fast path did not take: freeInSlabSlow, after slabOf. */
+function freeSlow(part: CacheCpu, object: usize): AllocError {
+  return freeInSlabSlow(part, slabOf(changetype<SlabCache>(part.cache).regions, object), object);
 }
 
 /**
- * cacheFree of an object outside the CPU's active slab, of any object of a debug cache, or of a
- * bad pointer: the checks, then the object into the stash (or, when it is full, the stash and
- * the object back to their slabs under the lock).
+ * cacheFree of an object outside the CPU's active slab, or of a bad pointer, given slabOf's
+ * answer for it. On one CPU (regions.stashFrees 0) the object goes straight back to its slab,
+ * checked under the lock; with several CPUs, and for a debug cache, freeStashedOrDebug.
  */
-function freeSlow(part: CacheCpu, object: usize): AllocError {
+function freeInSlabSlow(part: CacheCpu, slab: usize, object: usize): AllocError {
   const cache = changetype<SlabCache>(part.cache), regions = cache.regions;
-  if (cache.debug != 0) {   // exact, under the lock
+  if ((cache.debug | regions.stashFrees) != 0) return freeStashedOrDebug(cache, part, slab, object);
+  const saved = sectionEnter();   // (the regions' lock on one CPU: see regionsSetLock)
+  const error = plainFreeCheck(cache, part, slab, object);
+  if (error == AllocError.Ok) freeToSlab(cache, slab, object);
+  else refuseFree(cache, object, error);
+  sectionLeave(saved);
+  return error;
+}
+
+/**
+ * freeInSlabSlow with several CPUs: the checks, then the object into the stash (or, when it is
+ * full, the stash and the object back to their slabs under the lock); and any free of a debug
+ * cache, checked exactly under the lock (`slab`, read without it, is looked up again there).
+ */
+function freeStashedOrDebug(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): AllocError {
+  const regions = cache.regions;
+  if (cache.debug != 0) {
     regionsLock(regions);
-    const error = freeChecked(cache, part, object);
+    const error = debugFree(cache, object);
     regionsUnlock(regions);
     return error;
   }
-  const slab = slabOf(regions, object);
-  const error = freeCheck(cache, part, slab, object);
+  const error = plainFreeCheck(cache, part, slab, object);
   if (error != AllocError.Ok) return refuseFreeLocked(cache, object, error);
   const stashed = part.stashed;
   if (stashed != 0 && load<usize>(cacheStashSlot(part, stashed - 1)) == object) return refuseFreeLocked(cache, object, AllocError.DoubleFree);
@@ -278,34 +320,40 @@ function freeSlow(part: CacheCpu, object: usize): AllocError {
   }
   regionsLock(regions);
   flushStash(cache, part);
-  freeToSlab(cache, part, slab, object);
+  freeToSlab(cache, slab, object);
   regionsUnlock(regions);
   return AllocError.Ok;
 }
 
 /**
- * Why `object`, in `slab` (slabOf's answer), may not be freed to `cache` on the CPU whose part is
- * `part`, or AllocError.Ok. A debug cache's answer is exact (its slot's state); otherwise the
- * newest free object of its slab, and any object of the CPU's active slab that reaches the slow
- * path (the fast path takes all but its newest free one), are double frees.
+ * Why `object`, in `slab` (slabOf's answer), may not be freed to `cache` (without slab_debug) on
+ * the CPU whose part is `part`, or AllocError.Ok. The newest free object of its slab, and any
+ * object of the CPU's active slab that reaches the slow path (the fast path takes all but its
+ * newest free one), are double frees. Its index comes from the part's divisibility test (no
+ * div: every free outside the active slab comes here).
  */
-function freeCheck(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): AllocError {
+@inline function plainFreeCheck(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): AllocError {
   if (slab == 0) return AllocError.Foreign;
   if (slabEntry(slab).cache != changetype<usize>(cache)) return AllocError.WrongCache;
-  if (!isObjectStart(cache, slab, object)) return AllocError.Interior;
-  const slot = object - cache.zone;
-  if (cache.debug != 0) return load<u32>(slot + cache.linkOffset, 4) != SLOT_ALLOCATED ? AllocError.DoubleFree : AllocError.Ok;
-  if (slab == part.active || slabEntry(slab).free == slot) return AllocError.DoubleFree;
+  if (exactQuotient(partDivisor(part), <u32>(object - slabEntry(slab).start)) >= cache.capacity) return AllocError.Interior;
+  if (slab == part.active || slabEntry(slab).free == object) return AllocError.DoubleFree;
   return AllocError.Ok;
 }
 
-/** cacheFree's checks and the object back to its slab, under the lock (a debug cache's frees). */
-function freeChecked(cache: SlabCache, part: CacheCpu, object: usize): AllocError {
+/**
+ * A debug cache's free, under the lock: exact checks (the slot's state), then the slot retired
+ * (debugRetire) and back to its slab.
+ */
+function debugFree(cache: SlabCache, object: usize): AllocError {
   const slab = slabOf(cache.regions, object);
-  const error = freeCheck(cache, part, slab, object);
+  let error = AllocError.Ok;
+  if (slab == 0) error = AllocError.Foreign;
+  else if (slabEntry(slab).cache != changetype<usize>(cache)) error = AllocError.WrongCache;
+  else if (!isObjectStart(cache, slab, object)) error = AllocError.Interior;
+  else if (load<u32>(object - cache.zone + cache.linkOffset, 4) != SLOT_ALLOCATED) error = AllocError.DoubleFree;
   if (error != AllocError.Ok) return refuseFree(cache, object, error);
-  if (cache.debug != 0) debugRetire(cache, object - cache.zone);
-  freeToSlab(cache, part, slab, object);
+  debugRetire(cache, object - cache.zone);
+  freeToSlab(cache, slab, object);
   return AllocError.Ok;
 }
 
@@ -314,15 +362,23 @@ function freeChecked(cache: SlabCache, part: CacheCpu, object: usize): AllocErro
  * stays where it is: that CPU takes the object when it deactivates the slab. Never the CPU's own
  * active slab: a free of one of its objects that reaches the slow path is refused, and the
  * stash, which holds no object of it (a slab becomes active only when the stash is empty), is
- * flushed through here. Any other slab is refiled by its use. Under the lock.
+ * flushed through here. Any other slab is refiled by its use (refileFreed). Under the lock.
  */
-function freeToSlab(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): void {
+@inline function freeToSlab(cache: SlabCache, slab: usize, object: usize): void {
   const slot = object - cache.zone;
-  const free = slabEntry(slab).free;
+  const free = slabEntry(slab).free, inUse = slabEntry(slab).inUse - 1;
   store<usize>(slot + cache.linkOffset, free);
   slabEntry(slab).free = slot;
-  const inUse = slabEntry(slab).inUse - 1;
   slabEntry(slab).inUse = inUse;
+  if (<u32>slabEntry(slab).list == SlabList.Active || free == 0 || inUse == 0) refileFreed(cache, slab, free, inUse);
+}
+
+/**
+ * freeToSlab's rare half: another CPU's active slab counts the object as given to it; a slab
+ * left with `inUse` 0 objects in use goes (kept empty or given back), and one whose free list
+ * was empty (`free` 0: it was full) becomes partial. Under the lock.
+ */
+function refileFreed(cache: SlabCache, slab: usize, free: usize, inUse: u32): void {
   if (<u32>slabEntry(slab).list == SlabList.Active) { cache.remoteHeld++; return; }
   if (inUse == 0) { unfileSlab(cache, slab); keepOrRelease(cache, slab); }
   else if (free == 0) refileSlab(cache, slab, SlabList.Partial);   // it was full
@@ -334,7 +390,7 @@ function flushStash(cache: SlabCache, part: CacheCpu): void {
   if (stashed == 0) return;
   for (let i: u32 = 0; i < stashed; i++) {
     const object = load<usize>(cacheStashSlot(part, i));
-    freeToSlab(cache, part, slabOf(cache.regions, object), object);
+    freeToSlab(cache, slabOf(cache.regions, object), object);
   }
   part.stashed = 0;
 }

@@ -117,6 +117,7 @@ const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte ea
   recalled: u32;         // lent pages claimed back, ever
   lock: usize;           // a () => void that takes the lock of what the CPUs share (0: none, one CPU)
   unlock: usize;         // and one that gives it back (see regionsSetLock)
+  stashFrees: u32;       // 1: the caches batch frees outside a CPU's active slab in its stash (several CPUs; regionsSetLock)
 }
 
 const FIELDS_BYTES: u32 = (offsetof<SlabRegions>() + 15) & ~15;
@@ -137,10 +138,15 @@ export function slabRegionsCreate(at: usize, provider: PageProvider): SlabRegion
  * counts, the regions themselves): `lock` and `unlock` are () => void (0, 0 for none: one CPU,
  * the host). The caches take it on their slow paths only (slab/cache.ts); whoever calls the
  * regions' own functions holds it. The kernel's are its kernel lock (mm/alloc/kmalloc.ts).
+ * `severalCpus` says whether more than one CPU will use the caches: then a free outside a CPU's
+ * active slab waits in that CPU's stash and goes to its slab with others, under one taking of
+ * the lock; on one CPU (the default) it goes to its slab at once, since no other CPU waits for
+ * the lock. Set before the caches are first used; either way is correct with any number of CPUs.
  */
-export function regionsSetLock(regions: SlabRegions, lock: usize, unlock: usize): void {
+export function regionsSetLock(regions: SlabRegions, lock: usize, unlock: usize, severalCpus: bool = false): void {
   regions.lock = lock;
   regions.unlock = unlock;
+  regions.stashFrees = severalCpus ? 1 : 0;
 }
 /** Takes the regions' lock (regionsSetLock), if they have one. */
 @inline export function regionsLock(regions: SlabRegions): void {
