@@ -17,7 +17,7 @@ static const uint32_t layout[] = {
   offsetof(struct cache_cpu, freelist), offsetof(struct cache_cpu, active_start),
   offsetof(struct cache_cpu, active_objects), offsetof(struct cache_cpu, link_offset),
   offsetof(struct cache_cpu, div_inverse), offsetof(struct cache_cpu, div_shift),
-  offsetof(struct slab_regions_head, chunk_map), offsetof(struct slab_entry, cache), sizeof(struct slab_entry),
+  SLAB_CHUNK_MAP_OFFSET, offsetof(struct slab_entry, cache), sizeof(struct slab_entry),
   offsetof(struct frame_allocator_head, bitmap), offsetof(struct frame_allocator_head, low_limit_frame),
   CPU_PREEMPT_DEPTH, CPU_CACHE_OFFSET, CPU_FRAME_LIST, REGION_SHIFT, REGION_HEADER, REGION_PAGES,
   KMALLOC_SLAB_MAX, LIST_LIMIT,

@@ -77,9 +77,8 @@ static inline __attribute__((always_inline)) uint32_t kmalloc(uint32_t size) {
 /* kfree: the slab of `ptr` from the regions' chunk map and its region's slab table; no slab: the
  * AssemblyScript path for the rest (0, heap blocks, guard objects). */
 static inline __attribute__((always_inline)) uint32_t kfree(uint32_t ptr) {
-  struct slab_regions_head *regions = (struct slab_regions_head *)(uintptr_t)slab_regions;
   uint32_t slab = 0;
-  if (*(uint8_t *)(uintptr_t)(regions->chunk_map + (ptr >> REGION_SHIFT)) != 0) {
+  if (*(uint8_t *)(uintptr_t)(slab_regions + SLAB_CHUNK_MAP_OFFSET + (ptr >> REGION_SHIFT)) != 0) {
     slab = AT32((ptr & ~((1u << REGION_SHIFT) - 1)) + REGION_HEADER + ((ptr >> 12) & (REGION_PAGES - 1)) * sizeof(struct slab_entry));
   }
   if (slab == 0) return Z_kernelZ_twinKfreeNotSlab(askern_kernel, ptr);

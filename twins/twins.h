@@ -63,7 +63,7 @@ struct cache_cpu {
 #define REGION_SHIFT 17
 #define REGION_HEADER 64
 #define REGION_PAGES 32
-struct slab_regions_head { uint32_t provider, chunk_map; };
+#define SLAB_CHUNK_MAP_OFFSET 64   /* regions.ts: the chunk map, that far into the regions' control block */
 struct slab_entry { uint32_t head, cache, free, in_use, next, prev; uint16_t pages, list; uint32_t start; };
 
 /* kmalloc.ts's largest class; frame-lists.ts's list of frames */

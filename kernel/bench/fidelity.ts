@@ -31,7 +31,7 @@ import {
   kernelSlabRegions, kernelPageProvider, KMALLOC_SLAB_MAX,
 } from "../mm/alloc/kmalloc";
 import { CacheCpu, cacheAllocIn, cacheFreeIn } from "../mm/core/slab/cache";
-import { SlabRegions, SlabEntry, SLAB_ENTRY, REGION_SHIFT, REGION_HEADER, REGION_PAGES } from "../mm/core/slab/regions";
+import { SlabEntry, SLAB_ENTRY, SLAB_CHUNK_MAP_OFFSET, REGION_SHIFT, REGION_HEADER, REGION_PAGES } from "../mm/core/slab/regions";
 import { FrameAllocator } from "../mm/core/frames";
 import { CPU_PREEMPT_DEPTH, CPU_CACHE_OFFSET, CPU_FRAME_LIST } from "../arch/percpu";
 import {
@@ -87,7 +87,7 @@ function layoutsAgree(): bool {
   const expected: StaticArray<u32> = [
     offsetof<CacheCpu>("freelist"), offsetof<CacheCpu>("activeStart"), offsetof<CacheCpu>("activeObjects"),
     offsetof<CacheCpu>("linkOffset"), offsetof<CacheCpu>("divInverse"), offsetof<CacheCpu>("divShift"),
-    offsetof<SlabRegions>("chunkMap"), offsetof<SlabEntry>("cache"), SLAB_ENTRY,
+    SLAB_CHUNK_MAP_OFFSET, offsetof<SlabEntry>("cache"), SLAB_ENTRY,
     offsetof<FrameAllocator>("bitmap"), offsetof<FrameAllocator>("lowLimitFrame"),
     CPU_PREEMPT_DEPTH, CPU_CACHE_OFFSET, CPU_FRAME_LIST, REGION_SHIFT, REGION_HEADER, REGION_PAGES,
     KMALLOC_SLAB_MAX, LIST_LIMIT,

@@ -115,7 +115,7 @@ export function kmRealloc(ptr: usize, size: u32): usize {
   const moved = kmAlloc(size, 0);
   if (moved == 0) return 0;
   memory.copy(moved, ptr, have);
-  kmFree(ptr);
+  kmallocFreeObject(slab, ptr);   // (as krealloc: the slab is known)
   return moved;
 }
 

@@ -342,10 +342,10 @@ export function kcalloc(count: u32, size: u32): usize {
 export function krealloc(ptr: usize, size: u32): usize {
   if (ptr == 0) return kmalloc(size);
   let guarded = ptr >= vrangeStart();   // (above the linear map: a guard object or a block from vmalloc, as in kfree)
-  let have: u32 = 0;
+  let have: u32 = 0, slab: usize = 0;
   if (!guarded) {
     kmallocLock();
-    const slab = slabOf(slabRegions, ptr);
+    slab = slabOf(slabRegions, ptr);
     if (slab == 0) {                     // a heap block, or refused there
       const moved = heapRealloc(kernelHeap, ptr, size);
       kmallocUnlock();
@@ -362,7 +362,7 @@ export function krealloc(ptr: usize, size: u32): usize {
   const moved = kmalloc(size);
   if (moved == 0) return 0;
   memory.copy(moved, ptr, min<u32>(have, size));
-  kfree(ptr);
+  if (slab != 0) kfreeClassObject(slab, ptr); else kfree(ptr);
   return moved;
 }
 
@@ -374,6 +374,11 @@ export function krealloc(ptr: usize, size: u32): usize {
 @inline export function kfree(ptr: usize): AllocError {
   const slab = slabOf(slabRegions, ptr);   // (a class object's slab stays while it is in use: no lock)
   if (slab == 0) return kfreeSlow(ptr);
+  return kfreeClassObject(slab, ptr);
+}
+
+/** kfree of `ptr` in slab `slab` of the class caches (slabOf's answer, not 0): to its cache, with its verdict. */
+@inline function kfreeClassObject(slab: usize, ptr: usize): AllocError {
   preemptDisableLocal();   // (as kmallocUnsampled)
   const error = cacheFreeInSlab(cpuCachePart(kmallocObjectCache(slab)), slab, ptr);
   preemptEnableLocal();

@@ -243,8 +243,9 @@ function deactivate(cache: SlabCache, part: CacheCpu): void {
 }
 
 /**
- * cacheFreeIn when the caller has found the object's slab already (slabOf's answer, not 0: kfree
- * does, to learn the cache), so that the slow path need not find it again.
+ * cacheFreeIn when the caller has found the object's slab already (slabOf's answer, not 0) and
+ * the part is of that slab's cache (kfree: the slab table names the cache), so that the slow
+ * path need not find or check either again.
  */
 @inline export function cacheFreeInSlab(part: CacheCpu, slab: usize, object: usize): AllocError {
   if (freeToActive(part, object)) return AllocError.Ok;
@@ -275,20 +276,27 @@ function deactivate(cache: SlabCache, part: CacheCpu): void {
 // with one caller), so that clang sees the slow half as the cold function it is (Makefile).
 const FREE_SLOW_PATHS: usize = changetype<usize>(freeInSlabSlow) + changetype<usize>(freeStashedOrDebug);
 
-/** cacheFree of what the fast path did not take: freeInSlabSlow, after slabOf. */
+/**
+ * cacheFree of what the fast path did not take: a pointer outside every slab, or in a slab of
+ * another cache, is refused here; anything else goes on to freeInSlabSlow.
+ */
 function freeSlow(part: CacheCpu, object: usize): AllocError {
-  return freeInSlabSlow(part, slabOf(changetype<SlabCache>(part.cache).regions, object), object);
+  const cache = changetype<SlabCache>(part.cache), slab = slabOf(cache.regions, object);
+  if (slab == 0) return refuseFreeLocked(cache, object, AllocError.Foreign);
+  if (slabEntry(slab).cache != changetype<usize>(cache)) return refuseFreeLocked(cache, object, AllocError.WrongCache);
+  return freeInSlabSlow(part, slab, object);
 }
 
 /**
- * cacheFree of an object outside the CPU's active slab, or of a bad pointer, given slabOf's
- * answer for it. On one CPU (regions.stashFrees 0) the object goes straight back to its slab,
- * checked under the lock; with several CPUs, and for a debug cache, freeStashedOrDebug.
+ * cacheFree of an object outside the CPU's active slab, or of a bad pointer, given its slab
+ * (slabOf's answer: not 0, and of the part's cache). On one CPU (regions.stashFrees 0) the
+ * object goes straight back to its slab, checked, in the cores' section (the regions' lock on
+ * one CPU: see regionsSetLock); with several CPUs, and for a debug cache, freeStashedOrDebug.
  */
 function freeInSlabSlow(part: CacheCpu, slab: usize, object: usize): AllocError {
   const cache = changetype<SlabCache>(part.cache), regions = cache.regions;
   if ((cache.debug | regions.stashFrees) != 0) return freeStashedOrDebug(cache, part, slab, object);
-  const saved = sectionEnter();   // (the regions' lock on one CPU: see regionsSetLock)
+  const saved = sectionEnter();
   const error = plainFreeCheck(cache, part, slab, object);
   if (error == AllocError.Ok) freeToSlab(cache, slab, object);
   else refuseFree(cache, object, error);
@@ -326,15 +334,13 @@ function freeStashedOrDebug(cache: SlabCache, part: CacheCpu, slab: usize, objec
 }
 
 /**
- * Why `object`, in `slab` (slabOf's answer), may not be freed to `cache` (without slab_debug) on
- * the CPU whose part is `part`, or AllocError.Ok. The newest free object of its slab, and any
+ * Why `object`, in `slab` (a slab of `cache`, which has no slab_debug), may not be freed on the
+ * CPU whose part is `part`, or AllocError.Ok. The newest free object of its slab, and any
  * object of the CPU's active slab that reaches the slow path (the fast path takes all but its
  * newest free one), are double frees. Its index comes from the part's divisibility test (no
  * div: every free outside the active slab comes here).
  */
 @inline function plainFreeCheck(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): AllocError {
-  if (slab == 0) return AllocError.Foreign;
-  if (slabEntry(slab).cache != changetype<usize>(cache)) return AllocError.WrongCache;
   if (exactQuotient(partDivisor(part), <u32>(object - slabEntry(slab).start)) >= cache.capacity) return AllocError.Interior;
   if (slab == part.active || slabEntry(slab).free == object) return AllocError.DoubleFree;
   return AllocError.Ok;

@@ -103,7 +103,6 @@ const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte ea
 // The regions' control block (SLAB_REGIONS_BYTES, caller's memory): these fields, then the chunk map.
 @unmanaged export class SlabRegions {
   provider: PageProvider;
-  chunkMap: usize;
   all: usize;            // every region (doubly linked through RegionHeader.next / prev)
   roomy: usize;          // regions with a free page (through RegionHeader.roomyNext / roomyPrev)
   regionCount: u32;
@@ -123,13 +122,16 @@ const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte ea
 const FIELDS_BYTES: u32 = (offsetof<SlabRegions>() + 15) & ~15;
 /** Bytes of a set of slab regions' control block. */
 export const SLAB_REGIONS_BYTES: u32 = FIELDS_BYTES + CHUNKS;
+/** Where the chunk map of `regions` lies in its control block (FIELDS_BYTES in: an add, no load). */
+@inline export function chunkMapOf(regions: SlabRegions): usize { return changetype<usize>(regions) + FIELDS_BYTES; }
+/** The chunk map's offset in the control block (for the C twins' layout check). */
+export const SLAB_CHUNK_MAP_OFFSET: u32 = FIELDS_BYTES;
 
 /** Makes empty slab regions whose control block (SLAB_REGIONS_BYTES) is at `at`, over `provider`. */
 export function slabRegionsCreate(at: usize, provider: PageProvider): SlabRegions {
   memory.fill(at, 0, SLAB_REGIONS_BYTES);
   const regions = changetype<SlabRegions>(at);
   regions.provider = provider;
-  regions.chunkMap = at + FIELDS_BYTES;
   return regions;
 }
 
@@ -169,7 +171,7 @@ export function regionsSetLock(regions: SlabRegions, lock: usize, unlock: usize,
  * (a foreign pointer, page 0 of a region, a free page). Reads only memory the regions owns. O(1).
  */
 @inline export function slabOf(regions: SlabRegions, address: usize): usize {
-  if (load<u8>(regions.chunkMap + <u32>(address >> REGION_SHIFT)) == 0) return 0;
+  if (load<u8>(chunkMapOf(regions) + <u32>(address >> REGION_SHIFT)) == 0) return 0;
   return load<usize>(entryAt(regionOf(address), <u32>(address >> 12) & (REGION_PAGES - 1)));
 }
 
@@ -234,7 +236,7 @@ function regionAdd(regions: SlabRegions): usize {
   regionHeader(region).lentMask = 0;
   memory.fill(region + REGION_HEADER, 0, REGION_PAGES * SLAB_ENTRY);   // every page free
   roomyPush(regions, region);
-  store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 1);
+  store<u8>(chunkMapOf(regions) + <u32>(region >> REGION_SHIFT), 1);
   regions.regionCount++;
   regions.freePages += REGION_PAGES - 1;
   regions.heldBytes += REGION_BYTES;
@@ -246,7 +248,7 @@ function regionAdd(regions: SlabRegions): usize {
 function regionRelease(regions: SlabRegions, region: usize): void {
   if (regionHeader(region).onRoomy != 0) roomyRemove(regions, region);
   listUnlink<RegionHeader>(region, allAt(regions));
-  store<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT), 0);
+  store<u8>(chunkMapOf(regions) + <u32>(region >> REGION_SHIFT), 0);
   regionHeader(region).magic = 0;
   const lent = regionHeader(region).lentMask;
   regions.regionCount--;
@@ -354,7 +356,7 @@ export function slabRegionsCheck(regions: SlabRegions): Invariant {
   for (let region = regions.all; region != 0; region = regionHeader(region).next) {
     if (regionHeader(region).magic != REGION_MAGIC || regionHeader(region).owner != changetype<usize>(regions)) return Invariant.SlabRegionHeader;
     if (regionHeader(region).prev != prev || (region & REGION_MASK) != 0) return Invariant.SlabRegionHeader;
-    if (load<u8>(regions.chunkMap + <u32>(region >> REGION_SHIFT)) != 1) return Invariant.SlabRegionHeader;
+    if (load<u8>(chunkMapOf(regions) + <u32>(region >> REGION_SHIFT)) != 1) return Invariant.SlabRegionHeader;
     prev = region; seen++;
     const mask = regionHeader(region).freeMask, lent = regionHeader(region).lentMask;
     if (((mask | lent) & 1) != 0 || (mask & lent) != 0 || slabEntry(entryAt(region, 0)).head != 0) return Invariant.SlabTable;
