@@ -15,7 +15,7 @@ uint64_t twin_rdtsc_overhead(void) {
 /* The twins' view of each layout, in the order kernel/bench/fidelity.ts lists them. */
 static const uint32_t layout[] = {
   offsetof(struct cache_cpu, freelist), offsetof(struct cache_cpu, active_start),
-  offsetof(struct cache_cpu, active_objects), offsetof(struct cache_cpu, link_offset),
+  offsetof(struct cache_cpu, active_objects),
   offsetof(struct cache_cpu, div_inverse), offsetof(struct cache_cpu, div_shift),
   SLAB_CHUNK_MAP_OFFSET, offsetof(struct slab_entry, cache), sizeof(struct slab_entry),
   offsetof(struct frame_allocator_head, bitmap), offsetof(struct frame_allocator_head, low_limit_frame),

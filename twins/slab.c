@@ -7,7 +7,7 @@
 static inline __attribute__((always_inline)) uint32_t cache_alloc_in(struct cache_cpu *part) {
   uint32_t object = part->freelist;
   if (object == 0) return Z_kernelZ_twinCacheAllocSlow(askern_kernel, (uint32_t)(uintptr_t)part);
-  part->freelist = AT32(object + part->link_offset);
+  part->freelist = AT32(object);   /* (an active slab's link is at +0) */
   return object;
 }
 
@@ -21,7 +21,7 @@ static inline __attribute__((always_inline)) uint32_t cache_free_in(struct cache
   if (index < part->active_objects) {
     uint32_t free = part->freelist;
     if (object != free) {
-      AT32(object + part->link_offset) = free;
+      AT32(object) = free;
       part->freelist = object;
       return 0;
     }

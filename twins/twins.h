@@ -53,7 +53,6 @@ struct cache_cpu {
   uint32_t active;
   uint32_t stashed;
   uint32_t cache;
-  uint32_t link_offset;
   uint32_t div_inverse;     /* the DivisorTest (kernel/lib/bits.ts) of the object size */
   uint32_t div_shift;
   uint32_t div_limit;

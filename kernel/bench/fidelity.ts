@@ -86,7 +86,7 @@ function randomSize(): u32 {
 function layoutsAgree(): bool {
   const expected: StaticArray<u32> = [
     offsetof<CacheCpu>("freelist"), offsetof<CacheCpu>("activeStart"), offsetof<CacheCpu>("activeObjects"),
-    offsetof<CacheCpu>("linkOffset"), offsetof<CacheCpu>("divInverse"), offsetof<CacheCpu>("divShift"),
+    offsetof<CacheCpu>("divInverse"), offsetof<CacheCpu>("divShift"),
     SLAB_CHUNK_MAP_OFFSET, offsetof<SlabEntry>("cache"), SLAB_ENTRY,
     offsetof<FrameAllocator>("bitmap"), offsetof<FrameAllocator>("lowLimitFrame"),
     CPU_PREEMPT_DEPTH, CPU_CACHE_OFFSET, CPU_FRAME_LIST, REGION_SHIFT, REGION_HEADER, REGION_PAGES,

@@ -14,15 +14,16 @@
 //
 //   a CPU's part (CacheCpu, CACHE_CPU_BYTES):
 //     +0 freelist  +4 activeStart  +8 activeObjects  +12 active  +16 stashed
-//     +20 cache  +24 linkOffset  +28 divInverse  +32 divShift  +36 divLimit
-//     +40 stash: STASH_CAPACITY object addresses, the newest last
+//     +20 cache  +24 divInverse  +28 divShift  +32 divLimit
+//     +36 stash: STASH_CAPACITY (23) object addresses, the newest last
 //
 // The parts come before the fields, so CPU i's thread part lies at the cache's address plus
 // cacheCpuOffset(i), a u32 that wraps, and its interrupt part CACHE_IRQ_PART further; the kernel
 // keeps the running context's offset in each CPU's record, and a fast path reaches its part with
 // one `addl %gs:` (arch/percpu.ts cpuCachePart). A part carries
-// the cache's address, link offset and divisibility test, so that the fast paths need the part
-// alone: one register less live on i386.
+// the cache's address and divisibility test, so that the fast paths need the part alone: one
+// register less live on i386. (They need no link offset: only a cache whose free objects hold
+// their link at +0 has active slabs; slab/cache.ts.)
 import { SlabRegions } from "./regions";
 
 /** Which list a slab is on. */
@@ -63,8 +64,7 @@ export const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
   activeObjects: u32;     // and its objects (capacity; 0: none)
   active: usize;          // its active slab: on no list, its free objects on `freelist`
   stashed: u32;           // objects in the stash, which follows these fields
-  cache: usize;           // the cache, and copies of its fields (set when it is made)
-  linkOffset: u32;
+  cache: usize;           // the cache, and a copy of its divisibility test (set when it is made)
   divInverse: u32;        // a DivisorTest in place (lib/bits.ts): whether an offset is a multiple
   divShift: u32;          // of objectSize, without a div on the fast path
   divLimit: u32;

@@ -34,6 +34,11 @@
 //   a free object:   [next free object (or 0)][ ... ]                 (no constructor)
 //                    [ ... constructed state ... ][next free object]  (with one: the link
 //                                                                      after the object)
+//
+// Only a cache whose link is at +0 (no constructor, no slab_debug) has active slabs, so the fast
+// paths read and write the link at the object itself: a cache with a constructor or slab_debug
+// takes every allocation and free through its slow paths, under the lock (the kernel has no
+// cache with a constructor).
 //   the control block (a cache's fields and its CPUs' parts): slab/cache-layout.ts
 //
 // The slab of an object comes from slab/regions.ts's slabOf (its region's slab table), so a free
@@ -125,7 +130,6 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
   for (let i: u32 = 0; i < CACHE_PARTS; i++) {   // (what the fast paths read in the part)
     const part = cacheCpu(cache, cachePartOffset(i));
     part.cache = changetype<usize>(cache);
-    part.linkOffset = linkOffset;
     divisorTestInit(partDivisor(part), size);
   }
   cache.slabPages = pages;
@@ -153,7 +157,7 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
 @inline export function cacheAllocIn(part: CacheCpu): usize {
   const object = part.freelist;
   if (object == 0) return allocSlow(part);
-  part.freelist = load<usize>(object + part.linkOffset);
+  part.freelist = load<usize>(object);   // (an active slab's link is at +0: see above)
   return object;
 }
 
@@ -168,14 +172,15 @@ function allocSlow(part: CacheCpu): usize {
   const regions = cache.regions;
   regionsLock(regions);
   let object: usize = 0;
-  if (cache.debug != 0) object = debugAlloc(cache);   // (a debug cache never has an active slab)
+  if (cache.debug != 0) object = debugAlloc(cache);   // (neither has an active slab)
+  else if (cache.linkOffset != 0) object = slabAllocLocked(cache);
   else {
     deactivate(cache, part);   // it is full, but for what other CPUs gave back
     const slab = takeSlab(cache);
     if (slab != 0) {
       activate(cache, part, slab);
       object = part.freelist;
-      part.freelist = load<usize>(object + cache.linkOffset);
+      part.freelist = load<usize>(object);
     }
   }
   regionsUnlock(regions);
@@ -264,7 +269,7 @@ function deactivate(cache: SlabCache, part: CacheCpu): void {
   if (index < part.activeObjects) {
     const free = part.freelist;
     if (object != free) {
-      store<usize>(object + part.linkOffset, free);
+      store<usize>(object, free);   // (an active slab's link is at +0)
       part.freelist = object;
       return true;
     }
@@ -417,19 +422,31 @@ function countDebug(cache: SlabCache, reports: u32): void {
   cache.regions.errors += reports;
 }
 
-/** cacheAlloc for a debug cache: a slot from a partial slab, checked (poison, red zones). Or 0. */
-function debugAlloc(cache: SlabCache): usize {
+/**
+ * A slot from a partial slab (else a new or empty one), for a cache that has no active slabs (a
+ * constructor or slab_debug: its link is not at +0): its count and lists as for any slab. Or 0.
+ * Under the lock.
+ */
+function slabAllocLocked(cache: SlabCache): usize {
   let slab = cache.partial;
   if (slab == 0) {
     slab = takeSlab(cache);
     if (slab == 0) return 0;
     fileSlab(cache, slab, SlabList.Partial);
   }
-  const slot = slabEntry(slab).free, link = cache.linkOffset, object = slot + cache.zone;
-  const next = load<usize>(slot + link);
+  const slot = slabEntry(slab).free;
+  const next = load<usize>(slot + cache.linkOffset);
   slabEntry(slab).free = next;
   slabEntry(slab).inUse = slabEntry(slab).inUse + 1;
   if (next == 0) refileSlab(cache, slab, SlabList.Full);
+  return slot;
+}
+
+/** cacheAlloc for a debug cache: a slot from a partial slab, checked (poison, red zones). Or 0. */
+function debugAlloc(cache: SlabCache): usize {
+  const slot = slabAllocLocked(cache);
+  if (slot == 0) return 0;
+  const link = cache.linkOffset, object = slot + cache.zone;
   const name = changetype<string>(cache.name), own = debugOwn(cache);
   let reports = debugCheckZones(name, slot, cache.zone, slot + link - RED_ZONE, link);
   if (cache.ctor == 0) reports += debugCheckPoison(name, object, own);
