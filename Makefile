@@ -61,9 +61,11 @@ ASDATA_BASE     := 0xC0400000
 ASDATA_BASE_DEC := 3225419776
 ASDATA_SIZE     ?= 0x100000
 # The asconfig.json target, and extra flags for scripts/check-wasm.ts: the TLSF benchmark
-# variant (below) overrides both.
+# variant (below) overrides both, and the least count of lines the cold rewrite must mark
+# (wasm2c_cold), which it sets to 0: its build keeps no names, so there are no *Slow to find.
 ASC_TARGET      ?= kernel
 CHECK_FLAGS     ?=
+KERNEL_COLD_MIN ?= 12
 # The TLSF benchmark variant: the same kernel built with AssemblyScript's own TLSF allocator
 # (--runtime minimal, no --debug so its DEBUG asserts are out), which grows its heap with
 # memory.grow inside a 96 MiB data region. `make bench` and `make replay` compare it with ours.
@@ -175,7 +177,7 @@ endef
 
 $(BUILD)/kernel.c: $(BUILD)/kernel.wasm
 	$(call wasm2c_base0,$<,kernel,$@)
-	$(call wasm2c_cold,$@,12)
+	$(call wasm2c_cold,$@,$(KERNEL_COLD_MIN))
 	$(call wasm2c_one_instance,$@,kernel,askern_kernel_instance)
 $(BUILD)/kernel.h: $(BUILD)/kernel.c
 
@@ -254,7 +256,7 @@ tlsf-kernel: $(TLSF_ELF)
 $(TLSF_ELF): | deps
 	@echo "  MAKE    $@ (AssemblyScript's TLSF, for comparison)"
 	$(Q)$(MAKE) --no-print-directory BUILD=$(TLSF_BUILD) ASC_TARGET=kernel-tlsf ASDATA_SIZE=$(TLSF_ASDATA_SIZE) TWINS=0 \
-	  CHECK_FLAGS=--allow-tlsf $(TLSF_ELF)
+	  CHECK_FLAGS=--allow-tlsf KERNEL_COLD_MIN=0 $(TLSF_ELF)
 
 # --- the real programs' traces, unpacked -----------------------------------------------------
 $(BUILD)/traces/%.trace: test/traces/real/%.trace.gz

@@ -396,7 +396,7 @@ function refileFreed(cache: SlabCache, slab: usize, free: usize, inUse: u32): vo
 }
 
 /** Sends every object of the part's stash back to its slab (they were checked when stashed). Under the lock. */
-function flushStash(cache: SlabCache, part: CacheCpu): void {
+@inline function flushStash(cache: SlabCache, part: CacheCpu): void {
   const stashed = part.stashed;
   if (stashed == 0) return;
   for (let i: u32 = 0; i < stashed; i++) {
@@ -503,7 +503,7 @@ function refuseFreeLocked(cache: SlabCache, object: usize, error: AllocError): A
  * Gives the part at `cpu` back to the slabs: its stash and its active slab's free objects.
  * Under the lock; the part as cacheAlloc. O(free objects the part holds).
  */
-export function cacheDrainCpu(cache: SlabCache, cpu: u32): void {
+@inline export function cacheDrainCpu(cache: SlabCache, cpu: u32): void {
   const part = cacheCpu(cache, cpu);
   flushStash(cache, part);
   deactivate(cache, part);
