@@ -17,6 +17,6 @@
 @external("section", "enter")
 export declare function sectionEnter(): u32;
 
-/** Closes the section whose sectionEnter returned `saved`. */
+/** Closes the section whose sectionEnter returned `saved` (the innermost open one). Any context. */
 @external("section", "leave")
 export declare function sectionLeave(saved: u32): void;

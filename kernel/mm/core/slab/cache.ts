@@ -235,7 +235,10 @@ function deactivate(cache: SlabCache, part: CacheCpu): void {
  * not only the one that allocated it). A pointer that is not an object of this cache handed out
  * now (foreign, of another cache, not an object's start, or the newest free object of its slab
  * or of the stash: a double free) is logged with the cache, the address and the reason, returned
- * as an error, and changes nothing. O(1) apart from a full stash's batch. The part as cacheAlloc.
+ * as an error, and changes nothing. O(1) apart from a full stash's batch. The part as cacheAlloc;
+ * a free outside the active slab takes, on one CPU (regionsSetLock), the cores' one-CPU section
+ * (section.ts: the kernel's interrupts off) for a few instructions, else the stash and at times
+ * the regions' lock. Never sleeps.
  */
 @inline export function cacheFree(cache: SlabCache, object: usize, cpu: u32 = CPU0): AllocError {
   return cacheFreeIn(cacheCpu(cache, cpu), object);
@@ -250,7 +253,7 @@ function deactivate(cache: SlabCache, part: CacheCpu): void {
 /**
  * cacheFreeIn when the caller has found the object's slab already (slabOf's answer, not 0) and
  * the part is of that slab's cache (kfree: the slab table names the cache), so that the slow
- * path need not find or check either again.
+ * path need not find or check either again. Contexts and locks as cacheFree.
  */
 @inline export function cacheFreeInSlab(part: CacheCpu, slab: usize, object: usize): AllocError {
   if (freeToActive(part, object)) return AllocError.Ok;

@@ -122,7 +122,7 @@ const CHUNKS: u32 = <u32>((<u64>1 << 32) >> REGION_SHIFT);   // 32768: a byte ea
 const FIELDS_BYTES: u32 = (offsetof<SlabRegions>() + 15) & ~15;
 /** Bytes of a set of slab regions' control block. */
 export const SLAB_REGIONS_BYTES: u32 = FIELDS_BYTES + CHUNKS;
-/** Where the chunk map of `regions` lies in its control block (FIELDS_BYTES in: an add, no load). */
+/** Where the chunk map of `regions` lies in its control block (FIELDS_BYTES in: an add, no load). Any context. */
 @inline export function chunkMapOf(regions: SlabRegions): usize { return changetype<usize>(regions) + FIELDS_BYTES; }
 /** The chunk map's offset in the control block (for the C twins' layout check). */
 export const SLAB_CHUNK_MAP_OFFSET: u32 = FIELDS_BYTES;
@@ -142,8 +142,10 @@ export function slabRegionsCreate(at: usize, provider: PageProvider): SlabRegion
  * regions' own functions holds it. The kernel's are its kernel lock (mm/alloc/kmalloc.ts).
  * `severalCpus` says whether more than one CPU will use the caches: then a free outside a CPU's
  * active slab waits in that CPU's stash and goes to its slab with others, under one taking of
- * the lock; on one CPU (the default) it goes to its slab at once, since no other CPU waits for
- * the lock. Set before the caches are first used; either way is correct with any number of CPUs.
+ * the lock. On one CPU (the default) it goes to its slab at once, in the cores' one-CPU section
+ * (section.ts) instead of the lock: that keeps out the CPU's own interrupt handlers, not other
+ * CPUs, so false is right only while no other CPU uses the caches. Boot, before the caches are
+ * first used.
  */
 export function regionsSetLock(regions: SlabRegions, lock: usize, unlock: usize, severalCpus: bool = false): void {
   regions.lock = lock;
