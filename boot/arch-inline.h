@@ -155,15 +155,13 @@ __attribute__((always_inline)) inline void Z_archZ_cpuAdd(struct Z_arch_instance
 }
 
 /* The cores' one-CPU section (kernel/mm/core/section.ts, module "section"): interrupts off, and
- * EFLAGS as they were, as saveFlagsAndCli and restoreFlags. */
+ * EFLAGS as they were: saveFlagsAndCli and restoreFlags. */
 struct Z_section_instance_t;
 __attribute__((always_inline)) inline uint32_t Z_sectionZ_enter(struct Z_section_instance_t *s) {
   (void)s;
-  uint32_t flags;
-  __asm__ volatile("pushfl; popl %0; cli" : "=r"(flags) : : "memory");
-  return flags;
+  return Z_archZ_saveFlagsAndCli(0);
 }
 __attribute__((always_inline)) inline void Z_sectionZ_leave(struct Z_section_instance_t *s, uint32_t saved) {
   (void)s;
-  __asm__ volatile("pushl %0; popfl" : : "r"(saved) : "memory", "cc");
+  Z_archZ_restoreFlags(0, saved);
 }
