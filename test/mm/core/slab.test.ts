@@ -356,6 +356,27 @@ describe("object caches' per-CPU parts", () => {
     expect(m.exports.providerPagesOut()).toBe(0);
   });
 
+  it("gives an active slab back the objects other parts freed to it when it is deactivated, beside its own free ones", () => {
+    m.exports.reset(4096);
+    expect(m.exports.create(0, 64, 0, 0, 0)).toBe(1);          // 64 objects a one-page slab
+    const objs: number[] = [];
+    for (let i = 0; i < 10; i++) objs.push(m.exports.allocOn(0, 0) >>> 0);   // part 0's active slab: 54 free on its list
+    expect(m.exports.freeOn(0, objs[0], 1)).toBe(OK);       // another part: onto the slab's own list
+    expect(m.exports.freeOn(0, objs[1], 1)).toBe(OK);
+    expect(m.exports.checkAll()).toBe(0);
+    m.exports.drain(0, 0);                                   // its list and the slab's joined
+    expect(m.exports.checkAll()).toBe(0);
+    expect(m.exports.active(0)).toBe(8);
+    const again: number[] = [];
+    for (let i = 0; i < 56; i++) again.push(m.exports.allocOn(0, 0) >>> 0);
+    expect(again).toContain(objs[0]);
+    expect(again).toContain(objs[1]);
+    expect(m.exports.slabCount(0)).toBe(1);                  // all 56 from the one slab
+    for (const p of [...objs.slice(2), ...again]) expect(m.exports.freeOn(0, p, 0)).toBe(OK);
+    m.exports.drain(0, 0);
+    expect(m.exports.destroy(0)).toBe(1);
+  });
+
   it("stashes objects freed on another CPU, hands them out there first, and sends a full stash back in one batch", () => {
     m.exports.reset(4096);
     m.exports.shareAmongCpus();
