@@ -148,8 +148,8 @@ export function cacheCreate(at: usize, regions: SlabRegions, name: string, objec
  * An object of `cache` (constructed, if the cache has a constructor) for the CPU whose part is at
  * `cpu` (cacheCpuOffset; CPU0 on one CPU), or 0 if the regions' provider has no pages for a new
  * slab. O(1) apart from making a slab. Free it with cacheFree on the same cache, on any CPU. The
- * caller keeps the part to itself meanwhile (the kernel: interrupts off); slow paths take the
- * regions' lock (regionsLock).
+ * caller keeps the part to itself meanwhile (the kernel: preemption off, a handler on a part of
+ * its own); slow paths take the regions' lock (regionsLock). Never sleeps.
  */
 @inline export function cacheAlloc(cache: SlabCache, cpu: u32 = CPU0): usize { return cacheAllocIn(cacheCpu(cache, cpu)); }
 
