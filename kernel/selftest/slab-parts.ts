@@ -105,7 +105,7 @@ function partsUnderInterrupts(): void {
 registerTest("slab.parts_under_interrupts", () => { kmallocWithoutSampling(partsUnderInterrupts); });
 
 // slab.direct_frees_under_interrupts: on one CPU a free outside the CPU's active slab goes
-// straight to its slab (mm/core/slab/cache.ts freeInSlabSlow), under the cores' section
+// straight to its slab (mm/core/slab/cache-free.ts freeInSlabSlow), under the cores' section
 // (mm/core/section.ts: interrupts off), not the regions' lock; and an interrupt handler's frees
 // of the same cache's objects do the same, on the same slabs.
 //

@@ -25,6 +25,7 @@
 // register less live on i386. (They need no link offset: only a cache whose free objects hold
 // their link at +0 has active slabs; slab/cache.ts.)
 import { SlabRegions } from "./regions";
+import { DivisorTest } from "../../../lib/bits";
 
 /** Which list a slab is on. */
 export const enum SlabList { Empty = 0, Partial = 1, Full = 2, Active = 3 }
@@ -114,4 +115,14 @@ export const CPU0: u32 = 0 - PARTS_BYTES;
 @inline export function listHeadAt(cache: SlabCache, list: u32): usize {
   return changetype<usize>(cache) + (list == SlabList.Empty ? offsetof<SlabCache>("empty") :
     list == SlabList.Partial ? offsetof<SlabCache>("partial") : offsetof<SlabCache>("full"));
+}
+
+/** A part's divisibility test for its cache's object size (its words lie in the part). Any context. */
+@inline export function partDivisor(part: CacheCpu): DivisorTest {
+  return changetype<DivisorTest>(changetype<usize>(part) + offsetof<CacheCpu>("divInverse"));
+}
+// (the three words must lie as DivisorTest's)
+if (offsetof<CacheCpu>("divShift") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("shift")
+    || offsetof<CacheCpu>("divLimit") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("limit")) {
+  ERROR("CacheCpu's divInverse, divShift and divLimit must lie as a DivisorTest");
 }

@@ -89,3 +89,22 @@ export function cacheReleaseEmpty(cache: SlabCache): u32 {
   return released;
 }
 
+/**
+ * A slot from a partial slab (else a new or empty one), for a cache that has no active slabs (a
+ * constructor or slab_debug: its link is not at +0): its count and lists as for any slab. Or 0.
+ * Under the lock.
+ */
+export function slabAllocLocked(cache: SlabCache): usize {
+  let slab = cache.partial;
+  if (slab == 0) {
+    slab = takeSlab(cache);
+    if (slab == 0) return 0;
+    fileSlab(cache, slab, SlabList.Partial);
+  }
+  const slot = slabEntry(slab).free;
+  const next = load<usize>(slot + cache.linkOffset);
+  slabEntry(slab).free = next;
+  slabEntry(slab).inUse = slabEntry(slab).inUse + 1;
+  if (next == 0) refileSlab(cache, slab, SlabList.Full);
+  return slot;
+}

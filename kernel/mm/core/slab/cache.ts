@@ -40,6 +40,7 @@
 // takes every allocation and free through its slow paths, under the lock (the kernel has no
 // cache with a constructor).
 //   the control block (a cache's fields and its CPUs' parts): slab/cache-layout.ts
+//   the frees off the fast path: slab/cache-free.ts; a debug cache's paths: slab/cache-debug.ts
 //
 // The slab of an object comes from slab/regions.ts's slabOf (its region's slab table), so a free
 // checks that the object belongs to this cache, starts an object and is neither the newest free
@@ -48,30 +49,26 @@
 // use cannot change under it, so a good pointer is always found; a bad pointer freed while another
 // CPU reshapes the table may be read through a half-written entry (slab_debug caches take the
 // lock for every free, and check exactly).
-import {
-  ReportLevel, reportBegin, reportText, reportAddress, reportDec, reportLast,
-} from "../report";
-import { SlabRegions, slabOf, MAX_SLAB_PAGES, slabEntry, regionsLock, regionsUnlock } from "./regions";
+import { ReportLevel, reportBegin, reportText, reportDec, reportLast } from "../report";
+import { SlabRegions, MAX_SLAB_PAGES, slabEntry, regionsLock, regionsUnlock } from "./regions";
 import { PROVIDER_PAGE_SIZE } from "../pages";
+import { slabDebugWanted, debugZone, debugLinkOffset, debugSlotSize } from "./debug";
+import { AllocError } from "../alloc-error";
 import {
-  slabDebugWanted, debugZone, debugLinkOffset, debugSlotSize, debugCheckZones,
-  debugCheckPoison, debugMarkRounding, RED, RED_ZONE, POISON, SLOT_FREE, SLOT_ALLOCATED,
-} from "./debug";
-import { AllocError, allocErrorText } from "../alloc-error";
-import {
-  SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_PARTS, STASH_CAPACITY, ALL_CPUS, CPU0, cacheInBlock, cachePartOffset,
-  cachePartOf, cacheCpu, cacheStashSlot, listHeadAt,
+  SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_PARTS, ALL_CPUS, CPU0, cacheInBlock, cachePartOffset,
+  cachePartOf, cacheCpu, cacheStashSlot, partDivisor,
 } from "./cache-layout";
 import { cacheActiveObjects } from "./counts";
-import { Constructor, fileSlab, unfileSlab, refileSlab, takeSlab, keepOrRelease, cacheReleaseEmpty } from "./cache-slabs";
+import { Constructor, fileSlab, takeSlab, keepOrRelease, cacheReleaseEmpty, slabAllocLocked } from "./cache-slabs";
+import { freeSlow, freeInSlabSlow, flushStash } from "./cache-free";
+import { debugAlloc, isObjectStart } from "./cache-debug";
 export { Constructor, cacheReleaseEmpty } from "./cache-slabs";
 export { cacheActiveObjects, cacheCpuHeld, cacheCpuFree, cacheSlabsInUse } from "./counts";
 export {
   SlabCache, CacheCpu, SlabList, CACHE_BYTES, CACHE_CPU_BYTES, CACHE_MAX_CPUS, CACHE_PARTS, CACHE_IRQ_PART, STASH_CAPACITY,
   ALL_CPUS, CPU0, cacheInBlock, cacheBlock, cacheCpuOffset, cachePartOffset, cacheCpu, cacheStashSlot, listHeadAt,
 } from "./cache-layout";
-import { DivisorTest, divisorTestInit, exactQuotient } from "../../../lib/bits";
-import { sectionEnter, sectionLeave } from "../section";
+import { divisorTestInit, exactQuotient } from "../../../lib/bits";
 
 /** The smallest object: a free object holds a pointer (without a constructor). */
 const MIN_OBJECT: u32 = 4;
@@ -81,15 +78,6 @@ export const DEFAULT_ALIGN: u32 = 8;
 export const MAX_OBJECT: u32 = MAX_SLAB_PAGES * PROVIDER_PAGE_SIZE;
 /** Empty slabs a cache keeps by default instead of giving their pages back. */
 export const DEFAULT_MAX_EMPTY: u32 = 1;
-/** A part's divisibility test for its cache's object size (its words lie in the part). */
-@inline function partDivisor(part: CacheCpu): DivisorTest {
-  return changetype<DivisorTest>(changetype<usize>(part) + offsetof<CacheCpu>("divInverse"));
-}
-// (the three words must lie as DivisorTest's)
-if (offsetof<CacheCpu>("divShift") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("shift")
-    || offsetof<CacheCpu>("divLimit") - offsetof<CacheCpu>("divInverse") != offsetof<DivisorTest>("limit")) {
-  ERROR("CacheCpu's divInverse, divShift and divLimit must lie as a DivisorTest");
-}
 
 /**
  * Makes an empty cache of objects of `objectSize` bytes aligned to `align` (0: DEFAULT_ALIGN; a
@@ -211,11 +199,10 @@ function activate(cache: SlabCache, part: CacheCpu, slab: usize): void {
 function deactivate(cache: SlabCache, part: CacheCpu): void {
   const slab = part.active;
   if (slab == 0) return;
-  const link = cache.linkOffset;
-  let free: u32 = 0, last: usize = 0;
-  for (let object = part.freelist; object != 0; object = load<usize>(object + link)) { free++; last = object; }
+  let free: u32 = 0, last: usize = 0;   // (an active slab's link is at +0)
+  for (let object = part.freelist; object != 0; object = load<usize>(object)) { free++; last = object; }
   if (last != 0) {
-    store<usize>(last + link, slabEntry(slab).free);
+    store<usize>(last, slabEntry(slab).free);
     slabEntry(slab).free = part.freelist;
   }
   cache.remoteHeld -= cache.capacity - slabEntry(slab).inUse;   // (what other CPUs gave it)
@@ -280,199 +267,6 @@ function deactivate(cache: SlabCache, part: CacheCpu): void {
   return false;
 }
 
-// Kept out of line (a reference from the function table stops binaryen inlining a function
-// with one caller), so that clang sees the slow half as the cold function it is (Makefile).
-const FREE_SLOW_PATHS: usize = changetype<usize>(freeInSlabSlow) + changetype<usize>(freeStashedOrDebug);
-
-/**
- * cacheFree of what the fast path did not take: a pointer outside every slab, or in a slab of
- * another cache, is refused here; anything else goes on to freeInSlabSlow.
- */
-function freeSlow(part: CacheCpu, object: usize): AllocError {
-  const cache = changetype<SlabCache>(part.cache), slab = slabOf(cache.regions, object);
-  if (slab == 0) return refuseFreeLocked(cache, object, AllocError.Foreign);
-  if (slabEntry(slab).cache != changetype<usize>(cache)) return refuseFreeLocked(cache, object, AllocError.WrongCache);
-  return freeInSlabSlow(part, slab, object);
-}
-
-/**
- * cacheFree of an object outside the CPU's active slab, or of a bad pointer, given its slab
- * (slabOf's answer: not 0, and of the part's cache). On one CPU (regions.stashFrees 0) the
- * object goes straight back to its slab, checked, in the cores' section (the regions' lock on
- * one CPU: see regionsSetLock); with several CPUs, and for a debug cache, freeStashedOrDebug.
- */
-function freeInSlabSlow(part: CacheCpu, slab: usize, object: usize): AllocError {
-  const cache = changetype<SlabCache>(part.cache), regions = cache.regions;
-  if ((cache.debug | regions.stashFrees) != 0) return freeStashedOrDebug(cache, part, slab, object);
-  const saved = sectionEnter();
-  const error = plainFreeCheck(cache, part, slab, object);
-  if (error == AllocError.Ok) freeToSlab(cache, slab, object);
-  else refuseFree(cache, object, error);
-  sectionLeave(saved);
-  return error;
-}
-
-/**
- * freeInSlabSlow with several CPUs: the checks, then the object into the stash (or, when it is
- * full, the stash and the object back to their slabs under the lock); and any free of a debug
- * cache, checked exactly under the lock (`slab`, read without it, is looked up again there).
- */
-function freeStashedOrDebug(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): AllocError {
-  const regions = cache.regions;
-  if (cache.debug != 0) {
-    regionsLock(regions);
-    const error = debugFree(cache, object);
-    regionsUnlock(regions);
-    return error;
-  }
-  const error = plainFreeCheck(cache, part, slab, object);
-  if (error != AllocError.Ok) return refuseFreeLocked(cache, object, error);
-  const stashed = part.stashed;
-  if (stashed != 0 && load<usize>(cacheStashSlot(part, stashed - 1)) == object) return refuseFreeLocked(cache, object, AllocError.DoubleFree);
-  if (stashed < STASH_CAPACITY) {
-    store<usize>(cacheStashSlot(part, stashed), object);
-    part.stashed = stashed + 1;
-    return AllocError.Ok;
-  }
-  regionsLock(regions);
-  flushStash(cache, part);
-  freeToSlab(cache, slab, object);
-  regionsUnlock(regions);
-  return AllocError.Ok;
-}
-
-/**
- * Why `object`, in `slab` (a slab of `cache`, which has no slab_debug), may not be freed on the
- * CPU whose part is `part`, or AllocError.Ok. The newest free object of its slab, and any
- * object of the CPU's active slab that reaches the slow path (the fast path takes all but its
- * newest free one), are double frees. Its index comes from the part's divisibility test (no
- * div: every free outside the active slab comes here).
- */
-@inline function plainFreeCheck(cache: SlabCache, part: CacheCpu, slab: usize, object: usize): AllocError {
-  if (exactQuotient(partDivisor(part), <u32>(object - slabEntry(slab).start)) >= cache.capacity) return AllocError.Interior;
-  if (slab == part.active || slabEntry(slab).free == object) return AllocError.DoubleFree;
-  return AllocError.Ok;
-}
-
-/**
- * A debug cache's free, under the lock: exact checks (the slot's state), then the slot retired
- * (debugRetire) and back to its slab.
- */
-function debugFree(cache: SlabCache, object: usize): AllocError {
-  const slab = slabOf(cache.regions, object);
-  let error = AllocError.Ok;
-  if (slab == 0) error = AllocError.Foreign;
-  else if (slabEntry(slab).cache != changetype<usize>(cache)) error = AllocError.WrongCache;
-  else if (!isObjectStart(cache, slab, object)) error = AllocError.Interior;
-  else if (load<u32>(object - cache.zone + cache.linkOffset, 4) != SLOT_ALLOCATED) error = AllocError.DoubleFree;
-  if (error != AllocError.Ok) return refuseFree(cache, object, error);
-  debugRetire(cache, object - cache.zone);
-  freeToSlab(cache, slab, object);
-  return AllocError.Ok;
-}
-
-/**
- * Puts `object` (checked) on its slab `slab`'s free list and count. Another CPU's active slab
- * stays where it is: that CPU takes the object when it deactivates the slab. Never the CPU's own
- * active slab: a free of one of its objects that reaches the slow path is refused, and the
- * stash, which holds no object of it (a slab becomes active only when the stash is empty), is
- * flushed through here. Any other slab is refiled by its use (refileFreed). Under the lock.
- */
-@inline function freeToSlab(cache: SlabCache, slab: usize, object: usize): void {
-  const slot = object - cache.zone;
-  const free = slabEntry(slab).free, inUse = slabEntry(slab).inUse - 1;
-  store<usize>(slot + cache.linkOffset, free);
-  slabEntry(slab).free = slot;
-  slabEntry(slab).inUse = inUse;
-  if (<u32>slabEntry(slab).list == SlabList.Active || free == 0 || inUse == 0) refileFreed(cache, slab, free, inUse);
-}
-
-/**
- * freeToSlab's rare half: another CPU's active slab counts the object as given to it; a slab
- * left with `inUse` 0 objects in use goes (kept empty or given back), and one whose free list
- * was empty (`free` 0: it was full) becomes partial. Under the lock.
- */
-function refileFreed(cache: SlabCache, slab: usize, free: usize, inUse: u32): void {
-  if (<u32>slabEntry(slab).list == SlabList.Active) { cache.remoteHeld++; return; }
-  if (inUse == 0) { unfileSlab(cache, slab); keepOrRelease(cache, slab); }
-  else if (free == 0) refileSlab(cache, slab, SlabList.Partial);   // it was full
-}
-
-/** Sends every object of the part's stash back to its slab (they were checked when stashed). Under the lock. */
-@inline function flushStash(cache: SlabCache, part: CacheCpu): void {
-  const stashed = part.stashed;
-  if (stashed == 0) return;
-  for (let i: u32 = 0; i < stashed; i++) {
-    const object = load<usize>(cacheStashSlot(part, i));
-    freeToSlab(cache, slabOf(cache.regions, object), object);
-  }
-  part.stashed = 0;
-}
-
-/** Whether `pointer` starts an object (of a debug cache: the object in a slot) in `slab` of `cache`. */
-@inline function isObjectStart(cache: SlabCache, slab: usize, pointer: usize): bool {
-  const offset = <u32>(pointer - cache.zone - slabEntry(slab).start);
-  // Its index by the divisibility test each part carries (no div: every free outside the active
-  // slab comes here): above every index unless the offset is a multiple of the object size.
-  return pointer >= cache.zone && exactQuotient(partDivisor(cacheCpu(cache, CPU0)), offset) < cache.capacity;
-}
-
-/** The size of a debug slot's object part: the size asked for, rounded up to 4. */
-@inline function debugOwn(cache: SlabCache): u32 { return cache.linkOffset - cache.zone - RED_ZONE; }
-/** Counts `reports` slab_debug reports for `cache` (refused frees are counted by refuseFree). */
-function countDebug(cache: SlabCache, reports: u32): void {
-  cache.debugErrors += reports;
-  cache.regions.errors += reports;
-}
-
-/**
- * A slot from a partial slab (else a new or empty one), for a cache that has no active slabs (a
- * constructor or slab_debug: its link is not at +0): its count and lists as for any slab. Or 0.
- * Under the lock.
- */
-function slabAllocLocked(cache: SlabCache): usize {
-  let slab = cache.partial;
-  if (slab == 0) {
-    slab = takeSlab(cache);
-    if (slab == 0) return 0;
-    fileSlab(cache, slab, SlabList.Partial);
-  }
-  const slot = slabEntry(slab).free;
-  const next = load<usize>(slot + cache.linkOffset);
-  slabEntry(slab).free = next;
-  slabEntry(slab).inUse = slabEntry(slab).inUse + 1;
-  if (next == 0) refileSlab(cache, slab, SlabList.Full);
-  return slot;
-}
-
-/** cacheAlloc for a debug cache: a slot from a partial slab, checked (poison, red zones). Or 0. */
-function debugAlloc(cache: SlabCache): usize {
-  const slot = slabAllocLocked(cache);
-  if (slot == 0) return 0;
-  const link = cache.linkOffset, object = slot + cache.zone;
-  const name = changetype<string>(cache.name), own = debugOwn(cache);
-  let reports = debugCheckZones(name, slot, cache.zone, slot + link - RED_ZONE, link);
-  if (cache.ctor == 0) reports += debugCheckPoison(name, object, own);
-  countDebug(cache, reports);
-  store<u32>(slot + link, SLOT_ALLOCATED, 4);
-  debugMarkRounding(object, cache.requestedSize, own);
-  return object;
-}
-
-/**
- * Retires the handed-out slot at `slot` of a debug cache before freeSlow files it: its red zones
- * checked (reported, then repaired, so that a broken zone is reported once), its object poisoned
- * (unless the cache has a constructor) and its state set free.
- */
-function debugRetire(cache: SlabCache, slot: usize): void {
-  const link = cache.linkOffset, object = slot + cache.zone, own = debugOwn(cache);
-  countDebug(cache, debugCheckZones(changetype<string>(cache.name), slot, cache.zone, object + cache.requestedSize, link));
-  memory.fill(slot, RED, cache.zone);
-  memory.fill(object + own, RED, RED_ZONE);
-  if (cache.ctor == 0) memory.fill(object, POISON, own);
-  store<u32>(slot + link, SLOT_FREE, 4);
-}
-
 /**
  * The usable size of `pointer` if it is the start of an object of `cache` in `slab` (the size
  * asked for, under slab_debug; the object's size otherwise), else 0. (Free objects count too:
@@ -481,25 +275,6 @@ function debugRetire(cache: SlabCache, slot: usize): void {
 export function cacheUsableSize(cache: SlabCache, slab: usize, pointer: usize): u32 {
   if (!isObjectStart(cache, slab, pointer)) return 0;
   return cache.debug != 0 ? cache.requestedSize : cache.objectSize;
-}
-
-/** Logs a refused free (the cache, the address, the reason), counts it (as a slab_debug report too, in a debug cache) and returns `error`. */
-function refuseFree(cache: SlabCache, object: usize, error: AllocError): AllocError {
-  cache.regions.errors++;
-  cache.debugErrors += cache.debug;
-  if (reportBegin(ReportLevel.Error, "slab")) {
-    reportText("cacheFree("); reportText(changetype<string>(cache.name)); reportText(", "); reportAddress(<u32>object); reportText("): ");
-    reportText(allocErrorText(error)); reportLast("; cache unchanged");
-  }
-  return error;
-}
-
-/** refuseFree under the regions' lock (its counts are shared). */
-function refuseFreeLocked(cache: SlabCache, object: usize, error: AllocError): AllocError {
-  regionsLock(cache.regions);
-  refuseFree(cache, object, error);
-  regionsUnlock(cache.regions);
-  return error;
 }
 
 /**

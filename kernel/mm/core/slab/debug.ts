@@ -1,7 +1,7 @@
 // slab_debug: red zones, poison and exact double-free detection for chosen caches (slab/cache.ts asks
 // here). Off by default and free when off: a debug cache never has an active slab, so its
-// allocations and frees always miss the inline fast paths and come through slab/cache.ts's slow paths,
-// which call these helpers; other caches never reach them.
+// allocations and frees always miss the inline fast paths and come through the slow paths
+// (slab/cache-debug.ts, cache-free.ts), which call these helpers; other caches never reach them.
 //
 // A debug cache's object slot (every field a multiple of 4; the slot a multiple of the alignment):
 //
